@@ -1,0 +1,2 @@
+/* gz.c: placeholder, replaced by the zlib implementation. */
+#include "gz.h"

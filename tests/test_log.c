@@ -1,0 +1,51 @@
+/* test_log.c: the redaction helper hides every kind of secret. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+#include "log.h"
+
+struct vec {
+	char in[128];
+	char out[128];
+};
+
+ParameterizedTestParameters(log, redacts_known_secret_shapes)
+{
+	static struct vec v[] = {
+		{ "GET https://a.blob.core.windows.net/c?sv=2024&sig=abc%2Bdef%3D&se=x",
+		  "GET https://a.blob.core.windows.net/c?sv=2024&sig=REDACTED&se=x" },
+		{ "url ?sig=XYZ", "url ?sig=REDACTED" },
+		{ "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=Zm9v==;BlobEndpoint=x",
+		  "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=REDACTED;BlobEndpoint=x" },
+		{ "Authorization: SharedKey acct:c2lnbmF0dXJl", "Authorization: SharedKey REDACTED" },
+		{ "Authorization: Bearer eyJ0eXAi.x.y", "Authorization: Bearer REDACTED" },
+		{ "no secrets here, signature=fine", "no secrets here, signature=fine" },
+	};
+	return cr_make_param_array(struct vec, v, sizeof v / sizeof v[0]);
+}
+
+ParameterizedTest(struct vec *v, log, redacts_known_secret_shapes)
+{
+	char out[256];
+
+	cr_assert_str_eq(ai_redact(v->in, out, sizeof out), v->out);
+}
+
+Test(log, redacts_registered_secrets_anywhere)
+{
+	char out[128];
+
+	ai_redact_add("s3cr3tKeyValue");
+	cr_assert_str_eq(ai_redact("key s3cr3tKeyValue in text", out, sizeof out),
+	                 "key REDACTED in text");
+	ai_redact_clear();
+	cr_assert_str_eq(ai_redact("key s3cr3tKeyValue", out, sizeof out), "key s3cr3tKeyValue");
+}
+
+Test(log, truncates_safely)
+{
+	char out[8];
+
+	cr_assert_str_eq(ai_redact("0123456789", out, sizeof out), "0123456");
+	cr_assert_str_eq(ai_redact("a?sig=zzzzzzzz", out, sizeof out), "a?sig=R");
+}

@@ -1,0 +1,1 @@
+# tools/local.mk: programs that help test and measure aiarchive.
