@@ -47,6 +47,8 @@ ai_result ai_buf_reserve(struct ai_buf *b, size_t n)
 	p = realloc(b->data, want);
 	if (!p)
 		return AI_ERR_NOMEM;
+	if (!b->data)
+		p[0] = '\0';
 	b->data = p;
 	b->alloc = want;
 	return AI_OK;

@@ -5,6 +5,8 @@
 #include "log.h"
 
 const struct ai_cmd *const ai_cmds[] = {
+	&ai_cmd_run,
+	&ai_cmd_keygen,
 	&ai_cmd_version,
 	NULL,
 };

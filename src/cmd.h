@@ -33,6 +33,8 @@ void ai_usage(FILE *f);
 ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+extern const struct ai_cmd ai_cmd_keygen;
+extern const struct ai_cmd ai_cmd_run;
 extern const struct ai_cmd ai_cmd_version;
 
 #endif

@@ -1,5 +1,4 @@
 /* cmd_version.c: `aiarchive version`, the program and library versions. */
-#include "config.h"
 #include <string.h>
 #include "cmd.h"
 #include "version.h"

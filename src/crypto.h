@@ -16,6 +16,8 @@
 /* One-shot digests. */
 ai_result ai_sha256(const void *p, size_t n, uint8_t out[AI_SHA256_LEN]) AI_MUST_CHECK;
 ai_result ai_blake2b512(const void *p, size_t n, uint8_t out[AI_BLAKE2B_LEN]) AI_MUST_CHECK;
+/* MD5, only as the transport integrity check Azure's Content-MD5 wants. */
+ai_result ai_md5(const void *p, size_t n, uint8_t out[16]) AI_MUST_CHECK;
 ai_result ai_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
                          uint8_t out[AI_SHA256_LEN]) AI_MUST_CHECK;
 

@@ -1,6 +1,5 @@
 /* main.c: start the libraries, parse the global options, dispatch a
  * command from the table, map its result to an exit code. */
-#include "config.h"
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

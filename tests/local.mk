@@ -11,15 +11,27 @@ AM_TESTS_ENVIRONMENT = \
 	ASAN_OPTIONS='detect_leaks=1:abort_on_error=0'; \
 	export top_srcdir top_builddir AIARCHIVE LSAN_OPTIONS ASAN_OPTIONS;
 EXTRA_DIST += tests/lsan.supp tests/unit-tap
+# libFuzzer targets: built by hand (see the comment at the top of each).
+EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
 
 UNIT_TESTS = \
+	tests/test_azurl \
 	tests/test_base64 \
+	tests/test_blobxml \
+	tests/test_bloom \
 	tests/test_buf \
 	tests/test_crypto \
 	tests/test_gz \
+	tests/test_http \
 	tests/test_log \
+	tests/test_manifest \
+	tests/test_minisign \
 	tests/test_parse \
-	tests/test_result
+	tests/test_result \
+	tests/test_retry \
+	tests/test_rowscan \
+	tests/test_sharedkey \
+	tests/test_store
 
 if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
@@ -27,23 +39,48 @@ TESTS += $(UNIT_TESTS)
 endif
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
+tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
+tests_test_azurl_LDADD = $(UNIT_LDADD)
+tests_test_retry_CFLAGS = $(UNIT_CFLAGS)
+tests_test_retry_LDADD = $(UNIT_LDADD)
+tests_test_sharedkey_CFLAGS = $(UNIT_CFLAGS)
+tests_test_sharedkey_LDADD = $(UNIT_LDADD)
 tests_test_base64_CFLAGS = $(UNIT_CFLAGS)
 tests_test_base64_LDADD = $(UNIT_LDADD)
+tests_test_blobxml_CFLAGS = $(UNIT_CFLAGS)
+tests_test_blobxml_LDADD = $(UNIT_LDADD)
+tests_test_bloom_CFLAGS = $(UNIT_CFLAGS)
+tests_test_bloom_LDADD = $(UNIT_LDADD)
 tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
+tests_test_http_CFLAGS = $(UNIT_CFLAGS)
+tests_test_http_LDADD = $(UNIT_LDADD)
 tests_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_test_log_LDADD = $(UNIT_LDADD)
+tests_test_manifest_CFLAGS = $(UNIT_CFLAGS)
+tests_test_manifest_LDADD = $(UNIT_LDADD)
+tests_test_minisign_CFLAGS = $(UNIT_CFLAGS)
+tests_test_minisign_LDADD = $(UNIT_LDADD)
 tests_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_test_parse_LDADD = $(UNIT_LDADD)
+tests_test_rowscan_CFLAGS = $(UNIT_CFLAGS)
+tests_test_rowscan_LDADD = $(UNIT_LDADD)
 tests_test_result_CFLAGS = $(UNIT_CFLAGS)
 tests_test_result_LDADD = $(UNIT_LDADD)
+tests_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_test_store_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
-	tests/e2e/cli.sh
+	tests/e2e/azurite_smoke.sh \
+	tests/e2e/cli.sh \
+	tests/e2e/run_local.sh \
+	tests/e2e/faultproxy.sh \
+	tests/e2e/generator.sh
 
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh
+EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
+EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c

@@ -1,6 +1,36 @@
 # lib.sh: shared by the end-to-end scripts. Speaks TAP, gives each script
 # a scratch directory, and starts and stops Azurite instances, cleaning up
 # whatever happens (set -e failure, signal, normal end).
+#
+# TAP:      check DESC -- CMD...        pass when CMD exits 0
+#           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT
+#           check_eq DESC WANT GOT      pass when the strings are equal
+#           diag MSG...                 a "# " comment line
+#           skip_all REASON             plan "1..0 # SKIP" and exit
+#           bail_out REASON             "Bail out!" and exit 1
+#           tap_done                    prints the plan; returns non-zero if anything failed
+# Scratch:  TEST_TMP                    removed at exit; on_exit CMD... adds more cleanup
+# Azurite:  azurite_start NAME...       one blob-only in-memory Azurite per NAME, each on a
+#                                       free port of 127.0.0.1, started together; exports
+#             NAME_PORT                 the port
+#             NAME_URL                  http://127.0.0.1:PORT/devstoreaccount1 (path style)
+#             NAME_SECONDARY_URL        http://127.0.0.1:PORT/devstoreaccount1-secondary, the
+#                                       read-only RA-GRS secondary Azurite emulates on the same
+#                                       port (it serves the primary's data; Get Blob Service
+#                                       Stats works only there)
+#             NAME_CONN                 connection string with the well-known key
+#             NAME_PID                  pid of the Azurite process, also its process group
+#           azurite_stop [-SIG] NAME... stops them (default TERM, then KILL after a grace period)
+#                                       and waits until every process of each group is gone
+#           azurite_leftovers           pids of Azurite processes this script started that
+#                                       still run (none after azurite_stop)
+#           blobtool ARGS...            tests/tools/blobtool.mjs, connection from AZ_CONN
+#           blobtool_at NAME ARGS...    blobtool against instance NAME
+#           sas_for NAME CONTAINER PERMS EXPIRY [blobtool sas options]
+#                                       prints a SAS query string; EXPIRY is ISO 8601 or
+#                                       relative such as +1h, -1h (already expired)
+# Call azurite_start and azurite_stop directly, not inside $(...) or check:
+# they set variables of the calling shell.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -9,9 +39,9 @@ set -u
 
 tap_n=0
 tap_failed=0
-tap_plan_printed=0
+LAST_OUTPUT=
 
-# ok CONDITION-EXIT-CODE DESCRIPTION: records one TAP result.
+# tap_result RC DESCRIPTION: records one TAP result, passing when RC is 0.
 tap_result() {
 	local rc=$1; shift
 	tap_n=$((tap_n + 1))
@@ -21,6 +51,10 @@ tap_result() {
 		echo "not ok $tap_n - $*"
 		tap_failed=$((tap_failed + 1))
 	fi
+}
+
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
 # check DESCRIPTION -- COMMAND...: runs COMMAND, records pass when it exits 0.
@@ -51,9 +85,24 @@ check_exit() {
 	LAST_OUTPUT=$out
 }
 
+# check_eq DESCRIPTION WANT GOT: passes when the two strings are equal.
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		tap_result 0 "$1"
+	else
+		tap_result 1 "$1"
+		diag "wanted: $2" "got:    $3"
+	fi
+}
+
 skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 0
+}
+
+bail_out() {
+	echo "Bail out! $*"
+	exit 1
 }
 
 tap_done() {
@@ -61,63 +110,206 @@ tap_done() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aiarchive-e2e.XXXXXX")
-AZURITE_PIDS=()
+# --- cleanup -------------------------------------------------------------
 
-cleanup() {
-	local pid
-	for pid in "${AZURITE_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aiarchive-e2e.XXXXXX")
+_lib_main_pid=$BASHPID
+_lib_on_exit=()
+declare -gA _az_pid=() _az_job=()
+
+# on_exit COMMAND...: runs COMMAND (one word list) at exit, before the
+# Azurite instances stop and TEST_TMP goes away.
+on_exit() {
+	_lib_on_exit+=("$(printf '%q ' "$@")")
+}
+
+_lib_cleanup() {
+	# Subshells inherit the trap in some bash versions; only the script cleans up.
+	[ "$BASHPID" = "$_lib_main_pid" ] || return 0
+	local cmd
+	for cmd in "${_lib_on_exit[@]}"; do
+		eval "$cmd" || true
 	done
-	for pid in "${AZURITE_PIDS[@]}"; do
-		# wait only works for our own children; poll for the rest
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	_lib_on_exit=()
+	# The data is in memory and thrown away anyway, so do not wait for a
+	# graceful shutdown.
+	[ ${#_az_pid[@]} -eq 0 ] || azurite_stop -KILL "${!_az_pid[@]}" || true
 	rm -rf "$TEST_TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap _lib_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Azurite -------------------------------------------------------------
 
 # The well-known development account Azurite accepts by default.
 AZURITE_ACCOUNT=devstoreaccount1
 AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+AZURITE_BIN="$top_srcdir/node_modules/.bin/azurite-blob"
+_az_preload="$top_srcdir/tests/tools/azurite-preload.cjs"
+# Every Azurite this script starts carries this in its environment, so
+# leftovers can be told apart from those of tests running alongside.
+_az_tag="AIARCHIVE_E2E_OWNER=$$.$(basename "$TEST_TMP")"
 
+# free_port: prints a port that was free a moment ago (for other local
+# servers; Azurite picks its own with --blobPort 0).
 free_port() {
 	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# azurite_start NAME: starts a blob-only Azurite in its own directory on a
-# free port; sets NAME_PORT, NAME_URL (blob endpoint) and NAME_CONN.
-azurite_start() {
-	local name=$1 dir="$TEST_TMP/azurite-$1" port pid bin
-	bin="$top_srcdir/node_modules/.bin/azurite-blob"
-	[ -x "$bin" ] || { echo "# azurite not installed: run scripts/setup" >&2; return 1; }
-	mkdir -p "$dir"
-	for attempt in 1 2 3; do
-		port=$(free_port)
-		"$bin" --silent --skipApiVersionCheck --loose --location "$dir" \
-			--blobHost 127.0.0.1 --blobPort "$port" >"$dir/log" 2>&1 &
-		pid=$!
-		AZURITE_PIDS+=("$pid")
-		for _ in $(seq 100); do
-			if curl -s -o /dev/null "http://127.0.0.1:$port/devstoreaccount1?comp=list"; then
-				printf -v "${name}_PORT" '%s' "$port"
-				printf -v "${name}_URL" '%s' "http://127.0.0.1:$port/$AZURITE_ACCOUNT"
-				printf -v "${name}_CONN" '%s' "DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$port/$AZURITE_ACCOUNT;"
-				printf -v "${name}_PID" '%s' "$pid"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-	done
-	echo "# azurite did not start: $(tail -5 "$dir/log")" >&2
+# require_azurite: skips the whole script when Node or Azurite is missing.
+require_azurite() {
+	command -v node >/dev/null 2>&1 || skip_all "node not installed (run scripts/setup)"
+	[ -x "$AZURITE_BIN" ] || skip_all "azurite not installed (run scripts/setup)"
+}
+
+# _az_group_alive PGID: true while a process other than a zombie is in the
+# group. Orphans of the group may wait a while to be reaped, and kill -0
+# counts zombies, so ps has the last word.
+_az_group_alive() {
+	kill -0 -- "-$1" 2>/dev/null || return 1
+	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+}
+
+# _az_log_port FILE: prints the port once Azurite's log says it listens.
+_az_log_port() {
+	local line re='successfully listens on http://127\.0\.0\.1:([0-9]+)'
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] && { echo "${BASH_REMATCH[1]}"; return 0; }
+	done <"$1"
 	return 1
 }
 
-# blobtool ARGS...: the Node helper that uses @azure/storage-blob.
+# azurite_start NAME...: starts one Azurite per NAME and waits until all listen.
+azurite_start() {
+	local name dir pid port deadline
+	local -a cmd=(node "$AZURITE_BIN")
+	[ -x "$AZURITE_BIN" ] || { echo "# azurite not installed: run scripts/setup" >&2; return 1; }
+	[ ! -f "$_az_preload" ] || cmd=(node --require "$_az_preload" "$AZURITE_BIN")
+	for name in "$@"; do
+		[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { echo "# azurite_start: bad name '$name'" >&2; return 1; }
+		[ -z "${_az_job[$name]:-}" ] || { echo "# azurite_start: $name already runs" >&2; return 1; }
+	done
+	for name in "$@"; do
+		dir="$TEST_TMP/azurite-$name"
+		mkdir -p "$dir"
+		# setsid gives Azurite its own process group, so one kill reaches
+		# everything it forks, and keeps a terminal's ^C for this script.
+		# The inner shell records its pid (the group id whether or not setsid
+		# had to fork) and leaves a watchdog in the group that removes the
+		# group and TEST_TMP should this script die without running its
+		# trap (SIGKILL).
+		(cd "$dir" && exec env -u AZURITE_ACCOUNTS -u AZURITE_DB "$_az_tag" \
+			setsid bash -c '
+				echo $$ >"$1.tmp" && mv "$1.tmp" "$1"
+				owner=$2 tmp=$3; shift 3
+				(
+					while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+					rm -rf -- "$tmp"
+					kill -KILL 0
+				) &
+				exec "$@"' azurite "$dir/pid" "$$" "$TEST_TMP" \
+			"${cmd[@]}" --inMemoryPersistence --disableTelemetry --silent \
+				--loose --skipApiVersionCheck \
+				--blobHost 127.0.0.1 --blobPort 0) \
+			</dev/null >"$dir/log" 2>&1 &
+		_az_job[$name]=$!
+		_az_pid[$name]=
+		# Killing the group is the way to end it; no job notices from bash.
+		disown $!
+	done
+	# Generous: a loaded machine running the sanitizer build is slow.
+	deadline=$((SECONDS + 60))
+	for name in "$@"; do
+		dir="$TEST_TMP/azurite-$name"
+		port=
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			[ -n "${_az_pid[$name]}" ] || [ ! -s "$dir/pid" ] || _az_pid[$name]=$(cat "$dir/pid")
+			if [ -n "${_az_pid[$name]}" ]; then
+				port=$(_az_log_port "$dir/log") && break
+				kill -0 "${_az_pid[$name]}" 2>/dev/null || break
+			fi
+			sleep 0.05
+		done
+		if [ -z "$port" ]; then
+			echo "# azurite $name did not start: $(tail -5 "$dir/log" | tr '\n' ' ')" >&2
+			return 1
+		fi
+		pid=${_az_pid[$name]}
+		export "${name}_PORT=$port"
+		export "${name}_PID=$pid"
+		export "${name}_URL=http://127.0.0.1:$port/$AZURITE_ACCOUNT"
+		export "${name}_SECONDARY_URL=http://127.0.0.1:$port/$AZURITE_ACCOUNT-secondary"
+		export "${name}_CONN=DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$port/$AZURITE_ACCOUNT;"
+	done
+}
+
+# azurite_stop [-TERM|-INT|-KILL] NAME...: signals every named instance's
+# group, then waits for each group to be empty, escalating to KILL after 5 s.
+azurite_stop() {
+	local sig=TERM name pgid i rc=0
+	case "${1:-}" in
+	-TERM | -INT | -KILL) sig=${1#-}; shift ;;
+	esac
+	for name in "$@"; do
+		[ -n "${_az_job[$name]:-}" ] || { echo "# azurite_stop: $name does not run" >&2; rc=1; continue; }
+		# A start that failed half way may not have read the pid file yet.
+		[ -n "${_az_pid[$name]}" ] || _az_pid[$name]=$(cat "$TEST_TMP/azurite-$name/pid" 2>/dev/null || :)
+		pgid=${_az_pid[$name]}
+		[ -z "$pgid" ] || kill -s "$sig" -- "-$pgid" 2>/dev/null || true
+	done
+	for name in "$@"; do
+		[ -n "${_az_job[$name]:-}" ] || continue
+		pgid=${_az_pid[$name]:-}
+		if [ -n "$pgid" ]; then
+			for ((i = 0; i < 100; i++)); do
+				_az_group_alive "$pgid" || break
+				sleep 0.05
+			done
+			if _az_group_alive "$pgid"; then
+				kill -KILL -- "-$pgid" 2>/dev/null || true
+				for ((i = 0; i < 100; i++)); do
+					_az_group_alive "$pgid" || break
+					sleep 0.05
+				done
+			fi
+		else
+			kill -KILL "${_az_job[$name]}" 2>/dev/null || true
+		fi
+		if [ -n "$pgid" ] && _az_group_alive "$pgid"; then
+			echo "# azurite_stop: $name (group $pgid) survived KILL" >&2
+			rc=1
+		fi
+		unset "_az_pid[$name]" "_az_job[$name]"
+	done
+	return $rc
+}
+
+# azurite_leftovers: pids of still running processes that carry this
+# script's tag and mention azurite on their command line.
+azurite_leftovers() {
+	local p
+	for p in $(pgrep -f azurite); do
+		[ "$p" != "$BASHPID" ] || continue
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "$_az_tag" || continue
+		[ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" != Z ] || continue
+		echo "$p"
+	done
+}
+
+# blobtool ARGS...: the Node client built on @azure/storage-blob.
 blobtool() {
 	node "$top_srcdir/tests/tools/blobtool.mjs" "$@"
+}
+
+# blobtool_at NAME ARGS...: blobtool against Azurite instance NAME.
+blobtool_at() {
+	local conn="${1}_CONN"
+	AZ_CONN=${!conn} blobtool "${@:2}"
+}
+
+# sas_for NAME CONTAINER PERMS EXPIRY [OPTIONS]: a SAS query string.
+sas_for() {
+	blobtool_at "$1" sas "${@:2}"
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# faultproxy.sh: the fault-injecting proxy that retry tests put in front of
+# Azurite passes requests through unchanged and injects what its rules say.
+. "$(dirname "$0")/lib.sh"
+
+command -v node >/dev/null 2>&1 || skip_all "node not installed"
+command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
+command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+[ -x "$top_srcdir/node_modules/.bin/azurite-blob" ] || skip_all "azurite not installed"
+
+FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
+PROXY_PID=
+
+# proxy_start TARGET: starts the proxy in front of TARGET; sets PROXY_PID,
+# PROXY_PORT and PROXY (its base URL).
+proxy_start() {
+	local i
+	node "$FAULTPROXY" --target "$1" >"$TEST_TMP/proxy.out" 2>"$TEST_TMP/proxy.err" &
+	PROXY_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		PROXY_PORT=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$TEST_TMP/proxy.out")
+		[ -z "$PROXY_PORT" ] || break
+		kill -0 "$PROXY_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$PROXY_PORT" ] || return 1
+	PROXY="http://127.0.0.1:$PROXY_PORT"
+}
+
+proxy_stop() {
+	[ -n "$PROXY_PID" ] || return 0
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+	PROXY_PID=
+}
+
+# The proxy must go away whatever happens; lib.sh runs on_exit commands
+# from its own EXIT trap.
+if declare -F on_exit >/dev/null; then
+	on_exit proxy_stop
+else
+	trap 'proxy_stop; cleanup' EXIT
+fi
+
+# rules JSON: replaces the proxy's rules.
+rules() {
+	curl -sf -X PUT --data-binary "$1" "$PROXY/__fault" >/dev/null
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+azurite_start A || bail_out "azurite did not start"
+proxy_start "http://127.0.0.1:$A_PORT" || bail_out "faultproxy did not start: $(cat "$TEST_TMP/proxy.err")"
+check "proxy prints its port first" -- test "$PROXY_PORT" -gt 0
+
+PROXY_CONN="DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$PROXY/$AZURITE_ACCOUNT;"
+SIZE=$((3 * 1024 * 1024))
+head -c "$SIZE" /dev/urandom >"$TEST_TMP/big.bin"
+blobtool --conn "$A_CONN" mkcontainer fpc >/dev/null || bail_out "mkcontainer failed"
+blobtool --conn "$A_CONN" put fpc big.bin "$TEST_TMP/big.bin" >/dev/null || bail_out "upload failed"
+SAS=$(blobtool --conn "$A_CONN" sas fpc r +1h --blob big.bin) || bail_out "sas failed"
+BLOB="$PROXY/$AZURITE_ACCOUNT/fpc/big.bin?$SAS"
+
+# --- pass-through --------------------------------------------------------
+
+# Azure's error, with the per-request RequestId and Time lines removed.
+stable() {
+	sed -e '/^RequestId:/d' -e '/^Time:/d' -e 's/<Message>.*$/<Message>/' "$1"
+}
+curl -s -D "$TEST_TMP/h.direct" -o "$TEST_TMP/b.direct" "$A_URL/missing?restype=container"
+curl -s -D "$TEST_TMP/h.proxy" -o "$TEST_TMP/b.proxy" "$PROXY/$AZURITE_ACCOUNT/missing?restype=container"
+check_eq "error status line passes unchanged" "$(head -1 "$TEST_TMP/h.direct")" "$(head -1 "$TEST_TMP/h.proxy")"
+check_eq "x-ms-error-code passes" "$(grep -i '^x-ms-error-code' "$TEST_TMP/h.direct")" \
+	"$(grep -i '^x-ms-error-code' "$TEST_TMP/h.proxy")"
+check "error body passes" -- cmp <(stable "$TEST_TMP/b.direct") <(stable "$TEST_TMP/b.proxy")
+check "Shared Key listing through the proxy (Host and x-ms-* kept)" -- \
+	bash -c 'node "$1" --conn "$2" list fpc | grep -q "^big\.bin"' _ \
+	"$top_srcdir/tests/tools/blobtool.mjs" "$PROXY_CONN"
+check "Shared Key upload through the proxy" -- \
+	node "$top_srcdir/tests/tools/blobtool.mjs" --conn "$PROXY_CONN" put fpc copy.bin "$TEST_TMP/big.bin"
+check "SAS download through the proxy is byte-exact" -- \
+	bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+
+# --- status --------------------------------------------------------------
+
+rules '{"action":"status","status":503,"retryAfter":3,"count":2,"path":"/fpc/big\\.bin"}'
+for i in 1 2; do
+	curl -s -D "$TEST_TMP/h.$i" -o "$TEST_TMP/b.$i" "$BLOB"
+	check "503 number $i answered by the proxy" -- grep -q '^HTTP/1.1 503 ' "$TEST_TMP/h.$i"
+	check "503 number $i carries Retry-After" -- grep -qi '^Retry-After: 3' "$TEST_TMP/h.$i"
+	check "503 number $i has x-ms-error-code ServerBusy" -- grep -qi '^x-ms-error-code: ServerBusy' "$TEST_TMP/h.$i"
+	check "503 number $i has an Azure error body" -- grep -q '<Error><Code>ServerBusy</Code><Message>' "$TEST_TMP/b.$i"
+done
+check "after two 503s the request passes" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+rules '{"action":"status","status":500,"code":"InternalError","method":"PUT"}'
+check "a PUT-only rule leaves GET alone" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+
+# --- reset ---------------------------------------------------------------
+
+rules '{"action":"reset","bytes":100000}'
+check "reset: curl fails" -- bash -c '! curl -s -o "$2" "$1"' _ "$BLOB" "$TEST_TMP/cut.bin"
+got=$(stat -c %s "$TEST_TMP/cut.bin" 2>/dev/null || echo 0)
+check "reset: body cut mid-way ($got bytes)" -- test "$got" -gt 0 -a "$got" -lt "$SIZE"
+check "reset: the bytes before the cut are the blob's" -- cmp -n "$got" "$TEST_TMP/cut.bin" "$TEST_TMP/big.bin"
+check "reset rule is used up" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+
+# --- stall ---------------------------------------------------------------
+
+rules '{"action":"stall","bytes":1000}'
+check_exit 28 "stall forever: curl --max-time gives up" -- curl -s --max-time 2 -o "$TEST_TMP/stall.bin" "$BLOB"
+check_eq "stall: exactly the first bytes arrived" 1000 "$(stat -c %s "$TEST_TMP/stall.bin")"
+rules '{"action":"stall","bytes":4096,"seconds":1}'
+t0=$(now_ms)
+check "timed stall: the body completes afterwards" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+check "timed stall: it took at least the stall" -- test $(($(now_ms) - t0)) -ge 1000
+
+# --- delay and drop ------------------------------------------------------
+
+rules '{"action":"delay","seconds":1}'
+t0=$(now_ms)
+check "delay: the request passes" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+check "delay: it took at least the delay" -- test $(($(now_ms) - t0)) -ge 1000
+rules '{"action":"drop"}'
+check_exit 52 "drop: curl gets an empty reply" -- curl -s -o /dev/null "$BLOB"
+
+# --- control API ---------------------------------------------------------
+
+check_exit 22 "a bad rule is refused" -- \
+	curl -sf -X PUT --data-binary '{"action":"explode"}' "$PROXY/__fault"
+check "rules can be appended and read back" -- bash -c '
+	curl -sf -X DELETE "$1/__fault" >/dev/null &&
+	curl -sf -X POST --data-binary "{\"action\":\"drop\",\"count\":3}" "$1/__fault" >/dev/null &&
+	curl -sf -X POST --data-binary "[{\"action\":\"delay\",\"seconds\":0.1}]" "$1/__fault" >/dev/null &&
+	curl -sf "$1/__fault" | jq -e "length == 2 and .[0].remaining == 3 and .[1].seconds == 0.1"' _ "$PROXY"
+curl -sf -X DELETE "$PROXY/__fault" >/dev/null
+curl -sf "$PROXY/__stats" >"$TEST_TMP/stats.json"
+check "stats count requests" -- jq -e '.requests >= 14' "$TEST_TMP/stats.json"
+check "stats count faults by action" -- jq -e \
+	'.byAction == {"status":2,"reset":1,"stall":2,"delay":1,"drop":1} and .faults == 7' "$TEST_TMP/stats.json"
+check "stats list recent requests" -- jq -e '[.recent[] | select(.action == "status")] | length == 2' "$TEST_TMP/stats.json"
+check "control requests are not counted" -- \
+	bash -c 'a=$(curl -sf "$1/__stats" | jq .requests); b=$(curl -sf "$1/__stats" | jq .requests); [ "$a" = "$b" ]' _ "$PROXY"
+
+pid=$PROXY_PID
+proxy_stop
+check "proxy stops on SIGTERM" -- bash -c '! kill -0 "$1" 2>/dev/null' _ "$pid"
+tap_done

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# run_local.sh: `aiarchive run` from a local export tree into a local
+# archive (file:// on both sides): every source line archived exactly once,
+# signatures valid for the stock minisign, reruns idempotent, late blobs
+# picked up, bad input archived and counted.
+. "$(dirname "$0")/lib.sh"
+AIGEN="$top_builddir/tools/aigen"
+[ -x "$AIGEN" ] || skip_all "aigen not built"
+
+src="$TEST_TMP/src" dst="$TEST_TMP/dst" key="$TEST_TMP/key"
+check "generator makes a continuous export with faults" -- \
+	"$AIGEN" --out "$src" --layout continuous --apps 2 --hours 3 --seed 11 \
+	--faults crlf,blank,nofinalnl,malformed,empty
+check_exit 0 "keygen" -- "$AIARCHIVE" keygen -o "$key"
+run() {
+	"$AIARCHIVE" --json run --source "file://$src/appinsights-export" --dest "file://$dst" \
+		--key "$key" "$@"
+}
+
+# Lines of every source blob (a missing final newline added, as the
+# archive does), and of every pack.
+source_lines() {
+	find "$src/appinsights-export" -type f -name '*.blob' -print0 | sort -z |
+		xargs -0 -r awk 1 | sort
+}
+archive_lines() {
+	find "$dst/data" -type f -name '*.jsonl.gz' -print0 | sort -z | xargs -0 -r zcat | sort
+}
+
+check_exit 0 "first run archives the export" -- run
+summary=$LAST_OUTPUT
+check "summary is JSON with blobs > 0" -- jq -e '.blobs > 0 and .failed == 0' <<<"$summary"
+nblobs=$(find "$src/appinsights-export" -type f | wc -l)
+check "every source blob became a member" -- test "$(jq .blobs <<<"$summary")" -eq "$nblobs"
+check "every source line is archived exactly once" -- \
+	diff <(source_lines) <(archive_lines)
+check "bad rows are counted" -- jq -e '.bad_rows > 0' <<<"$summary"
+check "every pack is one valid gzip stream" -- \
+	bash -c "find '$dst/data' -name '*.jsonl.gz' -print0 | xargs -0 -n1 gzip -t"
+pub=$(ls "$dst"/keys/*.pub)
+check "the public key is published" -- cmp "$pub" "$key.pub"
+verify_all() {
+	local f
+	for f in $(find "$dst/data" "$dst/manifest" -type f ! -name '*.minisig' ! -name '.*' | grep -v '/\.aiarchive'); do
+		minisign -Vq -p "$pub" -m "$f" || { echo "bad signature: $f"; return 1; }
+	done
+}
+check "every pack and manifest object verifies with minisign" -- verify_all
+check "the first segment exists" -- test -f "$dst/manifest/segments/000000000000.seg"
+
+check_exit 0 "a second run succeeds" -- run
+check "a second run archives nothing" -- jq -e '.blobs == 0 and .segment == -1' <<<"$LAST_OUTPUT"
+check_exit 9 "--error-on-nothing exits 9" -- run --error-on-nothing
+check "no second segment" -- test ! -e "$dst/manifest/segments/000000000001.seg"
+
+# A blob delivered into the current hour after the run, with events days old.
+hour_dir="$src/appinsights-export/$(ls "$src/appinsights-export" | head -1)/Requests/$(date -u +%Y-%m-%d)/$(date -u +%H)"
+mkdir -p "$hour_dir"
+late=$(find "$src/appinsights-export" -name '*.blob' -size +1k | head -1)
+cp "$late" "$hour_dir/0badc0de-0000-4000-8000-000000000001_$(date -u +%Y%m%d_%H%M%S).blob"
+check_exit 0 "a run after a late delivery" -- run
+check "the late blob is archived" -- jq -e '.blobs == 1 and .segment == 1' <<<"$LAST_OUTPUT"
+check "still every source line exactly once" -- diff <(source_lines) <(archive_lines)
+
+check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
+	--source "file://$src/appinsights-export" --dest "file://$dst"
+check_exit 2 "run without --key is a usage error" -- "$AIARCHIVE" run \
+	--source "file://$src/appinsights-export" --dest "file://$dst"
+check_exit 2 "a missing source is a clear error" -- "$AIARCHIVE" run \
+	--source "file://$TEST_TMP/nope" --dest "file://$dst" --key "$key"
+check "that error is one line" -- test "$(printf '%s\n' "$LAST_OUTPUT" | wc -l)" -eq 1
+chmod 0644 "$key"
+check_exit 2 "a group-readable key is refused" -- run
+chmod 0600 "$key"
+tap_done

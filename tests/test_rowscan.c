@@ -1,0 +1,147 @@
+/* test_rowscan.c: the row scanner validates JSON and finds the indexed
+ * fields at their paths, and only there. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rowscan.h"
+
+static void scan(const char *row, enum ai_row_schema schema, struct ai_row_facts *f)
+{
+	ai_row_scan(row, strlen(row), schema, f);
+}
+
+static char *read_sample(const char *name)
+{
+	char path[512];
+	static char buf[8192];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s/../shared/samples/%s",
+	         getenv("top_srcdir") ? getenv("top_srcdir") : ".", name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "sample %s", path);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+Test(rowscan, finds_continuous_export_fields_in_the_docs_sample)
+{
+	struct ai_row_facts f;
+
+	scan(read_sample("request_msdocs_example.json"), AI_SCHEMA_CONTINUOUS, &f);
+	cr_assert(f.valid);
+	cr_assert(f.has_time);
+	cr_assert_eq(f.event_time, 1458554745 * AI_NS_PER_SEC + 733471700);
+	cr_assert_str_eq(f.op_id, "fCOhCdCnZ9I=");
+	cr_assert_str_eq(f.role, "", "the sample has no roleName");
+}
+
+Test(rowscan, finds_diagnostic_settings_fields_in_the_sample)
+{
+	struct ai_row_facts f;
+
+	scan(read_sample("diag_AppRequests.json"), AI_SCHEMA_DIAGNOSTIC, &f);
+	cr_assert(f.valid);
+	cr_assert(f.has_time);
+	cr_assert_eq(f.event_time, 1619736074 * AI_NS_PER_SEC + 123838100);
+	cr_assert_str_eq(f.op_id, "12345");
+	cr_assert_str_eq(f.role, "functionAppName goes here");
+}
+
+Test(rowscan, takes_fields_only_at_their_paths)
+{
+	struct ai_row_facts f;
+
+	/* eventTime under custom dimensions or at the top must not count. */
+	scan("{\"eventTime\":\"2001-01-01T00:00:00Z\",\"context\":{\"custom\":{\"dimensions\":"
+	     "[{\"eventTime\":\"2002-01-01T00:00:00Z\"}]},\"data\":{\"x\":{\"eventTime\":1},"
+	     "\"eventTime\":\"2021-05-10T18:10:20.4630000Z\"},\"operation\":{\"id\":\"op\\u00e9\"},"
+	     "\"device\":{\"roleName\":\"web\"}}}",
+	     AI_SCHEMA_CONTINUOUS, &f);
+	cr_assert(f.valid);
+	cr_assert_eq(f.event_time, 1620670220 * AI_NS_PER_SEC + 463000000);
+	cr_assert_str_eq(f.op_id, "op\xc3\xa9");
+	cr_assert_str_eq(f.role, "web");
+}
+
+Test(rowscan, key_order_does_not_matter)
+{
+	struct ai_row_facts f;
+
+	scan("{\"context\":{\"device\":{\"roleName\":\"r\"},\"operation\":{\"id\":\"o\"},\"data\":"
+	     "{\"eventTime\":\"2021-05-10T18:10:20.463Z\"}},\"request\":[{}]}",
+	     AI_SCHEMA_CONTINUOUS, &f);
+	cr_assert(f.valid && f.has_time);
+	cr_assert_str_eq(f.op_id, "o");
+	cr_assert_str_eq(f.role, "r");
+}
+
+struct bad {
+	char row[96];
+};
+
+ParameterizedTestParameters(rowscan, rejects_malformed_rows)
+{
+	static struct bad v[] = {
+		{ "" }, { "   " }, { "[]" }, { "{" }, { "{\"a\":}" }, { "{\"a\":1,}" },
+		{ "{\"a\":1} x" }, { "{\"a\":01}" }, { "{\"a\":1.}" }, { "{\"a\":-}" },
+		{ "{\"a\":\"\\x\"}" }, { "{\"a\":\"\\ud800\"}" }, { "{\"a\":tru}" },
+		{ "{\"a\":\"unterminated}" }, { "{'a':1}" }, { "{\"a\" 1}" }, { "{\"a\":\"\x01\"}" },
+		{ "{\"a\":\"\xc3\x28\"}" }, { "{\"a\":\"\xed\xa0\x80\"}" }, { "{\"a\":[1,2}" },
+	};
+	return cr_make_param_array(struct bad, v, sizeof v / sizeof v[0]);
+}
+
+ParameterizedTest(struct bad *b, rowscan, rejects_malformed_rows)
+{
+	struct ai_row_facts f;
+
+	scan(b->row, AI_SCHEMA_CONTINUOUS, &f);
+	cr_assert_not(f.valid, "row '%s' must be invalid", b->row);
+}
+
+Test(rowscan, accepts_every_json_value_kind)
+{
+	struct ai_row_facts f;
+
+	scan(" {\"a\":[true,false,null,-0.5e+3,1E2,\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\ud83d\\ude00\"],"
+	     "\"b\":{},\"c\":[],\"d\":\"\xf0\x9f\x98\x80\"}\r",
+	     AI_SCHEMA_DIAGNOSTIC, &f);
+	cr_assert(f.valid);
+	cr_assert_not(f.has_time);
+}
+
+Test(rowscan, bounds_depth_and_field_length)
+{
+	struct ai_row_facts f;
+	char deep[400], longid[400];
+	size_t n = 0;
+
+	for (int i = 0; i < 100; i++)
+		deep[n++] = '[';
+	deep[n] = '\0';
+	scan(deep, AI_SCHEMA_CONTINUOUS, &f);
+	cr_assert_not(f.valid);
+	memset(longid, 'x', sizeof longid);
+	memcpy(longid, "{\"OperationId\":\"", 16);
+	memcpy(longid + 300, "\"}", 3);
+	scan(longid, AI_SCHEMA_DIAGNOSTIC, &f);
+	cr_assert(f.valid);
+	cr_assert_str_eq(f.op_id, "", "a too long id is dropped, not truncated");
+}
+
+Test(rowscan, a_bad_time_is_not_a_time)
+{
+	struct ai_row_facts f;
+
+	scan("{\"time\":\"yesterday\",\"OperationId\":\"x\"}", AI_SCHEMA_DIAGNOSTIC, &f);
+	cr_assert(f.valid);
+	cr_assert_not(f.has_time);
+}
