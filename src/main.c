@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ai_ctx ctx = { .now = clock_now(), .out = stdout };
+	const char *fake_now = getenv("AIARCHIVE_NOW");
 	const struct ai_cmd *cmd;
 	ai_result r;
 	int c;
@@ -61,6 +62,11 @@ int main(int argc, char **argv)
 				         argv[optind - 1]);
 			return 2;
 		}
+	}
+	/* Tests pin "now" to decide which delivery hours are over. */
+	if (fake_now && *fake_now && ai_parse_time_arg(fake_now, ctx.now, &ctx.now) != AI_OK) {
+		ai_error("AIARCHIVE_NOW: not a time: '%s'", fake_now);
+		return 2;
 	}
 	ai_log_level = ctx.verbosity < 0 ? AI_LOG_ERROR
 	             : ctx.verbosity == 0 ? AI_LOG_WARN

@@ -327,12 +327,16 @@ static const char *check_str(const char *s)
 	return NULL;
 }
 
-static ai_result check_member(const struct ai_segment *seg, size_t i, char *why, size_t cap)
+/* strings: 0 when the decoder has already bounded every string. */
+static ai_result check_member(const struct ai_segment *seg, size_t i, int strings, char *why,
+                              size_t cap)
 {
 	const struct ai_member *m = &seg->members[i];
 	const struct ai_pack_ref *p;
 	const char *e;
 
+	if (!strings)
+		goto values;
 	if ((e = check_str(m->blob)))
 		return bad(why, cap, "member %zu: blob: %s", i, e);
 	if (strnlen(m->etag, sizeof m->etag) >= sizeof m->etag)
@@ -341,6 +345,18 @@ static ai_result check_member(const struct ai_segment *seg, size_t i, char *why,
 		return bad(why, cap, "member %zu: app: %s", i, e);
 	if ((e = check_str(m->type)))
 		return bad(why, cap, "member %zu: type: %s", i, e);
+	if (m->nroles > AI_MEMBER_MAX_ROLES)
+		return bad(why, cap, "member %zu: more than %d roles", i, AI_MEMBER_MAX_ROLES);
+	if (m->nroles && !m->roles)
+		return bad(why, cap, "member %zu: roles missing", i);
+	for (size_t j = 0; j < m->nroles; j++)
+		if ((e = check_str(m->roles[j])))
+			return bad(why, cap, "member %zu: role %zu: %s", i, j, e);
+	if (m->bloom_len > AI_BLOOM_MAX_BYTES)
+		return bad(why, cap, "member %zu: bloom filter of %zu bytes", i, m->bloom_len);
+	if (m->bloom_len && !m->bloom)
+		return bad(why, cap, "member %zu: bloom filter missing", i);
+values:
 	if (m->range_start > m->range_end)
 		return bad(why, cap, "member %zu: range start %llu after end %llu", i,
 		           (unsigned long long)m->range_start, (unsigned long long)m->range_end);
@@ -353,25 +369,17 @@ static ai_result check_member(const struct ai_segment *seg, size_t i, char *why,
 		           m->pack);
 	if (m->has_time && m->min_event > m->max_event)
 		return bad(why, cap, "member %zu: min_event after max_event", i);
-	if (m->nroles > AI_MEMBER_MAX_ROLES)
-		return bad(why, cap, "member %zu: more than %d roles", i, AI_MEMBER_MAX_ROLES);
-	if (m->nroles && !m->roles)
-		return bad(why, cap, "member %zu: roles missing", i);
-	for (size_t j = 0; j < m->nroles; j++)
-		if ((e = check_str(m->roles[j])))
-			return bad(why, cap, "member %zu: role %zu: %s", i, j, e);
-	if (m->bloom_len > AI_BLOOM_MAX_BYTES)
-		return bad(why, cap, "member %zu: bloom filter of %zu bytes", i, m->bloom_len);
-	if (m->bloom_len && !m->bloom)
-		return bad(why, cap, "member %zu: bloom filter missing", i);
 	return AI_OK;
 }
 
-ai_result ai_segment_check(const struct ai_segment *seg, char *why, size_t cap)
+static ai_result check_segment(const struct ai_segment *seg, int strings, char *why,
+                               size_t cap)
 {
 	const char *e;
 	ai_result r;
 
+	if (!strings)
+		goto members;
 	if ((e = check_str(seg->run_id)))
 		return bad(why, cap, "run: %s", e);
 	if ((e = check_str(seg->key_id)))
@@ -390,16 +398,22 @@ ai_result ai_segment_check(const struct ai_segment *seg, char *why, size_t cap)
 	for (size_t i = 0; i < seg->npacks; i++)
 		if ((e = check_str(seg->packs[i].name)))
 			return bad(why, cap, "pack %zu: name: %s", i, e);
+members:
 	if (seg->nmembers > AI_MANIFEST_MAX_MEMBERS)
 		return bad(why, cap, "too many members (%zu)", seg->nmembers);
 	if (seg->nmembers && !seg->members)
 		return bad(why, cap, "members missing");
 	for (size_t i = 0; i < seg->nmembers; i++) {
-		r = check_member(seg, i, why, cap);
+		r = check_member(seg, i, strings, why, cap);
 		if (r != AI_OK)
 			return r;
 	}
 	return AI_OK;
+}
+
+ai_result ai_segment_check(const struct ai_segment *seg, char *why, size_t cap)
+{
+	return check_segment(seg, 1, why, cap);
 }
 
 /* ---- encoding ---- */
@@ -864,15 +878,13 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 {
 	const msgpack_object *a;
 	const char *e = NULL;
-	char ctx[40];
 	uint64_t pack = 0;
 	int k;
 
-	snprintf(ctx, sizeof ctx, "member %zu: ", idx);
 	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return bad(why, cap, "%snot an array", ctx);
+		return bad(why, cap, "member %zu: not an array", idx);
 	if (o->via.array.size < MEMBER_FIELDS)
-		return bad(why, cap, "%s%u fields, need %d", ctx, o->via.array.size,
+		return bad(why, cap, "member %zu: %u fields, need %d", idx, o->via.array.size,
 		           MEMBER_FIELDS);
 	a = o->via.array.ptr;
 	for (k = 0; k < MEMBER_FIELDS && !e; k++) {
@@ -917,8 +929,10 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 			break;
 		}
 	}
+	if (e == NOMEM_REASON)
+		return AI_ERR_NOMEM;
 	if (e)
-		return fail_field(e, why, cap, ctx, member_names[k - 1]);
+		return bad(why, cap, "member %zu: %s: %s", idx, member_names[k - 1], e);
 	if (!m->has_time)
 		m->min_event = m->max_event = 0;
 	return AI_OK;
@@ -1019,7 +1033,7 @@ static ai_result get_segment(const msgpack_object *o, struct ai_segment *seg, ch
 		if (r != AI_OK)
 			return r;
 	}
-	return ai_segment_check(seg, why, cap);
+	return check_segment(seg, 0, why, cap);
 }
 
 ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, char *why,
@@ -1429,7 +1443,6 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 		"app", "type", "archived_through", "last_event", "members", "rows",
 	};
 	const char *e = NULL;
-	char ctx[40];
 	int k;
 
 	if (o->type != MSGPACK_OBJECT_ARRAY)
@@ -1444,9 +1457,8 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 		struct ai_partition_state *p = &st->parts[i];
 
 		st->nparts++;
-		snprintf(ctx, sizeof ctx, "part %u: ", i);
 		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 6)
-			return bad(why, cap, "%snot an array of 6", ctx);
+			return bad(why, cap, "part %u: not an array of 6", i);
 		for (k = 0; k < 6 && !e; k++) {
 			const msgpack_object *v = &a->via.array.ptr[k];
 
@@ -1459,10 +1471,12 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 			case 5: e = want_u64(v, &p->rows); break;
 			}
 		}
+		if (e == NOMEM_REASON)
+			return AI_ERR_NOMEM;
 		if (e)
-			return fail_field(e, why, cap, ctx, names[k - 1]);
+			return bad(why, cap, "part %u: %s: %s", i, names[k - 1], e);
 		if (i && part_cmp(p->app, p->type, p - 1) <= 0)
-			return bad(why, cap, "%snot in strictly ascending order", ctx);
+			return bad(why, cap, "part %u: not in strictly ascending order", i);
 	}
 	return AI_OK;
 }

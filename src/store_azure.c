@@ -43,7 +43,7 @@ struct az_req {
 	enum az_level level;
 	const char *container;    /* for AZ_CONTAINER / AZ_BLOB */
 	const char *blob;         /* full blob name inside the container */
-	const char *what;         /* object named in messages */
+	char what[600];           /* object named in messages: "blob 'x'" */
 	const char *query;        /* encoded query without the SAS, or NULL */
 	struct ai_http_header hdr[AZ_MAX_HEADERS];
 	size_t nhdr;
@@ -185,6 +185,14 @@ static ai_result map_status(const struct az_req *q, long status, const char *cod
 		return AI_ERR_BAD_INPUT;
 	if (status == 413)
 		return AI_ERR_TOO_BIG;
+	if (status == 400) {
+		/* A body damaged on the way: sending it again may work. */
+		if (strcmp(code, "Md5Mismatch") == 0 || strcmp(code, "InvalidMd5") == 0)
+			return AI_ERR_NETWORK;
+		if (strcmp(code, "InvalidBlockList") == 0 || strcmp(code, "InvalidBlobOrBlock") == 0 ||
+		    strcmp(code, "InvalidRange") == 0)
+			return AI_ERR_BAD_INPUT;
+	}
 	if (ai_retry_status(status))
 		return AI_ERR_UNAVAILABLE;
 	return AI_ERR_PROTOCOL;
@@ -422,7 +430,10 @@ static ai_result op_list(struct ai_store *st, const char *prefix, const char *de
 		goto out;
 	q.level = containers ? AZ_SERVICE : AZ_CONTAINER;
 	q.container = container.data;
-	q.what = containers ? "account" : "container";
+	if (containers)
+		snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
+	else
+		snprintf(q.what, sizeof q.what, "container '%s'", container.data);
 	q.query = query.data;
 	r = az_call(s, &q, &resp);
 	if (r != AI_OK)
@@ -524,7 +535,7 @@ static ai_result prepare_blob(struct azure_store *s, struct az_req *q, const cha
 	q->level = AZ_BLOB;
 	q->container = container->data;
 	q->blob = blob->data;
-	q->what = name;
+	snprintf(q->what, sizeof q->what, "blob '%s'", name);
 	return r;
 }
 
@@ -562,6 +573,19 @@ static ai_result op_read(struct ai_store *st, const char *name, uint64_t offset,
 		r = AI_ERR_TOO_BIG;
 		goto out;
 	}
+	{
+		/* A range the service ignored, or one that starts at the end. */
+		struct ai_blob_info got;
+		info_from_headers(&resp, NULL, &got);
+		if (offset && (resp.status != 206 || offset >= got.size)) {
+			ai_store_set_error("blob '%s': no bytes at offset %llu", name,
+			                   (unsigned long long)offset);
+			r = AI_ERR_BAD_INPUT;
+			goto out;
+		}
+	}
+	if (len && resp.body.len > len)
+		resp.body.data[resp.body.len = (size_t)len] = '\0'; /* whole blob for a range from 0 */
 	if (out->len == 0 && resp.body.len) {
 		/* Hand the body over rather than copying it. */
 		struct ai_buf tmp = *out;
@@ -601,13 +625,13 @@ static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_
 {
 	struct ai_http_response resp;
 	struct az_req h = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1,
-	                    .level = AZ_BLOB, .container = q->container, .blob = q->blob,
-	                    .what = q->what };
+	                    .level = AZ_BLOB, .container = q->container, .blob = q->blob };
 	char v[64];
 	ai_result hr;
 
 	if (r != AI_ERR_EXISTS || q->create_only != 2)
 		return r;
+	memcpy(h.what, q->what, sizeof h.what);
 	ai_http_response_init(&resp);
 	hr = az_call(s, &h, &resp);
 	if (hr == AI_OK) {
@@ -812,6 +836,11 @@ static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_a
 	add_header(&q, "x-ms-lease-action", actions[action]);
 	switch (action) {
 	case AI_LEASE_ACQUIRE:
+		if (duration_s != -1 && (duration_s < 15 || duration_s > 60)) {
+			ai_store_set_error("blob '%s': a lease lasts 15 to 60 seconds, or -1", name);
+			r = AI_ERR_BAD_INPUT;
+			goto out;
+		}
 		add_headerf(&q, "x-ms-lease-duration", "%d", duration_s);
 		if (lease_id && lease_id[0])
 			add_header(&q, "x-ms-proposed-lease-id", lease_id);
@@ -939,18 +968,27 @@ static ai_result op_create_container(struct ai_store *st)
 	struct azure_store *s = az(st);
 	struct ai_http_response resp;
 	struct az_req q = { .method = "PUT", .kind = AI_REQ_OTHER, .level = AZ_CONTAINER,
-	                    .container = s->loc.container, .what = s->loc.container,
-	                    .query = "restype=container", .idempotent = 1 };
+	                    .container = s->loc.container, .query = "restype=container",
+	                    .idempotent = 1 };
 	ai_result r;
 
 	if (!s->loc.container[0]) {
 		ai_store_set_error("%s: the location names no container", st->described);
 		return AI_ERR_CONFIG;
 	}
+	snprintf(q.what, sizeof q.what, "container '%s'", s->loc.container);
 	ai_http_response_init(&resp);
 	r = az_call(s, &q, &resp);
 	if (r == AI_ERR_EXISTS)
 		r = AI_OK;
+	if (r == AI_ERR_AUTH && s->sas) {
+		/* A container SAS may not create containers: fine if it exists. */
+		struct ai_blob_list l;
+		ai_blob_list_init(&l);
+		if (op_list(st, "", NULL, NULL, 1, &l) == AI_OK)
+			r = AI_OK;
+		ai_blob_list_release(&l);
+	}
 	ai_http_response_release(&resp);
 	return r;
 }
@@ -960,9 +998,10 @@ static ai_result op_account_info(struct ai_store *st, char sku[64], char kind[64
 	struct azure_store *s = az(st);
 	struct ai_http_response resp;
 	struct az_req q = { .method = "GET", .kind = AI_REQ_OTHER, .idempotent = 1, .readonly = 1,
-	                    .query = "restype=account&comp=properties", .what = "account" };
+	                    .query = "restype=account&comp=properties" };
 	ai_result r;
 
+	snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
 	if (s->loc.container[0]) {
 		q.level = AZ_CONTAINER;
 		q.container = s->loc.container;
@@ -984,15 +1023,16 @@ static ai_result op_service_stats(struct ai_store *st, char status[16], ai_time 
 	struct azure_store *s = az(st);
 	struct ai_http_response resp;
 	struct az_req q = { .method = "GET", .kind = AI_REQ_OTHER, .idempotent = 1,
-	                    .use_secondary = 1, .level = AZ_SERVICE, .what = "account",
+	                    .use_secondary = 1, .level = AZ_SERVICE,
 	                    .query = "restype=service&comp=stats" };
 	ai_result r;
 
+	snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
 	ai_http_response_init(&resp);
 	r = az_call(s, &q, &resp);
 	if (r == AI_OK &&
 	    ai_blobxml_parse_stats(resp.body.data, resp.body.len, status, 16, last_sync) != AI_OK) {
-		ai_store_set_error("account: unreadable service stats");
+		ai_store_set_error("%s: unreadable service stats", q.what);
 		r = AI_ERR_PROTOCOL;
 	}
 	ai_http_response_release(&resp);

@@ -77,7 +77,9 @@ tests_test_store_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
+	tests/e2e/store_azure.sh \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/generator.sh
 
