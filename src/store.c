@@ -1,5 +1,7 @@
 /* store.c: opens a location with the right backend and forwards every
  * call to it, keeping the shared counters and the last-error text. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,10 +113,52 @@ int ai_store_is_remote(const struct ai_store *s)
 	return s->remote;
 }
 
+/* Test hook for the crash tests: with AIARCHIVE_TEST_KILL_AFTER=N the
+ * process sends itself SIGKILL at the start of its Nth storage call (on
+ * any store, any thread), so a test can stop a run at every point of its
+ * pipeline; with AIARCHIVE_TEST_KILL_AFTER=count it prints the number of
+ * calls it made to stderr at exit instead. Unset, it costs one load. */
+static uint64_t kill_after;   /* 0: off; UINT64_MAX: count */
+static uint64_t store_calls;  /* atomic */
+static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
+
+static void print_calls(void)
+{
+	fprintf(stderr, "aiarchive: test hook: %llu storage calls\n",
+	        (unsigned long long)__atomic_load_n(&store_calls, __ATOMIC_RELAXED));
+}
+
+static void kill_hook_init(void)
+{
+	const char *v = getenv("AIARCHIVE_TEST_KILL_AFTER");
+
+	if (!v || !*v)
+		return;
+	if (strcmp(v, "count") == 0) {
+		kill_after = UINT64_MAX;
+		atexit(print_calls);
+	} else {
+		kill_after = strtoull(v, NULL, 10);
+	}
+}
+
+static void kill_hook(void)
+{
+	uint64_t n;
+
+	pthread_once(&kill_once, kill_hook_init);
+	if (!kill_after)
+		return;
+	n = __atomic_add_fetch(&store_calls, 1, __ATOMIC_RELAXED);
+	if (n == kill_after)
+		raise(SIGKILL);
+}
+
 /* Every forwarder clears the last error first, so a stale text never
  * describes a later failure. */
 #define FORWARD(call) \
 	do { \
+		kill_hook(); \
 		last_error[0] = '\0'; \
 		return (call); \
 	} while (0)

@@ -4,3 +4,13 @@
 noinst_PROGRAMS += tools/aigen
 tools_aigen_SOURCES = tools/aigen.c tools/aigen.h tools/aigen_json.c tools/aigen_rows.c
 tools_aigen_LDADD = $(AI_LIBS)
+
+# manifest-dump: segment files as TSV, for tests that check archives with stock tools.
+noinst_PROGRAMS += tools/manifest-dump
+tools_manifest_dump_SOURCES = tools/manifest-dump.c
+tools_manifest_dump_LDADD = $(AI_LIBS)
+
+# storebench: drives the storage client for bench/store.sh.
+noinst_PROGRAMS += tools/storebench
+tools_storebench_SOURCES = tools/storebench.c
+tools_storebench_LDADD = $(AI_LIBS)

@@ -15,4 +15,16 @@ check_exit 2 "missing command exits 2" -- "$AIARCHIVE"
 check_exit 2 "unexpected argument to version exits 2" -- "$AIARCHIVE" version extra
 check_exit 0 "--json version" -- "$AIARCHIVE" --json version
 check "--json version is JSON" -- jq -e .version <<<"$LAST_OUTPUT"
+check_exit 2 "the example config parses (keygen then asks for -o)" -- \
+	"$AIARCHIVE" -c "$top_srcdir/etc/aiarchive.conf.example" keygen
+check "and the complaint is -o, not the config" -- grep -q -- "-o PATH is required" <<<"$LAST_OUTPUT"
+printf 'no-such-key = 1\n' >"$TEST_TMP/bad.conf"
+check_exit 2 "an unknown config key is an error" -- "$AIARCHIVE" -c "$TEST_TMP/bad.conf" keygen -o "$TEST_TMP/k"
+check "naming the file and line" -- grep -q "bad.conf' line 1: unknown key 'no-such-key'" <<<"$LAST_OUTPUT"
+check "every command in --help has its own --help" -- bash -c '
+	for c in $("$0" --help | awk "/^commands:/{f=1;next} /^$/{f=0} f{print \$1}"); do
+		"$0" "$c" --help >/dev/null || exit 1
+	done' "$AIARCHIVE"
+check "the man page renders without warnings" -- bash -c \
+	"! MANWIDTH=80 man --warnings -l '$top_srcdir/doc/aiarchive.1' 2>&1 >/dev/null | grep -q ."
 tap_done
