@@ -1,6 +1,7 @@
 /* main.c: start the libraries, parse the global options, dispatch a
  * command from the table, map its result to an exit code. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +33,11 @@ int main(int argc, char **argv)
 	ai_result r;
 	int c;
 
+	/* Manifest objects are decoded one after another; keeping freed heap
+	 * instead of returning it to the kernel each time avoids page-fault
+	 * storms on a query over thousands of segments. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
 		switch (c) {

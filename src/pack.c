@@ -129,7 +129,13 @@ ai_result ai_pack_commit(struct ai_pack *p, const struct ai_signing_key *key, co
 	if (p->failed)
 		return AI_ERR_INTERNAL;
 	ai_buf_init(&sig, 16384);
-	r = flush_block(p);
+	/* A pack that fits in one block goes up in one Put Blob (with its
+	 * MD5); larger ones as blocks and a block list. */
+	int single = p->nids == 0;
+	if (!single)
+		r = flush_block(p);
+	else
+		r = AI_OK;
 	if (r == AI_OK)
 		r = ai_hash_final(&p->sha, ref->sha256);
 	if (r == AI_OK)
@@ -140,8 +146,12 @@ ai_result ai_pack_commit(struct ai_pack *p, const struct ai_signing_key *key, co
 	/* The digest in the metadata lets a retried commit recognise itself. */
 	snprintf(meta.kv[0].name, sizeof meta.kv[0].name, "sha256");
 	snprintf(meta.kv[0].value, sizeof meta.kv[0].value, "%s", shahex);
-	r = ai_store_put_block_list(p->dest, p->name, (const char *const *)p->ids, p->nids,
-	                            AI_PUT_CREATE_ONLY, &meta, NULL);
+	if (single)
+		r = ai_store_put(p->dest, p->name, p->block.data, p->block.len, AI_PUT_CREATE_ONLY,
+		                 &meta, NULL);
+	else
+		r = ai_store_put_block_list(p->dest, p->name, (const char *const *)p->ids, p->nids,
+		                            AI_PUT_CREATE_ONLY, &meta, NULL);
 	if (r != AI_OK)
 		goto out;
 	ai_time_format(now, 0, when);

@@ -1,6 +1,7 @@
 /* pack.h: one pack object being written to the destination: gzip members
  * appended one after another, uploaded in blocks (each with its MD5) as
- * they fill, committed create-only, then signed with a minisign
+ * they fill — or, when the whole pack fits in one block, in one Put Blob —
+ * committed create-only, then signed with a minisign
  * signature over the whole object. Nothing of it is visible until the
  * commit, so an abandoned pack leaves only uncommitted blocks, which the
  * service discards. */
