@@ -42,7 +42,7 @@ ai_result ai_buf_reserve(struct ai_buf *b, size_t n)
 	want = b->alloc ? b->alloc : 64;
 	while (want < need)
 		want = want > SIZE_MAX / 2 ? need : want * 2;
-	if (want > b->max + 1)
+	if (b->max < SIZE_MAX && want > b->max + 1)
 		want = b->max + 1;
 	p = realloc(b->data, want);
 	if (!p)

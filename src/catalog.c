@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "archive.h"
@@ -21,6 +20,25 @@
 #define CACHE_PATH_MAX 4096
 
 /* ---- selection rules ---- */
+
+void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai_options *o)
+{
+	memset(f, 0, sizeof *f);
+	f->has_from = o->has_from;
+	f->has_to = o->has_to;
+	f->from = o->from;
+	f->to = o->to;
+	f->apps = o->apps;
+	f->napps = o->napps;
+	f->types = o->types;
+	f->ntypes = o->ntypes;
+	f->roles = o->roles;
+	f->nroles = o->nroles;
+	f->op_ids = o->operation_ids;
+	f->nop_ids = o->noperation_ids;
+	f->tags = o->tags;
+	f->ntags = o->ntags;
+}
 
 ai_result ai_catalog_segments(const struct ai_state *st, const struct ai_catalog_filter *f,
                               uint64_t **seqs, size_t *n)
@@ -119,8 +137,8 @@ ai_result ai_catalog_cache_key(const char *described, char *out, size_t cap)
 	 * separator or a leading dot. */
 	for (const char *p = described; *p && k < 80 && k + 18 < cap; p++) {
 		char c = *p;
-		int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		           ((c == '.' || c == '-') && k > 0);
+		int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || ((c == '.' || c == '-') && k > 0);
 		if (keep)
 			out[k++] = c;
 		else if (k > 0 && out[k - 1] != '_')
@@ -140,7 +158,6 @@ struct key_entry {
 struct sel {
 	struct ai_store *dest;
 	struct ai_archive a;
-	const struct ai_catalog_filter *f;
 	int use_cache;
 	char dir[CACHE_PATH_MAX];   /* <root>/<key>/segments */
 	struct key_entry keys[MAX_KEYS];
@@ -398,15 +415,12 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 	struct sel *s = calloc(1, sizeof *s);
 	uint64_t *seqs = NULL;
 	size_t nseqs = 0;
-	int opened = 0;
 	ai_result r;
 
 	if (!s)
 		return AI_ERR_NOMEM;
 	s->dest = dest;
-	s->f = f;
 	r = ai_archive_open(&s->a, dest, NULL);
-	opened = 1;
 	if (r != AI_OK) {
 		ai_error("dest '%s': %s", ai_store_describe(dest), store_error(r));
 		goto out;
@@ -448,8 +462,7 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 out:
 	if (stats)
 		*stats = s->st;
-	if (opened)
-		ai_archive_release(&s->a);
+	ai_archive_release(&s->a);
 	free(seqs);
 	free(s);
 	return r;

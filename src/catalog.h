@@ -56,6 +56,10 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
                             const struct ai_catalog_opts *opts, ai_catalog_cb cb, void *ctx,
                             struct ai_catalog_stats *stats) AI_MUST_CHECK;
 
+struct ai_options;
+/* Fills f from the command's options (f borrows their lists). */
+void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai_options *o);
+
 /* The selection rules, exposed for tests. */
 
 /* Segment numbers that can hold a member matching f's time window:

@@ -6,6 +6,10 @@
 
 const struct ai_cmd *const ai_cmds[] = {
 	&ai_cmd_run,
+	&ai_cmd_query,
+	&ai_cmd_cat,
+	&ai_cmd_verify,
+	&ai_cmd_status,
 	&ai_cmd_keygen,
 	&ai_cmd_version,
 	NULL,

@@ -8,9 +8,14 @@ src_libaiarchive_la_SOURCES = \
 	src/blobxml.c src/blobxml.h \
 	src/bloom.c src/bloom.h \
 	src/buf.c src/buf.h \
+	src/catalog.c src/catalog.h \
 	src/cmd.c src/cmd.h \
+	src/cmd_cat.c \
 	src/cmd_keygen.c \
+	src/cmd_query.c \
 	src/cmd_run.c \
+	src/cmd_status.c \
+	src/cmd_verify.c \
 	src/cmd_version.c \
 	src/crypto.c src/crypto.h \
 	src/gz.c src/gz.h \
@@ -32,6 +37,7 @@ src_libaiarchive_la_SOURCES = \
 	src/store.c src/store.h src/store_impl.h \
 	src/store_azure.c \
 	src/store_file.c \
+	src/verify.c src/verify.h \
 	src/version.c src/version.h
 src_libaiarchive_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(MSGPACK_CFLAGS) $(EXPAT_CFLAGS)

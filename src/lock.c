@@ -88,6 +88,7 @@ ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, con
 		if (r != AI_ERR_CONFLICT || time(NULL) >= give_up)
 			break;
 		sleep(2);
+		r = AI_OK; /* held by another run: ask again */
 	}
 	if (r == AI_ERR_CONFLICT) {
 		free(l);

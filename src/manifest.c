@@ -9,9 +9,14 @@
  * string, binary, array and map header, never floats, and the key and
  * element orders listed below, so the same content always gives the same
  * bytes (segments are hashed and signed). Readers accept any integer
- * encoding. Times are signed 64-bit integers of nanoseconds since
+ * encoding (an "int" below is any msgpack integer within int64, a "uint"
+ * any non-negative one within uint64). Times are ints of nanoseconds since
  * 1970-01-01T00:00:00Z (UTC). Strings are UTF-8 without NUL bytes and at
- * most AI_MANIFEST_MAX_STRING (4096) bytes. Digests are bin of 32 bytes.
+ * most AI_MANIFEST_MAX_STRING (4096) bytes; a string absent in memory is
+ * written as "". Digests are bin of exactly 32 bytes. Readers also refuse
+ * nesting deeper than 15 levels and any array or map whose declared
+ * element count exceeds the bytes that remain (so a reader's memory stays
+ * proportional to the input).
  *
  * Maps have string keys. Readers ignore keys they do not know (later
  * versions may add some), refuse non-string keys and duplicate keys, and
@@ -80,14 +85,21 @@
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
  * with each seq < next_seq. Readers ignore elements past the ones listed in
- * the inner arrays. An absent string is written as "".
+ * the inner arrays.
  *
- * Index semantics: a segment's seq is listed under by_delivery hour H when
- * one of its members has floor_hour(delivery_hour) == H; under by_event
- * hour H when a member with has_time has floor_hour(min_event) <= H <=
- * floor_hour(max_event), unless that spans more than 72 hours, in which
- * case the seq goes to "wide" instead. Members without event times are in
- * no event hour, so event-time queries do not find them. */
+ * Index semantics (floor_hour rounds down to a multiple of one hour): a
+ * segment's seq is listed under by_delivery hour H when one of its members
+ * has floor_hour(delivery_hour) == H; under by_event hour H when a member
+ * with has_time has floor_hour(min_event) <= H <= floor_hour(max_event),
+ * unless that spans more than 72 hours, in which case the seq goes to
+ * "wide" instead. Members without event times are in no event hour, so
+ * event-time queries do not find them (queries without a time window do).
+ * A query for [from, to) takes the entries with floor_hour(from) <= hour <
+ * to, plus, for event time, every wide seq. Per part (app, type):
+ * archived_through = max(floor_hour(delivery_hour) + 1h), last_event =
+ * max(max_event) over members with has_time (0 if none), members and rows
+ * are sums. max_lag = max(floor_hour(delivery_hour) + 1h - min_event) over
+ * members with has_time, never below 0. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

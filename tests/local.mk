@@ -13,6 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += tests/lsan.supp tests/unit-tap
 # libFuzzer targets: built by hand (see the comment at the top of each).
 EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
+EXTRA_DIST += tests/fuzz/fuzz_manifest.c
 
 UNIT_TESTS = \
 	tests/test_azurl \
@@ -20,6 +21,7 @@ UNIT_TESTS = \
 	tests/test_blobxml \
 	tests/test_bloom \
 	tests/test_buf \
+	tests/test_catalog \
 	tests/test_crypto \
 	tests/test_gz \
 	tests/test_http \
@@ -31,7 +33,8 @@ UNIT_TESTS = \
 	tests/test_retry \
 	tests/test_rowscan \
 	tests/test_sharedkey \
-	tests/test_store
+	tests/test_store \
+	tests/test_verify
 
 if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
@@ -53,6 +56,8 @@ tests_test_bloom_CFLAGS = $(UNIT_CFLAGS)
 tests_test_bloom_LDADD = $(UNIT_LDADD)
 tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
+tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
+tests_test_catalog_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
@@ -73,16 +78,39 @@ tests_test_result_CFLAGS = $(UNIT_CFLAGS)
 tests_test_result_LDADD = $(UNIT_LDADD)
 tests_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_test_store_LDADD = $(UNIT_LDADD)
+tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
+tests_test_verify_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/query_cat.sh \
 	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
+	tests/e2e/store_large.sh \
 	tests/e2e/faultproxy.sh \
-	tests/e2e/generator.sh
+	tests/e2e/generator.sh \
+	tests/e2e/run_crash.sh \
+	tests/e2e/run_concurrency.sh \
+	tests/e2e/run_faults.sh \
+	tests/e2e/status.sh \
+	tests/e2e/verify.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
 EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c
+EXTRA_DIST += tests/e2e/archive_lib.sh
+
+# Stress tests: long and heavy, so not part of `make check`; `make stress`
+# runs them (each speaks TAP).
+STRESS_TESTS = tests/stress/big_blob.sh
+EXTRA_DIST += $(STRESS_TESTS)
+stress: all
+	@fail=0; for t in $(STRESS_TESTS); do \
+		echo "# $$t"; \
+		top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+		AIARCHIVE='$(abs_top_builddir)/src/aiarchive' \
+		$(SHELL) '$(abs_top_srcdir)/'$$t || fail=1; \
+	done; exit $$fail
+.PHONY: stress

@@ -57,6 +57,11 @@ http_get() {
 	curl -sS -o "$2" -w '%{http_code}' "$1" || true
 }
 
+# not_running PID: no live process has PID (a zombie not yet reaped is dead).
+not_running() {
+	! ps -o stat= -p "$1" | grep -q '^[^Z]'
+}
+
 azurite_start SRC DST
 
 check "SRC and DST got ports" -- test "${SRC_PORT:-0}" -gt 0 -a "${DST_PORT:-0}" -gt 0
@@ -116,8 +121,8 @@ check "a failed blobtool call says why in one line" -- \
 	test "$(printf '%s\n' "$LAST_OUTPUT" | wc -l)" -eq 1 -a -n "$(grep '^blobtool: list-containers: ' <<<"$LAST_OUTPUT")"
 check_eq "DST still answers after SRC stopped" "" "$(blobtool_at DST list-containers)"
 azurite_stop DST
-check "SRC's process is gone" -- bash -c "! kill -0 $src_pid 2>/dev/null"
-check "DST's process is gone" -- bash -c "! kill -0 $dst_pid 2>/dev/null"
+check "SRC's process is gone" -- not_running "$src_pid"
+check "DST's process is gone" -- not_running "$dst_pid"
 check_eq "no process of either group remains" "" \
 	"$(ps -e -o pgid=,stat= | awk -v a="$src_pid" -v b="$dst_pid" '($1 == a || $1 == b) && $2 !~ /^Z/')"
 check_eq "pgrep -f azurite finds neither instance" "" \

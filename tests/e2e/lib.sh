@@ -10,14 +10,17 @@
 #           bail_out REASON             "Bail out!" and exit 1
 #           tap_done                    prints the plan; returns non-zero if anything failed
 # Scratch:  TEST_TMP                    removed at exit; on_exit CMD... adds more cleanup
-# Azurite:  azurite_start NAME...       one blob-only in-memory Azurite per NAME, each on a
+#                                       (a script that sets its own EXIT trap calls cleanup)
+# Azurite:  require_azurite             skip_all unless Node and Azurite are installed
+#           azurite_start NAME...       one blob-only in-memory Azurite per NAME, each on a
 #                                       free port of 127.0.0.1, started together; exports
 #             NAME_PORT                 the port
 #             NAME_URL                  http://127.0.0.1:PORT/devstoreaccount1 (path style)
 #             NAME_SECONDARY_URL        http://127.0.0.1:PORT/devstoreaccount1-secondary, the
-#                                       read-only RA-GRS secondary Azurite emulates on the same
-#                                       port (it serves the primary's data; Get Blob Service
-#                                       Stats works only there)
+#                                       RA-GRS secondary Azurite emulates on the same port: it
+#                                       serves the primary's data at once, Get Blob Service Stats
+#                                       works only there (always "live"), and unlike Azure it
+#                                       accepts writes (a PUT there returns 201)
 #             NAME_CONN                 connection string with the well-known key
 #             NAME_PID                  pid of the Azurite process, also its process group
 #           azurite_stop [-SIG] NAME... stops them (default TERM, then KILL after a grace period)
@@ -136,6 +139,10 @@ _lib_cleanup() {
 	[ ${#_az_pid[@]} -eq 0 ] || azurite_stop -KILL "${!_az_pid[@]}" || true
 	rm -rf "$TEST_TMP"
 }
+# cleanup: the former name, for scripts that set their own EXIT trap.
+cleanup() {
+	_lib_cleanup
+}
 trap _lib_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -193,7 +200,8 @@ azurite_start() {
 	done
 	for name in "$@"; do
 		dir="$TEST_TMP/azurite-$name"
-		mkdir -p "$dir"
+		# A restart under the same name must not read the old pid or log.
+		rm -rf "$dir" && mkdir -p "$dir"
 		# setsid gives Azurite its own process group, so one kill reaches
 		# everything it forks, and keeps a terminal's ^C for this script.
 		# The inner shell records its pid (the group id whether or not setsid

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
+#
+# Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
+#                     [--only store|archive] [--history "N N ..."]
+# Results go to bench/out/results.tsv (appended; each row names its size),
+# the tables to bench/out/summary.md. Needs a build with tools/aigen and
+# tools/storebench, Node with the project's node_modules (Azurite and
+# @azure/storage-blob), rclone, gzip, sha256sum, minisign, jq and GNU time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+size=small reps=3 only= history=
+top_builddir=${top_builddir:-$(cd "$here/.." && pwd)}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--size) size=$2; shift 2 ;;
+	--reps) reps=$2; shift 2 ;;
+	--builddir) top_builddir=$(cd "$2" && pwd); shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--history) history=$2; shift 2 ;;
+	-h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+for tool in node rclone gzip sha256sum minisign jq bc /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 1; }
+done
+export top_builddir BENCH_SIZE=$size BENCH_REPS=$reps
+export BENCH_OUT=${BENCH_OUT:-$here/out}
+export BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_OUT/results.tsv}
+[ -z "$history" ] || export BENCH_HISTORY=$history
+# rclone is configured from the environment only.
+export RCLONE_CONFIG=/dev/null
+mkdir -p "$BENCH_OUT"
+{
+	echo "date: $(date -u +%FT%TZ)"
+	echo "cpus: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+	echo "memory: $(free -g | awk '/^Mem:/ { print $2 }') GiB"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "versions: $(node --version) node, $(rclone version | head -1), $(gzip --version | head -1), minisign $(minisign -v | cut -d' ' -f2)"
+} >"$BENCH_OUT/machine-$size.txt"
+# The store figures do not depend on --size; tiny runs them small.
+if [ -z "$only" ] || [ "$only" = store ]; then
+	if [ "$size" = tiny ]; then
+		BENCH_SMALL_COUNT=200 BENCH_UPLOAD_MIB=64 "$here/store.sh"
+	else
+		"$here/store.sh"
+	fi
+fi
+if [ -z "$only" ] || [ "$only" = archive ]; then
+	"$here/archive.sh"
+fi
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$BENCH_OUT/machine-$size.txt"
+node "$here/summary.mjs" "$BENCH_RESULTS" | tee "$BENCH_OUT/summary.md"
+cat "$BENCH_OUT/machine-$size.txt"

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// summary.mjs: turns bench results (TSV rows written by bench/lib.sh `timed`)
+// into Markdown tables: the median of the repetitions, and ratios.
+//
+// Usage: node summary.mjs RESULTS.tsv
+
+import { readFileSync } from 'node:fs';
+
+const rows = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => {
+	const [fig, label, size, rep, wall, cpu, rss, load, extra] = l.split('\t');
+	let json = null;
+	try {
+		json = extra ? JSON.parse(extra) : null;
+	} catch {
+		json = null;
+	}
+	return { fig, label, size, rep: +rep, wall: +wall, cpu: +cpu, rss: +rss, load: +load, json };
+});
+
+function median(xs) {
+	const s = [...xs].sort((a, b) => a - b);
+	if (!s.length)
+		return NaN;
+	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// group(fig, size, label): the rows of one measurement, with medians.
+function group(fig, size, label) {
+	const g = rows.filter((r) => r.fig === fig && r.size === size && r.label === label);
+	if (!g.length)
+		return null;
+	return {
+		n: g.length, rows: g,
+		wall: median(g.map((r) => r.wall)), cpu: median(g.map((r) => r.cpu)),
+		rss: median(g.map((r) => r.rss)), load: median(g.map((r) => r.load)),
+		loads: g.map((r) => r.load),
+	};
+}
+
+const sizes = (fig) => [...new Set(rows.filter((r) => r.fig === fig).map((r) => r.size))];
+const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const mib = (kb) => f(kb / 1024, 0);
+const loadRange = (g) => `${f(Math.min(...g.loads), 1)}–${f(Math.max(...g.loads), 1)}`;
+
+function table(head, body) {
+	console.log(`| ${head.join(' | ')} |`);
+	console.log(`|${head.map(() => '---').join('|')}|`);
+	for (const r of body)
+		console.log(`| ${r.join(' | ')} |`);
+	console.log('');
+}
+
+for (const [fig, title] of [['store-get', 'Small-blob GETs'], ['store-put', 'One large block upload']]) {
+	for (const size of sizes(fig)) {
+		const ours = group(fig, size, 'aiarchive-client');
+		const sdk = group(fig, size, 'azure-sdk-js');
+		if (!ours || !sdk)
+			continue;
+		console.log(`**${title}** (${fig}, ${size}; median of ${ours.n}):\n`);
+		table(['client', 'wall s', 'CPU s (user+sys)', 'peak RSS MiB', 'load avg (1 min)'],
+			[ours, sdk].map((g, i) => [i ? '@azure/storage-blob (Node)' : 'aiarchive store (C)',
+				f(g.wall), f(g.cpu), mib(g.rss), loadRange(g)]));
+		console.log(`Ratio (SDK / ours): wall ${f(sdk.wall / ours.wall)}x, CPU ${f(sdk.cpu / ours.cpu)}x, ` +
+			`RSS ${f(sdk.rss / ours.rss)}x.\n`);
+	}
+}
+
+for (const size of sizes('archive')) {
+	const a = group('archive', size, 'aiarchive-run');
+	const rc = group('archive', size, 'rclone-copy');
+	const nv = group('archive', size, 'naive-script');
+	if (!a)
+		continue;
+	const j = a.rows.find((r) => r.json)?.json;
+	console.log(`**Archive run between two Azurites** (${size}: ${j ? j.blobs : '?'} blobs, ` +
+		`${j ? f(j.bytes_in / 2 ** 20, 0) : '?'} MiB; median of ${a.n}):\n`);
+	const body = [];
+	for (const [name, g] of [['aiarchive run', a], ['rclone copy (no compression)', rc],
+		['rclone copy --transfers 16 (no compression)', group('archive', size, 'rclone-copy-t16')],
+		['naive script (rclone + gzip + sha256sum + minisign + rclone)', nv]]) {
+		if (g)
+			body.push([name, f(g.wall), f(g.cpu), mib(g.rss), f(g.wall / a.wall), loadRange(g)]);
+	}
+	table(['tool', 'wall s', 'CPU s', 'peak RSS MiB', 'wall vs aiarchive', 'load avg'], body);
+	if (j)
+		console.log(`aiarchive compression ratio (bytes in / bytes out): ${f(j.bytes_in / j.bytes_out)} ` +
+			`(${j.bytes_in} / ${j.bytes_out}); ${j.packs} packs.\n`);
+}
+
+for (const size of sizes('cpu')) {
+	const a = group('cpu', size, 'aiarchive-local');
+	const z = group('cpu', size, 'gzip6+sha256sum');
+	if (!a || !z)
+		continue;
+	const j = a.rows.find((r) => r.json)?.json;
+	const gib = j ? j.bytes_in / 2 ** 30 : NaN;
+	console.log(`**CPU per GiB, local files** (${size}, ${f(gib, 3)} GiB; median of ${a.n}):\n`);
+	table(['work', 'wall s', 'CPU s', 'CPU s / GiB', 'peak RSS MiB', 'load avg'], [
+		['aiarchive run file:// → file://', f(a.wall), f(a.cpu), f(a.cpu / gib), mib(a.rss), loadRange(a)],
+		['gzip -6 + sha256sum', f(z.wall), f(z.cpu), f(z.cpu / gib), mib(z.rss), loadRange(z)],
+	]);
+	console.log(`Ratio (aiarchive / gzip+sha256sum) CPU: ${f(a.cpu / z.cpu)}x.\n`);
+}
+
+const hist = sizes('history').sort((x, y) => parseInt(x.split('-')[1]) - parseInt(y.split('-')[1]));
+if (hist.length) {
+	console.log('**Requests of a run with nothing new, by history size**:\n');
+	const body = [];
+	for (const size of hist) {
+		const first = group('history', size, 'first-run');
+		const noop = group('history', size, 'noop-run');
+		if (!noop)
+			continue;
+		const j = noop.rows.find((r) => r.json)?.json;
+		const q = j.requests;
+		const tot = (o) => Object.values(o).reduce((s, v) => s + v, 0);
+		const kinds = (o) => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ');
+		const same = noop.rows.every((r) => JSON.stringify(r.json?.requests) === JSON.stringify(q));
+		body.push([size.replace('history-', ''), first ? f(first.wall, 1) : '—', f(noop.wall), kinds(q.source),
+			kinds(q.dest), String(tot(q.source) + tot(q.dest)) + (same ? '' : ' (varied)')]);
+	}
+	table(['history blobs', 'first run wall s', 'no-op run wall s (median)', 'source requests',
+		'destination requests', 'total requests'], body);
+}

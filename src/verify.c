@@ -1,0 +1,1091 @@
+/* verify.c: the checks behind `aiarchive verify`: manifest signatures and
+ * the hash chain, the state's head, archived data (--data), and a source
+ * window against the archive (--source). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "archive.h"
+#include "gz.h"
+#include "log.h"
+#include "verify.h"
+
+#define MAX_SEGMENT_BYTES (512u << 20)
+#define MAX_STATE_BYTES (256u << 20)
+#define MAX_KEY_BYTES 4096
+#define CHUNK (4u << 20)
+#define TAIL_CHUNK (1u << 20)
+#define SEG_PREFIX "manifest/segments/"
+#define MAX_GAP_LINES 20
+
+/* ----- the report ----- */
+
+void ai_verify_report_init(struct ai_verify_report *rep)
+{
+	memset(rep, 0, sizeof *rep);
+	pthread_mutex_init(&rep->mu, NULL);
+}
+
+void ai_verify_report_release(struct ai_verify_report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->nproblems; i++) {
+		free(rep->problems[i].kind);
+		free(rep->problems[i].object);
+		free(rep->problems[i].message);
+	}
+	free(rep->problems);
+	pthread_mutex_destroy(&rep->mu);
+	memset(rep, 0, sizeof *rep);
+}
+
+void ai_verify_add(struct ai_verify_report *rep, int warning, const char *kind, const char *object,
+                   const char *fmt, ...)
+{
+	struct ai_verify_problem pr = { 0 };
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&rep->mu);
+	if (warning)
+		rep->warnings++;
+	else
+		rep->errors++;
+	if (rep->nproblems == rep->cap) {
+		size_t cap = rep->cap ? 2 * rep->cap : 16;
+		struct ai_verify_problem *v = realloc(rep->problems, cap * sizeof *v);
+		if (!v)
+			goto out;
+		rep->problems = v;
+		rep->cap = cap;
+	}
+	pr.kind = strdup(kind);
+	pr.object = strdup(object);
+	pr.message = strdup(msg);
+	pr.warning = warning;
+	if (!pr.kind || !pr.object || !pr.message) {
+		free(pr.kind);
+		free(pr.object);
+		free(pr.message);
+		goto out;
+	}
+	rep->problems[rep->nproblems++] = pr;
+out:
+	pthread_mutex_unlock(&rep->mu);
+}
+
+static void count(struct ai_verify_report *rep, uint64_t *field, uint64_t n)
+{
+	pthread_mutex_lock(&rep->mu);
+	*field += n;
+	pthread_mutex_unlock(&rep->mu);
+}
+
+/* ----- subsets ----- */
+
+ai_result ai_verify_subset_parse(const char *s, struct ai_verify_subset *out)
+{
+	unsigned long long n, m;
+	int used = 0;
+
+	memset(out, 0, sizeof *out);
+	if (!s || sscanf(s, "%llu/%llu%n", &n, &m, &used) != 2 || s[used] != '\0' ||
+	    s[0] < '0' || s[0] > '9' || n < 1 || m < 1 || n > m || strchr(s, '-'))
+		return AI_ERR_USAGE;
+	out->n = n;
+	out->m = m;
+	return AI_OK;
+}
+
+/* SplitMix64's finaliser: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+uint64_t ai_verify_hash(uint64_t seq, uint64_t index, uint64_t salt)
+{
+	return mix64(mix64(mix64(salt) ^ seq) ^ index);
+}
+
+int ai_verify_subset_has(const struct ai_verify_subset *s, uint64_t seq, uint64_t index,
+                         uint64_t salt)
+{
+	if (s->m <= 1)
+		return 1;
+	return ai_verify_hash(seq, index, salt) % s->m == s->n - 1;
+}
+
+/* ----- the chain ----- */
+
+static void seg_name(uint64_t seq, char *out, size_t cap)
+{
+	ai_archive_segment_name(seq, out, cap);
+}
+
+static const uint8_t zero_hash[AI_SHA256_LEN];
+
+static void report_gap(struct ai_verify_report *rep, uint64_t from, uint64_t to)
+{
+	char name[128];
+	uint64_t n = to - from;
+
+	for (uint64_t s = from; s < to && s - from < MAX_GAP_LINES; s++) {
+		seg_name(s, name, sizeof name);
+		ai_verify_add(rep, 0, "segment", name, "missing (the chain goes on to segment %" PRIu64 ")",
+		              to);
+	}
+	if (n > MAX_GAP_LINES) {
+		seg_name(from + MAX_GAP_LINES, name, sizeof name);
+		ai_verify_add(rep, 0, "segment", name, "and %" PRIu64 " more up to segment %" PRIu64
+		              " missing", n - MAX_GAP_LINES, to - 1);
+	}
+}
+
+void ai_verify_chain(const struct ai_chain_entry *e, size_t n, struct ai_verify_report *rep)
+{
+	char name[128];
+	uint64_t expect = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ai_chain_entry *c = &e[i];
+		const struct ai_chain_entry *prev = i > 0 ? &e[i - 1] : NULL;
+
+		seg_name(c->name_seq, name, sizeof name);
+		if (c->name_seq > expect)
+			report_gap(rep, expect, c->name_seq);
+		expect = c->name_seq + 1;
+		if (!c->present) {
+			ai_verify_add(rep, 0, "segment", name, "missing (its signature is still there)");
+			continue;
+		}
+		if (!c->decoded)
+			continue; /* reported when it was read */
+		if (c->seq != c->name_seq)
+			ai_verify_add(rep, 0, "segment", name,
+			              "says it is segment %" PRIu64 " (renamed or reordered)", c->seq);
+		if (c->name_seq == 0) {
+			if (memcmp(c->prev, zero_hash, AI_SHA256_LEN) != 0)
+				ai_verify_add(rep, 0, "segment", name,
+				              "prev hash is not zero, but this is the first segment");
+		} else if (prev && prev->present && prev->name_seq == c->name_seq - 1 &&
+		           memcmp(c->prev, prev->sha256, AI_SHA256_LEN) != 0) {
+			ai_verify_add(rep, 0, "segment", name, "prev hash does not match segment %" PRIu64,
+			              prev->name_seq);
+		}
+	}
+}
+
+void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry *e, size_t n,
+                          struct ai_verify_report *rep)
+{
+	uint64_t chain_len = n ? e[n - 1].name_seq + 1 : 0;
+	const struct ai_chain_entry *head = NULL;
+
+	if (st->next_seq > chain_len) {
+		if (chain_len == 0)
+			ai_verify_add(rep, 0, "state", AI_STATE_NAME,
+			              "covers %" PRIu64 " segments, but there are none (removed?)",
+			              st->next_seq);
+		else
+			ai_verify_add(rep, 0, "state", AI_STATE_NAME,
+			              "covers segments 0-%" PRIu64 ", but the chain ends at segment %" PRIu64
+			              " (segments removed: truncation)", st->next_seq - 1, chain_len - 1);
+		return;
+	}
+	if (st->next_seq == 0) {
+		if (memcmp(st->head_sha256, zero_hash, AI_SHA256_LEN) != 0)
+			ai_verify_add(rep, 0, "state", AI_STATE_NAME,
+			              "covers no segment but has a head hash");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (e[i].name_seq == st->next_seq - 1)
+				head = &e[i];
+		if (head && head->present &&
+		    memcmp(head->sha256, st->head_sha256, AI_SHA256_LEN) != 0)
+			ai_verify_add(rep, 0, "state", AI_STATE_NAME,
+			              "head hash does not match segment %" PRIu64, st->next_seq - 1);
+		/* A missing head segment is reported by the chain check. */
+	}
+	if (st->next_seq < chain_len)
+		ai_verify_add(rep, 1, "state", AI_STATE_NAME,
+		              "covers %" PRIu64 " of %" PRIu64 " segments (a run stopped before saving "
+		              "it; the next run catches up)", st->next_seq, chain_len);
+}
+
+/* ----- keys and signatures ----- */
+
+struct key_entry {
+	char id[AI_MINISIGN_KEYID_HEXLEN];
+	int ok;
+	struct ai_minisign_pubkey pk;
+};
+
+/* Archived ranges of source blobs in the --source window. */
+struct arch_range {
+	char *blob;
+	uint64_t start, end;
+};
+
+struct vctx {
+	const struct ai_verify_params *p;
+	struct ai_verify_report *rep;
+	pthread_mutex_t keymu;
+	struct key_entry *keys;
+	size_t nkeys;
+	struct arch_range *ranges;
+	size_t nranges, capranges;
+};
+
+/* Reads a small object whole; NOT_FOUND and TOO_BIG are left to the caller. */
+static ai_result read_small(struct ai_store *s, const char *name, size_t max, struct ai_buf *out)
+{
+	ai_buf_release(out);
+	ai_buf_init(out, max);
+	return ai_store_read(s, name, 0, 0, NULL, out, NULL);
+}
+
+static void log_store_error(const char *what, const char *name, ai_result r)
+{
+	ai_error("%s '%s': %s", what, name,
+	         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+}
+
+/* Looks up (and loads once) the published key with id hex. */
+static ai_result published_key(struct vctx *v, const char *hex, const char *kind,
+                               const char *object, struct ai_minisign_pubkey *pk, int *ok)
+{
+	char name[64], have[AI_MINISIGN_KEYID_HEXLEN];
+	struct key_entry *k = NULL;
+	struct ai_buf text;
+	ai_result r = AI_OK;
+
+	ai_buf_init(&text, MAX_KEY_BYTES);
+	pthread_mutex_lock(&v->keymu);
+	for (size_t i = 0; i < v->nkeys; i++)
+		if (strcmp(v->keys[i].id, hex) == 0)
+			k = &v->keys[i];
+	if (!k) {
+		struct key_entry *nk = realloc(v->keys, (v->nkeys + 1) * sizeof *nk);
+		if (!nk) {
+			r = AI_ERR_NOMEM;
+			goto out;
+		}
+		v->keys = nk;
+		k = &v->keys[v->nkeys];
+		memset(k, 0, sizeof *k);
+		snprintf(k->id, sizeof k->id, "%s", hex);
+		snprintf(name, sizeof name, AI_KEYS_DIR "%s.pub", hex);
+		r = read_small(v->p->dest, name, MAX_KEY_BYTES, &text);
+		if (r == AI_ERR_NOT_FOUND || r == AI_ERR_TOO_BIG) {
+			ai_verify_add(v->rep, 0, "key", name, "%s (needed by %s %s)",
+			              r == AI_ERR_NOT_FOUND ? "not published" : "too large", kind, object);
+			r = AI_OK;
+		} else if (r != AI_OK) {
+			log_store_error("key", name, r);
+			goto out;
+		} else if (ai_minisign_pubkey_parse(text.data, text.len, &k->pk) != AI_OK) {
+			ai_verify_add(v->rep, 0, "key", name, "not a minisign public key");
+		} else {
+			ai_minisign_keyid_hex(k->pk.keyid, have);
+			if (strcmp(have, hex) != 0)
+				ai_verify_add(v->rep, 0, "key", name, "holds key %s, not %s", have, hex);
+			else
+				k->ok = 1;
+		}
+		v->nkeys++;
+	}
+	*ok = k->ok;
+	if (k->ok)
+		*pk = k->pk;
+out:
+	pthread_mutex_unlock(&v->keymu);
+	ai_buf_release(&text);
+	return r;
+}
+
+/* Finds the key to check the signature sig of object with. *ok is 0 when
+ * there is none (the reason is reported). keyhex gets the signer's id. */
+static ai_result sig_key(struct vctx *v, const char *kind, const char *object,
+                         const struct ai_buf *sig, struct ai_minisign_pubkey *pk, int *ok,
+                         char keyhex[AI_MINISIGN_KEYID_HEXLEN])
+{
+	struct ai_minisign_sig *parsed = malloc(sizeof *parsed);
+	const char *why = "malformed";
+	ai_result r = AI_OK;
+
+	*ok = 0;
+	keyhex[0] = '\0';
+	if (!parsed)
+		return AI_ERR_NOMEM;
+	if (ai_minisign_sig_parse(sig->data, sig->len, parsed, &why) != AI_OK) {
+		ai_verify_add(v->rep, 0, kind, object, "%s", why);
+		goto out;
+	}
+	ai_minisign_keyid_hex(parsed->keyid, keyhex);
+	if (v->p->key_id && strcasecmp(keyhex, v->p->key_id) != 0) {
+		ai_verify_add(v->rep, 0, kind, object, "signed by key %s, not the pinned key %s", keyhex,
+		              v->p->key_id);
+		goto out;
+	}
+	if (v->p->pubkey) {
+		*pk = *v->p->pubkey;
+		*ok = 1;
+		goto out;
+	}
+	r = published_key(v, keyhex, kind, object, pk, ok);
+out:
+	free(parsed);
+	return r;
+}
+
+/* Checks the trusted comment "aiarchive <kind> <name> sha256=<hex>[ run=<id>] ...". */
+static void check_comment(struct vctx *v, const char *kind, const char *name, const char *tc,
+                          const uint8_t sha[AI_SHA256_LEN], const char *run_id)
+{
+	char want[1400], hex[2 * AI_SHA256_LEN + 1];
+	size_t n;
+
+	n = (size_t)snprintf(want, sizeof want, "aiarchive %s %s ", kind, name);
+	if (n >= sizeof want || strncmp(tc, want, n) != 0) {
+		ai_verify_add(v->rep, 0, kind, name, "signature is for another object ('%.200s')", tc);
+		return;
+	}
+	ai_hex(sha, AI_SHA256_LEN, hex);
+	if (strncmp(tc + n, "sha256=", 7) != 0 || strncmp(tc + n + 7, hex, 2 * AI_SHA256_LEN) != 0) {
+		ai_verify_add(v->rep, 0, kind, name, "signed sha256 does not match the object");
+		return;
+	}
+	n += 7 + 2 * AI_SHA256_LEN;
+	if (run_id && (strncmp(tc + n, " run=", 5) != 0 || strncmp(tc + n + 5, run_id, strlen(run_id)) ||
+	               (tc[n + 5 + strlen(run_id)] != ' ' && tc[n + 5 + strlen(run_id)] != '\0')))
+		ai_verify_add(v->rep, 0, kind, name, "signed by another run than the segment's (%s)",
+		              run_id);
+}
+
+/* Reads "<name>.minisig"; *found is 0 when it is missing (reported). */
+static ai_result read_sig(struct vctx *v, const char *kind, const char *name, struct ai_buf *sig,
+                          int *found)
+{
+	char sig_name[1200];
+	ai_result r;
+
+	*found = 0;
+	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
+	r = read_small(v->p->dest, sig_name, AI_MINISIGN_SIGFILE_MAX, sig);
+	if (r == AI_ERR_NOT_FOUND) {
+		ai_verify_add(v->rep, 0, kind, name, "signature %s is missing", sig_name);
+		return AI_OK;
+	}
+	if (r == AI_ERR_TOO_BIG) {
+		ai_verify_add(v->rep, 0, kind, name, "signature %s is too large", sig_name);
+		return AI_OK;
+	}
+	if (r != AI_OK) {
+		log_store_error("signature", sig_name, r);
+		return r;
+	}
+	*found = 1;
+	return AI_OK;
+}
+
+/* Checks the signature of a manifest object held in memory. */
+static ai_result check_object_sig(struct vctx *v, const char *kind, const char *name,
+                                  const struct ai_buf *data, char keyhex[AI_MINISIGN_KEYID_HEXLEN])
+{
+	struct ai_minisign_pubkey pk;
+	struct ai_buf sig;
+	uint8_t sha[AI_SHA256_LEN];
+	char *tc = malloc(AI_MINISIGN_TRUSTED_MAX + 1);
+	const char *why = "";
+	int found = 0, ok = 0;
+	ai_result r;
+
+	ai_buf_init(&sig, AI_MINISIGN_SIGFILE_MAX);
+	keyhex[0] = '\0';
+	r = tc ? read_sig(v, kind, name, &sig, &found) : AI_ERR_NOMEM;
+	if (r == AI_OK && found)
+		r = sig_key(v, kind, name, &sig, &pk, &ok, keyhex);
+	if (r != AI_OK || !ok)
+		goto out;
+	if (ai_minisign_verify(&pk, data->data, data->len, sig.data, sig.len, tc,
+	                       AI_MINISIGN_TRUSTED_MAX + 1, &why) != AI_OK) {
+		ai_verify_add(v->rep, 0, kind, name, "%s", why);
+		goto out;
+	}
+	r = ai_sha256(data->data, data->len, sha);
+	if (r == AI_OK)
+		check_comment(v, kind, name, tc, sha, NULL);
+out:
+	free(tc);
+	ai_buf_release(&sig);
+	return r;
+}
+
+/* ----- data ----- */
+
+struct seg_job {
+	struct vctx *v;
+	const struct ai_segment *seg;
+	uint64_t seq;
+	size_t *tasks;            /* < npacks: pack; else member (index - npacks) */
+	size_t ntasks;
+	size_t next;              /* atomic */
+	char *pack_gone;          /* reported missing (guarded by rep->mu) */
+	ai_result fatal;          /* first storage failure (guarded by rep->mu) */
+};
+
+struct worker {
+	struct ai_gz_reader *gz;
+	struct ai_hash sha;
+	uint64_t out, limit;
+	struct ai_buf buf;
+};
+
+static void pack_missing(struct seg_job *j, uint32_t pack)
+{
+	struct ai_verify_report *rep = j->v->rep;
+	int first;
+
+	pthread_mutex_lock(&rep->mu);
+	first = !j->pack_gone[pack];
+	j->pack_gone[pack] = 1;
+	pthread_mutex_unlock(&rep->mu);
+	if (first)
+		ai_verify_add(rep, 0, "pack", j->seg->packs[pack].name, "missing");
+}
+
+static ai_result gz_sink(void *ctx, const void *p, size_t n)
+{
+	struct worker *w = ctx;
+
+	w->out += n;
+	if (w->out > w->limit)
+		return AI_ERR_TOO_BIG;
+	return ai_hash_update(&w->sha, p, n);
+}
+
+static ai_result check_member(struct seg_job *j, struct worker *w, size_t i)
+{
+	const struct ai_member *m = &j->seg->members[i];
+	const char *pack = j->seg->packs[m->pack].name;
+	struct ai_verify_report *rep = j->v->rep;
+	uint8_t sha[AI_SHA256_LEN];
+	uint64_t off = 0, nmembers = 0;
+	ai_result r = AI_OK, fr = AI_OK;
+	int bad = 0;
+
+	ai_gz_reader_reset(w->gz);
+	w->out = 0;
+	w->limit = m->raw_size;
+	r = ai_hash_init(&w->sha, AI_HASH_SHA256);
+	if (r != AI_OK)
+		return r;
+#define MEMBER_FMT "member '%s' at %" PRIu64 "+%" PRIu64 ": "
+	while (off < m->length) {
+		uint64_t len = m->length - off < CHUNK ? m->length - off : CHUNK;
+		ai_buf_reset(&w->buf);
+		r = ai_store_read(j->v->p->dest, pack, m->offset + off, len, NULL, &w->buf, NULL);
+		if (r == AI_ERR_NOT_FOUND) {
+			pack_missing(j, m->pack);
+			r = AI_OK;
+			bad = 1;
+			break;
+		}
+		if (r == AI_ERR_BAD_INPUT || (r == AI_OK && w->buf.len != len)) {
+			ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "beyond the end of the pack",
+			              m->blob, m->offset, m->length);
+			r = AI_OK;
+			bad = 1;
+			break;
+		}
+		if (r != AI_OK) {
+			log_store_error("pack", pack, r);
+			goto out;
+		}
+		count(rep, &rep->bytes_read, w->buf.len);
+		fr = ai_gz_reader_feed(w->gz, w->buf.data, w->buf.len);
+		if (fr != AI_OK)
+			break;
+		off += len;
+	}
+	if (!bad && fr == AI_OK)
+		fr = ai_gz_reader_finish(w->gz, &nmembers);
+	if (bad) {
+		/* reported */
+	} else if (fr == AI_ERR_TOO_BIG) {
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "longer than its recorded raw size %" PRIu64,
+		              m->blob, m->offset, m->length, m->raw_size);
+	} else if (fr == AI_ERR_BAD_INPUT) {
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "not a valid gzip member", m->blob,
+		              m->offset, m->length);
+	} else if (fr != AI_OK) {
+		r = fr;
+		goto out;
+	} else if (nmembers != 1) {
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "holds %" PRIu64 " gzip members, not one",
+		              m->blob, m->offset, m->length, nmembers);
+	} else if (w->out != m->raw_size) {
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "raw size %" PRIu64 ", recorded %" PRIu64,
+		              m->blob, m->offset, m->length, w->out, m->raw_size);
+	} else if ((r = ai_hash_final(&w->sha, sha)) != AI_OK) {
+		goto out;
+	} else if (ai_memeq_ct(sha, m->sha256, AI_SHA256_LEN) != 0) {
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "sha256 mismatch", m->blob, m->offset,
+		              m->length);
+	}
+#undef MEMBER_FMT
+	count(rep, &rep->members_checked, 1);
+out:
+	ai_hash_release(&w->sha);
+	return r;
+}
+
+static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
+{
+	const struct ai_pack_ref *ref = &j->seg->packs[i];
+	struct vctx *v = j->v;
+	struct ai_verify_report *rep = v->rep;
+	struct ai_blob_info info = { 0 };
+	struct ai_hash sha = { 0 }, blake = { 0 };
+	uint8_t got_sha[AI_SHA256_LEN], got_blake[AI_BLAKE2B_LEN];
+	char keyhex[AI_MINISIGN_KEYID_HEXLEN], *tc = NULL;
+	struct ai_minisign_pubkey pk;
+	struct ai_buf sig;
+	const char *why = "";
+	int found = 0, ok = 0;
+	uint64_t off = 0;
+	ai_result r;
+
+	ai_buf_init(&sig, AI_MINISIGN_SIGFILE_MAX);
+	r = ai_store_props(v->p->dest, ref->name, &info, NULL);
+	if (r == AI_ERR_NOT_FOUND) {
+		pack_missing(j, i);
+		r = AI_OK;
+		goto out;
+	}
+	if (r != AI_OK) {
+		log_store_error("pack", ref->name, r);
+		goto out;
+	}
+	if (info.size != ref->size)
+		ai_verify_add(rep, 0, "pack", ref->name, "size %" PRIu64 ", the segment records %" PRIu64,
+		              info.size, ref->size);
+	r = ai_hash_init(&sha, AI_HASH_SHA256);
+	if (r == AI_OK)
+		r = ai_hash_init(&blake, AI_HASH_BLAKE2B512);
+	while (r == AI_OK && off < info.size) {
+		uint64_t len = info.size - off < CHUNK ? info.size - off : CHUNK;
+		ai_buf_reset(&w->buf);
+		r = ai_store_read(v->p->dest, ref->name, off, len, NULL, &w->buf, NULL);
+		if (r == AI_ERR_BAD_INPUT || r == AI_ERR_NOT_FOUND || (r == AI_OK && w->buf.len != len)) {
+			ai_verify_add(rep, 0, "pack", ref->name, "changed while it was read");
+			r = AI_OK;
+			goto out;
+		}
+		if (r != AI_OK) {
+			log_store_error("pack", ref->name, r);
+			goto out;
+		}
+		count(rep, &rep->bytes_read, len);
+		r = ai_hash_update(&sha, w->buf.data, w->buf.len);
+		if (r == AI_OK)
+			r = ai_hash_update(&blake, w->buf.data, w->buf.len);
+		off += len;
+	}
+	if (r == AI_OK)
+		r = ai_hash_final(&sha, got_sha);
+	if (r == AI_OK)
+		r = ai_hash_final(&blake, got_blake);
+	if (r != AI_OK)
+		goto out;
+	count(rep, &rep->packs_checked, 1);
+	if (ai_memeq_ct(got_sha, ref->sha256, AI_SHA256_LEN) != 0)
+		ai_verify_add(rep, 0, "pack", ref->name, "sha256 does not match the segment's record");
+	r = read_sig(v, "pack", ref->name, &sig, &found);
+	if (r == AI_OK && found)
+		r = sig_key(v, "pack", ref->name, &sig, &pk, &ok, keyhex);
+	if (r != AI_OK || !ok)
+		goto out;
+	if (!(tc = malloc(AI_MINISIGN_TRUSTED_MAX + 1))) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	if (ai_minisign_verify_digest(&pk, got_blake, sig.data, sig.len, tc,
+	                              AI_MINISIGN_TRUSTED_MAX + 1, &why) != AI_OK)
+		ai_verify_add(rep, 0, "pack", ref->name, "%s", why);
+	else
+		check_comment(v, "pack", ref->name, tc, got_sha, j->seg->run_id);
+out:
+	free(tc);
+	ai_hash_release(&sha);
+	ai_hash_release(&blake);
+	ai_blob_info_release(&info);
+	ai_buf_release(&sig);
+	return r;
+}
+
+static void *data_worker(void *arg)
+{
+	struct seg_job *j = arg;
+	struct ai_verify_report *rep = j->v->rep;
+	struct worker w;
+	ai_result r;
+
+	memset(&w, 0, sizeof w);
+	ai_buf_init(&w.buf, CHUNK);
+	r = ai_gz_reader_new(&w.gz, 0, gz_sink, &w);
+	while (r == AI_OK) {
+		size_t t = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		int stop;
+		pthread_mutex_lock(&rep->mu);
+		stop = j->fatal != AI_OK;
+		pthread_mutex_unlock(&rep->mu);
+		if (t >= j->ntasks || stop)
+			break;
+		if (j->tasks[t] < j->seg->npacks)
+			r = check_pack(j, &w, (uint32_t)j->tasks[t]);
+		else
+			r = check_member(j, &w, j->tasks[t] - j->seg->npacks);
+	}
+	if (r != AI_OK) {
+		pthread_mutex_lock(&rep->mu);
+		if (j->fatal == AI_OK)
+			j->fatal = r;
+		pthread_mutex_unlock(&rep->mu);
+	}
+	ai_gz_reader_free(w.gz);
+	ai_buf_release(&w.buf);
+	return NULL;
+}
+
+/* Re-reads the selected packs and members of one segment, in parallel. */
+static ai_result check_data(struct vctx *v, const struct ai_segment *seg, uint64_t seq)
+{
+	struct seg_job j;
+	pthread_t th[64];
+	size_t nth = 0, want;
+	ai_result r = AI_OK;
+
+	memset(&j, 0, sizeof j);
+	j.v = v;
+	j.seg = seg;
+	j.seq = seq;
+	j.tasks = malloc((seg->npacks + seg->nmembers + 1) * sizeof *j.tasks);
+	j.pack_gone = calloc(seg->npacks + 1, 1);
+	if (!j.tasks || !j.pack_gone) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < seg->npacks; i++)
+		if (ai_verify_subset_has(&v->p->subset, seq, i, AI_VERIFY_SALT_PACK))
+			j.tasks[j.ntasks++] = i;
+	for (size_t i = 0; i < seg->nmembers; i++)
+		if (ai_verify_subset_has(&v->p->subset, seq, i, AI_VERIFY_SALT_MEMBER))
+			j.tasks[j.ntasks++] = seg->npacks + i;
+	want = v->p->jobs ? v->p->jobs : 1;
+	if (want > sizeof th / sizeof th[0])
+		want = sizeof th / sizeof th[0];
+	if (want > j.ntasks)
+		want = j.ntasks;
+	/* The calling thread is one of the workers. */
+	for (; nth + 1 < want; nth++)
+		if (pthread_create(&th[nth], NULL, data_worker, &j) != 0)
+			break;
+	data_worker(&j);
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	r = j.fatal;
+out:
+	free(j.tasks);
+	free(j.pack_gone);
+	return r;
+}
+
+/* ----- segments ----- */
+
+struct found {
+	uint64_t seq;
+	int seg, sig;
+};
+
+static int found_cmp(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Lists manifest/segments/ into a sorted, merged array. */
+static ai_result list_segments(struct vctx *v, struct found **out, size_t *nout)
+{
+	struct ai_blob_list l;
+	struct found *f = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	char *marker = NULL;
+	ai_result r;
+
+	do {
+		ai_blob_list_init(&l);
+		r = ai_store_list(v->p->dest, SEG_PREFIX, NULL, marker, 0, &l);
+		free(marker);
+		marker = NULL;
+		if (r != AI_OK) {
+			log_store_error("location", ai_store_describe(v->p->dest), r);
+			ai_blob_list_release(&l);
+			break;
+		}
+		for (size_t i = 0; i < l.n; i++) {
+			const char *rel = l.blobs[i].name + strlen(SEG_PREFIX);
+			size_t d = strspn(rel, "0123456789");
+			int is_sig = strcmp(rel + d, ".seg.minisig") == 0;
+			if (d != 12 || (strcmp(rel + d, ".seg") != 0 && !is_sig)) {
+				ai_verify_add(v->rep, 1, "manifest", l.blobs[i].name, "unexpected object");
+				continue;
+			}
+			if (n == cap) {
+				struct found *nf = realloc(f, (cap = cap ? 2 * cap : 64) * sizeof *nf);
+				if (!nf) {
+					r = AI_ERR_NOMEM;
+					break;
+				}
+				f = nf;
+			}
+			f[n].seq = strtoull(rel, NULL, 10);
+			f[n].seg = !is_sig;
+			f[n].sig = is_sig;
+			n++;
+		}
+		if (r == AI_OK && l.next_marker && !(marker = strdup(l.next_marker)))
+			r = AI_ERR_NOMEM;
+		ai_blob_list_release(&l);
+	} while (r == AI_OK && marker);
+	free(marker);
+	if (r != AI_OK) {
+		free(f);
+		return r;
+	}
+	if (n)
+		qsort(f, n, sizeof *f, found_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && f[k - 1].seq == f[i].seq) {
+			f[k - 1].seg |= f[i].seg;
+			f[k - 1].sig |= f[i].sig;
+		} else {
+			f[k++] = f[i];
+		}
+	}
+	*out = f;
+	*nout = k;
+	return AI_OK;
+}
+
+static ai_result add_range(struct vctx *v, const struct ai_member *m)
+{
+	if (v->nranges == v->capranges) {
+		size_t cap = v->capranges ? 2 * v->capranges : 256;
+		struct arch_range *nr = realloc(v->ranges, cap * sizeof *nr);
+		if (!nr)
+			return AI_ERR_NOMEM;
+		v->ranges = nr;
+		v->capranges = cap;
+	}
+	if (!(v->ranges[v->nranges].blob = strdup(m->blob ? m->blob : "")))
+		return AI_ERR_NOMEM;
+	v->ranges[v->nranges].start = m->range_start;
+	v->ranges[v->nranges].end = m->range_end;
+	v->nranges++;
+	return AI_OK;
+}
+
+/* Reads, checks and (with --data) re-reads one segment. */
+static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, struct ai_buf *raw)
+{
+	struct ai_segment seg;
+	char name[128], why[256], keyhex[AI_MINISIGN_KEYID_HEXLEN];
+	ai_result r;
+
+	ai_segment_init(&seg);
+	seg_name(e->name_seq, name, sizeof name);
+	r = read_small(v->p->dest, name, MAX_SEGMENT_BYTES, raw);
+	if (r == AI_ERR_NOT_FOUND) {
+		e->present = 0;
+		r = AI_OK;
+		goto out;
+	}
+	if (r == AI_ERR_TOO_BIG) {
+		ai_verify_add(v->rep, 0, "segment", name, "larger than any segment can be");
+		r = AI_OK;
+		goto out;
+	}
+	if (r != AI_OK) {
+		log_store_error("segment", name, r);
+		goto out;
+	}
+	v->rep->segments++;
+	r = ai_sha256(raw->data, raw->len, e->sha256);
+	if (r == AI_OK)
+		r = check_object_sig(v, "segment", name, raw, keyhex);
+	if (r != AI_OK)
+		goto out;
+	if (ai_segment_decode(raw->data, raw->len, &seg, why, sizeof why) != AI_OK) {
+		ai_verify_add(v->rep, 0, "segment", name, "cannot decode it: %s", why);
+		goto out;
+	}
+	e->decoded = 1;
+	e->seq = seg.seq;
+	memcpy(e->prev, seg.prev, AI_SHA256_LEN);
+	v->rep->members += seg.nmembers;
+	if (*keyhex && seg.key_id && strcasecmp(seg.key_id, keyhex) != 0)
+		ai_verify_add(v->rep, 0, "segment", name, "records key %s but is signed by key %s",
+		              seg.key_id, keyhex);
+	if (v->p->src) {
+		for (size_t i = 0; r == AI_OK && i < seg.nmembers; i++)
+			if (seg.members[i].delivery_hour >= v->p->from &&
+			    seg.members[i].delivery_hour < v->p->to)
+				r = add_range(v, &seg.members[i]);
+	}
+	if (r == AI_OK && v->p->data)
+		r = check_data(v, &seg, e->name_seq);
+out:
+	ai_segment_release(&seg);
+	return r;
+}
+
+static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, size_t n)
+{
+	struct ai_state st;
+	struct ai_buf raw;
+	char why[256], keyhex[AI_MINISIGN_KEYID_HEXLEN];
+	ai_result r;
+
+	ai_state_init(&st);
+	ai_buf_init(&raw, MAX_STATE_BYTES);
+	r = read_small(v->p->dest, AI_STATE_NAME, MAX_STATE_BYTES, &raw);
+	if (r == AI_ERR_NOT_FOUND) {
+		if (n)
+			ai_verify_add(v->rep, 1, "state", AI_STATE_NAME,
+			              "missing (a run stopped before saving it; the next run rebuilds it)");
+		r = AI_OK;
+		goto out;
+	}
+	if (r == AI_ERR_TOO_BIG) {
+		ai_verify_add(v->rep, 0, "state", AI_STATE_NAME, "larger than any state can be");
+		r = AI_OK;
+		goto out;
+	}
+	if (r != AI_OK) {
+		log_store_error("state", AI_STATE_NAME, r);
+		goto out;
+	}
+	r = check_object_sig(v, "state", AI_STATE_NAME, &raw, keyhex);
+	if (r != AI_OK)
+		goto out;
+	ai_state_release(&st);
+	if (ai_state_decode(raw.data, raw.len, &st, why, sizeof why) != AI_OK) {
+		ai_state_init(&st);
+		ai_verify_add(v->rep, 0, "state", AI_STATE_NAME, "cannot decode it: %s", why);
+		goto out;
+	}
+	v->rep->state_found = 1;
+	v->rep->state_next_seq = st.next_seq;
+	ai_verify_state_head(&st, e, n, v->rep);
+out:
+	ai_state_release(&st);
+	ai_buf_release(&raw);
+	return r;
+}
+
+/* ----- the source ----- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct arch_range *x = a, *y = b;
+	int c = strcmp(x->blob, y->blob);
+
+	if (c)
+		return c;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Position of the last newline in [from, to) of a source blob, or -1. */
+static ai_result last_newline(struct ai_store *src, const char *name, uint64_t from, uint64_t to,
+                              struct ai_buf *buf, int64_t *pos)
+{
+	ai_result r;
+
+	*pos = -1;
+	while (to > from) {
+		uint64_t len = to - from < TAIL_CHUNK ? to - from : TAIL_CHUNK;
+		uint64_t off = to - len;
+		ai_buf_reset(buf);
+		r = ai_store_read(src, name, off, len, NULL, buf, NULL);
+		if (r != AI_OK)
+			return r;
+		for (size_t i = buf->len; i > 0; i--) {
+			if (buf->data[i - 1] == '\n') {
+				*pos = (int64_t)(off + i - 1);
+				return AI_OK;
+			}
+		}
+		to = off;
+	}
+	return AI_OK;
+}
+
+static void missing_range(struct vctx *v, const struct ai_source_item *it, uint64_t a, uint64_t b)
+{
+	v->rep->source_missing++;
+	ai_verify_add(v->rep, 0, "source blob", it->name,
+	              "bytes %" PRIu64 "-%" PRIu64 " (%" PRIu64 " bytes) not archived", a, b - 1, b - a);
+}
+
+static ai_result check_item(struct vctx *v, const struct ai_source_item *it, struct ai_buf *buf)
+{
+	struct arch_range key = { .blob = it->name, .start = 0 };
+	size_t lo = 0, hi = v->nranges;
+	uint64_t pos = 0, maxend = 0;
+	char hour[AI_TIME_STRLEN];
+	int64_t nl;
+	ai_result r;
+
+	/* lower bound of (name, 0) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (range_cmp(&v->ranges[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == v->nranges || strcmp(v->ranges[lo].blob, it->name) != 0) {
+		if (it->append && it->size == 0)
+			return AI_OK; /* nothing to archive yet */
+		v->rep->source_missing++;
+		ai_time_format(it->hour, 0, hour);
+		ai_verify_add(v->rep, 0, "source blob", it->name,
+		              "not archived (%" PRIu64 " bytes, delivery hour %.13s)", it->size, hour);
+		return AI_OK;
+	}
+	for (size_t i = lo; i < v->nranges && strcmp(v->ranges[i].blob, it->name) == 0; i++) {
+		const struct arch_range *a = &v->ranges[i];
+		if (it->append && a->start > pos && pos < it->size)
+			missing_range(v, it, pos, a->start < it->size ? a->start : it->size);
+		if (a->end > pos)
+			pos = a->end;
+		if (a->end > maxend)
+			maxend = a->end;
+	}
+	if (!it->append) {
+		if (maxend != it->size)
+			ai_verify_add(v->rep, 1, "source blob", it->name,
+			              "has %" PRIu64 " bytes, %" PRIu64 " archived (changed after it was "
+			              "archived)", it->size, maxend);
+		return AI_OK;
+	}
+	if (pos >= it->size)
+		return AI_OK;
+	/* The line being written may stay out until it ends. */
+	r = last_newline(v->p->src, it->name, pos, it->size, buf, &nl);
+	if (r == AI_ERR_BAD_INPUT || r == AI_ERR_NOT_FOUND) {
+		ai_verify_add(v->rep, 1, "source blob", it->name, "changed while it was read");
+		return AI_OK;
+	}
+	if (r != AI_OK) {
+		log_store_error("source blob", it->name, r);
+		return r;
+	}
+	if (nl >= 0)
+		missing_range(v, it, pos, (uint64_t)nl + 1);
+	return AI_OK;
+}
+
+static ai_result check_source(struct vctx *v)
+{
+	struct ai_source_filter f = { .from = v->p->from, .to = v->p->to };
+	struct ai_source_list list;
+	struct ai_buf buf;
+	ai_result r;
+
+	ai_source_list_init(&list);
+	ai_buf_init(&buf, TAIL_CHUNK);
+	r = ai_source_scan(v->p->src, v->p->layout, &f, &list);
+	if (r != AI_OK) {
+		log_store_error("source", ai_store_describe(v->p->src), r);
+		goto out;
+	}
+	if (v->nranges)
+		qsort(v->ranges, v->nranges, sizeof *v->ranges, range_cmp);
+	for (size_t i = 0; r == AI_OK && i < list.n; i++) {
+		v->rep->source_blobs++;
+		r = check_item(v, &list.items[i], &buf);
+	}
+out:
+	ai_buf_release(&buf);
+	ai_source_list_release(&list);
+	return r;
+}
+
+/* ----- all of it ----- */
+
+ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *rep)
+{
+	struct vctx v;
+	struct found *found = NULL;
+	struct ai_chain_entry *e = NULL;
+	struct ai_buf raw;
+	size_t nfound = 0;
+	ai_result r;
+
+	memset(&v, 0, sizeof v);
+	v.p = p;
+	v.rep = rep;
+	pthread_mutex_init(&v.keymu, NULL);
+	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
+	if (p->pubkey && p->key_id) {
+		char hex[AI_MINISIGN_KEYID_HEXLEN];
+		ai_minisign_keyid_hex(p->pubkey->keyid, hex);
+		if (strcasecmp(hex, p->key_id) != 0)
+			ai_verify_add(rep, 0, "key", "--pubkey", "has key id %s, not the pinned %s", hex,
+			              p->key_id);
+	}
+	r = list_segments(&v, &found, &nfound);
+	if (r != AI_OK)
+		goto out;
+	e = calloc(nfound ? nfound : 1, sizeof *e);
+	if (!e) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; r == AI_OK && i < nfound; i++) {
+		e[i].name_seq = found[i].seq;
+		e[i].present = found[i].seg;
+		if (e[i].present)
+			r = walk_one(&v, &e[i], &raw);
+	}
+	if (r != AI_OK)
+		goto out;
+	ai_verify_chain(e, nfound, rep);
+	r = check_state(&v, e, nfound);
+	if (r == AI_OK && !nfound && !rep->state_found)
+		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
+	if (r == AI_OK && p->src)
+		r = check_source(&v);
+out:
+	for (size_t i = 0; i < v.nranges; i++)
+		free(v.ranges[i].blob);
+	free(v.ranges);
+	free(v.keys);
+	pthread_mutex_destroy(&v.keymu);
+	free(found);
+	free(e);
+	ai_buf_release(&raw);
+	return r;
+}

@@ -1,0 +1,104 @@
+/* verify.h: checking an archive: every manifest signature and the hash
+ * chain, optionally the archived data, and that a window of the source is
+ * completely archived. Problems are collected, never fatal, so one pass
+ * reports them all; only storage failures stop the check. */
+#ifndef AI_VERIFY_H
+#define AI_VERIFY_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "crypto.h"
+#include "manifest.h"
+#include "minisign.h"
+#include "result.h"
+#include "source.h"
+#include "store.h"
+
+/* One thing found wrong. kind says what object is meant ("segment",
+ * "state", "pack", "key", "manifest", "source blob"); all strings are
+ * owned by the report. */
+struct ai_verify_problem {
+	char *kind;
+	char *object;
+	char *message;
+	int warning;             /* worth knowing, not a failure */
+};
+
+/* What a check found and what it looked at. Caller-held. */
+struct ai_verify_report {
+	struct ai_verify_problem *problems;
+	size_t nproblems, cap;
+	uint64_t errors, warnings;
+	uint64_t segments;        /* segment objects read */
+	uint64_t members;         /* member records in them */
+	int state_found;
+	uint64_t state_next_seq;
+	uint64_t members_checked; /* --data: members re-read */
+	uint64_t packs_checked;   /* --data: packs read whole */
+	uint64_t bytes_read;      /* --data: pack bytes read */
+	uint64_t source_blobs;    /* --source: blobs in the window */
+	uint64_t source_missing;  /* --source: blobs or ranges not archived */
+	pthread_mutex_t mu;
+};
+
+void ai_verify_report_init(struct ai_verify_report *rep);
+void ai_verify_report_release(struct ai_verify_report *rep);
+/* Records a problem (thread-safe). On allocation failure the problem is
+ * still counted. */
+void ai_verify_add(struct ai_verify_report *rep, int warning, const char *kind,
+                   const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A deterministic share of the archive: member (or pack) k of segment s
+ * is in share n of m when ai_verify_hash(s, k, salt) % m == n - 1. The
+ * hash depends only on those numbers, so the shares are stable across
+ * runs and every item is in exactly one share. */
+struct ai_verify_subset {
+	uint64_t n, m;            /* m 0: everything */
+};
+/* Parses "N/M" (1 <= N <= M); AI_ERR_USAGE otherwise. */
+ai_result ai_verify_subset_parse(const char *s, struct ai_verify_subset *out) AI_MUST_CHECK;
+uint64_t ai_verify_hash(uint64_t seq, uint64_t index, uint64_t salt);
+#define AI_VERIFY_SALT_MEMBER 0
+#define AI_VERIFY_SALT_PACK 1
+int ai_verify_subset_has(const struct ai_verify_subset *s, uint64_t seq, uint64_t index,
+                         uint64_t salt);
+
+/* What the walk learnt of one segment object, for the chain checks. */
+struct ai_chain_entry {
+	uint64_t name_seq;        /* the number in its object name */
+	int present;              /* the .seg object exists (else only its .minisig) */
+	int decoded;              /* its bytes decoded: seq and prev are meaningful */
+	uint64_t seq;             /* the number it says it has */
+	uint8_t prev[AI_SHA256_LEN];
+	uint8_t sha256[AI_SHA256_LEN]; /* of its bytes, when present */
+};
+
+/* Checks the chain over entries sorted by name_seq: numbers contiguous
+ * from 0, each segment the one its name says, each prev the SHA-256 of
+ * the segment before. Reports into rep. */
+void ai_verify_chain(const struct ai_chain_entry *e, size_t n, struct ai_verify_report *rep);
+/* Checks that a state's head agrees with the chain: a state behind the
+ * chain is a warning (a run can stop between segment and state), one
+ * ahead of it or with another head hash an error. */
+void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry *e, size_t n,
+                          struct ai_verify_report *rep);
+
+struct ai_verify_params {
+	struct ai_store *dest;
+	const struct ai_minisign_pubkey *pubkey; /* NULL: the keys published in dest */
+	const char *key_id;       /* pinned key id (16 hex digits), or NULL */
+	int data;                 /* re-read members and packs */
+	struct ai_verify_subset subset;
+	unsigned jobs;            /* threads for the data checks (0: 1) */
+	struct ai_store *src;     /* NULL: no source check */
+	enum ai_layout layout;    /* of src; AUTO detects it */
+	ai_time from, to;         /* delivery hours to check in src */
+};
+
+/* Runs the checks. AI_OK when they ran (look at rep->errors), else the
+ * storage failure that stopped them (logged). */
+ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *rep) AI_MUST_CHECK;
+
+#endif

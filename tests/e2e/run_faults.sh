@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# run_faults.sh: `aiarchive run` through tests/tools/faultproxy.mjs in front
+# of Azurite: a busy destination (503 + Retry-After) is waited out; a
+# destination that refuses packs ends the run with an error and records
+# nothing that was not stored, and the next run completes the job; source
+# connections reset mid-body are retried; a source primary that answers
+# only 503 is read from its RA-GRS secondary.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/archive_lib.sh"
+AIGEN="$top_builddir/tools/aigen"
+FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
+[ -x "$AIGEN" ] || skip_all "aigen not built"
+[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
+command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
+command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
+require_azurite
+azurite_start SRC DST || bail_out "azurite did not start"
+
+declare -A proxy_pid=()
+# proxy_start NAME TARGET-PORT: a faultproxy in front of 127.0.0.1:PORT;
+# sets NAME (its base URL, account path included).
+proxy_start() {
+	local name=$1 out="$TEST_TMP/proxy-$1.out" port= i
+	node "$FAULTPROXY" --target "http://127.0.0.1:$2" >"$out" 2>"$TEST_TMP/proxy-$1.err" &
+	proxy_pid[$name]=$!
+	for ((i = 0; i < 200; i++)); do
+		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
+		[ -z "$port" ] || break
+		kill -0 "${proxy_pid[$name]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$port" ] || return 1
+	printf -v "$name" '%s' "http://127.0.0.1:$port"
+}
+proxy_stop_all() {
+	local p
+	for p in "${proxy_pid[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+on_exit proxy_stop_all
+# rules BASE JSON: replaces the proxy's rules ('[]' clears them).
+rules() {
+	curl -sf -X PUT --data-binary "$2" "$1/__fault" >/dev/null && curl -sf -X DELETE "$1/__stats" >/dev/null
+}
+stats() {
+	curl -sf "$1/__stats"
+}
+
+SRC="http://127.0.0.1:$SRC_PORT"
+proxy_start PD "$DST_PORT" || bail_out "faultproxy did not start"
+proxy_start PS "$SRC_PORT" || bail_out "faultproxy did not start"
+
+key="$TEST_TMP/key"
+"$AIARCHIVE" keygen -o "$key" >/dev/null || bail_out "keygen failed"
+export AIARCHIVE_SOURCE_KEY="$AZURITE_KEY" AIARCHIVE_DEST_KEY="$AZURITE_KEY"
+ce="$TEST_TMP/ce"
+# An hour that closed a little while ago keeps the runs' listing windows short.
+"$AIGEN" --out "$ce" --layout continuous --apps 2 --hours 1 --seed 33 \
+	--from "$(date -u -d '-2 hours' +%Y-%m-%dT%H)" >/dev/null || bail_out "aigen failed"
+blobtool_at SRC upload-tree "$ce" >/dev/null || bail_out "upload failed"
+nblobs=$(find "$ce/appinsights-export" -type f | wc -l)
+find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort >"$TEST_TMP/source.lines"
+app1dir=$(ls "$ce/appinsights-export" | head -1)
+app1=${app1dir%_*} # the archive names an app without its instrumentation key
+napp1=$(find "$ce/appinsights-export/$app1dir" -type f | wc -l)
+
+# run SOURCE-BASE CONTAINER [OPTIONS]: the whole export from SOURCE-BASE
+# (Azurite or a proxy in front of it) into CONTAINER behind the dest proxy.
+run() {
+	local s=$1 c=$2; shift 2
+	"$AIARCHIVE" --json run --source "$s/$AZURITE_ACCOUNT/appinsights-export" \
+		--dest "$PD/$AZURITE_ACCOUNT/$c" --key "$key" --jobs 4 "$@"
+}
+
+# download CONTAINER: DIR with the container's blobs and DIR.dump with its
+# segments decoded; prints DIR.
+download() {
+	local d="$TEST_TMP/dl-$1"
+	rm -rf "$d"
+	blobtool_at DST download-tree "$1" "$d" >/dev/null || return 1
+	archive_dump "$d" "$d.dump" || return 1
+	echo "$d"
+}
+
+# archived_once CONTAINER: every source line is in a referenced pack
+# exactly once, and the chain verifies.
+archived_once() {
+	local d
+	d=$(download "$1") || { echo "download failed"; return 1; }
+	chain_ok "$d" "$key.pub" || return 1
+	dump_tiling "$d.dump" || return 1
+	referenced_exist "$d" "$d.dump" || return 1
+	referenced_lines "$d" "$d.dump" | diff - "$TEST_TMP/source.lines" | head -20 |
+		awk '{ print } END { exit NR > 0 }'
+}
+
+# recorded_is_stored CONTAINER: every pack a segment references is there,
+# whole and signed, and the chain verifies.
+recorded_is_stored() {
+	local d p
+	d=$(download "$1") || { echo "download failed"; return 1; }
+	chain_ok "$d" "$key.pub" || return 1
+	dump_tiling "$d.dump" || return 1
+	referenced_exist "$d" "$d.dump" || return 1
+	for p in $(awk -F'\t' '$1 == "pack" { print $3 }' "$d.dump"); do
+		minisign -Vq -p "$key.pub" -m "$d/$p" || { echo "pack $p: not signed"; return 1; }
+	done
+}
+
+# ---- a busy destination: 503 with Retry-After on the next 6 pack writes
+
+rules "$PD" '{"action":"status","status":503,"retryAfter":2,"count":6,"method":"PUT","path":"/busy/data/"}'
+t0=$SECONDS
+check_exit 0 "a run against a destination busy for 6 pack writes succeeds" -- \
+	run "$SRC" busy --max-tries 8
+took=$((SECONDS - t0))
+sum=$LAST_OUTPUT
+check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' <<<"$sum"
+check_eq "the proxy answered 6 writes with 503" 6 "$(stats "$PD" | jq .byAction.status)"
+check "the run retried them (retries >= 6)" -- jq -e '.retries >= 6' <<<"$sum"
+check "it waited as Retry-After asked (>= 2 s; took $took s)" -- jq -e '.duration_s >= 2' <<<"$sum"
+check "every line archived exactly once" -- archived_once busy
+
+# ---- a destination that refuses every pack: an error, nothing recorded
+
+rules "$PD" '{"action":"status","status":503,"count":-1,"method":"PUT","path":"/refuse/data/"}'
+check_exit 6 "a run whose packs are all refused exits 6" -- \
+	run "$SRC" refuse --max-tries 2 --retry-total 2s
+check "it says why in a few lines" -- test "$(printf '%s\n' "$LAST_OUTPUT" | wc -l)" -le "$((nblobs + 2))"
+check "no segment was committed" -- \
+	bash -c '! blobtool_at DST list refuse --prefix manifest/segments/ | grep -q .'
+# Packs of the first app are written but their signatures refused: such a
+# pack is not recorded either.
+rules "$PD" "{\"action\":\"status\",\"status\":503,\"count\":-1,\"method\":\"PUT\",\"path\":\"/refuse/data/$app1/.*\\\\.minisig\"}"
+check_exit 1 "a run whose first app's pack signatures are refused exits 1 (partial)" -- \
+	run "$SRC" refuse --max-tries 2 --retry-total 2s
+check "it archived the other app" -- \
+	jq -e --argjson n "$((nblobs - napp1))" '.blobs == $n and .failed > 0' <<<"$(grep '^{' <<<"$LAST_OUTPUT")"
+check "every pack a segment references is stored and signed" -- recorded_is_stored refuse
+check "no member of the first app is recorded" -- \
+	bash -c '! grep -q "^member	[0-9]*	data/$1/" "$2"' _ "$app1" "$TEST_TMP/dl-refuse.dump"
+rules "$PD" '[]'
+check_exit 0 "with the destination healthy again the next run succeeds" -- run "$SRC" refuse
+check "it archives what was left" -- jq -e --argjson n "$napp1" '.blobs == $n and .failed == 0' <<<"$LAST_OUTPUT"
+check "every line archived exactly once" -- archived_once refuse
+
+# ---- source connections reset in the middle of a body
+
+rules "$PD" '[]'
+rules "$PS" '{"action":"reset","bytes":1000,"count":5,"method":"GET","path":"\\.blob"}'
+check_exit 0 "a run whose source resets 5 transfers mid-body succeeds" -- run "$PS" resets
+sum=$LAST_OUTPUT
+check_eq "the proxy reset 5 transfers" 5 "$(stats "$PS" | jq .byAction.reset)"
+check "the run retried them" -- jq -e '.retries >= 5 and .failed == 0' <<<"$sum"
+check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n' <<<"$sum"
+check "every line archived exactly once" -- archived_once resets
+
+# ---- a source primary that answers 503 to every read: the secondary serves
+
+rules "$PS" '{"action":"status","status":503,"count":-1,"method":["GET","HEAD"]}'
+nreq=$(find "$ce/appinsights-export" -type f -path '*/Requests/*' | wc -l)
+check_exit 0 "a run reading through a failing primary succeeds" -- \
+	run "$PS" secondary --source-secondary "$SRC_SECONDARY_URL" --type Requests
+sum=$LAST_OUTPUT
+check "it archived every Requests blob" -- jq -e --argjson n "$nreq" '.blobs == $n and .failed == 0' <<<"$sum"
+st=$(stats "$PS")
+check "the primary forwarded nothing: every read was answered by the secondary" -- \
+	jq -e '.forwarded == 0 and .byAction.status > 0' <<<"$st"
+check "each source read was retried on the secondary" -- \
+	jq -e --argjson n "$nreq" '.retries >= $n and .requests.source.get >= 2 * $n' <<<"$sum"
+check_exit 6 "without the secondary the same run fails with 6" -- \
+	run "$PS" secondary2 --type Requests --max-tries 2 --retry-total 2s
+rules "$PS" '[]'
+tap_done
