@@ -454,11 +454,13 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		}
 		ai_segment_release(&seg);
 	}
-	ai_info("catalog: %llu of %llu segments read (%llu from the cache), %llu of %llu "
-	         "members matched",
-	         (unsigned long long)s->st.selected, (unsigned long long)s->st.segments,
-	         (unsigned long long)s->st.from_cache, (unsigned long long)s->st.members_matched,
-	         (unsigned long long)s->st.members_seen);
+	if (r == AI_OK)
+		ai_info("catalog: %llu of %llu segments read (%llu from the cache), %llu of %llu "
+		        "members matched",
+		        (unsigned long long)s->st.selected, (unsigned long long)s->st.segments,
+		        (unsigned long long)s->st.from_cache,
+		        (unsigned long long)s->st.members_matched,
+		        (unsigned long long)s->st.members_seen);
 out:
 	if (stats)
 		*stats = s->st;

@@ -333,6 +333,19 @@ static ai_result write_prom(const char *path, const struct status *s)
 	return AI_OK;
 }
 
+static ai_result location_exists(struct ai_store *dest)
+{
+	struct ai_blob_list l;
+	ai_result r;
+
+	ai_blob_list_init(&l);
+	r = ai_store_list(dest, "manifest/", NULL, NULL, 1, &l);
+	ai_blob_list_release(&l);
+	if (r != AI_OK)
+		ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	return r;
+}
+
 static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
@@ -352,6 +365,10 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r = ai_options_open_store(&o, "dest", &dest);
+	if (r != AI_OK)
+		goto out;
+	/* A missing state means "no run yet" only where the location exists. */
+	r = location_exists(dest);
 	if (r != AI_OK)
 		goto out;
 	r = ai_archive_open(&a, dest, NULL);

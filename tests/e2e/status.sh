@@ -107,6 +107,8 @@ lag_json=$(jq '.partitions[0].lag_s' <<<"$json")
 check "the lag metric agrees with the JSON" -- \
 	grep -Eq "^aiarchive_lag_seconds\{app=\"[^\"]+\",type=\"$(jq -r '.partitions[0].type' <<<"$json")\"\} $lag_json\$" "$prom"
 
+check_exit 2 "status of a container that does not exist" -- "$AIARCHIVE" status --dest "$DST_URL/nosuch"
+blobtool_at DST mkcontainer empty >/dev/null
 check_exit 0 "status of an archive with no run yet" -- "$AIARCHIVE" status --dest "$DST_URL/empty"
 check "says so" -- grep -q '^last run: *none recorded' <<<"$LAST_OUTPUT"
 check_exit 3 "status with a wrong key exits 3" -- \
