@@ -624,7 +624,8 @@ static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
 	                              AI_MINISIGN_TRUSTED_MAX + 1, &why) != AI_OK)
 		ai_verify_add(rep, 0, "pack", ref->name, "%s", why);
 	else
-		check_comment(v, "pack", ref->name, tc, got_sha, j->seg->run_id);
+		check_comment(v, "pack", ref->name, tc, got_sha,
+		              j->seg->run_id && *j->seg->run_id ? j->seg->run_id : NULL);
 out:
 	free(tc);
 	ai_hash_release(&sha);

@@ -158,6 +158,16 @@ check "the run retried them" -- jq -e '.retries >= 5 and .failed == 0' <<<"$sum"
 check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n' <<<"$sum"
 check "every line archived exactly once" -- archived_once resets
 
+# ---- source reads answered 500, and transfers that stall mid-body
+rules "$PS" '[{"action":"status","status":500,"count":3,"method":"GET","path":"\\.blob"},{"action":"stall","bytes":500,"count":2,"method":"GET","path":"\\.blob"}]'
+check_exit 0 "a run whose source answers 500 three times and stalls twice succeeds" -- \
+	run "$PS" stalls --stall-timeout 2s
+sum=$LAST_OUTPUT
+check_eq "the proxy served 3 errors and 2 stalls" "3 2" \
+	"$(stats "$PS" | jq -r '"\(.byAction.status) \(.byAction.stall)"')"
+check "the run retried them" -- jq -e '.retries >= 5 and .failed == 0' <<<"$sum"
+check "every line archived exactly once" -- archived_once stalls
+
 # ---- a source primary that answers 503 to every read: the secondary serves
 
 rules "$PS" '{"action":"status","status":503,"count":-1,"method":["GET","HEAD"]}'
