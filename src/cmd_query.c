@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "jsonout.h"
 #include "catalog.h"
 #include "cmd.h"
 #include "crypto.h"
@@ -59,25 +60,6 @@ static void format_event(ai_time t, char out[AI_TIME_STRLEN])
 	ai_time_format(t, t % 100 ? 9 : 7, out);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\r')
-			fputs("\\r", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
 
 static void csv_str(FILE *f, const char *s)
 {
@@ -162,7 +144,7 @@ static void print_jsonl(FILE *f, const struct ai_segment *seg, char *c[NCOLS])
 			for (size_t k = 0; k < seg->ntags; k++) {
 				if (k)
 					fputc(',', f);
-				json_str(f, seg->tags[k]);
+				ai_json_string(f, seg->tags[k]);
 			}
 			fputc(']', f);
 		} else if ((i == C_MIN_EVENT || i == C_MAX_EVENT) && !*c[i]) {
@@ -170,7 +152,7 @@ static void print_jsonl(FILE *f, const struct ai_segment *seg, char *c[NCOLS])
 		} else if (col_numeric[i]) {
 			fputs(c[i], f);
 		} else {
-			json_str(f, c[i]);
+			ai_json_string(f, c[i]);
 		}
 	}
 	fputs("}\n", f);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "jsonout.h"
 #include "archive.h"
 #include "cmd.h"
 #include "lock.h"
@@ -51,20 +52,6 @@ static void human_duration(ai_time d, char *out, size_t cap)
 		snprintf(out, cap, "%" PRId64 "s", s);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void json_time(FILE *f, ai_time t)
 {
@@ -83,9 +70,9 @@ static void print_json(FILE *f, const struct status *s)
 	const struct ai_state *st = &s->a->state;
 
 	fprintf(f, "{\"dest\":");
-	json_str(f, s->dest);
+	ai_json_string(f, s->dest);
 	fprintf(f, ",\"sku\":");
-	json_str(f, s->sku);
+	ai_json_string(f, s->sku);
 	fprintf(f, ",\"now\":");
 	json_time(f, s->now);
 	fprintf(f, ",\"segments\":%" PRIu64 ",\"watermark\":", st->next_seq);
@@ -93,11 +80,11 @@ static void print_json(FILE *f, const struct status *s)
 	fprintf(f, ",\"max_delivery_lag_s\":%.0f,\"last_run\":", seconds(st->max_lag));
 	if (st->last_run_id) {
 		fprintf(f, "{\"id\":");
-		json_str(f, st->last_run_id);
+		ai_json_string(f, st->last_run_id);
 		fprintf(f, ",\"time\":");
 		json_time(f, st->last_run_time);
 		fprintf(f, ",\"result\":");
-		json_str(f, st->last_run_result ? st->last_run_result : "");
+		ai_json_string(f, st->last_run_result ? st->last_run_result : "");
 		fputc('}', f);
 	} else {
 		fputs("null", f);
@@ -106,7 +93,7 @@ static void print_json(FILE *f, const struct status *s)
 	if (s->lock_known) {
 		fprintf(f, "{\"held\":%s,\"holder\":", *s->holder ? "true" : "false");
 		if (*s->holder)
-			json_str(f, s->holder);
+			ai_json_string(f, s->holder);
 		else
 			fputs("null", f);
 		fputc('}', f);
@@ -116,7 +103,7 @@ static void print_json(FILE *f, const struct status *s)
 	fprintf(f, ",\"geo\":");
 	if (s->geo_asked) {
 		fprintf(f, "{\"status\":");
-		json_str(f, s->geo);
+		ai_json_string(f, s->geo);
 		fprintf(f, ",\"last_sync\":");
 		json_time(f, s->geo_sync);
 		if (known(s->geo_sync))
@@ -129,9 +116,9 @@ static void print_json(FILE *f, const struct status *s)
 	for (size_t i = 0; i < st->nparts; i++) {
 		const struct ai_partition_state *p = &st->parts[i];
 		fprintf(f, "%s{\"app\":", i ? "," : "");
-		json_str(f, p->app);
+		ai_json_string(f, p->app);
 		fprintf(f, ",\"type\":");
-		json_str(f, p->type);
+		ai_json_string(f, p->type);
 		fprintf(f, ",\"archived_through\":");
 		json_time(f, p->archived_through);
 		fprintf(f, ",\"lag_s\":");

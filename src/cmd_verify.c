@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "jsonout.h"
 #include "cmd.h"
 #include "log.h"
 #include "minisign.h"
@@ -14,20 +15,6 @@
 	"dest dest-secondary dest-sas-file dest-key-file pubkey key-id data subset source "    \
 	"source-sas-file source-key-file source-secondary layout from to jobs"
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void print_json(FILE *f, const struct ai_verify_report *rep, const struct ai_options *o,
                        const struct ai_verify_params *p)
@@ -46,7 +33,7 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 	if (p->data) {
 		fprintf(f, "{\"subset\":");
 		if (o->subset)
-			json_str(f, o->subset);
+			ai_json_string(f, o->subset);
 		else
 			fprintf(f, "null");
 		fprintf(f, ",\"members_checked\":%" PRIu64 ",\"packs_checked\":%" PRIu64
@@ -70,11 +57,11 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 		const struct ai_verify_problem *pr = &rep->problems[i];
 		fprintf(f, "%s{\"severity\":\"%s\",\"kind\":", i ? "," : "",
 		        pr->warning ? "warning" : "error");
-		json_str(f, pr->kind);
+		ai_json_string(f, pr->kind);
 		fprintf(f, ",\"object\":");
-		json_str(f, pr->object);
+		ai_json_string(f, pr->object);
 		fprintf(f, ",\"message\":");
-		json_str(f, pr->message);
+		ai_json_string(f, pr->message);
 		fputc('}', f);
 	}
 	fprintf(f, "]}\n");

@@ -20,6 +20,7 @@ src_libaiarchive_la_SOURCES = \
 	src/crypto.c src/crypto.h \
 	src/gz.c src/gz.h \
 	src/http.c src/http.h \
+	src/jsonout.c src/jsonout.h \
 	src/lock.c src/lock.h \
 	src/log.c src/log.h \
 	src/manifest.c src/manifest.h \
