@@ -645,6 +645,20 @@ static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_
 	return r;
 }
 
+/* The end of a whole-object write: a clear "exists", or the new ETag. */
+static ai_result finish_write(ai_result r, const char *name, const struct ai_http_response *resp,
+                              char etag_out[AI_ETAG_MAX])
+{
+	if (r == AI_ERR_EXISTS)
+		ai_store_set_error("blob '%s': already exists", name);
+	if (r == AI_OK && etag_out) {
+		struct ai_blob_info info;
+		info_from_headers(resp, NULL, &info);
+		memcpy(etag_out, info.etag, AI_ETAG_MAX);
+	}
+	return r;
+}
+
 static ai_result op_put(struct ai_store *st, const char *name, const void *p, size_t n,
                         unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
@@ -678,13 +692,7 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
 	q.body_len = n;
 	r = az_call(s, &q, &resp);
 	r = check_landed(s, &q, r, md5, n);
-	if (r == AI_ERR_EXISTS)
-		ai_store_set_error("blob '%s': already exists", name);
-	if (r == AI_OK && etag_out) {
-		struct ai_blob_info info;
-		info_from_headers(&resp, NULL, &info);
-		memcpy(etag_out, info.etag, AI_ETAG_MAX);
-	}
+	r = finish_write(r, name, &resp, etag_out);
 out:
 	ai_http_response_release(&resp);
 	ai_buf_release(&blob);
@@ -769,13 +777,7 @@ static ai_result op_put_block_list(struct ai_store *st, const char *name,
 				r = AI_OK;
 		}
 	}
-	if (r == AI_ERR_EXISTS)
-		ai_store_set_error("blob '%s': already exists", name);
-	if (r == AI_OK && etag_out) {
-		struct ai_blob_info info;
-		info_from_headers(&resp, NULL, &info);
-		memcpy(etag_out, info.etag, AI_ETAG_MAX);
-	}
+	r = finish_write(r, name, &resp, etag_out);
 out:
 	ai_http_response_release(&resp);
 	ai_buf_release(&body);
