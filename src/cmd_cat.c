@@ -431,21 +431,13 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_catalog_filter f;
 	struct ai_catalog_opts copts = { 0 };
 	struct cat c = { 0 };
-	int rest, sync = 0;
+	int sync = 0;
 	ai_result r;
 
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_cat, CAT_OPTIONS, ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_cat, CAT_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_cat, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
-	if (o.has_from && o.has_to && o.from >= o.to) {
-		r = ai_cmd_usage_error(&ai_cmd_cat, "--from must be before --to");
-		goto out;
-	}
 	if (o.format && strcmp(o.format, "jsonl") != 0) {
 		r = ai_cmd_usage_error(&ai_cmd_cat,
 		                       "rows are printed as archived: only --format jsonl");

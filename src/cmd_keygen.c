@@ -11,17 +11,12 @@ static ai_result exec_keygen(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
 	char keyid[AI_MINISIGN_KEYID_HEXLEN];
-	int rest;
 	ai_result r;
 
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_keygen, "output", ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_keygen, "output", ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_keygen, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
 	if (!o.output) {
 		r = ai_cmd_usage_error(&ai_cmd_keygen, "-o PATH is required");
 		goto out;

@@ -253,21 +253,12 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_catalog_filter f;
 	struct ai_catalog_opts copts = { 0 };
 	struct query q = { .out = ctx->out };
-	int rest;
 	ai_result r;
 
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_query, QUERY_OPTIONS, ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_query, QUERY_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_query, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
-	if (o.has_from && o.has_to && o.from >= o.to) {
-		r = ai_cmd_usage_error(&ai_cmd_query, "--from must be before --to");
-		goto out;
-	}
 	if (!o.format)
 		q.format = ctx->json || !isatty(fileno(ctx->out)) ? F_JSONL : F_TABLE;
 	else if (strcmp(o.format, "table") == 0)

@@ -128,25 +128,17 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_run_summary sum;
 	char sku[64] = "unknown", run_id[64];
 	double t0 = mono_seconds();
-	int rest, have_key = 0;
+	int have_key = 0;
 	ai_result r;
 
 	memset(&sum, 0, sizeof sum);
 	ai_run_make_id(wall_clock(), run_id, sizeof run_id);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_run, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
 	if (!o.dry_run && !o.key) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--key FILE is required (see 'aiarchive keygen')");
-		goto out;
-	}
-	if (o.has_from && o.has_to && o.from >= o.to) {
-		r = ai_cmd_usage_error(&ai_cmd_run, "--from must be before --to");
 		goto out;
 	}
 	{

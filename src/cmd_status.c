@@ -339,18 +339,14 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store *dest = NULL;
 	struct ai_archive a;
 	struct status s;
-	int rest, opened = 0;
+	int opened = 0;
 	ai_result r;
 
 	memset(&s, 0, sizeof s);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_status, STATUS_OPTIONS, ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_status, STATUS_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_status, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
 	r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;

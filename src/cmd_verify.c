@@ -116,19 +116,14 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_minisign_pubkey pk;
 	struct ai_verify_report rep;
 	struct ai_verify_params p;
-	int rest;
 	ai_result r;
 
 	memset(&p, 0, sizeof p);
 	ai_verify_report_init(&rep);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_verify, VERIFY_OPTIONS, ctx, argc, argv, &o, &rest);
+	r = ai_options_parse(&ai_cmd_verify, VERIFY_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (rest < argc) {
-		r = ai_cmd_usage_error(&ai_cmd_verify, "unexpected argument '%s'", argv[rest]);
-		goto out;
-	}
 	if (o.key_id && !normalise_key_id(o.key_id)) {
 		r = ai_cmd_usage_error(&ai_cmd_verify, "--key-id wants 16 hex digits");
 		goto out;
@@ -139,10 +134,6 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	}
 	if (o.source && (!o.has_from || !o.has_to)) {
 		r = ai_cmd_usage_error(&ai_cmd_verify, "--source needs --from and --to");
-		goto out;
-	}
-	if (o.source && o.from >= o.to) {
-		r = ai_cmd_usage_error(&ai_cmd_verify, "--from must be before --to");
 		goto out;
 	}
 	if (ai_layout_parse(o.layout ? o.layout : "auto", &p.layout) != AI_OK) {

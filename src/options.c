@@ -257,7 +257,7 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *accepted, con
 }
 
 ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struct ai_ctx *ctx,
-                           int argc, char **argv, struct ai_options *o, int *rest)
+                           int argc, char **argv, struct ai_options *o)
 {
 	struct option lopts[NDEFS + 2];
 	unsigned char given[NDEFS] = { 0 };
@@ -310,9 +310,16 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struc
 			return r;
 		given[i] = 1;
 	}
-	*rest = optind;
-	if (config)
-		return read_config(cmd, accepted, config, given, o, ctx->now);
+	/* No command takes arguments besides its options. */
+	if (optind < argc)
+		return ai_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (config) {
+		ai_result r = read_config(cmd, accepted, config, given, o, ctx->now);
+		if (r != AI_OK)
+			return r;
+	}
+	if (o->has_from && o->has_to && o->from >= o->to)
+		return ai_cmd_usage_error(cmd, "--from must be before --to");
 	return AI_OK;
 }
 

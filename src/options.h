@@ -60,10 +60,10 @@ void ai_options_release(struct ai_options *o);
  * options named in `accepted` (a space-separated list of long names),
  * then the config file ctx->config_path (keys this command does not take
  * are ignored, unknown keys are errors). Prints one-line errors; on
- * --help prints the command's usage and sets o->help. *rest gets the
- * index of the first non-option argument. */
+ * --help prints the command's usage and sets o->help. Arguments other
+ * than options, and a --from not before --to, are usage errors. */
 ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struct ai_ctx *ctx,
-                           int argc, char **argv, struct ai_options *o, int *rest) AI_MUST_CHECK;
+                           int argc, char **argv, struct ai_options *o) AI_MUST_CHECK;
 
 /* Prints the help lines of the accepted options to f. */
 void ai_options_usage(FILE *f, const char *accepted);
