@@ -442,11 +442,6 @@ out:
 
 /* ----- planning ----- */
 
-static ai_time floor_hour(ai_time t)
-{
-	return ai_time_hour(t);
-}
-
 /* Works out the delivery-hour window to list. full is set when the whole
  * history must be listed (no watermark yet). */
 static void plan_window(const struct ai_run_params *p, const struct ai_state *st, ai_time *from,
@@ -455,11 +450,11 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 	const struct ai_options *o = p->o;
 
 	*full = 0;
-	*to = o->has_to ? o->to : floor_hour(p->now) + HOUR;
+	*to = o->has_to ? o->to : ai_time_hour(p->now) + HOUR;
 	if (o->has_from) {
-		*from = floor_hour(o->from);
+		*from = ai_time_hour(o->from);
 	} else if (st->watermark > AI_TIME_MIN && st->watermark != 0) {
-		*from = floor_hour(st->watermark - o->lookback);
+		*from = ai_time_hour(st->watermark - o->lookback);
 	} else {
 		*from = AI_TIME_MIN;
 		*full = 1;
@@ -655,7 +650,7 @@ static void update_watermark(struct run *run, struct ai_state *st, ai_time from,
 {
 	const struct ai_options *o = run->o;
 	/* Hour h is closed when h + 1h + grace <= now. */
-	ai_time cand = floor_hour(run->p->now - o->grace - HOUR) + HOUR;
+	ai_time cand = ai_time_hour(run->p->now - o->grace - HOUR) + HOUR;
 	if (cand > to)
 		cand = to;
 	for (size_t i = 0; i < run->nwork; i++)
@@ -821,7 +816,6 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 			}
 	}
 out:
-	sum->src_stats = (struct ai_store_stats){ 0 };
 	ai_store_get_stats(p->src, &sum->src_stats);
 	ai_store_get_stats(p->dest, &sum->dest_stats);
 	for (size_t i = 0; i < run.nwork; i++) {

@@ -232,15 +232,6 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 	return AI_OK;
 }
 
-static void hour_parts(ai_time hour, int64_t *y, unsigned *m, unsigned *d, unsigned *h)
-{
-	int64_t days = hour / (86400 * AI_NS_PER_SEC);
-
-	if (hour < 0 && hour % (86400 * AI_NS_PER_SEC))
-		days--;
-	ai_civil_from_days(days, y, m, d);
-	*h = (unsigned)((hour - days * 86400 * AI_NS_PER_SEC) / HOUR);
-}
 
 static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
@@ -271,12 +262,10 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 				continue;
 			}
 			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				int64_t y;
-				unsigned m, d, hh;
+				char iso[AI_TIME_STRLEN];
 				struct folder fo = { out, app, type, h, 0, 0, 0 };
-				hour_parts(h, &y, &m, &d, &hh);
-				snprintf(prefix, sizeof prefix, "%s%04lld-%02u-%02u/%02u/", types.v[t],
-				         (long long)y, m, d, hh);
+				ai_time_format(h, 0, iso); /* 2026-11-20T13:00:00Z */
+				snprintf(prefix, sizeof prefix, "%s%.10s/%.2s/", types.v[t], iso, iso + 11);
 				r = list_all(src, prefix, NULL, out, add_items, &fo);
 			}
 		}
@@ -348,12 +337,11 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 				continue;
 			}
 			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				int64_t y;
-				unsigned m, d, hh;
+				char iso[AI_TIME_STRLEN];
 				struct folder fo = { out, app, type, h, 1, 0, 0 };
-				hour_parts(h, &y, &m, &d, &hh);
-				snprintf(prefix, sizeof prefix, "%sy=%04lld/m=%02u/d=%02u/h=%02u/", res.v[i],
-				         (long long)y, m, d, hh);
+				ai_time_format(h, 0, iso);
+				snprintf(prefix, sizeof prefix, "%sy=%.4s/m=%.2s/d=%.2s/h=%.2s/", res.v[i],
+				         iso, iso + 5, iso + 8, iso + 11);
 				r = list_all(src, prefix, NULL, out, add_items, &fo);
 			}
 		}
