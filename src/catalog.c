@@ -454,13 +454,21 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		}
 		ai_segment_release(&seg);
 	}
-	if (r == AI_OK)
+	if (r == AI_OK) {
+		struct ai_store_stats ss;
+		uint64_t reqs = 0;
+
+		ai_store_get_stats(dest, &ss);
+		for (int k = 0; k < AI_REQ_KINDS; k++)
+			reqs += ss.requests[k];
 		ai_info("catalog: %llu of %llu segments read (%llu from the cache), %llu of %llu "
-		        "members matched",
+		        "members matched; %llu bytes of manifest read in %llu requests",
 		        (unsigned long long)s->st.selected, (unsigned long long)s->st.segments,
 		        (unsigned long long)s->st.from_cache,
 		        (unsigned long long)s->st.members_matched,
-		        (unsigned long long)s->st.members_seen);
+		        (unsigned long long)s->st.members_seen, (unsigned long long)ss.bytes_read,
+		        (unsigned long long)reqs);
+	}
 out:
 	if (stats)
 		*stats = s->st;

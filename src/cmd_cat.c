@@ -461,8 +461,16 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	pthread_cond_init(&c.cv_room, NULL);
 	sync = 1;
 	r = ai_catalog_select(dest, &f, &copts, on_member, &c, NULL);
-	if (r == AI_OK && c.njobs)
+	if (r == AI_OK && c.njobs) {
+		struct ai_store_stats before, after;
+
+		ai_store_get_stats(dest, &before);
 		r = run_jobs(&c, o.jobs < MAX_THREADS ? (unsigned)o.jobs : MAX_THREADS, ctx->out);
+		ai_store_get_stats(dest, &after);
+		ai_info("cat: %zu member%s, %llu bytes of packs read", c.njobs,
+		        c.njobs == 1 ? "" : "s",
+		        (unsigned long long)(after.bytes_read - before.bytes_read));
+	}
 out:
 	for (size_t i = 0; i < c.njobs; i++) {
 		free(c.jobs[i].pack);
