@@ -5,7 +5,8 @@
 #                                      stdout in $BENCH_LAST, appends one row to
 #                                      $BENCH_RESULTS: figure label size rep wall_s cpu_s
 #                                      max_rss_kb load1 extra (BENCH_EXTRA, or the
-#                                      command's one-line JSON output)
+#                                      command's one-line JSON output, or what
+#                                      the command BENCH_EXTRA_CMD prints)
 #   loadavg                            the 1-minute load average
 #   rclone_env NAME URL SAS            configures rclone remote NAME (env vars only)
 # The results file is TSV and is summarised by bench/summary.sh.
@@ -24,6 +25,7 @@ mkdir -p "$BENCH_OUT"
 . "$top_srcdir/tests/e2e/lib.sh"
 set -e -o pipefail
 BENCH_LAST=$TEST_TMP/last.out
+BENCH_STDERR=$TEST_TMP/stderr.txt
 BENCH_EXTRA=
 
 loadavg() {
@@ -40,10 +42,10 @@ timed() {
 	[ "${1:-}" = "--" ] && shift
 	local tf="$TEST_TMP/time.txt" rc=0 wall user sys rss load
 	load=$(loadavg)
-	/usr/bin/time -v -o "$tf" "$@" >"$BENCH_LAST" 2>"$TEST_TMP/stderr.txt" || rc=$?
+	/usr/bin/time -v -o "$tf" "$@" >"$BENCH_LAST" 2>"$BENCH_STDERR" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "bench: $fig/$label failed (exit $rc):" >&2
-		tail -20 "$TEST_TMP/stderr.txt" >&2
+		tail -20 "$BENCH_STDERR" >&2
 		return "$rc"
 	fi
 	# "h:mm:ss" or "m:ss.ss"
@@ -52,6 +54,9 @@ timed() {
 	user=$(_time_field "$tf" "User time")
 	sys=$(_time_field "$tf" "System time")
 	rss=$(_time_field "$tf" "Maximum resident set size")
+	# BENCH_EXTRA_CMD, when set, makes the extra column from the command's
+	# output (stdout in $BENCH_LAST, stderr in $BENCH_STDERR) after the timing.
+	[ -z "${BENCH_EXTRA_CMD:-}" ] || BENCH_EXTRA=$($BENCH_EXTRA_CMD)
 	# A one-line JSON summary on stdout (aiarchive --json, the drivers) is kept.
 	[ -n "${BENCH_EXTRA:-}" ] || BENCH_EXTRA=$(head -c 4000 "$BENCH_LAST" | head -1 | grep '^{' || :)
 	printf '%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\n' "$fig" "$label" "$BENCH_SIZE" "$rep" "$wall" \

@@ -122,3 +122,23 @@ if (hist.length) {
 	table(['history blobs', 'first run wall s', 'no-op run wall s (median)', 'source requests',
 		'destination requests', 'total requests'], body);
 }
+
+for (const size of sizes('manifest')) {
+	const labels = [['query-hour-cold', 'query, one hour, no cache'], ['query-hour-warm', 'query, one hour, cache filled'],
+		['cat-op-cold', 'cat --operation-id, one day, no cache'], ['cat-op-warm', 'cat --operation-id, one day, cache filled']];
+	const groups = labels.map(([l, name]) => [name, group('manifest', size, l)]).filter(([, g]) => g);
+	if (!groups.length)
+		continue;
+	const j0 = groups[0][1].rows.find((r) => r.json)?.json;
+	console.log(`**Query and cat over a year's manifest** (${size}: ${j0 ? j0.segments : '?'} segments; ` +
+		`median of ${groups[0][1].n}):\n`);
+	const med = (g, k) => median(g.rows.map((r) => r.json?.[k] ?? NaN));
+	table(['command', 'wall ms', 'CPU ms', 'peak RSS MiB', 'segments read (cached)', 'members seen → matched',
+		'manifest KiB read', 'requests', 'pack KiB read', 'pack bytes / day\'s pack bytes', 'load avg'],
+	groups.map(([name, g]) => [name, f(g.wall * 1000, 0), f(g.cpu * 1000, 0), mib(g.rss),
+		`${med(g, 'selected')} (${med(g, 'from_cache')})`, `${med(g, 'members_seen')} → ${med(g, 'matched')}`,
+		f(med(g, 'manifest_bytes') / 1024, 0), f(med(g, 'manifest_requests'), 0),
+		f(med(g, 'pack_bytes') / 1024, 0),
+		med(g, 'pack_bytes') ? `${f(100 * med(g, 'pack_bytes') / med(g, 'day_pack_bytes'), 3)}%` : '—',
+		loadRange(g)]));
+}

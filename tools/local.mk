@@ -14,3 +14,8 @@ tools_manifest_dump_LDADD = $(AI_LIBS)
 noinst_PROGRAMS += tools/storebench
 tools_storebench_SOURCES = tools/storebench.c
 tools_storebench_LDADD = $(AI_LIBS)
+
+# mansynth: a year-long archive made from one real day, for bench/manifest.sh.
+noinst_PROGRAMS += tools/mansynth
+tools_mansynth_SOURCES = tools/mansynth.c
+tools_mansynth_LDADD = $(AI_LIBS)
