@@ -2,7 +2,7 @@
 # run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
 #
 # Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
-#                     [--only store|archive] [--history "N N ..."]
+#                     [--only store|archive|manifest] [--history "N N ..."]
 # Results go to bench/out/results.tsv (appended; each row names its size),
 # the tables to bench/out/summary.md. Needs a build with tools/aigen and
 # tools/storebench, Node with the project's node_modules (Azurite and
@@ -49,6 +49,13 @@ if [ -z "$only" ] || [ "$only" = store ]; then
 fi
 if [ -z "$only" ] || [ "$only" = archive ]; then
 	"$here/archive.sh"
+fi
+if [ -z "$only" ] || [ "$only" = manifest ]; then
+	if [ "$size" = tiny ]; then
+		BENCH_MANIFEST_DAYS=5 BENCH_MANIFEST_BPH=3 BENCH_MANIFEST_ROWS=5 "$here/manifest.sh"
+	else
+		"$here/manifest.sh"
+	fi
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$BENCH_OUT/machine-$size.txt"
 node "$here/summary.mjs" "$BENCH_RESULTS" | tee "$BENCH_OUT/summary.md"

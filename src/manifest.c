@@ -87,6 +87,20 @@
  * with each seq < next_seq. Readers ignore elements past the ones listed in
  * the inner arrays.
  *
+ * Segment index: a map with these keys, written in this order:
+ *   "format"         str  "aiarchive-segment-index"
+ *   "version"        uint 1
+ *   "seq"            uint the segment it describes
+ *   "segment"        bin32 SHA-256 of that segment's bytes
+ *   "members"        uint its number of members
+ *   "apps"           array of str: every member's app, distinct, ascending
+ *   "types"          array of str: likewise for types
+ *   "roles"          array of str: every member's roles, distinct, ascending
+ *   "roles_complete" bool false when a member may hold roles not listed
+ *   "bloom"          bin  Bloom filter (bloom.h) of every member's operation
+ *                         ids, at most 16 MiB; empty matches any id
+ * The name lists hold at most AI_SEGINDEX_MAX_NAMES (4096) entries.
+ *
  * Index semantics (floor_hour rounds down to a multiple of one hour): a
  * segment's seq is listed under by_delivery hour H when one of its members
  * has floor_hour(delivery_hour) == H; under by_event hour H when a member
@@ -707,6 +721,26 @@ static ai_result unpack(const void *p, size_t n, msgpack_zone *z, int *zone_ok,
 	return AI_OK;
 }
 
+/* Unpacks p[0..n) and hands the object to get, which fills out. */
+static ai_result decode_with(const void *p, size_t n,
+                             ai_result (*get)(const msgpack_object *, void *, char *, size_t),
+                             void *out, char *why, size_t cap)
+{
+	msgpack_object obj;
+	msgpack_zone z;
+	int zone_ok = 0;
+	ai_result r;
+
+	if (why && cap)
+		why[0] = '\0';
+	r = unpack(p, n, &z, &zone_ok, &obj, why, cap);
+	if (r == AI_OK)
+		r = get(&obj, out, why, cap);
+	if (zone_ok)
+		msgpack_zone_destroy(&z);
+	return r;
+}
+
 /* ---- decoding: typed field access ---- */
 
 /* Field readers return NULL or a short reason; NOMEM_REASON means what it
@@ -979,9 +1013,9 @@ enum {
 	S_LAYOUT, S_PACKS, S_MEMBERS, S_NFIELDS
 };
 
-static ai_result get_segment(const msgpack_object *o, struct ai_segment *seg, char *why,
-                             size_t cap)
+static ai_result get_segment(const msgpack_object *o, void *out, char *why, size_t cap)
 {
+	struct ai_segment *seg = out;
 	struct field f[S_NFIELDS] = {
 		{ "format", NULL }, { "version", NULL }, { "seq", NULL }, { "prev", NULL },
 		{ "run", NULL }, { "created", NULL }, { "key_id", NULL }, { "tags", NULL },
@@ -1048,22 +1082,12 @@ static ai_result get_segment(const msgpack_object *o, struct ai_segment *seg, ch
 	return check_segment(seg, 0, why, cap);
 }
 
-ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, char *why,
-                            size_t cap)
+ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, char *why, size_t cap)
 {
-	msgpack_object obj;
-	msgpack_zone z;
-	int zone_ok = 0;
 	ai_result r;
 
 	ai_segment_init(out);
-	if (why && cap)
-		why[0] = '\0';
-	r = unpack(p, n, &z, &zone_ok, &obj, why, cap);
-	if (r == AI_OK)
-		r = get_segment(&obj, out, why, cap);
-	if (zone_ok)
-		msgpack_zone_destroy(&z);
+	r = decode_with(p, n, get_segment, out, why, cap);
 	if (r != AI_OK)
 		ai_segment_release(out);
 	return r;
@@ -1499,9 +1523,9 @@ enum {
 	T_BY_DELIVERY, T_BY_EVENT, T_WIDE, T_NFIELDS
 };
 
-static ai_result get_state(const msgpack_object *o, struct ai_state *st, char *why,
-                           size_t cap)
+static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
 {
+	struct ai_state *st = out;
 	struct field f[T_NFIELDS] = {
 		{ "format", NULL }, { "version", NULL }, { "next_seq", NULL }, { "head", NULL },
 		{ "updated", NULL }, { "watermark", NULL }, { "max_lag", NULL },
@@ -1555,23 +1579,231 @@ static ai_result get_state(const msgpack_object *o, struct ai_state *st, char *w
 	return AI_OK;
 }
 
-ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *why,
-                          size_t cap)
+ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *why, size_t cap)
 {
-	msgpack_object obj;
-	msgpack_zone z;
-	int zone_ok = 0;
 	ai_result r;
 
 	ai_state_init(out);
-	if (why && cap)
-		why[0] = '\0';
-	r = unpack(p, n, &z, &zone_ok, &obj, why, cap);
-	if (r == AI_OK)
-		r = get_state(&obj, out, why, cap);
-	if (zone_ok)
-		msgpack_zone_destroy(&z);
+	r = decode_with(p, n, get_state, out, why, cap);
 	if (r != AI_OK)
 		ai_state_release(out);
+	return r;
+}
+
+/* ---- segment indexes ---- */
+
+void ai_segment_index_init(struct ai_segment_index *x)
+{
+	memset(x, 0, sizeof *x);
+}
+
+void ai_segment_index_release(struct ai_segment_index *x)
+{
+	if (!x)
+		return;
+	free_strs(x->apps, x->napps);
+	free_strs(x->types, x->ntypes);
+	free_strs(x->roles, x->nroles);
+	free(x->bloom);
+	memset(x, 0, sizeof *x);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A growing list of distinct names: collected, then sorted and deduplicated
+ * by names_finish. Past the limit it stops (*full set). */
+struct names {
+	char **v;
+	size_t n;
+	int full;
+};
+
+static ai_result names_add(struct names *l, const char *s)
+{
+	if (l->full)
+		return AI_OK;
+	/* Members of one segment share their app and type: a cheap repeat
+	 * check keeps the list short before sorting. */
+	if (l->n && strcmp(l->v[l->n - 1], s ? s : "") == 0)
+		return AI_OK;
+	if (l->n == 4 * AI_SEGINDEX_MAX_NAMES) {
+		l->full = 1;
+		return AI_OK;
+	}
+	if (grow((void **)&l->v, l->n, sizeof *l->v) != AI_OK)
+		return AI_ERR_NOMEM;
+	if (!(l->v[l->n] = strdup(s ? s : "")))
+		return AI_ERR_NOMEM;
+	l->n++;
+	return AI_OK;
+}
+
+static void names_finish(struct names *l, char ***out, size_t *n)
+{
+	size_t k = 0;
+
+	if (l->n)
+		qsort(l->v, l->n, sizeof *l->v, str_cmp);
+	for (size_t i = 0; i < l->n; i++) {
+		if (k && strcmp(l->v[k - 1], l->v[i]) == 0)
+			free(l->v[i]);
+		else
+			l->v[k++] = l->v[i];
+	}
+	if (k > AI_SEGINDEX_MAX_NAMES) {
+		for (size_t i = AI_SEGINDEX_MAX_NAMES; i < k; i++)
+			free(l->v[i]);
+		k = AI_SEGINDEX_MAX_NAMES;
+		l->full = 1;
+	}
+	*out = l->v;
+	*n = k;
+}
+
+ai_result ai_segment_index_build(const struct ai_segment *seg,
+                                 const uint8_t sha256[AI_SHA256_LEN],
+                                 const struct ai_idset *ids, struct ai_segment_index *out)
+{
+	struct names apps = { 0 }, types = { 0 }, roles = { 0 };
+	int roles_capped = 0;
+	ai_result r = AI_OK;
+
+	ai_segment_index_init(out);
+	out->seq = seg->seq;
+	memcpy(out->segment_sha256, sha256, AI_SHA256_LEN);
+	out->members = seg->nmembers;
+	for (size_t i = 0; i < seg->nmembers && r == AI_OK; i++) {
+		const struct ai_member *m = &seg->members[i];
+		r = names_add(&apps, m->app);
+		if (r == AI_OK)
+			r = names_add(&types, m->type);
+		for (size_t k = 0; k < m->nroles && r == AI_OK; k++)
+			r = names_add(&roles, m->roles[k]);
+		if (m->nroles >= AI_MEMBER_MAX_ROLES)
+			roles_capped = 1;
+	}
+	names_finish(&apps, &out->apps, &out->napps);
+	names_finish(&types, &out->types, &out->ntypes);
+	names_finish(&roles, &out->roles, &out->nroles);
+	/* An app or type list cut short would hide members; refuse instead. */
+	if (r == AI_OK && (apps.full || types.full))
+		r = AI_ERR_TOO_BIG;
+	out->roles_complete = !roles.full && !roles_capped;
+	if (r == AI_OK && ids)
+		r = ai_idset_filter(ids, AI_SEGINDEX_MAX_BLOOM, &out->bloom, &out->bloom_len);
+	if (r != AI_OK)
+		ai_segment_index_release(out);
+	return r;
+}
+
+ai_result ai_segment_index_encode(const struct ai_segment_index *x, struct ai_buf *out)
+{
+	size_t start = out->len;
+	struct enc e;
+
+	if (x->napps > AI_SEGINDEX_MAX_NAMES || x->ntypes > AI_SEGINDEX_MAX_NAMES ||
+	    x->nroles > AI_SEGINDEX_MAX_NAMES || x->bloom_len > AI_SEGINDEX_MAX_BLOOM)
+		return AI_ERR_BAD_INPUT;
+	enc_init(&e, out);
+	msgpack_pack_map(&e.pk, 10);
+	put_str(&e, "format");
+	put_str(&e, AI_SEGINDEX_FORMAT);
+	put_str(&e, "version");
+	put_u64(&e, AI_MANIFEST_VERSION);
+	put_str(&e, "seq");
+	put_u64(&e, x->seq);
+	put_str(&e, "segment");
+	put_bin(&e, x->segment_sha256, AI_SHA256_LEN);
+	put_str(&e, "members");
+	put_u64(&e, x->members);
+	put_str(&e, "apps");
+	put_strs(&e, x->apps, x->napps);
+	put_str(&e, "types");
+	put_strs(&e, x->types, x->ntypes);
+	put_str(&e, "roles");
+	put_strs(&e, x->roles, x->nroles);
+	put_str(&e, "roles_complete");
+	if (x->roles_complete)
+		msgpack_pack_true(&e.pk);
+	else
+		msgpack_pack_false(&e.pk);
+	put_str(&e, "bloom");
+	put_bin(&e, x->bloom, x->bloom_len);
+	return enc_finish(&e, start);
+}
+
+enum {
+	X_FORMAT, X_VERSION, X_SEQ, X_SEGMENT, X_MEMBERS, X_APPS, X_TYPES, X_ROLES,
+	X_ROLES_COMPLETE, X_BLOOM, X_NFIELDS
+};
+
+/* Names must be strictly ascending: what the encoder writes, and what
+ * lets a reader trust a lookup. */
+static const char *want_sorted(const msgpack_object *o, char ***v, size_t *n)
+{
+	const char *e = want_strs(o, AI_SEGINDEX_MAX_NAMES, v, n);
+
+	if (e)
+		return e;
+	for (size_t i = 1; i < *n; i++)
+		if (strcmp((*v)[i - 1], (*v)[i]) >= 0)
+			return "not strictly ascending";
+	return NULL;
+}
+
+static ai_result get_segment_index(const msgpack_object *o, void *out, char *why, size_t cap)
+{
+	struct ai_segment_index *x = out;
+	struct field f[X_NFIELDS] = {
+		{ "format", NULL }, { "version", NULL }, { "seq", NULL }, { "segment", NULL },
+		{ "members", NULL }, { "apps", NULL }, { "types", NULL }, { "roles", NULL },
+		{ "roles_complete", NULL }, { "bloom", NULL },
+	};
+	const msgpack_object *b;
+	const char *e;
+	ai_result r;
+
+	r = map_fields(o, f, X_NFIELDS, why, cap, "");
+	if (r == AI_OK)
+		r = check_header(f, X_NFIELDS, AI_SEGINDEX_FORMAT, why, cap);
+	if (r != AI_OK)
+		return r;
+	if ((e = want_u64(f[X_SEQ].val, &x->seq)))
+		return fail_field(e, why, cap, "", "seq");
+	if ((e = want_sha(f[X_SEGMENT].val, x->segment_sha256)))
+		return fail_field(e, why, cap, "", "segment");
+	if ((e = want_u64(f[X_MEMBERS].val, &x->members)))
+		return fail_field(e, why, cap, "", "members");
+	if ((e = want_sorted(f[X_APPS].val, &x->apps, &x->napps)))
+		return fail_field(e, why, cap, "", "apps");
+	if ((e = want_sorted(f[X_TYPES].val, &x->types, &x->ntypes)))
+		return fail_field(e, why, cap, "", "types");
+	if ((e = want_sorted(f[X_ROLES].val, &x->roles, &x->nroles)))
+		return fail_field(e, why, cap, "", "roles");
+	if ((e = want_bool(f[X_ROLES_COMPLETE].val, &x->roles_complete)))
+		return fail_field(e, why, cap, "", "roles_complete");
+	b = f[X_BLOOM].val;
+	if (b->type != MSGPACK_OBJECT_BIN)
+		return bad(why, cap, "bloom: not binary");
+	if (b->via.bin.size > AI_SEGINDEX_MAX_BLOOM)
+		return bad(why, cap, "bloom: %u bytes", b->via.bin.size);
+	if (dup_mem(b->via.bin.ptr, b->via.bin.size, &x->bloom) != AI_OK)
+		return AI_ERR_NOMEM;
+	x->bloom_len = b->via.bin.size;
+	return AI_OK;
+}
+
+ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_index *out,
+                                  char *why, size_t cap)
+{
+	ai_result r;
+
+	ai_segment_index_init(out);
+	r = decode_with(p, n, get_segment_index, out, why, cap);
+	if (r != AI_OK)
+		ai_segment_index_release(out);
 	return r;
 }

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bloom.h"
 #include "buf.h"
 #include "crypto.h"
 #include "parse.h"
@@ -179,8 +180,46 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out) AI_MUST
 ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *why,
                           size_t cap) AI_MUST_CHECK;
 
+/* A segment's index: what a query needs to decide whether to read the
+ * segment at all. Written next to the segment after it, signed, and bound
+ * to it by its digest; a segment without one is simply read. */
+#define AI_SEGINDEX_FORMAT "aiarchive-segment-index"
+#define AI_SEGINDEX_MAX_NAMES 4096
+#define AI_SEGINDEX_MAX_BLOOM (16u << 20)
+
+struct ai_segment_index {
+	uint64_t seq;
+	uint8_t segment_sha256[AI_SHA256_LEN]; /* of the segment's bytes */
+	uint64_t members;
+	char **apps;             /* distinct, ascending: every member's app */
+	size_t napps;
+	char **types;            /* likewise */
+	size_t ntypes;
+	char **roles;            /* distinct role names, ascending */
+	size_t nroles;
+	int roles_complete;      /* 0: some member may hold a role not listed */
+	uint8_t *bloom;          /* every member's operation ids; none: any id */
+	size_t bloom_len;
+};
+
+void ai_segment_index_init(struct ai_segment_index *x);
+void ai_segment_index_release(struct ai_segment_index *x);
+/* Builds the index of seg (whose bytes have digest sha256) with a filter
+ * of ids, the distinct operation ids of all its members (NULL: unknown,
+ * no filter). */
+ai_result ai_segment_index_build(const struct ai_segment *seg,
+                                 const uint8_t sha256[AI_SHA256_LEN],
+                                 const struct ai_idset *ids,
+                                 struct ai_segment_index *out) AI_MUST_CHECK;
+ai_result ai_segment_index_encode(const struct ai_segment_index *x,
+                                  struct ai_buf *out) AI_MUST_CHECK;
+/* Like ai_segment_decode. */
+ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_index *out,
+                                  char *why, size_t cap) AI_MUST_CHECK;
+
 /* Object names in the destination. */
 #define AI_SEGMENT_NAME_FMT "manifest/segments/%012llu.seg"
 #define AI_STATE_NAME "manifest/state"
+#define AI_SEGINDEX_NAME_FMT "manifest/index/%012llu.idx"
 
 #endif

@@ -22,10 +22,7 @@ struct ai_member_builder {
 	ai_time min, max;
 	char *roles[MAX_ROLES];
 	size_t nroles;
-	uint64_t *ids;               /* open-addressing set of id hashes, 0 = empty */
-	size_t nids, capids;
-	int ids_overflow;
-	int zero_id;                 /* an id whose hash is 0 (the empty mark) */
+	struct ai_idset ids;         /* operation ids seen */
 	int last_nl;                 /* the last byte emitted was '\n' */
 	ai_result err;
 };
@@ -39,6 +36,7 @@ ai_result ai_member_builder_new(struct ai_member_builder **out, int level)
 	if (!b)
 		return AI_ERR_NOMEM;
 	ai_buf_init(&b->carry, MAX_LINE);
+	ai_idset_init(&b->ids, MAX_IDS);
 	r = ai_gz_writer_new(&b->gz, level, NULL, 0, NULL, NULL);
 	if (r != AI_OK) {
 		ai_member_builder_free(b);
@@ -53,11 +51,7 @@ static void clear_sets(struct ai_member_builder *b)
 	for (size_t i = 0; i < b->nroles; i++)
 		free(b->roles[i]);
 	b->nroles = 0;
-	if (b->ids)
-		memset(b->ids, 0, b->capids * sizeof *b->ids);
-	b->nids = 0;
-	b->ids_overflow = 0;
-	b->zero_id = 0;
+	ai_idset_clear(&b->ids);
 }
 
 void ai_member_builder_free(struct ai_member_builder *b)
@@ -65,7 +59,7 @@ void ai_member_builder_free(struct ai_member_builder *b)
 	if (!b)
 		return;
 	clear_sets(b);
-	free(b->ids);
+	ai_idset_release(&b->ids);
 	if (b->sha_live)
 		ai_hash_release(&b->sha);
 	ai_buf_release(&b->carry);
@@ -111,38 +105,7 @@ static void emit(struct ai_member_builder *b, const char *p, size_t n)
 
 static void add_id(struct ai_member_builder *b, const char *id)
 {
-	uint64_t h = ai_bloom_hash(id, strlen(id));
-	size_t i;
-
-	if (b->ids_overflow)
-		return;
-	if (h == 0) {
-		b->zero_id = 1;
-		return;
-	}
-	if (2 * (b->nids + 1) > b->capids) {
-		size_t cap = b->capids ? b->capids * 2 : 1024;
-		uint64_t *v;
-		if (b->nids >= MAX_IDS || !(v = calloc(cap, sizeof *v))) {
-			b->ids_overflow = 1;
-			return;
-		}
-		for (size_t k = 0; k < b->capids; k++) {
-			if (!b->ids[k])
-				continue;
-			for (i = b->ids[k] & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
-				;
-			v[i] = b->ids[k];
-		}
-		free(b->ids);
-		b->ids = v;
-		b->capids = cap;
-	}
-	for (i = h & (b->capids - 1); b->ids[i]; i = (i + 1) & (b->capids - 1))
-		if (b->ids[i] == h)
-			return;
-	b->ids[i] = h;
-	b->nids++;
+	ai_idset_add(&b->ids, ai_bloom_hash(id, strlen(id)));
 }
 
 static void add_role(struct ai_member_builder *b, const char *role)
@@ -297,16 +260,13 @@ ai_result ai_member_end(struct ai_member_builder *b, int final, struct ai_member
 	m->bloom_len = 0;
 	/* No filter at all (length 0) means "may hold any id": only for
 	 * members with more ids than are worth filtering. */
-	if (!b->ids_overflow) {
-		m->bloom_len = ai_bloom_size(b->nids + (size_t)b->zero_id);
-		m->bloom = calloc(1, m->bloom_len);
-		if (!m->bloom)
-			return AI_ERR_NOMEM;
-		for (size_t i = 0; i < b->capids; i++)
-			if (b->ids[i])
-				ai_bloom_add_hash(m->bloom, m->bloom_len, b->ids[i]);
-		if (b->zero_id)
-			ai_bloom_add_hash(m->bloom, m->bloom_len, 0);
-	}
+	r = ai_idset_filter(&b->ids, AI_BLOOM_CAP_BYTES, &m->bloom, &m->bloom_len);
+	if (r != AI_OK)
+		return r;
 	return AI_OK;
+}
+
+const struct ai_idset *ai_member_ids(const struct ai_member_builder *b)
+{
+	return &b->ids;
 }

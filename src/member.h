@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bloom.h"
 #include "gz.h"
 #include "manifest.h"
 #include "result.h"
@@ -34,5 +35,9 @@ ai_result ai_member_feed(struct ai_member_builder *b, const void *p, size_t n) A
  * gzip size. */
 ai_result ai_member_end(struct ai_member_builder *b, int final, struct ai_member *m,
                         uint64_t *consumed, uint64_t *compressed) AI_MUST_CHECK;
+
+/* The operation ids of the member just ended (valid until the next
+ * ai_member_begin), for a filter over many members. */
+const struct ai_idset *ai_member_ids(const struct ai_member_builder *b);
 
 #endif

@@ -1224,3 +1224,92 @@ Test(manifest, queries_stay_fast_over_ten_years_of_hours)
 	expect_seqs(&st, 0, T0 + 24 * H, T0 + 48 * H, SEQS(1));
 	ai_state_release(&st);
 }
+
+/* ---- segment indexes ---- */
+
+Test(segindex, built_from_a_segment_lists_its_names_and_filters_its_ids)
+{
+	struct ai_segment s;
+	struct ai_segment_index x, y;
+	struct ai_idset ids;
+	uint8_t sha[AI_SHA256_LEN];
+	struct ai_buf b;
+	char why[256];
+
+	make_segment(&s, 10, 7);
+	memset(sha, 0xab, sizeof sha);
+	ai_idset_init(&ids, 1000);
+	ai_idset_add(&ids, ai_bloom_hash("op-1", 4));
+	ai_idset_add(&ids, ai_bloom_hash("op-2", 4));
+	cr_assert_eq(ai_segment_index_build(&s, sha, &ids, &x), AI_OK);
+	cr_assert_eq(x.seq, 7);
+	cr_assert_eq(x.members, 10);
+	cr_assert_eq(x.napps, 3);
+	cr_assert_str_eq(x.apps[0], "app0");
+	cr_assert_str_eq(x.apps[2], "app2");
+	cr_assert_eq(x.ntypes, 2);
+	cr_assert_str_eq(x.types[0], "Exceptions");
+	cr_assert_eq(x.nroles, 2);
+	cr_assert(x.roles_complete);
+	cr_assert(ai_bloom_maybe(x.bloom, x.bloom_len, "op-1", 4));
+	cr_assert(ai_bloom_maybe(x.bloom, x.bloom_len, "op-2", 4));
+
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_segment_index_encode(&x, &b), AI_OK);
+	cr_assert_eq(ai_segment_index_decode(b.data, b.len, &y, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_eq(y.seq, 7);
+	cr_assert_eq(memcmp(y.segment_sha256, sha, sizeof sha), 0);
+	cr_assert_eq(y.napps, 3);
+	cr_assert_str_eq(y.roles[1], "worker-1");
+	cr_assert_eq(y.bloom_len, x.bloom_len);
+	cr_assert_eq(memcmp(y.bloom, x.bloom, x.bloom_len), 0);
+
+	/* Not a segment, and names out of order, are refused. */
+	{
+		struct ai_segment other;
+		cr_assert_eq(ai_segment_decode(b.data, b.len, &other, why, sizeof why),
+		             AI_ERR_BAD_INPUT);
+	}
+	ai_segment_index_release(&y);
+	char *tmp = x.apps[0];
+	x.apps[0] = x.apps[1];
+	x.apps[1] = tmp;
+	ai_buf_reset(&b);
+	cr_assert_eq(ai_segment_index_encode(&x, &b), AI_OK);
+	cr_assert_eq(ai_segment_index_decode(b.data, b.len, &y, why, sizeof why), AI_ERR_BAD_INPUT);
+	cr_assert(strstr(why, "apps: not strictly ascending"), "%s", why);
+
+	ai_buf_release(&b);
+	ai_segment_index_release(&x);
+	ai_idset_release(&ids);
+	ai_segment_release(&s);
+}
+
+Test(segindex, unknown_ids_or_capped_roles_make_it_match_anything)
+{
+	static char r[AI_MEMBER_MAX_ROLES][8];
+	static char *many[AI_MEMBER_MAX_ROLES];
+	struct ai_segment s;
+	struct ai_segment_index x;
+	struct ai_member m;
+	uint8_t sha[AI_SHA256_LEN] = { 0 };
+
+	make_segment(&s, 3, 0);
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, &x), AI_OK);
+	cr_assert_eq(x.bloom_len, 0, "no ids given: no filter");
+	cr_assert(x.roles_complete);
+	ai_segment_index_release(&x);
+
+	for (int i = 0; i < AI_MEMBER_MAX_ROLES; i++) {
+		snprintf(r[i], sizeof r[i], "r%02d", i);
+		many[i] = r[i];
+	}
+	fill_member(&m, 3, 0);
+	m.roles = many;
+	m.nroles = AI_MEMBER_MAX_ROLES;
+	cr_assert_eq(ai_segment_add_member(&s, &m), AI_OK);
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, &x), AI_OK);
+	cr_assert(!x.roles_complete, "a member at the role cap may hold more");
+	ai_segment_index_release(&x);
+	ai_segment_release(&s);
+}
