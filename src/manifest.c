@@ -1665,7 +1665,8 @@ static void names_finish(struct names *l, char ***out, size_t *n)
 
 ai_result ai_segment_index_build(const struct ai_segment *seg,
                                  const uint8_t sha256[AI_SHA256_LEN],
-                                 const struct ai_idset *ids, struct ai_segment_index *out)
+                                 const uint8_t *bloom, size_t bloom_len,
+                                 struct ai_segment_index *out)
 {
 	struct names apps = { 0 }, types = { 0 }, roles = { 0 };
 	int roles_capped = 0;
@@ -1692,8 +1693,12 @@ ai_result ai_segment_index_build(const struct ai_segment *seg,
 	if (r == AI_OK && (apps.full || types.full))
 		r = AI_ERR_TOO_BIG;
 	out->roles_complete = !roles.full && !roles_capped;
-	if (r == AI_OK && ids)
-		r = ai_idset_filter(ids, AI_SEGINDEX_MAX_BLOOM, &out->bloom, &out->bloom_len);
+	if (r == AI_OK && bloom_len > AI_SEGINDEX_MAX_BLOOM)
+		r = AI_ERR_BAD_INPUT;
+	if (r == AI_OK && bloom_len) {
+		r = dup_mem(bloom, bloom_len, &out->bloom);
+		out->bloom_len = r == AI_OK ? bloom_len : 0;
+	}
 	if (r != AI_OK)
 		ai_segment_index_release(out);
 	return r;

@@ -204,13 +204,13 @@ struct ai_segment_index {
 
 void ai_segment_index_init(struct ai_segment_index *x);
 void ai_segment_index_release(struct ai_segment_index *x);
-/* Builds the index of seg (whose bytes have digest sha256) with a filter
- * of ids, the distinct operation ids of all its members (NULL: unknown,
- * no filter). */
+/* Builds the index of seg (whose bytes have digest sha256) with a copy
+ * of bloom, a filter of the distinct operation ids of all its members
+ * (made with ai_idset_filter and AI_SEGINDEX_MAX_BLOOM; none, length 0,
+ * when they are not known). */
 ai_result ai_segment_index_build(const struct ai_segment *seg,
-                                 const uint8_t sha256[AI_SHA256_LEN],
-                                 const struct ai_idset *ids,
-                                 struct ai_segment_index *out) AI_MUST_CHECK;
+                                 const uint8_t sha256[AI_SHA256_LEN], const uint8_t *bloom,
+                                 size_t bloom_len, struct ai_segment_index *out) AI_MUST_CHECK;
 ai_result ai_segment_index_encode(const struct ai_segment_index *x,
                                   struct ai_buf *out) AI_MUST_CHECK;
 /* Like ai_segment_decode. */

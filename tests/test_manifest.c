@@ -1232,7 +1232,8 @@ Test(segindex, built_from_a_segment_lists_its_names_and_filters_its_ids)
 	struct ai_segment s;
 	struct ai_segment_index x, y;
 	struct ai_idset ids;
-	uint8_t sha[AI_SHA256_LEN];
+	uint8_t sha[AI_SHA256_LEN], *filter;
+	size_t filter_len;
 	struct ai_buf b;
 	char why[256];
 
@@ -1241,7 +1242,9 @@ Test(segindex, built_from_a_segment_lists_its_names_and_filters_its_ids)
 	ai_idset_init(&ids, 1000);
 	ai_idset_add(&ids, ai_bloom_hash("op-1", 4));
 	ai_idset_add(&ids, ai_bloom_hash("op-2", 4));
-	cr_assert_eq(ai_segment_index_build(&s, sha, &ids, &x), AI_OK);
+	cr_assert_eq(ai_idset_filter(&ids, AI_SEGINDEX_MAX_BLOOM, &filter, &filter_len), AI_OK);
+	cr_assert_eq(ai_segment_index_build(&s, sha, filter, filter_len, &x), AI_OK);
+	free(filter);
 	cr_assert_eq(x.seq, 7);
 	cr_assert_eq(x.members, 10);
 	cr_assert_eq(x.napps, 3);
@@ -1295,7 +1298,7 @@ Test(segindex, unknown_ids_or_capped_roles_make_it_match_anything)
 	uint8_t sha[AI_SHA256_LEN] = { 0 };
 
 	make_segment(&s, 3, 0);
-	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, &x), AI_OK);
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, 0, &x), AI_OK);
 	cr_assert_eq(x.bloom_len, 0, "no ids given: no filter");
 	cr_assert(x.roles_complete);
 	ai_segment_index_release(&x);
@@ -1308,7 +1311,7 @@ Test(segindex, unknown_ids_or_capped_roles_make_it_match_anything)
 	m.roles = many;
 	m.nroles = AI_MEMBER_MAX_ROLES;
 	cr_assert_eq(ai_segment_add_member(&s, &m), AI_OK);
-	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, &x), AI_OK);
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, 0, &x), AI_OK);
 	cr_assert(!x.roles_complete, "a member at the role cap may hold more");
 	ai_segment_index_release(&x);
 	ai_segment_release(&s);
