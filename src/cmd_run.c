@@ -1,6 +1,8 @@
 /* cmd_run.c: `aiarchive run`, the cron entry point: checks, lock, the
  * pipeline, and the one-line (or JSON) summary. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -81,16 +83,23 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	if (json) {
 		fprintf(f, "{\"run_id\":\"%s\",\"dry_run\":%s,\"layout\":\"%s\",\"blobs\":%llu,"
 		           "\"rows\":%llu,\"bad_rows\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		           "\"packs\":%llu,\"failed\":%llu,\"pending\":%llu,\"segment\":%lld,"
-		           "\"watermark\":%s%s%s,\"sku\":\"%s\",\"duration_s\":%.3f,",
+		           "\"packs\":%llu,\"failed\":%llu,\"pending\":%llu,\"segment\":%lld,",
 		        s->run_id, dry ? "true" : "false", ai_layout_name(s->layout),
 		        (unsigned long long)s->blobs, (unsigned long long)s->rows,
 		        (unsigned long long)s->bad_rows, (unsigned long long)s->bytes_in,
 		        (unsigned long long)s->bytes_out, (unsigned long long)s->packs,
 		        (unsigned long long)s->failed, (unsigned long long)s->pending,
-		        (long long)s->segment, strcmp(wm, "never") ? "\"" : "",
-		        strcmp(wm, "never") ? wm : "null", strcmp(wm, "never") ? "\"" : "", s->sku,
-		        s->seconds);
+		        (long long)s->segment);
+		/* "segment" is the last one; a large run writes several. */
+		if (s->segments)
+			fprintf(f, "\"segments\":{\"first\":%lld,\"last\":%lld,\"count\":%llu},",
+			        (long long)s->segment_first, (long long)s->segment,
+			        (unsigned long long)s->segments);
+		else
+			fprintf(f, "\"segments\":null,");
+		fprintf(f, "\"watermark\":%s%s%s,\"sku\":\"%s\",\"duration_s\":%.3f,",
+		        strcmp(wm, "never") ? "\"" : "", strcmp(wm, "never") ? wm : "null",
+		        strcmp(wm, "never") ? "\"" : "", s->sku, s->seconds);
 		fprintf(f, "\"requests\":{\"source\":{");
 		print_requests(f, &s->src_stats, 1);
 		fprintf(f, "},\"dest\":{");
@@ -108,8 +117,14 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	        (unsigned long long)s->blobs, (unsigned long long)s->rows,
 	        (unsigned long long)s->bad_rows, (double)s->bytes_in / (1 << 20),
 	        (double)s->bytes_out / (1 << 20), (unsigned long long)s->packs);
-	if (s->segment >= 0)
+	if (s->segments == 1)
 		fprintf(f, ", segment %lld", (long long)s->segment);
+	else if (s->segments > 1 &&
+	         (uint64_t)(s->segment - s->segment_first) + 1 == s->segments)
+		fprintf(f, ", segments %lld-%lld", (long long)s->segment_first, (long long)s->segment);
+	else if (s->segments > 1)
+		fprintf(f, ", %llu segments from %lld to %lld", (unsigned long long)s->segments,
+		        (long long)s->segment_first, (long long)s->segment);
 	if (s->failed)
 		fprintf(f, ", %llu failed", (unsigned long long)s->failed);
 	fprintf(f, "; requests: source ");
@@ -117,6 +132,29 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	fprintf(f, "; dest ");
 	print_requests(f, &s->dest_stats, 0);
 	fprintf(f, "; archived through %s; %.1f s\n", wm, s->seconds);
+}
+
+/* Test hook: AIARCHIVE_TEST_SEGMENT_MEMBERS=N makes a run commit a
+ * segment every N members, so tests see a large run's several segments
+ * without archiving 50,000 blobs. */
+static ai_result segment_members_hook(size_t *out)
+{
+	const char *v = getenv("AIARCHIVE_TEST_SEGMENT_MEMBERS");
+	char *end;
+	unsigned long long n;
+
+	*out = 0;
+	if (!v || !*v)
+		return AI_OK;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n == 0 || n > AI_RUN_SEGMENT_MEMBERS || *v == '-') {
+		ai_error("AIARCHIVE_TEST_SEGMENT_MEMBERS: not a number from 1 to %d: '%s'",
+		         AI_RUN_SEGMENT_MEMBERS, v);
+		return AI_ERR_USAGE;
+	}
+	*out = (size_t)n;
+	return AI_OK;
 }
 
 static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
@@ -128,6 +166,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_run_summary sum;
 	char sku[64] = "unknown", run_id[64];
 	double t0 = mono_seconds();
+	size_t segment_members;
 	int have_key = 0;
 	ai_result r;
 
@@ -136,6 +175,9 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
+		goto out;
+	r = segment_members_hook(&segment_members);
+	if (r != AI_OK)
 		goto out;
 	if (!o.dry_run && !o.key) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--key FILE is required (see 'aiarchive keygen')");
@@ -194,6 +236,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.clock = wall_clock,
 		.dry_out = o.dry_run ? ctx->out : NULL,
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
+		.segment_members = segment_members,
 	};
 	r = ai_run(&p, &sum);
 	memcpy(sum.sku, sku, sizeof sum.sku);

@@ -1,13 +1,15 @@
 /* run.c: one archive run: plan, parallel pack building, commit. The
  * commit order is what makes a crash harmless (DESIGN §5): packs and
- * their signatures first, then the segment that records them, then the
- * state. Until the segment exists nothing is recorded, so a crash leaves
- * only unreferenced packs, and the next run does the work again. */
+ * their signatures first, then a segment that records them, then the
+ * state. A member joins a segment only once its pack is committed, so a
+ * crash leaves only unreferenced packs past the last segment, and the
+ * next run, which reads every committed segment, does only that work
+ * again. A large run commits a segment each time enough members are
+ * ready, which keeps segments decodable and memory bounded. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "archive.h"
 #include "crypto.h"
 #include "lock.h"
@@ -127,11 +129,18 @@ struct work {
 	uint64_t start, end;         /* source range to archive */
 	int final;                   /* the source will not grow: take a last partial line */
 	/* results */
-	int state;                   /* 0 pending, 1 archived, 2 failed, 3 nothing yet */
+	int state;                   /* 0 pending, 1 in a committed pack, 2 failed, 3 nothing yet */
 	ai_result err;
-	struct ai_member member;
-	size_t pack_slot;            /* index into run.packs */
+	struct ai_member member;     /* released once copied into a segment */
 	uint64_t compressed;
+};
+
+/* A member whose pack is committed, waiting for a segment. The members of
+ * one pack follow each other and the first carries the pack (owning its
+ * name); the others have ref.name NULL. */
+struct ready {
+	struct work *w;
+	struct ai_pack_ref ref;
 };
 
 struct partition {
@@ -150,10 +159,13 @@ struct run {
 	size_t next_part;            /* atomic */
 	uint64_t done;               /* atomic: work items finished */
 	uint64_t bytes_done;         /* atomic */
-	int active;                  /* atomic: workers still running */
-	pthread_mutex_t mu;          /* guards packs */
-	struct ai_pack_ref *packs;
-	size_t npacks, cappacks;
+	int stop;                    /* atomic: a segment failed, workers stop early */
+	size_t seg_max;              /* members per segment */
+	pthread_mutex_t mu;          /* guards active and ready */
+	pthread_cond_t cv;           /* a segment's worth is ready, or a worker ended */
+	int active;                  /* workers still running */
+	struct ready *ready;
+	size_t nready, capready;
 	uint64_t pack_counter;       /* atomic */
 };
 
@@ -176,24 +188,39 @@ static void pack_name(struct run *run, const struct ai_source_item *it, char *ou
 	         (unsigned long long)n);
 }
 
-static ai_result register_pack(struct run *run, struct ai_pack_ref *ref, size_t *slot)
+/* Queues the members of a committed pack for the next segment; takes
+ * ref's name (freed here on failure). */
+static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct work **ws, size_t n)
 {
 	ai_result r = AI_OK;
 
 	pthread_mutex_lock(&run->mu);
-	if (run->npacks == run->cappacks) {
-		size_t cap = run->cappacks ? run->cappacks * 2 : 64;
-		struct ai_pack_ref *v = realloc(run->packs, cap * sizeof *v);
+	if (run->nready + n > run->capready) {
+		size_t cap = run->capready ? run->capready : 64;
+		while (cap < run->nready + n)
+			cap *= 2;
+		struct ready *v = realloc(run->ready, cap * sizeof *v);
 		if (!v)
 			r = AI_ERR_NOMEM;
 		else
-			run->packs = v, run->cappacks = cap;
+			run->ready = v, run->capready = cap;
 	}
-	if (r == AI_OK) {
-		run->packs[run->npacks] = *ref;
-		*slot = run->npacks++;
+	if (r == AI_OK && n) {
+		for (size_t i = 0; i < n; i++) {
+			struct ready *e = &run->ready[run->nready + i];
+			e->w = ws[i];
+			memset(&e->ref, 0, sizeof e->ref);
+			ws[i]->state = 1;
+		}
+		run->ready[run->nready].ref = *ref;
+		ref->name = NULL;
+		if (run->nready < run->seg_max && run->nready + n >= run->seg_max)
+			pthread_cond_broadcast(&run->cv);
+		run->nready += n;
 	}
 	pthread_mutex_unlock(&run->mu);
+	free(ref->name); /* a pack with no member is left unreferenced */
+	ref->name = NULL;
 	return r;
 }
 
@@ -256,28 +283,21 @@ static void fail(struct work *w, ai_result r)
 		ai_warn("blob '%s': %s (left for the next run)", w->item->name, ai_strerror(r));
 }
 
-/* Commits the shared pack of a partition and points its members at it. */
+/* Commits the shared pack of a partition and queues its members. */
 static void commit_shared(struct worker *wk, struct ai_pack **pack, struct work **members,
                           size_t *nmembers)
 {
 	struct run *run = wk->run;
 	struct ai_pack_ref ref;
-	size_t slot = 0;
 	ai_result r;
 
 	if (!*pack)
 		return;
 	r = ai_pack_commit(*pack, run->p->key, run->run_id, run->p->clock(), &ref);
 	if (r == AI_OK)
-		r = register_pack(run, &ref, &slot);
-	for (size_t i = 0; i < *nmembers; i++) {
-		if (r == AI_OK) {
-			members[i]->state = 1;
-			members[i]->pack_slot = slot;
-		} else {
-			fail(members[i], r);
-		}
-	}
+		r = publish_pack(run, &ref, members, *nmembers);
+	for (size_t i = 0; r != AI_OK && i < *nmembers; i++)
+		fail(members[i], r);
 	ai_pack_free(*pack);
 	*pack = NULL;
 	*nmembers = 0;
@@ -289,7 +309,6 @@ static void do_big(struct worker *wk, struct work *w)
 	struct ai_pack *pack = NULL;
 	struct ai_pack_ref ref;
 	char name[2048];
-	size_t slot;
 	ai_result r;
 
 	pack_name(run, w->item, name, sizeof name);
@@ -301,19 +320,15 @@ static void do_big(struct worker *wk, struct work *w)
 		ai_pack_free(pack);
 		return;
 	}
+	w->member.offset = 0;
+	w->member.length = w->compressed;
 	if (r == AI_OK)
 		r = ai_pack_commit(pack, run->p->key, run->run_id, run->p->clock(), &ref);
 	if (r == AI_OK)
-		r = register_pack(run, &ref, &slot);
+		r = publish_pack(run, &ref, &w, 1);
 	ai_pack_free(pack);
-	if (r != AI_OK) {
+	if (r != AI_OK)
 		fail(w, r);
-		return;
-	}
-	w->member.offset = 0;
-	w->member.length = w->compressed;
-	w->pack_slot = slot;
-	w->state = 1;
 }
 
 static void do_partition(struct worker *wk, const struct partition *part)
@@ -331,6 +346,8 @@ static void do_partition(struct worker *wk, const struct partition *part)
 	}
 	for (size_t i = 0; i < part->n; i++) {
 		struct work *w = &run->work[part->first + i];
+		if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+			break;
 		if (w->end - w->start > SMALL_MEMBER) {
 			do_big(wk, w);
 			__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
@@ -343,7 +360,9 @@ static void do_partition(struct worker *wk, const struct partition *part)
 		} else if (r != AI_OK) {
 			fail(w, r);
 		} else {
-			if (pack && ai_pack_size(pack) + wk->member.len > run->o->pack_size)
+			/* A pack is recorded in one segment: keep it within one's worth. */
+			if (pack && (ai_pack_size(pack) + wk->member.len > run->o->pack_size ||
+			             nin >= run->seg_max))
 				commit_shared(wk, &pack, in_pack, &nin);
 			if (!pack) {
 				char name[2048];
@@ -369,7 +388,10 @@ static void do_partition(struct worker *wk, const struct partition *part)
 		}
 		__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
 	}
-	commit_shared(wk, &pack, in_pack, &nin);
+	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+		ai_pack_free(pack); /* nothing will record it */
+	else
+		commit_shared(wk, &pack, in_pack, &nin);
 	free(in_pack);
 }
 
@@ -379,9 +401,13 @@ static void *worker_main(void *arg)
 	struct run *run = wk->run;
 	size_t i;
 
-	while ((i = __atomic_fetch_add(&run->next_part, 1, __ATOMIC_RELAXED)) < run->nparts)
+	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&run->next_part, 1, __ATOMIC_RELAXED)) < run->nparts)
 		do_partition(wk, &run->parts[i]);
-	__atomic_sub_fetch(&run->active, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&run->mu);
+	run->active--;
+	pthread_cond_broadcast(&run->cv);
+	pthread_mutex_unlock(&run->mu);
 	return NULL;
 }
 
@@ -395,7 +421,18 @@ static void draw_progress(struct run *run, int last)
 	fflush(stderr);
 }
 
-static ai_result run_workers(struct run *run)
+static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum,
+                        int all) AI_MUST_CHECK;
+
+static void stop_workers(struct run *run)
+{
+	__atomic_store_n(&run->stop, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&run->next_part, run->nparts, __ATOMIC_RELAXED);
+}
+
+/* Runs the workers; meanwhile this thread records each segment's worth of
+ * members as their packs are committed (and draws the progress line). */
+static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_run_summary *sum)
 {
 	unsigned n = run->o->jobs < 1 ? 1 : run->o->jobs > 64 ? 64 : (unsigned)run->o->jobs;
 	struct worker *wks = calloc(n, sizeof *wks);
@@ -415,16 +452,43 @@ static ai_result run_workers(struct run *run)
 		ai_buf_init(&wks[i].member, SMALL_MEMBER + (1u << 20));
 		r = ai_member_builder_new(&wks[i].mb, GZIP_LEVEL);
 	}
+	pthread_mutex_lock(&run->mu);
 	run->active = (int)n;
-	for (; r == AI_OK && started < n; started++)
+	pthread_mutex_unlock(&run->mu);
+	while (r == AI_OK && started < n) {
 		if (pthread_create(&th[started], NULL, worker_main, &wks[started]) != 0)
 			r = AI_ERR_INTERNAL;
-	if (r != AI_OK)
-		run->next_part = run->nparts; /* stop handing out work */
-	while (run->p->progress && __atomic_load_n(&run->active, __ATOMIC_RELAXED) > 0) {
-		draw_progress(run, 0);
-		usleep(250000);
+		else
+			started++;
 	}
+	pthread_mutex_lock(&run->mu);
+	run->active -= (int)(n - started);
+	if (r != AI_OK)
+		stop_workers(run);
+	while (run->active > 0) {
+		if (r == AI_OK && run->nready >= run->seg_max) {
+			pthread_mutex_unlock(&run->mu);
+			r = record(run, a, sum, 0);
+			if (r != AI_OK)
+				stop_workers(run);
+			pthread_mutex_lock(&run->mu);
+			continue;
+		}
+		if (run->p->progress) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 250000000;
+			if (until.tv_nsec >= 1000000000)
+				until.tv_sec++, until.tv_nsec -= 1000000000;
+			pthread_cond_timedwait(&run->cv, &run->mu, &until);
+			pthread_mutex_unlock(&run->mu);
+			draw_progress(run, 0);
+			pthread_mutex_lock(&run->mu);
+		} else {
+			pthread_cond_wait(&run->cv, &run->mu);
+		}
+	}
+	pthread_mutex_unlock(&run->mu);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	if (run->p->progress)
@@ -517,67 +581,70 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 
 /* ----- commit ----- */
 
-static ai_result build_segment(struct run *run, struct ai_segment *seg, struct ai_run_summary *sum)
+/* The fields every segment of the run shares. */
+static ai_result segment_header(struct run *run, struct ai_segment *seg, enum ai_layout layout)
 {
 	const struct ai_run_params *p = run->p;
-	uint32_t *slot_index = calloc(run->npacks ? run->npacks : 1, sizeof *slot_index);
-	char *used = calloc(run->npacks ? run->npacks : 1, 1);
-	ai_result r = slot_index && used ? AI_OK : AI_ERR_NOMEM;
 
 	seg->run_id = strdup(run->run_id);
 	seg->source = strdup(ai_store_describe(p->src));
-	seg->layout = strdup(ai_layout_name(sum->layout));
+	seg->layout = strdup(ai_layout_name(layout));
 	seg->created = p->clock();
 	if (!seg->run_id || !seg->source || !seg->layout)
-		r = AI_ERR_NOMEM;
-	if (r == AI_OK && p->key) {
+		return AI_ERR_NOMEM;
+	if (p->key) {
 		struct ai_minisign_pubkey pk;
 		char id[AI_MINISIGN_KEYID_HEXLEN];
 		ai_signing_key_pubkey(p->key, &pk);
 		ai_minisign_keyid_hex(pk.keyid, id);
 		if (!(seg->key_id = strdup(id)))
-			r = AI_ERR_NOMEM;
+			return AI_ERR_NOMEM;
 	}
-	for (size_t i = 0; r == AI_OK && i < p->o->ntags; i++) {
+	for (size_t i = 0; i < p->o->ntags; i++) {
 		char **v = realloc(seg->tags, (seg->ntags + 1) * sizeof *v);
-		if (!v || !(v[seg->ntags] = strdup(p->o->tags[i]))) {
-			if (v)
-				seg->tags = v;
-			r = AI_ERR_NOMEM;
-			break;
-		}
+		if (!v)
+			return AI_ERR_NOMEM;
 		seg->tags = v;
+		if (!(v[seg->ntags] = strdup(p->o->tags[i])))
+			return AI_ERR_NOMEM;
 		seg->ntags++;
 	}
-	for (size_t i = 0; r == AI_OK && i < run->nwork; i++) {
-		struct work *w = &run->work[i];
-		if (w->state != 1)
-			continue;
-		if (!used[w->pack_slot]) {
-			r = ai_segment_add_pack(seg, &run->packs[w->pack_slot], &slot_index[w->pack_slot]);
-			used[w->pack_slot] = 1;
-			sum->packs++;
-			sum->bytes_out += run->packs[w->pack_slot].size;
+	return AI_OK;
+}
+
+/* Frees a work item's member; its names belong to the source list. */
+static void drop_member(struct work *w)
+{
+	w->member.blob = NULL;
+	w->member.app = NULL;
+	w->member.type = NULL;
+	ai_member_release(&w->member);
+}
+
+/* Copies the batch's packs and members into seg, freeing each member. */
+static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg)
+{
+	uint32_t pack = 0;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		struct work *w = batch[i].w;
+		if (r == AI_OK && batch[i].ref.name)
+			r = ai_segment_add_pack(seg, &batch[i].ref, &pack);
+		if (r == AI_OK) {
+			w->member.blob = w->item->name;
+			memcpy(w->member.etag, w->item->etag, sizeof w->member.etag);
+			w->member.last_modified = w->item->last_modified;
+			w->member.range_start = w->start;
+			w->member.range_end = w->end;
+			w->member.app = w->item->app;
+			w->member.type = w->item->type;
+			w->member.delivery_hour = w->item->hour;
+			w->member.pack = pack;
+			r = ai_segment_add_member(seg, &w->member);
 		}
-		if (r != AI_OK)
-			break;
-		w->member.blob = w->item->name;
-		memcpy(w->member.etag, w->item->etag, sizeof w->member.etag);
-		w->member.last_modified = w->item->last_modified;
-		w->member.range_start = w->start;
-		w->member.range_end = w->end;
-		w->member.app = w->item->app;
-		w->member.type = w->item->type;
-		w->member.delivery_hour = w->item->hour;
-		w->member.pack = slot_index[w->pack_slot];
-		r = ai_segment_add_member(seg, &w->member);
-		sum->blobs++;
-		sum->rows += w->member.rows;
-		sum->bad_rows += w->member.bad_rows;
-		sum->bytes_in += w->end - w->start;
+		drop_member(w);
 	}
-	free(slot_index);
-	free(used);
 	return r;
 }
 
@@ -616,8 +683,7 @@ static ai_result drop_archived(struct ai_segment *seg, struct ai_archive *a, uin
 	return r;
 }
 
-static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg,
-                        struct ai_run_summary *sum)
+static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg)
 {
 	ai_result r = AI_OK;
 
@@ -636,11 +702,100 @@ static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment
 			break;
 		r = AI_ERR_EXISTS;
 	}
-	if (r == AI_OK)
-		sum->segment = (int64_t)seg->seq;
-	else
+	if (r != AI_OK)
 		ai_error("manifest: cannot commit the segment: %s",
 		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	return r;
+}
+
+/* Takes the next batch off the ready queue into *batch (malloc'd): whole
+ * packs, at least seg_max members when that many are there. Without all,
+ * fewer than seg_max ready members make no batch. */
+static ai_result take_batch(struct run *run, int all, struct ready **batch, size_t *n)
+{
+	size_t k;
+	ai_result r = AI_OK;
+
+	*batch = NULL;
+	*n = 0;
+	pthread_mutex_lock(&run->mu);
+	if (run->nready && (all || run->nready >= run->seg_max)) {
+		k = run->nready < run->seg_max ? run->nready : run->seg_max;
+		while (k < run->nready && !run->ready[k].ref.name)
+			k++;
+		*batch = malloc(k * sizeof **batch);
+		if (*batch) {
+			memcpy(*batch, run->ready, k * sizeof **batch);
+			memmove(run->ready, run->ready + k, (run->nready - k) * sizeof *run->ready);
+			run->nready -= k;
+			*n = k;
+		} else {
+			r = AI_ERR_NOMEM;
+		}
+	}
+	pthread_mutex_unlock(&run->mu);
+	return r;
+}
+
+/* Commits one segment recording the batch and counts it in sum. */
+static ai_result record_batch(struct run *run, struct ai_archive *a, struct ready *batch, size_t n,
+                              struct ai_run_summary *sum)
+{
+	struct ai_segment seg;
+	ai_result r;
+
+	ai_segment_init(&seg);
+	r = segment_header(run, &seg, sum->layout);
+	if (r == AI_OK)
+		r = fill_segment(batch, n, &seg);
+	else
+		for (size_t i = 0; i < n; i++)
+			drop_member(batch[i].w);
+	if (r != AI_OK)
+		ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+	else
+		r = commit(run, a, &seg);
+	if (r == AI_OK && seg.nmembers) {
+		/* Counted from what the segment holds: a concurrent run may have
+		 * taken some members (see drop_archived). */
+		if (sum->segment_first < 0)
+			sum->segment_first = (int64_t)seg.seq;
+		sum->segment = (int64_t)seg.seq;
+		sum->segments++;
+		for (size_t i = 0; i < seg.npacks; i++)
+			sum->bytes_out += seg.packs[i].size;
+		sum->packs += seg.npacks;
+		for (size_t i = 0; i < seg.nmembers; i++) {
+			const struct ai_member *m = &seg.members[i];
+			sum->blobs++;
+			sum->rows += m->rows;
+			sum->bad_rows += m->bad_rows;
+			sum->bytes_in += m->range_end - m->range_start;
+		}
+	}
+	ai_segment_release(&seg);
+	return r;
+}
+
+/* Records ready members: every full segment's worth, and with all the
+ * rest too. */
+static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum, int all)
+{
+	ai_result r = AI_OK;
+
+	while (r == AI_OK) {
+		struct ready *batch;
+		size_t n;
+		r = take_batch(run, all, &batch, &n);
+		if (r != AI_OK)
+			ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+		if (r != AI_OK || !n)
+			break;
+		r = record_batch(run, a, batch, n, sum);
+		for (size_t i = 0; i < n; i++)
+			free(batch[i].ref.name);
+		free(batch);
+	}
 	return r;
 }
 
@@ -707,7 +862,6 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	struct ai_archive a;
 	struct ai_source_list items;
 	struct ai_source_filter filter;
-	struct ai_segment seg;
 	struct seen seen = { 0 };
 	uint64_t *seqs = NULL;
 	size_t nseqs = 0;
@@ -718,10 +872,15 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 
 	memset(sum, 0, sizeof *sum);
 	sum->segment = -1;
+	sum->segment_first = -1;
 	sum->watermark = AI_TIME_MIN;
 	ai_source_list_init(&items);
-	ai_segment_init(&seg);
 	pthread_mutex_init(&run.mu, NULL);
+	pthread_cond_init(&run.cv, NULL);
+	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
+	/* A segment holds up to a pack's worth more than seg_max. */
+	if (run.seg_max > AI_MANIFEST_MAX_MEMBERS / 2)
+		run.seg_max = AI_MANIFEST_MAX_MEMBERS / 2;
 	snprintf(run.run_id, sizeof run.run_id, "%s", p->run_id);
 	memcpy(sum->run_id, run.run_id, sizeof sum->run_id);
 
@@ -763,6 +922,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		r = seen_add_segments(&seen, p->dest, seqs, nseqs);
 	if (r == AI_OK)
 		r = make_plan(&run, &items, &seen);
+	seen_release(&seen);
 	if (r != AI_OK) {
 		ai_error("manifest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
 		goto out;
@@ -777,15 +937,13 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		goto out;
 	}
 
-	r = run_workers(&run);
+	r = run_workers(&run, &a, sum);
 	for (size_t i = 0; i < run.nwork; i++) {
 		sum->failed += run.work[i].state == 2;
 		sum->pending += run.work[i].state == 3;
 	}
 	if (r == AI_OK)
-		r = build_segment(&run, &seg, sum);
-	if (r == AI_OK)
-		r = commit(&run, &a, &seg, sum);
+		r = record(&run, &a, sum, 1);
 	if (r == AI_OK) {
 		update_watermark(&run, &a.state, from, to, full);
 		update_partitions(&run, &a.state);
@@ -800,7 +958,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		if (r != AI_OK)
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
 			        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
-		r = AI_OK; /* the segment is the truth; the state is a summary */
+		r = AI_OK; /* the segments are the truth; the state is a summary */
 	}
 	sum->watermark = a.state.watermark;
 	if (r == AI_OK && sum->failed)
@@ -818,24 +976,19 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 out:
 	ai_store_get_stats(p->src, &sum->src_stats);
 	ai_store_get_stats(p->dest, &sum->dest_stats);
-	for (size_t i = 0; i < run.nwork; i++) {
-		/* The segment took copies; the names belong to the source list. */
-		run.work[i].member.blob = NULL;
-		run.work[i].member.app = NULL;
-		run.work[i].member.type = NULL;
-		ai_member_release(&run.work[i].member);
-	}
-	for (size_t i = 0; i < run.npacks; i++)
-		free(run.packs[i].name);
-	free(run.packs);
+	for (size_t i = 0; i < run.nwork; i++)
+		drop_member(&run.work[i]);
+	for (size_t i = 0; i < run.nready; i++)
+		free(run.ready[i].ref.name);
+	free(run.ready);
 	free(run.work);
 	free(run.parts);
 	free(seqs);
 	seen_release(&seen);
-	ai_segment_release(&seg);
 	ai_source_list_release(&items);
 	if (archive_open)
 		ai_archive_release(&a);
+	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* run.h: the archive pipeline behind `aiarchive run`: list what is new in
  * the source, stream each blob through the member builder into packs,
- * commit the packs, then one manifest segment, then the state. */
+ * commit the packs, then the manifest segments recording them (one more
+ * each time AI_RUN_SEGMENT_MEMBERS members are ready), then the state. */
 #ifndef AI_RUN_H
 #define AI_RUN_H
 
@@ -10,6 +11,11 @@
 #include "options.h"
 #include "source.h"
 #include "store.h"
+
+/* Members a run records per segment before it commits one and goes on.
+ * Far below the decoder's AI_MANIFEST_MAX_MEMBERS, and it bounds what a
+ * large first run holds in memory. */
+#define AI_RUN_SEGMENT_MEMBERS 50000
 
 struct ai_run_summary {
 	char run_id[64];
@@ -21,7 +27,9 @@ struct ai_run_summary {
 	uint64_t failed;          /* blobs or ranges that failed (retried next run) */
 	uint64_t pending;         /* appended ranges left for a later run */
 	uint64_t listings;        /* source list requests */
-	int64_t segment;          /* committed segment number, -1 if none */
+	int64_t segment;          /* last segment committed, -1 if none */
+	int64_t segment_first;    /* first segment committed, -1 if none */
+	uint64_t segments;        /* segments committed */
 	ai_time watermark;        /* archived through (AI_TIME_MIN if unknown) */
 	ai_time window_from, window_to;
 	double seconds;
@@ -40,6 +48,7 @@ struct ai_run_params {
 	ai_time (*clock)(void);           /* timestamps for signatures */
 	FILE *dry_out;                    /* dry run: the list goes here */
 	int progress;                     /* draw a progress line on stderr */
+	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
 };
 
 /* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */

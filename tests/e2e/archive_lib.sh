@@ -69,3 +69,15 @@ chain_ok() {
 		[ "$want" = "$got" ] || { echo "segment $k: prev is not segment $((k - 1))'s digest"; return 1; }
 	done
 }
+
+# packs_ok DEST DUMP: members tile their packs, every referenced pack is
+# there as recorded, and the archived lines are the source's
+# ($work/source.lines); prints what is wrong and fails.
+packs_ok() {
+	local d=$1 dump=$2
+	dump_tiling "$dump" || return 1
+	referenced_exist "$d" "$dump" ||
+		{ echo "a referenced pack is missing or differs from its record"; return 1; }
+	referenced_lines "$d" "$dump" | diff - "$work/source.lines" >"$work/diff" ||
+		{ echo "archived lines differ from the source's:"; head -20 "$work/diff"; return 1; }
+}

@@ -62,11 +62,7 @@ verify_archive() {
 	archive_dump "$d" "$dump" || { echo "manifest-dump failed"; return 1; }
 	diff <(dump_members "$dump") "$work/clean.members" >"$work/diff" ||
 		{ echo "members differ from a clean run's:"; head -20 "$work/diff"; return 1; }
-	dump_tiling "$dump" || return 1
-	referenced_exist "$d" "$dump" ||
-		{ echo "a referenced pack is missing or differs from its record"; return 1; }
-	referenced_lines "$d" "$dump" | diff - "$work/source.lines" >"$work/diff" ||
-		{ echo "archived lines differ from the source's:"; head -20 "$work/diff"; return 1; }
+	packs_ok "$d" "$dump"
 }
 
 # verify_deep DEST: after verify_archive, each member cut out of its pack by
