@@ -10,6 +10,7 @@ const struct ai_cmd *const ai_cmds[] = {
 	&ai_cmd_cat,
 	&ai_cmd_verify,
 	&ai_cmd_status,
+	&ai_cmd_gc,
 	&ai_cmd_keygen,
 	&ai_cmd_version,
 	NULL,

@@ -34,6 +34,7 @@ ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 extern const struct ai_cmd ai_cmd_cat;
+extern const struct ai_cmd ai_cmd_gc;
 extern const struct ai_cmd ai_cmd_keygen;
 extern const struct ai_cmd ai_cmd_query;
 extern const struct ai_cmd ai_cmd_run;

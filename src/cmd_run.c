@@ -212,19 +212,9 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		check_geo(dest, sku);
-		r = ai_lock_acquire(dest, (int)(o.lock_duration / AI_NS_PER_SEC),
-		                    o.wait ? 24 * 3600 : 0, run_id, &lock);
-		if (r == AI_ERR_LOCKED) {
-			char holder[256] = "";
-			if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
-				holder[0] = '\0';
-			ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
+		r = ai_lock_take(dest, o.lock_duration, o.wait, run_id, &lock);
+		if (r != AI_OK)
 			goto out;
-		}
-		if (r != AI_OK) {
-			ai_error("lock: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
-			goto out;
-		}
 	}
 	struct ai_run_params p = {
 		.run_id = run_id,

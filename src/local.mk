@@ -11,6 +11,7 @@ src_libaiarchive_la_SOURCES = \
 	src/catalog.c src/catalog.h \
 	src/cmd.c src/cmd.h \
 	src/cmd_cat.c \
+	src/cmd_gc.c \
 	src/cmd_keygen.c \
 	src/cmd_query.c \
 	src/cmd_run.c \

@@ -162,3 +162,20 @@ ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
 	ai_blob_info_release(&info);
 	return AI_OK;
 }
+
+ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
+                       struct ai_lock **out)
+{
+	ai_result r = ai_lock_acquire(dest, (int)(duration_ns / AI_NS_PER_SEC), wait ? 24 * 3600 : 0,
+	                              run_id, out);
+
+	if (r == AI_ERR_LOCKED) {
+		char holder[256] = "";
+		if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
+			holder[0] = '\0';
+		ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
+	} else if (r != AI_OK) {
+		ai_error("lock: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	}
+	return r;
+}

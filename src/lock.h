@@ -5,6 +5,7 @@
 #ifndef AI_LOCK_H
 #define AI_LOCK_H
 
+#include <stdint.h>
 #include "result.h"
 #include "store.h"
 
@@ -18,6 +19,10 @@ struct ai_lock;
  * keeps trying for that long first. */
 ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, const char *run_id,
                           struct ai_lock **out) AI_MUST_CHECK;
+/* ai_lock_acquire for a command: waits up to a day with wait, and says
+ * what went wrong in one line (naming the holder when it is locked). */
+ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
+                       struct ai_lock **out) AI_MUST_CHECK;
 /* 0 while the lease is held; nonzero once a renewal failed (the run
  * should stop writing new work and finish what it can). */
 int ai_lock_lost(const struct ai_lock *l);

@@ -62,7 +62,8 @@ static const struct def defs[] = {
 	{ "retry-total", 0, K_DURATION, O(retry_total), 0, 0, "DUR", "longest time spent retrying one request" },
 	{ "connect-timeout", 0, K_DURATION, O(connect_timeout), 0, 0, "DUR", "TCP/TLS connect timeout" },
 	{ "stall-timeout", 0, K_DURATION, O(stall_timeout), 0, 0, "DUR", "abort a transfer with no progress this long" },
-	{ "dry-run", 'n', K_FLAG, O(dry_run), 0, 0, NULL, "list what would be archived, change nothing" },
+	{ "older-than", 0, K_DURATION, O(older_than), 0, 0, "DUR", "only remove objects last changed this long ago (24h)" },
+	{ "dry-run", 'n', K_FLAG, O(dry_run), 0, 0, NULL, "list what would be archived (run) or removed (gc), change nothing" },
 	{ "wait", 0, K_FLAG, O(wait), 0, 0, NULL, "wait for the lock instead of exiting 5" },
 	{ "error-on-nothing", 0, K_FLAG, O(error_on_nothing), 0, 0, NULL, "exit 9 when there is nothing new" },
 	{ "data", 0, K_FLAG, O(data), 0, 0, NULL, "also re-read and check archived data" },
@@ -83,6 +84,7 @@ void ai_options_init(struct ai_options *o)
 	o->retry_total = 120 * AI_NS_PER_SEC;
 	o->connect_timeout = 10 * AI_NS_PER_SEC;
 	o->stall_timeout = 30 * AI_NS_PER_SEC;
+	o->older_than = 24 * 3600 * AI_NS_PER_SEC;
 }
 
 void ai_options_release(struct ai_options *o)

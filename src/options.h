@@ -48,6 +48,7 @@ struct ai_options {
 	int64_t retry_total;       /* ns */
 	int64_t connect_timeout;   /* ns */
 	int64_t stall_timeout;     /* ns */
+	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, force;
 	int help;
 };

@@ -229,6 +229,15 @@ ai_result ai_store_create_container(struct ai_store *s)
 	FORWARD(s->ops->create_container(s));
 }
 
+ai_result ai_store_cleanup(struct ai_store *s, ai_time before, int dry_run,
+                           struct ai_store_cleanup *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!s->ops->cleanup)
+		return AI_OK;
+	FORWARD(s->ops->cleanup(s, before, dry_run, out));
+}
+
 ai_result ai_store_account_info(struct ai_store *s, char sku[64], char kind[64])
 {
 	FORWARD(s->ops->account_info(s, sku, kind));

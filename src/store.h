@@ -161,6 +161,21 @@ ai_result ai_store_set_metadata(struct ai_store *s, const char *name, const stru
 /* Deletes a blob (garbage collection and tests only). */
 ai_result ai_store_delete(struct ai_store *s, const char *name) AI_MUST_CHECK;
 
+/* What ai_store_cleanup found. */
+struct ai_store_cleanup {
+	uint64_t files;            /* removed (in a dry run: would be removed) */
+	uint64_t bytes;
+	uint64_t failed;           /* could not be removed */
+};
+/* Removes what writers that crashed left in the backend's own space (a
+ * local directory's temporary files and staged blocks) when it was last
+ * changed before `before`; with dry_run, only counts. Names never see
+ * these. A no-op for Azure, which drops uncommitted blocks by itself
+ * after a week. *out is zeroed first; AI_ERR_IO when some files could not
+ * be removed (counted in out->failed). */
+ai_result ai_store_cleanup(struct ai_store *s, ai_time before, int dry_run,
+                           struct ai_store_cleanup *out) AI_MUST_CHECK;
+
 /* Creates the location's container; an existing one is fine. */
 ai_result ai_store_create_container(struct ai_store *s) AI_MUST_CHECK;
 /* The account's replication SKU ("Standard_RAGRS", "local" for a

@@ -30,6 +30,9 @@ struct ai_store_ops {
 	ai_result (*create_container)(struct ai_store *s);
 	ai_result (*account_info)(struct ai_store *s, char sku[64], char kind[64]);
 	ai_result (*service_stats)(struct ai_store *s, char status[16], ai_time *last_sync);
+	/* May be NULL: nothing of the backend's own to clean. */
+	ai_result (*cleanup)(struct ai_store *s, ai_time before, int dry_run,
+	                     struct ai_store_cleanup *out);
 	void (*free)(struct ai_store *s);
 };
 
