@@ -159,14 +159,15 @@ async function runPool(items, limit, worker) {
 		throw failed;
 }
 
-async function walkFiles(dir, rel = '') {
-	const out = [];
+// Files under dir, sorted; one array filled along the walk (spreading a
+// subtree's list into push would overflow the stack past ~100,000 names).
+async function walkFiles(dir, rel = '', out = []) {
 	const entries = await fsp.readdir(path.join(dir, rel), { withFileTypes: true });
 	entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 	for (const e of entries) {
 		const r = rel ? `${rel}/${e.name}` : e.name;
 		if (e.isDirectory())
-			out.push(...(await walkFiles(dir, r)));
+			await walkFiles(dir, r, out);
 		else if (e.isFile())
 			out.push(r);
 	}
