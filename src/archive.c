@@ -99,11 +99,33 @@ static ai_result ensure_signed(struct ai_store *dest, uint64_t seq, const struct
 	return put_signature(dest, name, raw->data, raw->len, key, "segment", 0, 0);
 }
 
-ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
-                          const struct ai_signing_key *key)
+/* Reads the state; a reader's check is run on its bytes before they are
+ * decoded. */
+static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archive_check check,
+                            void *ctx)
+{
+	ai_result r;
+
+	r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
+	if (r != AI_OK || !check)
+		return r;
+	r = check(ctx, "state", AI_STATE_NAME, buf);
+	if (r == AI_ERR_VERIFY) {
+		/* A run replaces the state and then its signature: a reader
+		 * between the two sees them disagree. Read both again, once. */
+		ai_buf_reset(buf);
+		r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
+		if (r == AI_OK)
+			r = check(ctx, "state", AI_STATE_NAME, buf);
+	}
+	return r == AI_ERR_NOT_FOUND ? AI_ERR_VERIFY : r;
+}
+
+static ai_result open_archive(struct ai_archive *a, struct ai_store *dest,
+                              const struct ai_signing_key *key, ai_archive_check check, void *ctx)
 {
 	struct ai_buf buf, raw;
-	char why[256];
+	char why[256], name[128];
 	ai_result r;
 
 	memset(a, 0, sizeof *a);
@@ -111,7 +133,7 @@ ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
 	ai_state_init(&a->state);
 	ai_buf_init(&buf, MAX_STATE_BYTES);
 	ai_buf_init(&raw, 0);
-	r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, &buf, NULL);
+	r = read_state(dest, &buf, check, ctx);
 	if (r == AI_OK) {
 		r = ai_state_decode(buf.data, buf.len, &a->state, why, sizeof why);
 		if (r != AI_OK) {
@@ -132,9 +154,13 @@ ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
 		uint64_t seq = a->state.next_seq;
 		ai_segment_init(&seg);
 		r = ai_archive_read_segment(dest, seq, &seg, sha, &raw);
+		if (r == AI_OK && check) {
+			ai_archive_segment_name(seq, name, sizeof name);
+			r = check(ctx, "segment", name, &raw);
+		}
 		if (r == AI_OK)
 			r = ai_state_add_segment(&a->state, &seg, sha);
-		if (r == AI_OK)
+		if (r == AI_OK && !check)
 			r = ensure_signed(dest, seq, &raw, key);
 		ai_segment_release(&seg);
 		if (r == AI_OK)
@@ -145,6 +171,18 @@ ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
 	ai_buf_release(&raw);
 	ai_buf_release(&buf);
 	return r;
+}
+
+ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
+                          const struct ai_signing_key *key)
+{
+	return open_archive(a, dest, key, NULL, NULL);
+}
+
+ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
+                                  ai_archive_check check, void *ctx)
+{
+	return open_archive(a, dest, NULL, check, ctx);
 }
 
 void ai_archive_release(struct ai_archive *a)

@@ -25,6 +25,18 @@ ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
                           const struct ai_signing_key *key) AI_MUST_CHECK;
 void ai_archive_release(struct ai_archive *a);
 
+/* A reader's check of an object's bytes before they are used: kind is
+ * "state" or "segment". AI_OK to use them; AI_ERR_NOT_FOUND for a segment
+ * ends the chain before it; any other result stops the open with it. */
+typedef ai_result (*ai_archive_check)(void *ctx, const char *kind, const char *name,
+                                      const struct ai_buf *raw);
+/* ai_archive_open for readers: the state and each segment past it go
+ * through check first (the state twice at most, see archive.c), and
+ * nothing is written. A state that is there but fails its check twice is
+ * that failure (AI_ERR_VERIFY when it vanished in between). */
+ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
+                                  ai_archive_check check, void *ctx) AI_MUST_CHECK;
+
 /* Reads and decodes segment seq; sha256 (may be NULL) gets the digest of
  * its bytes, raw (may be NULL) the bytes themselves. */
 ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai_segment *seg,

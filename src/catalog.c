@@ -1,5 +1,6 @@
-/* catalog.c: selecting archived members by filter, with a local cache of
- * manifest segments that is checked against the archive before use. */
+/* catalog.c: selecting archived members by filter from manifest objects
+ * whose signatures are checked before use, with a local cache of segments
+ * that is checked the same way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +15,9 @@
 #include "log.h"
 #include "minisign.h"
 #include "options.h"
+#include "trust.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
-#define MAX_KEYS 8
 #define CACHE_PATH_MAX 4096
 
 /* ---- selection rules ---- */
@@ -150,24 +151,40 @@ ai_result ai_catalog_cache_key(const char *described, char *out, size_t cap)
 
 /* ---- the selection ---- */
 
-struct key_entry {
-	uint8_t keyid[AI_MINISIGN_KEYID_LEN];
-	struct ai_minisign_pubkey pk;
-};
-
 struct sel {
 	struct ai_store *dest;
 	struct ai_archive a;
+	struct ai_trust *trust;
 	int use_cache;
 	char dir[CACHE_PATH_MAX];   /* <root>/<key>/segments */
-	struct key_entry keys[MAX_KEYS];
-	size_t nkeys;
 	struct ai_catalog_stats st;
+	/* what the open found wrong, reported once it is over */
+	int open_bad;
+	char bad_kind[16], bad_name[128];
+	struct ai_trust_verdict bad;
 };
 
 static const char *store_error(ai_result r)
 {
 	return *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r);
+}
+
+/* One line naming the object and what is wrong with it. */
+static void report_untrusted(const char *kind, const char *name, const struct ai_trust_verdict *v)
+{
+	switch (v->fault) {
+	case AI_TRUST_NO_KEY:
+		ai_error("%s '%s': signed by key %s, and key '%s': %s; run 'aiarchive verify'", kind,
+		         name, v->signer, v->key_name, v->why);
+		break;
+	case AI_TRUST_BAD_SIGNATURE:
+		ai_error("%s '%s': signature does not verify with key %s (%s); run 'aiarchive verify'",
+		         kind, name, v->key, v->why);
+		break;
+	default:
+		ai_error("%s '%s': %s; run 'aiarchive verify'", kind, name, v->why);
+		break;
+	}
 }
 
 static int mkdirs(char *path)
@@ -279,132 +296,142 @@ static void cache_write(struct sel *s, uint64_t seq, const struct ai_buf *raw)
 	}
 }
 
-/* The published key with this id, read from the archive once. */
-static ai_result find_key(struct sel *s, const uint8_t keyid[AI_MINISIGN_KEYID_LEN],
-                          const struct ai_minisign_pubkey **out)
-{
-	char hex[AI_MINISIGN_KEYID_HEXLEN], name[64];
-	struct ai_buf text;
-	struct key_entry *e;
-	ai_result r;
-
-	for (size_t i = 0; i < s->nkeys; i++)
-		if (memcmp(s->keys[i].keyid, keyid, AI_MINISIGN_KEYID_LEN) == 0) {
-			*out = &s->keys[i].pk;
-			return AI_OK;
-		}
-	if (s->nkeys == MAX_KEYS)
-		return AI_ERR_TOO_BIG;
-	ai_minisign_keyid_hex(keyid, hex);
-	snprintf(name, sizeof name, AI_KEYS_DIR "%s.pub", hex);
-	ai_buf_init(&text, 4096);
-	e = &s->keys[s->nkeys];
-	r = ai_store_read(s->dest, name, 0, 0, NULL, &text, NULL);
-	if (r == AI_OK)
-		r = ai_minisign_pubkey_parse(text.data, text.len, &e->pk);
-	if (r == AI_OK && memcmp(e->pk.keyid, keyid, AI_MINISIGN_KEYID_LEN) != 0)
-		r = AI_ERR_VERIFY;
-	if (r == AI_OK) {
-		memcpy(e->keyid, keyid, AI_MINISIGN_KEYID_LEN);
-		s->nkeys++;
-		*out = &e->pk;
-	}
-	ai_buf_release(&text);
-	return r;
-}
-
-/* Checks that cached bytes are the archive's segment seq: the head's
- * digest is in the state; any other segment must carry a valid signature
- * by a key published in the archive, whose trusted comment names it with
- * this digest. Costs one small read instead of the whole segment. */
-static ai_result cache_check(struct sel *s, uint64_t seq, const struct ai_buf *raw)
+/* Whether raw is the archive's segment seq as its signer wrote it, the
+ * same check whether the bytes came from the cache or the archive. The
+ * head's digest is in the state, whose signature was checked when the
+ * archive was opened (as were the segments past it), so it costs nothing.
+ * Any other segment costs one small read, its .minisig: walking the hash
+ * chain down from the head instead would read every later segment, which
+ * is what the event-hour index lets a query skip. */
+static ai_result check_segment(struct sel *s, uint64_t seq, const char *name,
+                               const struct ai_buf *raw, struct ai_trust_verdict *v)
 {
 	uint8_t sha[AI_SHA256_LEN];
-	char hex[2 * AI_SHA256_LEN + 1], name[128], sig_name[160], want[512], tc[1024];
-	const struct ai_minisign_pubkey *pk;
-	struct ai_minisign_sig sig;
-	struct ai_buf sigtext;
-	const char *why = NULL;
-	size_t wl;
+	struct ai_trust_object obj = {
+		.kind = "segment", .name = name, .data = raw->data, .len = raw->len, .sha256 = sha,
+	};
 	ai_result r;
 
+	memset(v, 0, sizeof *v);
 	r = ai_sha256(raw->data, raw->len, sha);
 	if (r != AI_OK)
 		return r;
-	if (seq + 1 == s->a.state.next_seq)
-		return ai_memeq_ct(sha, s->a.state.head_sha256, AI_SHA256_LEN) ? AI_ERR_VERIFY : AI_OK;
-	ai_archive_segment_name(seq, name, sizeof name);
-	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
-	ai_buf_init(&sigtext, AI_MINISIGN_SIGFILE_MAX);
-	r = ai_store_read(s->dest, sig_name, 0, 0, NULL, &sigtext, NULL);
-	if (r == AI_OK)
-		r = ai_minisign_sig_parse(sigtext.data, sigtext.len, &sig, &why);
-	if (r == AI_OK)
-		r = find_key(s, sig.keyid, &pk);
-	if (r == AI_OK)
-		r = ai_minisign_verify(pk, raw->data, raw->len, sigtext.data, sigtext.len, tc,
-		                       sizeof tc, &why);
-	if (r == AI_OK) {
-		ai_hex(sha, sizeof sha, hex);
-		snprintf(want, sizeof want, "aiarchive segment %s sha256=%s", name, hex);
-		wl = strlen(want);
-		if (strncmp(tc, want, wl) != 0 || (tc[wl] != '\0' && tc[wl] != ' '))
-			r = AI_ERR_VERIFY;
+	if (seq + 1 == s->a.state.next_seq) {
+		if (ai_memeq_ct(sha, s->a.state.head_sha256, AI_SHA256_LEN) == 0)
+			return AI_OK;
+		v->fault = AI_TRUST_OTHER_OBJECT;
+		snprintf(v->why, sizeof v->why, "not the head segment the signed state records "
+		                                "(sha256 differs)");
+		return AI_ERR_VERIFY;
 	}
-	if (r != AI_OK)
-		ai_debug("cache: segment %llu: %s", (unsigned long long)seq,
-		         why ? why : ai_strerror(r));
-	ai_buf_release(&sigtext);
+	return ai_trust_check_stored(s->trust, s->dest, &obj, v);
+}
+
+static ai_result decode_segment(uint64_t seq, const char *name, const struct ai_buf *raw,
+                                struct ai_segment *seg, int quiet)
+{
+	char why[256];
+	ai_result r;
+
+	r = ai_segment_decode(raw->data, raw->len, seg, why, sizeof why);
+	if (r == AI_OK && seg->seq != seq) {
+		snprintf(why, sizeof why, "says it is number %llu", (unsigned long long)seg->seq);
+		r = AI_ERR_VERIFY;
+	}
+	if (r != AI_OK) {
+		ai_segment_release(seg);
+		ai_segment_init(seg);
+		if (!quiet)
+			ai_error("segment '%s': %s", name, why);
+	}
 	return r;
 }
 
-static ai_result load_cached(struct sel *s, uint64_t seq, struct ai_segment *seg)
+/* The cache entry for seq when there is one and it checks out; AI_OK
+ * then. A stale or damaged entry is dropped: the archive has the truth. */
+static ai_result load_cached(struct sel *s, uint64_t seq, const char *name, struct ai_buf *raw,
+                             struct ai_segment *seg)
 {
-	char path[CACHE_PATH_MAX + 32], why[256];
-	struct ai_buf raw;
+	char path[CACHE_PATH_MAX + 32];
+	struct ai_trust_verdict v;
 	ai_result r;
 
 	cache_path(s, seq, path, sizeof path);
-	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
-	r = cache_read(path, &raw);
+	r = cache_read(path, raw);
 	if (r == AI_OK)
-		r = cache_check(s, seq, &raw);
-	if (r == AI_OK) {
-		r = ai_segment_decode(raw.data, raw.len, seg, why, sizeof why);
-		if (r == AI_OK && seg->seq != seq) {
-			ai_segment_release(seg);
-			ai_segment_init(seg);
-			r = AI_ERR_VERIFY;
-		}
-	}
+		r = check_segment(s, seq, name, raw, &v);
+	if (r == AI_OK)
+		r = decode_segment(seq, name, raw, seg, 1);
 	if (r != AI_OK && r != AI_ERR_NOT_FOUND) {
-		/* A stale or damaged entry: drop it; the archive has the truth. */
-		ai_debug("cache '%s': not usable (%s); reading the archive", path, ai_strerror(r));
+		ai_debug("cache '%s': not usable (%s); reading the archive", path,
+		         r == AI_ERR_VERIFY && *v.why ? v.why : ai_strerror(r));
 		unlink(path);
 	}
-	ai_buf_release(&raw);
 	return r;
 }
 
 static ai_result load_segment(struct sel *s, uint64_t seq, struct ai_segment *seg)
 {
 	char name[128];
+	struct ai_trust_verdict v;
 	struct ai_buf raw;
 	ai_result r;
 
-	if (s->use_cache && load_cached(s, seq, seg) == AI_OK) {
-		s->st.from_cache++;
-		return AI_OK;
+	ai_archive_segment_name(seq, name, sizeof name);
+	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
+	if (s->use_cache) {
+		r = load_cached(s, seq, name, &raw, seg);
+		if (r == AI_OK) {
+			s->st.from_cache++;
+			goto out;
+		}
+		ai_buf_reset(&raw);
 	}
-	ai_buf_init(&raw, 0);
-	r = ai_archive_read_segment(s->dest, seq, seg, NULL, &raw);
+	r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
+	if (r != AI_OK) {
+		ai_error("segment '%s': %s", name, store_error(r));
+		goto out;
+	}
+	r = check_segment(s, seq, name, &raw, &v);
+	if (r == AI_ERR_VERIFY)
+		report_untrusted("segment", name, &v);
+	else if (r != AI_OK)
+		ai_error("segment '%s': checking its signature: %s", name, store_error(r));
+	if (r == AI_OK)
+		r = decode_segment(seq, name, &raw, seg, 0);
 	if (r == AI_OK)
 		cache_write(s, seq, &raw);
-	else {
-		ai_archive_segment_name(seq, name, sizeof name);
-		ai_error("segment '%s': %s", name, store_error(r));
-	}
+out:
 	ai_buf_release(&raw);
+	return r;
+}
+
+/* The check ai_archive_open_checked runs on the state and on the segments
+ * past it. What is wrong is kept, to be reported once the open is over
+ * (the state may be checked twice). */
+static ai_result check_opened(void *ctx, const char *kind, const char *name,
+                              const struct ai_buf *raw)
+{
+	struct sel *s = ctx;
+	struct ai_trust_object obj = { .kind = kind, .name = name, .data = raw->data,
+	                               .len = raw->len };
+	ai_result r;
+
+	s->open_bad = 0;
+	r = ai_trust_check_stored(s->trust, s->dest, &obj, &s->bad);
+	if (r == AI_ERR_VERIFY && s->bad.fault == AI_TRUST_NO_SIGNATURE &&
+	    strcmp(kind, "segment") == 0) {
+		/* Written but not signed yet: a run is between the two, or
+		 * stopped there (its next run signs it). Not part of the
+		 * archive for a reader until then. */
+		ai_warn("segment '%s': not signed yet; leaving it out", name);
+		return AI_ERR_NOT_FOUND;
+	}
+	if (r == AI_ERR_VERIFY) {
+		s->open_bad = 1;
+		snprintf(s->bad_kind, sizeof s->bad_kind, "%s", kind);
+		snprintf(s->bad_name, sizeof s->bad_name, "%s", name);
+	}
 	return r;
 }
 
@@ -413,18 +440,33 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
                             struct ai_catalog_stats *stats)
 {
 	struct sel *s = calloc(1, sizeof *s);
+	struct ai_trust own_trust;
 	uint64_t *seqs = NULL;
 	size_t nseqs = 0;
+	char why[256];
 	ai_result r;
 
 	if (!s)
 		return AI_ERR_NOMEM;
 	s->dest = dest;
-	r = ai_archive_open(&s->a, dest, NULL);
-	if (r != AI_OK) {
-		ai_error("dest '%s': %s", ai_store_describe(dest), store_error(r));
+	ai_trust_init(&own_trust);
+	s->trust = opts && opts->trust ? opts->trust : &own_trust;
+	if (ai_trust_pubkey_conflict(s->trust, why, sizeof why)) {
+		ai_error("--pubkey: %s", why);
+		r = AI_ERR_VERIFY;
 		goto out;
 	}
+	ai_store_set_error("%s", "");
+	r = ai_archive_open_checked(&s->a, dest, check_opened, s);
+	if (r == AI_ERR_VERIFY && s->open_bad)
+		report_untrusted(s->bad_kind, s->bad_name, &s->bad);
+	else if (r == AI_ERR_VERIFY && !*ai_store_last_error())
+		ai_error("dest '%s': the segments past the state do not chain to its head; "
+		         "run 'aiarchive verify'", ai_store_describe(dest));
+	else if (r != AI_OK)
+		ai_error("dest '%s': %s", ai_store_describe(dest), store_error(r));
+	if (r != AI_OK)
+		goto out;
 	if (!s->a.state_found && s->a.state.next_seq == 0) {
 		ai_error("dest '%s': no archive here (no manifest)", ai_store_describe(dest));
 		r = AI_ERR_CONFIG;
@@ -473,6 +515,7 @@ out:
 	if (stats)
 		*stats = s->st;
 	ai_archive_release(&s->a);
+	ai_trust_release(&own_trust);
 	free(seqs);
 	free(s);
 	return r;

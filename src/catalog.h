@@ -1,7 +1,8 @@
 /* catalog.h: selecting archived members by filter, for query and cat:
  * which manifest segments can hold a match (the state's event-hour index),
- * which members of them match, and a local cache of segments so repeated
- * queries against a remote archive read little. */
+ * which members of them match, checked against their signatures, and a
+ * local cache of segments so repeated queries against a remote archive
+ * read little. */
 #ifndef AI_CATALOG_H
 #define AI_CATALOG_H
 
@@ -29,9 +30,12 @@ struct ai_catalog_filter {
 	size_t ntags;
 };
 
+struct ai_trust;
 struct ai_catalog_opts {
 	int use_cache;               /* read and fill the segment cache */
 	const char *cache_dir;       /* the cache root; NULL: ai_catalog_cache_root */
+	struct ai_trust *trust;      /* keys to check signatures with; NULL: the
+	                              * ones the archive publishes, no pin */
 };
 
 struct ai_catalog_stats {
@@ -50,8 +54,11 @@ typedef ai_result (*ai_catalog_cb)(void *ctx, const struct ai_segment *seg,
 
 /* Opens the archive in dest, loads only the segments that can hold a
  * match (from the cache when it verifies) and calls cb for each member
- * that matches f. An archive with no manifest at all is AI_ERR_CONFIG
- * (logged). stats may be NULL. */
+ * that matches f. Nothing unsigned is used: the state's signature, and
+ * each segment's (or, for the head, the state's record of its digest),
+ * must verify with opts' trust, else AI_ERR_VERIFY (logged, naming the
+ * object) before any member of that segment is passed on. An archive
+ * with no manifest at all is AI_ERR_CONFIG (logged). stats may be NULL. */
 ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filter *f,
                             const struct ai_catalog_opts *opts, ai_catalog_cb cb, void *ctx,
                             struct ai_catalog_stats *stats) AI_MUST_CHECK;

@@ -13,10 +13,11 @@
 #include "log.h"
 #include "options.h"
 #include "rowscan.h"
+#include "trust.h"
 
 #define CAT_OPTIONS                                                                             \
 	"dest dest-secondary dest-sas-file dest-key-file from to app type role operation-id tag " \
-	"format cache-dir no-cache jobs"
+	"format cache-dir no-cache jobs pubkey key-id"
 
 #define MAX_THREADS 8
 #define READ_CHUNK (4u << 20)
@@ -430,13 +431,18 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store *dest = NULL;
 	struct ai_catalog_filter f;
 	struct ai_catalog_opts copts = { 0 };
+	struct ai_trust trust;
 	struct cat c = { 0 };
 	int sync = 0;
 	ai_result r;
 
+	ai_trust_init(&trust);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_cat, CAT_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
+		goto out;
+	r = ai_trust_from_options(&trust, &ai_cmd_cat, &o);
+	if (r != AI_OK)
 		goto out;
 	if (o.format && strcmp(o.format, "jsonl") != 0) {
 		r = ai_cmd_usage_error(&ai_cmd_cat,
@@ -453,6 +459,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	ai_catalog_filter_from_options(&f, &o);
 	copts.use_cache = !o.no_cache && ai_store_is_remote(dest);
 	copts.cache_dir = o.cache_dir;
+	copts.trust = &trust;
 	c.dest = dest;
 	c.f = &f;
 	c.row_filter = f.has_from || f.has_to || f.nop_ids || f.nroles;
@@ -484,6 +491,7 @@ out:
 		pthread_mutex_destroy(&c.mu);
 	}
 	ai_store_free(dest);
+	ai_trust_release(&trust);
 	ai_options_release(&o);
 	return r;
 }
@@ -491,7 +499,7 @@ out:
 const struct ai_cmd ai_cmd_cat = {
 	.name = "cat",
 	.args = "--dest URL [--from T] [--to T] [--app A] [--type T] [--role R] "
-	        "[--operation-id ID] [--tag TAG]",
+	        "[--operation-id ID] [--tag TAG] [--pubkey FILE] [--key-id ID]",
 	.summary = "print archived telemetry rows (JSON Lines), verified, matching filters",
 	.exec = exec_cat,
 };

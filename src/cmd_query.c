@@ -10,10 +10,11 @@
 #include "crypto.h"
 #include "log.h"
 #include "options.h"
+#include "trust.h"
 
 #define QUERY_OPTIONS                                                                           \
 	"dest dest-secondary dest-sas-file dest-key-file from to app type role operation-id tag " \
-	"format cache-dir no-cache jobs"
+	"format cache-dir no-cache jobs pubkey key-id"
 
 enum format { F_TABLE, F_JSONL, F_CSV };
 
@@ -252,12 +253,17 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store *dest = NULL;
 	struct ai_catalog_filter f;
 	struct ai_catalog_opts copts = { 0 };
+	struct ai_trust trust;
 	struct query q = { .out = ctx->out };
 	ai_result r;
 
+	ai_trust_init(&trust);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_query, QUERY_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
+		goto out;
+	r = ai_trust_from_options(&trust, &ai_cmd_query, &o);
+	if (r != AI_OK)
 		goto out;
 	if (!o.format)
 		q.format = ctx->json || !isatty(fileno(ctx->out)) ? F_JSONL : F_TABLE;
@@ -283,6 +289,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	/* A local archive is as fast to read as a cache would be. */
 	copts.use_cache = !o.no_cache && ai_store_is_remote(dest);
 	copts.cache_dir = o.cache_dir;
+	copts.trust = &trust;
 	if (q.format == F_CSV)
 		print_csv_header(q.out);
 	r = ai_catalog_select(dest, &f, &copts, on_member, &q, NULL);
@@ -299,6 +306,7 @@ out:
 		free(q.page);
 	}
 	ai_store_free(dest);
+	ai_trust_release(&trust);
 	ai_options_release(&o);
 	return r;
 }
@@ -306,7 +314,8 @@ out:
 const struct ai_cmd ai_cmd_query = {
 	.name = "query",
 	.args = "--dest URL [--from T] [--to T] [--app A] [--type T] [--role R] "
-	        "[--operation-id ID] [--tag TAG] [--format table|jsonl|csv]",
+	        "[--operation-id ID] [--tag TAG] [--format table|jsonl|csv] "
+	        "[--pubkey FILE] [--key-id ID]",
 	.summary = "list archived members matching filters (event time, app, type, ...)",
 	.exec = exec_query,
 };

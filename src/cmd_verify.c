@@ -1,6 +1,5 @@
 /* cmd_verify.c: `aiarchive verify`: signatures, the hash chain, optionally
  * the data and a source window; one line per problem and a summary. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "options.h"
+#include "trust.h"
 #include "verify.h"
 
 #define VERIFY_OPTIONS                                                                       \
@@ -99,35 +99,25 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 	fputc('\n', f);
 }
 
-/* A key id is 16 hex digits; stored uppercase, as minisign prints it. */
-static int normalise_key_id(char *s)
-{
-	if (strlen(s) != 16 || strspn(s, "0123456789abcdefABCDEF") != 16)
-		return 0;
-	for (; *s; s++)
-		*s = (char)toupper((unsigned char)*s);
-	return 1;
-}
-
 static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
 	struct ai_store *dest = NULL, *src = NULL;
-	struct ai_minisign_pubkey pk;
+	struct ai_trust trust;
 	struct ai_verify_report rep;
 	struct ai_verify_params p;
 	ai_result r;
 
 	memset(&p, 0, sizeof p);
+	ai_trust_init(&trust);
 	ai_verify_report_init(&rep);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_verify, VERIFY_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	if (o.key_id && !normalise_key_id(o.key_id)) {
-		r = ai_cmd_usage_error(&ai_cmd_verify, "--key-id wants 16 hex digits");
+	r = ai_trust_from_options(&trust, &ai_cmd_verify, &o);
+	if (r != AI_OK)
 		goto out;
-	}
 	if (o.subset && ai_verify_subset_parse(o.subset, &p.subset) != AI_OK) {
 		r = ai_cmd_usage_error(&ai_cmd_verify, "--subset wants N/M with 1 <= N <= M");
 		goto out;
@@ -140,19 +130,13 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_verify, "unknown layout '%s'", o.layout);
 		goto out;
 	}
-	if (o.pubkey) {
-		r = ai_minisign_pubkey_load(o.pubkey, &pk);
-		if (r != AI_OK)
-			goto out;
-		p.pubkey = &pk;
-	}
 	r = ai_options_open_store(&o, "dest", &dest);
 	if (r == AI_OK && o.source)
 		r = ai_options_open_store(&o, "source", &src);
 	if (r != AI_OK)
 		goto out;
 	p.dest = dest;
-	p.key_id = o.key_id;
+	p.trust = &trust;
 	p.data = o.data || o.subset;
 	p.jobs = (unsigned)o.jobs;
 	p.src = src;
@@ -171,6 +155,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = AI_ERR_VERIFY;
 out:
 	ai_verify_report_release(&rep);
+	ai_trust_release(&trust);
 	ai_store_free(src);
 	ai_store_free(dest);
 	ai_options_release(&o);

@@ -39,6 +39,7 @@ src_libaiarchive_la_SOURCES = \
 	src/store.c src/store.h src/store_impl.h \
 	src/store_azure.c \
 	src/store_file.c \
+	src/trust.c src/trust.h \
 	src/verify.c src/verify.h \
 	src/version.c src/version.h
 src_libaiarchive_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) \

@@ -10,11 +10,11 @@
 #include "archive.h"
 #include "gz.h"
 #include "log.h"
+#include "trust.h"
 #include "verify.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 #define MAX_STATE_BYTES (256u << 20)
-#define MAX_KEY_BYTES 4096
 #define CHUNK (4u << 20)
 #define TAIL_CHUNK (1u << 20)
 #define SEG_PREFIX "manifest/segments/"
@@ -222,13 +222,7 @@ void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry
 		              "it; the next run catches up)", st->next_seq, chain_len);
 }
 
-/* ----- keys and signatures ----- */
-
-struct key_entry {
-	char id[AI_MINISIGN_KEYID_HEXLEN];
-	int ok;
-	struct ai_minisign_pubkey pk;
-};
+/* ----- signatures ----- */
 
 /* Archived ranges of source blobs in the --source window. */
 struct arch_range {
@@ -239,9 +233,6 @@ struct arch_range {
 struct vctx {
 	const struct ai_verify_params *p;
 	struct ai_verify_report *rep;
-	pthread_mutex_t keymu;
-	struct key_entry *keys;
-	size_t nkeys;
 	struct arch_range *ranges;
 	size_t nranges, capranges;
 };
@@ -260,175 +251,42 @@ static void log_store_error(const char *what, const char *name, ai_result r)
 	         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
 }
 
-/* Looks up (and loads once) the published key with id hex. */
-static ai_result published_key(struct vctx *v, const char *hex, const char *kind,
-                               const char *object, struct ai_minisign_pubkey *pk, int *ok)
+/* Checks the signature of an object (its .minisig is read here) by the
+ * rules of trust.h, reporting what is wrong: a published key that is
+ * missing or unusable once, as a problem of that key. keyhex (may be
+ * NULL) gets the signer's id. */
+static ai_result check_sig(struct vctx *v, const struct ai_trust_object *obj,
+                           char keyhex[AI_MINISIGN_KEYID_HEXLEN])
 {
-	char name[64], have[AI_MINISIGN_KEYID_HEXLEN];
-	struct key_entry *k = NULL;
-	struct ai_buf text;
-	ai_result r = AI_OK;
-
-	ai_buf_init(&text, MAX_KEY_BYTES);
-	pthread_mutex_lock(&v->keymu);
-	for (size_t i = 0; i < v->nkeys; i++)
-		if (strcmp(v->keys[i].id, hex) == 0)
-			k = &v->keys[i];
-	if (!k) {
-		struct key_entry *nk = realloc(v->keys, (v->nkeys + 1) * sizeof *nk);
-		if (!nk) {
-			r = AI_ERR_NOMEM;
-			goto out;
-		}
-		v->keys = nk;
-		k = &v->keys[v->nkeys];
-		memset(k, 0, sizeof *k);
-		snprintf(k->id, sizeof k->id, "%s", hex);
-		snprintf(name, sizeof name, AI_KEYS_DIR "%s.pub", hex);
-		r = read_small(v->p->dest, name, MAX_KEY_BYTES, &text);
-		if (r == AI_ERR_NOT_FOUND || r == AI_ERR_TOO_BIG) {
-			ai_verify_add(v->rep, 0, "key", name, "%s (needed by %s %s)",
-			              r == AI_ERR_NOT_FOUND ? "not published" : "too large", kind, object);
-			r = AI_OK;
-		} else if (r != AI_OK) {
-			log_store_error("key", name, r);
-			goto out;
-		} else if (ai_minisign_pubkey_parse(text.data, text.len, &k->pk) != AI_OK) {
-			ai_verify_add(v->rep, 0, "key", name, "not a minisign public key");
-		} else {
-			ai_minisign_keyid_hex(k->pk.keyid, have);
-			if (strcmp(have, hex) != 0)
-				ai_verify_add(v->rep, 0, "key", name, "holds key %s, not %s", have, hex);
-			else
-				k->ok = 1;
-		}
-		v->nkeys++;
-	}
-	*ok = k->ok;
-	if (k->ok)
-		*pk = k->pk;
-out:
-	pthread_mutex_unlock(&v->keymu);
-	ai_buf_release(&text);
-	return r;
-}
-
-/* Finds the key to check the signature sig of object with. *ok is 0 when
- * there is none (the reason is reported). keyhex gets the signer's id. */
-static ai_result sig_key(struct vctx *v, const char *kind, const char *object,
-                         const struct ai_buf *sig, struct ai_minisign_pubkey *pk, int *ok,
-                         char keyhex[AI_MINISIGN_KEYID_HEXLEN])
-{
-	struct ai_minisign_sig *parsed = malloc(sizeof *parsed);
-	const char *why = "malformed";
-	ai_result r = AI_OK;
-
-	*ok = 0;
-	keyhex[0] = '\0';
-	if (!parsed)
-		return AI_ERR_NOMEM;
-	if (ai_minisign_sig_parse(sig->data, sig->len, parsed, &why) != AI_OK) {
-		ai_verify_add(v->rep, 0, kind, object, "%s", why);
-		goto out;
-	}
-	ai_minisign_keyid_hex(parsed->keyid, keyhex);
-	if (v->p->key_id && strcasecmp(keyhex, v->p->key_id) != 0) {
-		ai_verify_add(v->rep, 0, kind, object, "signed by key %s, not the pinned key %s", keyhex,
-		              v->p->key_id);
-		goto out;
-	}
-	if (v->p->pubkey) {
-		*pk = *v->p->pubkey;
-		*ok = 1;
-		goto out;
-	}
-	r = published_key(v, keyhex, kind, object, pk, ok);
-out:
-	free(parsed);
-	return r;
-}
-
-/* Checks the trusted comment "aiarchive <kind> <name> sha256=<hex>[ run=<id>] ...". */
-static void check_comment(struct vctx *v, const char *kind, const char *name, const char *tc,
-                          const uint8_t sha[AI_SHA256_LEN], const char *run_id)
-{
-	char want[1400], hex[2 * AI_SHA256_LEN + 1];
-	size_t n;
-
-	n = (size_t)snprintf(want, sizeof want, "aiarchive %s %s ", kind, name);
-	if (n >= sizeof want || strncmp(tc, want, n) != 0) {
-		ai_verify_add(v->rep, 0, kind, name, "signature is for another object ('%.200s')", tc);
-		return;
-	}
-	ai_hex(sha, AI_SHA256_LEN, hex);
-	if (strncmp(tc + n, "sha256=", 7) != 0 || strncmp(tc + n + 7, hex, 2 * AI_SHA256_LEN) != 0) {
-		ai_verify_add(v->rep, 0, kind, name, "signed sha256 does not match the object");
-		return;
-	}
-	n += 7 + 2 * AI_SHA256_LEN;
-	if (run_id && (strncmp(tc + n, " run=", 5) != 0 || strncmp(tc + n + 5, run_id, strlen(run_id)) ||
-	               (tc[n + 5 + strlen(run_id)] != ' ' && tc[n + 5 + strlen(run_id)] != '\0')))
-		ai_verify_add(v->rep, 0, kind, name, "signed by another run than the segment's (%s)",
-		              run_id);
-}
-
-/* Reads "<name>.minisig"; *found is 0 when it is missing (reported). */
-static ai_result read_sig(struct vctx *v, const char *kind, const char *name, struct ai_buf *sig,
-                          int *found)
-{
-	char sig_name[1200];
+	struct ai_trust_verdict vd;
 	ai_result r;
 
-	*found = 0;
-	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
-	r = read_small(v->p->dest, sig_name, AI_MINISIGN_SIGFILE_MAX, sig);
-	if (r == AI_ERR_NOT_FOUND) {
-		ai_verify_add(v->rep, 0, kind, name, "signature %s is missing", sig_name);
-		return AI_OK;
+	r = ai_trust_check_stored(v->p->trust, v->p->dest, obj, &vd);
+	if (keyhex)
+		memcpy(keyhex, vd.signer, sizeof vd.signer);
+	if (r == AI_ERR_VERIFY) {
+		if (vd.fault != AI_TRUST_NO_KEY)
+			ai_verify_add(v->rep, 0, obj->kind, obj->name, "%s", vd.why);
+		else if (vd.key_first)
+			ai_verify_add(v->rep, 0, "key", vd.key_name, "%s (needed by %s %s)", vd.why,
+			              obj->kind, obj->name);
+		r = AI_OK;
+	} else if (r != AI_OK) {
+		ai_error("%s '%s': signature: %s", obj->kind, obj->name,
+		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
 	}
-	if (r == AI_ERR_TOO_BIG) {
-		ai_verify_add(v->rep, 0, kind, name, "signature %s is too large", sig_name);
-		return AI_OK;
-	}
-	if (r != AI_OK) {
-		log_store_error("signature", sig_name, r);
-		return r;
-	}
-	*found = 1;
-	return AI_OK;
+	return r;
 }
 
 /* Checks the signature of a manifest object held in memory. */
 static ai_result check_object_sig(struct vctx *v, const char *kind, const char *name,
                                   const struct ai_buf *data, char keyhex[AI_MINISIGN_KEYID_HEXLEN])
 {
-	struct ai_minisign_pubkey pk;
-	struct ai_buf sig;
-	uint8_t sha[AI_SHA256_LEN];
-	char *tc = malloc(AI_MINISIGN_TRUSTED_MAX + 1);
-	const char *why = "";
-	int found = 0, ok = 0;
-	ai_result r;
+	struct ai_trust_object obj = {
+		.kind = kind, .name = name, .data = data->data, .len = data->len,
+	};
 
-	ai_buf_init(&sig, AI_MINISIGN_SIGFILE_MAX);
-	keyhex[0] = '\0';
-	r = tc ? read_sig(v, kind, name, &sig, &found) : AI_ERR_NOMEM;
-	if (r == AI_OK && found)
-		r = sig_key(v, kind, name, &sig, &pk, &ok, keyhex);
-	if (r != AI_OK || !ok)
-		goto out;
-	if (ai_minisign_verify(&pk, data->data, data->len, sig.data, sig.len, tc,
-	                       AI_MINISIGN_TRUSTED_MAX + 1, &why) != AI_OK) {
-		ai_verify_add(v->rep, 0, kind, name, "%s", why);
-		goto out;
-	}
-	r = ai_sha256(data->data, data->len, sha);
-	if (r == AI_OK)
-		check_comment(v, kind, name, tc, sha, NULL);
-out:
-	free(tc);
-	ai_buf_release(&sig);
-	return r;
+	return check_sig(v, &obj, keyhex);
 }
 
 /* ----- data ----- */
@@ -558,15 +416,13 @@ static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
 	struct ai_blob_info info = { 0 };
 	struct ai_hash sha = { 0 }, blake = { 0 };
 	uint8_t got_sha[AI_SHA256_LEN], got_blake[AI_BLAKE2B_LEN];
-	char keyhex[AI_MINISIGN_KEYID_HEXLEN], *tc = NULL;
-	struct ai_minisign_pubkey pk;
-	struct ai_buf sig;
-	const char *why = "";
-	int found = 0, ok = 0;
+	struct ai_trust_object obj = {
+		.kind = "pack", .name = ref->name, .blake2b = got_blake, .sha256 = got_sha,
+		.run_id = j->seg->run_id && *j->seg->run_id ? j->seg->run_id : NULL,
+	};
 	uint64_t off = 0;
 	ai_result r;
 
-	ai_buf_init(&sig, AI_MINISIGN_SIGFILE_MAX);
 	r = ai_store_props(v->p->dest, ref->name, &info, NULL);
 	if (r == AI_ERR_NOT_FOUND) {
 		pack_missing(j, i);
@@ -611,27 +467,11 @@ static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
 	count(rep, &rep->packs_checked, 1);
 	if (ai_memeq_ct(got_sha, ref->sha256, AI_SHA256_LEN) != 0)
 		ai_verify_add(rep, 0, "pack", ref->name, "sha256 does not match the segment's record");
-	r = read_sig(v, "pack", ref->name, &sig, &found);
-	if (r == AI_OK && found)
-		r = sig_key(v, "pack", ref->name, &sig, &pk, &ok, keyhex);
-	if (r != AI_OK || !ok)
-		goto out;
-	if (!(tc = malloc(AI_MINISIGN_TRUSTED_MAX + 1))) {
-		r = AI_ERR_NOMEM;
-		goto out;
-	}
-	if (ai_minisign_verify_digest(&pk, got_blake, sig.data, sig.len, tc,
-	                              AI_MINISIGN_TRUSTED_MAX + 1, &why) != AI_OK)
-		ai_verify_add(rep, 0, "pack", ref->name, "%s", why);
-	else
-		check_comment(v, "pack", ref->name, tc, got_sha,
-		              j->seg->run_id && *j->seg->run_id ? j->seg->run_id : NULL);
+	r = check_sig(v, &obj, NULL);
 out:
-	free(tc);
 	ai_hash_release(&sha);
 	ai_hash_release(&blake);
 	ai_blob_info_release(&info);
-	ai_buf_release(&sig);
 	return r;
 }
 
@@ -1043,20 +883,15 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	struct ai_chain_entry *e = NULL;
 	struct ai_buf raw;
 	size_t nfound = 0;
+	char why[256];
 	ai_result r;
 
 	memset(&v, 0, sizeof v);
 	v.p = p;
 	v.rep = rep;
-	pthread_mutex_init(&v.keymu, NULL);
 	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
-	if (p->pubkey && p->key_id) {
-		char hex[AI_MINISIGN_KEYID_HEXLEN];
-		ai_minisign_keyid_hex(p->pubkey->keyid, hex);
-		if (strcasecmp(hex, p->key_id) != 0)
-			ai_verify_add(rep, 0, "key", "--pubkey", "has key id %s, not the pinned %s", hex,
-			              p->key_id);
-	}
+	if (ai_trust_pubkey_conflict(p->trust, why, sizeof why))
+		ai_verify_add(rep, 0, "key", "--pubkey", "%s", why);
 	r = list_segments(&v, &found, &nfound);
 	if (r != AI_OK)
 		goto out;
@@ -1083,8 +918,6 @@ out:
 	for (size_t i = 0; i < v.nranges; i++)
 		free(v.ranges[i].blob);
 	free(v.ranges);
-	free(v.keys);
-	pthread_mutex_destroy(&v.keymu);
 	free(found);
 	free(e);
 	ai_buf_release(&raw);

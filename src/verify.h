@@ -14,6 +14,7 @@
 #include "result.h"
 #include "source.h"
 #include "store.h"
+#include "trust.h"
 
 /* One thing found wrong. kind says what object is meant ("segment",
  * "state", "pack", "key", "manifest", "source blob"); all strings are
@@ -87,8 +88,7 @@ void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry
 
 struct ai_verify_params {
 	struct ai_store *dest;
-	const struct ai_minisign_pubkey *pubkey; /* NULL: the keys published in dest */
-	const char *key_id;       /* pinned key id (16 hex digits), or NULL */
+	struct ai_trust *trust;   /* the keys to check signatures with */
 	int data;                 /* re-read members and packs */
 	struct ai_verify_subset subset;
 	unsigned jobs;            /* threads for the data checks (0: 1) */

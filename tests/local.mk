@@ -34,6 +34,7 @@ UNIT_TESTS = \
 	tests/test_rowscan \
 	tests/test_sharedkey \
 	tests/test_store \
+	tests/test_trust \
 	tests/test_verify
 
 if HAVE_CRITERION
@@ -78,6 +79,8 @@ tests_test_result_CFLAGS = $(UNIT_CFLAGS)
 tests_test_result_LDADD = $(UNIT_LDADD)
 tests_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_test_store_LDADD = $(UNIT_LDADD)
+tests_test_trust_CFLAGS = $(UNIT_CFLAGS)
+tests_test_trust_LDADD = $(UNIT_LDADD)
 tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
 
@@ -85,6 +88,7 @@ E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/query_cat.sh \
+	tests/e2e/query_trust.sh \
 	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
