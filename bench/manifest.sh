@@ -67,7 +67,7 @@ day_end=$(at $((base + 86400)))
 read_figures() {
 	local line segs matched man pack=0
 	line=$(grep -E '^aiarchive: catalog:' "$BENCH_STDERR" | tail -1)
-	segs=$(sed -E 's/.*catalog: ([0-9]+) of ([0-9]+) segments read \(([0-9]+) from.*/\1,"segments":\2,"from_cache":\3/' <<<"$line")
+	segs=$(sed -E 's/.*catalog: ([0-9]+) of ([0-9]+) segments read \(([0-9]+) from the cache, ([0-9]+) more ruled out.*/\1,"segments":\2,"from_cache":\3,"ruled_out":\4/' <<<"$line")
 	matched=$(sed -E 's/.* ([0-9]+) of ([0-9]+) members matched.*/\1,"members_seen":\2/' <<<"$line")
 	man=$(sed -E 's/.* ([0-9]+) bytes of manifest read in ([0-9]+) requests.*/\1,"manifest_requests":\2/' <<<"$line")
 	if grep -q '^aiarchive: cat:' "$BENCH_STDERR"; then

@@ -133,10 +133,10 @@ for (const size of sizes('manifest')) {
 	console.log(`**Query and cat over a year's manifest** (${size}: ${j0 ? j0.segments : '?'} segments; ` +
 		`median of ${groups[0][1].n}):\n`);
 	const med = (g, k) => median(g.rows.map((r) => r.json?.[k] ?? NaN));
-	table(['command', 'wall ms', 'CPU ms', 'peak RSS MiB', 'segments read (cached)', 'members seen → matched',
+	table(['command', 'wall ms', 'CPU ms', 'peak RSS MiB', 'segments read (cached; ruled out by index)', 'members seen → matched',
 		'manifest KiB read', 'requests', 'pack KiB read', 'pack bytes / day\'s pack bytes', 'load avg'],
 	groups.map(([name, g]) => [name, f(g.wall * 1000, 0), f(g.cpu * 1000, 0), mib(g.rss),
-		`${med(g, 'selected')} (${med(g, 'from_cache')})`, `${med(g, 'members_seen')} → ${med(g, 'matched')}`,
+		`${med(g, 'selected')} (${med(g, 'from_cache')}; ${med(g, 'ruled_out') || 0})`, `${med(g, 'members_seen')} → ${med(g, 'matched')}`,
 		f(med(g, 'manifest_bytes') / 1024, 0), f(med(g, 'manifest_requests'), 0),
 		f(med(g, 'pack_bytes') / 1024, 0),
 		med(g, 'pack_bytes') ? `${f(100 * med(g, 'pack_bytes') / med(g, 'day_pack_bytes'), 3)}%` : '—',

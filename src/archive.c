@@ -14,6 +14,11 @@ void ai_archive_segment_name(uint64_t seq, char *out, size_t cap)
 	snprintf(out, cap, AI_SEGMENT_NAME_FMT, (unsigned long long)seq);
 }
 
+void ai_archive_index_name(uint64_t seq, char *out, size_t cap)
+{
+	snprintf(out, cap, AI_SEGINDEX_NAME_FMT, (unsigned long long)seq);
+}
+
 /* Signs bytes and writes "<name>.minisig" (create-only unless replace). */
 static ai_result put_signature(struct ai_store *dest, const char *name, const void *p, size_t n,
                                const struct ai_signing_key *key, const char *what, ai_time now,
@@ -191,8 +196,37 @@ void ai_archive_release(struct ai_archive *a)
 		ai_state_release(&a->state);
 }
 
-ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg,
-                            const struct ai_signing_key *key, ai_time now)
+/* Writes the index of a committed segment. The index only saves readers
+ * work (a segment without one is read), so failing to write it is worth a
+ * warning, not failing the run over data that is safely recorded. */
+static void put_index(struct ai_store *dest, const struct ai_segment *seg,
+                      const uint8_t sha[AI_SHA256_LEN], const uint8_t *bloom, size_t bloom_len,
+                      const struct ai_signing_key *key, ai_time now)
+{
+	struct ai_segment_index x;
+	struct ai_buf buf;
+	char name[128];
+	ai_result r;
+
+	ai_archive_index_name(seg->seq, name, sizeof name);
+	ai_buf_init(&buf, MAX_SEGMENT_BYTES);
+	r = ai_segment_index_build(seg, sha, bloom, bloom_len, &x);
+	if (r == AI_OK) {
+		r = ai_segment_index_encode(&x, &buf);
+		ai_segment_index_release(&x);
+	}
+	if (r == AI_OK)
+		r = ai_store_put(dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
+	if (r == AI_OK)
+		r = put_signature(dest, name, buf.data, buf.len, key, "segment-index", now, 0);
+	if (r != AI_OK)
+		ai_warn("index '%s': %s; queries read the segment instead", name,
+		        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	ai_buf_release(&buf);
+}
+
+ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
+                            size_t bloom_len, const struct ai_signing_key *key, ai_time now)
 {
 	uint8_t sha[AI_SHA256_LEN];
 	char name[128];
@@ -212,6 +246,8 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg,
 		r = put_signature(a->dest, name, buf.data, buf.len, key, "segment", now, 0);
 	if (r == AI_OK)
 		r = ai_state_add_segment(&a->state, seg, sha);
+	if (r == AI_OK)
+		put_index(a->dest, seg, sha, bloom, bloom_len, key, now);
 	ai_buf_release(&buf);
 	return r;
 }

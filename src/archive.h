@@ -43,10 +43,13 @@ ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai
                                   uint8_t sha256[AI_SHA256_LEN], struct ai_buf *raw) AI_MUST_CHECK;
 
 /* Gives seg the next sequence number and the chain link, writes it
- * create-only and signs it, then folds it into the state. AI_ERR_EXISTS
- * when another writer took that number first (reopen and retry). */
-ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg,
-                            const struct ai_signing_key *key, ai_time now) AI_MUST_CHECK;
+ * create-only and signs it, then folds it into the state; last writes its
+ * index (manifest.h) with bloom, the filter of all its members' operation
+ * ids (length 0: not known). AI_ERR_EXISTS when another writer took that
+ * number first (reopen and retry). */
+ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
+                            size_t bloom_len, const struct ai_signing_key *key,
+                            ai_time now) AI_MUST_CHECK;
 
 /* Writes the state and its signature (they are replaced each run). */
 ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_key *key,
@@ -58,5 +61,6 @@ ai_result ai_archive_publish_key(struct ai_store *dest, const struct ai_signing_
 
 /* Object names. */
 void ai_archive_segment_name(uint64_t seq, char *out, size_t cap);
+void ai_archive_index_name(uint64_t seq, char *out, size_t cap);
 
 #endif

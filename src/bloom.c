@@ -151,6 +151,26 @@ void ai_idset_merge(struct ai_idset *dst, const struct ai_idset *src)
 			ai_idset_add(dst, src->v[k]);
 }
 
+ai_result ai_idset_to_array(const struct ai_idset *s, uint64_t **out, size_t *n)
+{
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!ai_idset_count(s))
+		return AI_OK;
+	*out = malloc(ai_idset_count(s) * sizeof **out);
+	if (!*out)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->v[i])
+			(*out)[k++] = s->v[i];
+	if (s->has_zero)
+		(*out)[k++] = 0;
+	*n = k;
+	return AI_OK;
+}
+
 size_t ai_idset_count(const struct ai_idset *s)
 {
 	return s->n + (size_t)s->has_zero;

@@ -42,6 +42,8 @@ void ai_idset_clear(struct ai_idset *s);
 void ai_idset_add(struct ai_idset *s, uint64_t h);
 /* Adds every hash of src (and its overflow). */
 void ai_idset_merge(struct ai_idset *dst, const struct ai_idset *src);
+/* The hashes held, as a malloc'd array (*out NULL when empty). */
+ai_result ai_idset_to_array(const struct ai_idset *s, uint64_t **out, size_t *n) AI_MUST_CHECK;
 /* Distinct hashes held. */
 size_t ai_idset_count(const struct ai_idset *s);
 /* A filter holding the set: *len bytes of ai_bloom_size_max(count, cap)

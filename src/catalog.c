@@ -62,6 +62,40 @@ ai_result ai_catalog_segments(const struct ai_state *st, const struct ai_catalog
 	return AI_OK;
 }
 
+int ai_catalog_index_useful(const struct ai_catalog_filter *f)
+{
+	return f->napps || f->ntypes || f->nroles || f->nop_ids;
+}
+
+/* 1 when one of names is in list (an empty list matches everything). */
+static int any_listed(char *const *list, size_t nlist, char *const *names, size_t n)
+{
+	if (!nlist)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (ai_options_match(list, nlist, names[i]))
+			return 1;
+	return 0;
+}
+
+int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_segment_index *x)
+{
+	if (!any_listed(f->apps, f->napps, x->apps, x->napps) ||
+	    !any_listed(f->types, f->ntypes, x->types, x->ntypes))
+		return 0;
+	if (x->roles_complete && !any_listed(f->roles, f->nroles, x->roles, x->nroles))
+		return 0;
+	if (f->nop_ids && x->bloom_len) {
+		size_t i;
+		for (i = 0; i < f->nop_ids; i++)
+			if (ai_bloom_maybe(x->bloom, x->bloom_len, f->op_ids[i], strlen(f->op_ids[i])))
+				break;
+		if (i == f->nop_ids)
+			return 0;
+	}
+	return 1;
+}
+
 int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct ai_segment *seg)
 {
 	if (!f->ntags)
@@ -233,9 +267,9 @@ static void cache_setup(struct sel *s, const struct ai_catalog_opts *opts)
 		cache_disable(s, "cannot create it");
 }
 
-static void cache_path(const struct sel *s, uint64_t seq, char *out, size_t cap)
+static void cache_path(const struct sel *s, uint64_t seq, const char *ext, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/%012llu.seg", s->dir, (unsigned long long)seq);
+	snprintf(out, cap, "%s/%012llu.%s", s->dir, (unsigned long long)seq, ext);
 }
 
 /* Reads a whole cached file; AI_ERR_NOT_FOUND when absent. */
@@ -272,7 +306,7 @@ out:
 	return r;
 }
 
-static void cache_write(struct sel *s, uint64_t seq, const struct ai_buf *raw)
+static void cache_write(struct sel *s, uint64_t seq, const char *ext, const struct ai_buf *raw)
 {
 	char path[CACHE_PATH_MAX + 32], tmp[CACHE_PATH_MAX + 64];
 	FILE *fp;
@@ -280,7 +314,7 @@ static void cache_write(struct sel *s, uint64_t seq, const struct ai_buf *raw)
 
 	if (!s->use_cache)
 		return;
-	cache_path(s, seq, path, sizeof path);
+	cache_path(s, seq, ext, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
 	fp = fopen(tmp, "wbx");
 	if (!fp) {
@@ -356,7 +390,7 @@ static ai_result load_cached(struct sel *s, uint64_t seq, const char *name, stru
 	struct ai_trust_verdict v;
 	ai_result r;
 
-	cache_path(s, seq, path, sizeof path);
+	cache_path(s, seq, "seg", path, sizeof path);
 	r = cache_read(path, raw);
 	if (r == AI_OK)
 		r = check_segment(s, seq, name, raw, &v);
@@ -400,10 +434,98 @@ static ai_result load_segment(struct sel *s, uint64_t seq, struct ai_segment *se
 	if (r == AI_OK)
 		r = decode_segment(seq, name, &raw, seg, 0);
 	if (r == AI_OK)
-		cache_write(s, seq, &raw);
+		cache_write(s, seq, "seg", &raw);
 out:
 	ai_buf_release(&raw);
 	return r;
+}
+
+/* A segment's index, checked by its signature like any manifest object,
+ * from the cache or the archive. AI_ERR_NOT_FOUND when the segment has
+ * none (written before indexes, or its run stopped before writing it). */
+static ai_result load_index(struct sel *s, uint64_t seq, struct ai_segment_index *x)
+{
+	char name[128], path[CACHE_PATH_MAX + 32], why[256];
+	struct ai_trust_verdict v;
+	struct ai_buf raw;
+	int cached = 0;
+	ai_result r = AI_ERR_NOT_FOUND;
+
+	ai_archive_index_name(seq, name, sizeof name);
+	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
+	if (s->use_cache) {
+		cache_path(s, seq, "idx", path, sizeof path);
+		r = cache_read(path, &raw);
+		cached = r == AI_OK;
+	}
+	if (!cached) {
+		ai_buf_reset(&raw);
+		r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
+		if (r != AI_OK) {
+			if (r != AI_ERR_NOT_FOUND)
+				ai_error("index '%s': %s", name, store_error(r));
+			goto out;
+		}
+	}
+	{
+		uint8_t sha[AI_SHA256_LEN];
+		struct ai_trust_object obj = { .kind = "segment-index", .name = name,
+		                               .data = raw.data, .len = raw.len, .sha256 = sha };
+		r = ai_sha256(raw.data, raw.len, sha);
+		if (r == AI_OK)
+			r = ai_trust_check_stored(s->trust, s->dest, &obj, &v);
+	}
+	if (r == AI_OK) {
+		r = ai_segment_index_decode(raw.data, raw.len, x, why, sizeof why);
+		if (r == AI_OK && x->seq != seq) {
+			ai_segment_index_release(x);
+			snprintf(why, sizeof why, "says it is number %llu", (unsigned long long)x->seq);
+			r = AI_ERR_VERIFY;
+		}
+		if (r != AI_OK) {
+			snprintf(v.why, sizeof v.why, "%s", why);
+			r = AI_ERR_VERIFY;
+		}
+	}
+	if (r != AI_OK && cached) {
+		/* A stale or damaged entry: drop it and ask the archive. */
+		unlink(path);
+		ai_buf_release(&raw);
+		s->use_cache = 0;
+		r = load_index(s, seq, x);
+		s->use_cache = 1;
+		return r;
+	}
+	if (r == AI_ERR_VERIFY)
+		report_untrusted("segment-index", name, &v);
+	else if (r != AI_OK)
+		ai_error("index '%s': checking its signature: %s", name, store_error(r));
+	else if (!cached)
+		cache_write(s, seq, "idx", &raw);
+out:
+	ai_buf_release(&raw);
+	return r;
+}
+
+/* 0 when seq's index shows it holds nothing f wants (it is then not read);
+ * 1 when it may, or has no index. */
+static ai_result index_says(struct sel *s, const struct ai_catalog_filter *f, uint64_t seq,
+                            int *maybe)
+{
+	struct ai_segment_index x;
+	ai_result r;
+
+	*maybe = 1;
+	if (!ai_catalog_index_useful(f))
+		return AI_OK;
+	r = load_index(s, seq, &x);
+	if (r == AI_ERR_NOT_FOUND)
+		return AI_OK;
+	if (r != AI_OK)
+		return r;
+	*maybe = ai_catalog_index_matches(f, &x);
+	ai_segment_index_release(&x);
+	return AI_OK;
 }
 
 /* The check ai_archive_open_checked runs on the state and on the segments
@@ -481,7 +603,15 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		cache_setup(s, opts);
 	for (size_t i = 0; i < nseqs && r == AI_OK; i++) {
 		struct ai_segment seg;
+		int maybe;
 
+		r = index_says(s, f, seqs[i], &maybe);
+		if (r != AI_OK)
+			break;
+		if (!maybe) {
+			s->st.ruled_out++;
+			continue;
+		}
 		ai_segment_init(&seg);
 		r = load_segment(s, seqs[i], &seg);
 		if (r == AI_OK && ai_catalog_segment_matches(f, &seg)) {
@@ -503,10 +633,12 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		ai_store_get_stats(dest, &ss);
 		for (int k = 0; k < AI_REQ_KINDS; k++)
 			reqs += ss.requests[k];
-		ai_info("catalog: %llu of %llu segments read (%llu from the cache), %llu of %llu "
-		        "members matched; %llu bytes of manifest read in %llu requests",
-		        (unsigned long long)s->st.selected, (unsigned long long)s->st.segments,
-		        (unsigned long long)s->st.from_cache,
+		ai_info("catalog: %llu of %llu segments read (%llu from the cache, %llu more ruled "
+		        "out by their index), %llu of %llu members matched; %llu bytes of manifest "
+		        "read in %llu requests",
+		        (unsigned long long)(s->st.selected - s->st.ruled_out),
+		        (unsigned long long)s->st.segments, (unsigned long long)s->st.from_cache,
+		        (unsigned long long)s->st.ruled_out,
 		        (unsigned long long)s->st.members_matched,
 		        (unsigned long long)s->st.members_seen, (unsigned long long)ss.bytes_read,
 		        (unsigned long long)reqs);

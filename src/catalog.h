@@ -42,6 +42,7 @@ struct ai_catalog_stats {
 	uint64_t segments;           /* in the archive */
 	uint64_t selected;           /* that the index says can hold a match */
 	uint64_t from_cache;         /* of those, loaded from the cache */
+	uint64_t ruled_out;          /* of those, not read: their index shows no match */
 	uint64_t members_seen;
 	uint64_t members_matched;
 };
@@ -74,6 +75,12 @@ void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai
  * every segment without one. *seqs is malloc'd (NULL when *n is 0). */
 ai_result ai_catalog_segments(const struct ai_state *st, const struct ai_catalog_filter *f,
                               uint64_t **seqs, size_t *n) AI_MUST_CHECK;
+/* 1 when f asks something a segment's index answers (apps, types, roles,
+ * operation ids), so reading the small index first can save reading the
+ * segment. */
+int ai_catalog_index_useful(const struct ai_catalog_filter *f);
+/* 0 when the index shows that no member of its segment can match f. */
+int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_segment_index *x);
 /* 1 when seg carries one of f's tags (or f has none). */
 int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct ai_segment *seg);
 /* 1 when m may match f: app, type, event window, roles (a member with the

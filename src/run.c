@@ -23,6 +23,7 @@
 #define BLOCK (4u << 20)            /* pack bytes per uploaded block */
 #define SMALL_MEMBER (24u << 20)    /* larger sources get a pack of their own */
 #define GZIP_LEVEL 6
+#define MAX_SEGMENT_IDS (4u << 20) /* more distinct operation ids: the index matches any */
 
 /* ----- a string -> uint64 map of what is archived ----- */
 
@@ -133,6 +134,9 @@ struct work {
 	ai_result err;
 	struct ai_member member;     /* released once copied into a segment */
 	uint64_t compressed;
+	uint64_t *ids;               /* the member's operation id hashes, for */
+	size_t nids;                 /*   its segment's index */
+	int ids_any;                 /* too many to list: the index matches any */
 };
 
 /* A member whose pack is committed, waiting for a segment. The members of
@@ -263,6 +267,12 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 	}
 	if (r == AI_OK)
 		r = ai_member_end(wk->mb, w->final, &w->member, &consumed, &w->compressed);
+	if (r == AI_OK) {
+		const struct ai_idset *ids = ai_member_ids(wk->mb);
+		w->ids_any = ids->overflow;
+		if (!w->ids_any)
+			r = ai_idset_to_array(ids, &w->ids, &w->nids);
+	}
 	if (r != AI_OK)
 		return r;
 	w->end = w->start + consumed;
@@ -619,16 +629,25 @@ static void drop_member(struct work *w)
 	w->member.app = NULL;
 	w->member.type = NULL;
 	ai_member_release(&w->member);
+	free(w->ids);
+	w->ids = NULL;
+	w->nids = 0;
 }
 
-/* Copies the batch's packs and members into seg, freeing each member. */
-static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg)
+/* Copies the batch's packs and members into seg, and their operation ids
+ * into ids, freeing each member. */
+static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg,
+                              struct ai_idset *ids)
 {
 	uint32_t pack = 0;
 	ai_result r = AI_OK;
 
 	for (size_t i = 0; i < n; i++) {
 		struct work *w = batch[i].w;
+		if (w->ids_any)
+			ids->overflow = 1;
+		for (size_t k = 0; k < w->nids; k++)
+			ai_idset_add(ids, w->ids[k]);
 		if (r == AI_OK && batch[i].ref.name)
 			r = ai_segment_add_pack(seg, &batch[i].ref, &pack);
 		if (r == AI_OK) {
@@ -683,7 +702,8 @@ static ai_result drop_archived(struct ai_segment *seg, struct ai_archive *a, uin
 	return r;
 }
 
-static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg)
+static ai_result commit_with(struct run *run, struct ai_archive *a, struct ai_segment *seg,
+                             const uint8_t *bloom, size_t bloom_len)
 {
 	ai_result r = AI_OK;
 
@@ -691,7 +711,7 @@ static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment
 		uint64_t before = a->state.next_seq;
 		if (!seg->nmembers)
 			return AI_OK;
-		r = ai_archive_commit(a, seg, run->p->key, run->p->clock());
+		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
 		if (r != AI_ERR_EXISTS)
 			break;
 		ai_archive_release(a);
@@ -705,6 +725,21 @@ static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment
 	if (r != AI_OK)
 		ai_error("manifest: cannot commit the segment: %s",
 		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	return r;
+}
+
+static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg,
+                        const struct ai_idset *ids)
+{
+	uint8_t *bloom = NULL;
+	size_t bloom_len = 0;
+	ai_result r;
+
+	/* Without memory for the filter the index just matches any id. */
+	if (ai_idset_filter(ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
+		ai_warn("manifest: no memory for the segment's id filter");
+	r = commit_with(run, a, seg, bloom, bloom_len);
+	free(bloom);
 	return r;
 }
 
@@ -742,19 +777,22 @@ static ai_result record_batch(struct run *run, struct ai_archive *a, struct read
                               struct ai_run_summary *sum)
 {
 	struct ai_segment seg;
+	struct ai_idset ids;
 	ai_result r;
 
 	ai_segment_init(&seg);
+	ai_idset_init(&ids, MAX_SEGMENT_IDS);
 	r = segment_header(run, &seg, sum->layout);
 	if (r == AI_OK)
-		r = fill_segment(batch, n, &seg);
+		r = fill_segment(batch, n, &seg, &ids);
 	else
 		for (size_t i = 0; i < n; i++)
 			drop_member(batch[i].w);
 	if (r != AI_OK)
 		ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
 	else
-		r = commit(run, a, &seg);
+		r = commit(run, a, &seg, &ids);
+	ai_idset_release(&ids);
 	if (r == AI_OK && seg.nmembers) {
 		/* Counted from what the segment holds: a concurrent run may have
 		 * taken some members (see drop_archived). */

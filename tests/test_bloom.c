@@ -86,6 +86,16 @@ Test(idset, merge_unites_sets_and_an_overflow_means_any_id)
 		ai_idset_add(&b, h);
 	ai_idset_merge(&a, &b);
 	cr_assert_eq(ai_idset_count(&a), 75);
+	{
+		uint64_t *v, sum = 0;
+		size_t n;
+		cr_assert_eq(ai_idset_to_array(&a, &v, &n), AI_OK);
+		cr_assert_eq(n, 75);
+		for (size_t i = 0; i < n; i++)
+			sum += v[i];
+		cr_assert_eq(sum, 75 * 76 / 2, "every hash once");
+		free(v);
+	}
 	for (uint64_t h = 76; h <= 200; h++)
 		ai_idset_add(&b, h);
 	cr_assert(b.overflow, "past its maximum the set gives up");

@@ -314,7 +314,7 @@ static void commit_segment(struct ai_archive *a, const struct ai_signing_key *ke
 	cr_assert_eq(ai_segment_add_member(&seg, &m), AI_OK);
 	make_member(&m, delivery, ev1, ev1 + 1, NULL, NULL);
 	cr_assert_eq(ai_segment_add_member(&seg, &m), AI_OK);
-	cr_assert_eq(ai_archive_commit(a, &seg, key, T0), AI_OK);
+	cr_assert_eq(ai_archive_commit(a, &seg, NULL, 0, key, T0), AI_OK);
 	ai_segment_release(&seg);
 }
 
@@ -611,4 +611,54 @@ Test(catalog_select, a_segment_past_the_state_is_used_only_when_signed)
 	cr_expect_eq(st.segments, 2);
 	cr_expect_eq(s.n, 4);
 	cleanup(dest);
+}
+
+/* ---- segment indexes ---- */
+
+Test(catalog_index, rules_out_segments_without_the_app_type_role_or_operation)
+{
+	static char app_a[] = "shop-web", app_b[] = "shop-api", type_r[] = "Requests",
+	            role_w[] = "web", op_in[] = "op-in", op_out[] = "op-out", other[] = "nope";
+	char *apps[] = { app_a, app_b }, *types[] = { type_r }, *roles[] = { role_w };
+	char *want_app[] = { app_b }, *want_other[] = { other }, *want_type[] = { type_r },
+	     *want_role[] = { role_w }, *want_op[] = { op_in }, *want_op_out[] = { op_out };
+	uint8_t bloom[64] = { 0 };
+	struct ai_segment_index x = {
+		.apps = apps, .napps = 2, .types = types, .ntypes = 1, .roles = roles, .nroles = 1,
+		.roles_complete = 1, .bloom = bloom, .bloom_len = sizeof bloom,
+	};
+	struct ai_catalog_filter f;
+
+	ai_bloom_add(bloom, sizeof bloom, op_in, strlen(op_in));
+	memset(&f, 0, sizeof f);
+	cr_assert(!ai_catalog_index_useful(&f), "a time window alone needs no index");
+	cr_assert(ai_catalog_index_matches(&f, &x));
+
+	f.apps = want_app, f.napps = 1;
+	cr_assert(ai_catalog_index_useful(&f));
+	cr_assert(ai_catalog_index_matches(&f, &x));
+	f.apps = want_other;
+	cr_assert(!ai_catalog_index_matches(&f, &x), "no member of that app");
+	f.napps = 0;
+
+	f.types = want_other, f.ntypes = 1;
+	cr_assert(!ai_catalog_index_matches(&f, &x));
+	f.types = want_type;
+	cr_assert(ai_catalog_index_matches(&f, &x));
+	f.ntypes = 0;
+
+	f.roles = want_other, f.nroles = 1;
+	cr_assert(!ai_catalog_index_matches(&f, &x));
+	x.roles_complete = 0;
+	cr_assert(ai_catalog_index_matches(&f, &x), "an incomplete role list rules nothing out");
+	f.roles = want_role;
+	cr_assert(ai_catalog_index_matches(&f, &x));
+	f.nroles = 0;
+
+	f.op_ids = want_op, f.nop_ids = 1;
+	cr_assert(ai_catalog_index_matches(&f, &x));
+	f.op_ids = want_op_out;
+	cr_assert(!ai_catalog_index_matches(&f, &x), "the filter does not hold it");
+	x.bloom_len = 0;
+	cr_assert(ai_catalog_index_matches(&f, &x), "no filter: any id may be there");
 }

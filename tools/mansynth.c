@@ -9,7 +9,8 @@
  * that day, mansynth commits one segment per template, a copy moved back by
  * whole days: times shifted, the dates in blob, pack and run names
  * rewritten, each Bloom filter rotated so that it keeps its density but no
- * longer holds the template's operation ids. Those copies name packs that
+ * longer holds the template's operation ids (the segment's index filter
+ * likewise). Those copies name packs that
  * are not written: they exist to be indexed and searched, and query reads
  * only the manifest. Then the real day's packs (with their signatures) are
  * copied over and its segments committed last, so cat finds real data for
@@ -95,9 +96,11 @@ static void rotate_bloom(uint8_t *dst, const uint8_t *src, size_t len, uint64_t 
 
 /* The template moved back by `days` days, committed to a. Names mention
  * the run's day (run ids) and the delivery day (folders). */
-static void commit_copy(struct ai_archive *a, const struct ai_segment *t, int64_t days,
+static void commit_copy(struct ai_archive *a, const struct ai_segment *t,
+                        const struct ai_segment_index *tx, int64_t days,
                         const struct ai_signing_key *key)
 {
+	uint8_t *seg_bloom = tx->bloom_len ? malloc(tx->bloom_len) : NULL;
 	const int64_t shift = days * NS_PER_DAY;
 	uint8_t bloom[AI_BLOOM_MAX_BYTES];
 	struct ai_segment seg;
@@ -145,9 +148,14 @@ static void commit_copy(struct ai_archive *a, const struct ai_segment *t, int64_
 	}
 	if (r != AI_OK)
 		fail("building a segment", r);
-	r = ai_archive_commit(a, &seg, key, seg.created);
+	if (tx->bloom_len && !seg_bloom)
+		fail("the segment's filter", AI_ERR_NOMEM);
+	if (seg_bloom)
+		rotate_bloom(seg_bloom, tx->bloom, tx->bloom_len, (uint64_t)days);
+	r = ai_archive_commit(a, &seg, seg_bloom, tx->bloom_len, key, seg.created);
 	if (r != AI_OK)
 		fail("committing a segment", r);
+	free(seg_bloom);
 	ai_segment_release(&seg);
 }
 
@@ -171,6 +179,27 @@ static uint64_t copy_object(struct ai_store *from, struct ai_store *to, const ch
 	return n;
 }
 
+/* The index of template segment seq (its operation-id filter goes with
+ * every copy); an empty one when the segment has none. */
+static void read_index(struct ai_store *src, uint64_t seq, struct ai_segment_index *x)
+{
+	char name[128], why[256];
+	struct ai_buf b;
+	ai_result r;
+
+	ai_segment_index_init(x);
+	ai_archive_index_name(seq, name, sizeof name);
+	ai_buf_init(&b, MAX_PACK_BYTES);
+	r = ai_store_read(src, name, 0, 0, NULL, &b, NULL);
+	if (r == AI_OK && ai_segment_index_decode(b.data, b.len, x, why, sizeof why) != AI_OK) {
+		fprintf(stderr, "mansynth: %s: %s\n", name, why);
+		exit(1);
+	}
+	if (r != AI_OK && r != AI_ERR_NOT_FOUND)
+		fail(name, r);
+	ai_buf_release(&b);
+}
+
 static struct ai_store *open_store(const char *url, int dest)
 {
 	struct ai_store_config cfg = { .url = url };
@@ -189,6 +218,7 @@ int main(int argc, char **argv)
 {
 	const char *from_url = NULL, *dest_url = NULL, *key_path = NULL;
 	struct ai_segment *tpl;
+	struct ai_segment_index *tix;
 	struct ai_store *src, *dest;
 	struct ai_archive real, a;
 	struct ai_signing_key key;
@@ -227,10 +257,14 @@ int main(int argc, char **argv)
 	tpl = calloc(ntpl, sizeof *tpl);
 	if (!tpl)
 		fail("templates", AI_ERR_NOMEM);
+	tix = calloc(ntpl, sizeof *tix);
+	if (!tix)
+		fail("templates", AI_ERR_NOMEM);
 	for (uint64_t i = 0; i < ntpl; i++) {
 		r = ai_archive_read_segment(src, i, &tpl[i], NULL, NULL);
 		if (r != AI_OK)
 			fail("reading a template segment", r);
+		read_index(src, i, &tix[i]);
 	}
 
 	r = ai_store_create_container(dest);
@@ -245,7 +279,7 @@ int main(int argc, char **argv)
 		fail("publishing the key", r);
 	for (long d = days - 1; d >= 1; d--) {
 		for (uint64_t i = 0; i < ntpl; i++) {
-			commit_copy(&a, &tpl[i], d, &key);
+			commit_copy(&a, &tpl[i], &tix[i], d, &key);
 			members += tpl[i].nmembers;
 		}
 		if (d % 30 == 0)
@@ -260,7 +294,7 @@ int main(int argc, char **argv)
 			snprintf(sig, sizeof sig, "%s.minisig", t->packs[k].name);
 			copy_object(src, dest, sig);
 		}
-		r = ai_archive_commit(&a, t, &key, t->created);
+		r = ai_archive_commit(&a, t, tix[i].bloom, tix[i].bloom_len, &key, t->created);
 		if (r != AI_OK)
 			fail("committing a real segment", r);
 		members += t->nmembers;
@@ -274,9 +308,12 @@ int main(int argc, char **argv)
 	printf("{\"segments\":%llu,\"members\":%llu,\"real_day\":\"%s\",\"real_day_pack_bytes\":%llu}\n",
 	       (unsigned long long)a.state.next_seq, (unsigned long long)members, day,
 	       (unsigned long long)pack_bytes);
-	for (uint64_t i = 0; i < ntpl; i++)
+	for (uint64_t i = 0; i < ntpl; i++) {
 		ai_segment_release(&tpl[i]);
+		ai_segment_index_release(&tix[i]);
+	}
 	free(tpl);
+	free(tix);
 	ai_archive_release(&a);
 	ai_archive_release(&real);
 	ai_store_free(dest);

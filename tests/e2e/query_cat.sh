@@ -256,13 +256,13 @@ if [ -x "$AZURITE_BIN" ] && command -v node >/dev/null 2>&1; then
 		bash -c 'ls "$1"/*/segments/000000000000.seg' _ "$cache"
 	check "Azure: a second query reads the segments from the cache" -- bash -c '
 		"$1" -v query --dest "$2" --cache-dir "$3" --format jsonl 2>&1 >/dev/null |
-			grep -q "(2 from the cache)"' _ "$AIARCHIVE" "$AZDEST" "$cache"
+			grep -q "(2 from the cache,"' _ "$AIARCHIVE" "$AZDEST" "$cache"
 	printf 'garbage' >"$(ls "$cache"/*/segments/000000000000.seg)"
 	check "Azure: a damaged cache entry is noticed and replaced" -- bash -c '
 		"$1" -v query --dest "$2" --cache-dir "$3" --format jsonl 2>&1 >/dev/null |
-			grep -q "(1 from the cache)" &&
+			grep -q "(1 from the cache," &&
 		"$1" -v query --dest "$2" --cache-dir "$3" --format jsonl 2>&1 >/dev/null |
-			grep -q "(2 from the cache)"' _ "$AIARCHIVE" "$AZDEST" "$cache"
+			grep -q "(2 from the cache,"' _ "$AIARCHIVE" "$AZDEST" "$cache"
 	check "Azure: the XDG cache directory is the default" -- bash -c '
 		"$1" query --dest "$2" --format jsonl >/dev/null && ls "$XDG_CACHE_HOME"/aiarchive/*/segments/*.seg' \
 		_ "$AIARCHIVE" "$AZDEST"

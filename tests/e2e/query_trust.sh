@@ -195,7 +195,7 @@ if [ -x "$AZURITE_BIN" ] && command -v node >/dev/null 2>&1; then
 	check_exit 0 "Azure: query fills the cache" -- q "$AZ" --cache-dir "$cache"
 	check_exit 0 "Azure: a second query reads the cache" -- \
 		"$AIARCHIVE" -v query --format jsonl --dest "$AZ" --cache-dir "$cache" --key-id "$keyid"
-	check "all three segments from the cache" -- grep -q "(3 from the cache)" <<<"$LAST_OUTPUT"
+	check "all three segments from the cache" -- grep -q "(3 from the cache," <<<"$LAST_OUTPUT"
 	blobtool put archive "$seg/000000000001.seg" "$other/$seg/000000000001.seg" >/dev/null
 	blobtool put archive "$seg/000000000001.seg.minisig" "$other/$seg/000000000001.seg.minisig" \
 		>/dev/null
