@@ -124,8 +124,10 @@ if [[ " $parts " == *" history "* ]]; then
 		t0=$SECONDS
 		blobtool_at "$az" upload-tree "$hist" >/dev/null
 		echo "# uploaded $h history blobs in $((SECONDS - t0)) s" >&2
+		# Azurite scans its whole blob table for every listing page, so with
+		# a large history one page can take minutes: wait for it.
 		hrun=("$AIARCHIVE" --json run --source "${!url}/appinsights-export"
-			--dest "${!url}/archive" --key "$key")
+			--dest "${!url}/archive" --key "$key" --stall-timeout 10m --retry-total 30m)
 		BENCH_SIZE=history-$h timed history first-run 1 -- "${hrun[@]}"
 		for rep in $(seq 1 "$BENCH_REPS"); do
 			BENCH_SIZE=history-$h timed history noop-run "$rep" -- "${hrun[@]}"
