@@ -54,7 +54,7 @@ echo "# built $(cat "$TEST_TMP/synth.json") in $((SECONDS - t0)) s" >&2
 day_bytes=$(jq -r .real_day_pack_bytes "$TEST_TMP/synth.json")
 
 # One operation: the first request of the real day's noon hour.
-op=$(find "$src/appinsights-export" -path "*/Requests/$real_day/12/*" -type f | sort | head -1 |
+op=$(find "$src/appinsights-export" -path "*/Requests/$real_day/12/*" -type f | sort | sed -n 1p |
 	xargs head -1 | jq -r '.context.operation.id')
 want_rows=$(find "$src/appinsights-export" -type f -print0 | xargs -0 cat |
 	jq -c --arg op "$op" 'select(.context.operation.id == $op)' 2>/dev/null | wc -l)
