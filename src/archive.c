@@ -215,10 +215,12 @@ static void put_index(struct ai_store *dest, const struct ai_segment *seg,
 		r = ai_segment_index_encode(&x, &buf);
 		ai_segment_index_release(&x);
 	}
-	if (r == AI_OK)
-		r = ai_store_put(dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
+	/* Signature first: a crash in between leaves a stray signature (the
+	 * segment is then read in full), never an index no one can trust. */
 	if (r == AI_OK)
 		r = put_signature(dest, name, buf.data, buf.len, key, "segment-index", now, 0);
+	if (r == AI_OK)
+		r = ai_store_put(dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
 	if (r != AI_OK)
 		ai_warn("index '%s': %s; queries read the segment instead", name,
 		        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));

@@ -1,5 +1,6 @@
-/* cmd_verify.c: `aiarchive verify`: signatures, the hash chain, optionally
- * the data and a source window; one line per problem and a summary. */
+/* cmd_verify.c: `aiarchive verify`: signatures, the hash chain, the segment
+ * indexes, optionally the data and a source window; one line per problem
+ * and a summary. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,9 +23,10 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 	char t[AI_TIME_STRLEN];
 
 	fprintf(f, "{\"ok\":%s,\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64 ",\"segments\":%" PRIu64
-	           ",\"members\":%" PRIu64 ",\"state\":",
+	           ",\"members\":%" PRIu64 ",\"indexes\":%" PRIu64
+	           ",\"segments_without_index\":%" PRIu64 ",\"state\":",
 	        rep->errors ? "false" : "true", rep->errors, rep->warnings, rep->segments,
-	        rep->members);
+	        rep->members, rep->indexes, rep->unindexed);
 	if (rep->state_found)
 		fprintf(f, "{\"next_seq\":%" PRIu64 "}", rep->state_next_seq);
 	else
@@ -81,8 +83,13 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 		return;
 	fprintf(f, "verified %" PRIu64 " segment%s (%" PRIu64 " members)", rep->segments,
 	        rep->segments == 1 ? "" : "s", rep->members);
+	if (rep->indexes)
+		fprintf(f, ", %" PRIu64 " index%s", rep->indexes, rep->indexes == 1 ? "" : "es");
 	if (rep->state_found)
 		fprintf(f, ", state covers %" PRIu64, rep->state_next_seq);
+	if (rep->unindexed)
+		fprintf(f, "; %" PRIu64 " segment%s no index (%s read in full)", rep->unindexed,
+		        rep->unindexed == 1 ? " has" : "s have", rep->unindexed == 1 ? "it is" : "they are");
 	if (p->data)
 		fprintf(f, "; data%s%s: %" PRIu64 " members, %" PRIu64 " packs, %.1f MiB read",
 		        o->subset ? " " : "", o->subset ? o->subset : "", rep->members_checked,

@@ -18,6 +18,8 @@
 #define CHUNK (4u << 20)
 #define TAIL_CHUNK (1u << 20)
 #define SEG_PREFIX "manifest/segments/"
+#define INDEX_PREFIX "manifest/index/"
+#define MAX_INDEX_BYTES (64u << 20)
 #define MAX_GAP_LINES 20
 
 /* ----- the report ----- */
@@ -220,6 +222,79 @@ void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry
 		ai_verify_add(rep, 1, "state", AI_STATE_NAME,
 		              "covers %" PRIu64 " of %" PRIu64 " segments (a run stopped before saving "
 		              "it; the next run catches up)", st->next_seq, chain_len);
+}
+
+/* ----- segment indexes ----- */
+
+#define INDEX_KIND "segment-index"
+
+/* Reports the first difference between an index's list of names and the
+ * one its segment gives. */
+static void compare_names(struct ai_verify_report *rep, const char *name, const char *what,
+                          char *const *got, size_t ngot, char *const *want, size_t nwant)
+{
+	size_t i = 0;
+
+	while (i < ngot && i < nwant && strcmp(got[i], want[i]) == 0)
+		i++;
+	if (i == ngot && i == nwant)
+		return;
+	if (i == ngot)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "%s: misses '%.100s' (lists %zu, the segment's members have %zu)", what,
+		              want[i], ngot, nwant);
+	else if (i == nwant)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "%s: lists '%.100s', which no member of the segment has (lists %zu, "
+		              "the segment's members have %zu)", what, got[i], ngot, nwant);
+	else
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "%s: lists '%.100s' where the segment's members have '%.100s' (lists %zu, "
+		              "they have %zu)", what, got[i], want[i], ngot, nwant);
+}
+
+ai_result ai_verify_index(const char *name, uint64_t name_seq, const struct ai_segment_index *x,
+                          const uint8_t *sha256, const struct ai_segment *seg,
+                          struct ai_verify_report *rep)
+{
+	struct ai_segment_index want;
+	char seg_obj[128];
+	ai_result r;
+
+	ai_segment_index_init(&want);
+	seg_name(name_seq, seg_obj, sizeof seg_obj);
+	if (x->seq != name_seq)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "says it is the index of segment %" PRIu64 " (renamed or reordered)",
+		              x->seq);
+	if (sha256 && memcmp(x->segment_sha256, sha256, AI_SHA256_LEN) != 0)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "segment sha256 does not match %s (an index of other bytes)", seg_obj);
+	if (!seg || !sha256)
+		return AI_OK;
+	r = ai_segment_index_build(seg, sha256, NULL, 0, &want);
+	if (r == AI_ERR_TOO_BIG) {
+		/* Then no index could have been written for it. */
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "%s has more distinct apps or types than an index can list", seg_obj);
+		return AI_OK;
+	}
+	if (r != AI_OK)
+		return r;
+	if (x->members != want.members)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "counts %" PRIu64 " members, %s has %" PRIu64, x->members, seg_obj,
+		              want.members);
+	compare_names(rep, name, "apps", x->apps, x->napps, want.apps, want.napps);
+	compare_names(rep, name, "types", x->types, x->ntypes, want.types, want.ntypes);
+	compare_names(rep, name, "roles", x->roles, x->nroles, want.roles, want.nroles);
+	if (!x->roles_complete != !want.roles_complete)
+		ai_verify_add(rep, 0, INDEX_KIND, name,
+		              "roles_complete is %s, but the members of %s give %s",
+		              x->roles_complete ? "true" : "false", seg_obj,
+		              want.roles_complete ? "true" : "false");
+	ai_segment_index_release(&want);
+	return AI_OK;
 }
 
 /* ----- signatures ----- */
@@ -554,9 +629,10 @@ out:
 
 /* ----- segments ----- */
 
+/* A number listed under a manifest prefix: its object, its signature or both. */
 struct found {
 	uint64_t seq;
-	int seg, sig;
+	int obj, sig;
 };
 
 static int found_cmp(const void *a, const void *b)
@@ -565,18 +641,20 @@ static int found_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Lists manifest/segments/ into a sorted, merged array. */
-static ai_result list_segments(struct vctx *v, struct found **out, size_t *nout)
+/* Lists "<prefix><12 digits><ext>" and their signatures into a sorted
+ * array with one entry per number; anything else there is a warning. */
+static ai_result list_numbered(struct vctx *v, const char *prefix, const char *ext,
+                               struct found **out, size_t *nout)
 {
 	struct ai_blob_list l;
 	struct found *f = NULL;
-	size_t n = 0, cap = 0, k = 0;
+	size_t n = 0, cap = 0, k = 0, plen = strlen(prefix), elen = strlen(ext);
 	char *marker = NULL;
 	ai_result r;
 
 	do {
 		ai_blob_list_init(&l);
-		r = ai_store_list(v->p->dest, SEG_PREFIX, NULL, marker, 0, &l);
+		r = ai_store_list(v->p->dest, prefix, NULL, marker, 0, &l);
 		free(marker);
 		marker = NULL;
 		if (r != AI_OK) {
@@ -585,10 +663,12 @@ static ai_result list_segments(struct vctx *v, struct found **out, size_t *nout)
 			break;
 		}
 		for (size_t i = 0; i < l.n; i++) {
-			const char *rel = l.blobs[i].name + strlen(SEG_PREFIX);
+			const char *rel = l.blobs[i].name + plen;
 			size_t d = strspn(rel, "0123456789");
-			int is_sig = strcmp(rel + d, ".seg.minisig") == 0;
-			if (d != 12 || (strcmp(rel + d, ".seg") != 0 && !is_sig)) {
+			int is_obj = strcmp(rel + d, ext) == 0;
+			int is_sig = strncmp(rel + d, ext, elen) == 0 &&
+			             strcmp(rel + d + elen, ".minisig") == 0;
+			if (d != 12 || (!is_obj && !is_sig)) {
 				ai_verify_add(v->rep, 1, "manifest", l.blobs[i].name, "unexpected object");
 				continue;
 			}
@@ -601,7 +681,7 @@ static ai_result list_segments(struct vctx *v, struct found **out, size_t *nout)
 				f = nf;
 			}
 			f[n].seq = strtoull(rel, NULL, 10);
-			f[n].seg = !is_sig;
+			f[n].obj = is_obj;
 			f[n].sig = is_sig;
 			n++;
 		}
@@ -618,7 +698,7 @@ static ai_result list_segments(struct vctx *v, struct found **out, size_t *nout)
 		qsort(f, n, sizeof *f, found_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (k && f[k - 1].seq == f[i].seq) {
-			f[k - 1].seg |= f[i].seg;
+			f[k - 1].obj |= f[i].obj;
 			f[k - 1].sig |= f[i].sig;
 		} else {
 			f[k++] = f[i];
@@ -647,11 +727,61 @@ static ai_result add_range(struct vctx *v, const struct ai_member *m)
 	return AI_OK;
 }
 
-/* Reads, checks and (with --data) re-reads one segment. */
-static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, struct ai_buf *raw)
+/* Reads and checks the listed index of segment seq against the segment:
+ * sha256 of its bytes (NULL when they were not read) and seg (NULL when
+ * they did not decode). *gone is set when the index went away since it
+ * was listed (the segment has none, then). */
+static ai_result check_index(struct vctx *v, uint64_t seq, const uint8_t *sha256,
+                             const struct ai_segment *seg, struct ai_buf *raw, int *gone)
+{
+	struct ai_segment_index x;
+	char name[128], why[256];
+	ai_result r;
+
+	ai_segment_index_init(&x);
+	*gone = 0;
+	ai_archive_index_name(seq, name, sizeof name);
+	r = read_small(v->p->dest, name, MAX_INDEX_BYTES, raw);
+	if (r == AI_ERR_NOT_FOUND) {
+		*gone = 1;
+		r = AI_OK;
+		goto out;
+	}
+	if (r == AI_ERR_TOO_BIG) {
+		ai_verify_add(v->rep, 0, INDEX_KIND, name, "larger than any index can be");
+		r = AI_OK;
+		goto out;
+	}
+	if (r != AI_OK) {
+		log_store_error("index", name, r);
+		goto out;
+	}
+	v->rep->indexes++;
+	r = check_object_sig(v, INDEX_KIND, name, raw, NULL);
+	if (r != AI_OK)
+		goto out;
+	r = ai_segment_index_decode(raw->data, raw->len, &x, why, sizeof why);
+	if (r == AI_ERR_NOMEM)
+		goto out;
+	if (r != AI_OK) {
+		ai_verify_add(v->rep, 0, INDEX_KIND, name, "cannot decode it: %s", why);
+		r = AI_OK;
+		goto out;
+	}
+	r = ai_verify_index(name, seq, &x, sha256, seg, v->rep);
+out:
+	ai_segment_index_release(&x);
+	return r;
+}
+
+/* Reads, checks and (with --data) re-reads one segment, and checks its
+ * index when one is listed (has_index). */
+static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, int has_index,
+                          struct ai_buf *raw, struct ai_buf *index_raw)
 {
 	struct ai_segment seg;
 	char name[128], why[256], keyhex[AI_MINISIGN_KEYID_HEXLEN];
+	int read_whole = 0, gone = 0;
 	ai_result r;
 
 	ai_segment_init(&seg);
@@ -665,13 +795,14 @@ static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, struct ai_bu
 	if (r == AI_ERR_TOO_BIG) {
 		ai_verify_add(v->rep, 0, "segment", name, "larger than any segment can be");
 		r = AI_OK;
-		goto out;
+		goto index;
 	}
 	if (r != AI_OK) {
 		log_store_error("segment", name, r);
 		goto out;
 	}
 	v->rep->segments++;
+	read_whole = 1;
 	r = ai_sha256(raw->data, raw->len, e->sha256);
 	if (r == AI_OK)
 		r = check_object_sig(v, "segment", name, raw, keyhex);
@@ -679,7 +810,7 @@ static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, struct ai_bu
 		goto out;
 	if (ai_segment_decode(raw->data, raw->len, &seg, why, sizeof why) != AI_OK) {
 		ai_verify_add(v->rep, 0, "segment", name, "cannot decode it: %s", why);
-		goto out;
+		goto index;
 	}
 	e->decoded = 1;
 	e->seq = seg.seq;
@@ -696,9 +827,41 @@ static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, struct ai_bu
 	}
 	if (r == AI_OK && v->p->data)
 		r = check_data(v, &seg, e->name_seq);
+	if (r != AI_OK)
+		goto out;
+index:
+	if (has_index)
+		r = check_index(v, e->name_seq, read_whole ? e->sha256 : NULL,
+		                e->decoded ? &seg : NULL, index_raw, &gone);
+	if (r == AI_OK && read_whole && (!has_index || gone))
+		v->rep->unindexed++;
 out:
 	ai_segment_release(&seg);
 	return r;
+}
+
+/* Reports what is listed under manifest/index/ but belongs to no segment
+ * that was read: an index of a missing segment, and a signature whose
+ * index is gone. */
+static void check_orphan_indexes(struct vctx *v, const struct found *ix, size_t nix,
+                                 const struct ai_chain_entry *e, size_t n)
+{
+	char name[128], seg_obj[128];
+	size_t k = 0;
+
+	for (size_t i = 0; i < nix; i++) {
+		while (k < n && e[k].name_seq < ix[i].seq)
+			k++;
+		ai_archive_index_name(ix[i].seq, name, sizeof name);
+		seg_name(ix[i].seq, seg_obj, sizeof seg_obj);
+		if (ix[i].obj && (k == n || e[k].name_seq != ix[i].seq || !e[k].present))
+			ai_verify_add(v->rep, 0, INDEX_KIND, name, "its segment %s does not exist",
+			              seg_obj);
+		else if (!ix[i].obj)
+			ai_verify_add(v->rep, 1, INDEX_KIND, name,
+			              "missing (its signature is still there); %s is read in full",
+			              seg_obj);
+	}
 }
 
 static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, size_t n)
@@ -879,10 +1042,10 @@ out:
 ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *rep)
 {
 	struct vctx v;
-	struct found *found = NULL;
+	struct found *found = NULL, *ix = NULL;
 	struct ai_chain_entry *e = NULL;
-	struct ai_buf raw;
-	size_t nfound = 0;
+	struct ai_buf raw, index_raw;
+	size_t nfound = 0, nix = 0, k = 0;
 	char why[256];
 	ai_result r;
 
@@ -890,9 +1053,14 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	v.p = p;
 	v.rep = rep;
 	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
+	ai_buf_init(&index_raw, MAX_INDEX_BYTES);
 	if (ai_trust_pubkey_conflict(p->trust, why, sizeof why))
 		ai_verify_add(rep, 0, "key", "--pubkey", "%s", why);
-	r = list_segments(&v, &found, &nfound);
+	/* Indexes first: a run writes a segment before its index, so every
+	 * index listed now has its segment in the listing that follows. */
+	r = list_numbered(&v, INDEX_PREFIX, ".idx", &ix, &nix);
+	if (r == AI_OK)
+		r = list_numbered(&v, SEG_PREFIX, ".seg", &found, &nfound);
 	if (r != AI_OK)
 		goto out;
 	e = calloc(nfound ? nfound : 1, sizeof *e);
@@ -901,14 +1069,18 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 		goto out;
 	}
 	for (size_t i = 0; r == AI_OK && i < nfound; i++) {
+		while (k < nix && ix[k].seq < found[i].seq)
+			k++;
 		e[i].name_seq = found[i].seq;
-		e[i].present = found[i].seg;
+		e[i].present = found[i].obj;
 		if (e[i].present)
-			r = walk_one(&v, &e[i], &raw);
+			r = walk_one(&v, &e[i], k < nix && ix[k].seq == found[i].seq && ix[k].obj, &raw,
+			             &index_raw);
 	}
 	if (r != AI_OK)
 		goto out;
 	ai_verify_chain(e, nfound, rep);
+	check_orphan_indexes(&v, ix, nix, e, nfound);
 	r = check_state(&v, e, nfound);
 	if (r == AI_OK && !nfound && !rep->state_found)
 		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
@@ -919,7 +1091,9 @@ out:
 		free(v.ranges[i].blob);
 	free(v.ranges);
 	free(found);
+	free(ix);
 	free(e);
 	ai_buf_release(&raw);
+	ai_buf_release(&index_raw);
 	return r;
 }

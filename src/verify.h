@@ -17,8 +17,8 @@
 #include "trust.h"
 
 /* One thing found wrong. kind says what object is meant ("segment",
- * "state", "pack", "key", "manifest", "source blob"); all strings are
- * owned by the report. */
+ * "segment-index", "state", "pack", "key", "manifest", "source blob"); all
+ * strings are owned by the report. */
 struct ai_verify_problem {
 	char *kind;
 	char *object;
@@ -33,6 +33,8 @@ struct ai_verify_report {
 	uint64_t errors, warnings;
 	uint64_t segments;        /* segment objects read */
 	uint64_t members;         /* member records in them */
+	uint64_t indexes;         /* segment index objects read */
+	uint64_t unindexed;       /* segments read that have no index */
 	int state_found;
 	uint64_t state_next_seq;
 	uint64_t members_checked; /* --data: members re-read */
@@ -85,6 +87,16 @@ void ai_verify_chain(const struct ai_chain_entry *e, size_t n, struct ai_verify_
  * ahead of it or with another head hash an error. */
 void ai_verify_state_head(const struct ai_state *st, const struct ai_chain_entry *e, size_t n,
                           struct ai_verify_report *rep);
+
+/* Checks x, the decoded index object name, against segment name_seq: its
+ * number, its digest of the segment's bytes (sha256; NULL when they were
+ * not read) and, when seg (the decoded segment) is not NULL, the members,
+ * apps, types, roles and roles_complete ai_segment_index_build finds in
+ * it (the Bloom filter only its signature vouches for). Reports into rep;
+ * fails only for lack of memory. */
+ai_result ai_verify_index(const char *name, uint64_t name_seq, const struct ai_segment_index *x,
+                          const uint8_t *sha256, const struct ai_segment *seg,
+                          struct ai_verify_report *rep) AI_MUST_CHECK;
 
 struct ai_verify_params {
 	struct ai_store *dest;

@@ -1,5 +1,6 @@
 /* test_verify.c: the pure parts of verify: deterministic subsets, the
- * hash-chain checks over segments encoded in memory, and the state head. */
+ * hash-chain checks over segments encoded in memory, the state head, and a
+ * segment index against its segment. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdlib.h>
@@ -355,4 +356,217 @@ Test(verify, a_state_over_an_empty_chain_is_an_error)
 	cr_assert_eq(rep.errors, 1);
 	ai_verify_report_release(&rep);
 	ai_state_release(&st);
+}
+
+/* ---- segment indexes ---- */
+
+#define IDX_NAME "manifest/index/000000000003.idx"
+
+/* Segment 3 with members of two apps, two types and three roles, its
+ * digest, and the index a run writes for it. */
+static void make_indexed(struct ai_segment *seg, uint8_t sha[AI_SHA256_LEN],
+                         struct ai_segment_index *x)
+{
+	static const uint8_t bloom[64] = { 1, 2, 3 };
+	char app[2][8] = { "app-b", "app-a" }, type[2][16] = { "Requests", "Exceptions" };
+	char role[3][8] = { "web", "api", "worker" }, blob[] = "b.blob";
+	char *roles[2];
+
+	ai_segment_init(seg);
+	seg->seq = 3;
+	for (int i = 0; i < 4; i++) {
+		struct ai_member m;
+		memset(&m, 0, sizeof m);
+		m.blob = blob;
+		m.app = app[i % 2];
+		m.type = type[i / 2];
+		roles[0] = role[i % 3];
+		roles[1] = role[(i + 1) % 3];
+		m.roles = roles;
+		m.nroles = 2;
+		cr_assert_eq(ai_segment_add_member(seg, &m), AI_OK);
+	}
+	for (int i = 0; i < AI_SHA256_LEN; i++)
+		sha[i] = (uint8_t)(7 * i + 1);
+	cr_assert_eq(ai_segment_index_build(seg, sha, bloom, sizeof bloom, x), AI_OK);
+}
+
+/* Runs ai_verify_index over a freshly built index after edit has changed it. */
+static void check_edited(void (*edit)(struct ai_segment_index *x, uint8_t *sha),
+                         const char *text, struct ai_verify_report *rep)
+{
+	struct ai_segment seg;
+	struct ai_segment_index x;
+	uint8_t sha[AI_SHA256_LEN];
+
+	make_indexed(&seg, sha, &x);
+	edit(&x, sha);
+	ai_verify_report_init(rep);
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, sha, &seg, rep), AI_OK);
+	dump(rep);
+	cr_assert_eq(rep->errors, 1, "one problem expected, not %llu",
+	             (unsigned long long)rep->errors);
+	cr_assert(has_problem(rep, IDX_NAME, text, 0), "no problem saying '%s'", text);
+	cr_assert_str_eq(rep->problems[0].kind, "segment-index");
+	ai_segment_index_release(&x);
+	ai_segment_release(&seg);
+	ai_verify_report_release(rep);
+}
+
+Test(verify, an_index_built_from_its_segment_agrees)
+{
+	struct ai_verify_report rep;
+	struct ai_segment seg;
+	struct ai_segment_index x;
+	uint8_t sha[AI_SHA256_LEN];
+
+	make_indexed(&seg, sha, &x);
+	cr_assert_eq(x.napps, 2);
+	cr_assert_eq(x.nroles, 3);
+	ai_verify_report_init(&rep);
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, sha, &seg, &rep), AI_OK);
+	dump(&rep);
+	cr_assert_eq(rep.nproblems, 0);
+	ai_segment_index_release(&x);
+	ai_segment_release(&seg);
+	ai_verify_report_release(&rep);
+}
+
+static void other_seq(struct ai_segment_index *x, uint8_t *sha)
+{
+	(void)sha;
+	x->seq = 4;
+}
+
+static void other_bytes(struct ai_segment_index *x, uint8_t *sha)
+{
+	(void)x;
+	sha[31] ^= 0x80; /* the segment read has another digest */
+}
+
+static void more_members(struct ai_segment_index *x, uint8_t *sha)
+{
+	(void)sha;
+	x->members++;
+}
+
+static void roles_incomplete(struct ai_segment_index *x, uint8_t *sha)
+{
+	(void)sha;
+	x->roles_complete = 0;
+}
+
+Test(verify, an_index_of_another_number_is_reported)
+{
+	struct ai_verify_report rep;
+	check_edited(other_seq, "says it is the index of segment 4", &rep);
+}
+
+Test(verify, an_index_of_other_segment_bytes_is_reported)
+{
+	struct ai_verify_report rep;
+	check_edited(other_bytes,
+	             "segment sha256 does not match manifest/segments/000000000003.seg", &rep);
+}
+
+Test(verify, an_index_with_another_member_count_is_reported)
+{
+	struct ai_verify_report rep;
+	check_edited(more_members, "counts 5 members, manifest/segments/000000000003.seg has 4",
+	             &rep);
+}
+
+Test(verify, an_index_claiming_incomplete_roles_is_reported)
+{
+	struct ai_verify_report rep;
+	check_edited(roles_incomplete, "roles_complete is false, but the members of", &rep);
+}
+
+/* Edits one name list of the index, reports, and puts it back so that the
+ * index is released whole. */
+enum list_edit { DROP_LAST, RENAME_FIRST, ADD_NAME };
+
+static void check_list_edit(int which, enum list_edit how, const char *text)
+{
+	struct ai_verify_report rep;
+	struct ai_segment seg;
+	struct ai_segment_index x;
+	uint8_t sha[AI_SHA256_LEN];
+	char ***lists[3] = { &x.apps, &x.types, &x.roles };
+	size_t *counts[3] = { &x.napps, &x.ntypes, &x.nroles };
+	char extra[] = "zzz", other[] = "aaa";
+	char **v, *saved, **grown = NULL;
+
+	make_indexed(&seg, sha, &x);
+	v = *lists[which];
+	saved = v[0];
+	if (how == DROP_LAST) {
+		(*counts[which])--;
+	} else if (how == RENAME_FIRST) {
+		v[0] = other;
+	} else {
+		grown = malloc((*counts[which] + 1) * sizeof *grown);
+		cr_assert(grown);
+		memcpy(grown, v, *counts[which] * sizeof *grown);
+		grown[(*counts[which])++] = extra;
+		*lists[which] = grown;
+	}
+	ai_verify_report_init(&rep);
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, sha, &seg, &rep), AI_OK);
+	dump(&rep);
+	cr_assert_eq(rep.errors, 1);
+	cr_assert(has_problem(&rep, IDX_NAME, text, 0), "no problem saying '%s'", text);
+	if (how == DROP_LAST) {
+		(*counts[which])++;
+	} else if (how == RENAME_FIRST) {
+		v[0] = saved;
+	} else {
+		(*counts[which])--;
+		*lists[which] = v;
+		free(grown);
+	}
+	ai_verify_report_release(&rep);
+	ai_segment_index_release(&x);
+	ai_segment_release(&seg);
+}
+
+Test(verify, an_index_missing_an_app_is_reported)
+{
+	check_list_edit(0, DROP_LAST, "apps: misses 'app-b' (lists 1, the segment's members have 2)");
+}
+
+Test(verify, an_index_with_a_wrong_type_is_reported)
+{
+	check_list_edit(1, RENAME_FIRST,
+	                "types: lists 'aaa' where the segment's members have 'Exceptions'");
+}
+
+Test(verify, an_index_with_a_role_no_member_has_is_reported)
+{
+	check_list_edit(2, ADD_NAME, "roles: lists 'zzz', which no member of the segment has");
+}
+
+Test(verify, without_the_segment_only_number_and_digest_are_checked)
+{
+	struct ai_verify_report rep;
+	struct ai_segment seg;
+	struct ai_segment_index x;
+	uint8_t sha[AI_SHA256_LEN];
+
+	make_indexed(&seg, sha, &x);
+	x.members = 99;
+	ai_verify_report_init(&rep);
+	/* Segment bytes that did not decode: the members are unknown. */
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, sha, NULL, &rep), AI_OK);
+	cr_assert_eq(rep.nproblems, 0);
+	/* Bytes not read at all: nor is the digest. */
+	x.segment_sha256[0] ^= 1;
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, NULL, &seg, &rep), AI_OK);
+	cr_assert_eq(rep.nproblems, 0);
+	x.seq = 2;
+	cr_assert_eq(ai_verify_index(IDX_NAME, 3, &x, NULL, NULL, &rep), AI_OK);
+	cr_assert_eq(rep.errors, 1);
+	ai_segment_index_release(&x);
+	ai_segment_release(&seg);
+	ai_verify_report_release(&rep);
 }

@@ -3,8 +3,10 @@
 # intact archive verifies clean (also with --data and in subsets); 200
 # random single-byte flips in packs, signatures and manifest objects, a
 # missing, swapped or truncated segment, a missing signature and a wrong
-# pinned key id are each caught (exit 4) with a precise message; --source
-# finds a source blob that was never archived.
+# pinned key id are each caught (exit 4) with a precise message; so are a
+# damaged, unsigned, swapped or misplaced segment index and indexes re-signed
+# with wrong contents, while a segment without an index only is counted;
+# --source finds a source blob that was never archived.
 . "$(dirname "$0")/lib.sh"
 AIGEN="$top_builddir/tools/aigen"
 [ -x "$AIGEN" ] || skip_all "aigen not built"
@@ -142,6 +144,135 @@ rm "$TEST_TMP/c/keys/"*.pub
 check_exit 4 "an archive without its published key fails" -- vc
 check_exit 0 "unless the key is given" -- vc --pubkey "$key.pub"
 
+# ---- segment indexes ----
+ix=manifest/index
+idx() { printf '%s/%012d.idx' "$ix" "$1"; }
+check "every segment has an index" -- test -f "$dst/$(idx 2).minisig"
+check_exit 0 "an intact archive with its indexes verifies" -- verify
+check "the summary counts them" -- grep -q '^verified 3 segments ([0-9]* members), 3 indexes, .*; ok$' <<<"$LAST_OUTPUT"
+check_exit 0 "--json" -- "$AIARCHIVE" --json verify --dest "file://$dst"
+check "the JSON report counts the indexes" -- \
+	jq -e '.indexes == 3 and .segments_without_index == 0' <<<"$LAST_OUTPUT"
+if command -v minisign >/dev/null 2>&1; then
+	index_sigs_ok() {
+		local n tc
+		for n in 0 1 2; do
+			minisign -Vq -p "$dst/keys/$keyid.pub" -m "$dst/$(idx $n)" || return 1
+			tc=$(sed -n 's/^trusted comment: //p' "$dst/$(idx $n).minisig")
+			case $tc in
+			"aiarchive segment-index $(idx $n) sha256=$(sha256sum <"$dst/$(idx $n)" | cut -c1-64) "*) ;;
+			*) echo "$(idx $n): trusted comment '$tc'"; return 1 ;;
+			esac
+		done
+	}
+	check "stock minisign verifies every index with the published key" -- index_sigs_ok
+else
+	diag "minisign not installed: index signatures not checked with it"
+fi
+
+# flipbyte FILE OFFSET: inverts one byte of FILE.
+flipbyte() {
+	perl -e 'open(my $f, "+<:raw", $ARGV[0]) or die; seek($f, $ARGV[1], 0); read($f, my $b, 1);
+		seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ 0xff); close($f) or die' "$1" "$2"
+}
+
+copy
+flipbyte "$TEST_TMP/c/$(idx 1)" 40
+check_exit 4 "a flipped byte of an index fails" -- vc
+check "it names the index" -- grep -q "^segment-index $(idx 1): bad signature" <<<"$LAST_OUTPUT"
+
+copy
+flipbyte "$TEST_TMP/c/$(idx 1).minisig" "$(($(stat -c %s "$TEST_TMP/c/$(idx 1).minisig") - 10))"
+check_exit 4 "a flipped byte of an index's signature fails" -- vc
+check "it names the index" -- grep -q "^segment-index $(idx 1): " <<<"$LAST_OUTPUT"
+
+copy
+rm "$TEST_TMP/c/$(idx 1).minisig"
+check_exit 4 "an index without its signature fails" -- vc
+check "it names the signature" -- \
+	grep -q "^segment-index $(idx 1): signature $(idx 1).minisig is missing" <<<"$LAST_OUTPUT"
+
+copy
+for f in "" .minisig; do
+	mv "$TEST_TMP/c/$(idx 1)$f" "$TEST_TMP/c/x"
+	mv "$TEST_TMP/c/$(idx 2)$f" "$TEST_TMP/c/$(idx 1)$f"
+	mv "$TEST_TMP/c/x" "$TEST_TMP/c/$(idx 2)$f"
+done
+check_exit 4 "two swapped indexes (with their signatures) fail" -- vc
+check "it says the signature is for another object" -- \
+	grep -q "^segment-index $(idx 1): signature is for another object" <<<"$LAST_OUTPUT"
+check "it says the index is out of place" -- \
+	grep -q "^segment-index $(idx 1): says it is the index of segment 2" <<<"$LAST_OUTPUT"
+check "and that it is of other bytes" -- \
+	grep -q "^segment-index $(idx 2): segment sha256 does not match $seg/000000000002.seg" <<<"$LAST_OUTPUT"
+
+copy
+cp "$TEST_TMP/c/$(idx 2)" "$TEST_TMP/c/$(idx 1)"
+cp "$TEST_TMP/c/$(idx 2).minisig" "$TEST_TMP/c/$(idx 1).minisig"
+check_exit 4 "the next segment's index copied over one (with its signature) fails" -- vc
+check "it says its segment digest does not match" -- \
+	grep -q "^segment-index $(idx 1): segment sha256 does not match $seg/000000000001.seg" <<<"$LAST_OUTPUT"
+check "and only index 1 is wrong" -- \
+	bash -c '! grep -v -e "^segment-index $1: " -e "^verified " <<<"$2"' _ "$(idx 1)" "$LAST_OUTPUT"
+
+copy
+cp "$TEST_TMP/c/$(idx 2)" "$TEST_TMP/c/$(idx 5)"
+cp "$TEST_TMP/c/$(idx 2).minisig" "$TEST_TMP/c/$(idx 5).minisig"
+check_exit 4 "an index of a segment that does not exist fails" -- vc
+check "it names the index and the segment" -- \
+	grep -q "^segment-index $(idx 5): its segment $seg/000000000005.seg does not exist" <<<"$LAST_OUTPUT"
+
+copy
+rm "$TEST_TMP/c/$(idx 1)" "$TEST_TMP/c/$(idx 1).minisig"
+check_exit 0 "a segment without an index verifies (it is read in full)" -- vc
+check "the summary says so" -- \
+	grep -q '; 1 segment has no index (it is read in full); ok$' <<<"$LAST_OUTPUT"
+check_exit 0 "--json" -- "$AIARCHIVE" --json verify --dest "file://$TEST_TMP/c"
+check "the JSON report counts it" -- \
+	jq -e '.ok and .indexes == 2 and .segments_without_index == 1' <<<"$LAST_OUTPUT"
+rm "$TEST_TMP/c/$(idx 0)" "$TEST_TMP/c/$(idx 0).minisig"
+check_exit 0 "two segments without an index" -- vc
+check "are counted" -- grep -q '; 2 segments have no index (they are read in full); ok$' <<<"$LAST_OUTPUT"
+
+copy
+rm "$TEST_TMP/c/$(idx 1)"
+check_exit 0 "an index removed but for its signature is only a warning" -- vc
+check "naming the index" -- \
+	grep -q "segment-index $(idx 1): missing (its signature is still there)" <<<"$LAST_OUTPUT"
+
+# Indexes signed with the archive's key but saying something else about
+# their segment: each disagreement is found (the signature alone does not
+# vouch that an index is right). minisign reads aiarchive's key file.
+if command -v minisign >/dev/null 2>&1; then
+	# resign N PERL: edits index N with a perl substitution and signs the result.
+	resign() {
+		local f
+		f="$TEST_TMP/c/$(idx "$1")"
+		perl -0777 -pi -e "$2" "$f"
+		rm -f "$f.minisig"
+		minisign -S -s "$key" -m "$f" -x "$f.minisig" </dev/null >/dev/null \
+			-t "aiarchive segment-index $(idx "$1") sha256=$(sha256sum <"$f" | cut -c1-64) time=x"
+	}
+	# Each case: what is edited | the perl substitution | what verify says.
+	cases=(
+		'the member count|s/\xa7members([\x01-\x7e])/"\xa7members" . chr(ord($1) + 1)/e|counts [0-9]* members, '"$seg"'/000000000001.seg has'
+		'roles_complete|s/\xaeroles_complete\xc3/\xaeroles_complete\xc2/|roles_complete is false, but the members of'
+		'an app|s/\xa8shop-web/\xa8shop-wea/|apps: lists .shop-wea. where the segment.s members have .shop-web.'
+		'the segment digest|s/\xa7segment\xc4\x20(.)/"\xa7segment\xc4\x20" . chr(ord($1) ^ 1)/se|segment sha256 does not match'
+		'the number|s/\xa3seq\x01/\xa3seq\x02/|says it is the index of segment 2'
+	)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r what edit says <<<"$c"
+		copy
+		resign 1 "$edit"
+		check "an index re-signed with another $what: its signature verifies" -- \
+			minisign -Vq -p "$key.pub" -m "$TEST_TMP/c/$(idx 1)"
+		check_exit 4 "  but verify fails" -- vc
+		check "  naming what is wrong" -- grep -q "^segment-index $(idx 1): $says" <<<"$LAST_OUTPUT"
+		check "  and nothing else" -- test "$(wc -l <<<"$LAST_OUTPUT")" -eq 2
+	done
+fi
+
 # ---- 200 random single-byte flips ----
 # Every signed byte: packs and manifest objects whole, signature files but
 # their first line (minisign's untrusted comment, which nothing signs).
@@ -177,8 +308,9 @@ while (my $line = <$pf>) {
 	my $rc = $? >> 8;
 	flip("$dir/$f", $off, $x);
 	(my $obj = $f) =~ s/\.minisig$//;
-	# The problem names the object (a signature's problem names what it signs).
-	if ($rc == 4 && index($text, " $obj: ") >= 0) {
+	# The problem names the object (a signature's problem names what it
+	# signs; a flipped key id, the unpublished key "needed by" the object).
+	if ($rc == 4 && (index($text, " $obj: ") >= 0 || index($text, " $obj)") >= 0)) {
 		print "caught $f\n";
 	} else {
 		$text =~ s/\n/ /g;
@@ -214,8 +346,8 @@ results=$(cat "$TEST_TMP"/res*)
 ncaught=$(grep -c '^caught ' <<<"$results")
 check_eq "all 200 flips are caught (exit 4, naming the object)" 200 "$ncaught"
 grep '^MISSED' <<<"$results" | head -10 | while IFS= read -r l; do diag "$l"; done
-for k in 'jsonl\.gz$' 'jsonl\.gz\.minisig$' 'seg$' 'seg\.minisig$' 'manifest/state$' \
-	'manifest/state\.minisig$'; do
+for k in 'jsonl\.gz$' 'jsonl\.gz\.minisig$' 'seg$' 'seg\.minisig$' 'idx$' 'idx\.minisig$' \
+	'manifest/state$' 'manifest/state\.minisig$'; do
 	check "some flips hit *${k//\\/}" -- grep -q "^caught .*$k" <<<"$results"
 done
 for ((k = 0; k < workers; k++)); do
