@@ -41,6 +41,16 @@ void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai
 	f->ntags = o->ntags;
 }
 
+void ai_catalog_opts_from_options(struct ai_catalog_opts *c, const struct ai_options *o,
+                                  const struct ai_store *dest, struct ai_trust *trust)
+{
+	memset(c, 0, sizeof *c);
+	/* A local archive is as fast to read as a cache would be. */
+	c->use_cache = !o->no_cache && ai_store_is_remote(dest);
+	c->cache_dir = o->cache_dir;
+	c->trust = trust;
+}
+
 ai_result ai_catalog_segments(const struct ai_state *st, const struct ai_catalog_filter *f,
                               uint64_t **seqs, size_t *n)
 {
@@ -78,6 +88,17 @@ static int any_listed(char *const *list, size_t nlist, char *const *names, size_
 	return 0;
 }
 
+/* 1 when the filter may hold one of f's operation ids (or f asks none). */
+static int any_op_maybe(const struct ai_catalog_filter *f, const uint8_t *bloom, size_t len)
+{
+	if (!f->nop_ids)
+		return 1;
+	for (size_t i = 0; i < f->nop_ids; i++)
+		if (ai_bloom_maybe(bloom, len, f->op_ids[i], strlen(f->op_ids[i])))
+			return 1;
+	return 0;
+}
+
 int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_segment_index *x)
 {
 	if (!any_listed(f->apps, f->napps, x->apps, x->napps) ||
@@ -85,15 +106,7 @@ int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_
 		return 0;
 	if (x->roles_complete && !any_listed(f->roles, f->nroles, x->roles, x->nroles))
 		return 0;
-	if (f->nop_ids && x->bloom_len) {
-		size_t i;
-		for (i = 0; i < f->nop_ids; i++)
-			if (ai_bloom_maybe(x->bloom, x->bloom_len, f->op_ids[i], strlen(f->op_ids[i])))
-				break;
-		if (i == f->nop_ids)
-			return 0;
-	}
-	return 1;
+	return any_op_maybe(f, x->bloom, x->bloom_len);
 }
 
 int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct ai_segment *seg)
@@ -119,23 +132,9 @@ int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai
 		if (f->has_from && m->max_event < f->from)
 			return 0;
 	}
-	if (f->nroles && m->nroles < AI_MEMBER_MAX_ROLES) {
-		size_t i;
-		for (i = 0; i < m->nroles; i++)
-			if (ai_options_match(f->roles, f->nroles, m->roles[i]))
-				break;
-		if (i == m->nroles)
-			return 0;
-	}
-	if (f->nop_ids) {
-		size_t i;
-		for (i = 0; i < f->nop_ids; i++)
-			if (ai_bloom_maybe(m->bloom, m->bloom_len, f->op_ids[i], strlen(f->op_ids[i])))
-				break;
-		if (i == f->nop_ids)
-			return 0;
-	}
-	return 1;
+	if (m->nroles < AI_MEMBER_MAX_ROLES && !any_listed(f->roles, f->nroles, m->roles, m->nroles))
+		return 0;
+	return any_op_maybe(f, m->bloom, m->bloom_len);
 }
 
 /* ---- cache location ---- */
@@ -440,67 +439,73 @@ out:
 	return r;
 }
 
-/* A segment's index, checked by its signature like any manifest object,
- * from the cache or the archive. AI_ERR_NOT_FOUND when the segment has
- * none (written before indexes, or its run stopped before writing it). */
+/* Whether raw is index seq as its signer wrote it (the check is the same
+ * for the cache and the archive); x gets it decoded. */
+static ai_result accept_index(struct sel *s, uint64_t seq, const char *name,
+                              const struct ai_buf *raw, struct ai_segment_index *x,
+                              struct ai_trust_verdict *v)
+{
+	uint8_t sha[AI_SHA256_LEN];
+	struct ai_trust_object obj = { .kind = "segment-index", .name = name,
+	                               .data = raw->data, .len = raw->len, .sha256 = sha };
+	char why[256];
+	ai_result r;
+
+	memset(v, 0, sizeof *v);
+	r = ai_sha256(raw->data, raw->len, sha);
+	if (r == AI_OK)
+		r = ai_trust_check_stored(s->trust, s->dest, &obj, v);
+	if (r != AI_OK)
+		return r;
+	r = ai_segment_index_decode(raw->data, raw->len, x, why, sizeof why);
+	if (r == AI_OK && x->seq != seq) {
+		ai_segment_index_release(x);
+		snprintf(why, sizeof why, "says it is number %llu", (unsigned long long)x->seq);
+		r = AI_ERR_VERIFY;
+	}
+	if (r != AI_OK) {
+		snprintf(v->why, sizeof v->why, "%s", why);
+		r = AI_ERR_VERIFY;
+	}
+	return r;
+}
+
+/* A segment's index, from the cache when its entry checks out, else from
+ * the archive. AI_ERR_NOT_FOUND when the segment has none (written before
+ * indexes, or its run stopped before writing it). */
 static ai_result load_index(struct sel *s, uint64_t seq, struct ai_segment_index *x)
 {
-	char name[128], path[CACHE_PATH_MAX + 32], why[256];
+	char name[128], path[CACHE_PATH_MAX + 32];
 	struct ai_trust_verdict v;
 	struct ai_buf raw;
-	int cached = 0;
-	ai_result r = AI_ERR_NOT_FOUND;
+	ai_result r;
 
 	ai_archive_index_name(seq, name, sizeof name);
 	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
 	if (s->use_cache) {
 		cache_path(s, seq, "idx", path, sizeof path);
-		r = cache_read(path, &raw);
-		cached = r == AI_OK;
-	}
-	if (!cached) {
+		if (cache_read(path, &raw) == AI_OK) {
+			if (accept_index(s, seq, name, &raw, x, &v) == AI_OK) {
+				r = AI_OK;
+				goto out;
+			}
+			/* A stale or damaged entry: the archive has the truth. */
+			unlink(path);
+		}
 		ai_buf_reset(&raw);
-		r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
-		if (r != AI_OK) {
-			if (r != AI_ERR_NOT_FOUND)
-				ai_error("index '%s': %s", name, store_error(r));
-			goto out;
-		}
 	}
-	{
-		uint8_t sha[AI_SHA256_LEN];
-		struct ai_trust_object obj = { .kind = "segment-index", .name = name,
-		                               .data = raw.data, .len = raw.len, .sha256 = sha };
-		r = ai_sha256(raw.data, raw.len, sha);
-		if (r == AI_OK)
-			r = ai_trust_check_stored(s->trust, s->dest, &obj, &v);
+	r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
+	if (r != AI_OK) {
+		if (r != AI_ERR_NOT_FOUND)
+			ai_error("index '%s': %s", name, store_error(r));
+		goto out;
 	}
-	if (r == AI_OK) {
-		r = ai_segment_index_decode(raw.data, raw.len, x, why, sizeof why);
-		if (r == AI_OK && x->seq != seq) {
-			ai_segment_index_release(x);
-			snprintf(why, sizeof why, "says it is number %llu", (unsigned long long)x->seq);
-			r = AI_ERR_VERIFY;
-		}
-		if (r != AI_OK) {
-			snprintf(v.why, sizeof v.why, "%s", why);
-			r = AI_ERR_VERIFY;
-		}
-	}
-	if (r != AI_OK && cached) {
-		/* A stale or damaged entry: drop it and ask the archive. */
-		unlink(path);
-		ai_buf_release(&raw);
-		s->use_cache = 0;
-		r = load_index(s, seq, x);
-		s->use_cache = 1;
-		return r;
-	}
+	r = accept_index(s, seq, name, &raw, x, &v);
 	if (r == AI_ERR_VERIFY)
 		report_untrusted("segment-index", name, &v);
 	else if (r != AI_OK)
 		ai_error("index '%s': checking its signature: %s", name, store_error(r));
-	else if (!cached)
+	else
 		cache_write(s, seq, "idx", &raw);
 out:
 	ai_buf_release(&raw);

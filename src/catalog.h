@@ -67,6 +67,10 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 struct ai_options;
 /* Fills f from the command's options (f borrows their lists). */
 void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai_options *o);
+struct ai_trust;
+/* Fills c from the command's options for reading dest with trust. */
+void ai_catalog_opts_from_options(struct ai_catalog_opts *c, const struct ai_options *o,
+                                  const struct ai_store *dest, struct ai_trust *trust);
 
 /* The selection rules, exposed for tests. */
 

@@ -430,7 +430,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_options o;
 	struct ai_store *dest = NULL;
 	struct ai_catalog_filter f;
-	struct ai_catalog_opts copts = { 0 };
+	struct ai_catalog_opts copts;
 	struct ai_trust trust;
 	struct cat c = { 0 };
 	int sync = 0;
@@ -457,9 +457,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);
-	copts.use_cache = !o.no_cache && ai_store_is_remote(dest);
-	copts.cache_dir = o.cache_dir;
-	copts.trust = &trust;
+	ai_catalog_opts_from_options(&copts, &o, dest, &trust);
 	c.dest = dest;
 	c.f = &f;
 	c.row_filter = f.has_from || f.has_to || f.nop_ids || f.nroles;

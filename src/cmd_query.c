@@ -252,7 +252,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_options o;
 	struct ai_store *dest = NULL;
 	struct ai_catalog_filter f;
-	struct ai_catalog_opts copts = { 0 };
+	struct ai_catalog_opts copts;
 	struct ai_trust trust;
 	struct query q = { .out = ctx->out };
 	ai_result r;
@@ -286,10 +286,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);
-	/* A local archive is as fast to read as a cache would be. */
-	copts.use_cache = !o.no_cache && ai_store_is_remote(dest);
-	copts.cache_dir = o.cache_dir;
-	copts.trust = &trust;
+	ai_catalog_opts_from_options(&copts, &o, dest, &trust);
 	if (q.format == F_CSV)
 		print_csv_header(q.out);
 	r = ai_catalog_select(dest, &f, &copts, on_member, &q, NULL);

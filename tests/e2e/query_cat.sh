@@ -273,6 +273,17 @@ if [ -x "$AZURITE_BIN" ] && command -v node >/dev/null 2>&1; then
 	check "Azure: cat --operation-id matches jq over the source" -- \
 		diff <("$AIARCHIVE" cat --dest "$AZDEST" --operation-id "$op" | jq -c . | sort) \
 		<(jq -c --arg op "$op" 'select(.context.operation.id == $op)' "$TEST_TMP/rows" | sort)
+	check "Azure: cat --operation-id with the cache puts segment indexes in it" -- bash -c '
+		"$1" cat --dest "$2" --cache-dir "$3" --operation-id "$4" >/dev/null &&
+		ls "$3"/*/segments/000000000000.idx' _ "$AIARCHIVE" "$AZDEST" "$cache" "$op"
+	printf 'garbage' >"$(ls "$cache"/*/segments/000000000000.idx)"
+	check "Azure: a damaged cached index is replaced, the rows are the same" -- \
+		diff <("$AIARCHIVE" cat --dest "$AZDEST" --cache-dir "$cache" --operation-id "$op" |
+			jq -c . | sort) \
+		<(jq -c --arg op "$op" 'select(.context.operation.id == $op)' "$TEST_TMP/rows" | sort)
+	check "  and the entry in the cache is the archive's again" -- \
+		cmp "$(ls "$cache"/*/segments/000000000000.idx)" \
+		<(blobtool_at AZ get archive manifest/index/000000000000.idx)
 	check "Azure: cat of everything matches the source" -- \
 		diff <("$AIARCHIVE" cat --dest "$AZDEST" --jobs 4 | sort) <(sort "$TEST_TMP/rows")
 	AIARCHIVE_DEST_KEY="$(head -c 64 /dev/zero | base64 -w0)" \
