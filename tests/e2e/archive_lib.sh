@@ -9,9 +9,20 @@
 #   referenced_lines DIR DUMP the lines of the packs the segments reference, sorted
 #                             (packs left by runs that stopped early are not counted)
 #   referenced_exist DIR DUMP every referenced pack is there with its recorded SHA-256
+#   archive_tools_needed      skips the script without aigen, manifest-dump, minisign, jq
 #   chain_ok DIR PUB          segments 0..N-1 with no gap, each with a signature that
 #                             stock minisign verifies, each linked to the one before
 MANIFEST_DUMP="$top_builddir/tools/manifest-dump"
+AIGEN="$top_builddir/tools/aigen"
+
+# archive_tools_needed: skips the whole script when the generator or a tool
+# these checks use is missing.
+archive_tools_needed() {
+	[ -x "$AIGEN" ] || skip_all "aigen not built"
+	[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
+	command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
+	command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+}
 
 archive_dump() {
 	local segs

@@ -10,11 +10,7 @@
 # runs against Azurite when it is installed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
-AIGEN="$top_builddir/tools/aigen"
-[ -x "$AIGEN" ] || skip_all "aigen not built"
-[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
-command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+archive_tools_needed
 
 work=$TEST_TMP
 src="$work/src" key="$work/key"

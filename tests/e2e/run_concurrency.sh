@@ -5,11 +5,7 @@
 # of a run killed with SIGKILL expires and the next run takes over.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
-AIGEN="$top_builddir/tools/aigen"
-[ -x "$AIGEN" ] || skip_all "aigen not built"
-[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
-command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
+archive_tools_needed
 require_azurite
 azurite_start SRC DST || bail_out "azurite did not start"
 

@@ -18,11 +18,7 @@
 # amounts to; one case at the end waits for a real expiry instead.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
-AIGEN="$top_builddir/tools/aigen"
-[ -x "$AIGEN" ] || skip_all "aigen not built"
-[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
-command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+archive_tools_needed
 
 work=$TEST_TMP
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then

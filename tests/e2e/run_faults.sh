@@ -7,13 +7,9 @@
 # only 503 is read from its RA-GRS secondary.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
-AIGEN="$top_builddir/tools/aigen"
+archive_tools_needed
 FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
-[ -x "$AIGEN" ] || skip_all "aigen not built"
-[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
-command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
 require_azurite
 azurite_start SRC DST || bail_out "azurite did not start"
 

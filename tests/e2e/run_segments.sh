@@ -9,11 +9,7 @@
 # sha256sum and minisign (archive_lib.sh), and with aiarchive verify/query.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
-AIGEN="$top_builddir/tools/aigen"
-[ -x "$AIGEN" ] || skip_all "aigen not built"
-[ -x "$MANIFEST_DUMP" ] || skip_all "manifest-dump not built"
-command -v minisign >/dev/null 2>&1 || skip_all "minisign not installed"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+archive_tools_needed
 export XDG_CACHE_HOME="$TEST_TMP/xdg-cache"
 
 work=$TEST_TMP
