@@ -93,8 +93,9 @@ static ai_result list_all(struct ai_store *src, const char *prefix, const char *
 		if (r != AI_OK)
 			return r;
 		r = fn(ctx, &page);
-		if (page.next_marker)
-			marker = strdup(page.next_marker);
+		/* Without the marker the listing would end early, unnoticed. */
+		if (r == AI_OK && page.next_marker && !(marker = strdup(page.next_marker)))
+			r = AI_ERR_NOMEM;
 		ai_blob_list_release(&page);
 	} while (r == AI_OK && marker);
 	free(marker);
