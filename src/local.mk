@@ -1,52 +1,63 @@
 # src/local.mk: the tool's sources build into libaiarchive.la, which the
-# binary and every test link.
+# binary and every test link. Folders, from the bottom layer up:
+#   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
+#   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
+#   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
+#   engine/: what the commands do: run, source, catalog, verify, archive, lock
+#   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
-src_libaiarchive_la_SOURCES = \
-	src/archive.c src/archive.h \
-	src/azurl.c src/azurl.h \
-	src/base64.c src/base64.h \
-	src/blobxml.c src/blobxml.h \
-	src/bloom.c src/bloom.h \
-	src/buf.c src/buf.h \
-	src/catalog.c src/catalog.h \
-	src/cmd.c src/cmd.h \
-	src/cmd_cat.c \
-	src/cmd_gc.c \
-	src/cmd_keygen.c \
-	src/cmd_query.c \
-	src/cmd_run.c \
-	src/cmd_status.c \
-	src/cmd_verify.c \
-	src/cmd_version.c \
-	src/crypto.c src/crypto.h \
-	src/gz.c src/gz.h \
-	src/http.c src/http.h \
-	src/jsonout.c src/jsonout.h \
-	src/lock.c src/lock.h \
-	src/log.c src/log.h \
-	src/manifest.c src/manifest.h \
-	src/minisign.c src/minisign.h \
-	src/member.c src/member.h \
-	src/options.c src/options.h \
-	src/pack.c src/pack.h \
-	src/parse.c src/parse.h \
-	src/result.c src/result.h \
-	src/retry.c src/retry.h \
-	src/rowscan.c src/rowscan.h \
-	src/run.c src/run.h \
-	src/sharedkey.c src/sharedkey.h \
-	src/source.c src/source.h \
-	src/store.c src/store.h src/store_impl.h \
-	src/store_azure.c \
-	src/store_file.c \
-	src/trust.c src/trust.h \
-	src/verify.c src/verify.h \
-	src/version.c src/version.h
+src_libaiarchive_la_SOURCES =
+src_libaiarchive_la_SOURCES += \
+	src/util/base64.c src/util/base64.h \
+	src/util/buf.c src/util/buf.h \
+	src/util/crypto.c src/util/crypto.h \
+	src/util/log.c src/util/log.h \
+	src/util/parse.c src/util/parse.h \
+	src/util/result.c src/util/result.h \
+	src/util/version.c src/util/version.h
+src_libaiarchive_la_SOURCES += \
+	src/format/bloom.c src/format/bloom.h \
+	src/format/gz.c src/format/gz.h \
+	src/format/manifest.c src/format/manifest.h \
+	src/format/minisign.c src/format/minisign.h \
+	src/format/rowscan.c src/format/rowscan.h
+src_libaiarchive_la_SOURCES += \
+	src/store/azure.c \
+	src/store/azurl.c src/store/azurl.h \
+	src/store/backend.h \
+	src/store/blobxml.c src/store/blobxml.h \
+	src/store/file.c \
+	src/store/http.c src/store/http.h \
+	src/store/retry.c src/store/retry.h \
+	src/store/sharedkey.c src/store/sharedkey.h \
+	src/store/store.c src/store/store.h
+src_libaiarchive_la_SOURCES += \
+	src/engine/archive.c src/engine/archive.h \
+	src/engine/catalog.c src/engine/catalog.h \
+	src/engine/lock.c src/engine/lock.h \
+	src/engine/member.c src/engine/member.h \
+	src/engine/pack.c src/engine/pack.h \
+	src/engine/run.c src/engine/run.h \
+	src/engine/source.c src/engine/source.h \
+	src/engine/trust.c src/engine/trust.h \
+	src/engine/verify.c src/engine/verify.h
+src_libaiarchive_la_SOURCES += \
+	src/cmd/cmd.c src/cmd/cmd.h \
+	src/cmd/cmd_cat.c \
+	src/cmd/cmd_gc.c \
+	src/cmd/cmd_keygen.c \
+	src/cmd/cmd_query.c \
+	src/cmd/cmd_run.c \
+	src/cmd/cmd_status.c \
+	src/cmd/cmd_verify.c \
+	src/cmd/cmd_version.c \
+	src/cmd/jsonout.c src/cmd/jsonout.h \
+	src/cmd/options.c src/cmd/options.h
 src_libaiarchive_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(MSGPACK_CFLAGS) $(EXPAT_CFLAGS)
 AI_LIBS = src/libaiarchive.la $(CURL_LIBS) -lpthread $(ZLIB_LIBS) $(CRYPTO_LIBS) \
 	$(MSGPACK_LIBS) $(EXPAT_LIBS) -lm
 
 bin_PROGRAMS += src/aiarchive
-src_aiarchive_SOURCES = src/main.c
+src_aiarchive_SOURCES = src/cmd/main.c
 src_aiarchive_LDADD = $(AI_LIBS)

@@ -4,7 +4,7 @@
 #include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
-#include "azurl.h"
+#include "store/azurl.h"
 
 #define DEV_KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 

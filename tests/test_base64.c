@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "base64.h"
+#include "util/base64.h"
 
 struct vec {
 	char plain[16];

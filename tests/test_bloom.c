@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bloom.h"
+#include "format/bloom.h"
 
 Test(bloom, never_misses_an_added_id)
 {

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
+#include "util/buf.h"
 
 Test(buf, appends_and_stays_nul_terminated)
 {

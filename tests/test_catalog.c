@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "archive.h"
-#include "bloom.h"
-#include "catalog.h"
-#include "crypto.h"
-#include "minisign.h"
-#include "store.h"
-#include "trust.h"
+#include "engine/archive.h"
+#include "format/bloom.h"
+#include "engine/catalog.h"
+#include "util/crypto.h"
+#include "format/minisign.h"
+#include "store/store.h"
+#include "engine/trust.h"
 
 /* A writable string, for the char * fields and lists of the API. */
 #define S(x) ((char[]){ x })

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "crypto.h"
+#include "util/crypto.h"
 
 static void unhex_ok(const char *s, uint8_t *out, size_t n)
 {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "buf.h"
-#include "gz.h"
+#include "util/buf.h"
+#include "format/gz.h"
 
 #define BIG (10 * 1024 * 1024)
 #define OUT_CAP ((size_t)64 * 1024 * 1024)

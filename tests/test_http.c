@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "http.h"
+#include "store/http.h"
 
 /* ---- the scripted server ---- */
 

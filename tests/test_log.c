@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "log.h"
+#include "util/log.h"
 
 struct vec {
 	char in[128];

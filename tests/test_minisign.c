@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "base64.h"
-#include "buf.h"
-#include "crypto.h"
-#include "minisign.h"
+#include "util/base64.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "format/minisign.h"
 
 #define MINISIGN "/usr/bin/minisign"
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "parse.h"
+#include "util/parse.h"
 
 Test(parse, u64_is_bounded)
 {

@@ -1,7 +1,7 @@
 /* test_result.c: exit codes of DESIGN §6 and messages. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "result.h"
+#include "util/result.h"
 
 Test(result, exit_codes_follow_the_design_table)
 {

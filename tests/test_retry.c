@@ -1,8 +1,8 @@
 /* test_retry.c: backoff growth and cap, jitter, Retry-After, the attempt
  * and time bounds, and which statuses are retried. */
 #include <criterion/criterion.h>
-#include "parse.h"
-#include "retry.h"
+#include "util/parse.h"
+#include "store/retry.h"
 
 #define MS (AI_NS_PER_SEC / 1000)
 #define S AI_NS_PER_SEC

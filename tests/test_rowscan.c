@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rowscan.h"
+#include "format/rowscan.h"
 
 static void scan(const char *row, enum ai_row_schema schema, struct ai_row_facts *f)
 {

@@ -4,8 +4,8 @@
 #include <criterion/parameterized.h>
 #include <stdio.h>
 #include <string.h>
-#include "base64.h"
-#include "sharedkey.h"
+#include "util/base64.h"
+#include "store/sharedkey.h"
 
 #define ACCOUNT "devstoreaccount1"
 #define KEY_B64 "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "crypto.h"
-#include "store.h"
+#include "util/crypto.h"
+#include "store/store.h"
 
 static struct ai_store *st;
 static char url[1024];

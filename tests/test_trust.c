@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "archive.h"
-#include "crypto.h"
-#include "minisign.h"
-#include "store.h"
-#include "trust.h"
+#include "engine/archive.h"
+#include "util/crypto.h"
+#include "format/minisign.h"
+#include "store/store.h"
+#include "engine/trust.h"
 
 static char tmpdir[64];
 static struct ai_store *dest;

@@ -5,8 +5,8 @@
 #include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
-#include "manifest.h"
-#include "verify.h"
+#include "format/manifest.h"
+#include "engine/verify.h"
 
 /* ---- subsets ---- */
 

@@ -12,8 +12,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "aigen.h"
-#include "parse.h"
-#include "result.h"
+#include "util/parse.h"
+#include "util/result.h"
 
 #define LAYOUT_CE 1u
 #define LAYOUT_DS 2u

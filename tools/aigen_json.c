@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "aigen.h"
-#include "parse.h"
+#include "util/parse.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

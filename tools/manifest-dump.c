@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
-#include "crypto.h"
-#include "manifest.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "format/manifest.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 

@@ -24,12 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "archive.h"
-#include "buf.h"
-#include "manifest.h"
-#include "minisign.h"
-#include "parse.h"
-#include "store.h"
+#include "engine/archive.h"
+#include "util/buf.h"
+#include "format/manifest.h"
+#include "format/minisign.h"
+#include "util/parse.h"
+#include "store/store.h"
 
 #define NS_PER_DAY (INT64_C(86400) * AI_NS_PER_SEC)
 #define MAX_TEMPLATES 4096

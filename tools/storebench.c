@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "base64.h"
-#include "buf.h"
-#include "parse.h"
-#include "result.h"
-#include "store.h"
+#include "util/base64.h"
+#include "util/buf.h"
+#include "util/parse.h"
+#include "util/result.h"
+#include "store/store.h"
 
 #define MAX_THREADS 256
 #define BLOCK_ID_LEN 16

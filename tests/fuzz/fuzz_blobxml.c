@@ -2,7 +2,7 @@
  * block list writer. Not built by default; from the source tree, after a
  * normal build in BUILD:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *     tests/fuzz/fuzz_blobxml.c src/blobxml.c src/buf.c src/parse.c \
+ *     tests/fuzz/fuzz_blobxml.c src/store/blobxml.c src/util/buf.c src/util/parse.c \
  *     BUILD/src/.libs/libaiarchive.a \
  *     $(pkg-config --libs expat libcurl zlib libcrypto msgpack) -lpthread -lm \
  *     -o fuzz_blobxml
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "blobxml.h"
+#include "store/blobxml.h"
 
 static void check_list(const struct ai_blob_list *l, ai_result r)
 {

@@ -1,13 +1,13 @@
 /* fuzz_gz_reader.c: libFuzzer target for the gzip reader (and a writer
  * round trip). Not built by make; from the source tree:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *     tests/fuzz/fuzz_gz_reader.c src/gz.c -lz -o fuzz_gz_reader
+ *     tests/fuzz/fuzz_gz_reader.c src/format/gz.c -lz -o fuzz_gz_reader
  *   mkdir -p corpus && ./fuzz_gz_reader -max_total_time=60 corpus
  * Seed the corpus with a few small .gz files (e.g. from gzip -c) for speed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gz.h"
+#include "format/gz.h"
 
 #define CAP (256u << 10)
 

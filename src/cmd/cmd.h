@@ -1,0 +1,45 @@
+/* cmd.h: the command table. Each command lives in its own cmd_*.c file
+ * and is listed in cmd.c; main dispatches by name. */
+#ifndef AI_CMD_H
+#define AI_CMD_H
+
+#include <stdio.h>
+#include "util/parse.h"
+#include "util/result.h"
+
+/* What the global options decided, handed to every command. */
+struct ai_ctx {
+	const char *config_path; /* -c FILE, or NULL */
+	int json;                /* --json */
+	int verbosity;           /* -1 quiet, 0 normal, >0 verbose */
+	ai_time now;             /* the clock, read once in main */
+	FILE *out;               /* where results go (stdout) */
+};
+
+struct ai_cmd {
+	const char *name;
+	const char *args;    /* one-line synopsis of the arguments */
+	const char *summary; /* one line for --help */
+	/* argv[0] is the command name; prints its own usage errors. */
+	ai_result (*exec)(struct ai_ctx *ctx, int argc, char **argv);
+};
+
+extern const struct ai_cmd *const ai_cmds[];
+
+const struct ai_cmd *ai_cmd_find(const char *name);
+/* Prints the global usage text to f. */
+void ai_usage(FILE *f);
+/* Reports a usage error for cmd in one line and returns AI_ERR_USAGE. */
+ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+extern const struct ai_cmd ai_cmd_cat;
+extern const struct ai_cmd ai_cmd_gc;
+extern const struct ai_cmd ai_cmd_keygen;
+extern const struct ai_cmd ai_cmd_query;
+extern const struct ai_cmd ai_cmd_run;
+extern const struct ai_cmd ai_cmd_status;
+extern const struct ai_cmd ai_cmd_verify;
+extern const struct ai_cmd ai_cmd_version;
+
+#endif

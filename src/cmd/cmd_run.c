@@ -1,0 +1,255 @@
+/* cmd_run.c: `aiarchive run`, the cron entry point: checks, lock, the
+ * pipeline, and the one-line (or JSON) summary. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include "engine/lock.h"
+#include "util/log.h"
+#include "format/minisign.h"
+#include "cmd/options.h"
+#include "engine/run.h"
+
+#define RUN_OPTIONS                                                                             \
+	"source source-secondary source-sas-file source-key-file dest dest-sas-file dest-key-file " \
+	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
+	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
+
+static ai_time wall_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
+}
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Warns when the archive is not geo-redundant (DESIGN §1: it must survive
+ * the loss of a region). */
+static void check_geo(struct ai_store *dest, char sku[64])
+{
+	char kind[64];
+	ai_result r = ai_store_account_info(dest, sku, kind);
+
+	if (r != AI_OK) {
+		ai_info("dest: account information unavailable (%s)",
+		        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		snprintf(sku, 64, "unknown");
+		return;
+	}
+	if (!ai_store_is_remote(dest))
+		ai_info("dest: a local directory, not geo-redundant");
+	else if (!strcasestr(sku, "GRS") && !strcasestr(sku, "GZRS"))
+		ai_warn("dest: account SKU %s is not geo-redundant; the archive will not survive "
+		        "the loss of its region", sku);
+}
+
+static void print_requests(FILE *f, const struct ai_store_stats *st, int json)
+{
+	int first = 1;
+
+	for (int k = 0; k < AI_REQ_KINDS; k++) {
+		if (!st->requests[k] && !json)
+			continue;
+		if (json)
+			fprintf(f, "%s\"%s\":%llu", first ? "" : ",", ai_req_kind_name((enum ai_req_kind)k),
+			        (unsigned long long)st->requests[k]);
+		else
+			fprintf(f, "%s%s %llu", first ? "" : ", ", ai_req_kind_name((enum ai_req_kind)k),
+			        (unsigned long long)st->requests[k]);
+		first = 0;
+	}
+	if (first && !json)
+		fprintf(f, "none");
+}
+
+static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int dry)
+{
+	char wm[AI_TIME_STRLEN] = "never";
+
+	if (s->watermark != AI_TIME_MIN && s->watermark != 0)
+		ai_time_format(s->watermark, 0, wm);
+	if (json) {
+		fprintf(f, "{\"run_id\":\"%s\",\"dry_run\":%s,\"layout\":\"%s\",\"blobs\":%llu,"
+		           "\"rows\":%llu,\"bad_rows\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+		           "\"packs\":%llu,\"failed\":%llu,\"pending\":%llu,\"segment\":%lld,",
+		        s->run_id, dry ? "true" : "false", ai_layout_name(s->layout),
+		        (unsigned long long)s->blobs, (unsigned long long)s->rows,
+		        (unsigned long long)s->bad_rows, (unsigned long long)s->bytes_in,
+		        (unsigned long long)s->bytes_out, (unsigned long long)s->packs,
+		        (unsigned long long)s->failed, (unsigned long long)s->pending,
+		        (long long)s->segment);
+		/* "segment" is the last one; a large run writes several. */
+		if (s->segments)
+			fprintf(f, "\"segments\":{\"first\":%lld,\"last\":%lld,\"count\":%llu},",
+			        (long long)s->segment_first, (long long)s->segment,
+			        (unsigned long long)s->segments);
+		else
+			fprintf(f, "\"segments\":null,");
+		fprintf(f, "\"watermark\":%s%s%s,\"sku\":\"%s\",\"duration_s\":%.3f,",
+		        strcmp(wm, "never") ? "\"" : "", strcmp(wm, "never") ? wm : "null",
+		        strcmp(wm, "never") ? "\"" : "", s->sku, s->seconds);
+		fprintf(f, "\"requests\":{\"source\":{");
+		print_requests(f, &s->src_stats, 1);
+		fprintf(f, "},\"dest\":{");
+		print_requests(f, &s->dest_stats, 1);
+		fprintf(f, "}},\"retries\":%llu}\n",
+		        (unsigned long long)(s->src_stats.retries + s->dest_stats.retries));
+		return;
+	}
+	if (dry) {
+		fprintf(f, "dry run: would archive %llu blobs (%.1f MiB); archived through %s\n",
+		        (unsigned long long)s->blobs, (double)s->bytes_in / (1 << 20), wm);
+		return;
+	}
+	fprintf(f, "archived %llu blobs (%llu rows, %llu bad) %.1f MiB -> %.1f MiB in %llu packs",
+	        (unsigned long long)s->blobs, (unsigned long long)s->rows,
+	        (unsigned long long)s->bad_rows, (double)s->bytes_in / (1 << 20),
+	        (double)s->bytes_out / (1 << 20), (unsigned long long)s->packs);
+	if (s->segments == 1)
+		fprintf(f, ", segment %lld", (long long)s->segment);
+	else if (s->segments > 1 &&
+	         (uint64_t)(s->segment - s->segment_first) + 1 == s->segments)
+		fprintf(f, ", segments %lld-%lld", (long long)s->segment_first, (long long)s->segment);
+	else if (s->segments > 1)
+		fprintf(f, ", %llu segments from %lld to %lld", (unsigned long long)s->segments,
+		        (long long)s->segment_first, (long long)s->segment);
+	if (s->failed)
+		fprintf(f, ", %llu failed", (unsigned long long)s->failed);
+	fprintf(f, "; requests: source ");
+	print_requests(f, &s->src_stats, 0);
+	fprintf(f, "; dest ");
+	print_requests(f, &s->dest_stats, 0);
+	fprintf(f, "; archived through %s; %.1f s\n", wm, s->seconds);
+}
+
+/* Test hook: AIARCHIVE_TEST_SEGMENT_MEMBERS=N makes a run commit a
+ * segment every N members, so tests see a large run's several segments
+ * without archiving 50,000 blobs. */
+static ai_result segment_members_hook(size_t *out)
+{
+	const char *v = getenv("AIARCHIVE_TEST_SEGMENT_MEMBERS");
+	char *end;
+	unsigned long long n;
+
+	*out = 0;
+	if (!v || !*v)
+		return AI_OK;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n == 0 || n > AI_RUN_SEGMENT_MEMBERS || *v == '-') {
+		ai_error("AIARCHIVE_TEST_SEGMENT_MEMBERS: not a number from 1 to %d: '%s'",
+		         AI_RUN_SEGMENT_MEMBERS, v);
+		return AI_ERR_USAGE;
+	}
+	*out = (size_t)n;
+	return AI_OK;
+}
+
+static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
+{
+	struct ai_options o;
+	struct ai_store *src = NULL, *dest = NULL;
+	struct ai_signing_key key;
+	struct ai_lock *lock = NULL;
+	struct ai_run_summary sum;
+	char sku[64] = "unknown", run_id[64];
+	double t0 = mono_seconds();
+	size_t segment_members;
+	int have_key = 0;
+	ai_result r;
+
+	memset(&sum, 0, sizeof sum);
+	ai_run_make_id(wall_clock(), run_id, sizeof run_id);
+	ai_options_init(&o);
+	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
+	if (r != AI_OK || o.help)
+		goto out;
+	r = segment_members_hook(&segment_members);
+	if (r != AI_OK)
+		goto out;
+	if (!o.dry_run && !o.key) {
+		r = ai_cmd_usage_error(&ai_cmd_run, "--key FILE is required (see 'aiarchive keygen')");
+		goto out;
+	}
+	{
+		enum ai_layout l;
+		if (ai_layout_parse(o.layout, &l) != AI_OK) {
+			r = ai_cmd_usage_error(&ai_cmd_run, "unknown layout '%s'", o.layout);
+			goto out;
+		}
+	}
+	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
+		r = ai_cmd_usage_error(&ai_cmd_run, "--lock-duration must be between 15s and 60s");
+		goto out;
+	}
+	if (!o.dry_run) {
+		r = ai_signing_key_load(o.key, &key);
+		if (r != AI_OK)
+			goto out;
+		have_key = 1;
+	}
+	r = ai_options_open_store(&o, "source", &src);
+	if (r == AI_OK)
+		r = ai_options_open_store(&o, "dest", &dest);
+	if (r != AI_OK)
+		goto out;
+	if (!o.dry_run) {
+		r = ai_store_create_container(dest);
+		if (r != AI_OK) {
+			ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+			goto out;
+		}
+		check_geo(dest, sku);
+		r = ai_lock_take(dest, o.lock_duration, o.wait, run_id, &lock);
+		if (r != AI_OK)
+			goto out;
+	}
+	struct ai_run_params p = {
+		.run_id = run_id,
+		.o = &o,
+		.src = src,
+		.dest = dest,
+		.key = have_key ? &key : NULL,
+		.now = ctx->now,
+		.clock = wall_clock,
+		.dry_out = o.dry_run ? ctx->out : NULL,
+		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
+		.segment_members = segment_members,
+	};
+	r = ai_run(&p, &sum);
+	memcpy(sum.sku, sku, sizeof sum.sku);
+	sum.seconds = mono_seconds() - t0;
+	if (r == AI_OK || r == AI_ERR_PARTIAL) {
+		if (ctx->verbosity >= 0 || ctx->json)
+			print_summary(ctx->out, &sum, ctx->json, o.dry_run);
+		if (r == AI_OK && sum.blobs == 0 && o.error_on_nothing)
+			r = AI_ERR_NOTHING;
+	}
+out:
+	ai_lock_release(lock);
+	if (have_key)
+		ai_signing_key_release(&key);
+	ai_store_free(src);
+	ai_store_free(dest);
+	ai_options_release(&o);
+	return r;
+}
+
+const struct ai_cmd ai_cmd_run = {
+	.name = "run",
+	.args = "--source URL --dest URL --key FILE [options]",
+	.summary = "archive everything new (the cron entry point)",
+	.exec = exec_run,
+};

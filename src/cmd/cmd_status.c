@@ -1,0 +1,405 @@
+/* cmd_status.c: `aiarchive status`: per app and type how far the archive
+ * reaches and the lag against now (the RPO actually achieved), the last
+ * run, the lock, the account's replication and, with --dest-secondary,
+ * its geo-replication; as text, JSON, or a Prometheus textfile. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmd/jsonout.h"
+#include "engine/archive.h"
+#include "cmd/cmd.h"
+#include "engine/lock.h"
+#include "util/log.h"
+#include "cmd/options.h"
+
+#define STATUS_OPTIONS "dest dest-secondary dest-sas-file dest-key-file prom"
+
+struct status {
+	const char *dest;
+	char sku[64], kind[64];
+	char holder[256];
+	int lock_known;
+	int geo_asked;            /* --dest-secondary given */
+	char geo[16];             /* live, bootstrap, unavailable */
+	ai_time geo_sync;         /* AI_TIME_MIN if unknown */
+	ai_time now;
+	const struct ai_archive *a;
+};
+
+static int known(ai_time t)
+{
+	return t != AI_TIME_MIN && t != 0;
+}
+
+static double seconds(ai_time t)
+{
+	return (double)t / (double)AI_NS_PER_SEC;
+}
+
+/* "3d04h", "2h05m", "4m10s", "12s"; negative lags (clock skew) as "0s". */
+static void human_duration(ai_time d, char *out, size_t cap)
+{
+	int64_t s = d > 0 ? d / AI_NS_PER_SEC : 0;
+
+	if (s >= 86400)
+		snprintf(out, cap, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(out, cap, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, cap, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+	else
+		snprintf(out, cap, "%" PRId64 "s", s);
+}
+
+
+static void json_time(FILE *f, ai_time t)
+{
+	char s[AI_TIME_STRLEN];
+
+	if (!known(t)) {
+		fputs("null", f);
+		return;
+	}
+	ai_time_format(t, 0, s);
+	fprintf(f, "\"%s\"", s);
+}
+
+static void print_json(FILE *f, const struct status *s)
+{
+	const struct ai_state *st = &s->a->state;
+
+	fprintf(f, "{\"dest\":");
+	ai_json_string(f, s->dest);
+	fprintf(f, ",\"sku\":");
+	ai_json_string(f, s->sku);
+	fprintf(f, ",\"now\":");
+	json_time(f, s->now);
+	fprintf(f, ",\"segments\":%" PRIu64 ",\"watermark\":", st->next_seq);
+	json_time(f, st->watermark);
+	fprintf(f, ",\"max_delivery_lag_s\":%.0f,\"last_run\":", seconds(st->max_lag));
+	if (st->last_run_id) {
+		fprintf(f, "{\"id\":");
+		ai_json_string(f, st->last_run_id);
+		fprintf(f, ",\"time\":");
+		json_time(f, st->last_run_time);
+		fprintf(f, ",\"result\":");
+		ai_json_string(f, st->last_run_result ? st->last_run_result : "");
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"lock\":");
+	if (s->lock_known) {
+		fprintf(f, "{\"held\":%s,\"holder\":", *s->holder ? "true" : "false");
+		if (*s->holder)
+			ai_json_string(f, s->holder);
+		else
+			fputs("null", f);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"geo\":");
+	if (s->geo_asked) {
+		fprintf(f, "{\"status\":");
+		ai_json_string(f, s->geo);
+		fprintf(f, ",\"last_sync\":");
+		json_time(f, s->geo_sync);
+		if (known(s->geo_sync))
+			fprintf(f, ",\"sync_lag_s\":%.0f", seconds(s->now - s->geo_sync));
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"partitions\":[");
+	for (size_t i = 0; i < st->nparts; i++) {
+		const struct ai_partition_state *p = &st->parts[i];
+		fprintf(f, "%s{\"app\":", i ? "," : "");
+		ai_json_string(f, p->app);
+		fprintf(f, ",\"type\":");
+		ai_json_string(f, p->type);
+		fprintf(f, ",\"archived_through\":");
+		json_time(f, p->archived_through);
+		fprintf(f, ",\"lag_s\":");
+		if (known(p->archived_through))
+			fprintf(f, "%.0f", seconds(s->now - p->archived_through));
+		else
+			fputs("null", f);
+		fprintf(f, ",\"last_event\":");
+		json_time(f, p->last_event);
+		fprintf(f, ",\"members\":%" PRIu64 ",\"rows\":%" PRIu64 "}", p->members, p->rows);
+	}
+	fprintf(f, "]}\n");
+}
+
+static void print_text(FILE *f, const struct status *s)
+{
+	const struct ai_state *st = &s->a->state;
+	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32];
+	int wa = 3, wt = 4;
+
+	fprintf(f, "archive:   %s (SKU %s)\n", s->dest, s->sku);
+	if (s->geo_asked) {
+		fprintf(f, "geo:       %s", s->geo);
+		if (known(s->geo_sync)) {
+			ai_time_format(s->geo_sync, 0, t);
+			human_duration(s->now - s->geo_sync, d, sizeof d);
+			fprintf(f, ", last sync %s (%s ago)", t, d);
+		}
+		fputc('\n', f);
+	}
+	if (st->last_run_id) {
+		ai_time_format(st->last_run_time, 0, t);
+		fprintf(f, "last run:  %s at %s: %s\n", st->last_run_id, t,
+		        st->last_run_result ? st->last_run_result : "?");
+	} else {
+		fprintf(f, "last run:  none recorded\n");
+	}
+	fprintf(f, "lock:      %s\n",
+	        !s->lock_known ? "unknown" : *s->holder ? s->holder : "free");
+	if (known(st->watermark)) {
+		ai_time_format(st->watermark, 0, t);
+		fprintf(f, "segments:  %" PRIu64 ", source listed through %s\n", st->next_seq, t);
+	} else {
+		fprintf(f, "segments:  %" PRIu64 "\n", st->next_seq);
+	}
+	if (!st->nparts)
+		return;
+	for (size_t i = 0; i < st->nparts; i++) {
+		int la = (int)strlen(st->parts[i].app), lt = (int)strlen(st->parts[i].type);
+		wa = la > wa ? la : wa;
+		wt = lt > wt ? lt : wt;
+	}
+	fprintf(f, "\n%-*s  %-*s  %-20s  %-8s  %-20s  %8s  %10s\n", wa, "APP", wt, "TYPE",
+	        "ARCHIVED THROUGH", "LAG", "LAST EVENT", "MEMBERS", "ROWS");
+	for (size_t i = 0; i < st->nparts; i++) {
+		const struct ai_partition_state *p = &st->parts[i];
+		snprintf(t, sizeof t, "never");
+		snprintf(d, sizeof d, "-");
+		snprintf(u, sizeof u, "-");
+		if (known(p->archived_through)) {
+			ai_time_format(p->archived_through, 0, t);
+			human_duration(s->now - p->archived_through, d, sizeof d);
+		}
+		if (known(p->last_event))
+			ai_time_format(p->last_event, 0, u);
+		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa, p->app, wt,
+		        p->type, t, d, u, p->members, p->rows);
+	}
+}
+
+/* Label values escape backslash, double quote and newline. */
+static void prom_label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void prom_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One family with an {app,type} sample per partition. which: 0 archived
+ * through, 1 lag, 2 last event, 3 members, 4 rows. */
+static void prom_parts(FILE *f, const struct status *s, const char *name, const char *type,
+                       const char *help, int which)
+{
+	const struct ai_state *st = &s->a->state;
+	int head = 0;
+
+	for (size_t i = 0; i < st->nparts; i++) {
+		const struct ai_partition_state *p = &st->parts[i];
+		double v;
+		if (which <= 1 && !known(p->archived_through))
+			continue;
+		if (which == 2 && !known(p->last_event))
+			continue;
+		switch (which) {
+		case 0: v = seconds(p->archived_through); break;
+		case 1: v = seconds(s->now - p->archived_through); break;
+		case 2: v = seconds(p->last_event); break;
+		case 3: v = (double)p->members; break;
+		default: v = (double)p->rows; break;
+		}
+		if (!head++)
+			prom_head(f, name, type, help);
+		fprintf(f, "%s{app=", name);
+		prom_label(f, p->app);
+		fprintf(f, ",type=");
+		prom_label(f, p->type);
+		fprintf(f, "} %.17g\n", v);
+	}
+}
+
+static void print_prom(FILE *f, const struct status *s)
+{
+	const struct ai_state *st = &s->a->state;
+
+	prom_parts(f, s, "aiarchive_archived_through_timestamp_seconds", "gauge",
+	           "Every delivery hour before this time is archived.", 0);
+	prom_parts(f, s, "aiarchive_lag_seconds", "gauge",
+	           "Now minus archived through: the recovery point actually achieved.", 1);
+	prom_parts(f, s, "aiarchive_last_event_timestamp_seconds", "gauge",
+	           "Newest event time archived.", 2);
+	prom_parts(f, s, "aiarchive_archived_members_total", "counter",
+	           "Members (source blobs or appended ranges) archived.", 3);
+	prom_parts(f, s, "aiarchive_archived_rows_total", "counter", "Telemetry rows archived.", 4);
+	prom_head(f, "aiarchive_segments", "gauge", "Manifest segments committed.");
+	fprintf(f, "aiarchive_segments %" PRIu64 "\n", st->next_seq);
+	if (known(st->watermark)) {
+		prom_head(f, "aiarchive_watermark_timestamp_seconds", "gauge",
+		          "Delivery hours before this time were listed completely.");
+		fprintf(f, "aiarchive_watermark_timestamp_seconds %.17g\n", seconds(st->watermark));
+	}
+	if (st->last_run_id) {
+		prom_head(f, "aiarchive_last_run_timestamp_seconds", "gauge",
+		          "When the last recorded run finished.");
+		fprintf(f, "aiarchive_last_run_timestamp_seconds %.17g\n", seconds(st->last_run_time));
+		prom_head(f, "aiarchive_last_run_success", "gauge",
+		          "1 when the last recorded run archived everything it found.");
+		fprintf(f, "aiarchive_last_run_success %d\n",
+		        st->last_run_result && strcmp(st->last_run_result, "ok") == 0);
+	}
+	if (s->lock_known) {
+		prom_head(f, "aiarchive_lock_held", "gauge", "1 while a run holds the lock.");
+		fprintf(f, "aiarchive_lock_held %d\n", *s->holder != '\0');
+	}
+	if (s->geo_asked) {
+		prom_head(f, "aiarchive_geo_replication_live", "gauge",
+		          "1 when the secondary region reports geo-replication live.");
+		fprintf(f, "aiarchive_geo_replication_live %d\n", strcmp(s->geo, "live") == 0);
+		if (known(s->geo_sync)) {
+			prom_head(f, "aiarchive_geo_last_sync_timestamp_seconds", "gauge",
+			          "Writes before this time are readable in the secondary region.");
+			fprintf(f, "aiarchive_geo_last_sync_timestamp_seconds %.17g\n",
+			        seconds(s->geo_sync));
+		}
+	}
+	prom_head(f, "aiarchive_status_timestamp_seconds", "gauge", "When this status was taken.");
+	fprintf(f, "aiarchive_status_timestamp_seconds %.17g\n", seconds(s->now));
+}
+
+/* Writes FILE.tmp and renames it, so the collector never reads half a file. */
+static ai_result write_prom(const char *path, const struct status *s)
+{
+	char tmp[4096];
+	FILE *f;
+	int bad;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		ai_error("prom '%s': path too long", path);
+		return AI_ERR_CONFIG;
+	}
+	f = fopen(tmp, "w");
+	if (!f) {
+		ai_error("prom '%s': %s", tmp, strerror(errno));
+		return AI_ERR_IO;
+	}
+	print_prom(f, s);
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
+		ai_error("prom '%s': write failed", tmp);
+		remove(tmp);
+		return AI_ERR_IO;
+	}
+	if (rename(tmp, path) != 0) {
+		ai_error("prom '%s': %s", path, strerror(errno));
+		remove(tmp);
+		return AI_ERR_IO;
+	}
+	return AI_OK;
+}
+
+static ai_result location_exists(struct ai_store *dest)
+{
+	struct ai_blob_list l;
+	ai_result r;
+
+	ai_blob_list_init(&l);
+	r = ai_store_list(dest, "manifest/", NULL, NULL, 1, &l);
+	ai_blob_list_release(&l);
+	if (r != AI_OK)
+		ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	return r;
+}
+
+static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
+{
+	struct ai_options o;
+	struct ai_store *dest = NULL;
+	struct ai_archive a;
+	struct status s;
+	int opened = 0;
+	ai_result r;
+
+	memset(&s, 0, sizeof s);
+	ai_options_init(&o);
+	r = ai_options_parse(&ai_cmd_status, STATUS_OPTIONS, ctx, argc, argv, &o);
+	if (r != AI_OK || o.help)
+		goto out;
+	r = ai_options_open_store(&o, "dest", &dest);
+	if (r != AI_OK)
+		goto out;
+	/* A missing state means "no run yet" only where the location exists. */
+	r = location_exists(dest);
+	if (r != AI_OK)
+		goto out;
+	r = ai_archive_open(&a, dest, NULL);
+	opened = 1;
+	if (r != AI_OK) {
+		ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+	s.dest = ai_store_describe(dest);
+	s.now = ctx->now;
+	s.a = &a;
+	s.geo_sync = AI_TIME_MIN;
+	if (ai_store_account_info(dest, s.sku, s.kind) != AI_OK) {
+		ai_info("dest: account information unavailable (%s)", ai_store_last_error());
+		snprintf(s.sku, sizeof s.sku, "unknown");
+	}
+	if (ai_lock_holder(dest, s.holder, sizeof s.holder) == AI_OK)
+		s.lock_known = 1;
+	else
+		ai_info("lock: holder unknown (%s)", ai_store_last_error());
+	if (o.dest_secondary) {
+		s.geo_asked = 1;
+		if (ai_store_service_stats(dest, s.geo, &s.geo_sync) != AI_OK) {
+			ai_warn("dest: geo-replication status unavailable (%s)", ai_store_last_error());
+			snprintf(s.geo, sizeof s.geo, "unavailable");
+			s.geo_sync = AI_TIME_MIN;
+		}
+	}
+	if (o.prom) {
+		r = write_prom(o.prom, &s);
+		if (r != AI_OK)
+			goto out;
+	}
+	if (ctx->json)
+		print_json(ctx->out, &s);
+	else if (ctx->verbosity >= 0)
+		print_text(ctx->out, &s);
+out:
+	if (opened)
+		ai_archive_release(&a);
+	ai_store_free(dest);
+	ai_options_release(&o);
+	return r;
+}
+
+const struct ai_cmd ai_cmd_status = {
+	.name = "status",
+	.args = "--dest URL [--dest-secondary URL] [--prom FILE]",
+	.summary = "show how far the archive reaches, the lag, the last run and replication",
+	.exec = exec_status,
+};

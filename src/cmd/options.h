@@ -1,0 +1,94 @@
+/* options.h: the options every command takes, from the command line and
+ * the config file (-c FILE, "key = value" lines, keys named like the long
+ * options; the command line wins), plus the credentials of DESIGN §7. */
+#ifndef AI_OPTIONS_H
+#define AI_OPTIONS_H
+
+#include <stdint.h>
+#include "cmd/cmd.h"
+#include "util/parse.h"
+#include "util/result.h"
+#include "store/store.h"
+
+#define AI_MAX_TAGS 8
+#define AI_MAX_FILTERS 16
+
+/* All options of all commands; each command accepts a subset. Strings
+ * are owned by the struct (release with ai_options_release). */
+struct ai_options {
+	char *source, *source_secondary, *source_sas_file, *source_key_file;
+	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
+	char *layout;              /* auto, continuous-export, diagnostic-settings */
+	char *key;                 /* signing key file (run) */
+	char *pubkey;              /* public key file (verify, query, cat) */
+	char *key_id;              /* pinned key id */
+	char *output;              /* keygen -o */
+	char *format;              /* table, jsonl, csv */
+	char *prom;                /* status --prom FILE */
+	char *cache_dir;
+	char *subset;              /* verify --subset n/m */
+	char *apps[AI_MAX_FILTERS];
+	size_t napps;
+	char *types[AI_MAX_FILTERS];
+	size_t ntypes;
+	char *roles[AI_MAX_FILTERS];
+	size_t nroles;
+	char *operation_ids[AI_MAX_FILTERS];
+	size_t noperation_ids;
+	char *tags[AI_MAX_TAGS];
+	size_t ntags;
+	int has_from, has_to;
+	ai_time from, to;
+	uint64_t jobs;
+	uint64_t pack_size;
+	int64_t lookback;          /* ns */
+	int64_t grace;             /* ns */
+	int64_t lock_duration;     /* ns */
+	uint64_t max_tries;
+	int64_t retry_total;       /* ns */
+	int64_t connect_timeout;   /* ns */
+	int64_t stall_timeout;     /* ns */
+	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
+	int dry_run, wait, error_on_nothing, data, no_cache, force;
+	int help;
+};
+
+/* Sets the defaults. */
+void ai_options_init(struct ai_options *o);
+void ai_options_release(struct ai_options *o);
+
+/* Parses argv (argv[0] is the command name) for cmd, accepting only the
+ * options named in `accepted` (a space-separated list of long names),
+ * then the config file ctx->config_path (keys this command does not take
+ * are ignored, unknown keys are errors). Prints one-line errors; on
+ * --help prints the command's usage and sets o->help. Arguments other
+ * than options, and a --from not before --to, are usage errors. */
+ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struct ai_ctx *ctx,
+                           int argc, char **argv, struct ai_options *o) AI_MUST_CHECK;
+
+/* Prints the help lines of the accepted options to f. */
+void ai_options_usage(FILE *f, const char *accepted);
+
+/* Builds the store configuration for one side ("source" or "dest"):
+ * location, secondary, and credentials (first found wins: --X-sas-file,
+ * AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
+ * AIARCHIVE_X_CONNECTION_STRING). Secret strings are malloc'd into
+ * *secrets (free with ai_options_free_secrets). */
+struct ai_secrets {
+	char *sas;
+	char *key;
+	char *connection_string;
+};
+ai_result ai_options_store_config(const struct ai_options *o, const char *side,
+                                  struct ai_store_config *cfg,
+                                  struct ai_secrets *secrets) AI_MUST_CHECK;
+void ai_options_free_secrets(struct ai_secrets *s);
+
+/* Opens one side's store (see above), reporting failures in one line. */
+ai_result ai_options_open_store(const struct ai_options *o, const char *side,
+                                struct ai_store **out) AI_MUST_CHECK;
+
+/* Checks app/type/role filters (empty list: everything matches). */
+int ai_options_match(char *const *list, size_t n, const char *value);
+
+#endif

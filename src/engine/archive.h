@@ -1,0 +1,66 @@
+/* archive.h: the destination side of the manifest: loading the state and
+ * the segments past it, committing a new segment create-only after its
+ * packs, saving the state, publishing the public key. */
+#ifndef AI_ARCHIVE_H
+#define AI_ARCHIVE_H
+
+#include "format/manifest.h"
+#include "format/minisign.h"
+#include "util/result.h"
+#include "store/store.h"
+
+#define AI_KEYS_DIR "keys/"
+
+struct ai_archive {
+	struct ai_store *dest;       /* not owned */
+	struct ai_state state;
+	int state_found;             /* a state object was read */
+	uint64_t probed;             /* segments read past the stored state */
+};
+
+/* Reads the state (an absent one is an empty archive) and folds in any
+ * segment committed after it. With key, a segment found without its
+ * signature (a run stopped between the two) is signed now. */
+ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
+                          const struct ai_signing_key *key) AI_MUST_CHECK;
+void ai_archive_release(struct ai_archive *a);
+
+/* A reader's check of an object's bytes before they are used: kind is
+ * "state" or "segment". AI_OK to use them; AI_ERR_NOT_FOUND for a segment
+ * ends the chain before it; any other result stops the open with it. */
+typedef ai_result (*ai_archive_check)(void *ctx, const char *kind, const char *name,
+                                      const struct ai_buf *raw);
+/* ai_archive_open for readers: the state and each segment past it go
+ * through check first (the state twice at most, see archive.c), and
+ * nothing is written. A state that is there but fails its check twice is
+ * that failure (AI_ERR_VERIFY when it vanished in between). */
+ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
+                                  ai_archive_check check, void *ctx) AI_MUST_CHECK;
+
+/* Reads and decodes segment seq; sha256 (may be NULL) gets the digest of
+ * its bytes, raw (may be NULL) the bytes themselves. */
+ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai_segment *seg,
+                                  uint8_t sha256[AI_SHA256_LEN], struct ai_buf *raw) AI_MUST_CHECK;
+
+/* Gives seg the next sequence number and the chain link, writes it
+ * create-only and signs it, then folds it into the state; last writes its
+ * index (manifest.h) with bloom, the filter of all its members' operation
+ * ids (length 0: not known). AI_ERR_EXISTS when another writer took that
+ * number first (reopen and retry). */
+ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
+                            size_t bloom_len, const struct ai_signing_key *key,
+                            ai_time now) AI_MUST_CHECK;
+
+/* Writes the state and its signature (they are replaced each run). */
+ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_key *key,
+                                ai_time now) AI_MUST_CHECK;
+
+/* Publishes key's public half as keys/<KEYID>.pub (create-only; an
+ * identical existing file is fine, a different one is an error). */
+ai_result ai_archive_publish_key(struct ai_store *dest, const struct ai_signing_key *key) AI_MUST_CHECK;
+
+/* Object names. */
+void ai_archive_segment_name(uint64_t seq, char *out, size_t cap);
+void ai_archive_index_name(uint64_t seq, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,181 @@
+/* lock.c: the run lock: lease, renewal thread, holder metadata. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "engine/lock.h"
+#include "util/log.h"
+
+struct ai_lock {
+	struct ai_store *dest;
+	char lease_id[AI_LEASE_ID_MAX];
+	int duration_s;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	int lost;
+};
+
+static void *renewer(void *arg)
+{
+	struct ai_lock *l = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += l->duration_s / 3 > 0 ? l->duration_s / 3 : 1;
+		pthread_cond_timedwait(&l->cv, &l->mu, &until);
+		if (l->stop)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		ai_result r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
+		pthread_mutex_lock(&l->mu);
+		if (r != AI_OK && !l->lost) {
+			l->lost = 1;
+			ai_warn("lock '%s': renewal failed (%s); another run may take over",
+			        AI_LOCK_NAME, *ai_store_last_error() ? ai_store_last_error()
+			                                              : ai_strerror(r));
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* Makes sure the lock blob exists (it is an empty blob, never replaced). */
+static ai_result ensure_lock_blob(struct ai_store *dest)
+{
+	ai_result r = ai_store_put(dest, AI_LOCK_NAME, "", 0, AI_PUT_CREATE_ONLY, NULL, NULL);
+
+	return r == AI_ERR_EXISTS ? AI_OK : r;
+}
+
+static void holder_meta(struct ai_meta *m, const char *run_id)
+{
+	char host[64] = "unknown";
+
+	gethostname(host, sizeof host - 1);
+	memset(m, 0, sizeof *m);
+	m->n = 3;
+	snprintf(m->kv[0].name, sizeof m->kv[0].name, "host");
+	snprintf(m->kv[0].value, sizeof m->kv[0].value, "%s", host);
+	snprintf(m->kv[1].name, sizeof m->kv[1].name, "pid");
+	snprintf(m->kv[1].value, sizeof m->kv[1].value, "%ld", (long)getpid());
+	snprintf(m->kv[2].name, sizeof m->kv[2].name, "run");
+	snprintf(m->kv[2].value, sizeof m->kv[2].value, "%s", run_id);
+}
+
+ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, const char *run_id,
+                          struct ai_lock **out)
+{
+	struct ai_lock *l = calloc(1, sizeof *l);
+	struct ai_meta meta;
+	time_t give_up = time(NULL) + wait_s;
+	ai_result r;
+
+	*out = NULL;
+	if (!l)
+		return AI_ERR_NOMEM;
+	l->dest = dest;
+	l->duration_s = duration_s < 15 ? 15 : duration_s > 60 ? 60 : duration_s;
+	r = ensure_lock_blob(dest);
+	while (r == AI_OK) {
+		l->lease_id[0] = '\0';
+		r = ai_store_lease(dest, AI_LOCK_NAME, AI_LEASE_ACQUIRE, l->duration_s, l->lease_id);
+		if (r != AI_ERR_CONFLICT || time(NULL) >= give_up)
+			break;
+		sleep(2);
+		r = AI_OK; /* held by another run: ask again */
+	}
+	if (r == AI_ERR_CONFLICT) {
+		free(l);
+		return AI_ERR_LOCKED;
+	}
+	if (r != AI_OK) {
+		free(l);
+		return r;
+	}
+	holder_meta(&meta, run_id);
+	if (ai_store_set_metadata(dest, AI_LOCK_NAME, &meta, l->lease_id) != AI_OK)
+		ai_debug("lock '%s': cannot record the holder", AI_LOCK_NAME);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	if (pthread_create(&l->thread, NULL, renewer, l) != 0) {
+		if (ai_store_lease(dest, AI_LOCK_NAME, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
+			ai_debug("lock '%s': release failed; it expires by itself", AI_LOCK_NAME);
+		pthread_mutex_destroy(&l->mu);
+		pthread_cond_destroy(&l->cv);
+		free(l);
+		return AI_ERR_INTERNAL;
+	}
+	*out = l;
+	return AI_OK;
+}
+
+int ai_lock_lost(const struct ai_lock *l)
+{
+	return __atomic_load_n(&l->lost, __ATOMIC_RELAXED);
+}
+
+void ai_lock_release(struct ai_lock *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	if (!l->lost && ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
+		ai_debug("lock '%s': release failed; it expires by itself", AI_LOCK_NAME);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+}
+
+ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
+{
+	struct ai_blob_info info = { 0 };
+	struct ai_meta meta;
+	ai_result r = ai_store_props(dest, AI_LOCK_NAME, &info, &meta);
+	const char *host = "?", *pid = "?", *run = "?";
+
+	out[0] = '\0';
+	if (r == AI_ERR_NOT_FOUND)
+		return AI_OK;
+	if (r != AI_OK)
+		return r;
+	if (info.lease == AI_LEASE_LEASED) {
+		for (size_t i = 0; i < meta.n; i++) {
+			if (strcmp(meta.kv[i].name, "host") == 0)
+				host = meta.kv[i].value;
+			else if (strcmp(meta.kv[i].name, "pid") == 0)
+				pid = meta.kv[i].value;
+			else if (strcmp(meta.kv[i].name, "run") == 0)
+				run = meta.kv[i].value;
+		}
+		snprintf(out, cap, "host %s pid %s run %s", host, pid, run);
+	}
+	ai_blob_info_release(&info);
+	return AI_OK;
+}
+
+ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
+                       struct ai_lock **out)
+{
+	ai_result r = ai_lock_acquire(dest, (int)(duration_ns / AI_NS_PER_SEC), wait ? 24 * 3600 : 0,
+	                              run_id, out);
+
+	if (r == AI_ERR_LOCKED) {
+		char holder[256] = "";
+		if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
+			holder[0] = '\0';
+		ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
+	} else if (r != AI_OK) {
+		ai_error("lock: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	}
+	return r;
+}

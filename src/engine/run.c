@@ -1,0 +1,1032 @@
+/* run.c: one archive run: plan, parallel pack building, commit. The
+ * commit order is what makes a crash harmless (DESIGN §5): packs and
+ * their signatures first, then a segment that records them, then the
+ * state. A member joins a segment only once its pack is committed, so a
+ * crash leaves only unreferenced packs past the last segment, and the
+ * next run, which reads every committed segment, does only that work
+ * again. A large run commits a segment each time enough members are
+ * ready, which keeps segments decodable and memory bounded. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "engine/archive.h"
+#include "util/crypto.h"
+#include "engine/lock.h"
+#include "util/log.h"
+#include "engine/member.h"
+#include "engine/pack.h"
+#include "engine/run.h"
+
+#define HOUR (3600 * AI_NS_PER_SEC)
+#define CHUNK (4u << 20)            /* source bytes per read */
+#define BLOCK (4u << 20)            /* pack bytes per uploaded block */
+#define SMALL_MEMBER (24u << 20)    /* larger sources get a pack of their own */
+#define GZIP_LEVEL 6
+#define MAX_SEGMENT_IDS (4u << 20) /* more distinct operation ids: the index matches any */
+
+/* ----- a string -> uint64 map of what is archived ----- */
+
+struct seen {
+	char **keys;
+	uint64_t *ends;              /* archived source bytes [0, end) */
+	size_t n, cap;               /* cap is a power of two */
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+static ai_result seen_put(struct seen *m, const char *key, uint64_t end)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		char **keys = calloc(cap, sizeof *keys);
+		uint64_t *ends = calloc(cap, sizeof *ends);
+		if (!keys || !ends) {
+			free(keys);
+			free(ends);
+			return AI_ERR_NOMEM;
+		}
+		for (size_t k = 0; k < m->cap; k++) {
+			if (!m->keys[k])
+				continue;
+			for (i = str_hash(m->keys[k]) & (cap - 1); keys[i]; i = (i + 1) & (cap - 1))
+				;
+			keys[i] = m->keys[k];
+			ends[i] = m->ends[k];
+		}
+		free(m->keys);
+		free(m->ends);
+		m->keys = keys;
+		m->ends = ends;
+		m->cap = cap;
+	}
+	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (strcmp(m->keys[i], key) == 0) {
+			if (end > m->ends[i])
+				m->ends[i] = end;
+			return AI_OK;
+		}
+	}
+	if (!(m->keys[i] = strdup(key)))
+		return AI_ERR_NOMEM;
+	m->ends[i] = end;
+	m->n++;
+	return AI_OK;
+}
+
+/* 1 and *end when key is archived. */
+static int seen_get(const struct seen *m, const char *key, uint64_t *end)
+{
+	if (!m->cap)
+		return 0;
+	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (strcmp(m->keys[i], key) == 0) {
+			*end = m->ends[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void seen_release(struct seen *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->ends);
+	memset(m, 0, sizeof *m);
+}
+
+/* Adds every member of the segments in seqs to the map. */
+static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, const uint64_t *seqs,
+                                   size_t n)
+{
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; r == AI_OK && i < n; i++) {
+		struct ai_segment seg;
+		ai_segment_init(&seg);
+		r = ai_archive_read_segment(dest, seqs[i], &seg, NULL, NULL);
+		for (size_t k = 0; r == AI_OK && k < seg.nmembers; k++)
+			r = seen_put(m, seg.members[k].blob, seg.members[k].range_end);
+		ai_segment_release(&seg);
+	}
+	return r;
+}
+
+/* ----- the plan ----- */
+
+struct work {
+	struct ai_source_item *item;
+	uint64_t start, end;         /* source range to archive */
+	int final;                   /* the source will not grow: take a last partial line */
+	/* results */
+	int state;                   /* 0 pending, 1 in a committed pack, 2 failed, 3 nothing yet */
+	ai_result err;
+	struct ai_member member;     /* released once copied into a segment */
+	uint64_t compressed;
+	uint64_t *ids;               /* the member's operation id hashes, for */
+	size_t nids;                 /*   its segment's index */
+	int ids_any;                 /* too many to list: the index matches any */
+};
+
+/* A member whose pack is committed, waiting for a segment. The members of
+ * one pack follow each other and the first carries the pack (owning its
+ * name); the others have ref.name NULL. */
+struct ready {
+	struct work *w;
+	struct ai_pack_ref ref;
+};
+
+struct partition {
+	size_t first, n;
+};
+
+struct run {
+	const struct ai_run_params *p;
+	const struct ai_options *o;
+	enum ai_row_schema schema;
+	char run_id[64];
+	struct work *work;
+	size_t nwork;
+	struct partition *parts;
+	size_t nparts;
+	size_t next_part;            /* atomic */
+	uint64_t done;               /* atomic: work items finished */
+	uint64_t bytes_done;         /* atomic */
+	int stop;                    /* atomic: a segment failed, workers stop early */
+	size_t seg_max;              /* members per segment */
+	pthread_mutex_t mu;          /* guards active and ready */
+	pthread_cond_t cv;           /* a segment's worth is ready, or a worker ended */
+	int active;                  /* workers still running */
+	struct ready *ready;
+	size_t nready, capready;
+	uint64_t pack_counter;       /* atomic */
+};
+
+static void hour_path(ai_time hour, char *out, size_t cap)
+{
+	char t[AI_TIME_STRLEN];
+
+	ai_time_format(hour, 0, t); /* 2026-11-20T13:00:00Z */
+	snprintf(out, cap, "%.10s/%.2s", t, t + 11);
+}
+
+/* data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
+static void pack_name(struct run *run, const struct ai_source_item *it, char *out, size_t cap)
+{
+	char hp[32];
+	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
+
+	hour_path(it->hour, hp, sizeof hp);
+	snprintf(out, cap, "data/%s/%s/%s/%s-%llu.jsonl.gz", it->app, it->type, hp, run->run_id,
+	         (unsigned long long)n);
+}
+
+/* Queues the members of a committed pack for the next segment; takes
+ * ref's name (freed here on failure). */
+static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct work **ws, size_t n)
+{
+	ai_result r = AI_OK;
+
+	pthread_mutex_lock(&run->mu);
+	if (run->nready + n > run->capready) {
+		size_t cap = run->capready ? run->capready : 64;
+		while (cap < run->nready + n)
+			cap *= 2;
+		struct ready *v = realloc(run->ready, cap * sizeof *v);
+		if (!v)
+			r = AI_ERR_NOMEM;
+		else
+			run->ready = v, run->capready = cap;
+	}
+	if (r == AI_OK && n) {
+		for (size_t i = 0; i < n; i++) {
+			struct ready *e = &run->ready[run->nready + i];
+			e->w = ws[i];
+			memset(&e->ref, 0, sizeof e->ref);
+			ws[i]->state = 1;
+		}
+		run->ready[run->nready].ref = *ref;
+		ref->name = NULL;
+		if (run->nready < run->seg_max && run->nready + n >= run->seg_max)
+			pthread_cond_broadcast(&run->cv);
+		run->nready += n;
+	}
+	pthread_mutex_unlock(&run->mu);
+	free(ref->name); /* a pack with no member is left unreferenced */
+	ref->name = NULL;
+	return r;
+}
+
+/* ----- the workers ----- */
+
+struct worker {
+	struct run *run;
+	struct ai_member_builder *mb;
+	struct ai_buf chunk;
+	struct ai_buf member;        /* a small member's compressed bytes */
+};
+
+static ai_result buf_sink(void *ctx, const void *p, size_t n)
+{
+	return ai_buf_add(ctx, p, n);
+}
+
+/* Streams one source range through the member builder into sink. */
+static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink, void *ctx)
+{
+	struct run *run = wk->run;
+	const struct ai_source_item *it = w->item;
+	uint64_t off = w->start, consumed;
+	ai_result r;
+
+	r = ai_member_begin(wk->mb, it->name, it->last_modified, run->schema, sink, ctx);
+	while (r == AI_OK && off < w->end) {
+		uint64_t len = w->end - off < CHUNK ? w->end - off : CHUNK;
+		ai_buf_reset(&wk->chunk);
+		r = ai_store_read(run->p->src, it->name, off, len, NULL, &wk->chunk, NULL);
+		if (r == AI_OK && wk->chunk.len != len) {
+			ai_store_set_error("blob '%s': expected %llu bytes at %llu, got %zu", it->name,
+			                   (unsigned long long)len, (unsigned long long)off, wk->chunk.len);
+			r = AI_ERR_PROTOCOL;
+		}
+		if (r == AI_OK)
+			r = ai_member_feed(wk->mb, wk->chunk.data, wk->chunk.len);
+		off += len;
+		__atomic_add_fetch(&run->bytes_done, len, __ATOMIC_RELAXED);
+	}
+	if (r == AI_OK)
+		r = ai_member_end(wk->mb, w->final, &w->member, &consumed, &w->compressed);
+	if (r == AI_OK) {
+		const struct ai_idset *ids = ai_member_ids(wk->mb);
+		w->ids_any = ids->overflow;
+		if (!w->ids_any)
+			r = ai_idset_to_array(ids, &w->ids, &w->nids);
+	}
+	if (r != AI_OK)
+		return r;
+	w->end = w->start + consumed;
+	return AI_OK;
+}
+
+/* Reports a failed blob in one line; it stays out of the segment and the
+ * next run tries it again. */
+static void fail(struct work *w, ai_result r)
+{
+	const char *why = ai_store_last_error();
+
+	w->state = 2;
+	w->err = r;
+	if (*why)
+		ai_warn("%s (blob '%s' left for the next run)", why, w->item->name);
+	else
+		ai_warn("blob '%s': %s (left for the next run)", w->item->name, ai_strerror(r));
+}
+
+/* Commits the shared pack of a partition and queues its members. */
+static void commit_shared(struct worker *wk, struct ai_pack **pack, struct work **members,
+                          size_t *nmembers)
+{
+	struct run *run = wk->run;
+	struct ai_pack_ref ref;
+	ai_result r;
+
+	if (!*pack)
+		return;
+	r = ai_pack_commit(*pack, run->p->key, run->run_id, run->p->clock(), &ref);
+	if (r == AI_OK)
+		r = publish_pack(run, &ref, members, *nmembers);
+	for (size_t i = 0; r != AI_OK && i < *nmembers; i++)
+		fail(members[i], r);
+	ai_pack_free(*pack);
+	*pack = NULL;
+	*nmembers = 0;
+}
+
+static void do_big(struct worker *wk, struct work *w)
+{
+	struct run *run = wk->run;
+	struct ai_pack *pack = NULL;
+	struct ai_pack_ref ref;
+	char name[2048];
+	ai_result r;
+
+	pack_name(run, w->item, name, sizeof name);
+	r = ai_pack_new(&pack, run->p->dest, name, BLOCK);
+	if (r == AI_OK)
+		r = build_member(wk, w, ai_pack_sink, pack);
+	if (r == AI_OK && w->end == w->start) {
+		w->state = 3; /* only a partial line so far */
+		ai_pack_free(pack);
+		return;
+	}
+	w->member.offset = 0;
+	w->member.length = w->compressed;
+	if (r == AI_OK)
+		r = ai_pack_commit(pack, run->p->key, run->run_id, run->p->clock(), &ref);
+	if (r == AI_OK)
+		r = publish_pack(run, &ref, &w, 1);
+	ai_pack_free(pack);
+	if (r != AI_OK)
+		fail(w, r);
+}
+
+static void do_partition(struct worker *wk, const struct partition *part)
+{
+	struct run *run = wk->run;
+	struct ai_pack *pack = NULL;
+	struct work **in_pack = calloc(part->n, sizeof *in_pack);
+	size_t nin = 0;
+	ai_result r;
+
+	if (!in_pack) {
+		for (size_t i = 0; i < part->n; i++)
+			fail(&run->work[part->first + i], AI_ERR_NOMEM);
+		return;
+	}
+	for (size_t i = 0; i < part->n; i++) {
+		struct work *w = &run->work[part->first + i];
+		if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+			break;
+		if (w->end - w->start > SMALL_MEMBER) {
+			do_big(wk, w);
+			__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		ai_buf_reset(&wk->member);
+		r = build_member(wk, w, buf_sink, &wk->member);
+		if (r == AI_OK && w->end == w->start && w->item->size != 0) {
+			w->state = 3;
+		} else if (r != AI_OK) {
+			fail(w, r);
+		} else {
+			/* A pack is recorded in one segment: keep it within one's worth. */
+			if (pack && (ai_pack_size(pack) + wk->member.len > run->o->pack_size ||
+			             nin >= run->seg_max))
+				commit_shared(wk, &pack, in_pack, &nin);
+			if (!pack) {
+				char name[2048];
+				pack_name(run, w->item, name, sizeof name);
+				r = ai_pack_new(&pack, run->p->dest, name, BLOCK);
+			}
+			if (r == AI_OK) {
+				w->member.offset = ai_pack_size(pack);
+				w->member.length = wk->member.len;
+				r = ai_pack_write(pack, wk->member.data, wk->member.len);
+			}
+			if (r == AI_OK) {
+				in_pack[nin++] = w;
+			} else {
+				/* The pack is unusable now: fail what it holds. */
+				fail(w, r);
+				for (size_t k = 0; k < nin; k++)
+					fail(in_pack[k], r);
+				nin = 0;
+				ai_pack_free(pack);
+				pack = NULL;
+			}
+		}
+		__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
+	}
+	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
+		ai_pack_free(pack); /* nothing will record it */
+	else
+		commit_shared(wk, &pack, in_pack, &nin);
+	free(in_pack);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct run *run = wk->run;
+	size_t i;
+
+	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&run->next_part, 1, __ATOMIC_RELAXED)) < run->nparts)
+		do_partition(wk, &run->parts[i]);
+	pthread_mutex_lock(&run->mu);
+	run->active--;
+	pthread_cond_broadcast(&run->cv);
+	pthread_mutex_unlock(&run->mu);
+	return NULL;
+}
+
+static void draw_progress(struct run *run, int last)
+{
+	uint64_t done = __atomic_load_n(&run->done, __ATOMIC_RELAXED);
+	uint64_t bytes = __atomic_load_n(&run->bytes_done, __ATOMIC_RELAXED);
+
+	fprintf(stderr, "\r%llu/%zu blobs, %.1f MiB%s", (unsigned long long)done, run->nwork,
+	        (double)bytes / (1 << 20), last ? "\n" : "");
+	fflush(stderr);
+}
+
+static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum,
+                        int all) AI_MUST_CHECK;
+
+static void stop_workers(struct run *run)
+{
+	__atomic_store_n(&run->stop, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&run->next_part, run->nparts, __ATOMIC_RELAXED);
+}
+
+/* Runs the workers; meanwhile this thread records each segment's worth of
+ * members as their packs are committed (and draws the progress line). */
+static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_run_summary *sum)
+{
+	unsigned n = run->o->jobs < 1 ? 1 : run->o->jobs > 64 ? 64 : (unsigned)run->o->jobs;
+	struct worker *wks = calloc(n, sizeof *wks);
+	pthread_t *th = calloc(n, sizeof *th);
+	unsigned started = 0;
+	ai_result r = AI_OK;
+
+	if (!wks || !th) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	if (n > run->nparts)
+		n = run->nparts ? (unsigned)run->nparts : 1;
+	for (unsigned i = 0; i < n && r == AI_OK; i++) {
+		wks[i].run = run;
+		ai_buf_init(&wks[i].chunk, CHUNK);
+		ai_buf_init(&wks[i].member, SMALL_MEMBER + (1u << 20));
+		r = ai_member_builder_new(&wks[i].mb, GZIP_LEVEL);
+	}
+	pthread_mutex_lock(&run->mu);
+	run->active = (int)n;
+	pthread_mutex_unlock(&run->mu);
+	while (r == AI_OK && started < n) {
+		if (pthread_create(&th[started], NULL, worker_main, &wks[started]) != 0)
+			r = AI_ERR_INTERNAL;
+		else
+			started++;
+	}
+	pthread_mutex_lock(&run->mu);
+	run->active -= (int)(n - started);
+	if (r != AI_OK)
+		stop_workers(run);
+	while (run->active > 0) {
+		if (r == AI_OK && run->nready >= run->seg_max) {
+			pthread_mutex_unlock(&run->mu);
+			r = record(run, a, sum, 0);
+			if (r != AI_OK)
+				stop_workers(run);
+			pthread_mutex_lock(&run->mu);
+			continue;
+		}
+		if (run->p->progress) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 250000000;
+			if (until.tv_nsec >= 1000000000)
+				until.tv_sec++, until.tv_nsec -= 1000000000;
+			pthread_cond_timedwait(&run->cv, &run->mu, &until);
+			pthread_mutex_unlock(&run->mu);
+			draw_progress(run, 0);
+			pthread_mutex_lock(&run->mu);
+		} else {
+			pthread_cond_wait(&run->cv, &run->mu);
+		}
+	}
+	pthread_mutex_unlock(&run->mu);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (run->p->progress)
+		draw_progress(run, 1);
+out:
+	for (unsigned i = 0; wks && i < n; i++) {
+		ai_member_builder_free(wks[i].mb);
+		ai_buf_release(&wks[i].chunk);
+		ai_buf_release(&wks[i].member);
+	}
+	free(wks);
+	free(th);
+	return r;
+}
+
+/* ----- planning ----- */
+
+/* Works out the delivery-hour window to list. full is set when the whole
+ * history must be listed (no watermark yet). */
+static void plan_window(const struct ai_run_params *p, const struct ai_state *st, ai_time *from,
+                        ai_time *to, int *full)
+{
+	const struct ai_options *o = p->o;
+
+	*full = 0;
+	*to = o->has_to ? o->to : ai_time_hour(p->now) + HOUR;
+	if (o->has_from) {
+		*from = ai_time_hour(o->from);
+	} else if (st->watermark > AI_TIME_MIN && st->watermark != 0) {
+		*from = ai_time_hour(st->watermark - o->lookback);
+	} else {
+		*from = AI_TIME_MIN;
+		*full = 1;
+	}
+}
+
+static int hour_closed(const struct ai_run_params *p, ai_time hour)
+{
+	return hour + HOUR + p->o->grace <= p->now;
+}
+
+static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen)
+{
+	size_t cap = items->n ? items->n : 1;
+
+	run->work = calloc(cap, sizeof *run->work);
+	run->parts = calloc(cap, sizeof *run->parts);
+	if (!run->work || !run->parts)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < items->n; i++) {
+		struct ai_source_item *it = &items->items[i];
+		uint64_t end = 0;
+		int archived = seen_get(seen, it->name, &end);
+		int closed = hour_closed(run->p, it->hour);
+		struct work *w = &run->work[run->nwork];
+
+		if (!it->append) {
+			if (archived)
+				continue;
+			w->start = 0;
+			w->end = it->size;
+			w->final = 1;
+		} else {
+			w->start = archived ? end : 0;
+			w->end = it->size;
+			w->final = closed;
+			if (w->end < w->start) {
+				ai_warn("blob '%s': shorter (%llu) than what is archived (%llu); skipped",
+				        it->name, (unsigned long long)it->size,
+				        (unsigned long long)w->start);
+				continue;
+			}
+			/* An empty blob is recorded once, when its hour is over. */
+			if (w->end == w->start && (archived || !closed || it->size != 0))
+				continue;
+		}
+		w->item = it;
+		if (run->nparts == 0 || strcmp(run->work[run->parts[run->nparts - 1].first].item->app, it->app) ||
+		    strcmp(run->work[run->parts[run->nparts - 1].first].item->type, it->type) ||
+		    run->work[run->parts[run->nparts - 1].first].item->hour != it->hour) {
+			run->parts[run->nparts].first = run->nwork;
+			run->parts[run->nparts].n = 0;
+			run->nparts++;
+		}
+		run->parts[run->nparts - 1].n++;
+		run->nwork++;
+	}
+	return AI_OK;
+}
+
+/* ----- commit ----- */
+
+/* The fields every segment of the run shares. */
+static ai_result segment_header(struct run *run, struct ai_segment *seg, enum ai_layout layout)
+{
+	const struct ai_run_params *p = run->p;
+
+	seg->run_id = strdup(run->run_id);
+	seg->source = strdup(ai_store_describe(p->src));
+	seg->layout = strdup(ai_layout_name(layout));
+	seg->created = p->clock();
+	if (!seg->run_id || !seg->source || !seg->layout)
+		return AI_ERR_NOMEM;
+	if (p->key) {
+		struct ai_minisign_pubkey pk;
+		char id[AI_MINISIGN_KEYID_HEXLEN];
+		ai_signing_key_pubkey(p->key, &pk);
+		ai_minisign_keyid_hex(pk.keyid, id);
+		if (!(seg->key_id = strdup(id)))
+			return AI_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < p->o->ntags; i++) {
+		char **v = realloc(seg->tags, (seg->ntags + 1) * sizeof *v);
+		if (!v)
+			return AI_ERR_NOMEM;
+		seg->tags = v;
+		if (!(v[seg->ntags] = strdup(p->o->tags[i])))
+			return AI_ERR_NOMEM;
+		seg->ntags++;
+	}
+	return AI_OK;
+}
+
+/* Frees a work item's member; its names belong to the source list. */
+static void drop_member(struct work *w)
+{
+	w->member.blob = NULL;
+	w->member.app = NULL;
+	w->member.type = NULL;
+	ai_member_release(&w->member);
+	free(w->ids);
+	w->ids = NULL;
+	w->nids = 0;
+}
+
+/* Copies the batch's packs and members into seg, and their operation ids
+ * into ids, freeing each member. */
+static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg,
+                              struct ai_idset *ids)
+{
+	uint32_t pack = 0;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		struct work *w = batch[i].w;
+		if (w->ids_any)
+			ids->overflow = 1;
+		for (size_t k = 0; k < w->nids; k++)
+			ai_idset_add(ids, w->ids[k]);
+		if (r == AI_OK && batch[i].ref.name)
+			r = ai_segment_add_pack(seg, &batch[i].ref, &pack);
+		if (r == AI_OK) {
+			w->member.blob = w->item->name;
+			memcpy(w->member.etag, w->item->etag, sizeof w->member.etag);
+			w->member.last_modified = w->item->last_modified;
+			w->member.range_start = w->start;
+			w->member.range_end = w->end;
+			w->member.app = w->item->app;
+			w->member.type = w->item->type;
+			w->member.delivery_hour = w->item->hour;
+			w->member.pack = pack;
+			r = ai_segment_add_member(seg, &w->member);
+		}
+		drop_member(w);
+	}
+	return r;
+}
+
+/* Another run committed the number we wanted: drop what it archived and
+ * try the next number. */
+static ai_result drop_archived(struct ai_segment *seg, struct ai_archive *a, uint64_t from_seq)
+{
+	struct seen m = { 0 };
+	uint64_t *seqs = NULL;
+	size_t n = 0, kept = 0;
+	ai_result r = AI_OK;
+
+	for (uint64_t s = from_seq; s < a->state.next_seq; s++) {
+		uint64_t *v = realloc(seqs, (n + 1) * sizeof *v);
+		if (!v) {
+			free(seqs);
+			return AI_ERR_NOMEM;
+		}
+		seqs = v;
+		seqs[n++] = s;
+	}
+	r = seen_add_segments(&m, a->dest, seqs, n);
+	for (size_t i = 0; r == AI_OK && i < seg->nmembers; i++) {
+		uint64_t end;
+		struct ai_member *mb = &seg->members[i];
+		if (seen_get(&m, mb->blob, &end) && end > mb->range_start) {
+			ai_info("blob '%s': archived by a concurrent run", mb->blob);
+			ai_member_release(mb);
+			continue;
+		}
+		seg->members[kept++] = *mb;
+	}
+	seg->nmembers = kept;
+	seen_release(&m);
+	free(seqs);
+	return r;
+}
+
+static ai_result commit_with(struct run *run, struct ai_archive *a, struct ai_segment *seg,
+                             const uint8_t *bloom, size_t bloom_len)
+{
+	ai_result r = AI_OK;
+
+	for (int attempt = 0; attempt < 5; attempt++) {
+		uint64_t before = a->state.next_seq;
+		if (!seg->nmembers)
+			return AI_OK;
+		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
+		if (r != AI_ERR_EXISTS)
+			break;
+		ai_archive_release(a);
+		r = ai_archive_open(a, run->p->dest, run->p->key);
+		if (r == AI_OK)
+			r = drop_archived(seg, a, before);
+		if (r != AI_OK)
+			break;
+		r = AI_ERR_EXISTS;
+	}
+	if (r != AI_OK)
+		ai_error("manifest: cannot commit the segment: %s",
+		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	return r;
+}
+
+static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg,
+                        const struct ai_idset *ids)
+{
+	uint8_t *bloom = NULL;
+	size_t bloom_len = 0;
+	ai_result r;
+
+	/* Without memory for the filter the index just matches any id. */
+	if (ai_idset_filter(ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
+		ai_warn("manifest: no memory for the segment's id filter");
+	r = commit_with(run, a, seg, bloom, bloom_len);
+	free(bloom);
+	return r;
+}
+
+/* Takes the next batch off the ready queue into *batch (malloc'd): whole
+ * packs, at least seg_max members when that many are there. Without all,
+ * fewer than seg_max ready members make no batch. */
+static ai_result take_batch(struct run *run, int all, struct ready **batch, size_t *n)
+{
+	size_t k;
+	ai_result r = AI_OK;
+
+	*batch = NULL;
+	*n = 0;
+	pthread_mutex_lock(&run->mu);
+	if (run->nready && (all || run->nready >= run->seg_max)) {
+		k = run->nready < run->seg_max ? run->nready : run->seg_max;
+		while (k < run->nready && !run->ready[k].ref.name)
+			k++;
+		*batch = malloc(k * sizeof **batch);
+		if (*batch) {
+			memcpy(*batch, run->ready, k * sizeof **batch);
+			memmove(run->ready, run->ready + k, (run->nready - k) * sizeof *run->ready);
+			run->nready -= k;
+			*n = k;
+		} else {
+			r = AI_ERR_NOMEM;
+		}
+	}
+	pthread_mutex_unlock(&run->mu);
+	return r;
+}
+
+/* Commits one segment recording the batch and counts it in sum. */
+static ai_result record_batch(struct run *run, struct ai_archive *a, struct ready *batch, size_t n,
+                              struct ai_run_summary *sum)
+{
+	struct ai_segment seg;
+	struct ai_idset ids;
+	ai_result r;
+
+	ai_segment_init(&seg);
+	ai_idset_init(&ids, MAX_SEGMENT_IDS);
+	r = segment_header(run, &seg, sum->layout);
+	if (r == AI_OK)
+		r = fill_segment(batch, n, &seg, &ids);
+	else
+		for (size_t i = 0; i < n; i++)
+			drop_member(batch[i].w);
+	if (r != AI_OK)
+		ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+	else
+		r = commit(run, a, &seg, &ids);
+	ai_idset_release(&ids);
+	if (r == AI_OK && seg.nmembers) {
+		/* Counted from what the segment holds: a concurrent run may have
+		 * taken some members (see drop_archived). */
+		if (sum->segment_first < 0)
+			sum->segment_first = (int64_t)seg.seq;
+		sum->segment = (int64_t)seg.seq;
+		sum->segments++;
+		for (size_t i = 0; i < seg.npacks; i++)
+			sum->bytes_out += seg.packs[i].size;
+		sum->packs += seg.npacks;
+		for (size_t i = 0; i < seg.nmembers; i++) {
+			const struct ai_member *m = &seg.members[i];
+			sum->blobs++;
+			sum->rows += m->rows;
+			sum->bad_rows += m->bad_rows;
+			sum->bytes_in += m->range_end - m->range_start;
+		}
+	}
+	ai_segment_release(&seg);
+	return r;
+}
+
+/* Records ready members: every full segment's worth, and with all the
+ * rest too. */
+static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum, int all)
+{
+	ai_result r = AI_OK;
+
+	while (r == AI_OK) {
+		struct ready *batch;
+		size_t n;
+		r = take_batch(run, all, &batch, &n);
+		if (r != AI_OK)
+			ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+		if (r != AI_OK || !n)
+			break;
+		r = record_batch(run, a, batch, n, sum);
+		for (size_t i = 0; i < n; i++)
+			free(batch[i].ref.name);
+		free(batch);
+	}
+	return r;
+}
+
+/* Moves the watermark: every delivery hour before it is archived. */
+static void update_watermark(struct run *run, struct ai_state *st, ai_time from, ai_time to,
+                             int full)
+{
+	const struct ai_options *o = run->o;
+	/* Hour h is closed when h + 1h + grace <= now. */
+	ai_time cand = ai_time_hour(run->p->now - o->grace - HOUR) + HOUR;
+	if (cand > to)
+		cand = to;
+	for (size_t i = 0; i < run->nwork; i++)
+		if (run->work[i].state == 2 && run->work[i].item->hour < cand)
+			cand = run->work[i].item->hour;
+	if (o->napps || o->ntypes)
+		return; /* a filtered run did not look at everything */
+	if (!full && !(st->watermark != 0 && st->watermark != AI_TIME_MIN && from <= st->watermark))
+		return; /* the window does not join the archived past */
+	if (cand > st->watermark || st->watermark == 0 || st->watermark == AI_TIME_MIN)
+		st->watermark = cand;
+}
+
+static void update_partitions(struct run *run, struct ai_state *st)
+{
+	/* archived_through per app and type: the run's closed, fully archived
+	 * hours, for status to report. */
+	for (size_t i = 0; i < st->nparts; i++) {
+		struct ai_partition_state *ps = &st->parts[i];
+		if (st->watermark > ps->archived_through && !run->o->napps && !run->o->ntypes)
+			ps->archived_through = st->watermark;
+	}
+}
+
+void ai_run_make_id(ai_time now, char *out, size_t cap)
+{
+	char t[AI_TIME_STRLEN], hex[9];
+	uint8_t rnd[4] = { 0 };
+
+	if (ai_random(rnd, sizeof rnd) != AI_OK)
+		memset(rnd, 0, sizeof rnd);
+	ai_hex(rnd, sizeof rnd, hex);
+	ai_time_format(now, 0, t); /* 2026-11-24T14:30:05Z */
+	snprintf(out, cap, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%s", t, t + 5, t + 8, t + 11, t + 14, t + 17,
+	         hex);
+}
+
+static void print_dry(const struct run *run, FILE *f)
+{
+	for (size_t i = 0; i < run->nwork; i++) {
+		const struct work *w = &run->work[i];
+		char hp[32];
+		hour_path(w->item->hour, hp, sizeof hp);
+		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s/\n", w->item->name,
+		        (unsigned long long)w->start, (unsigned long long)w->end,
+		        w->final ? "" : " (up to the last complete line)", w->item->app, w->item->type,
+		        hp);
+	}
+}
+
+ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
+{
+	struct run run = { .p = p, .o = p->o };
+	struct ai_archive a;
+	struct ai_source_list items;
+	struct ai_source_filter filter;
+	struct seen seen = { 0 };
+	uint64_t *seqs = NULL;
+	size_t nseqs = 0;
+	enum ai_layout layout;
+	ai_time from, to;
+	int full, archive_open = 0;
+	ai_result r;
+
+	memset(sum, 0, sizeof *sum);
+	sum->segment = -1;
+	sum->segment_first = -1;
+	sum->watermark = AI_TIME_MIN;
+	ai_source_list_init(&items);
+	pthread_mutex_init(&run.mu, NULL);
+	pthread_cond_init(&run.cv, NULL);
+	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
+	/* A segment holds up to a pack's worth more than seg_max. */
+	if (run.seg_max > AI_MANIFEST_MAX_MEMBERS / 2)
+		run.seg_max = AI_MANIFEST_MAX_MEMBERS / 2;
+	snprintf(run.run_id, sizeof run.run_id, "%s", p->run_id);
+	memcpy(sum->run_id, run.run_id, sizeof sum->run_id);
+
+	r = ai_layout_parse(p->o->layout, &layout);
+	if (r == AI_OK && layout == AI_LAYOUT_AUTO)
+		r = ai_source_detect(p->src, &layout);
+	if (r != AI_OK) {
+		ai_error("source: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+	sum->layout = layout;
+	run.schema = layout == AI_LAYOUT_DIAGNOSTIC ? AI_SCHEMA_DIAGNOSTIC : AI_SCHEMA_CONTINUOUS;
+
+	r = ai_archive_open(&a, p->dest, p->key);
+	archive_open = 1;
+	if (r != AI_OK) {
+		ai_error("manifest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+	if (p->key && (r = ai_archive_publish_key(p->dest, p->key)) != AI_OK) {
+		ai_error("keys: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+
+	plan_window(p, &a.state, &from, &to, &full);
+	sum->window_from = from;
+	sum->window_to = to;
+	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
+	                                    full ? AI_TIME_MIN : from, to };
+	r = ai_source_scan(p->src, layout, &filter, &items);
+	sum->listings = items.listings;
+	if (r != AI_OK) {
+		ai_error("source: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+	/* What is archived already: the segments holding these hours. */
+	r = ai_state_segments_by_delivery(&a.state, full ? AI_TIME_MIN : from, to, &seqs, &nseqs);
+	if (r == AI_OK)
+		r = seen_add_segments(&seen, p->dest, seqs, nseqs);
+	if (r == AI_OK)
+		r = make_plan(&run, &items, &seen);
+	seen_release(&seen);
+	if (r != AI_OK) {
+		ai_error("manifest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		goto out;
+	}
+	if (p->dry_out) {
+		print_dry(&run, p->dry_out);
+		for (size_t i = 0; i < run.nwork; i++) {
+			sum->blobs++;
+			sum->bytes_in += run.work[i].end - run.work[i].start;
+		}
+		sum->watermark = a.state.watermark;
+		goto out;
+	}
+
+	r = run_workers(&run, &a, sum);
+	for (size_t i = 0; i < run.nwork; i++) {
+		sum->failed += run.work[i].state == 2;
+		sum->pending += run.work[i].state == 3;
+	}
+	if (r == AI_OK)
+		r = record(&run, &a, sum, 1);
+	if (r == AI_OK) {
+		update_watermark(&run, &a.state, from, to, full);
+		update_partitions(&run, &a.state);
+		free(a.state.last_run_id);
+		a.state.last_run_id = strdup(run.run_id);
+		a.state.last_run_time = p->clock();
+		free(a.state.last_run_result);
+		a.state.last_run_result = strdup(sum->failed ? "partial" : "ok");
+		if (!a.state.source)
+			a.state.source = strdup(ai_store_describe(p->src));
+		r = ai_archive_save_state(&a, p->key, p->clock());
+		if (r != AI_OK)
+			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
+			        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		r = AI_OK; /* the segments are the truth; the state is a summary */
+	}
+	sum->watermark = a.state.watermark;
+	if (r == AI_OK && sum->failed)
+		r = AI_ERR_PARTIAL;
+	if (r == AI_ERR_PARTIAL && sum->blobs == 0) {
+		/* Nothing got through: say why in the exit code. */
+		for (size_t i = 0; i < run.nwork; i++)
+			if (run.work[i].state == 2) {
+				ai_result e = run.work[i].err;
+				if (ai_result_transient(e) || e == AI_ERR_AUTH)
+					r = e;
+				break;
+			}
+	}
+out:
+	ai_store_get_stats(p->src, &sum->src_stats);
+	ai_store_get_stats(p->dest, &sum->dest_stats);
+	for (size_t i = 0; i < run.nwork; i++)
+		drop_member(&run.work[i]);
+	for (size_t i = 0; i < run.nready; i++)
+		free(run.ready[i].ref.name);
+	free(run.ready);
+	free(run.work);
+	free(run.parts);
+	free(seqs);
+	seen_release(&seen);
+	ai_source_list_release(&items);
+	if (archive_open)
+		ai_archive_release(&a);
+	pthread_cond_destroy(&run.cv);
+	pthread_mutex_destroy(&run.mu);
+	return r;
+}

@@ -1,0 +1,61 @@
+/* run.h: the archive pipeline behind `aiarchive run`: list what is new in
+ * the source, stream each blob through the member builder into packs,
+ * commit the packs, then the manifest segments recording them (one more
+ * each time AI_RUN_SEGMENT_MEMBERS members are ready), then the state. */
+#ifndef AI_RUN_H
+#define AI_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "format/minisign.h"
+#include "cmd/options.h"
+#include "engine/source.h"
+#include "store/store.h"
+
+/* Members a run records per segment before it commits one and goes on.
+ * Far below the decoder's AI_MANIFEST_MAX_MEMBERS, and it bounds what a
+ * large first run holds in memory. */
+#define AI_RUN_SEGMENT_MEMBERS 50000
+
+struct ai_run_summary {
+	char run_id[64];
+	uint64_t blobs;           /* members archived */
+	uint64_t rows, bad_rows;
+	uint64_t bytes_in;        /* source bytes archived */
+	uint64_t bytes_out;       /* pack bytes written */
+	uint64_t packs;
+	uint64_t failed;          /* blobs or ranges that failed (retried next run) */
+	uint64_t pending;         /* appended ranges left for a later run */
+	uint64_t listings;        /* source list requests */
+	int64_t segment;          /* last segment committed, -1 if none */
+	int64_t segment_first;    /* first segment committed, -1 if none */
+	uint64_t segments;        /* segments committed */
+	ai_time watermark;        /* archived through (AI_TIME_MIN if unknown) */
+	ai_time window_from, window_to;
+	double seconds;
+	struct ai_store_stats src_stats, dest_stats;
+	char sku[64];
+	enum ai_layout layout;
+};
+
+struct ai_run_params {
+	const char *run_id;               /* from ai_run_make_id */
+	const struct ai_options *o;
+	struct ai_store *src;
+	struct ai_store *dest;
+	const struct ai_signing_key *key; /* NULL in a dry run */
+	ai_time now;                      /* decides which hours are closed */
+	ai_time (*clock)(void);           /* timestamps for signatures */
+	FILE *dry_out;                    /* dry run: the list goes here */
+	int progress;                     /* draw a progress line on stderr */
+	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
+};
+
+/* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */
+void ai_run_make_id(ai_time now, char *out, size_t cap);
+
+/* Runs the pipeline once. AI_ERR_PARTIAL when some blobs failed (they are
+ * not recorded and the next run retries them). */
+ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum) AI_MUST_CHECK;
+
+#endif

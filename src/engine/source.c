@@ -1,0 +1,382 @@
+/* source.c: discovery and hour-by-hour listing of export blobs, in the
+ * continuous-export and diagnostic-settings layouts. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "util/log.h"
+#include "cmd/options.h"
+#include "engine/source.h"
+
+#define HOUR (3600 * AI_NS_PER_SEC)
+#define DS_PREFIX "insights-logs-"
+#define MAX_DS_DEPTH 14
+
+const char *ai_layout_name(enum ai_layout l)
+{
+	switch (l) {
+	case AI_LAYOUT_CONTINUOUS:
+		return "continuous-export";
+	case AI_LAYOUT_DIAGNOSTIC:
+		return "diagnostic-settings";
+	default:
+		return "auto";
+	}
+}
+
+ai_result ai_layout_parse(const char *s, enum ai_layout *out)
+{
+	if (!s || strcmp(s, "auto") == 0)
+		*out = AI_LAYOUT_AUTO;
+	else if (strcmp(s, "continuous-export") == 0 || strcmp(s, "continuous") == 0)
+		*out = AI_LAYOUT_CONTINUOUS;
+	else if (strcmp(s, "diagnostic-settings") == 0 || strcmp(s, "diagnostic") == 0)
+		*out = AI_LAYOUT_DIAGNOSTIC;
+	else
+		return AI_ERR_USAGE;
+	return AI_OK;
+}
+
+void ai_source_list_init(struct ai_source_list *l)
+{
+	memset(l, 0, sizeof *l);
+}
+
+void ai_source_list_release(struct ai_source_list *l)
+{
+	for (size_t i = 0; l && i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].app);
+		free(l->items[i].type);
+	}
+	if (l)
+		free(l->items);
+	ai_source_list_init(l);
+}
+
+int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t cap)
+{
+	const char *us = NULL;
+
+	for (size_t i = 0; i < len; i++)
+		if (folder[i] == '_')
+			us = folder + i;
+	if (!us || us == folder || (size_t)(folder + len - us - 1) != 32)
+		return 0;
+	for (const char *p = us + 1; p < folder + len; p++)
+		if (!isxdigit((unsigned char)*p))
+			return 0;
+	if ((size_t)(us - folder) >= cap)
+		return 0;
+	for (size_t i = 0; i < (size_t)(us - folder); i++)
+		app[i] = (char)tolower((unsigned char)folder[i]);
+	app[us - folder] = '\0';
+	return 1;
+}
+
+/* Calls fn for every page of a listing. */
+typedef ai_result (*page_fn)(void *ctx, const struct ai_blob_list *page);
+
+static ai_result list_all(struct ai_store *src, const char *prefix, const char *delim,
+                          struct ai_source_list *acct, page_fn fn, void *ctx)
+{
+	char *marker = NULL;
+	ai_result r;
+
+	do {
+		struct ai_blob_list page;
+		r = ai_store_list(src, prefix, delim, marker, 0, &page);
+		acct->listings++;
+		free(marker);
+		marker = NULL;
+		if (r != AI_OK)
+			return r;
+		r = fn(ctx, &page);
+		/* Without the marker the listing would end early, unnoticed. */
+		if (r == AI_OK && page.next_marker && !(marker = strdup(page.next_marker)))
+			r = AI_ERR_NOMEM;
+		ai_blob_list_release(&page);
+	} while (r == AI_OK && marker);
+	free(marker);
+	return r;
+}
+
+/* Collects the prefixes of a page into a growing string array. */
+struct strvec {
+	char **v;
+	size_t n, cap;
+};
+
+static void strvec_release(struct strvec *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+static ai_result strvec_push(struct strvec *s, const char *str)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return AI_ERR_NOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n] = strdup(str)))
+		return AI_ERR_NOMEM;
+	s->n++;
+	return AI_OK;
+}
+
+static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
+{
+	struct strvec *s = ctx;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; r == AI_OK && i < page->nprefixes; i++)
+		r = strvec_push(s, page->prefixes[i]);
+	return r;
+}
+
+ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
+{
+	struct ai_source_list acct;
+	struct strvec top = { 0 };
+	ai_result r;
+
+	ai_source_list_init(&acct);
+	r = list_all(src, "", "/", &acct, collect_prefixes, &top);
+	*out = AI_LAYOUT_CONTINUOUS;
+	for (size_t i = 0; r == AI_OK && i < top.n; i++)
+		if (strncmp(top.v[i], DS_PREFIX, strlen(DS_PREFIX)) == 0)
+			*out = AI_LAYOUT_DIAGNOSTIC;
+	strvec_release(&top);
+	return r;
+}
+
+/* Adds the blobs of one listing page to the result, for one folder. */
+struct folder {
+	struct ai_source_list *out;
+	const char *app;
+	const char *type;
+	ai_time hour;
+	int diagnostic;
+	size_t parse_at;      /* nonzero: take the hour from the name after this many bytes */
+	ai_time before;       /* with parse_at: keep hours before this */
+};
+
+/* The delivery hour in a name below a type folder ("2026-11-20/13/...")
+ * or a resource folder ("y=2026/m=11/d=20/h=13/..."); 0 when it has none. */
+static int hour_from_name(const char *p, int diagnostic, ai_time *out)
+{
+	unsigned y, mo, d, h;
+	int n = 0;
+	char iso[32];
+
+	if (diagnostic) {
+		if (sscanf(p, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n)
+			return 0;
+	} else if (sscanf(p, "%4u-%2u-%2u/%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n) {
+		return 0;
+	}
+	snprintf(iso, sizeof iso, "%04u-%02u-%02uT%02u:00:00Z", y, mo, d, h);
+	return ai_parse_time(iso, strlen(iso), out) == AI_OK;
+}
+
+static ai_result add_items(void *ctx, const struct ai_blob_list *page)
+{
+	struct folder *f = ctx;
+	struct ai_source_list *l = f->out;
+
+	for (size_t i = 0; i < page->n; i++) {
+		const struct ai_blob_info *b = &page->blobs[i];
+		struct ai_source_item *it;
+		ai_time hour = f->hour;
+		if (f->parse_at) {
+			if (!hour_from_name(b->name + f->parse_at, f->diagnostic, &hour)) {
+				ai_debug("source: skipping '%s' (not in a delivery-hour folder)", b->name);
+				continue;
+			}
+			if (hour >= f->before)
+				continue;
+		}
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 256;
+			struct ai_source_item *v = realloc(l->items, cap * sizeof *v);
+			if (!v)
+				return AI_ERR_NOMEM;
+			l->items = v;
+			l->cap = cap;
+		}
+		it = &l->items[l->n];
+		memset(it, 0, sizeof *it);
+		it->name = strdup(b->name);
+		it->app = strdup(f->app);
+		it->type = strdup(f->type);
+		if (!it->name || !it->app || !it->type) {
+			free(it->name);
+			free(it->app);
+			free(it->type);
+			return AI_ERR_NOMEM;
+		}
+		it->hour = hour;
+		it->size = b->size;
+		memcpy(it->etag, b->etag, sizeof it->etag);
+		it->last_modified = b->last_modified;
+		it->append = b->type == AI_BLOB_APPEND || f->diagnostic;
+		l->n++;
+	}
+	return AI_OK;
+}
+
+
+static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
+                                 struct ai_source_list *out)
+{
+	struct strvec apps = { 0 }, types = { 0 };
+	char prefix[2048], app[512];
+	ai_result r = list_all(src, "", "/", out, collect_prefixes, &apps);
+
+	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
+		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
+		if (!ai_source_parse_app_folder(apps.v[a], alen, app, sizeof app)) {
+			ai_debug("source: skipping folder '%s' (not <app>_<ikey>)", apps.v[a]);
+			continue;
+		}
+		if (!ai_options_match(f->apps, f->napps, app))
+			continue;
+		strvec_release(&types);
+		r = list_all(src, apps.v[a], "/", out, collect_prefixes, &types);
+		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
+			char type[256];
+			snprintf(type, sizeof type, "%.*s", (int)(strlen(types.v[t]) - alen - 2),
+			         types.v[t] + alen + 1);
+			if (!*type || !ai_options_match(f->types, f->ntypes, type))
+				continue;
+			if (f->from == AI_TIME_MIN) {
+				struct folder fo = { out, app, type, 0, 0, strlen(types.v[t]), f->to };
+				r = list_all(src, types.v[t], NULL, out, add_items, &fo);
+				continue;
+			}
+			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
+				char iso[AI_TIME_STRLEN];
+				struct folder fo = { out, app, type, h, 0, 0, 0 };
+				ai_time_format(h, 0, iso); /* 2026-11-20T13:00:00Z */
+				snprintf(prefix, sizeof prefix, "%s%.10s/%.2s/", types.v[t], iso, iso + 11);
+				r = list_all(src, prefix, NULL, out, add_items, &fo);
+			}
+		}
+	}
+	strvec_release(&types);
+	strvec_release(&apps);
+	return r;
+}
+
+/* Walks down a diagnostic-settings container to the resource folders,
+ * the ones that hold "y=YYYY/" folders. */
+static ai_result find_resources(struct ai_store *src, const char *prefix, int depth,
+                                struct ai_source_list *acct, struct strvec *found)
+{
+	struct strvec kids = { 0 };
+	ai_result r;
+
+	if (depth > MAX_DS_DEPTH)
+		return AI_OK;
+	r = list_all(src, prefix, "/", acct, collect_prefixes, &kids);
+	for (size_t i = 0; r == AI_OK && i < kids.n; i++) {
+		const char *last = kids.v[i] + strlen(prefix);
+		if (strncmp(last, "y=", 2) == 0) {
+			r = strvec_push(found, prefix);
+			break;
+		}
+		r = find_resources(src, kids.v[i], depth + 1, acct, found);
+	}
+	strvec_release(&kids);
+	return r;
+}
+
+/* The resource name: the folder after ".../COMPONENTS/", else the last. */
+static void resource_app(const char *res, char *app, size_t cap)
+{
+	size_t n = strlen(res);
+	const char *end = res + n - 1, *start = end;
+
+	while (start > res && start[-1] != '/')
+		start--;
+	snprintf(app, cap, "%.*s", (int)(end - start), start);
+	for (char *p = app; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_filter *f,
+                                 struct ai_source_list *out)
+{
+	struct strvec conts = { 0 }, res = { 0 };
+	char prefix[4096], app[256], type[128];
+	ai_result r = list_all(src, "", "/", out, collect_prefixes, &conts);
+
+	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
+		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
+			continue;
+		snprintf(type, sizeof type, "%.*s", (int)(strlen(conts.v[c]) - strlen(DS_PREFIX) - 1),
+		         conts.v[c] + strlen(DS_PREFIX));
+		if (!ai_options_match(f->types, f->ntypes, type))
+			continue;
+		strvec_release(&res);
+		r = find_resources(src, conts.v[c], 0, out, &res);
+		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
+			resource_app(res.v[i], app, sizeof app);
+			if (!ai_options_match(f->apps, f->napps, app))
+				continue;
+			if (f->from == AI_TIME_MIN) {
+				struct folder fo = { out, app, type, 0, 1, strlen(res.v[i]), f->to };
+				r = list_all(src, res.v[i], NULL, out, add_items, &fo);
+				continue;
+			}
+			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
+				char iso[AI_TIME_STRLEN];
+				struct folder fo = { out, app, type, h, 1, 0, 0 };
+				ai_time_format(h, 0, iso);
+				snprintf(prefix, sizeof prefix, "%sy=%.4s/m=%.2s/d=%.2s/h=%.2s/", res.v[i],
+				         iso, iso + 5, iso + 8, iso + 11);
+				r = list_all(src, prefix, NULL, out, add_items, &fo);
+			}
+		}
+	}
+	strvec_release(&res);
+	strvec_release(&conts);
+	return r;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct ai_source_item *x = a, *y = b;
+	int c = strcmp(x->app, y->app);
+
+	if (!c)
+		c = strcmp(x->type, y->type);
+	if (!c)
+		c = x->hour < y->hour ? -1 : x->hour > y->hour;
+	return c ? c : strcmp(x->name, y->name);
+}
+
+ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
+                         const struct ai_source_filter *f, struct ai_source_list *out)
+{
+	ai_result r;
+
+	if (layout == AI_LAYOUT_AUTO) {
+		r = ai_source_detect(src, &layout);
+		if (r != AI_OK)
+			return r;
+	}
+	r = layout == AI_LAYOUT_DIAGNOSTIC ? scan_diagnostic(src, f, out)
+	                                   : scan_continuous(src, f, out);
+	if (r == AI_OK && out->n)
+		qsort(out->items, out->n, sizeof out->items[0], item_cmp);
+	return r;
+}

@@ -1,0 +1,61 @@
+/* source.h: finding export blobs in the source, for both layouts of
+ * DESIGN §2, listing only the delivery-hour folders asked for, never the
+ * whole history. */
+#ifndef AI_SOURCE_H
+#define AI_SOURCE_H
+
+#include <stddef.h>
+#include "util/parse.h"
+#include "util/result.h"
+#include "store/store.h"
+
+enum ai_layout { AI_LAYOUT_AUTO, AI_LAYOUT_CONTINUOUS, AI_LAYOUT_DIAGNOSTIC };
+
+/* "continuous-export" / "diagnostic-settings". */
+const char *ai_layout_name(enum ai_layout l);
+/* Parses the --layout value; AI_ERR_USAGE when unknown. */
+ai_result ai_layout_parse(const char *s, enum ai_layout *out) AI_MUST_CHECK;
+
+/* One source blob found in a delivery-hour folder. Strings are owned. */
+struct ai_source_item {
+	char *name;              /* blob name in the source store */
+	char *app;               /* lowercase resource name */
+	char *type;              /* type folder, or category ("apprequests") */
+	ai_time hour;            /* delivery hour (folder time) */
+	uint64_t size;
+	char etag[AI_ETAG_MAX];
+	ai_time last_modified;
+	int append;              /* an append blob that may still grow */
+};
+
+struct ai_source_list {
+	struct ai_source_item *items;
+	size_t n, cap;
+	uint64_t listings;       /* list requests made */
+};
+void ai_source_list_init(struct ai_source_list *l);
+void ai_source_list_release(struct ai_source_list *l);
+
+struct ai_source_filter {
+	char *const *apps;       /* empty: every app */
+	size_t napps;
+	char *const *types;      /* empty: every type (case-insensitive) */
+	size_t ntypes;
+	ai_time from, to;        /* delivery hours in [from, to) */
+};
+
+/* Looks at the top of the source: insights-logs-* containers mean
+ * diagnostic settings, anything else continuous export. */
+ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out) AI_MUST_CHECK;
+
+/* Lists the blobs of the delivery hours in the filter's window, sorted by
+ * app, type, hour and name. Folders that do not fit the layout are
+ * skipped with a debug message. */
+ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
+                         const struct ai_source_filter *f, struct ai_source_list *out) AI_MUST_CHECK;
+
+/* Parses "<app>_<32 hex>" (continuous export folder, no slash) into the
+ * app name; 0 when it does not fit. */
+int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t cap);
+
+#endif

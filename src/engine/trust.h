@@ -1,0 +1,95 @@
+/* trust.h: which key a signature in an archive must verify with (DESIGN §7)
+ * and the check of one signed object against it; shared by verify, query
+ * and cat so that they trust exactly the same things. */
+#ifndef AI_TRUST_H
+#define AI_TRUST_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/crypto.h"
+#include "format/minisign.h"
+#include "util/result.h"
+#include "store/store.h"
+
+struct ai_cmd;
+struct ai_options;
+struct ai_trust_key;
+
+/* The key settings and the published keys looked up so far. Used with one
+ * archive at a time; checks may run in several threads. Caller-held. */
+struct ai_trust {
+	int has_pubkey;
+	struct ai_minisign_pubkey pubkey;        /* --pubkey: the only key trusted */
+	char key_id[AI_MINISIGN_KEYID_HEXLEN];   /* --key-id, uppercase; "" when none */
+	struct ai_trust_key *keys;               /* published keys, usable or not */
+	size_t nkeys;
+	pthread_mutex_t mu;
+};
+
+/* Trusts the keys the archive publishes under keys/, with no pin. */
+void ai_trust_init(struct ai_trust *t);
+void ai_trust_release(struct ai_trust *t);
+
+/* Parses a key id: 16 hex digits, stored uppercase as minisign prints it.
+ * AI_ERR_USAGE otherwise. */
+ai_result ai_trust_parse_key_id(const char *s, char out[AI_MINISIGN_KEYID_HEXLEN]) AI_MUST_CHECK;
+
+/* Takes --key-id and --pubkey from o: AI_ERR_USAGE (reported against cmd)
+ * for a malformed key id, AI_ERR_CONFIG (logged) for an unusable key file. */
+ai_result ai_trust_from_options(struct ai_trust *t, const struct ai_cmd *cmd,
+                                const struct ai_options *o) AI_MUST_CHECK;
+
+/* 1 when both --pubkey and --key-id are given and disagree; why (cap
+ * bytes) then says how, about the --pubkey file. */
+int ai_trust_pubkey_conflict(const struct ai_trust *t, char *why, size_t cap);
+
+/* A signed object. The trusted comment must read
+ * "aiarchive <kind> <name> sha256=<hex>[ run=<run_id>] ...". */
+struct ai_trust_object {
+	const char *kind;             /* "segment", "state", "pack" */
+	const char *name;             /* its name in the archive */
+	const void *data;             /* its bytes, or NULL with blake2b */
+	size_t len;
+	const uint8_t *blake2b;       /* BLAKE2b-512 of the bytes, when data is NULL */
+	const uint8_t *sha256;        /* SHA-256 of the bytes; NULL: computed from data */
+	const char *run_id;           /* the run the comment must name, or NULL */
+};
+
+enum ai_trust_fault {
+	AI_TRUST_OK = 0,
+	AI_TRUST_NO_SIGNATURE,        /* the .minisig is missing or too large */
+	AI_TRUST_MALFORMED,           /* the .minisig is not a minisign signature */
+	AI_TRUST_NOT_PINNED,          /* signed by another key than the pinned one */
+	AI_TRUST_NO_KEY,              /* the signer's key is not published, or unusable */
+	AI_TRUST_BAD_SIGNATURE,       /* does not verify with the trusted key */
+	AI_TRUST_OTHER_OBJECT,        /* the trusted comment is about something else */
+};
+
+/* What a check found. why reads after "<kind> <name>: " (or, for
+ * AI_TRUST_NO_KEY, after "key <key_name>: "). */
+struct ai_trust_verdict {
+	enum ai_trust_fault fault;
+	int key_first;                           /* NO_KEY: first time this key failed */
+	char signer[AI_MINISIGN_KEYID_HEXLEN];   /* the signature's key id, "" if unknown */
+	char key[AI_MINISIGN_KEYID_HEXLEN];      /* the key checked with, "" if none */
+	char key_name[64];                       /* NO_KEY: keys/<signer>.pub */
+	char why[512];
+};
+
+/* Checks sig (the text of obj's .minisig): the signer's key id against
+ * the pin, the key (--pubkey, else the published one), the signature and
+ * the trusted comment. AI_OK when obj is trusted, AI_ERR_VERIFY when not
+ * (v says why); other results are failures to read a published key, with
+ * the store's error set. */
+ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
+                         const struct ai_trust_object *obj, const char *sig, size_t siglen,
+                         struct ai_trust_verdict *v) AI_MUST_CHECK;
+
+/* The same, reading "<name>.minisig" from dest first (one small read). A
+ * missing signature is AI_ERR_VERIFY with AI_TRUST_NO_SIGNATURE. */
+ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
+                                const struct ai_trust_object *obj,
+                                struct ai_trust_verdict *v) AI_MUST_CHECK;
+
+#endif

@@ -1,0 +1,1235 @@
+/* store_azure.c: the storage interface over the Azure Blob REST API:
+ * request building and Shared Key or SAS authorization, error mapping,
+ * retries with backoff, and read fallback to the RA-GRS secondary. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "store/azurl.h"
+#include "util/base64.h"
+#include "store/blobxml.h"
+#include "util/crypto.h"
+#include "store/http.h"
+#include "util/log.h"
+#include "store/retry.h"
+#include "store/sharedkey.h"
+#include "store/backend.h"
+
+/* One service version that both Azure and the pinned Azurite accept. */
+#define AZ_VERSION "2025-11-05"
+#define AZ_MAX_HEADERS 32
+#define AZ_URL_MAX (16 * 1024)
+
+struct azure_store {
+	struct ai_store base;
+	struct ai_azurl loc;
+	char *endpoint;           /* primary base URL, no trailing '/' */
+	char *endpoint2;          /* secondary base URL, or NULL */
+	char *sas;                /* token without '?', or NULL */
+	uint8_t key[64];          /* decoded account key */
+	size_t keylen;            /* 0 without a key */
+	struct ai_http *http;
+	struct ai_retry_policy retry;
+};
+
+enum az_level { AZ_SERVICE, AZ_CONTAINER, AZ_BLOB };
+
+/* One logical request; az_call turns it into attempts. */
+struct az_req {
+	const char *method;
+	enum ai_req_kind kind;
+	enum az_level level;
+	const char *container;    /* for AZ_CONTAINER / AZ_BLOB */
+	const char *blob;         /* full blob name inside the container */
+	char what[600];           /* object named in messages: "blob 'x'" */
+	const char *query;        /* encoded query without the SAS, or NULL */
+	struct ai_http_header hdr[AZ_MAX_HEADERS];
+	size_t nhdr;
+	char values[AZ_MAX_HEADERS][128]; /* storage for formatted header values */
+	size_t nvalues;
+	const void *body;
+	size_t body_len;
+	size_t max_response;
+	int idempotent;           /* safe to send again after any failure */
+	int readonly;             /* may be served by the secondary */
+	int use_secondary;        /* only the secondary can answer */
+	int create_only;          /* If-None-Match: * (412 means "exists") */
+};
+
+/* ----- small helpers ----- */
+
+static ai_time real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
+}
+
+static double jitter(void)
+{
+	static __thread uint64_t state;
+
+	if (!state)
+		state = (uint64_t)mono_ns() ^ (uint64_t)(uintptr_t)&state;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (double)(state >> 11) / 9007199254740992.0;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / AI_NS_PER_SEC, .tv_nsec = ns % AI_NS_PER_SEC };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static void add_header(struct az_req *r, const char *name, const char *value)
+{
+	if (r->nhdr < AZ_MAX_HEADERS) {
+		r->hdr[r->nhdr].name = name;
+		r->hdr[r->nhdr].value = value;
+		r->nhdr++;
+	}
+}
+
+/* Adds a header whose value is formatted into the request's own storage. */
+static void add_headerf(struct az_req *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_headerf(struct az_req *r, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	if (r->nvalues == AZ_MAX_HEADERS)
+		return;
+	v = r->values[r->nvalues++];
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof r->values[0], fmt, ap);
+	va_end(ap);
+	add_header(r, name, v);
+}
+
+static const char *add_md5(struct az_req *r, const void *p, size_t n);
+
+static void add_meta(struct az_req *r, const struct ai_meta *meta, char names[][80])
+{
+	for (size_t i = 0; meta && i < meta->n && i < AI_META_MAX; i++) {
+		snprintf(names[i], 80, "x-ms-meta-%s", meta->kv[i].name);
+		add_header(r, names[i], meta->kv[i].value);
+	}
+}
+
+static struct azure_store *az(struct ai_store *s)
+{
+	return (struct azure_store *)s;
+}
+
+/* Splits a store-relative name into container and blob name. */
+static ai_result locate(struct azure_store *s, const char *name, struct ai_buf *container,
+                        struct ai_buf *blob)
+{
+	ai_result r;
+
+	if (!name || !*name) {
+		ai_store_set_error("empty blob name");
+		return AI_ERR_BAD_INPUT;
+	}
+	if (s->loc.container[0]) {
+		r = ai_buf_addstr(container, s->loc.container);
+		if (r == AI_OK)
+			r = ai_buf_addstr(blob, s->loc.prefix);
+		return r == AI_OK ? ai_buf_addstr(blob, name) : r;
+	}
+	const char *slash = strchr(name, '/');
+	if (!slash || slash == name || !slash[1]) {
+		ai_store_set_error("blob '%s': name must be 'container/blob' for an account location",
+		                   name);
+		return AI_ERR_BAD_INPUT;
+	}
+	r = ai_buf_add(container, name, (size_t)(slash - name));
+	return r == AI_OK ? ai_buf_addstr(blob, slash + 1) : r;
+}
+
+/* ----- error mapping ----- */
+
+static ai_result map_status(const struct az_req *q, long status, const char *code)
+{
+	if (status == 401 || status == 403)
+		return AI_ERR_AUTH;
+	if (status == 404)
+		return AI_ERR_NOT_FOUND;
+	if (status == 409) {
+		if (strcmp(code, "BlobAlreadyExists") == 0 || strcmp(code, "ContainerAlreadyExists") == 0)
+			return AI_ERR_EXISTS;
+		return AI_ERR_CONFLICT;
+	}
+	if (status == 412)
+		return q->create_only && strcmp(code, "ConditionNotMet") == 0 ? AI_ERR_EXISTS
+		                                                             : AI_ERR_CONFLICT;
+	if (status == 304)
+		return AI_ERR_CONFLICT;
+	if (status == 416)
+		return AI_ERR_BAD_INPUT;
+	if (status == 413)
+		return AI_ERR_TOO_BIG;
+	if (status == 400) {
+		/* A body damaged on the way: sending it again may work. */
+		if (strcmp(code, "Md5Mismatch") == 0 || strcmp(code, "InvalidMd5") == 0)
+			return AI_ERR_NETWORK;
+		if (strcmp(code, "InvalidBlockList") == 0 || strcmp(code, "InvalidBlobOrBlock") == 0 ||
+		    strcmp(code, "InvalidRange") == 0)
+			return AI_ERR_BAD_INPUT;
+	}
+	if (ai_retry_status(status))
+		return AI_ERR_UNAVAILABLE;
+	return AI_ERR_PROTOCOL;
+}
+
+/* Records "object: 403 Code: message" as the thread's last error. */
+static void record_error(const struct az_req *q, const struct ai_http_response *resp,
+                         const char *code, ai_result r, int secondary)
+{
+	char msg[256] = "";
+	char xcode[96] = "";
+
+	if (resp->status == 0) {
+		ai_store_set_error("%s: %s%s (%s)", q->what, ai_strerror(r),
+		                   secondary ? " on the secondary" : "", resp->error);
+		return;
+	}
+	if (resp->body.len &&
+	    ai_blobxml_parse_error(resp->body.data, resp->body.len, xcode, sizeof xcode, msg,
+	                           sizeof msg) != AI_OK)
+		msg[0] = '\0';
+	ai_store_set_error("%s: %ld %s%s%s%s", q->what, resp->status, *code ? code : "error",
+	                   *msg ? ": " : "", msg, secondary ? " (secondary endpoint)" : "");
+}
+
+/* ----- one request, with retries ----- */
+
+static ai_result build_url(struct azure_store *s, const struct az_req *q, int secondary,
+                           struct ai_buf *url, size_t *path_at)
+{
+	const char *base = secondary ? s->endpoint2 : s->endpoint;
+	ai_result r = ai_buf_addstr(url, base);
+	size_t scheme_end;
+
+	/* The path starts after "scheme://host[:port]". */
+	scheme_end = (size_t)(strstr(base, "://") - base) + 3;
+	*path_at = scheme_end + strcspn(base + scheme_end, "/");
+	if (r == AI_OK && q->level == AZ_SERVICE)
+		r = ai_buf_addc(url, '/');
+	if (r == AI_OK && q->level != AZ_SERVICE) {
+		r = ai_buf_addc(url, '/');
+		if (r == AI_OK)
+			r = ai_url_encode_path(q->container, url);
+	}
+	if (r == AI_OK && q->level == AZ_BLOB) {
+		r = ai_buf_addc(url, '/');
+		if (r == AI_OK)
+			r = ai_url_encode_path(q->blob, url);
+	}
+	if (r == AI_OK && (q->query || s->sas))
+		r = ai_buf_addc(url, '?');
+	if (r == AI_OK && q->query)
+		r = ai_buf_addstr(url, q->query);
+	if (r == AI_OK && s->sas && !s->keylen) {
+		if (q->query)
+			r = ai_buf_addc(url, '&');
+		if (r == AI_OK)
+			r = ai_buf_addstr(url, s->sas);
+	}
+	return r;
+}
+
+/* One attempt: sign, send, classify. */
+static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
+                         struct ai_http_response *resp, char *code, size_t codecap)
+{
+	struct ai_http_header hdr[AZ_MAX_HEADERS + 4];
+	struct ai_buf url;
+	char date[AI_TIME_STRLEN], auth[160], clen[24];
+	size_t n = 0, path_at;
+	ai_result r;
+
+	ai_buf_init(&url, AZ_URL_MAX);
+	code[0] = '\0';
+	r = build_url(s, q, secondary, &url, &path_at);
+	if (r != AI_OK)
+		goto out;
+	ai_time_format_http(s->base.now(), date);
+	hdr[n++] = (struct ai_http_header){ "x-ms-date", date };
+	hdr[n++] = (struct ai_http_header){ "x-ms-version", AZ_VERSION };
+	for (size_t i = 0; i < q->nhdr; i++)
+		hdr[n++] = q->hdr[i];
+	if (s->keylen) {
+		/* Content-Length is signed but sent by the HTTP engine itself. */
+		struct ai_http_header signed_hdr[AZ_MAX_HEADERS + 4];
+		size_t ns = n;
+		char *query = strchr(url.data + path_at, '?');
+		char path[AZ_URL_MAX];
+		size_t plen = query ? (size_t)(query - (url.data + path_at)) : strlen(url.data + path_at);
+
+		memcpy(signed_hdr, hdr, n * sizeof hdr[0]);
+		snprintf(clen, sizeof clen, "%zu", q->body_len);
+		if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "POST") == 0)
+			signed_hdr[ns++] = (struct ai_http_header){ "Content-Length", clen };
+		memcpy(path, url.data + path_at, plen);
+		path[plen] = '\0';
+		struct ai_sk_request skr = {
+			.method = q->method, .account = s->loc.account, .path = path,
+			.query = query ? query + 1 : NULL, .headers = signed_hdr, .nheaders = ns,
+		};
+		r = ai_sharedkey_authorization(&skr, s->key, s->keylen, auth, sizeof auth);
+		if (r != AI_OK)
+			goto out;
+		hdr[n++] = (struct ai_http_header){ "Authorization", auth };
+	}
+	struct ai_http_request req = {
+		.method = q->method, .url = url.data, .headers = hdr, .nheaders = n,
+		.body = q->body, .body_len = q->body_len, .max_response = q->max_response,
+	};
+	r = ai_http_do(s->http, &req, resp);
+	if (r != AI_OK)
+		goto out;
+	ai_store_count(&s->base, q->kind, resp->body.len, q->body_len);
+	if (secondary)
+		__atomic_add_fetch(&s->base.stats.secondary_reads, 1, __ATOMIC_RELAXED);
+	if (resp->status >= 200 && resp->status < 300)
+		goto out;
+	if (!ai_http_response_header(resp, "x-ms-error-code", code, codecap) && resp->body.len) {
+		char msg[8];
+		if (ai_blobxml_parse_error(resp->body.data, resp->body.len, code, codecap, msg,
+		                           sizeof msg) != AI_OK)
+			code[0] = '\0';
+	}
+	r = map_status(q, resp->status, code);
+out:
+	ai_buf_release(&url);
+	return r;
+}
+
+static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http_response *resp)
+{
+	int64_t start = mono_ns();
+	int secondary = q->use_secondary, secondary_ok = q->readonly && s->endpoint2;
+	int sent_before = 0;
+	char code[96];
+	ai_result r;
+
+	if (q->use_secondary && !s->endpoint2) {
+		ai_store_set_error("%s: no secondary endpoint configured", q->what);
+		return AI_ERR_CONFIG;
+	}
+	for (unsigned tries = 1;; tries++) {
+		r = attempt(s, q, secondary, resp, code, sizeof code);
+		if (r == AI_OK)
+			return AI_OK;
+		/* A create-only write that was sent before may have landed. */
+		if (r == AI_ERR_EXISTS && sent_before)
+			q->create_only = 2;
+		if (!ai_result_transient(r) || !q->idempotent)
+			break;
+		char ra[64];
+		int64_t retry_after = -1;
+		if (resp->status && ai_http_response_header(resp, "retry-after", ra, sizeof ra))
+			retry_after = ai_retry_after_ns(ra, s->base.now());
+		int64_t delay = ai_retry_delay(&s->retry, tries, mono_ns() - start, retry_after,
+		                               jitter());
+		if (delay < 0)
+			break;
+		ai_debug("%s: %s, retrying in %lld ms", q->what,
+		         resp->status ? "service busy" : ai_strerror(r), (long long)(delay / 1000000));
+		__atomic_add_fetch(&s->base.stats.retries, 1, __ATOMIC_RELAXED);
+		sent_before = 1;
+		sleep_ns(delay);
+		/* Reads alternate to the RA-GRS secondary while the primary fails. */
+		if (secondary_ok && !q->use_secondary)
+			secondary = !secondary;
+	}
+	record_error(q, resp, code, r, secondary);
+	return r;
+}
+
+/* Error replies to a retried create-only write: if the object now there is
+ * ours (same size and MD5), the earlier attempt succeeded. */
+static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
+                              const char *md5_b64, uint64_t size);
+
+/* ----- operations ----- */
+
+static ai_result op_list(struct ai_store *st, const char *prefix, const char *delimiter,
+                         const char *marker, unsigned max, struct ai_blob_list *out)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, query, full_prefix;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "GET", .kind = AI_REQ_LIST, .idempotent = 1, .readonly = 1,
+	                    .max_response = 64u << 20 };
+	size_t strip = 0;
+	int containers = 0;
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&query, AZ_URL_MAX);
+	ai_buf_init(&full_prefix, 4096);
+	ai_http_response_init(&resp);
+	prefix = prefix ? prefix : "";
+	if (s->loc.container[0]) {
+		r = ai_buf_addstr(&container, s->loc.container);
+		if (r == AI_OK)
+			r = ai_buf_addstr(&full_prefix, s->loc.prefix);
+		if (r == AI_OK)
+			r = ai_buf_addstr(&full_prefix, prefix);
+		strip = strlen(s->loc.prefix);
+	} else {
+		const char *slash = strchr(prefix, '/');
+		if (!slash) {
+			containers = 1; /* the account root: list containers */
+			r = ai_buf_addstr(&full_prefix, prefix);
+		} else {
+			r = ai_buf_add(&container, prefix, (size_t)(slash - prefix));
+			if (r == AI_OK)
+				r = ai_buf_addstr(&full_prefix, slash + 1);
+		}
+	}
+	if (r != AI_OK)
+		goto out;
+	r = ai_buf_addstr(&query, containers ? "comp=list" : "restype=container&comp=list");
+	if (r == AI_OK && full_prefix.len) {
+		r = ai_buf_addstr(&query, "&prefix=");
+		if (r == AI_OK)
+			r = ai_url_encode_query(full_prefix.data, &query);
+	}
+	if (r == AI_OK && delimiter && *delimiter && !containers) {
+		r = ai_buf_addstr(&query, "&delimiter=");
+		if (r == AI_OK)
+			r = ai_url_encode_query(delimiter, &query);
+	}
+	if (r == AI_OK && marker && *marker) {
+		r = ai_buf_addstr(&query, "&marker=");
+		if (r == AI_OK)
+			r = ai_url_encode_query(marker, &query);
+	}
+	if (r == AI_OK)
+		r = ai_buf_printf(&query, "&maxresults=%u", max > 5000 ? 5000 : max);
+	if (r != AI_OK)
+		goto out;
+	q.level = containers ? AZ_SERVICE : AZ_CONTAINER;
+	q.container = container.data;
+	if (containers)
+		snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
+	else
+		snprintf(q.what, sizeof q.what, "container '%s'", container.data);
+	q.query = query.data;
+	r = az_call(s, &q, &resp);
+	if (r != AI_OK)
+		goto out;
+	r = containers ? ai_blobxml_parse_containers(resp.body.data, resp.body.len, out)
+	               : ai_blobxml_parse_list(resp.body.data, resp.body.len, out);
+	if (r != AI_OK) {
+		ai_store_set_error("%s: unreadable listing from the service", q.what);
+		goto out;
+	}
+	/* Make names relative to the location again. */
+	for (size_t i = 0; i < out->n + out->nprefixes; i++) {
+		char **namep = i < out->n ? &out->blobs[i].name : &out->prefixes[i - out->n];
+		char *rel;
+		if (s->loc.container[0]) {
+			if (strlen(*namep) < strip) {
+				r = AI_ERR_PROTOCOL;
+				goto out;
+			}
+			memmove(*namep, *namep + strip, strlen(*namep + strip) + 1);
+			continue;
+		}
+		if (containers)
+			continue;
+		if (asprintf(&rel, "%s/%s", container.data, *namep) < 0) {
+			r = AI_ERR_NOMEM;
+			goto out;
+		}
+		free(*namep);
+		*namep = rel;
+	}
+out:
+	if (r != AI_OK)
+		ai_blob_list_release(out);
+	ai_http_response_release(&resp);
+	ai_buf_release(&full_prefix);
+	ai_buf_release(&query);
+	ai_buf_release(&container);
+	return r;
+}
+
+static enum ai_blob_type parse_type(const char *v)
+{
+	if (!v)
+		return AI_BLOB_UNKNOWN;
+	if (strcmp(v, "BlockBlob") == 0)
+		return AI_BLOB_BLOCK;
+	if (strcmp(v, "AppendBlob") == 0)
+		return AI_BLOB_APPEND;
+	if (strcmp(v, "PageBlob") == 0)
+		return AI_BLOB_PAGE;
+	return AI_BLOB_UNKNOWN;
+}
+
+static enum ai_lease_state parse_lease(const char *v)
+{
+	static const char *const names[] = { "available", "leased", "expired", "breaking", "broken" };
+
+	for (size_t i = 0; v && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i]) == 0)
+			return (enum ai_lease_state)i;
+	return AI_LEASE_AVAILABLE;
+}
+
+/* Fills info from response headers (size from Content-Range when ranged). */
+static void info_from_headers(const struct ai_http_response *resp, const char *name,
+                              struct ai_blob_info *info)
+{
+	char v[128];
+	const char *p;
+
+	info->size = 0;
+	if ((p = ai_http_response_header(resp, "content-range", v, sizeof v)) && strchr(p, '/'))
+		info->size = strtoull(strchr(p, '/') + 1, NULL, 10);
+	else if ((p = ai_http_response_header(resp, "content-length", v, sizeof v)))
+		info->size = strtoull(p, NULL, 10);
+	info->etag[0] = '\0';
+	if ((p = ai_http_response_header(resp, "etag", v, sizeof v))) {
+		size_t n = strlen(p);
+		if (n >= 2 && p[0] == '"' && p[n - 1] == '"')
+			snprintf(info->etag, sizeof info->etag, "%.*s", (int)(n - 2), p + 1);
+		else
+			snprintf(info->etag, sizeof info->etag, "%s", p);
+	}
+	info->last_modified = 0;
+	if ((p = ai_http_response_header(resp, "last-modified", v, sizeof v)) &&
+	    ai_parse_http_date(p, &info->last_modified) != AI_OK)
+		info->last_modified = 0;
+	info->type = parse_type(ai_http_response_header(resp, "x-ms-blob-type", v, sizeof v));
+	info->lease = parse_lease(ai_http_response_header(resp, "x-ms-lease-state", v, sizeof v));
+	info->name = name ? strdup(name) : NULL;
+}
+
+static ai_result prepare_blob(struct azure_store *s, struct az_req *q, const char *name,
+                              struct ai_buf *container, struct ai_buf *blob)
+{
+	ai_result r = locate(s, name, container, blob);
+
+	q->level = AZ_BLOB;
+	q->container = container->data;
+	q->blob = blob->data;
+	snprintf(q->what, sizeof q->what, "blob '%s'", name);
+	return r;
+}
+
+static ai_result op_read(struct ai_store *st, const char *name, uint64_t offset, uint64_t len,
+                         const char *if_match, struct ai_buf *out, struct ai_blob_info *info)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "GET", .kind = AI_REQ_GET, .idempotent = 1, .readonly = 1 };
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r != AI_OK)
+		goto out;
+	if (offset || len) {
+		if (len)
+			add_headerf(&q, "x-ms-range", "bytes=%llu-%llu", (unsigned long long)offset,
+			            (unsigned long long)(offset + len - 1));
+		else
+			add_headerf(&q, "x-ms-range", "bytes=%llu-", (unsigned long long)offset);
+	}
+	if (if_match)
+		add_headerf(&q, "If-Match", "\"%s\"", if_match);
+	q.max_response = out->max - out->len;
+	r = az_call(s, &q, &resp);
+	if (r != AI_OK)
+		goto out;
+	if (resp.body_truncated) {
+		ai_store_set_error("blob '%s': larger than the %zu bytes allowed here", name,
+		                   q.max_response);
+		r = AI_ERR_TOO_BIG;
+		goto out;
+	}
+	{
+		/* A range the service ignored, or one that starts at the end. */
+		struct ai_blob_info got;
+		info_from_headers(&resp, NULL, &got);
+		if (offset && (resp.status != 206 || offset >= got.size)) {
+			ai_store_set_error("blob '%s': no bytes at offset %llu", name,
+			                   (unsigned long long)offset);
+			r = AI_ERR_BAD_INPUT;
+			goto out;
+		}
+	}
+	if (len && resp.body.len > len)
+		resp.body.data[resp.body.len = (size_t)len] = '\0'; /* whole blob for a range from 0 */
+	if (out->len == 0 && resp.body.len) {
+		/* Hand the body over rather than copying it. */
+		struct ai_buf tmp = *out;
+		size_t max = out->max;
+		*out = resp.body;
+		out->max = max;
+		resp.body = tmp;
+	} else {
+		r = ai_buf_add(out, resp.body.data, resp.body.len);
+		if (r != AI_OK)
+			goto out;
+	}
+	if (info)
+		info_from_headers(&resp, name, info);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+/* Adds Content-MD5 (a per-request integrity check) and returns its value. */
+static const char *add_md5(struct az_req *q, const void *p, size_t n)
+{
+	uint8_t md5[16];
+	char b64[AI_BASE64_ENCLEN(16)];
+
+	if (ai_md5(p, n, md5) != AI_OK)
+		return NULL;
+	ai_base64_encode(md5, sizeof md5, b64);
+	add_headerf(q, "Content-MD5", "%s", b64);
+	return q->nvalues ? q->values[q->nvalues - 1] : NULL;
+}
+
+static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
+                              const char *md5_b64, uint64_t size)
+{
+	struct ai_http_response resp;
+	struct az_req h = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1,
+	                    .level = AZ_BLOB, .container = q->container, .blob = q->blob };
+	char v[64];
+	ai_result hr;
+
+	if (r != AI_ERR_EXISTS || q->create_only != 2)
+		return r;
+	memcpy(h.what, q->what, sizeof h.what);
+	ai_http_response_init(&resp);
+	hr = az_call(s, &h, &resp);
+	if (hr == AI_OK) {
+		const char *len = ai_http_response_header(&resp, "content-length", v, sizeof v);
+		int same = len && strtoull(len, NULL, 10) == size;
+		const char *md5 = ai_http_response_header(&resp, "content-md5", v, sizeof v);
+		if (same && (!md5_b64 || (md5 && strcmp(md5, md5_b64) == 0)))
+			r = AI_OK;
+	}
+	ai_http_response_release(&resp);
+	return r;
+}
+
+/* The end of a whole-object write: a clear "exists", or the new ETag. */
+static ai_result finish_write(ai_result r, const char *name, const struct ai_http_response *resp,
+                              char etag_out[AI_ETAG_MAX])
+{
+	if (r == AI_ERR_EXISTS)
+		ai_store_set_error("blob '%s': already exists", name);
+	if (r == AI_OK && etag_out) {
+		struct ai_blob_info info;
+		info_from_headers(resp, NULL, &info);
+		memcpy(etag_out, info.etag, AI_ETAG_MAX);
+	}
+	return r;
+}
+
+static ai_result op_put(struct ai_store *st, const char *name, const void *p, size_t n,
+                        unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_PUT, .idempotent = 1 };
+	char meta_names[AI_META_MAX][80];
+	const char *md5 = NULL;
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r != AI_OK)
+		goto out;
+	if (flags & AI_PUT_APPEND_BLOB) {
+		add_header(&q, "x-ms-blob-type", "AppendBlob");
+		n = 0;
+	} else {
+		add_header(&q, "x-ms-blob-type", "BlockBlob");
+		md5 = add_md5(&q, p, n);
+	}
+	if (flags & AI_PUT_CREATE_ONLY) {
+		add_header(&q, "If-None-Match", "*");
+		q.create_only = 1;
+	}
+	add_meta(&q, meta, meta_names);
+	q.body = p;
+	q.body_len = n;
+	r = az_call(s, &q, &resp);
+	r = check_landed(s, &q, r, md5, n);
+	r = finish_write(r, name, &resp, etag_out);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_put_block(struct ai_store *st, const char *name, const char *block_id,
+                              const void *p, size_t n)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob, query;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_BLOCK, .idempotent = 1 };
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_buf_init(&query, 512);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r == AI_OK)
+		r = ai_buf_addstr(&query, "comp=block&blockid=");
+	if (r == AI_OK)
+		r = ai_url_encode_query(block_id, &query);
+	if (r != AI_OK)
+		goto out;
+	add_md5(&q, p, n);
+	q.query = query.data;
+	q.body = p;
+	q.body_len = n;
+	r = az_call(s, &q, &resp);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&query);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_put_block_list(struct ai_store *st, const char *name,
+                                   const char *const *ids, size_t n, unsigned flags,
+                                   const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob, body;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_COMMIT, .idempotent = 1,
+	                    .query = "comp=blocklist" };
+	char meta_names[AI_META_MAX][80];
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_buf_init(&body, 8u << 20);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r == AI_OK)
+		r = ai_blobxml_block_list(ids, n, &body);
+	if (r != AI_OK)
+		goto out;
+	add_md5(&q, body.data, body.len);
+	if (flags & AI_PUT_CREATE_ONLY) {
+		add_header(&q, "If-None-Match", "*");
+		q.create_only = 1;
+	}
+	add_meta(&q, meta, meta_names);
+	q.body = body.data;
+	q.body_len = body.len;
+	r = az_call(s, &q, &resp);
+	if (r == AI_ERR_EXISTS && q.create_only == 2) {
+		/* A retried commit: compare the object with what we meant to write
+		 * through its metadata, which the caller makes unique. */
+		struct ai_meta have;
+		struct ai_blob_info info;
+		if (st->ops->props(st, name, &info, &have) == AI_OK) {
+			int same = meta && have.n >= meta->n;
+			for (size_t i = 0; same && i < meta->n; i++)
+				same = strcmp(have.kv[i].value, meta->kv[i].value) == 0;
+			ai_blob_info_release(&info);
+			if (same && meta && meta->n)
+				r = AI_OK;
+		}
+	}
+	r = finish_write(r, name, &resp, etag_out);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&body);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_append(struct ai_store *st, const char *name, const void *p, size_t n,
+                           uint64_t expected_pos)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	/* Only an append with a position condition can be sent twice safely. */
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_APPEND, .query = "comp=appendblock",
+	                    .idempotent = expected_pos != AI_APPEND_ANY };
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r != AI_OK)
+		goto out;
+	add_md5(&q, p, n);
+	if (expected_pos != AI_APPEND_ANY)
+		add_headerf(&q, "x-ms-blob-condition-appendpos", "%llu",
+		            (unsigned long long)expected_pos);
+	q.body = p;
+	q.body_len = n;
+	r = az_call(s, &q, &resp);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_action action,
+                          int duration_s, char lease_id[AI_LEASE_ID_MAX])
+{
+	static const char *const actions[] = { "acquire", "renew", "release", "break" };
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_LEASE, .query = "comp=lease",
+	                    .idempotent = 1 };
+	char v[AI_LEASE_ID_MAX];
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r != AI_OK)
+		goto out;
+	add_header(&q, "x-ms-lease-action", actions[action]);
+	switch (action) {
+	case AI_LEASE_ACQUIRE:
+		if (duration_s != -1 && (duration_s < 15 || duration_s > 60)) {
+			ai_store_set_error("blob '%s': a lease lasts 15 to 60 seconds, or -1", name);
+			r = AI_ERR_BAD_INPUT;
+			goto out;
+		}
+		add_headerf(&q, "x-ms-lease-duration", "%d", duration_s);
+		if (lease_id && lease_id[0])
+			add_header(&q, "x-ms-proposed-lease-id", lease_id);
+		break;
+	case AI_LEASE_RENEW:
+	case AI_LEASE_RELEASE:
+		add_header(&q, "x-ms-lease-id", lease_id);
+		break;
+	case AI_LEASE_BREAK:
+		add_headerf(&q, "x-ms-lease-break-period", "%d", duration_s < 0 ? 0 : duration_s);
+		break;
+	}
+	r = az_call(s, &q, &resp);
+	if (r == AI_OK && action == AI_LEASE_ACQUIRE &&
+	    ai_http_response_header(&resp, "x-ms-lease-id", v, sizeof v))
+		memcpy(lease_id, v, sizeof v);
+out:
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+/* Collects x-ms-meta-* response headers. */
+static void meta_from_headers(const struct ai_http_response *resp, struct ai_meta *meta)
+{
+	const char *p = ai_buf_str(&resp->headers);
+
+	meta->n = 0;
+	while (*p && meta->n < AI_META_MAX) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > 10 && strncmp(p, "x-ms-meta-", 10) == 0) {
+			const char *colon = memchr(p, ':', len);
+			if (colon) {
+				const char *val = colon + 1;
+				while (*val == ' ')
+					val++;
+				snprintf(meta->kv[meta->n].name, sizeof meta->kv[0].name, "%.*s",
+				         (int)(colon - p - 10), p + 10);
+				snprintf(meta->kv[meta->n].value, sizeof meta->kv[0].value, "%.*s",
+				         (int)(p + len - val), val);
+				meta->n++;
+			}
+		}
+		p += len + (eol != NULL);
+	}
+}
+
+static ai_result op_props(struct ai_store *st, const char *name, struct ai_blob_info *info,
+                          struct ai_meta *meta)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1, .readonly = 1 };
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r == AI_OK)
+		r = az_call(s, &q, &resp);
+	if (r == AI_OK) {
+		info_from_headers(&resp, name, info);
+		if (meta)
+			meta_from_headers(&resp, meta);
+	}
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_set_metadata(struct ai_store *st, const char *name, const struct ai_meta *meta,
+                                 const char *lease_id)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_OTHER, .query = "comp=metadata",
+	                    .idempotent = 1 };
+	char meta_names[AI_META_MAX][80];
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r == AI_OK) {
+		add_meta(&q, meta, meta_names);
+		if (lease_id)
+			add_header(&q, "x-ms-lease-id", lease_id);
+		r = az_call(s, &q, &resp);
+	}
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_delete(struct ai_store *st, const char *name)
+{
+	struct azure_store *s = az(st);
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+	struct az_req q = { .method = "DELETE", .kind = AI_REQ_OTHER, .idempotent = 1 };
+	ai_result r;
+
+	ai_buf_init(&container, 64);
+	ai_buf_init(&blob, 4096);
+	ai_http_response_init(&resp);
+	r = prepare_blob(s, &q, name, &container, &blob);
+	if (r == AI_OK)
+		r = az_call(s, &q, &resp);
+	ai_http_response_release(&resp);
+	ai_buf_release(&blob);
+	ai_buf_release(&container);
+	return r;
+}
+
+static ai_result op_create_container(struct ai_store *st)
+{
+	struct azure_store *s = az(st);
+	struct ai_http_response resp;
+	struct az_req q = { .method = "PUT", .kind = AI_REQ_OTHER, .level = AZ_CONTAINER,
+	                    .container = s->loc.container, .query = "restype=container",
+	                    .idempotent = 1 };
+	ai_result r;
+
+	if (!s->loc.container[0]) {
+		ai_store_set_error("%s: the location names no container", st->described);
+		return AI_ERR_CONFIG;
+	}
+	snprintf(q.what, sizeof q.what, "container '%s'", s->loc.container);
+	ai_http_response_init(&resp);
+	r = az_call(s, &q, &resp);
+	if (r == AI_ERR_EXISTS)
+		r = AI_OK;
+	if (r == AI_ERR_AUTH && s->sas) {
+		/* A container SAS may not create containers: fine if it exists. */
+		struct ai_blob_list l;
+		ai_blob_list_init(&l);
+		if (op_list(st, "", NULL, NULL, 1, &l) == AI_OK)
+			r = AI_OK;
+		ai_blob_list_release(&l);
+	}
+	ai_http_response_release(&resp);
+	return r;
+}
+
+static ai_result op_account_info(struct ai_store *st, char sku[64], char kind[64])
+{
+	struct azure_store *s = az(st);
+	struct ai_http_response resp;
+	struct az_req q = { .method = "GET", .kind = AI_REQ_OTHER, .idempotent = 1, .readonly = 1,
+	                    .query = "restype=account&comp=properties" };
+	ai_result r;
+
+	snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
+	if (s->loc.container[0]) {
+		q.level = AZ_CONTAINER;
+		q.container = s->loc.container;
+	}
+	ai_http_response_init(&resp);
+	r = az_call(s, &q, &resp);
+	if (r == AI_OK) {
+		if (!ai_http_response_header(&resp, "x-ms-sku-name", sku, 64))
+			snprintf(sku, 64, "unknown");
+		if (!ai_http_response_header(&resp, "x-ms-account-kind", kind, 64))
+			snprintf(kind, 64, "unknown");
+	}
+	ai_http_response_release(&resp);
+	return r;
+}
+
+static ai_result op_service_stats(struct ai_store *st, char status[16], ai_time *last_sync)
+{
+	struct azure_store *s = az(st);
+	struct ai_http_response resp;
+	struct az_req q = { .method = "GET", .kind = AI_REQ_OTHER, .idempotent = 1,
+	                    .use_secondary = 1, .level = AZ_SERVICE,
+	                    .query = "restype=service&comp=stats" };
+	ai_result r;
+
+	snprintf(q.what, sizeof q.what, "account '%s'", s->loc.account);
+	ai_http_response_init(&resp);
+	r = az_call(s, &q, &resp);
+	if (r == AI_OK &&
+	    ai_blobxml_parse_stats(resp.body.data, resp.body.len, status, 16, last_sync) != AI_OK) {
+		ai_store_set_error("%s: unreadable service stats", q.what);
+		r = AI_ERR_PROTOCOL;
+	}
+	ai_http_response_release(&resp);
+	return r;
+}
+
+static void op_free(struct ai_store *st)
+{
+	struct azure_store *s = az(st);
+
+	ai_http_free(s->http);
+	ai_cleanse(s->key, sizeof s->key);
+	free(s->endpoint);
+	free(s->endpoint2);
+	if (s->sas)
+		ai_cleanse(s->sas, strlen(s->sas));
+	free(s->sas);
+	free(st->described);
+	free(s);
+}
+
+static const struct ai_store_ops azure_ops = {
+	.name = "azure",
+	.list = op_list,
+	.read = op_read,
+	.put = op_put,
+	.put_block = op_put_block,
+	.put_block_list = op_put_block_list,
+	.append = op_append,
+	.lease = op_lease,
+	.props = op_props,
+	.set_metadata = op_set_metadata,
+	.del = op_delete,
+	.create_container = op_create_container,
+	.account_info = op_account_info,
+	.service_stats = op_service_stats,
+	.free = op_free,
+};
+
+/* ----- opening ----- */
+
+static ai_result set_key(struct azure_store *s, const char *b64)
+{
+	if (ai_base64_decode(b64, strlen(b64), s->key, sizeof s->key, &s->keylen) != AI_OK ||
+	    s->keylen == 0) {
+		ai_store_set_error("%s: the account key is not valid base64", s->base.described);
+		s->keylen = 0;
+		return AI_ERR_CONFIG;
+	}
+	ai_redact_add(b64);
+	return AI_OK;
+}
+
+static ai_result set_sas(struct azure_store *s, const char *sas)
+{
+	while (*sas == '?')
+		sas++;
+	free(s->sas);
+	s->sas = strdup(sas);
+	if (!s->sas)
+		return AI_ERR_NOMEM;
+	ai_redact_add(s->sas);
+	return AI_OK;
+}
+
+static ai_result endpoint_string(const struct ai_azurl *u, int secondary, char **out)
+{
+	struct ai_buf b;
+	ai_result r;
+
+	ai_buf_init(&b, 2048);
+	r = ai_azurl_endpoint(u, secondary, &b);
+	if (r == AI_OK && !(*out = ai_buf_detach(&b, NULL)))
+		r = AI_ERR_NOMEM;
+	ai_buf_release(&b);
+	return r;
+}
+
+/* Resolves credentials: a SAS first, then a key, then a connection
+ * string (DESIGN §7). */
+static ai_result resolve_auth(struct azure_store *s, const struct ai_store_config *cfg,
+                              char *url_sas)
+{
+	char *cs_account = NULL, *cs_key = NULL, *cs_endpoint = NULL, *cs_sas = NULL;
+	ai_result r = AI_OK;
+
+	if (cfg->sas && *cfg->sas)
+		return set_sas(s, cfg->sas);
+	if (url_sas && *url_sas)
+		return set_sas(s, url_sas);
+	if (cfg->account_key && *cfg->account_key)
+		return set_key(s, cfg->account_key);
+	if (!cfg->connection_string || !*cfg->connection_string)
+		return AI_OK; /* anonymous: public containers only */
+	ai_redact_add(cfg->connection_string);
+	r = ai_connstr_parse(cfg->connection_string, &cs_account, &cs_key, &cs_endpoint, &cs_sas);
+	if (r != AI_OK) {
+		ai_store_set_error("%s: the connection string is malformed", s->base.described);
+		r = AI_ERR_CONFIG;
+	} else if (cs_sas) {
+		r = set_sas(s, cs_sas);
+	} else if (cs_key) {
+		if (cs_account && strcmp(cs_account, s->loc.account) != 0) {
+			ai_store_set_error("%s: the connection string is for account '%s'",
+			                   s->base.described, cs_account);
+			r = AI_ERR_CONFIG;
+		} else {
+			r = set_key(s, cs_key);
+		}
+	}
+	if (cs_key)
+		ai_cleanse(cs_key, strlen(cs_key));
+	free(cs_account);
+	free(cs_key);
+	free(cs_endpoint);
+	free(cs_sas);
+	return r;
+}
+
+/* "scheme://host[:port]/path" without the query, for messages. */
+static char *describe_url(const char *url)
+{
+	size_t n = strcspn(url, "?#");
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, url, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_config *cfg)
+{
+	struct azure_store *s = calloc(1, sizeof *s);
+	struct ai_http_config hc = {
+		.max_transfers = cfg->max_transfers ? cfg->max_transfers : 16,
+		.connect_timeout_ns = cfg->connect_timeout_ns,
+		.stall_timeout_ns = cfg->stall_timeout_ns,
+	};
+	char *url_sas = NULL;
+	ai_result r;
+
+	*out = NULL;
+	if (!s)
+		return AI_ERR_NOMEM;
+	s->base.ops = &azure_ops;
+	s->base.remote = 1;
+	s->base.now = cfg->now ? cfg->now : real_now;
+	s->base.described = describe_url(cfg->url);
+	if (!s->base.described) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	r = ai_azurl_parse(cfg->url, &s->loc, &url_sas);
+	if (r != AI_OK) {
+		ai_store_set_error("location '%s': not a valid Azure Blob URL", s->base.described);
+		r = AI_ERR_CONFIG;
+		goto out;
+	}
+	r = resolve_auth(s, cfg, url_sas);
+	if (r != AI_OK)
+		goto out;
+	r = endpoint_string(&s->loc, s->loc.secondary, &s->endpoint);
+	if (r != AI_OK)
+		goto out;
+	if (cfg->secondary_url && *cfg->secondary_url) {
+		struct ai_azurl sec;
+		char *sec_sas = NULL;
+		r = ai_azurl_parse(cfg->secondary_url, &sec, &sec_sas);
+		free(sec_sas);
+		if (r != AI_OK) {
+			ai_store_set_error("secondary location: not a valid Azure Blob URL");
+			r = AI_ERR_CONFIG;
+			goto out;
+		}
+		r = endpoint_string(&sec, 1, &s->endpoint2);
+		if (r != AI_OK)
+			goto out;
+	}
+	s->retry = (struct ai_retry_policy){
+		.max_tries = cfg->max_tries ? cfg->max_tries : 6,
+		.base_ns = cfg->retry_base_ns ? cfg->retry_base_ns : 500 * 1000000LL,
+		.max_delay_ns = cfg->retry_max_delay_ns ? cfg->retry_max_delay_ns : 30 * AI_NS_PER_SEC,
+		.total_ns = cfg->retry_total_ns ? cfg->retry_total_ns : 120 * AI_NS_PER_SEC,
+	};
+	r = ai_http_new(&s->http, &hc);
+	if (r != AI_OK) {
+		ai_store_set_error("%s: cannot start the HTTP engine", s->base.described);
+		goto out;
+	}
+	*out = &s->base;
+out:
+	free(url_sas);
+	if (r != AI_OK)
+		op_free(&s->base);
+	return r;
+}

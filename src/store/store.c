@@ -1,0 +1,249 @@
+/* store.c: opens a location with the right backend and forwards every
+ * call to it, keeping the shared counters and the last-error text. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/backend.h"
+
+static __thread char last_error[512];
+
+const char *ai_store_last_error(void)
+{
+	return last_error;
+}
+
+void ai_store_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
+}
+
+const char *ai_req_kind_name(enum ai_req_kind k)
+{
+	static const char *const names[AI_REQ_KINDS] = {
+		[AI_REQ_LIST] = "list", [AI_REQ_GET] = "get", [AI_REQ_HEAD] = "head",
+		[AI_REQ_PUT] = "put", [AI_REQ_BLOCK] = "block", [AI_REQ_COMMIT] = "commit",
+		[AI_REQ_APPEND] = "append", [AI_REQ_LEASE] = "lease", [AI_REQ_OTHER] = "other",
+	};
+	return (unsigned)k < AI_REQ_KINDS ? names[k] : "other";
+}
+
+void ai_store_count(struct ai_store *s, enum ai_req_kind k, uint64_t bytes_read,
+                    uint64_t bytes_written)
+{
+	__atomic_add_fetch(&s->stats.requests[k], 1, __ATOMIC_RELAXED);
+	if (bytes_read)
+		__atomic_add_fetch(&s->stats.bytes_read, bytes_read, __ATOMIC_RELAXED);
+	if (bytes_written)
+		__atomic_add_fetch(&s->stats.bytes_written, bytes_written, __ATOMIC_RELAXED);
+}
+
+void ai_store_get_stats(const struct ai_store *s, struct ai_store_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&s->stats;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof *out / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void ai_blob_list_init(struct ai_blob_list *l)
+{
+	memset(l, 0, sizeof *l);
+}
+
+void ai_blob_info_release(struct ai_blob_info *info)
+{
+	if (!info)
+		return;
+	free(info->name);
+	info->name = NULL;
+}
+
+void ai_blob_list_release(struct ai_blob_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		ai_blob_info_release(&l->blobs[i]);
+	for (size_t i = 0; i < l->nprefixes; i++)
+		free(l->prefixes[i]);
+	free(l->blobs);
+	free(l->prefixes);
+	free(l->next_marker);
+	ai_blob_list_init(l);
+}
+
+ai_result ai_store_open(struct ai_store **out, const struct ai_store_config *cfg)
+{
+	*out = NULL;
+	last_error[0] = '\0';
+	if (!cfg->url || !*cfg->url) {
+		ai_store_set_error("no location given");
+		return AI_ERR_CONFIG;
+	}
+	if (strncmp(cfg->url, "file://", 7) == 0)
+		return ai_store_file_open(out, cfg->url + 7, cfg);
+	if (strncmp(cfg->url, "https://", 8) == 0 || strncmp(cfg->url, "http://", 7) == 0)
+		return ai_store_azure_open(out, cfg);
+	ai_store_set_error("location '%.200s' is not an https://, http:// or file:// URL",
+	                   cfg->url);
+	return AI_ERR_CONFIG;
+}
+
+void ai_store_free(struct ai_store *s)
+{
+	if (s)
+		s->ops->free(s);
+}
+
+const char *ai_store_describe(const struct ai_store *s)
+{
+	return s->described;
+}
+
+int ai_store_is_remote(const struct ai_store *s)
+{
+	return s->remote;
+}
+
+/* Test hook for the crash tests: with AIARCHIVE_TEST_KILL_AFTER=N the
+ * process sends itself SIGKILL at the start of its Nth storage call (on
+ * any store, any thread), so a test can stop a run at every point of its
+ * pipeline; with AIARCHIVE_TEST_KILL_AFTER=count it prints the number of
+ * calls it made to stderr at exit instead. Unset, it costs one load. */
+static uint64_t kill_after;   /* 0: off; UINT64_MAX: count */
+static uint64_t store_calls;  /* atomic */
+static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
+
+static void print_calls(void)
+{
+	fprintf(stderr, "aiarchive: test hook: %llu storage calls\n",
+	        (unsigned long long)__atomic_load_n(&store_calls, __ATOMIC_RELAXED));
+}
+
+static void kill_hook_init(void)
+{
+	const char *v = getenv("AIARCHIVE_TEST_KILL_AFTER");
+
+	if (!v || !*v)
+		return;
+	if (strcmp(v, "count") == 0) {
+		kill_after = UINT64_MAX;
+		atexit(print_calls);
+	} else {
+		kill_after = strtoull(v, NULL, 10);
+	}
+}
+
+static void kill_hook(void)
+{
+	uint64_t n;
+
+	pthread_once(&kill_once, kill_hook_init);
+	if (!kill_after)
+		return;
+	n = __atomic_add_fetch(&store_calls, 1, __ATOMIC_RELAXED);
+	if (n == kill_after)
+		raise(SIGKILL);
+}
+
+/* Every forwarder clears the last error first, so a stale text never
+ * describes a later failure. */
+#define FORWARD(call) \
+	do { \
+		kill_hook(); \
+		last_error[0] = '\0'; \
+		return (call); \
+	} while (0)
+
+ai_result ai_store_list(struct ai_store *s, const char *prefix, const char *delimiter,
+                        const char *marker, unsigned max, struct ai_blob_list *out)
+{
+	ai_blob_list_init(out);
+	FORWARD(s->ops->list(s, prefix, delimiter, marker, max ? max : 5000, out));
+}
+
+ai_result ai_store_read(struct ai_store *s, const char *name, uint64_t offset, uint64_t len,
+                        const char *if_match, struct ai_buf *out, struct ai_blob_info *info)
+{
+	FORWARD(s->ops->read(s, name, offset, len, if_match, out, info));
+}
+
+ai_result ai_store_put(struct ai_store *s, const char *name, const void *p, size_t n,
+                       unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+{
+	FORWARD(s->ops->put(s, name, p, n, flags, meta, etag_out));
+}
+
+ai_result ai_store_put_block(struct ai_store *s, const char *name, const char *block_id,
+                             const void *p, size_t n)
+{
+	FORWARD(s->ops->put_block(s, name, block_id, p, n));
+}
+
+ai_result ai_store_put_block_list(struct ai_store *s, const char *name,
+                                  const char *const *block_ids, size_t n, unsigned flags,
+                                  const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+{
+	FORWARD(s->ops->put_block_list(s, name, block_ids, n, flags, meta, etag_out));
+}
+
+ai_result ai_store_append(struct ai_store *s, const char *name, const void *p, size_t n,
+                          uint64_t expected_pos)
+{
+	FORWARD(s->ops->append(s, name, p, n, expected_pos));
+}
+
+ai_result ai_store_lease(struct ai_store *s, const char *name, enum ai_lease_action action,
+                         int duration_s, char lease_id[AI_LEASE_ID_MAX])
+{
+	FORWARD(s->ops->lease(s, name, action, duration_s, lease_id));
+}
+
+ai_result ai_store_props(struct ai_store *s, const char *name, struct ai_blob_info *info,
+                         struct ai_meta *meta)
+{
+	FORWARD(s->ops->props(s, name, info, meta));
+}
+
+ai_result ai_store_set_metadata(struct ai_store *s, const char *name, const struct ai_meta *meta,
+                                const char *lease_id)
+{
+	FORWARD(s->ops->set_metadata(s, name, meta, lease_id));
+}
+
+ai_result ai_store_delete(struct ai_store *s, const char *name)
+{
+	FORWARD(s->ops->del(s, name));
+}
+
+ai_result ai_store_create_container(struct ai_store *s)
+{
+	FORWARD(s->ops->create_container(s));
+}
+
+ai_result ai_store_cleanup(struct ai_store *s, ai_time before, int dry_run,
+                           struct ai_store_cleanup *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!s->ops->cleanup)
+		return AI_OK;
+	FORWARD(s->ops->cleanup(s, before, dry_run, out));
+}
+
+ai_result ai_store_account_info(struct ai_store *s, char sku[64], char kind[64])
+{
+	FORWARD(s->ops->account_info(s, sku, kind));
+}
+
+ai_result ai_store_service_stats(struct ai_store *s, char status[16], ai_time *last_sync)
+{
+	FORWARD(s->ops->service_stats(s, status, last_sync));
+}

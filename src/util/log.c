@@ -1,0 +1,132 @@
+/* log.c: leveled, redacted messages on stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "util/crypto.h"
+#include "util/log.h"
+
+enum ai_log_level ai_log_level = AI_LOG_WARN;
+
+#define MAX_SECRETS 16
+static char *secrets[MAX_SECRETS];
+static size_t nsecrets;
+
+void ai_redact_add(const char *secret)
+{
+	size_t i;
+
+	if (!secret || strlen(secret) < 4 || nsecrets == MAX_SECRETS)
+		return;
+	for (i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], secret) == 0)
+			return;
+	secrets[nsecrets] = strdup(secret);
+	if (secrets[nsecrets])
+		nsecrets++;
+}
+
+void ai_redact_clear(void)
+{
+	while (nsecrets) {
+		nsecrets--;
+		ai_cleanse(secrets[nsecrets], strlen(secrets[nsecrets]));
+		free(secrets[nsecrets]);
+		secrets[nsecrets] = NULL;
+	}
+}
+
+/* Length of the secret value starting at p: up to a delimiter. */
+static size_t value_len(const char *p, const char *stops)
+{
+	return strcspn(p, stops);
+}
+
+static const char REDACTED[] = "REDACTED";
+
+/* Matches one of the keyword patterns at p; sets *skip to the bytes of
+ * keyword to copy and *vlen to the secret that follows. */
+static int match_keyword(const char *start, const char *p, size_t *keep, size_t *vlen)
+{
+	static const struct {
+		const char *word;
+		const char *stops;
+		int need_boundary;
+	} words[] = {
+		{ "sig=", "&\"' \t\r\n;,", 1 },
+		{ "AccountKey=", ";\"' \t\r\n", 1 },
+		{ "SharedAccessSignature=", ";\"' \t\r\n", 1 },
+		{ "SharedKey ", "\"' \t\r\n", 0 },
+		{ "Bearer ", "\"' \t\r\n", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		size_t wl = strlen(words[i].word);
+		if (strncasecmp(p, words[i].word, wl) != 0)
+			continue;
+		if (words[i].need_boundary && p > start && (p[-1] != '?' && p[-1] != '&' &&
+		    p[-1] != ';' && p[-1] != ' ' && p[-1] != '"' && p[-1] != '\''))
+			continue;
+		*keep = wl;
+		*vlen = value_len(p + wl, words[i].stops);
+		return *vlen > 0;
+	}
+	return 0;
+}
+
+char *ai_redact(const char *in, char *out, size_t cap)
+{
+	size_t o = 0, i;
+	const char *p = in;
+
+	if (cap == 0)
+		return out;
+	while (*p && o + 1 < cap) {
+		size_t keep, vlen, slen = 0;
+		int hit = 0;
+
+		for (i = 0; i < nsecrets; i++) {
+			slen = strlen(secrets[i]);
+			if (strncmp(p, secrets[i], slen) == 0) {
+				hit = 1;
+				break;
+			}
+		}
+		if (hit) {
+			keep = 0;
+			vlen = slen;
+		} else if (!match_keyword(in, p, &keep, &vlen)) {
+			out[o++] = *p++;
+			continue;
+		}
+		while (keep-- && o + 1 < cap)
+			out[o++] = *p++;
+		for (i = 0; REDACTED[i] && o + 1 < cap; i++)
+			out[o++] = REDACTED[i];
+		p += vlen;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void ai_log(enum ai_log_level level, const char *fmt, ...)
+{
+	char raw[4096], clean[4096];
+	va_list ap;
+	size_t n;
+
+	if (level > ai_log_level || level == AI_LOG_QUIET)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	ai_redact(raw, clean, sizeof clean);
+	n = strlen(clean);
+	while (n && clean[n - 1] == '\n')
+		clean[--n] = '\0';
+	fprintf(stderr, "aiarchive: %s%s\n",
+	        level == AI_LOG_ERROR ? "error: " : level == AI_LOG_WARN ? "warning: " : "",
+	        clean);
+}
