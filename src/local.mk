@@ -8,12 +8,16 @@
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
 src_libaiarchive_la_SOURCES += \
+	src/util/alloc.c src/util/alloc.h \
 	src/util/base64.c src/util/base64.h \
 	src/util/buf.c src/util/buf.h \
+	src/util/clock.c src/util/clock.h \
 	src/util/crypto.c src/util/crypto.h \
+	src/util/hex.c src/util/hex.h \
 	src/util/log.c src/util/log.h \
 	src/util/parse.c src/util/parse.h \
 	src/util/result.c src/util/result.h \
+	src/util/strvec.c src/util/strvec.h \
 	src/util/version.c src/util/version.h
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \

@@ -9,11 +9,13 @@
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "format/gz.h"
 #include "util/log.h"
 #include "cmd/options.h"
 #include "format/rowscan.h"
 #include "engine/trust.h"
+#include "util/alloc.h"
 
 #define CAT_OPTIONS                                                                             \
 	"dest dest-secondary dest-sas-file dest-key-file from to app type role operation-id tag " \
@@ -234,9 +236,7 @@ static void do_job(const struct cat *c, struct job *j)
 			snprintf(j->msg, sizeof j->msg, "pack is shorter than the record says");
 			r = AI_ERR_VERIFY;
 		} else if (r != AI_OK) {
-			snprintf(j->msg, sizeof j->msg, "%s", *ai_store_last_error()
-			                                          ? ai_store_last_error()
-			                                          : ai_strerror(r));
+			snprintf(j->msg, sizeof j->msg, "%s", ai_store_why(r));
 		} else {
 			r = ai_gz_reader_feed(gz, chunk.data, chunk.len);
 		}
@@ -329,14 +329,8 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	struct cat *c = ctx;
 	struct job *j;
 
-	if (c->njobs == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 256;
-		struct job *v = realloc(c->jobs, cap * sizeof *v);
-		if (!v)
-			return AI_ERR_NOMEM;
-		c->jobs = v;
-		c->cap = cap;
-	}
+	if (AI_GROW(c->jobs, c->njobs + 1, c->cap) != AI_OK)
+		return AI_ERR_NOMEM;
 	j = &c->jobs[c->njobs];
 	memset(j, 0, sizeof *j);
 	ai_buf_init(&j->out.mem, SPOOL_MEM);

@@ -12,6 +12,9 @@
 #include "util/log.h"
 #include "cmd/options.h"
 #include "engine/run.h"
+#include "util/clock.h"
+#include "util/strvec.h"
+#include "util/alloc.h"
 
 #define GC_OPTIONS                                                                   \
 	"dest dest-sas-file dest-key-file older-than dry-run wait lock-duration max-tries " \
@@ -19,12 +22,6 @@
 
 #define DATA_PREFIX "data/"
 #define SIG_SUFFIX ".minisig"
-
-/* The pack names of every segment, sorted for bsearch. */
-struct names {
-	char **v;
-	size_t n, cap;
-};
 
 /* One object gc removes (or would). */
 struct victim {
@@ -34,7 +31,7 @@ struct victim {
 };
 
 struct gc {
-	struct names packs;
+	struct ai_strvec packs;  /* every segment's pack names, sorted */
 	struct victim *victims;
 	size_t nvictims, cap;
 	uint64_t segments;
@@ -45,49 +42,13 @@ struct gc {
 	struct ai_store_cleanup tmp;
 };
 
-static double mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void gc_release(struct gc *g)
 {
-	for (size_t i = 0; i < g->packs.n; i++)
-		free(g->packs.v[i]);
-	free(g->packs.v);
+	ai_strvec_release(&g->packs);
 	for (size_t i = 0; i < g->nvictims; i++)
 		free(g->victims[i].name);
 	free(g->victims);
 	memset(g, 0, sizeof *g);
-}
-
-static ai_result names_add(struct names *s, const char *name)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		char **v = realloc(s->v, cap * sizeof *v);
-		if (!v)
-			return AI_ERR_NOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	if (!(s->v[s->n] = strdup(name)))
-		return AI_ERR_NOMEM;
-	s->n++;
-	return AI_OK;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int names_has(const struct names *s, const char *name)
-{
-	return s->n && bsearch(&name, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
 }
 
 /* A pack some segment names, or the signature of one. */
@@ -96,26 +57,20 @@ static ai_result referenced(const struct gc *g, const char *name, int *yes)
 	size_t n = strlen(name), sl = strlen(SIG_SUFFIX);
 	char *base;
 
-	*yes = names_has(&g->packs, name);
+	*yes = ai_strvec_has_sorted(&g->packs, name);
 	if (*yes || n <= sl || strcmp(name + n - sl, SIG_SUFFIX) != 0)
 		return AI_OK;
 	if (!(base = strndup(name, n - sl)))
 		return AI_ERR_NOMEM;
-	*yes = names_has(&g->packs, base);
+	*yes = ai_strvec_has_sorted(&g->packs, base);
 	free(base);
 	return AI_OK;
 }
 
 static ai_result victim_add(struct gc *g, const struct ai_blob_info *b)
 {
-	if (g->nvictims == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 64;
-		struct victim *v = realloc(g->victims, cap * sizeof *v);
-		if (!v)
-			return AI_ERR_NOMEM;
-		g->victims = v;
-		g->cap = cap;
-	}
+	if (AI_GROW(g->victims, g->nvictims + 1, g->cap) != AI_OK)
+		return AI_ERR_NOMEM;
 	if (!(g->victims[g->nvictims].name = strdup(b->name)))
 		return AI_ERR_NOMEM;
 	g->victims[g->nvictims].size = b->size;
@@ -131,11 +86,6 @@ static ai_result untrusted(ai_result r)
 	if (r == AI_ERR_AUTH || r == AI_ERR_NOMEM || ai_result_transient(r))
 		return r;
 	return AI_ERR_VERIFY;
-}
-
-static const char *why(ai_result r)
-{
-	return *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r);
 }
 
 /* Reads every segment of the chain, checks that each links to the one
@@ -156,7 +106,7 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 	ai_blob_list_init(&page);
 	r = ai_archive_open(&a, dest, NULL);
 	if (r != AI_OK) {
-		ai_error("manifest: cannot be read (%s); removing nothing", why(r));
+		ai_error("manifest: cannot be read (%s); removing nothing", ai_store_why(r));
 		ai_archive_release(&a);
 		return untrusted(r);
 	}
@@ -169,7 +119,7 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 			goto out;
 		}
 		if (r != AI_OK) {
-			ai_error("manifest: %s; removing nothing", why(r));
+			ai_error("manifest: %s; removing nothing", ai_store_why(r));
 			r = untrusted(r);
 			goto out;
 		}
@@ -180,7 +130,7 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 			goto out;
 		}
 		for (size_t i = 0; i < seg.npacks && r == AI_OK; i++)
-			r = names_add(&g->packs, seg.packs[i].name);
+			r = ai_strvec_push(&g->packs, seg.packs[i].name);
 		if (r != AI_OK)
 			goto out;
 		memcpy(prev, sha, sizeof prev);
@@ -198,7 +148,7 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 	do {
 		r = ai_store_list(dest, "manifest/segments/", NULL, marker, 0, &page);
 		if (r != AI_OK) {
-			ai_error("manifest: cannot be listed (%s); removing nothing", why(r));
+			ai_error("manifest: cannot be listed (%s); removing nothing", ai_store_why(r));
 			r = untrusted(r);
 			goto out;
 		}
@@ -219,8 +169,7 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 		page.next_marker = NULL;
 		ai_blob_list_release(&page);
 	} while (marker);
-	if (g->packs.n)
-		qsort(g->packs.v, g->packs.n, sizeof *g->packs.v, str_cmp);
+	ai_strvec_sort(&g->packs);
 out:
 	free(marker);
 	ai_blob_list_release(&page);
@@ -240,7 +189,7 @@ static ai_result find_victims(struct ai_store *dest, struct gc *g, ai_time cutof
 	do {
 		r = ai_store_list(dest, DATA_PREFIX, NULL, marker, 0, &page);
 		if (r != AI_OK) {
-			ai_error("dest: cannot list '" DATA_PREFIX "' (%s)", why(r));
+			ai_error("dest: cannot list '" DATA_PREFIX "' (%s)", ai_store_why(r));
 			goto out;
 		}
 		for (size_t i = 0; i < page.n && r == AI_OK; i++) {
@@ -290,7 +239,7 @@ static ai_result remove_victims(struct ai_store *dest, struct gc *g, const struc
 			g->removed_bytes += v->size;
 			continue;
 		}
-		ai_error("object '%s': cannot remove (%s)", v->name, why(r));
+		ai_error("object '%s': cannot remove (%s)", v->name, ai_store_why(r));
 		if (r == AI_ERR_AUTH)
 			return r;
 		g->failed++;
@@ -383,7 +332,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store_stats st;
 	struct gc g;
 	char id[64], gc_id[72];
-	double t0 = mono_seconds();
+	double t0 = ai_clock_mono_s();
 	ai_time cutoff;
 	ai_result r;
 
@@ -423,12 +372,12 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	if (r == AI_OK && !o.dry_run)
 		r = remove_victims(dest, &g, lock);
 	if (r == AI_OK && ai_store_cleanup(dest, cutoff, o.dry_run, &g.tmp) != AI_OK)
-		ai_error("dest: %s", why(AI_ERR_IO));
+		ai_error("dest: %s", ai_store_why(AI_ERR_IO));
 	if (r != AI_OK)
 		goto out;
 	ai_store_get_stats(dest, &st);
 	if (ctx->json)
-		print_json(ctx->out, &g, &o, &st, mono_seconds() - t0);
+		print_json(ctx->out, &g, &o, &st, ai_clock_mono_s() - t0);
 	else
 		print_text(ctx->out, &g, &o, ctx->verbosity < 0);
 	if (g.failed || g.tmp.failed)

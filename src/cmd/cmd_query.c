@@ -8,6 +8,7 @@
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "cmd/options.h"
 #include "engine/trust.h"

@@ -13,27 +13,12 @@
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/run.h"
+#include "util/clock.h"
 
 #define RUN_OPTIONS                                                                             \
 	"source source-secondary source-sas-file source-key-file dest dest-sas-file dest-key-file " \
 	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
 	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
-
-static ai_time wall_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
-}
-
-static double mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Warns when the archive is not geo-redundant (DESIGN §1: it must survive
  * the loss of a region). */
@@ -44,7 +29,7 @@ static void check_geo(struct ai_store *dest, char sku[64])
 
 	if (r != AI_OK) {
 		ai_info("dest: account information unavailable (%s)",
-		        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		        ai_store_why(r));
 		snprintf(sku, 64, "unknown");
 		return;
 	}
@@ -165,13 +150,13 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_lock *lock = NULL;
 	struct ai_run_summary sum;
 	char sku[64] = "unknown", run_id[64];
-	double t0 = mono_seconds();
+	double t0 = ai_clock_mono_s();
 	size_t segment_members;
 	int have_key = 0;
 	ai_result r;
 
 	memset(&sum, 0, sizeof sum);
-	ai_run_make_id(wall_clock(), run_id, sizeof run_id);
+	ai_run_make_id(ai_clock_real(), run_id, sizeof run_id);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
@@ -208,7 +193,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	if (!o.dry_run) {
 		r = ai_store_create_container(dest);
 		if (r != AI_OK) {
-			ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+			ai_error("dest: %s", ai_store_why(r));
 			goto out;
 		}
 		check_geo(dest, sku);
@@ -223,14 +208,14 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.dest = dest,
 		.key = have_key ? &key : NULL,
 		.now = ctx->now,
-		.clock = wall_clock,
+		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
 	};
 	r = ai_run(&p, &sum);
 	memcpy(sum.sku, sku, sizeof sum.sku);
-	sum.seconds = mono_seconds() - t0;
+	sum.seconds = ai_clock_mono_s() - t0;
 	if (r == AI_OK || r == AI_ERR_PARTIAL) {
 		if (ctx->verbosity >= 0 || ctx->json)
 			print_summary(ctx->out, &sum, ctx->json, o.dry_run);

@@ -329,7 +329,7 @@ static ai_result location_exists(struct ai_store *dest)
 	r = ai_store_list(dest, "manifest/", NULL, NULL, 1, &l);
 	ai_blob_list_release(&l);
 	if (r != AI_OK)
-		ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("dest: %s", ai_store_why(r));
 	return r;
 }
 
@@ -357,7 +357,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_archive_open(&a, dest, NULL);
 	opened = 1;
 	if (r != AI_OK) {
-		ai_error("dest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("dest: %s", ai_store_why(r));
 		goto out;
 	}
 	s.dest = ai_store_describe(dest);

@@ -7,14 +7,7 @@
 #include <time.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
-
-static ai_time clock_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
-}
+#include "util/clock.h"
 
 int main(int argc, char **argv)
 {
@@ -27,7 +20,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ai_ctx ctx = { .now = clock_now(), .out = stdout };
+	struct ai_ctx ctx = { .now = ai_clock_real(), .out = stdout };
 	const char *fake_now = getenv("AIARCHIVE_NOW");
 	const struct ai_cmd *cmd;
 	ai_result r;

@@ -448,8 +448,7 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side,
 	if (r == AI_OK) {
 		r = ai_store_open(out, &cfg);
 		if (r != AI_OK)
-			ai_error("%s: %s", side, *ai_store_last_error() ? ai_store_last_error()
-			                                                 : ai_strerror(r));
+			ai_error("%s: %s", side, ai_store_why(r));
 	}
 	ai_options_free_secrets(&sec);
 	return r;

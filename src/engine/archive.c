@@ -4,6 +4,7 @@
 #include <string.h>
 #include "engine/archive.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
@@ -223,7 +224,7 @@ static void put_index(struct ai_store *dest, const struct ai_segment *seg,
 		r = ai_store_put(dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
 	if (r != AI_OK)
 		ai_warn("index '%s': %s; queries read the segment instead", name,
-		        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		        ai_store_why(r));
 	ai_buf_release(&buf);
 }
 

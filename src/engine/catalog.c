@@ -12,6 +12,7 @@
 #include "format/bloom.h"
 #include "engine/catalog.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
@@ -196,11 +197,6 @@ struct sel {
 	char bad_kind[16], bad_name[128];
 	struct ai_trust_verdict bad;
 };
-
-static const char *store_error(ai_result r)
-{
-	return *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r);
-}
 
 /* One line naming the object and what is wrong with it. */
 static void report_untrusted(const char *kind, const char *name, const struct ai_trust_verdict *v)
@@ -422,14 +418,14 @@ static ai_result load_segment(struct sel *s, uint64_t seq, struct ai_segment *se
 	}
 	r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
 	if (r != AI_OK) {
-		ai_error("segment '%s': %s", name, store_error(r));
+		ai_error("segment '%s': %s", name, ai_store_why(r));
 		goto out;
 	}
 	r = check_segment(s, seq, name, &raw, &v);
 	if (r == AI_ERR_VERIFY)
 		report_untrusted("segment", name, &v);
 	else if (r != AI_OK)
-		ai_error("segment '%s': checking its signature: %s", name, store_error(r));
+		ai_error("segment '%s': checking its signature: %s", name, ai_store_why(r));
 	if (r == AI_OK)
 		r = decode_segment(seq, name, &raw, seg, 0);
 	if (r == AI_OK)
@@ -497,14 +493,14 @@ static ai_result load_index(struct sel *s, uint64_t seq, struct ai_segment_index
 	r = ai_store_read(s->dest, name, 0, 0, NULL, &raw, NULL);
 	if (r != AI_OK) {
 		if (r != AI_ERR_NOT_FOUND)
-			ai_error("index '%s': %s", name, store_error(r));
+			ai_error("index '%s': %s", name, ai_store_why(r));
 		goto out;
 	}
 	r = accept_index(s, seq, name, &raw, x, &v);
 	if (r == AI_ERR_VERIFY)
 		report_untrusted("segment-index", name, &v);
 	else if (r != AI_OK)
-		ai_error("index '%s': checking its signature: %s", name, store_error(r));
+		ai_error("index '%s': checking its signature: %s", name, ai_store_why(r));
 	else
 		cache_write(s, seq, "idx", &raw);
 out:
@@ -591,7 +587,7 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		ai_error("dest '%s': the segments past the state do not chain to its head; "
 		         "run 'aiarchive verify'", ai_store_describe(dest));
 	else if (r != AI_OK)
-		ai_error("dest '%s': %s", ai_store_describe(dest), store_error(r));
+		ai_error("dest '%s': %s", ai_store_describe(dest), ai_store_why(r));
 	if (r != AI_OK)
 		goto out;
 	if (!s->a.state_found && s->a.state.next_seq == 0) {

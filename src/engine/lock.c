@@ -37,8 +37,7 @@ static void *renewer(void *arg)
 		if (r != AI_OK && !l->lost) {
 			l->lost = 1;
 			ai_warn("lock '%s': renewal failed (%s); another run may take over",
-			        AI_LOCK_NAME, *ai_store_last_error() ? ai_store_last_error()
-			                                              : ai_strerror(r));
+			        AI_LOCK_NAME, ai_store_why(r));
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -175,7 +174,7 @@ ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, con
 			holder[0] = '\0';
 		ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
 	} else if (r != AI_OK) {
-		ai_error("lock: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("lock: %s", ai_store_why(r));
 	}
 	return r;
 }

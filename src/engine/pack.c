@@ -5,8 +5,10 @@
 #include <string.h>
 #include "util/base64.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "engine/pack.h"
+#include "util/strvec.h"
 
 #define BLOCK_ID_RAW 16
 
@@ -15,8 +17,7 @@ struct ai_pack {
 	char *name;
 	struct ai_buf block;
 	size_t block_size;
-	char **ids;
-	size_t nids, capids;
+	struct ai_strvec ids;    /* block ids, in order */
 	uint8_t nonce[8];        /* keeps block ids of two attempts apart */
 	uint64_t size;
 	struct ai_hash sha;
@@ -62,20 +63,11 @@ static ai_result flush_block(struct ai_pack *p)
 	if (p->block.len == 0)
 		return AI_OK;
 	for (int i = 0; i < 8; i++)
-		raw[i] = (uint8_t)(p->nids >> (56 - 8 * i));
+		raw[i] = (uint8_t)(p->ids.n >> (56 - 8 * i));
 	memcpy(raw + 8, p->nonce, 8);
 	ai_base64_encode(raw, sizeof raw, id);
-	if (p->nids == p->capids) {
-		size_t cap = p->capids ? p->capids * 2 : 16;
-		char **v = realloc(p->ids, cap * sizeof *v);
-		if (!v)
-			return AI_ERR_NOMEM;
-		p->ids = v;
-		p->capids = cap;
-	}
-	if (!(p->ids[p->nids] = strdup(id)))
+	if (ai_strvec_push(&p->ids, id) != AI_OK)
 		return AI_ERR_NOMEM;
-	p->nids++;
 	r = ai_store_put_block(p->dest, p->name, id, p->block.data, p->block.len);
 	if (r == AI_OK)
 		ai_buf_reset(&p->block);
@@ -131,7 +123,7 @@ ai_result ai_pack_commit(struct ai_pack *p, const struct ai_signing_key *key, co
 	ai_buf_init(&sig, 16384);
 	/* A pack that fits in one block goes up in one Put Blob (with its
 	 * MD5); larger ones as blocks and a block list. */
-	int single = p->nids == 0;
+	int single = p->ids.n == 0;
 	if (!single)
 		r = flush_block(p);
 	else
@@ -150,7 +142,7 @@ ai_result ai_pack_commit(struct ai_pack *p, const struct ai_signing_key *key, co
 		r = ai_store_put(p->dest, p->name, p->block.data, p->block.len, AI_PUT_CREATE_ONLY,
 		                 &meta, NULL);
 	else
-		r = ai_store_put_block_list(p->dest, p->name, (const char *const *)p->ids, p->nids,
+		r = ai_store_put_block_list(p->dest, p->name, (const char *const *)p->ids.v, p->ids.n,
 		                            AI_PUT_CREATE_ONLY, &meta, NULL);
 	if (r != AI_OK)
 		goto out;
@@ -178,9 +170,7 @@ void ai_pack_free(struct ai_pack *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nids; i++)
-		free(p->ids[i]);
-	free(p->ids);
+	ai_strvec_release(&p->ids);
 	ai_hash_release(&p->sha);
 	ai_hash_release(&p->blake);
 	ai_buf_release(&p->block);

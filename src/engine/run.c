@@ -12,11 +12,13 @@
 #include <time.h>
 #include "engine/archive.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "engine/lock.h"
 #include "util/log.h"
 #include "engine/member.h"
 #include "engine/pack.h"
 #include "engine/run.h"
+#include "util/alloc.h"
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define CHUNK (4u << 20)            /* source bytes per read */
@@ -199,16 +201,7 @@ static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct w
 	ai_result r = AI_OK;
 
 	pthread_mutex_lock(&run->mu);
-	if (run->nready + n > run->capready) {
-		size_t cap = run->capready ? run->capready : 64;
-		while (cap < run->nready + n)
-			cap *= 2;
-		struct ready *v = realloc(run->ready, cap * sizeof *v);
-		if (!v)
-			r = AI_ERR_NOMEM;
-		else
-			run->ready = v, run->capready = cap;
-	}
+	r = AI_GROW(run->ready, run->nready + n, run->capready);
 	if (r == AI_OK && n) {
 		for (size_t i = 0; i < n; i++) {
 			struct ready *e = &run->ready[run->nready + i];
@@ -724,7 +717,7 @@ static ai_result commit_with(struct run *run, struct ai_archive *a, struct ai_se
 	}
 	if (r != AI_OK)
 		ai_error("manifest: cannot commit the segment: %s",
-		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		         ai_store_why(r));
 	return r;
 }
 
@@ -926,7 +919,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_OK && layout == AI_LAYOUT_AUTO)
 		r = ai_source_detect(p->src, &layout);
 	if (r != AI_OK) {
-		ai_error("source: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
 	sum->layout = layout;
@@ -935,11 +928,11 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	r = ai_archive_open(&a, p->dest, p->key);
 	archive_open = 1;
 	if (r != AI_OK) {
-		ai_error("manifest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("manifest: %s", ai_store_why(r));
 		goto out;
 	}
 	if (p->key && (r = ai_archive_publish_key(p->dest, p->key)) != AI_OK) {
-		ai_error("keys: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("keys: %s", ai_store_why(r));
 		goto out;
 	}
 
@@ -951,7 +944,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	r = ai_source_scan(p->src, layout, &filter, &items);
 	sum->listings = items.listings;
 	if (r != AI_OK) {
-		ai_error("source: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
 	/* What is archived already: the segments holding these hours. */
@@ -962,7 +955,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		r = make_plan(&run, &items, &seen);
 	seen_release(&seen);
 	if (r != AI_OK) {
-		ai_error("manifest: %s", *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		ai_error("manifest: %s", ai_store_why(r));
 		goto out;
 	}
 	if (p->dry_out) {
@@ -995,7 +988,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		r = ai_archive_save_state(&a, p->key, p->clock());
 		if (r != AI_OK)
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
-			        *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+			        ai_store_why(r));
 		r = AI_OK; /* the segments are the truth; the state is a summary */
 	}
 	sum->watermark = a.state.watermark;

@@ -8,6 +8,8 @@
 #include "util/log.h"
 #include "cmd/options.h"
 #include "engine/source.h"
+#include "util/strvec.h"
+#include "util/alloc.h"
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define DS_PREFIX "insights-logs-"
@@ -103,49 +105,20 @@ static ai_result list_all(struct ai_store *src, const char *prefix, const char *
 }
 
 /* Collects the prefixes of a page into a growing string array. */
-struct strvec {
-	char **v;
-	size_t n, cap;
-};
-
-static void strvec_release(struct strvec *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof *s);
-}
-
-static ai_result strvec_push(struct strvec *s, const char *str)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **v = realloc(s->v, cap * sizeof *v);
-		if (!v)
-			return AI_ERR_NOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	if (!(s->v[s->n] = strdup(str)))
-		return AI_ERR_NOMEM;
-	s->n++;
-	return AI_OK;
-}
-
 static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 {
-	struct strvec *s = ctx;
+	struct ai_strvec *s = ctx;
 	ai_result r = AI_OK;
 
 	for (size_t i = 0; r == AI_OK && i < page->nprefixes; i++)
-		r = strvec_push(s, page->prefixes[i]);
+		r = ai_strvec_push(s, page->prefixes[i]);
 	return r;
 }
 
 ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 {
 	struct ai_source_list acct;
-	struct strvec top = { 0 };
+	struct ai_strvec top = { 0 };
 	ai_result r;
 
 	ai_source_list_init(&acct);
@@ -154,7 +127,7 @@ ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 	for (size_t i = 0; r == AI_OK && i < top.n; i++)
 		if (strncmp(top.v[i], DS_PREFIX, strlen(DS_PREFIX)) == 0)
 			*out = AI_LAYOUT_DIAGNOSTIC;
-	strvec_release(&top);
+	ai_strvec_release(&top);
 	return r;
 }
 
@@ -204,14 +177,8 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 			if (hour >= f->before)
 				continue;
 		}
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 256;
-			struct ai_source_item *v = realloc(l->items, cap * sizeof *v);
-			if (!v)
-				return AI_ERR_NOMEM;
-			l->items = v;
-			l->cap = cap;
-		}
+		if (AI_GROW(l->items, l->n + 1, l->cap) != AI_OK)
+			return AI_ERR_NOMEM;
 		it = &l->items[l->n];
 		memset(it, 0, sizeof *it);
 		it->name = strdup(b->name);
@@ -237,7 +204,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
-	struct strvec apps = { 0 }, types = { 0 };
+	struct ai_strvec apps = { 0 }, types = { 0 };
 	char prefix[2048], app[512];
 	ai_result r = list_all(src, "", "/", out, collect_prefixes, &apps);
 
@@ -249,7 +216,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 		}
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
-		strvec_release(&types);
+		ai_strvec_release(&types);
 		r = list_all(src, apps.v[a], "/", out, collect_prefixes, &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
 			char type[256];
@@ -271,17 +238,17 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 			}
 		}
 	}
-	strvec_release(&types);
-	strvec_release(&apps);
+	ai_strvec_release(&types);
+	ai_strvec_release(&apps);
 	return r;
 }
 
 /* Walks down a diagnostic-settings container to the resource folders,
  * the ones that hold "y=YYYY/" folders. */
 static ai_result find_resources(struct ai_store *src, const char *prefix, int depth,
-                                struct ai_source_list *acct, struct strvec *found)
+                                struct ai_source_list *acct, struct ai_strvec *found)
 {
-	struct strvec kids = { 0 };
+	struct ai_strvec kids = { 0 };
 	ai_result r;
 
 	if (depth > MAX_DS_DEPTH)
@@ -290,12 +257,12 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 	for (size_t i = 0; r == AI_OK && i < kids.n; i++) {
 		const char *last = kids.v[i] + strlen(prefix);
 		if (strncmp(last, "y=", 2) == 0) {
-			r = strvec_push(found, prefix);
+			r = ai_strvec_push(found, prefix);
 			break;
 		}
 		r = find_resources(src, kids.v[i], depth + 1, acct, found);
 	}
-	strvec_release(&kids);
+	ai_strvec_release(&kids);
 	return r;
 }
 
@@ -315,7 +282,7 @@ static void resource_app(const char *res, char *app, size_t cap)
 static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
-	struct strvec conts = { 0 }, res = { 0 };
+	struct ai_strvec conts = { 0 }, res = { 0 };
 	char prefix[4096], app[256], type[128];
 	ai_result r = list_all(src, "", "/", out, collect_prefixes, &conts);
 
@@ -326,7 +293,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 		         conts.v[c] + strlen(DS_PREFIX));
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
-		strvec_release(&res);
+		ai_strvec_release(&res);
 		r = find_resources(src, conts.v[c], 0, out, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
 			resource_app(res.v[i], app, sizeof app);
@@ -347,8 +314,8 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 			}
 		}
 	}
-	strvec_release(&res);
-	strvec_release(&conts);
+	ai_strvec_release(&res);
+	ai_strvec_release(&conts);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include "cmd/cmd.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
+#include "util/hex.h"
 
 #define MAX_KEY_BYTES 4096
 

@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
+#include "util/alloc.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 #define MAX_STATE_BYTES (256u << 20)
@@ -59,14 +60,8 @@ void ai_verify_add(struct ai_verify_report *rep, int warning, const char *kind, 
 		rep->warnings++;
 	else
 		rep->errors++;
-	if (rep->nproblems == rep->cap) {
-		size_t cap = rep->cap ? 2 * rep->cap : 16;
-		struct ai_verify_problem *v = realloc(rep->problems, cap * sizeof *v);
-		if (!v)
-			goto out;
-		rep->problems = v;
-		rep->cap = cap;
-	}
+	if (AI_GROW(rep->problems, rep->nproblems + 1, rep->cap) != AI_OK)
+		goto out;
 	pr.kind = strdup(kind);
 	pr.object = strdup(object);
 	pr.message = strdup(msg);
@@ -322,8 +317,7 @@ static ai_result read_small(struct ai_store *s, const char *name, size_t max, st
 
 static void log_store_error(const char *what, const char *name, ai_result r)
 {
-	ai_error("%s '%s': %s", what, name,
-	         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+	ai_error("%s '%s': %s", what, name, ai_store_why(r));
 }
 
 /* Checks the signature of an object (its .minisig is read here) by the
@@ -348,7 +342,7 @@ static ai_result check_sig(struct vctx *v, const struct ai_trust_object *obj,
 		r = AI_OK;
 	} else if (r != AI_OK) {
 		ai_error("%s '%s': signature: %s", obj->kind, obj->name,
-		         *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r));
+		         ai_store_why(r));
 	}
 	return r;
 }
@@ -711,14 +705,8 @@ static ai_result list_numbered(struct vctx *v, const char *prefix, const char *e
 
 static ai_result add_range(struct vctx *v, const struct ai_member *m)
 {
-	if (v->nranges == v->capranges) {
-		size_t cap = v->capranges ? 2 * v->capranges : 256;
-		struct arch_range *nr = realloc(v->ranges, cap * sizeof *nr);
-		if (!nr)
-			return AI_ERR_NOMEM;
-		v->ranges = nr;
-		v->capranges = cap;
-	}
+	if (AI_GROW(v->ranges, v->nranges + 1, v->capranges) != AI_OK)
+		return AI_ERR_NOMEM;
 	if (!(v->ranges[v->nranges].blob = strdup(m->blob ? m->blob : "")))
 		return AI_ERR_NOMEM;
 	v->ranges[v->nranges].start = m->range_start;

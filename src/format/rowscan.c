@@ -3,6 +3,7 @@
  * wanted paths still matching at each depth is carried as a bit mask. */
 #include <string.h>
 #include "format/rowscan.h"
+#include "util/hex.h"
 
 #define MAX_DEPTH 64
 #define NPATHS 3
@@ -40,18 +41,21 @@ static void skip_ws(struct scan *s)
 		s->p++;
 }
 
-static int hexval(unsigned char c)
+/* Length of a valid UTF-8 sequence starting at p (lead byte >= 0x80), or 0. */
+/* The value of the four hex digits at p, or -1. */
+static long hex4(const unsigned char *p)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int d = ai_hex_value(p[i]);
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
 }
 
-/* Length of a valid UTF-8 sequence starting at p (lead byte >= 0x80), or 0. */
 static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	unsigned c = p[0];
@@ -162,19 +166,19 @@ static int scan_string(struct scan *s, const unsigned char **raw, size_t *rawlen
 		case 'u': {
 			if (end - p < 5)
 				return 0;
-			int h0 = hexval(p[1]), h1 = hexval(p[2]), h2 = hexval(p[3]), h3 = hexval(p[4]);
-			if ((h0 | h1 | h2 | h3) < 0)
+			long hi = hex4(p + 1);
+			if (hi < 0)
 				return 0;
-			cp = (unsigned)(h0 << 12 | h1 << 8 | h2 << 4 | h3);
+			cp = (unsigned)hi;
 			p += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				/* A high surrogate must be followed by a low one. */
 				if (end - p < 7 || p[1] != '\\' || p[2] != 'u')
 					return 0;
-				int l0 = hexval(p[3]), l1 = hexval(p[4]), l2 = hexval(p[5]), l3 = hexval(p[6]);
-				if ((l0 | l1 | l2 | l3) < 0)
+				long lo16 = hex4(p + 3);
+				if (lo16 < 0)
 					return 0;
-				unsigned lo = (unsigned)(l0 << 12 | l1 << 8 | l2 << 4 | l3);
+				unsigned lo = (unsigned)lo16;
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return 0;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

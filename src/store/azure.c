@@ -16,6 +16,7 @@
 #include "store/retry.h"
 #include "store/sharedkey.h"
 #include "store/backend.h"
+#include "util/clock.h"
 
 /* One service version that both Azure and the pinned Azurite accept. */
 #define AZ_VERSION "2025-11-05"
@@ -60,28 +61,12 @@ struct az_req {
 
 /* ----- small helpers ----- */
 
-static ai_time real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
-}
-
 static double jitter(void)
 {
 	static __thread uint64_t state;
 
 	if (!state)
-		state = (uint64_t)mono_ns() ^ (uint64_t)(uintptr_t)&state;
+		state = (uint64_t)ai_clock_mono_ns() ^ (uint64_t)(uintptr_t)&state;
 	state ^= state << 13;
 	state ^= state >> 7;
 	state ^= state << 17;
@@ -324,7 +309,7 @@ out:
 
 static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http_response *resp)
 {
-	int64_t start = mono_ns();
+	int64_t start = ai_clock_mono_ns();
 	int secondary = q->use_secondary, secondary_ok = q->readonly && s->endpoint2;
 	int sent_before = 0;
 	char code[96];
@@ -347,7 +332,7 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		int64_t retry_after = -1;
 		if (resp->status && ai_http_response_header(resp, "retry-after", ra, sizeof ra))
 			retry_after = ai_retry_after_ns(ra, s->base.now());
-		int64_t delay = ai_retry_delay(&s->retry, tries, mono_ns() - start, retry_after,
+		int64_t delay = ai_retry_delay(&s->retry, tries, ai_clock_mono_ns() - start, retry_after,
 		                               jitter());
 		if (delay < 0)
 			break;
@@ -1183,7 +1168,7 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 		return AI_ERR_NOMEM;
 	s->base.ops = &azure_ops;
 	s->base.remote = 1;
-	s->base.now = cfg->now ? cfg->now : real_now;
+	s->base.now = cfg->now ? cfg->now : ai_clock_real;
 	s->base.described = describe_url(cfg->url);
 	if (!s->base.described) {
 		r = AI_ERR_NOMEM;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "store/backend.h"
 
 /* Layout: the blob "a/b/c.gz" is the file <root>/a/b/c.gz. The backend's own

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include "store/http.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define DEFAULT_TRANSFERS 16
 #define DEFAULT_CONNECT_NS (10 * (int64_t)1000000000)
@@ -368,14 +369,6 @@ out:
 	return size * n;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The stall clock: curl's own low-speed check averages over several
  * seconds, so a few early bytes would hide a stall for that long. The
  * clock starts when curl starts the transfer, not while it is queued. */
@@ -384,7 +377,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	struct job *j = arg;
 	curl_off_t moved = dlnow + ulnow + j->header_bytes;
-	int64_t now = mono_ns();
+	int64_t now = ai_clock_mono_ns();
 
 	if (!j->last_move || moved != j->moved) {
 		j->last_move = now;

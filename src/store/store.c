@@ -15,6 +15,11 @@ const char *ai_store_last_error(void)
 	return last_error;
 }
 
+const char *ai_store_why(ai_result r)
+{
+	return last_error[0] ? last_error : ai_strerror(r);
+}
+
 void ai_store_set_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -100,6 +100,9 @@ int ai_store_is_remote(const struct ai_store *s);
 void ai_store_get_stats(const struct ai_store *s, struct ai_store_stats *out);
 /* Description of the last failure on this thread ("" if none). */
 const char *ai_store_last_error(void);
+/* What went wrong with r: the last failure's description on this thread,
+ * or r's message when the store left none. */
+const char *ai_store_why(ai_result r);
 /* Sets this thread's last-error text (printf style). */
 void ai_store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -54,9 +54,4 @@ void ai_cleanse(void *p, size_t n);
 /* Constant-time comparison; 0 when equal. */
 int ai_memeq_ct(const void *a, const void *b, size_t n);
 
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void ai_hex(const uint8_t *p, size_t n, char *out);
-/* Parses exactly 2n hex digits into out. */
-ai_result ai_unhex(const char *s, size_t slen, uint8_t *out, size_t n) AI_MUST_CHECK;
-
 #endif

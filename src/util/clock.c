@@ -1,0 +1,26 @@
+/* clock.c: wall and monotonic clocks. */
+#include <time.h>
+
+#include "util/clock.h"
+
+ai_time ai_clock_real(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (ai_time)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t ai_clock_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * AI_NS_PER_SEC + ts.tv_nsec;
+}
+
+double ai_clock_mono_s(void)
+{
+	return (double)ai_clock_mono_ns() / 1e9;
+}
