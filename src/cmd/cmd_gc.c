@@ -35,6 +35,7 @@ struct gc {
 	struct victim *victims;
 	size_t nvictims, cap;
 	uint64_t segments;
+	ai_time cutoff;           /* objects changed after it are young */
 	uint64_t objects;         /* everything under data/ */
 	uint64_t young;           /* unreferenced, kept for their age */
 	uint64_t victim_bytes;
@@ -88,6 +89,25 @@ static ai_result untrusted(ai_result r)
 	return AI_ERR_VERIFY;
 }
 
+/* A listing page of segments: any numbered past the chain's end
+ * (*ctx segments) is refused. */
+static ai_result check_past_end(void *ctx, const struct ai_blob_list *page)
+{
+	uint64_t next_seq = *(const uint64_t *)ctx;
+
+	for (size_t i = 0; i < page->n; i++) {
+		unsigned long long seq;
+		int end = 0;
+		if (sscanf(page->blobs[i].name, "manifest/segments/%llu.seg%n", &seq, &end) == 1 &&
+		    page->blobs[i].name[end] == '\0' && seq >= next_seq) {
+			ai_error("segment '%s': past the end of the chain (%llu segments); "
+			         "removing nothing", page->blobs[i].name, (unsigned long long)next_seq);
+			return AI_ERR_VERIFY;
+		}
+	}
+	return AI_OK;
+}
+
 /* Reads every segment of the chain, checks that each links to the one
  * before and the last to the state's head, and collects their packs.
  * Refuses (AI_ERR_VERIFY) on anything it cannot account for, including a
@@ -96,14 +116,11 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 {
 	struct ai_archive a;
 	struct ai_segment seg;
-	struct ai_blob_list page;
 	uint8_t sha[AI_SHA256_LEN], prev[AI_SHA256_LEN] = { 0 };
 	char name[128];
-	char *marker = NULL;
 	ai_result r;
 
 	ai_segment_init(&seg);
-	ai_blob_list_init(&page);
 	r = ai_archive_open(&a, dest, NULL);
 	if (r != AI_OK) {
 		ai_error("manifest: cannot be read (%s); removing nothing", ai_store_why(r));
@@ -145,77 +162,53 @@ static ai_result load_chain(struct ai_store *dest, struct gc *g)
 	}
 	/* ai_archive_open stops at the first missing number; a segment after a
 	 * gap would still be the truth about its packs. */
-	do {
-		r = ai_store_list(dest, "manifest/segments/", NULL, marker, 0, &page);
-		if (r != AI_OK) {
-			ai_error("manifest: cannot be listed (%s); removing nothing", ai_store_why(r));
-			r = untrusted(r);
-			goto out;
-		}
-		for (size_t i = 0; i < page.n; i++) {
-			unsigned long long seq;
-			int end = 0;
-			if (sscanf(page.blobs[i].name, "manifest/segments/%llu.seg%n", &seq, &end) == 1 &&
-			    page.blobs[i].name[end] == '\0' && seq >= a.state.next_seq) {
-				ai_error("segment '%s': past the end of the chain (%llu segments); "
-				         "removing nothing", page.blobs[i].name,
-				         (unsigned long long)a.state.next_seq);
-				r = AI_ERR_VERIFY;
-				goto out;
-			}
-		}
-		free(marker);
-		marker = page.next_marker;
-		page.next_marker = NULL;
-		ai_blob_list_release(&page);
-	} while (marker);
+	r = ai_store_list_each(dest, "manifest/segments/", NULL, check_past_end, &a.state.next_seq);
+	if (r != AI_OK && r != AI_ERR_VERIFY) {
+		ai_error("manifest: cannot be listed (%s); removing nothing", ai_store_why(r));
+		r = untrusted(r);
+	}
+	if (r != AI_OK)
+		goto out;
 	ai_strvec_sort(&g->packs);
 out:
-	free(marker);
-	ai_blob_list_release(&page);
 	ai_segment_release(&seg);
 	ai_archive_release(&a);
+	return r;
+}
+
+/* A listing page of data/: picks the unreferenced objects changed before
+ * the cutoff. */
+static ai_result pick_victims(void *ctx, const struct ai_blob_list *page)
+{
+	struct gc *g = ctx;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; i < page->n && r == AI_OK; i++) {
+		const struct ai_blob_info *b = &page->blobs[i];
+		int yes;
+		if (strncmp(b->name, DATA_PREFIX, strlen(DATA_PREFIX)) != 0)
+			continue;
+		g->objects++;
+		r = referenced(g, b->name, &yes);
+		if (r != AI_OK || yes)
+			continue;
+		if (b->last_modified > g->cutoff)
+			g->young++;
+		else if ((r = victim_add(g, b)) == AI_OK)
+			g->victim_bytes += b->size;
+	}
 	return r;
 }
 
 /* Lists data/ and picks the unreferenced objects changed before cutoff. */
 static ai_result find_victims(struct ai_store *dest, struct gc *g, ai_time cutoff)
 {
-	struct ai_blob_list page;
-	char *marker = NULL;
 	ai_result r;
 
-	ai_blob_list_init(&page);
-	do {
-		r = ai_store_list(dest, DATA_PREFIX, NULL, marker, 0, &page);
-		if (r != AI_OK) {
-			ai_error("dest: cannot list '" DATA_PREFIX "' (%s)", ai_store_why(r));
-			goto out;
-		}
-		for (size_t i = 0; i < page.n && r == AI_OK; i++) {
-			const struct ai_blob_info *b = &page.blobs[i];
-			int yes;
-			if (strncmp(b->name, DATA_PREFIX, strlen(DATA_PREFIX)) != 0)
-				continue;
-			g->objects++;
-			r = referenced(g, b->name, &yes);
-			if (r != AI_OK || yes)
-				continue;
-			if (b->last_modified > cutoff)
-				g->young++;
-			else if ((r = victim_add(g, b)) == AI_OK)
-				g->victim_bytes += b->size;
-		}
-		if (r != AI_OK)
-			goto out;
-		free(marker);
-		marker = page.next_marker;
-		page.next_marker = NULL;
-		ai_blob_list_release(&page);
-	} while (marker);
-out:
-	free(marker);
-	ai_blob_list_release(&page);
+	g->cutoff = cutoff;
+	r = ai_store_list_each(dest, DATA_PREFIX, NULL, pick_victims, g);
+	if (r != AI_OK)
+		ai_error("dest: cannot list '" DATA_PREFIX "' (%s)", ai_store_why(r));
 	return r;
 }
 

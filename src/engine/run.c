@@ -942,7 +942,6 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
 	                                    full ? AI_TIME_MIN : from, to };
 	r = ai_source_scan(p->src, layout, &filter, &items);
-	sum->listings = items.listings;
 	if (r != AI_OK) {
 		ai_error("source: %s", ai_store_why(r));
 		goto out;

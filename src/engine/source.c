@@ -78,32 +78,6 @@ int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t
 }
 
 /* Calls fn for every page of a listing. */
-typedef ai_result (*page_fn)(void *ctx, const struct ai_blob_list *page);
-
-static ai_result list_all(struct ai_store *src, const char *prefix, const char *delim,
-                          struct ai_source_list *acct, page_fn fn, void *ctx)
-{
-	char *marker = NULL;
-	ai_result r;
-
-	do {
-		struct ai_blob_list page;
-		r = ai_store_list(src, prefix, delim, marker, 0, &page);
-		acct->listings++;
-		free(marker);
-		marker = NULL;
-		if (r != AI_OK)
-			return r;
-		r = fn(ctx, &page);
-		/* Without the marker the listing would end early, unnoticed. */
-		if (r == AI_OK && page.next_marker && !(marker = strdup(page.next_marker)))
-			r = AI_ERR_NOMEM;
-		ai_blob_list_release(&page);
-	} while (r == AI_OK && marker);
-	free(marker);
-	return r;
-}
-
 /* Collects the prefixes of a page into a growing string array. */
 static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 {
@@ -117,12 +91,9 @@ static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 
 ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 {
-	struct ai_source_list acct;
-	struct ai_strvec top = { 0 };
-	ai_result r;
+	struct ai_strvec top = AI_STRVEC_INIT;
+	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &top);
 
-	ai_source_list_init(&acct);
-	r = list_all(src, "", "/", &acct, collect_prefixes, &top);
 	*out = AI_LAYOUT_CONTINUOUS;
 	for (size_t i = 0; r == AI_OK && i < top.n; i++)
 		if (strncmp(top.v[i], DS_PREFIX, strlen(DS_PREFIX)) == 0)
@@ -206,7 +177,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 {
 	struct ai_strvec apps = { 0 }, types = { 0 };
 	char prefix[2048], app[512];
-	ai_result r = list_all(src, "", "/", out, collect_prefixes, &apps);
+	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &apps);
 
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
 		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
@@ -217,7 +188,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
 		ai_strvec_release(&types);
-		r = list_all(src, apps.v[a], "/", out, collect_prefixes, &types);
+		r = ai_store_list_each(src, apps.v[a], "/", collect_prefixes, &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
 			char type[256];
 			snprintf(type, sizeof type, "%.*s", (int)(strlen(types.v[t]) - alen - 2),
@@ -226,7 +197,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 				continue;
 			if (f->from == AI_TIME_MIN) {
 				struct folder fo = { out, app, type, 0, 0, strlen(types.v[t]), f->to };
-				r = list_all(src, types.v[t], NULL, out, add_items, &fo);
+				r = ai_store_list_each(src, types.v[t], NULL, add_items, &fo);
 				continue;
 			}
 			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
@@ -234,7 +205,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 				struct folder fo = { out, app, type, h, 0, 0, 0 };
 				ai_time_format(h, 0, iso); /* 2026-11-20T13:00:00Z */
 				snprintf(prefix, sizeof prefix, "%s%.10s/%.2s/", types.v[t], iso, iso + 11);
-				r = list_all(src, prefix, NULL, out, add_items, &fo);
+				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
 			}
 		}
 	}
@@ -246,21 +217,21 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 /* Walks down a diagnostic-settings container to the resource folders,
  * the ones that hold "y=YYYY/" folders. */
 static ai_result find_resources(struct ai_store *src, const char *prefix, int depth,
-                                struct ai_source_list *acct, struct ai_strvec *found)
+                                struct ai_strvec *found)
 {
-	struct ai_strvec kids = { 0 };
+	struct ai_strvec kids = AI_STRVEC_INIT;
 	ai_result r;
 
 	if (depth > MAX_DS_DEPTH)
 		return AI_OK;
-	r = list_all(src, prefix, "/", acct, collect_prefixes, &kids);
+	r = ai_store_list_each(src, prefix, "/", collect_prefixes, &kids);
 	for (size_t i = 0; r == AI_OK && i < kids.n; i++) {
 		const char *last = kids.v[i] + strlen(prefix);
 		if (strncmp(last, "y=", 2) == 0) {
 			r = ai_strvec_push(found, prefix);
 			break;
 		}
-		r = find_resources(src, kids.v[i], depth + 1, acct, found);
+		r = find_resources(src, kids.v[i], depth + 1, found);
 	}
 	ai_strvec_release(&kids);
 	return r;
@@ -284,7 +255,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
 	char prefix[4096], app[256], type[128];
-	ai_result r = list_all(src, "", "/", out, collect_prefixes, &conts);
+	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
 		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
@@ -294,14 +265,14 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
 		ai_strvec_release(&res);
-		r = find_resources(src, conts.v[c], 0, out, &res);
+		r = find_resources(src, conts.v[c], 0, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
 			resource_app(res.v[i], app, sizeof app);
 			if (!ai_options_match(f->apps, f->napps, app))
 				continue;
 			if (f->from == AI_TIME_MIN) {
 				struct folder fo = { out, app, type, 0, 1, strlen(res.v[i]), f->to };
-				r = list_all(src, res.v[i], NULL, out, add_items, &fo);
+				r = ai_store_list_each(src, res.v[i], NULL, add_items, &fo);
 				continue;
 			}
 			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
@@ -310,7 +281,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 				ai_time_format(h, 0, iso);
 				snprintf(prefix, sizeof prefix, "%sy=%.4s/m=%.2s/d=%.2s/h=%.2s/", res.v[i],
 				         iso, iso + 5, iso + 8, iso + 11);
-				r = list_all(src, prefix, NULL, out, add_items, &fo);
+				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
 			}
 		}
 	}

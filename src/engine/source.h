@@ -31,7 +31,6 @@ struct ai_source_item {
 struct ai_source_list {
 	struct ai_source_item *items;
 	size_t n, cap;
-	uint64_t listings;       /* list requests made */
 };
 void ai_source_list_init(struct ai_source_list *l);
 void ai_source_list_release(struct ai_source_list *l);

@@ -635,59 +635,57 @@ static int found_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* What list_numbered collects across the pages of a listing. */
+struct numbered {
+	struct vctx *v;
+	const char *prefix, *ext;
+	struct found *f;
+	size_t n, cap;
+};
+
+static ai_result add_numbered(void *ctx, const struct ai_blob_list *l)
+{
+	struct numbered *nb = ctx;
+	size_t plen = strlen(nb->prefix), elen = strlen(nb->ext);
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *rel = l->blobs[i].name + plen;
+		size_t d = strspn(rel, "0123456789");
+		int is_obj = strcmp(rel + d, nb->ext) == 0;
+		int is_sig = strncmp(rel + d, nb->ext, elen) == 0 &&
+		             strcmp(rel + d + elen, ".minisig") == 0;
+		if (d != 12 || (!is_obj && !is_sig)) {
+			ai_verify_add(nb->v->rep, 1, "manifest", l->blobs[i].name, "unexpected object");
+			continue;
+		}
+		if (AI_GROW(nb->f, nb->n + 1, nb->cap) != AI_OK)
+			return AI_ERR_NOMEM;
+		nb->f[nb->n].seq = strtoull(rel, NULL, 10);
+		nb->f[nb->n].obj = is_obj;
+		nb->f[nb->n].sig = is_sig;
+		nb->n++;
+	}
+	return AI_OK;
+}
+
 /* Lists "<prefix><12 digits><ext>" and their signatures into a sorted
  * array with one entry per number; anything else there is a warning. */
 static ai_result list_numbered(struct vctx *v, const char *prefix, const char *ext,
                                struct found **out, size_t *nout)
 {
-	struct ai_blob_list l;
-	struct found *f = NULL;
-	size_t n = 0, cap = 0, k = 0, plen = strlen(prefix), elen = strlen(ext);
-	char *marker = NULL;
-	ai_result r;
+	struct numbered nb = { .v = v, .prefix = prefix, .ext = ext };
+	struct found *f;
+	size_t n, k = 0;
+	ai_result r = ai_store_list_each(v->p->dest, prefix, NULL, add_numbered, &nb);
 
-	do {
-		ai_blob_list_init(&l);
-		r = ai_store_list(v->p->dest, prefix, NULL, marker, 0, &l);
-		free(marker);
-		marker = NULL;
-		if (r != AI_OK) {
-			log_store_error("location", ai_store_describe(v->p->dest), r);
-			ai_blob_list_release(&l);
-			break;
-		}
-		for (size_t i = 0; i < l.n; i++) {
-			const char *rel = l.blobs[i].name + plen;
-			size_t d = strspn(rel, "0123456789");
-			int is_obj = strcmp(rel + d, ext) == 0;
-			int is_sig = strncmp(rel + d, ext, elen) == 0 &&
-			             strcmp(rel + d + elen, ".minisig") == 0;
-			if (d != 12 || (!is_obj && !is_sig)) {
-				ai_verify_add(v->rep, 1, "manifest", l.blobs[i].name, "unexpected object");
-				continue;
-			}
-			if (n == cap) {
-				struct found *nf = realloc(f, (cap = cap ? 2 * cap : 64) * sizeof *nf);
-				if (!nf) {
-					r = AI_ERR_NOMEM;
-					break;
-				}
-				f = nf;
-			}
-			f[n].seq = strtoull(rel, NULL, 10);
-			f[n].obj = is_obj;
-			f[n].sig = is_sig;
-			n++;
-		}
-		if (r == AI_OK && l.next_marker && !(marker = strdup(l.next_marker)))
-			r = AI_ERR_NOMEM;
-		ai_blob_list_release(&l);
-	} while (r == AI_OK && marker);
-	free(marker);
 	if (r != AI_OK) {
-		free(f);
+		if (r != AI_ERR_NOMEM)
+			log_store_error("location", ai_store_describe(v->p->dest), r);
+		free(nb.f);
 		return r;
 	}
+	f = nb.f;
+	n = nb.n;
 	if (n)
 		qsort(f, n, sizeof *f, found_cmp);
 	for (size_t i = 0; i < n; i++) {

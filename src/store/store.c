@@ -252,3 +252,36 @@ ai_result ai_store_service_stats(struct ai_store *s, char status[16], ai_time *l
 {
 	FORWARD(s->ops->service_stats(s, status, last_sync));
 }
+
+ai_result ai_store_list_each(struct ai_store *s, const char *prefix, const char *delimiter,
+                             ai_store_page_fn fn, void *ctx)
+{
+	char *marker = NULL;
+	ai_result r;
+
+	do {
+		struct ai_blob_list page;
+
+		r = ai_store_list(s, prefix, delimiter, marker, 0, &page);
+		if (r != AI_OK)
+			break;
+		r = fn(ctx, &page);
+		if (r == AI_OK && page.next_marker) {
+			if (marker && strcmp(marker, page.next_marker) == 0) {
+				ai_store_set_error("listing '%s': the service repeated its continuation "
+				                   "marker", prefix ? prefix : "");
+				r = AI_ERR_PROTOCOL;
+			}
+			free(marker);
+			/* Without the marker the listing would end early, unnoticed. */
+			if (r == AI_OK && !(marker = strdup(page.next_marker)))
+				r = AI_ERR_NOMEM;
+		} else {
+			free(marker);
+			marker = NULL;
+		}
+		ai_blob_list_release(&page);
+	} while (r == AI_OK && marker);
+	free(marker);
+	return r;
+}

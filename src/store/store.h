@@ -113,6 +113,15 @@ void ai_store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
 ai_result ai_store_list(struct ai_store *s, const char *prefix, const char *delimiter,
                         const char *marker, unsigned max, struct ai_blob_list *out) AI_MUST_CHECK;
 
+/* Called with each page of a listing; a result other than AI_OK stops it. */
+typedef ai_result (*ai_store_page_fn)(void *ctx, const struct ai_blob_list *page);
+
+/* Lists every page under prefix (as ai_store_list) and hands each to fn.
+ * A continuation marker that repeats the previous one is an error
+ * (AI_ERR_PROTOCOL), so a misbehaving service cannot loop forever. */
+ai_result ai_store_list_each(struct ai_store *s, const char *prefix, const char *delimiter,
+                             ai_store_page_fn fn, void *ctx) AI_MUST_CHECK;
+
 /* Reads len bytes from offset (len 0: to the end) into out, which it
  * appends to (its cap bounds the read: AI_ERR_TOO_BIG). info (may be NULL)
  * gets the blob's properties, with size = the whole blob's size.
