@@ -35,7 +35,7 @@ static double mono_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Warns when the archive is not geo-redundant (DESIGN §1: it must survive
+/* Warns when the archive is not geo-redundant (ARCHITECTURE.md §1: it must survive
  * the loss of a region). */
 static void check_geo(struct ai_store *dest, char sku[64])
 {
