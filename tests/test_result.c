@@ -1,4 +1,4 @@
-/* test_result.c: exit codes of DESIGN §6 and messages. */
+/* test_result.c: exit codes of ARCHITECTURE.md §10 and messages. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include "util/result.h"

@@ -1,5 +1,5 @@
 /* cmd_gc.c: `aiarchive gc`: removes the packs that no committed segment
- * names (left by runs that stopped before their segment, DESIGN §5). */
+ * names (left by runs that stopped before their segment, ARCHITECTURE.md §7.2). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,7 +20,7 @@
 	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
 	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
 
-/* Warns when the archive is not geo-redundant (DESIGN §1: it must survive
+/* Warns when the archive is not geo-redundant (ARCHITECTURE.md §1: it must survive
  * the loss of a region). */
 static void check_geo(struct ai_store *dest, char sku[64])
 {

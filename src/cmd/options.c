@@ -1,5 +1,5 @@
 /* options.c: one table of options shared by the command line and the
- * config file, and the credential lookup of DESIGN §7. */
+ * config file, and the credential lookup of ARCHITECTURE.md §3. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /* options.h: the options every command takes, from the command line and
  * the config file (-c FILE, "key = value" lines, keys named like the long
- * options; the command line wins), plus the credentials of DESIGN §7. */
+ * options; the command line wins), plus the credentials of ARCHITECTURE.md §3. */
 #ifndef AI_OPTIONS_H
 #define AI_OPTIONS_H
 

@@ -1,5 +1,5 @@
 /* run.c: one archive run: plan, parallel pack building, commit. The
- * commit order is what makes a crash harmless (DESIGN §5): packs and
+ * commit order is what makes a crash harmless (ARCHITECTURE.md §7): packs and
  * their signatures first, then a segment that records them, then the
  * state. A member joins a segment only once its pack is committed, so a
  * crash leaves only unreferenced packs past the last segment, and the

@@ -1,5 +1,5 @@
 /* source.h: finding export blobs in the source, for both layouts of
- * DESIGN §2, listing only the delivery-hour folders asked for, never the
+ * ARCHITECTURE.md §4, listing only the delivery-hour folders asked for, never the
  * whole history. */
 #ifndef AI_SOURCE_H
 #define AI_SOURCE_H

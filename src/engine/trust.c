@@ -1,4 +1,4 @@
-/* trust.c: the key rules of DESIGN §7 (--pubkey, else the published key,
+/* trust.c: the key rules of ARCHITECTURE.md §9.2 (--pubkey, else the published key,
  * refused unless it has the pinned --key-id) and one signed object's check. */
 #include <stdarg.h>
 #include <stdio.h>

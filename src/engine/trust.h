@@ -1,4 +1,4 @@
-/* trust.h: which key a signature in an archive must verify with (DESIGN §7)
+/* trust.h: which key a signature in an archive must verify with (ARCHITECTURE.md §9.2)
  * and the check of one signed object against it; shared by verify, query
  * and cat so that they trust exactly the same things. */
 #ifndef AI_TRUST_H

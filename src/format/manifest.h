@@ -3,7 +3,7 @@
  * A segment is what one run commits: the packs it wrote and one record
  * per archived member (a source blob, or an appended range of one),
  * chained to the previous segment by its SHA-256. A segment is the truth
- * about what is archived (DESIGN §5).
+ * about what is archived (ARCHITECTURE.md §8).
  *
  * The state object is a rebuildable summary kept next to the segments:
  * the head of the chain, watermarks, what status shows, and the index

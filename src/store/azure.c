@@ -1099,7 +1099,7 @@ static ai_result endpoint_string(const struct ai_azurl *u, int secondary, char *
 }
 
 /* Resolves credentials: a SAS first, then a key, then a connection
- * string (DESIGN §7). */
+ * string (ARCHITECTURE.md §3). */
 static ai_result resolve_auth(struct azure_store *s, const struct ai_store_config *cfg,
                               char *url_sas)
 {

@@ -1,5 +1,5 @@
 /* result.h: the one result type every fallible call returns, its message,
- * and (in main only) its exit code per DESIGN §6. */
+ * and (in main only) its exit code per ARCHITECTURE.md §10. */
 #ifndef AI_RESULT_H
 #define AI_RESULT_H
 
@@ -34,7 +34,7 @@ typedef enum ai_result {
 /* Returns a static lowercase message for r; never NULL. */
 const char *ai_strerror(ai_result r);
 
-/* Maps r to the process exit code of DESIGN §6. */
+/* Maps r to the process exit code of ARCHITECTURE.md §10. */
 int ai_exit_code(ai_result r);
 
 /* True for results a later retry may cure (network, 5xx, timeouts). */
