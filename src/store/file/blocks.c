@@ -26,21 +26,11 @@ static ai_result check_block_id(const char *name, const char *id)
 	return AI_OK;
 }
 
-static ai_result blocks_dir(struct file_store *fs, const char *name, char dir[PATH_MAX])
-{
-	char key[33];
-	ai_result r = ai_file_name_key(name, key);
-
-	if (r != AI_OK)
-		return r;
-	return ai_file_path(dir, name, "%s/" STATE_DIR "/blocks/%s", fs->root, key);
-}
-
 static ai_result block_path(struct file_store *fs, const char *name, const char *id,
                             char path[PATH_MAX])
 {
 	char dir[PATH_MAX], hex[2 * BLOCK_ID_MAX + 1];
-	ai_result r = blocks_dir(fs, name, dir);
+	ai_result r = ai_file_state_path(fs, name, "blocks", dir);
 
 	if (r != AI_OK)
 		return r;
@@ -57,7 +47,7 @@ void ai_file_blocks_drop(struct file_store *fs, const char *name)
 	struct dirent *de;
 	DIR *d;
 
-	if (blocks_dir(fs, name, dir) != AI_OK)
+	if (ai_file_state_path(fs, name, "blocks", dir) != AI_OK)
 		return;
 	d = opendir(dir);
 	if (!d)
@@ -86,7 +76,7 @@ ai_result ai_file_put_block(struct ai_store *s, const char *name, const char *bl
 		goto out;
 	}
 	sent = 1;
-	if ((r = blocks_dir(fs, name, dir)) != AI_OK ||
+	if ((r = ai_file_state_path(fs, name, "blocks", dir)) != AI_OK ||
 	    (r = block_path(fs, name, block_id, path)) != AI_OK ||
 	    (r = ai_file_tmp_create(fs, name, tmp, &fd)) != AI_OK)
 		goto out;

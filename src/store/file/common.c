@@ -215,20 +215,22 @@ ai_result ai_file_check_meta(const char *name, const struct ai_meta *m)
 	return AI_OK;
 }
 
-/* The state key of a name: half a SHA-256 in hex, a fixed-length file name
- * whatever the blob name. */
-ai_result ai_file_name_key(const char *name, char key[33])
+/* ---- state directory and temporary files ---- */
+
+/* The state key of a name is half a SHA-256 in hex: a fixed-length file
+ * name whatever the blob name. */
+ai_result ai_file_state_path(struct file_store *fs, const char *name, const char *sub,
+                             char path[PATH_MAX])
 {
 	uint8_t d[AI_SHA256_LEN];
+	char key[33];
 	ai_result r = ai_sha256(name, strlen(name), d);
 
 	if (r != AI_OK)
 		return ai_file_fail(r, name, "cannot hash the name");
 	ai_hex(d, 16, key);
-	return AI_OK;
+	return ai_file_path(path, name, "%s/" STATE_DIR "/%s/%s", fs->root, sub, key);
 }
-
-/* ---- state directory and temporary files ---- */
 
 ai_result ai_file_state_ready(struct file_store *fs)
 {

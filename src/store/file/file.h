@@ -86,10 +86,12 @@ int ai_file_fsync_parent(const char *path);
 ai_result ai_file_check_name(const char *name);
 /* Refuses metadata Azure would refuse (m may be NULL). */
 ai_result ai_file_check_meta(const char *name, const struct ai_meta *m);
-/* The state key of a name: a fixed-length file name whatever the name. */
-ai_result ai_file_name_key(const char *name, char key[33]);
 /* Creates the state directories once. */
 ai_result ai_file_state_ready(struct file_store *fs);
+/* The path of name's entry in the state subdirectory sub ("blocks",
+ * "leases"), named by a hash of name. */
+ai_result ai_file_state_path(struct file_store *fs, const char *name, const char *sub,
+                             char path[PATH_MAX]);
 /* Creates a new empty file in tmp/; path receives its name and *fdp the
  * descriptor, which the caller closes. */
 ai_result ai_file_tmp_create(struct file_store *fs, const char *name, char path[PATH_MAX],

@@ -22,16 +22,6 @@ struct lease {
 	int duration;               /* seconds, -1 for infinite */
 };
 
-static ai_result lease_path(struct file_store *fs, const char *name, char path[PATH_MAX])
-{
-	char key[33];
-	ai_result r = ai_file_name_key(name, key);
-
-	if (r != AI_OK)
-		return r;
-	return ai_file_path(path, name, "%s/" STATE_DIR "/leases/%s", fs->root, key);
-}
-
 /* Opens and locks the lease file of name. Without create, a missing file
  * gives *fdp == -1 (no lease). Relocks when the file was unlinked between
  * open and lock, so every holder locks the file that is in place. */
@@ -44,7 +34,7 @@ ai_result ai_file_lease_lock(struct file_store *fs, const char *name, int create
 	int fd, rc;
 
 	*fdp = -1;
-	if ((r = lease_path(fs, name, path)) != AI_OK)
+	if ((r = ai_file_state_path(fs, name, "leases", path)) != AI_OK)
 		return r;
 	for (int tries = 0; tries < 100; tries++) {
 		fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0666);
@@ -72,7 +62,7 @@ ai_result ai_file_lease_unlink(struct file_store *fs, const char *name)
 	char path[PATH_MAX];
 	ai_result r;
 
-	if ((r = lease_path(fs, name, path)) != AI_OK)
+	if ((r = ai_file_state_path(fs, name, "leases", path)) != AI_OK)
 		return r;
 	if (unlink(path) != 0 && errno != ENOENT)
 		return ai_file_sys_fail(name, "cannot remove its lease", errno);

@@ -223,6 +223,23 @@ out:
 
 /* ---- read and properties ---- */
 
+/* Opens the blob name for reading with its sidecar and, when ls is not
+ * NULL, its lease state; *fdp is for the caller to close, on failure too.
+ * The lease comes before the blob lock, the order every operation takes
+ * them in; the shared lock keeps an append from landing halfway through. */
+static ai_result open_reading(struct file_store *fs, const char *name, enum ai_lease_state *ls,
+                              int *fdp, struct stat *st, struct props *p)
+{
+	char path[PATH_MAX];
+	ai_result r;
+
+	if ((r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
+	    (ls && (r = ai_file_lease_state(fs, name, ls)) != AI_OK) ||
+	    (r = open_blob(name, path, O_RDONLY, LOCK_SH, fdp, st)) != AI_OK)
+		return r;
+	return ai_file_props_load(fs, name, st->st_ino, p);
+}
+
 static int etag_matches(const char *want, const char *etag)
 {
 	size_t n = strlen(want);
@@ -238,7 +255,7 @@ ai_result ai_file_read(struct ai_store *s, const char *name, uint64_t offset, ui
                        const char *if_match, struct ai_buf *out, struct ai_blob_info *info)
 {
 	struct file_store *fs = (struct file_store *)s;
-	char path[PATH_MAX], etag[AI_ETAG_MAX];
+	char etag[AI_ETAG_MAX];
 	enum ai_lease_state ls = AI_LEASE_AVAILABLE;
 	struct props p;
 	struct stat st;
@@ -252,12 +269,7 @@ ai_result ai_file_read(struct ai_store *s, const char *name, uint64_t offset, ui
 	if ((r = ai_file_check_name(name)) != AI_OK)
 		goto out;
 	sent = 1;
-	/* lease before blob lock, the order every operation takes them in;
-	 * the shared lock keeps an append from landing halfway through */
-	if ((r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
-	    (info && (r = ai_file_lease_state(fs, name, &ls)) != AI_OK) ||
-	    (r = open_blob(name, path, O_RDONLY, LOCK_SH, &fd, &st)) != AI_OK ||
-	    (r = ai_file_props_load(fs, name, st.st_ino, &p)) != AI_OK)
+	if ((r = open_reading(fs, name, info ? &ls : NULL, &fd, &st, &p)) != AI_OK)
 		goto out;
 	ai_file_etag(&st, &p, etag);
 	if (if_match && !etag_matches(if_match, etag)) {
@@ -304,7 +316,6 @@ ai_result ai_file_props(struct ai_store *s, const char *name, struct ai_blob_inf
                         struct ai_meta *meta)
 {
 	struct file_store *fs = (struct file_store *)s;
-	char path[PATH_MAX];
 	enum ai_lease_state ls = AI_LEASE_AVAILABLE;
 	struct props p;
 	struct stat st;
@@ -317,10 +328,7 @@ ai_result ai_file_props(struct ai_store *s, const char *name, struct ai_blob_inf
 	if ((r = ai_file_check_name(name)) != AI_OK)
 		goto out;
 	sent = 1;
-	if ((r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
-	    (r = ai_file_lease_state(fs, name, &ls)) != AI_OK ||
-	    (r = open_blob(name, path, O_RDONLY, LOCK_SH, &fd, &st)) != AI_OK ||
-	    (r = ai_file_props_load(fs, name, st.st_ino, &p)) != AI_OK ||
+	if ((r = open_reading(fs, name, &ls, &fd, &st, &p)) != AI_OK ||
 	    (r = ai_file_fill_info(name, &st, &p, ls, info)) != AI_OK)
 		goto out;
 	if (meta)
