@@ -1,4 +1,4 @@
-/* store_azure.c: the storage interface over the Azure Blob REST API:
+/* azure.c: the storage interface over the Azure Blob REST API:
  * request building and Shared Key or SAS authorization, error mapping,
  * retries with backoff, and read fallback to the RA-GRS secondary. */
 #include <pthread.h>
