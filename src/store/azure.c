@@ -465,6 +465,14 @@ static ai_result op_list(struct ai_store *st, const char *prefix, const char *de
 		ai_store_set_error("%s: unreadable listing from the service", q.what);
 		goto out;
 	}
+	/* The callers page until no marker comes back: one that does not
+	 * move would have them ask for the same page forever. */
+	if (marker && *marker && out->next_marker && strcmp(out->next_marker, marker) == 0) {
+		ai_store_set_error("%s: the listing does not advance (the service gave back "
+		                   "the marker it was sent)", q.what);
+		r = AI_ERR_PROTOCOL;
+		goto out;
+	}
 	/* Make names relative to the location again. */
 	for (size_t i = 0; i < out->n + out->nprefixes; i++) {
 		char **namep = i < out->n ? &out->blobs[i].name : &out->prefixes[i - out->n];
