@@ -50,17 +50,6 @@ ai_result ai_url_encode_query(const char *s, struct ai_buf *out)
 	return encode(s, 0, out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static ai_result decode(const char *s, size_t n, int plus_is_space, struct ai_buf *out)
 {
 	ai_result r = AI_OK;
@@ -70,9 +59,11 @@ static ai_result decode(const char *s, size_t n, int plus_is_space, struct ai_bu
 		char c = s[i];
 
 		if (c == '%') {
-			if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+			uint8_t byte;
+
+			if (n - i < 3 || ai_unhex(s + i + 1, 2, &byte, 1) != AI_OK)
 				return AI_ERR_BAD_INPUT;
-			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			c = (char)byte;
 			i += 2;
 		} else if (c == '+' && plus_is_space) {
 			c = ' ';

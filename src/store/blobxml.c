@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/blobxml.h"
+#include "util/crypto.h"
 
 #define NAME_CAP 1024       /* Azure caps blob names at 1024 characters */
 #define FIELD_CAP 256       /* small scalar fields: sizes, dates, codes */
@@ -79,35 +80,21 @@ static const struct rule *xp_match(const struct xp *x)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The service percent-encodes a name that XML can not carry and marks it
  * Encoded="true"; decodes b in place. */
 static ai_result percent_decode(struct ai_buf *b)
 {
 	size_t i, o = 0;
-	int hi, lo;
+	uint8_t byte;
 
 	for (i = 0; i < b->len; i++) {
 		char c = b->data[i];
 
 		if (c == '%') {
-			if (i + 2 >= b->len)
+			if (i + 2 >= b->len || ai_unhex(b->data + i + 1, 2, &byte, 1) != AI_OK ||
+			    byte == 0)
 				return AI_ERR_PROTOCOL;
-			hi = hexval(b->data[i + 1]);
-			lo = hexval(b->data[i + 2]);
-			if (hi < 0 || lo < 0 || (hi | lo) == 0)
-				return AI_ERR_PROTOCOL;
-			c = (char)(hi << 4 | lo);
+			c = (char)byte;
 			i += 2;
 		}
 		b->data[o++] = c;
