@@ -27,8 +27,8 @@
  * 412 to a Put Blob on a leased blob without the lease id) those writes go
  * through here: a lease is a lock between lease holders, not a write guard.
  *
- * Every ai_result helper below records its failure with ai_store_set_error
- * ("blob 'name': ..."), so callers only pass the result on. */
+ * Every ai_result helper below records its failure as the thread's last
+ * error (ai_store_set_error), so callers only pass the result on. */
 #ifndef AI_STORE_FILE_H
 #define AI_STORE_FILE_H
 
@@ -59,14 +59,15 @@ struct props {
 
 /* Records "blob 'name': <message>" as the last error and returns r. */
 ai_result ai_file_fail(ai_result r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) AI_MUST_CHECK;
 /* A failed system call on blob name: what was tried and why (errno e). */
-ai_result ai_file_sys_fail(const char *name, const char *what, int e);
+ai_result ai_file_sys_fail(const char *name, const char *what, int e) AI_MUST_CHECK;
 /* The same for the location as a whole ("container '...'"). */
-ai_result ai_file_container_fail(const struct file_store *fs, const char *what, int e);
+ai_result ai_file_container_fail(const struct file_store *fs, const char *what,
+                                 int e) AI_MUST_CHECK;
 /* Formats a path into out; AI_ERR_BAD_INPUT when it does not fit. */
 ai_result ai_file_path(char out[PATH_MAX], const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4))) AI_MUST_CHECK;
 /* The store's clock (the configured one, or the real time). */
 ai_time ai_file_now(const struct file_store *fs);
 ai_time ai_file_mtime(const struct stat *st);
@@ -83,19 +84,19 @@ int ai_file_fsync_parent(const char *path);
 
 /* Refuses names Azure would refuse and names that could leave the root or
  * reach the state directory. */
-ai_result ai_file_check_name(const char *name);
+ai_result ai_file_check_name(const char *name) AI_MUST_CHECK;
 /* Refuses metadata Azure would refuse (m may be NULL). */
-ai_result ai_file_check_meta(const char *name, const struct ai_meta *m);
+ai_result ai_file_check_meta(const char *name, const struct ai_meta *m) AI_MUST_CHECK;
 /* Creates the state directories once. */
-ai_result ai_file_state_ready(struct file_store *fs);
+ai_result ai_file_state_ready(struct file_store *fs) AI_MUST_CHECK;
 /* The path of name's entry in the state subdirectory sub ("blocks",
  * "leases"), named by a hash of name. */
 ai_result ai_file_state_path(struct file_store *fs, const char *name, const char *sub,
-                             char path[PATH_MAX]);
+                             char path[PATH_MAX]) AI_MUST_CHECK;
 /* Creates a new empty file in tmp/; path receives its name and *fdp the
  * descriptor, which the caller closes. */
 ai_result ai_file_tmp_create(struct file_store *fs, const char *name, char path[PATH_MAX],
-                             int *fdp);
+                             int *fdp) AI_MUST_CHECK;
 /* Removes the temporary file path names, if any, and empties path. */
 void ai_file_tmp_drop(char path[PATH_MAX]);
 
@@ -104,13 +105,13 @@ void ai_file_tmp_drop(char path[PATH_MAX]);
 /* A block blob without metadata, of generation "0". */
 void ai_file_props_default(struct props *p);
 /* A fresh random generation: the next ETag differs. */
-ai_result ai_file_props_new_gen(const char *name, struct props *p);
+ai_result ai_file_props_new_gen(const char *name, struct props *p) AI_MUST_CHECK;
 /* Loads the sidecar of the blob file with inode ino. */
 ai_result ai_file_props_load(struct file_store *fs, const char *name, ino_t ino,
-                             struct props *p);
+                             struct props *p) AI_MUST_CHECK;
 /* Writes the sidecar of inode ino atomically. */
 ai_result ai_file_props_store(struct file_store *fs, const char *name, ino_t ino,
-                              const struct props *p);
+                              const struct props *p) AI_MUST_CHECK;
 /* Drops the sidecar of inode ino; a failure leaves only garbage. */
 void ai_file_props_remove(struct file_store *fs, ino_t ino);
 /* Drops the sidecar of the replaced or deleted blob file oldfd (may be
@@ -120,23 +121,23 @@ void ai_file_props_drop_stale(struct file_store *fs, int oldfd, ino_t keep);
 void ai_file_etag(const struct stat *st, const struct props *p, char out[AI_ETAG_MAX]);
 /* Fills info (its name is a copy the caller releases). */
 ai_result ai_file_fill_info(const char *name, const struct stat *st, const struct props *p,
-                            enum ai_lease_state lease, struct ai_blob_info *info);
+                            enum ai_lease_state lease, struct ai_blob_info *info) AI_MUST_CHECK;
 
 /* ---- lease.c: the leases/ files ---- */
 
 /* Opens and locks (lockop) the lease file of name into *fdp, which the
  * caller closes. Without create, a missing file gives *fdp == -1. */
 ai_result ai_file_lease_lock(struct file_store *fs, const char *name, int create, int lockop,
-                             int *fdp);
+                             int *fdp) AI_MUST_CHECK;
 /* Removes the locked lease file of name (the lock is still held). */
-ai_result ai_file_lease_unlink(struct file_store *fs, const char *name);
+ai_result ai_file_lease_unlink(struct file_store *fs, const char *name) AI_MUST_CHECK;
 /* The lease state of name for blob properties. */
 ai_result ai_file_lease_state(struct file_store *fs, const char *name,
-                              enum ai_lease_state *out);
+                              enum ai_lease_state *out) AI_MUST_CHECK;
 /* Checks a lease-guarded operation against the locked lease file fd
  * (-1: none): an active lease needs its id, and an id an active lease. */
 ai_result ai_file_lease_guard(struct file_store *fs, int fd, const char *name,
-                              const char *lease_id);
+                              const char *lease_id) AI_MUST_CHECK;
 
 /* ---- object.c and blocks.c: writing blobs ---- */
 
@@ -144,7 +145,7 @@ ai_result ai_file_lease_guard(struct file_store *fs, int fd, const char *name,
  * '\0' once the temp name is gone. */
 ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char tmp[PATH_MAX],
                          enum ai_blob_type type, unsigned flags, const struct ai_meta *meta,
-                         char etag_out[AI_ETAG_MAX]);
+                         char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;
 /* Removes the staged blocks of name; a failure leaves only garbage. */
 void ai_file_blocks_drop(struct file_store *fs, const char *name);
 
