@@ -2,7 +2,8 @@
 # binary and every test link. Folders, from the bottom layer up:
 #   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
-#   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
+#   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
+#     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, verify, archive, lock
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
@@ -30,7 +31,15 @@ src_libaiarchive_la_SOURCES += \
 	src/store/azurl.c src/store/azurl.h \
 	src/store/backend.h \
 	src/store/blobxml.c src/store/blobxml.h \
-	src/store/file.c \
+	src/store/file/blocks.c \
+	src/store/file/cleanup.c \
+	src/store/file/common.c \
+	src/store/file/file.h \
+	src/store/file/lease.c \
+	src/store/file/list.c \
+	src/store/file/object.c \
+	src/store/file/open.c \
+	src/store/file/props.c \
 	src/store/http.c src/store/http.h \
 	src/store/retry.c src/store/retry.h \
 	src/store/sharedkey.c src/store/sharedkey.h \

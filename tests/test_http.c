@@ -1,5 +1,6 @@
 /* test_http.c: the HTTP engine against a scripted HTTP/1.1 server that
- * runs in the test process on 127.0.0.1. */
+ * runs in the test process on 127.0.0.1; and the Azure backend where only
+ * a scripted service can misbehave as the test needs. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "store/http.h"
+#include "store/store.h"
 
 /* ---- the scripted server ---- */
 
@@ -152,6 +154,15 @@ static int handle(int fd, const char *req, size_t head_len, size_t len)
 	} else if (strcmp(path, "/wait") == 0) {
 		sleep_ms(600);
 		respond(fd, is_head, "200 OK", NULL, "ok", 2);
+	} else if (strncmp(path, "/devstoreaccount1/stuck?", 24) == 0) {
+		/* a List Blobs page whose NextMarker never moves */
+		static const char page[] =
+			"<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults>"
+			"<Blobs><Blob><Name>a</Name></Blob></Blobs>"
+			"<NextMarker>again</NextMarker></EnumerationResults>";
+
+		respond(fd, is_head, "200 OK", "Content-Type: application/xml\r\n", page,
+		        sizeof(page) - 1);
 	} else {
 		respond(fd, is_head, "400 Bad Request", NULL, "", 0);
 	}
@@ -772,6 +783,34 @@ Test(http, a_response_struct_is_reset_between_requests)
 	cr_assert_null(strstr(ai_buf_str(&r.headers), "x-test-header"));
 	ai_http_response_release(&r);
 	ai_http_response_release(&r);
+}
+
+/* The Azure backend over this engine: pagers ask again while a marker
+ * comes back, so one that does not move must end the listing. */
+Test(http, an_azure_listing_whose_next_marker_repeats_fails_instead_of_looping)
+{
+	char u[256];
+	struct ai_store_config cfg = { .url = u, .max_tries = 1 };
+	struct ai_store *st = NULL;
+	struct ai_blob_list l;
+
+	url(u, sizeof(u), "/devstoreaccount1/stuck");
+	cr_assert_eq(ai_store_open(&st, &cfg), AI_OK, "%s", ai_store_last_error());
+	cr_assert_eq(ai_store_list(st, NULL, NULL, NULL, 0, &l), AI_OK, "%s",
+	             ai_store_last_error());
+	cr_assert_eq(l.n, 1);
+	cr_assert_str_eq(l.next_marker, "again");
+	ai_blob_list_release(&l);
+	cr_assert_eq(ai_store_list(st, NULL, NULL, "before", 0, &l), AI_OK, "%s",
+	             ai_store_last_error());
+	cr_assert_str_eq(l.next_marker, "again");
+	ai_blob_list_release(&l);
+	cr_assert_eq(ai_store_list(st, NULL, NULL, "again", 0, &l), AI_ERR_PROTOCOL);
+	cr_assert_eq(l.n, 0);
+	cr_assert_null(l.next_marker);
+	cr_assert(strstr(ai_store_last_error(), "container 'stuck': the listing does not advance"),
+	          "%s", ai_store_last_error());
+	ai_store_free(st);
 }
 
 Test(http, free_of_nothing_is_harmless)

@@ -1,4 +1,4 @@
-/* store_azure.c: the storage interface over the Azure Blob REST API:
+/* azure.c: the storage interface over the Azure Blob REST API:
  * request building and Shared Key or SAS authorization, error mapping,
  * retries with backoff, and read fallback to the RA-GRS secondary. */
 #include <pthread.h>
@@ -50,6 +50,7 @@ struct az_req {
 	size_t nhdr;
 	char values[AZ_MAX_HEADERS][128]; /* storage for formatted header values */
 	size_t nvalues;
+	char meta_names[AI_META_MAX][80];  /* storage for x-ms-meta-* header names */
 	const void *body;
 	size_t body_len;
 	size_t max_response;
@@ -107,14 +108,39 @@ static void add_headerf(struct az_req *r, const char *name, const char *fmt, ...
 	add_header(r, name, v);
 }
 
-static const char *add_md5(struct az_req *r, const void *p, size_t n);
-
-static void add_meta(struct az_req *r, const struct ai_meta *meta, char names[][80])
+static void add_meta(struct az_req *r, const struct ai_meta *meta)
 {
 	for (size_t i = 0; meta && i < meta->n && i < AI_META_MAX; i++) {
-		snprintf(names[i], 80, "x-ms-meta-%s", meta->kv[i].name);
-		add_header(r, names[i], meta->kv[i].value);
+		snprintf(r->meta_names[i], sizeof r->meta_names[0], "x-ms-meta-%s",
+		         meta->kv[i].name);
+		add_header(r, r->meta_names[i], meta->kv[i].value);
 	}
+}
+
+/* With AI_PUT_CREATE_ONLY, If-None-Match: * makes the write fail (412)
+ * where the name exists. */
+static void add_create_only(struct az_req *r, unsigned flags)
+{
+	if (flags & AI_PUT_CREATE_ONLY) {
+		add_header(r, "If-None-Match", "*");
+		r->create_only = 1;
+	}
+}
+
+/* Sends p as the body with a Content-MD5, the service's per-request
+ * integrity check; returns the MD5 header's value (NULL if none). */
+static const char *set_body(struct az_req *r, const void *p, size_t n)
+{
+	uint8_t md5[16];
+	char b64[AI_BASE64_ENCLEN(16)];
+
+	r->body = p;
+	r->body_len = n;
+	if (ai_md5(p, n, md5) != AI_OK)
+		return NULL;
+	ai_base64_encode(md5, sizeof md5, b64);
+	add_headerf(r, "Content-MD5", "%s", b64);
+	return r->nvalues ? r->values[r->nvalues - 1] : NULL;
 }
 
 static struct azure_store *az(struct ai_store *s)
@@ -349,11 +375,6 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 	return r;
 }
 
-/* Error replies to a retried create-only write: if the object now there is
- * ours (same size and MD5), the earlier attempt succeeded. */
-static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
-                              const char *md5_b64, uint64_t size);
-
 /* ----- operations ----- */
 
 static ai_result op_list(struct ai_store *st, const char *prefix, const char *delimiter,
@@ -427,6 +448,14 @@ static ai_result op_list(struct ai_store *st, const char *prefix, const char *de
 	               : ai_blobxml_parse_list(resp.body.data, resp.body.len, out);
 	if (r != AI_OK) {
 		ai_store_set_error("%s: unreadable listing from the service", q.what);
+		goto out;
+	}
+	/* The callers page until no marker comes back: one that does not
+	 * move would have them ask for the same page forever. */
+	if (marker && *marker && out->next_marker && strcmp(out->next_marker, marker) == 0) {
+		ai_store_set_error("%s: the listing does not advance (the service gave back "
+		                   "the marker it was sent)", q.what);
+		r = AI_ERR_PROTOCOL;
 		goto out;
 	}
 	/* Make names relative to the location again. */
@@ -512,99 +541,102 @@ static void info_from_headers(const struct ai_http_response *resp, const char *n
 	info->name = name ? strdup(name) : NULL;
 }
 
-static ai_result prepare_blob(struct azure_store *s, struct az_req *q, const char *name,
-                              struct ai_buf *container, struct ai_buf *blob)
-{
-	ai_result r = locate(s, name, container, blob);
+/* A request on one blob with what it owns: the container and blob names
+ * its URL is made of, and its response. */
+struct blob_req {
+	struct az_req q;
+	struct ai_buf container, blob;
+	struct ai_http_response resp;
+};
 
-	q->level = AZ_BLOB;
-	q->container = container->data;
-	q->blob = blob->data;
-	snprintf(q->what, sizeof q->what, "blob '%s'", name);
+/* Aims b->q, whose other fields the caller sets, at the store-relative
+ * name. blob_req_release frees b, also when this fails. */
+static ai_result blob_req_init(struct blob_req *b, struct azure_store *s, const char *name)
+{
+	ai_result r;
+
+	ai_buf_init(&b->container, 64);
+	ai_buf_init(&b->blob, 4096);
+	ai_http_response_init(&b->resp);
+	r = locate(s, name, &b->container, &b->blob);
+	b->q.level = AZ_BLOB;
+	b->q.container = b->container.data;
+	b->q.blob = b->blob.data;
+	snprintf(b->q.what, sizeof b->q.what, "blob '%s'", name);
 	return r;
+}
+
+static void blob_req_release(struct blob_req *b)
+{
+	ai_http_response_release(&b->resp);
+	ai_buf_release(&b->blob);
+	ai_buf_release(&b->container);
 }
 
 static ai_result op_read(struct ai_store *st, const char *name, uint64_t offset, uint64_t len,
                          const char *if_match, struct ai_buf *out, struct ai_blob_info *info)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "GET", .kind = AI_REQ_GET, .idempotent = 1, .readonly = 1 };
+	struct blob_req b = { .q = { .method = "GET", .kind = AI_REQ_GET, .idempotent = 1,
+	                             .readonly = 1 } };
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r != AI_OK)
 		goto out;
 	if (offset || len) {
 		if (len)
-			add_headerf(&q, "x-ms-range", "bytes=%llu-%llu", (unsigned long long)offset,
-			            (unsigned long long)(offset + len - 1));
+			add_headerf(&b.q, "x-ms-range", "bytes=%llu-%llu",
+			            (unsigned long long)offset, (unsigned long long)(offset + len - 1));
 		else
-			add_headerf(&q, "x-ms-range", "bytes=%llu-", (unsigned long long)offset);
+			add_headerf(&b.q, "x-ms-range", "bytes=%llu-", (unsigned long long)offset);
 	}
 	if (if_match)
-		add_headerf(&q, "If-Match", "\"%s\"", if_match);
-	q.max_response = out->max - out->len;
-	r = az_call(s, &q, &resp);
+		add_headerf(&b.q, "If-Match", "\"%s\"", if_match);
+	b.q.max_response = out->max - out->len;
+	r = az_call(s, &b.q, &b.resp);
 	if (r != AI_OK)
 		goto out;
-	if (resp.body_truncated) {
+	if (b.resp.body_truncated) {
 		ai_store_set_error("blob '%s': larger than the %zu bytes allowed here", name,
-		                   q.max_response);
+		                   b.q.max_response);
 		r = AI_ERR_TOO_BIG;
 		goto out;
 	}
 	{
 		/* A range the service ignored, or one that starts at the end. */
 		struct ai_blob_info got;
-		info_from_headers(&resp, NULL, &got);
-		if (offset && (resp.status != 206 || offset >= got.size)) {
+		info_from_headers(&b.resp, NULL, &got);
+		if (offset && (b.resp.status != 206 || offset >= got.size)) {
 			ai_store_set_error("blob '%s': no bytes at offset %llu", name,
 			                   (unsigned long long)offset);
 			r = AI_ERR_BAD_INPUT;
 			goto out;
 		}
 	}
-	if (len && resp.body.len > len)
-		resp.body.data[resp.body.len = (size_t)len] = '\0'; /* whole blob for a range from 0 */
-	if (out->len == 0 && resp.body.len) {
+	if (len && b.resp.body.len > len) /* whole blob for a range from 0 */
+		b.resp.body.data[b.resp.body.len = (size_t)len] = '\0';
+	if (out->len == 0 && b.resp.body.len) {
 		/* Hand the body over rather than copying it. */
 		struct ai_buf tmp = *out;
 		size_t max = out->max;
-		*out = resp.body;
+		*out = b.resp.body;
 		out->max = max;
-		resp.body = tmp;
+		b.resp.body = tmp;
 	} else {
-		r = ai_buf_add(out, resp.body.data, resp.body.len);
+		r = ai_buf_add(out, b.resp.body.data, b.resp.body.len);
 		if (r != AI_OK)
 			goto out;
 	}
 	if (info)
-		info_from_headers(&resp, name, info);
+		info_from_headers(&b.resp, name, info);
 out:
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
-/* Adds Content-MD5 (a per-request integrity check) and returns its value. */
-static const char *add_md5(struct az_req *q, const void *p, size_t n)
-{
-	uint8_t md5[16];
-	char b64[AI_BASE64_ENCLEN(16)];
-
-	if (ai_md5(p, n, md5) != AI_OK)
-		return NULL;
-	ai_base64_encode(md5, sizeof md5, b64);
-	add_headerf(q, "Content-MD5", "%s", b64);
-	return q->nvalues ? q->values[q->nvalues - 1] : NULL;
-}
-
+/* Error replies to a retried create-only write: if the object now there is
+ * ours (same size and MD5), the earlier attempt succeeded. */
 static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
                               const char *md5_b64, uint64_t size)
 {
@@ -648,40 +680,27 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
                         unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_PUT, .idempotent = 1 };
-	char meta_names[AI_META_MAX][80];
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_PUT, .idempotent = 1 } };
 	const char *md5 = NULL;
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r != AI_OK)
 		goto out;
 	if (flags & AI_PUT_APPEND_BLOB) {
-		add_header(&q, "x-ms-blob-type", "AppendBlob");
+		add_header(&b.q, "x-ms-blob-type", "AppendBlob");
 		n = 0;
 	} else {
-		add_header(&q, "x-ms-blob-type", "BlockBlob");
-		md5 = add_md5(&q, p, n);
+		add_header(&b.q, "x-ms-blob-type", "BlockBlob");
+		md5 = set_body(&b.q, p, n);
 	}
-	if (flags & AI_PUT_CREATE_ONLY) {
-		add_header(&q, "If-None-Match", "*");
-		q.create_only = 1;
-	}
-	add_meta(&q, meta, meta_names);
-	q.body = p;
-	q.body_len = n;
-	r = az_call(s, &q, &resp);
-	r = check_landed(s, &q, r, md5, n);
-	r = finish_write(r, name, &resp, etag_out);
+	add_create_only(&b.q, flags);
+	add_meta(&b.q, meta);
+	r = az_call(s, &b.q, &b.resp);
+	r = check_landed(s, &b.q, r, md5, n);
+	r = finish_write(r, name, &b.resp, etag_out);
 out:
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -689,32 +708,24 @@ static ai_result op_put_block(struct ai_store *st, const char *name, const char 
                               const void *p, size_t n)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob, query;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_BLOCK, .idempotent = 1 };
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_BLOCK, .idempotent = 1 } };
+	struct ai_buf query;
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
 	ai_buf_init(&query, 512);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r == AI_OK)
 		r = ai_buf_addstr(&query, "comp=block&blockid=");
 	if (r == AI_OK)
 		r = ai_url_encode_query(block_id, &query);
 	if (r != AI_OK)
 		goto out;
-	add_md5(&q, p, n);
-	q.query = query.data;
-	q.body = p;
-	q.body_len = n;
-	r = az_call(s, &q, &resp);
+	set_body(&b.q, p, n);
+	b.q.query = query.data;
+	r = az_call(s, &b.q, &b.resp);
 out:
-	ai_http_response_release(&resp);
 	ai_buf_release(&query);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -723,32 +734,22 @@ static ai_result op_put_block_list(struct ai_store *st, const char *name,
                                    const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob, body;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_COMMIT, .idempotent = 1,
-	                    .query = "comp=blocklist" };
-	char meta_names[AI_META_MAX][80];
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_COMMIT, .idempotent = 1,
+	                             .query = "comp=blocklist" } };
+	struct ai_buf body;
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
 	ai_buf_init(&body, 8u << 20);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r == AI_OK)
 		r = ai_blobxml_block_list(ids, n, &body);
 	if (r != AI_OK)
 		goto out;
-	add_md5(&q, body.data, body.len);
-	if (flags & AI_PUT_CREATE_ONLY) {
-		add_header(&q, "If-None-Match", "*");
-		q.create_only = 1;
-	}
-	add_meta(&q, meta, meta_names);
-	q.body = body.data;
-	q.body_len = body.len;
-	r = az_call(s, &q, &resp);
-	if (r == AI_ERR_EXISTS && q.create_only == 2) {
+	set_body(&b.q, body.data, body.len);
+	add_create_only(&b.q, flags);
+	add_meta(&b.q, meta);
+	r = az_call(s, &b.q, &b.resp);
+	if (r == AI_ERR_EXISTS && b.q.create_only == 2) {
 		/* A retried commit: compare the object with what we meant to write
 		 * through its metadata, which the caller makes unique. */
 		struct ai_meta have;
@@ -762,12 +763,10 @@ static ai_result op_put_block_list(struct ai_store *st, const char *name,
 				r = AI_OK;
 		}
 	}
-	r = finish_write(r, name, &resp, etag_out);
+	r = finish_write(r, name, &b.resp, etag_out);
 out:
-	ai_http_response_release(&resp);
 	ai_buf_release(&body);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -775,30 +774,22 @@ static ai_result op_append(struct ai_store *st, const char *name, const void *p,
                            uint64_t expected_pos)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
 	/* Only an append with a position condition can be sent twice safely. */
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_APPEND, .query = "comp=appendblock",
-	                    .idempotent = expected_pos != AI_APPEND_ANY };
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_APPEND,
+	                             .query = "comp=appendblock",
+	                             .idempotent = expected_pos != AI_APPEND_ANY } };
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r != AI_OK)
 		goto out;
-	add_md5(&q, p, n);
+	set_body(&b.q, p, n);
 	if (expected_pos != AI_APPEND_ANY)
-		add_headerf(&q, "x-ms-blob-condition-appendpos", "%llu",
+		add_headerf(&b.q, "x-ms-blob-condition-appendpos", "%llu",
 		            (unsigned long long)expected_pos);
-	q.body = p;
-	q.body_len = n;
-	r = az_call(s, &q, &resp);
+	r = az_call(s, &b.q, &b.resp);
 out:
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -807,20 +798,15 @@ static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_a
 {
 	static const char *const actions[] = { "acquire", "renew", "release", "break" };
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_LEASE, .query = "comp=lease",
-	                    .idempotent = 1 };
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_LEASE, .query = "comp=lease",
+	                             .idempotent = 1 } };
 	char v[AI_LEASE_ID_MAX];
 	ai_result r;
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
+	r = blob_req_init(&b, s, name);
 	if (r != AI_OK)
 		goto out;
-	add_header(&q, "x-ms-lease-action", actions[action]);
+	add_header(&b.q, "x-ms-lease-action", actions[action]);
 	switch (action) {
 	case AI_LEASE_ACQUIRE:
 		if (duration_s != -1 && (duration_s < 15 || duration_s > 60)) {
@@ -828,26 +814,24 @@ static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_a
 			r = AI_ERR_BAD_INPUT;
 			goto out;
 		}
-		add_headerf(&q, "x-ms-lease-duration", "%d", duration_s);
+		add_headerf(&b.q, "x-ms-lease-duration", "%d", duration_s);
 		if (lease_id && lease_id[0])
-			add_header(&q, "x-ms-proposed-lease-id", lease_id);
+			add_header(&b.q, "x-ms-proposed-lease-id", lease_id);
 		break;
 	case AI_LEASE_RENEW:
 	case AI_LEASE_RELEASE:
-		add_header(&q, "x-ms-lease-id", lease_id);
+		add_header(&b.q, "x-ms-lease-id", lease_id);
 		break;
 	case AI_LEASE_BREAK:
-		add_headerf(&q, "x-ms-lease-break-period", "%d", duration_s < 0 ? 0 : duration_s);
+		add_headerf(&b.q, "x-ms-lease-break-period", "%d", duration_s < 0 ? 0 : duration_s);
 		break;
 	}
-	r = az_call(s, &q, &resp);
+	r = az_call(s, &b.q, &b.resp);
 	if (r == AI_OK && action == AI_LEASE_ACQUIRE &&
-	    ai_http_response_header(&resp, "x-ms-lease-id", v, sizeof v))
+	    ai_http_response_header(&b.resp, "x-ms-lease-id", v, sizeof v))
 		memcpy(lease_id, v, sizeof v);
 out:
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -881,25 +865,18 @@ static ai_result op_props(struct ai_store *st, const char *name, struct ai_blob_
                           struct ai_meta *meta)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1, .readonly = 1 };
-	ai_result r;
+	struct blob_req b = { .q = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1,
+	                             .readonly = 1 } };
+	ai_result r = blob_req_init(&b, s, name);
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
 	if (r == AI_OK)
-		r = az_call(s, &q, &resp);
+		r = az_call(s, &b.q, &b.resp);
 	if (r == AI_OK) {
-		info_from_headers(&resp, name, info);
+		info_from_headers(&b.resp, name, info);
 		if (meta)
-			meta_from_headers(&resp, meta);
+			meta_from_headers(&b.resp, meta);
 	}
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
@@ -907,46 +884,29 @@ static ai_result op_set_metadata(struct ai_store *st, const char *name, const st
                                  const char *lease_id)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "PUT", .kind = AI_REQ_OTHER, .query = "comp=metadata",
-	                    .idempotent = 1 };
-	char meta_names[AI_META_MAX][80];
-	ai_result r;
+	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_OTHER,
+	                             .query = "comp=metadata", .idempotent = 1 } };
+	ai_result r = blob_req_init(&b, s, name);
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
 	if (r == AI_OK) {
-		add_meta(&q, meta, meta_names);
+		add_meta(&b.q, meta);
 		if (lease_id)
-			add_header(&q, "x-ms-lease-id", lease_id);
-		r = az_call(s, &q, &resp);
+			add_header(&b.q, "x-ms-lease-id", lease_id);
+		r = az_call(s, &b.q, &b.resp);
 	}
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+	blob_req_release(&b);
 	return r;
 }
 
 static ai_result op_delete(struct ai_store *st, const char *name)
 {
 	struct azure_store *s = az(st);
-	struct ai_buf container, blob;
-	struct ai_http_response resp;
-	struct az_req q = { .method = "DELETE", .kind = AI_REQ_OTHER, .idempotent = 1 };
-	ai_result r;
+	struct blob_req b = { .q = { .method = "DELETE", .kind = AI_REQ_OTHER, .idempotent = 1 } };
+	ai_result r = blob_req_init(&b, s, name);
 
-	ai_buf_init(&container, 64);
-	ai_buf_init(&blob, 4096);
-	ai_http_response_init(&resp);
-	r = prepare_blob(s, &q, name, &container, &blob);
 	if (r == AI_OK)
-		r = az_call(s, &q, &resp);
-	ai_http_response_release(&resp);
-	ai_buf_release(&blob);
-	ai_buf_release(&container);
+		r = az_call(s, &b.q, &b.resp);
+	blob_req_release(&b);
 	return r;
 }
 

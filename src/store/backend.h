@@ -1,7 +1,7 @@
-/* store_impl.h: what a storage backend provides; only store.c and the
+/* backend.h: what a storage backend provides; only store.c and the
  * backends include this. */
-#ifndef AI_STORE_IMPL_H
-#define AI_STORE_IMPL_H
+#ifndef AI_STORE_BACKEND_H
+#define AI_STORE_BACKEND_H
 
 #include "store/store.h"
 

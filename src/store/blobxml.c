@@ -85,19 +85,16 @@ static const struct rule *xp_match(const struct xp *x)
 static ai_result percent_decode(struct ai_buf *b)
 {
 	size_t i, o = 0;
-	int hi, lo;
+	uint8_t byte;
 
 	for (i = 0; i < b->len; i++) {
 		char c = b->data[i];
 
 		if (c == '%') {
-			if (i + 2 >= b->len)
+			if (i + 2 >= b->len || ai_unhex(b->data + i + 1, 2, &byte, 1) != AI_OK ||
+			    byte == 0)
 				return AI_ERR_PROTOCOL;
-			hi = ai_hex_value((unsigned char)b->data[i + 1]);
-			lo = ai_hex_value((unsigned char)b->data[i + 2]);
-			if (hi < 0 || lo < 0 || (hi | lo) == 0)
-				return AI_ERR_PROTOCOL;
-			c = (char)(hi << 4 | lo);
+			c = (char)byte;
 			i += 2;
 		}
 		b->data[o++] = c;
