@@ -14,11 +14,6 @@
 #include "cmd/options.h"
 #include "engine/run.h"
 
-#define RUN_OPTIONS                                                                             \
-	"source source-secondary source-sas-file source-key-file dest dest-sas-file dest-key-file " \
-	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
-	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
-
 static ai_time wall_clock(void)
 {
 	struct timespec ts;
@@ -173,7 +168,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	memset(&sum, 0, sizeof sum);
 	ai_run_make_id(wall_clock(), run_id, sizeof run_id);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_run, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = segment_members_hook(&segment_members);
@@ -249,6 +244,7 @@ out:
 
 const struct ai_cmd ai_cmd_run = {
 	.name = "run",
+	.bit = AI_CMD_RUN,
 	.args = "--source URL --dest URL --key FILE [options]",
 	.summary = "archive everything new (the cron entry point)",
 	.exec = exec_run,
