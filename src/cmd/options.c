@@ -97,7 +97,9 @@ static const struct def defs[] = {
 	  "only members archived with these tags" },
 	{ "format", 0, "table|jsonl|csv", QUERY, CFG, K_STR, O(format), 0, 0,
 	  "output format (default: table on a terminal, else jsonl)" },
-	{ "format", 0, "jsonl", CAT, CFG, K_STR, O(format), 0, 0,
+	/* Not a config key for cat: a config's format is query's, and cat
+	 * prints rows only as archived. */
+	{ "format", 0, "jsonl", CAT, CLI, K_STR, O(format), 0, 0,
 	  "rows as archived, one JSON object a line (the only format)" },
 	{ "cache-dir", 0, "DIR", QUERY | CAT, CFG, K_STR, O(cache_dir), 0, 0,
 	  "manifest cache (default: XDG cache directory)" },
@@ -117,7 +119,8 @@ static const struct def defs[] = {
 	  "wait for the run lock instead of exiting 5" },
 	{ "error-on-nothing", 0, NULL, RUN, CFG, K_FLAG, O(error_on_nothing), 0, 0,
 	  "exit 9 when there is nothing new" },
-	{ "jobs", 'j', "N", RUN | QUERY | CAT | VERIFY, CFG, K_UINT, O(jobs), 0, 256,
+	/* Not query's: it reads one object at a time. */
+	{ "jobs", 'j', "N", RUN | CAT | VERIFY, CFG, K_UINT, O(jobs), 0, 256,
 	  "parallel transfers (default 16)" },
 	{ "pack-size", 0, "SIZE", RUN, CFG, K_SIZE, O(pack_size), 0, 0,
 	  "largest pack before it is split (default 128MiB)" },
