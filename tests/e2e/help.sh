@@ -201,7 +201,9 @@ for c in $commands; do
 	help=$("$AIARCHIVE" "$c" --help | parse help "options:")
 	# --help is in every list; the man page says so once, under GLOBAL OPTIONS.
 	opts=$(field opt help <<<"$help" | grep -vx -e '--help -h')
-	check_eq "$c: --help lists no option twice" "" "$(field opt help <<<"$help" | uniq -d)"
+	check_eq "$c: --help lists no option or short name twice" "" \
+		"$(field opt help <<<"$help" | awk '{ print $1 } $NF ~ /^-.$/ { print $NF }' |
+			LC_ALL=C sort | uniq -d)"
 	check_eq "$c: the --help usage line is the man page's synopsis" \
 		"$(field syn - <<<"$help")" \
 		"$(field syn - <<<"$man" | grep -e "^aiarchive $c\$" -e "^aiarchive $c ")"
