@@ -16,8 +16,22 @@ struct ai_ctx {
 	FILE *out;               /* where results go (stdout) */
 };
 
+/* One bit per command: the option table (options.c) names with them the
+ * commands that take each option. */
+enum {
+	AI_CMD_RUN = 1 << 0,
+	AI_CMD_QUERY = 1 << 1,
+	AI_CMD_CAT = 1 << 2,
+	AI_CMD_VERIFY = 1 << 3,
+	AI_CMD_STATUS = 1 << 4,
+	AI_CMD_GC = 1 << 5,
+	AI_CMD_KEYGEN = 1 << 6,
+	AI_CMD_VERSION = 1 << 7,
+};
+
 struct ai_cmd {
 	const char *name;
+	unsigned bit;        /* its AI_CMD_* bit */
 	const char *args;    /* one-line synopsis of the arguments */
 	const char *summary; /* one line for --help */
 	/* argv[0] is the command name; prints its own usage errors. */

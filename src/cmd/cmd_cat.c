@@ -17,10 +17,6 @@
 #include "engine/trust.h"
 #include "util/alloc.h"
 
-#define CAT_OPTIONS                                                                             \
-	"dest dest-secondary dest-sas-file dest-key-file from to app type role operation-id tag " \
-	"format cache-dir no-cache jobs pubkey key-id"
-
 #define MAX_THREADS 8
 #define READ_CHUNK (4u << 20)
 /* A member's output beyond this goes to a temporary file until verified. */
@@ -432,7 +428,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 
 	ai_trust_init(&trust);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_cat, CAT_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_cat, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = ai_trust_from_options(&trust, &ai_cmd_cat, &o);
@@ -490,8 +486,8 @@ out:
 
 const struct ai_cmd ai_cmd_cat = {
 	.name = "cat",
-	.args = "--dest URL [--from T] [--to T] [--app A] [--type T] [--role R] "
-	        "[--operation-id ID] [--tag TAG] [--pubkey FILE] [--key-id ID]",
+	.bit = AI_CMD_CAT,
+	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--jobs N]",
 	.summary = "print archived telemetry rows (JSON Lines), verified, matching filters",
 	.exec = exec_cat,
 };

@@ -16,10 +16,6 @@
 #include "util/strvec.h"
 #include "util/alloc.h"
 
-#define GC_OPTIONS                                                                   \
-	"dest dest-sas-file dest-key-file older-than dry-run wait lock-duration max-tries " \
-	"retry-total connect-timeout stall-timeout"
-
 #define DATA_PREFIX "data/"
 #define SIG_SUFFIX ".minisig"
 
@@ -331,7 +327,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_gc, GC_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_gc, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
@@ -385,6 +381,7 @@ out:
 
 const struct ai_cmd ai_cmd_gc = {
 	.name = "gc",
+	.bit = AI_CMD_GC,
 	.args = "--dest URL [--older-than DUR] [--dry-run]",
 	.summary = "remove packs that stopped runs left unreferenced",
 	.exec = exec_gc,

@@ -14,7 +14,7 @@ static ai_result exec_keygen(struct ai_ctx *ctx, int argc, char **argv)
 	ai_result r;
 
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_keygen, "output", ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_keygen, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	if (!o.output) {
@@ -39,6 +39,7 @@ out:
 
 const struct ai_cmd ai_cmd_keygen = {
 	.name = "keygen",
+	.bit = AI_CMD_KEYGEN,
 	.args = "-o PATH",
 	.summary = "create a signing key pair (PATH and PATH.pub)",
 	.exec = exec_keygen,

@@ -13,10 +13,6 @@
 #include "cmd/options.h"
 #include "engine/trust.h"
 
-#define QUERY_OPTIONS                                                                           \
-	"dest dest-secondary dest-sas-file dest-key-file from to app type role operation-id tag " \
-	"format cache-dir no-cache jobs pubkey key-id"
-
 enum format { F_TABLE, F_JSONL, F_CSV };
 
 /* Columns of jsonl and csv, in this order (documented in doc/analysts.md). */
@@ -260,7 +256,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 
 	ai_trust_init(&trust);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_query, QUERY_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_query, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = ai_trust_from_options(&trust, &ai_cmd_query, &o);
@@ -311,9 +307,8 @@ out:
 
 const struct ai_cmd ai_cmd_query = {
 	.name = "query",
-	.args = "--dest URL [--from T] [--to T] [--app A] [--type T] [--role R] "
-	        "[--operation-id ID] [--tag TAG] [--format table|jsonl|csv] "
-	        "[--pubkey FILE] [--key-id ID]",
+	.bit = AI_CMD_QUERY,
+	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--format table|jsonl|csv]",
 	.summary = "list archived members matching filters (event time, app, type, ...)",
 	.exec = exec_query,
 };

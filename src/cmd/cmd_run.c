@@ -15,11 +15,6 @@
 #include "engine/run.h"
 #include "util/clock.h"
 
-#define RUN_OPTIONS                                                                             \
-	"source source-secondary source-sas-file source-key-file dest dest-sas-file dest-key-file " \
-	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
-	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
-
 /* Warns when the archive is not geo-redundant (ARCHITECTURE.md §1: it must survive
  * the loss of a region). */
 static void check_geo(struct ai_store *dest, char sku[64])
@@ -158,7 +153,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	memset(&sum, 0, sizeof sum);
 	ai_run_make_id(ai_clock_real(), run_id, sizeof run_id);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_run, RUN_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_run, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = segment_members_hook(&segment_members);
@@ -234,6 +229,7 @@ out:
 
 const struct ai_cmd ai_cmd_run = {
 	.name = "run",
+	.bit = AI_CMD_RUN,
 	.args = "--source URL --dest URL --key FILE [options]",
 	.summary = "archive everything new (the cron entry point)",
 	.exec = exec_run,

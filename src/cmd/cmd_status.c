@@ -13,8 +13,6 @@
 #include "util/log.h"
 #include "cmd/options.h"
 
-#define STATUS_OPTIONS "dest dest-secondary dest-sas-file dest-key-file prom"
-
 struct status {
 	const char *dest;
 	char sku[64], kind[64];
@@ -344,7 +342,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 
 	memset(&s, 0, sizeof s);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_status, STATUS_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_status, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = ai_options_open_store(&o, "dest", &dest);
@@ -399,6 +397,7 @@ out:
 
 const struct ai_cmd ai_cmd_status = {
 	.name = "status",
+	.bit = AI_CMD_STATUS,
 	.args = "--dest URL [--dest-secondary URL] [--prom FILE]",
 	.summary = "show how far the archive reaches, the lag, the last run and replication",
 	.exec = exec_status,

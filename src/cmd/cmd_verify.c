@@ -12,11 +12,6 @@
 #include "engine/trust.h"
 #include "engine/verify.h"
 
-#define VERIFY_OPTIONS                                                                       \
-	"dest dest-secondary dest-sas-file dest-key-file pubkey key-id data subset source "    \
-	"source-sas-file source-key-file source-secondary layout from to jobs"
-
-
 static void print_json(FILE *f, const struct ai_verify_report *rep, const struct ai_options *o,
                        const struct ai_verify_params *p)
 {
@@ -119,7 +114,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	ai_trust_init(&trust);
 	ai_verify_report_init(&rep);
 	ai_options_init(&o);
-	r = ai_options_parse(&ai_cmd_verify, VERIFY_OPTIONS, ctx, argc, argv, &o);
+	r = ai_options_parse(&ai_cmd_verify, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
 	r = ai_trust_from_options(&trust, &ai_cmd_verify, &o);
@@ -171,8 +166,9 @@ out:
 
 const struct ai_cmd ai_cmd_verify = {
 	.name = "verify",
+	.bit = AI_CMD_VERIFY,
 	.args = "--dest URL [--pubkey FILE] [--key-id ID] [--data | --subset N/M] "
-	        "[--source URL --from T --to T]",
+	        "[--source URL --from TIME --to TIME]",
 	.summary = "check signatures, the hash chain and optionally the data and the source",
 	.exec = exec_verify,
 };

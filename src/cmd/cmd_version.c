@@ -1,27 +1,31 @@
 /* cmd_version.c: `aiarchive version`, the program and library versions. */
-#include <string.h>
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "util/version.h"
 
 static ai_result exec_version(struct ai_ctx *ctx, int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fprintf(ctx->out, "usage: aiarchive version\n");
-		return AI_OK;
-	}
-	if (argc > 1)
-		return ai_cmd_usage_error(&ai_cmd_version, "unexpected argument '%s'", argv[1]);
+	struct ai_options o;
+	ai_result r;
+
+	ai_options_init(&o);
+	r = ai_options_parse(&ai_cmd_version, ctx, argc, argv, &o);
+	if (r != AI_OK || o.help)
+		goto out;
 	if (ctx->json) {
 		fprintf(ctx->out, "{\"version\":\"%s\"}\n", PACKAGE_VERSION);
-		return AI_OK;
+		goto out;
 	}
 	fprintf(ctx->out, "aiarchive %s\n", PACKAGE_VERSION);
 	ai_print_library_versions(ctx->out);
-	return AI_OK;
+out:
+	ai_options_release(&o);
+	return r;
 }
 
 const struct ai_cmd ai_cmd_version = {
 	.name = "version",
+	.bit = AI_CMD_VERSION,
 	.args = "",
 	.summary = "print the version of aiarchive and its libraries",
 	.exec = exec_version,

@@ -15,60 +15,131 @@
 
 enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
 
+/* One row per option and meaning: an option that means one thing to some
+ * commands and another to others (--from is a delivery hour to run, an
+ * event time to query) has a row for each, with disjoint command sets and
+ * the same field and kind. */
 struct def {
 	const char *name;
 	int shortc;
+	const char *arg;   /* its value's name in --help; NULL: a flag */
+	unsigned cmds;     /* AI_CMD_* bits of the commands that take it */
+	int config;        /* also a config-file key */
 	enum kind kind;
 	size_t off;        /* field in struct ai_options */
 	size_t count_off;  /* K_LIST: its count; K_TIME: its has_ flag */
-	size_t max;        /* K_LIST: capacity */
-	const char *arg;
-	const char *help;
+	size_t max;        /* K_LIST: capacity; K_UINT: largest value */
+	const char *help;  /* one line for --help */
 };
 
 #define O(f) offsetof(struct ai_options, f)
 
+enum {
+	RUN = AI_CMD_RUN,
+	QUERY = AI_CMD_QUERY,
+	CAT = AI_CMD_CAT,
+	VERIFY = AI_CMD_VERIFY,
+	STATUS = AI_CMD_STATUS,
+	GC = AI_CMD_GC,
+	KEYGEN = AI_CMD_KEYGEN,
+	ALL = RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
+	ARCHIVE = RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
+	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
+};
+enum { CLI = 0, CFG = 1 };
+
 static const struct def defs[] = {
-	{ "source", 0, K_STR, O(source), 0, 0, "URL", "the export container, or an account for diagnostic settings" },
-	{ "source-secondary", 0, K_STR, O(source_secondary), 0, 0, "URL", "RA-GRS read endpoint of the source" },
-	{ "source-sas-file", 0, K_STR, O(source_sas_file), 0, 0, "FILE", "SAS token for the source" },
-	{ "source-key-file", 0, K_STR, O(source_key_file), 0, 0, "FILE", "account key for the source" },
-	{ "dest", 0, K_STR, O(dest), 0, 0, "URL", "the archive container (and prefix)" },
-	{ "dest-secondary", 0, K_STR, O(dest_secondary), 0, 0, "URL", "RA-GRS read endpoint of the archive" },
-	{ "dest-sas-file", 0, K_STR, O(dest_sas_file), 0, 0, "FILE", "SAS token for the archive" },
-	{ "dest-key-file", 0, K_STR, O(dest_key_file), 0, 0, "FILE", "account key for the archive" },
-	{ "layout", 0, K_STR, O(layout), 0, 0, "L", "auto, continuous-export or diagnostic-settings" },
-	{ "key", 'k', K_STR, O(key), 0, 0, "FILE", "private signing key" },
-	{ "pubkey", 'p', K_STR, O(pubkey), 0, 0, "FILE", "public key to verify with (default: the published one)" },
-	{ "key-id", 0, K_STR, O(key_id), 0, 0, "ID", "pinned signing key id (16 hex digits)" },
-	{ "output", 'o', K_STR, O(output), 0, 0, "PATH", "where to write the private key" },
-	{ "format", 0, K_STR, O(format), 0, 0, "F", "output format: table, jsonl or csv" },
-	{ "prom", 0, K_STR, O(prom), 0, 0, "FILE", "write Prometheus text-format metrics to FILE" },
-	{ "cache-dir", 0, K_STR, O(cache_dir), 0, 0, "DIR", "manifest cache (default: XDG cache directory)" },
-	{ "subset", 0, K_STR, O(subset), 0, 0, "N/M", "check only the Nth of M deterministic shares" },
-	{ "app", 0, K_LIST, O(apps), O(napps), AI_MAX_FILTERS, "NAME[,NAME]", "only these apps" },
-	{ "type", 0, K_LIST, O(types), O(ntypes), AI_MAX_FILTERS, "TYPE[,TYPE]", "only these telemetry types or categories" },
-	{ "role", 0, K_LIST, O(roles), O(nroles), AI_MAX_FILTERS, "ROLE[,ROLE]", "only these cloud roles" },
-	{ "operation-id", 0, K_LIST, O(operation_ids), O(noperation_ids), AI_MAX_FILTERS, "ID[,ID]", "only these operation ids" },
-	{ "tag", 0, K_LIST, O(tags), O(ntags), AI_MAX_TAGS, "TAG[,TAG]", "label (run) or filter (query)" },
-	{ "from", 0, K_TIME, O(from), O(has_from), 0, "TIME", "start (UTC, inclusive): 2026-11-20T13, now-2h" },
-	{ "to", 0, K_TIME, O(to), O(has_to), 0, "TIME", "end (UTC, exclusive)" },
-	{ "jobs", 'j', K_UINT, O(jobs), 0, 256, "N", "parallel transfers" },
-	{ "pack-size", 0, K_SIZE, O(pack_size), 0, 0, "SIZE", "largest pack before it is split (e.g. 128MiB)" },
-	{ "lookback", 0, K_DURATION, O(lookback), 0, 0, "DUR", "delivery hours re-listed before the watermark" },
-	{ "grace", 0, K_DURATION, O(grace), 0, 0, "DUR", "how long after its hour a folder may still change" },
-	{ "lock-duration", 0, K_DURATION, O(lock_duration), 0, 0, "DUR", "run lock lease (15s..60s, renewed)" },
-	{ "max-tries", 0, K_UINT, O(max_tries), 0, 100, "N", "attempts per request" },
-	{ "retry-total", 0, K_DURATION, O(retry_total), 0, 0, "DUR", "longest time spent retrying one request" },
-	{ "connect-timeout", 0, K_DURATION, O(connect_timeout), 0, 0, "DUR", "TCP/TLS connect timeout" },
-	{ "stall-timeout", 0, K_DURATION, O(stall_timeout), 0, 0, "DUR", "abort a transfer with no progress this long" },
-	{ "older-than", 0, K_DURATION, O(older_than), 0, 0, "DUR", "only remove objects last changed this long ago (24h)" },
-	{ "dry-run", 'n', K_FLAG, O(dry_run), 0, 0, NULL, "list what would be archived (run) or removed (gc), change nothing" },
-	{ "wait", 0, K_FLAG, O(wait), 0, 0, NULL, "wait for the lock instead of exiting 5" },
-	{ "error-on-nothing", 0, K_FLAG, O(error_on_nothing), 0, 0, NULL, "exit 9 when there is nothing new" },
-	{ "data", 0, K_FLAG, O(data), 0, 0, NULL, "also re-read and check archived data" },
-	{ "no-cache", 0, K_FLAG, O(no_cache), 0, 0, NULL, "do not use the local manifest cache" },
-	{ "force", 'f', K_FLAG, O(force), 0, 0, NULL, "overwrite an existing file" },
+	{ "source", 0, "URL", RUN | VERIFY, CFG, K_STR, O(source), 0, 0,
+	  "the export container, or an account for diagnostic settings" },
+	{ "source-secondary", 0, "URL", RUN | VERIFY, CFG, K_STR, O(source_secondary), 0, 0,
+	  "RA-GRS read endpoint of the source" },
+	{ "source-sas-file", 0, "FILE", RUN | VERIFY, CFG, K_STR, O(source_sas_file), 0, 0,
+	  "SAS token for the source" },
+	{ "source-key-file", 0, "FILE", RUN | VERIFY, CFG, K_STR, O(source_key_file), 0, 0,
+	  "account key for the source" },
+	{ "layout", 0, "LAYOUT", RUN | VERIFY, CFG, K_STR, O(layout), 0, 0,
+	  "source layout: auto, continuous-export or diagnostic-settings" },
+	{ "dest", 0, "URL", ARCHIVE, CFG, K_STR, O(dest), 0, 0,
+	  "the archive container (and prefix)" },
+	{ "dest-secondary", 0, "URL", READERS, CFG, K_STR, O(dest_secondary), 0, 0,
+	  "RA-GRS read endpoint of the archive" },
+	{ "dest-sas-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(dest_sas_file), 0, 0,
+	  "SAS token for the archive" },
+	{ "dest-key-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(dest_key_file), 0, 0,
+	  "account key for the archive" },
+	{ "key", 'k', "FILE", RUN, CFG, K_STR, O(key), 0, 0,
+	  "private signing key" },
+	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY, CFG, K_STR, O(pubkey), 0, 0,
+	  "public key to verify with (default: the published one)" },
+	{ "key-id", 0, "ID", QUERY | CAT | VERIFY, CFG, K_STR, O(key_id), 0, 0,
+	  "pinned signing key id (16 hex digits)" },
+	{ "output", 'o', "PATH", KEYGEN, CFG, K_STR, O(output), 0, 0,
+	  "where to write the private key" },
+	{ "from", 0, "TIME", RUN | VERIFY, CFG, K_TIME, O(from), O(has_from), 0,
+	  "first delivery hour (UTC): 2026-11-20T13, now-6h" },
+	{ "to", 0, "TIME", RUN | VERIFY, CFG, K_TIME, O(to), O(has_to), 0,
+	  "end of the delivery hours (UTC, exclusive)" },
+	{ "from", 0, "TIME", QUERY | CAT, CFG, K_TIME, O(from), O(has_from), 0,
+	  "event time from (UTC, inclusive): 2026-11-20T13:05Z, now-2h" },
+	{ "to", 0, "TIME", QUERY | CAT, CFG, K_TIME, O(to), O(has_to), 0,
+	  "event time to (UTC, exclusive)" },
+	{ "app", 0, "NAME[,NAME]", RUN | QUERY | CAT, CFG, K_LIST, O(apps), O(napps), AI_MAX_FILTERS,
+	  "only these apps" },
+	{ "type", 0, "TYPE[,TYPE]", RUN | QUERY | CAT, CFG, K_LIST, O(types), O(ntypes), AI_MAX_FILTERS,
+	  "only these telemetry types or categories" },
+	{ "role", 0, "ROLE[,ROLE]", QUERY | CAT, CFG, K_LIST, O(roles), O(nroles), AI_MAX_FILTERS,
+	  "only these cloud roles" },
+	{ "operation-id", 0, "ID[,ID]", QUERY | CAT, CFG, K_LIST, O(operation_ids), O(noperation_ids),
+	  AI_MAX_FILTERS, "only these operation ids" },
+	{ "tag", 0, "TAG[,TAG]", RUN, CFG, K_LIST, O(tags), O(ntags), AI_MAX_TAGS,
+	  "label every member this run archives (e.g. an incident id)" },
+	{ "tag", 0, "TAG[,TAG]", QUERY | CAT, CFG, K_LIST, O(tags), O(ntags), AI_MAX_TAGS,
+	  "only members archived with these tags" },
+	{ "format", 0, "table|jsonl|csv", QUERY, CFG, K_STR, O(format), 0, 0,
+	  "output format (default: table on a terminal, else jsonl)" },
+	/* Not a config key for cat: a config's format is query's, and cat
+	 * prints rows only as archived. */
+	{ "format", 0, "jsonl", CAT, CLI, K_STR, O(format), 0, 0,
+	  "rows as archived, one JSON object a line (the only format)" },
+	{ "cache-dir", 0, "DIR", QUERY | CAT, CFG, K_STR, O(cache_dir), 0, 0,
+	  "manifest cache (default: XDG cache directory)" },
+	{ "no-cache", 0, NULL, QUERY | CAT, CFG, K_FLAG, O(no_cache), 0, 0,
+	  "do not use the local manifest cache" },
+	{ "data", 0, NULL, VERIFY, CFG, K_FLAG, O(data), 0, 0,
+	  "also re-read and check archived data" },
+	{ "subset", 0, "N/M", VERIFY, CFG, K_STR, O(subset), 0, 0,
+	  "re-read only the Nth of M deterministic shares of the data" },
+	{ "prom", 0, "FILE", STATUS, CFG, K_STR, O(prom), 0, 0,
+	  "write Prometheus text-format metrics to FILE" },
+	{ "older-than", 0, "DUR", GC, CFG, K_DURATION, O(older_than), 0, 0,
+	  "only remove objects last changed this long ago (default 24h)" },
+	{ "dry-run", 'n', NULL, RUN | GC, CFG, K_FLAG, O(dry_run), 0, 0,
+	  "print what would be done, change nothing" },
+	{ "wait", 0, NULL, RUN | GC, CFG, K_FLAG, O(wait), 0, 0,
+	  "wait for the run lock instead of exiting 5" },
+	{ "error-on-nothing", 0, NULL, RUN, CFG, K_FLAG, O(error_on_nothing), 0, 0,
+	  "exit 9 when there is nothing new" },
+	/* Not query's: it reads one object at a time. */
+	{ "jobs", 'j', "N", RUN | CAT | VERIFY, CFG, K_UINT, O(jobs), 0, 256,
+	  "parallel transfers (default 16)" },
+	{ "pack-size", 0, "SIZE", RUN, CFG, K_SIZE, O(pack_size), 0, 0,
+	  "largest pack before it is split (default 128MiB)" },
+	{ "lookback", 0, "DUR", RUN, CFG, K_DURATION, O(lookback), 0, 0,
+	  "delivery hours re-listed before the watermark (default 1h)" },
+	{ "grace", 0, "DUR", RUN, CFG, K_DURATION, O(grace), 0, 0,
+	  "how long after its hour a folder may still change (default 15m)" },
+	{ "lock-duration", 0, "DUR", RUN | GC, CFG, K_DURATION, O(lock_duration), 0, 0,
+	  "run lock lease, 15s to 60s, renewed (default 60s)" },
+	{ "max-tries", 0, "N", RUN | GC, CFG, K_UINT, O(max_tries), 0, 100,
+	  "attempts per request (default 6)" },
+	{ "retry-total", 0, "DUR", RUN | GC, CFG, K_DURATION, O(retry_total), 0, 0,
+	  "longest time spent retrying one request (default 2m)" },
+	{ "connect-timeout", 0, "DUR", RUN | GC, CFG, K_DURATION, O(connect_timeout), 0, 0,
+	  "TCP/TLS connect timeout (default 10s)" },
+	{ "stall-timeout", 0, "DUR", RUN | GC, CFG, K_DURATION, O(stall_timeout), 0, 0,
+	  "abort a transfer with no progress this long (default 30s)" },
+	{ "help", 'h', NULL, ALL, CLI, K_FLAG, O(help), 0, 0,
+	  "this text" },
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
@@ -87,29 +158,27 @@ void ai_options_init(struct ai_options *o)
 	o->older_than = 24 * 3600 * AI_NS_PER_SEC;
 }
 
+/* Twin rows share a field, so each field is cleared as it is freed. */
 void ai_options_release(struct ai_options *o)
 {
 	for (size_t i = 0; i < NDEFS; i++) {
 		char *base = (char *)o + defs[i].off;
 		if (defs[i].kind == K_STR) {
 			free(*(char **)base);
+			*(char **)base = NULL;
 		} else if (defs[i].kind == K_LIST) {
 			size_t *n = (size_t *)((char *)o + defs[i].count_off);
 			for (size_t k = 0; k < *n; k++)
 				free(((char **)base)[k]);
+			*n = 0;
 		}
 	}
 	memset(o, 0, sizeof *o);
 }
 
-static int accepted_has(const char *accepted, const char *name)
+static int takes(const struct def *d, const struct ai_cmd *cmd)
 {
-	size_t n = strlen(name);
-
-	for (const char *p = accepted; (p = strstr(p, name)); p += n)
-		if ((p == accepted || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-	return 0;
+	return (d->cmds & cmd->bit) != 0;
 }
 
 /* Stores value into the field of d; one-line error on bad values. */
@@ -183,21 +252,46 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 	return r;
 }
 
-void ai_options_usage(FILE *f, const char *accepted)
+static void left_column(const struct def *d, char *buf, size_t cap)
 {
+	snprintf(buf, cap, "%c%c%s--%s%s%s", d->shortc ? '-' : ' ', d->shortc ? d->shortc : ' ',
+	         d->shortc ? ", " : "  ", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+}
+
+void ai_options_help(FILE *f, const struct ai_cmd *cmd)
+{
+	char left[80];
+	int width = 0;
+	size_t nconfig = 0, nonconfig = 0, said = 0;
+
 	for (size_t i = 0; i < NDEFS; i++) {
-		char left[64];
-		if (!accepted_has(accepted, defs[i].name))
+		if (!takes(&defs[i], cmd))
 			continue;
-		if (defs[i].shortc)
-			snprintf(left, sizeof left, "-%c, --%s%s%s", defs[i].shortc, defs[i].name,
-			         defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
-		else
-			snprintf(left, sizeof left, "    --%s%s%s", defs[i].name, defs[i].arg ? " " : "",
-			         defs[i].arg ? defs[i].arg : "");
-		fprintf(f, "  %-30s %s\n", left, defs[i].help);
+		left_column(&defs[i], left, sizeof left);
+		if ((int)strlen(left) > width)
+			width = (int)strlen(left);
+		nconfig += defs[i].config;
+		nonconfig += !defs[i].config;
 	}
-	fprintf(f, "  %-30s %s\n", "-h, --help", "this text");
+	fprintf(f, "usage: aiarchive %s%s%s\n\n%s\n\noptions:\n", cmd->name, *cmd->args ? " " : "",
+	        cmd->args, cmd->summary);
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!takes(&defs[i], cmd))
+			continue;
+		left_column(&defs[i], left, sizeof left);
+		fprintf(f, "  %-*s  %s\n", width, left, defs[i].help);
+	}
+	if (!nconfig)
+		return;
+	fprintf(f, "\nIn the config file (-c FILE), \"name = value\" sets any option above");
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!takes(&defs[i], cmd) || defs[i].config)
+			continue;
+		said++;
+		fprintf(f, "%s--%s", said == 1 ? " but " : said == nonconfig ? " and " : ", ",
+		        defs[i].name);
+	}
+	fprintf(f, ".\n");
 }
 
 static char *trim(char *s)
@@ -212,7 +306,26 @@ static char *trim(char *s)
 	return s;
 }
 
-static ai_result read_config(const struct ai_cmd *cmd, const char *accepted, const char *path,
+/* The command line's row of a config key for cmd: NDEFS when no command
+ * has such a key (an error), *ignore when cmd does not take it. */
+static size_t config_row(const struct ai_cmd *cmd, const char *key, int *ignore)
+{
+	size_t known = NDEFS;
+
+	*ignore = 1;
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!defs[i].config || strcmp(defs[i].name, key) != 0)
+			continue;
+		known = i;
+		if (takes(&defs[i], cmd)) {
+			*ignore = 0;
+			return i;
+		}
+	}
+	return known;
+}
+
+static ai_result read_config(const struct ai_cmd *cmd, const char *path,
                              const unsigned char *given, struct ai_options *o, ai_time now)
 {
 	FILE *f = fopen(path, "r");
@@ -227,6 +340,7 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *accepted, con
 	while (r == AI_OK && fgets(line, sizeof line, f)) {
 		char *key, *value, *eq;
 		size_t i;
+		int ignore;
 		lineno++;
 		key = trim(line);
 		if (!*key || *key == '#' || *key == ';')
@@ -240,14 +354,13 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *accepted, con
 		*eq = '\0';
 		key = trim(key);
 		value = trim(eq + 1);
-		for (i = 0; i < NDEFS && strcmp(defs[i].name, key) != 0; i++)
-			;
+		i = config_row(cmd, key, &ignore);
 		if (i == NDEFS) {
 			ai_error("config '%s' line %u: unknown key '%s'", path, lineno, key);
 			r = AI_ERR_CONFIG;
 			break;
 		}
-		if (!accepted_has(accepted, key) || given[i])
+		if (ignore || given[i])
 			continue;
 		snprintf(where, sizeof where, "config '%s' line %u", path, lineno);
 		r = set_value(cmd, &defs[i], o, value, now, where);
@@ -258,19 +371,20 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *accepted, con
 	return r;
 }
 
-ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struct ai_ctx *ctx,
-                           int argc, char **argv, struct ai_options *o)
+ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
+                           struct ai_options *o)
 {
-	struct option lopts[NDEFS + 2];
+	struct option lopts[NDEFS + 1];
 	unsigned char given[NDEFS] = { 0 };
-	char shorts[2 * NDEFS + 4] = "+h";
-	size_t nl = 0, ns = 2;
+	char shorts[2 * NDEFS + 2] = "+";
+	size_t nl = 0, ns = 1;
 	const char *config = ctx->config_path ? ctx->config_path : getenv("AIARCHIVE_CONFIG");
-	int c, idx;
+	int c, idx, any_config = 0;
 
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (!accepted_has(accepted, defs[i].name))
+		if (!takes(&defs[i], cmd))
 			continue;
+		any_config |= defs[i].config;
 		lopts[nl++] = (struct option){ defs[i].name,
 		                               defs[i].kind == K_FLAG ? no_argument : required_argument,
 		                               NULL, 1000 + (int)i };
@@ -281,19 +395,11 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struc
 		}
 	}
 	shorts[ns] = '\0';
-	lopts[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
 		size_t i;
-		if (c == 'h') {
-			fprintf(ctx->out, "usage: aiarchive %s%s%s\n\n%s\n\noptions:\n", cmd->name,
-			        *cmd->args ? " " : "", cmd->args, cmd->summary);
-			ai_options_usage(ctx->out, accepted);
-			o->help = 1;
-			return AI_OK;
-		}
 		if (c == '?' || c == ':') {
 			if (optopt && optopt < 1000 && optopt != '?')
 				return ai_cmd_usage_error(cmd, "option '-%c' is unknown or needs a value",
@@ -304,19 +410,24 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struc
 		if (c >= 1000) {
 			i = (size_t)(c - 1000);
 		} else {
-			for (i = 0; i < NDEFS && defs[i].shortc != c; i++)
+			for (i = 0; i < NDEFS && !(defs[i].shortc == c && takes(&defs[i], cmd)); i++)
 				;
 		}
 		ai_result r = set_value(cmd, &defs[i], o, optarg, ctx->now, "command line");
 		if (r != AI_OK)
 			return r;
+		if (o->help) {
+			ai_options_help(ctx->out, cmd);
+			return AI_OK;
+		}
 		given[i] = 1;
 	}
 	/* No command takes arguments besides its options. */
 	if (optind < argc)
 		return ai_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (config) {
-		ai_result r = read_config(cmd, accepted, config, given, o, ctx->now);
+	/* A command without config keys (version) leaves the file alone. */
+	if (config && any_config) {
+		ai_result r = read_config(cmd, config, given, o, ctx->now);
 		if (r != AI_OK)
 			return r;
 	}

@@ -1,6 +1,8 @@
 /* options.h: the options every command takes, from the command line and
  * the config file (-c FILE, "key = value" lines, keys named like the long
- * options; the command line wins), plus the credentials of ARCHITECTURE.md §3. */
+ * options; the command line wins), plus the credentials of ARCHITECTURE.md §3.
+ * One table in options.c describes each option once: the commands that
+ * take it, whether it is a config key, its --help line. */
 #ifndef AI_OPTIONS_H
 #define AI_OPTIONS_H
 
@@ -49,7 +51,7 @@ struct ai_options {
 	int64_t connect_timeout;   /* ns */
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
-	int dry_run, wait, error_on_nothing, data, no_cache, force;
+	int dry_run, wait, error_on_nothing, data, no_cache;
 	int help;
 };
 
@@ -58,16 +60,18 @@ void ai_options_init(struct ai_options *o);
 void ai_options_release(struct ai_options *o);
 
 /* Parses argv (argv[0] is the command name) for cmd, accepting only the
- * options named in `accepted` (a space-separated list of long names),
- * then the config file ctx->config_path (keys this command does not take
- * are ignored, unknown keys are errors). Prints one-line errors; on
- * --help prints the command's usage and sets o->help. Arguments other
- * than options, and a --from not before --to, are usage errors. */
-ai_result ai_options_parse(const struct ai_cmd *cmd, const char *accepted, struct ai_ctx *ctx,
-                           int argc, char **argv, struct ai_options *o) AI_MUST_CHECK;
+ * options the table gives to cmd, then the config file ctx->config_path
+ * or $AIARCHIVE_CONFIG (keys this command does not take are ignored,
+ * unknown keys are errors; a command without config keys reads no file).
+ * Prints one-line errors; on --help prints ai_options_help and sets
+ * o->help. Arguments other than options, and a --from not before --to,
+ * are usage errors. */
+ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
+                           struct ai_options *o) AI_MUST_CHECK;
 
-/* Prints the help lines of the accepted options to f. */
-void ai_options_usage(FILE *f, const char *accepted);
+/* Prints cmd's --help to f: usage line, summary, one line per option it
+ * takes, and which of them the config file may set. */
+void ai_options_help(FILE *f, const struct ai_cmd *cmd);
 
 /* Builds the store configuration for one side ("source" or "dest"):
  * location, secondary, and credentials (first found wins: --X-sas-file,

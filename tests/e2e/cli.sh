@@ -21,6 +21,13 @@ check "and the complaint is -o, not the config" -- grep -q -- "-o PATH is requir
 printf 'no-such-key = 1\n' >"$TEST_TMP/bad.conf"
 check_exit 2 "an unknown config key is an error" -- "$AIARCHIVE" -c "$TEST_TMP/bad.conf" keygen -o "$TEST_TMP/k"
 check "naming the file and line" -- grep -q "bad.conf' line 1: unknown key 'no-such-key'" <<<"$LAST_OUTPUT"
+check_exit 2 "query has no --jobs (it reads one object at a time)" -- \
+	"$AIARCHIVE" query --jobs 4 --dest "file://$TEST_TMP/none"
+check "and says so" -- grep -q "option '--jobs' is unknown" <<<"$LAST_OUTPUT"
+printf 'format = csv\n' >"$TEST_TMP/csv.conf"
+check_exit 2 "a config's format is query's: cat goes on (to the missing archive)" -- \
+	"$AIARCHIVE" -c "$TEST_TMP/csv.conf" cat --dest "file://$TEST_TMP/none"
+check "and complains about the archive, not the format" -- grep -q "no archive here" <<<"$LAST_OUTPUT"
 check "every command in --help has its own --help" -- bash -c '
 	for c in $("$0" --help | awk "/^commands:/{f=1;next} /^$/{f=0} f{print \$1}"); do
 		"$0" "$c" --help >/dev/null || exit 1
