@@ -43,7 +43,7 @@ static void usage(void)
 
 static void fail(const char *what, ai_result r)
 {
-	const char *detail = *ai_store_last_error() ? ai_store_last_error() : ai_strerror(r);
+	const char *detail = ai_store_why(r);
 
 	fprintf(stderr, "mansynth: %s: %s\n", what, detail);
 	exit(1);
