@@ -1,6 +1,6 @@
 # src/local.mk: the tool's sources build into libaiarchive.la, which the
 # binary and every test link. Folders, from the bottom layer up:
-#   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
+#   util/: result, buffer, array growth, logging, parsers, base64, crypto (the only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
 #   engine/: what the commands do: run, source, catalog, verify, archive, lock
@@ -11,6 +11,7 @@ src_libaiarchive_la_SOURCES += \
 	src/util/base64.c src/util/base64.h \
 	src/util/buf.c src/util/buf.h \
 	src/util/crypto.c src/util/crypto.h \
+	src/util/grow.c src/util/grow.h \
 	src/util/log.c src/util/log.h \
 	src/util/parse.c src/util/parse.h \
 	src/util/result.c src/util/result.h \

@@ -120,6 +120,7 @@
 #include <string.h>
 #include <msgpack.h>
 #include "format/manifest.h"
+#include "util/grow.h"
 
 #define HOUR (INT64_C(3600) * AI_NS_PER_SEC)
 #define MEMBER_FIELDS 20
@@ -127,43 +128,6 @@
 #define MAX_DEPTH 16
 
 /* ---- small helpers ---- */
-
-/* Arrays grown here keep a capacity that follows from their length (a
- * power of two, at least 4), so the structs need no capacity field. */
-static size_t cap_for(size_t n)
-{
-	size_t c = 4;
-
-	if (n == 0)
-		return 0;
-	while (c < n)
-		c *= 2;
-	return c;
-}
-
-/* Makes room for element n (the current length) of *arr. */
-static ai_result grow(void *arrp, size_t n, size_t size)
-{
-	void **arr = arrp;
-	size_t c;
-	void *p;
-
-	if (n != 0 && (n < 4 || (n & (n - 1))))
-		return AI_OK;
-	c = cap_for(n + 1);
-	if (c > SIZE_MAX / size)
-		return AI_ERR_NOMEM;
-	p = realloc(*arr, c * size);
-	if (!p)
-		return AI_ERR_NOMEM;
-	*arr = p;
-	return AI_OK;
-}
-
-static void *alloc_array(size_t n, size_t size)
-{
-	return n ? calloc(cap_for(n), size) : NULL;
-}
 
 static char *dup_str(const char *s)
 {
@@ -289,7 +253,7 @@ ai_result ai_segment_add_member(struct ai_segment *seg, const struct ai_member *
 
 	if (seg->nmembers >= AI_MANIFEST_MAX_MEMBERS)
 		return AI_ERR_TOO_BIG;
-	r = grow(&seg->members, seg->nmembers, sizeof *seg->members);
+	r = ai_grow(&seg->members, seg->nmembers, sizeof *seg->members);
 	if (r != AI_OK)
 		return r;
 	d = &seg->members[seg->nmembers];
@@ -330,7 +294,7 @@ ai_result ai_segment_add_pack(struct ai_segment *seg, const struct ai_pack_ref *
 
 	if (seg->npacks >= UINT32_MAX)
 		return AI_ERR_TOO_BIG;
-	r = grow(&seg->packs, seg->npacks, sizeof *seg->packs);
+	r = ai_grow(&seg->packs, seg->npacks, sizeof *seg->packs);
 	if (r != AI_OK)
 		return r;
 	d = &seg->packs[seg->npacks];
@@ -1052,7 +1016,7 @@ static ai_result get_segment(const msgpack_object *o, void *out, char *why, size
 	if (a->type != MSGPACK_OBJECT_ARRAY)
 		return bad(why, cap, "packs: not an array");
 	if (a->via.array.size) {
-		seg->packs = alloc_array(a->via.array.size, sizeof *seg->packs);
+		seg->packs = ai_grow_calloc(a->via.array.size, sizeof *seg->packs);
 		if (!seg->packs)
 			return AI_ERR_NOMEM;
 	}
@@ -1069,7 +1033,7 @@ static ai_result get_segment(const msgpack_object *o, void *out, char *why, size
 	if (a->via.array.size > AI_MANIFEST_MAX_MEMBERS)
 		return bad(why, cap, "too many members (%u)", a->via.array.size);
 	if (a->via.array.size) {
-		seg->members = alloc_array(a->via.array.size, sizeof *seg->members);
+		seg->members = ai_grow_calloc(a->via.array.size, sizeof *seg->members);
 		if (!seg->members)
 			return AI_ERR_NOMEM;
 	}
@@ -1158,7 +1122,7 @@ static ai_result find_part(struct ai_state *st, const char *app, const char *typ
 		else
 			lo = mid + 1;
 	}
-	r = grow(&st->parts, st->nparts, sizeof *st->parts);
+	r = ai_grow(&st->parts, st->nparts, sizeof *st->parts);
 	if (r != AI_OK)
 		return r;
 	p = &st->parts[lo];
@@ -1197,7 +1161,7 @@ static ai_result seqs_add(uint64_t **v, size_t *n, uint64_t seq)
 
 	if (*n && (*v)[*n - 1] >= seq)
 		return AI_OK;
-	r = grow(v, *n, sizeof **v);
+	r = ai_grow(v, *n, sizeof **v);
 	if (r != AI_OK)
 		return r;
 	(*v)[(*n)++] = seq;
@@ -1211,7 +1175,7 @@ static ai_result index_add(struct ai_hour_entry **v, size_t *n, ai_time hour, ui
 	ai_result r;
 
 	if (i == *n || (*v)[i].hour != hour) {
-		r = grow(v, *n, sizeof **v);
+		r = ai_grow(v, *n, sizeof **v);
 		if (r != AI_OK)
 			return r;
 		e = &(*v)[i];
@@ -1422,7 +1386,7 @@ static const char *get_seqs(const msgpack_object *o, uint64_t limit, uint64_t **
 		return "not an array";
 	if (!o->via.array.size)
 		return NULL;
-	*v = alloc_array(o->via.array.size, sizeof **v);
+	*v = ai_grow_calloc(o->via.array.size, sizeof **v);
 	if (!*v)
 		return NOMEM_REASON;
 	for (uint32_t i = 0; i < o->via.array.size; i++) {
@@ -1447,7 +1411,7 @@ static ai_result get_entries(const msgpack_object *o, uint64_t limit,
 		return bad(why, cap, "%s: not an array", name);
 	if (!o->via.array.size)
 		return AI_OK;
-	*v = alloc_array(o->via.array.size, sizeof **v);
+	*v = ai_grow_calloc(o->via.array.size, sizeof **v);
 	if (!*v)
 		return AI_ERR_NOMEM;
 	for (uint32_t i = 0; i < o->via.array.size; i++) {
@@ -1485,7 +1449,7 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 		return bad(why, cap, "parts: not an array");
 	if (!o->via.array.size)
 		return AI_OK;
-	st->parts = alloc_array(o->via.array.size, sizeof *st->parts);
+	st->parts = ai_grow_calloc(o->via.array.size, sizeof *st->parts);
 	if (!st->parts)
 		return AI_ERR_NOMEM;
 	for (uint32_t i = 0; i < o->via.array.size; i++) {
@@ -1633,7 +1597,7 @@ static ai_result names_add(struct names *l, const char *s)
 		l->full = 1;
 		return AI_OK;
 	}
-	if (grow((void **)&l->v, l->n, sizeof *l->v) != AI_OK)
+	if (ai_grow(&l->v, l->n, sizeof *l->v) != AI_OK)
 		return AI_ERR_NOMEM;
 	if (!(l->v[l->n] = strdup(s ? s : "")))
 		return AI_ERR_NOMEM;

@@ -88,7 +88,7 @@ struct ai_segment {
 void ai_member_release(struct ai_member *m);
 
 /* Caller-held; init before use, release frees everything inside. The
- * arrays inside segments and states are grown by the functions here (their
+ * arrays inside segments and states are grown with ai_grow (grow.h: their
  * capacity follows from their length), so build them only through these
  * functions or the decoders. */
 void ai_segment_init(struct ai_segment *seg);
