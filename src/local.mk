@@ -20,6 +20,8 @@ src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \
 	src/format/gz.c src/format/gz.h \
 	src/format/manifest.c src/format/manifest.h \
+	src/format/manifest_codec.c src/format/manifest_codec.h \
+	src/format/manifest_int.h \
 	src/format/minisign.c src/format/minisign.h \
 	src/format/rowscan.c src/format/rowscan.h
 src_libaiarchive_la_SOURCES += \

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "format/manifest.h"
+#include "format/manifest_codec.h"
 
 #define H (INT64_C(3600) * AI_NS_PER_SEC)
 #define MIN (INT64_C(60) * AI_NS_PER_SEC)

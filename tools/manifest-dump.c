@@ -13,7 +13,7 @@
 #include <string.h>
 #include "util/buf.h"
 #include "util/crypto.h"
-#include "format/manifest.h"
+#include "format/manifest_codec.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 

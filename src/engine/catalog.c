@@ -13,6 +13,7 @@
 #include "engine/catalog.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "format/manifest_codec.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/trust.h"

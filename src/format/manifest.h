@@ -1,4 +1,4 @@
-/* manifest.h: the archive's manifest objects and their msgpack codec.
+/* manifest.h: the archive's manifest objects in memory.
  *
  * A segment is what one run commits: the packs it wrote and one record
  * per archived member (a source blob, or an appended range of one),
@@ -12,9 +12,7 @@
  * look for segments past its head, since a run can stop between writing
  * a segment and the state.
  *
- * Every object starts with its format name and version. Decoding is
- * strict and bounded: objects come from storage an attacker may touch.
- * Only manifest.c includes msgpack. */
+ * manifest_codec.h turns them into bytes and back. */
 #ifndef AI_MANIFEST_H
 #define AI_MANIFEST_H
 
@@ -26,11 +24,7 @@
 #include "util/parse.h"
 #include "util/result.h"
 
-#define AI_SEGMENT_FORMAT "aiarchive-segment"
-#define AI_STATE_FORMAT "aiarchive-state"
-#define AI_MANIFEST_VERSION 1
-
-/* Decoder limits. */
+/* Limits of a segment (ai_segment_check), which the decoder enforces. */
 #define AI_MANIFEST_MAX_MEMBERS 1000000
 #define AI_MANIFEST_MAX_STRING 4096
 #define AI_BLOOM_MAX_BYTES 4096
@@ -105,16 +99,6 @@ ai_result ai_segment_add_pack(struct ai_segment *seg, const struct ai_pack_ref *
  * times in order, roles and Bloom filter sizes); else AI_ERR_BAD_INPUT with
  * a reason in why (cap bytes; why may be NULL). */
 ai_result ai_segment_check(const struct ai_segment *seg, char *why, size_t cap) AI_MUST_CHECK;
-/* Encodes to msgpack (appends to out). Deterministic: same segment, same
- * bytes. A segment that fails ai_segment_check is AI_ERR_BAD_INPUT; NULL
- * strings are written as "". On failure out keeps its old content. */
-ai_result ai_segment_encode(const struct ai_segment *seg, struct ai_buf *out) AI_MUST_CHECK;
-/* Decodes; AI_ERR_BAD_INPUT (with a reason in why, cap bytes) for any
- * deviation from the format: wrong name or version, missing fields,
- * wrong types, out-of-range pack index, limits exceeded. out need not be
- * initialised; on failure it is left empty (nothing to release). */
-ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, char *why,
-                            size_t cap) AI_MUST_CHECK;
 
 /* Per-partition progress that status reports. */
 struct ai_partition_state {
@@ -174,16 +158,9 @@ ai_result ai_state_segments_by_delivery(const struct ai_state *st, ai_time from,
 ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai_time to,
                                      uint64_t **seqs, size_t *n) AI_MUST_CHECK;
 
-ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out) AI_MUST_CHECK;
-/* Like ai_segment_decode: out need not be initialised and is left empty
- * on failure. */
-ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *why,
-                          size_t cap) AI_MUST_CHECK;
-
 /* A segment's index: what a query needs to decide whether to read the
  * segment at all. Written next to the segment after it, signed, and bound
  * to it by its digest; a segment without one is simply read. */
-#define AI_SEGINDEX_FORMAT "aiarchive-segment-index"
 #define AI_SEGINDEX_MAX_NAMES 4096
 #define AI_SEGINDEX_MAX_BLOOM (16u << 20)
 
@@ -211,11 +188,6 @@ void ai_segment_index_release(struct ai_segment_index *x);
 ai_result ai_segment_index_build(const struct ai_segment *seg,
                                  const uint8_t sha256[AI_SHA256_LEN], const uint8_t *bloom,
                                  size_t bloom_len, struct ai_segment_index *out) AI_MUST_CHECK;
-ai_result ai_segment_index_encode(const struct ai_segment_index *x,
-                                  struct ai_buf *out) AI_MUST_CHECK;
-/* Like ai_segment_decode. */
-ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_index *out,
-                                  char *why, size_t cap) AI_MUST_CHECK;
 
 /* Object names in the destination. */
 #define AI_SEGMENT_NAME_FMT "manifest/segments/%012llu.seg"
