@@ -23,7 +23,8 @@ src_libaiarchive_la_SOURCES += \
 	src/format/manifest_codec.c src/format/manifest_codec.h \
 	src/format/manifest_int.h \
 	src/format/minisign.c src/format/minisign.h \
-	src/format/rowscan.c src/format/rowscan.h
+	src/format/rowscan.c src/format/rowscan.h \
+	src/format/state.c src/format/state.h
 src_libaiarchive_la_SOURCES += \
 	src/store/azure.c \
 	src/store/azurl.c src/store/azurl.h \

@@ -7,6 +7,7 @@
 #include "format/manifest.h"
 #include "format/minisign.h"
 #include "util/result.h"
+#include "format/state.h"
 #include "store/store.h"
 
 #define AI_KEYS_DIR "keys/"

@@ -13,6 +13,7 @@
 #include "format/minisign.h"
 #include "util/result.h"
 #include "engine/source.h"
+#include "format/state.h"
 #include "store/store.h"
 #include "engine/trust.h"
 

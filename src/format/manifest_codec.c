@@ -102,7 +102,7 @@
  * The name lists hold at most AI_SEGINDEX_MAX_NAMES (4096) entries.
  *
  * What the state's entries mean (which segments an hour lists, the
- * partition sums) is described in manifest.c, which computes them. */
+ * partition sums) is described in state.c, which computes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

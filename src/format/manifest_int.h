@@ -1,4 +1,4 @@
-/* manifest_int.h: what the parts of the manifest (manifest.c and
+/* manifest_int.h: what the parts of the manifest (manifest.c, state.c and
  * manifest_codec.c) share with each other and nobody else: how they report
  * bad input, copy bytes, and the checks the decoder builds on. Only those
  * files include it. */
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "format/manifest.h"
+#include "format/state.h"
 #include "util/parse.h"
 #include "util/result.h"
 
