@@ -24,6 +24,7 @@ src_libaiarchive_la_SOURCES += \
 	src/format/manifest_int.h \
 	src/format/minisign.c src/format/minisign.h \
 	src/format/rowscan.c src/format/rowscan.h \
+	src/format/segindex.c src/format/segindex.h \
 	src/format/state.c src/format/state.h
 src_libaiarchive_la_SOURCES += \
 	src/store/azure.c \

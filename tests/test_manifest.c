@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "format/manifest_codec.h"
+#include "format/segindex.h"
 #include "format/state.h"
 
 #define H (INT64_C(3600) * AI_NS_PER_SEC)

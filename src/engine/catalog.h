@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "format/manifest.h"
 #include "util/result.h"
+#include "format/segindex.h"
 #include "format/state.h"
 #include "store/store.h"
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include "format/manifest.h"
+#include "format/segindex.h"
 #include "format/state.h"
 #include "util/buf.h"
 #include "util/result.h"

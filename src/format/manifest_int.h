@@ -1,7 +1,7 @@
-/* manifest_int.h: what the parts of the manifest (manifest.c, state.c and
- * manifest_codec.c) share with each other and nobody else: how they report
- * bad input, copy bytes, and the checks the decoder builds on. Only those
- * files include it. */
+/* manifest_int.h: what the parts of the manifest (manifest.c, state.c,
+ * segindex.c and manifest_codec.c) share with each other and nobody else:
+ * how they report bad input, copy and free what they own, and the checks
+ * the decoder builds on. Only those files include it. */
 #ifndef AI_MANIFEST_INT_H
 #define AI_MANIFEST_INT_H
 
@@ -19,6 +19,8 @@ ai_result ai_manifest_bad(char *why, size_t cap, const char *fmt, ...)
 /* *out gets a malloc'd copy of p[0..n) (NULL when n is 0; the caller
  * frees it). */
 ai_result ai_manifest_memdup(const void *p, size_t n, uint8_t **out) AI_MUST_CHECK;
+/* Frees n strings and the array holding them. NULL-safe. */
+void ai_manifest_strs_free(char **v, size_t n);
 
 /* ai_segment_check without the bounds on strings, roles and Bloom filters,
  * for a segment whose decoder has enforced them already. */
