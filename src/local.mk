@@ -1,7 +1,8 @@
 # src/local.mk: the tool's sources build into libaiarchive.la, which the
 # binary and every test link. Folders, from the bottom layer up:
 #   util/: result, buffer, array growth, logging, parsers, base64, crypto (the only OpenSSL user)
-#   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
+#   format/: gzip members, minisign files, the manifest (segments, the state, segment
+#     indexes and their msgpack codec), Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
 #   engine/: what the commands do: run, source, catalog, verify, archive, lock
 #   cmd/: the command table, the option table and one file per command

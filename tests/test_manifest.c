@@ -1,9 +1,11 @@
-/* test_manifest.c: segment and state codecs (round trips, determinism,
- * hostile input) and the state's hour indexes. */
+/* test_manifest.c: the manifest's files together: segment and state
+ * codecs (round trips, determinism, hostile input), the state's hour
+ * indexes (state.c) and segment indexes (segindex.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "format/bloom.h"
 #include "format/manifest_codec.h"
 #include "format/segindex.h"
 #include "format/state.h"

@@ -12,8 +12,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "format/bloom.h"
-#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/parse.h"
 #include "util/result.h"
