@@ -1,5 +1,5 @@
 /* manifest_codec.c: the manifest objects to and from msgpack: segments,
- * the state and segment indexes. The only file that includes msgpack.
+ * the state and segment indexes. The only file that reads or writes msgpack.
  *
  * Wire format (version 1)
  * -----------------------
@@ -767,7 +767,8 @@ ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, cha
 		ai_segment_release(out);
 	return r;
 }
-/* ---- state: codec ---- */
+
+/* ---- state ---- */
 
 static void put_entries(struct enc *e, const struct ai_hour_entry *v, size_t n)
 {
@@ -1015,6 +1016,9 @@ ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *w
 		ai_state_release(out);
 	return r;
 }
+
+/* ---- segment indexes ---- */
+
 ai_result ai_segment_index_encode(const struct ai_segment_index *x, struct ai_buf *out)
 {
 	size_t start = out->len;

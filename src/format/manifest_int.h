@@ -12,6 +12,8 @@
 #include "util/parse.h"
 #include "util/result.h"
 
+/* manifest.c */
+
 /* Writes the reason (printf-style) into why, cap bytes (why may be NULL),
  * and returns AI_ERR_BAD_INPUT. */
 ai_result ai_manifest_bad(char *why, size_t cap, const char *fmt, ...)
@@ -26,6 +28,8 @@ void ai_manifest_strs_free(char **v, size_t n);
  * for a segment whose decoder has enforced them already. */
 ai_result ai_segment_check_values(const struct ai_segment *seg, char *why,
                                   size_t cap) AI_MUST_CHECK;
+
+/* state.c */
 
 /* The hour the state's indexes list t under: t rounded down to its hour,
  * kept two hours from either end of ai_time so hour arithmetic cannot

@@ -3,19 +3,19 @@
  * needs.
  *
  * Index semantics (floor_hour, ai_state_hour here, rounds down to a
- * multiple of one hour): a
- * segment's seq is listed under by_delivery hour H when one of its members
- * has floor_hour(delivery_hour) == H; under by_event hour H when a member
- * with has_time has floor_hour(min_event) <= H <= floor_hour(max_event),
- * unless that spans more than 72 hours, in which case the seq goes to
- * "wide" instead. Members without event times are in no event hour, so
- * event-time queries do not find them (queries without a time window do).
- * A query for [from, to) takes the entries with floor_hour(from) <= hour <
- * to, plus, for event time, every wide seq. Per part (app, type):
- * archived_through = max(floor_hour(delivery_hour) + 1h), last_event =
- * max(max_event) over members with has_time (0 if none), members and rows
- * are sums. max_lag = max(floor_hour(delivery_hour) + 1h - min_event) over
- * members with has_time, never below 0. */
+ * multiple of one hour): a segment's seq is listed under by_delivery hour
+ * H when one of its members has floor_hour(delivery_hour) == H; under
+ * by_event hour H when a member with has_time has floor_hour(min_event)
+ * <= H <= floor_hour(max_event), unless that spans more than 72 hours, in
+ * which case the seq goes to "wide" instead. Members without event times
+ * are in no event hour, so event-time queries do not find them (queries
+ * without a time window do). A query for [from, to) takes the entries
+ * with floor_hour(from) <= hour < to, plus, for event time, every wide
+ * seq. Per part (app, type): archived_through =
+ * max(floor_hour(delivery_hour) + 1h), last_event = max(max_event) over
+ * members with has_time (0 if none), members and rows are sums. max_lag =
+ * max(floor_hour(delivery_hour) + 1h - min_event) over members with
+ * has_time, never below 0. */
 #include <stdlib.h>
 #include <string.h>
 #include "format/manifest_int.h"
@@ -40,7 +40,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* ---- state: lifecycle ---- */
+/* ---- lifecycle ---- */
 
 void ai_state_init(struct ai_state *st)
 {
@@ -74,7 +74,7 @@ void ai_state_release(struct ai_state *st)
 	memset(st, 0, sizeof *st);
 }
 
-/* ---- state: folding segments in ---- */
+/* ---- folding segments in ---- */
 
 int ai_state_part_cmp(const char *app, const char *type, const struct ai_partition_state *p)
 {
@@ -235,7 +235,7 @@ ai_result ai_state_add_segment(struct ai_state *st, const struct ai_segment *seg
 	return AI_OK;
 }
 
-/* ---- state: queries ---- */
+/* ---- queries ---- */
 
 static int u64_cmp(const void *a, const void *b)
 {
