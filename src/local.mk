@@ -1,7 +1,9 @@
 # src/local.mk: the tool's sources build into libaiarchive.la, which the
 # binary and every test link. Folders, from the bottom layer up:
-#   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
-#   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
+#   util/: result, buffer, array growth, logging, parsers, base64, hex, clock, crypto (the
+#     only OpenSSL user)
+#   format/: gzip members, minisign files, the manifest (segments, the state, segment
+#     indexes and their msgpack codec), Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, verify, archive, lock
@@ -24,8 +26,12 @@ src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \
 	src/format/gz.c src/format/gz.h \
 	src/format/manifest.c src/format/manifest.h \
+	src/format/manifest_codec.c src/format/manifest_codec.h \
+	src/format/manifest_int.h \
 	src/format/minisign.c src/format/minisign.h \
-	src/format/rowscan.c src/format/rowscan.h
+	src/format/rowscan.c src/format/rowscan.h \
+	src/format/segindex.c src/format/segindex.h \
+	src/format/state.c src/format/state.h
 src_libaiarchive_la_SOURCES += \
 	src/store/azure.c \
 	src/store/azurl.c src/store/azurl.h \

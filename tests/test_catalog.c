@@ -12,6 +12,7 @@
 #include "engine/catalog.h"
 #include "util/crypto.h"
 #include "util/hex.h"
+#include "format/manifest_codec.h"
 #include "format/minisign.h"
 #include "store/store.h"
 #include "engine/trust.h"

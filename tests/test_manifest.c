@@ -1,10 +1,14 @@
-/* test_manifest.c: segment and state codecs (round trips, determinism,
- * hostile input) and the state's hour indexes. */
+/* test_manifest.c: the manifest's files together: segment and state
+ * codecs (round trips, determinism, hostile input), the state's hour
+ * indexes (state.c) and segment indexes (segindex.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "format/manifest.h"
+#include "format/bloom.h"
+#include "format/manifest_codec.h"
+#include "format/segindex.h"
+#include "format/state.h"
 
 #define H (INT64_C(3600) * AI_NS_PER_SEC)
 #define MIN (INT64_C(60) * AI_NS_PER_SEC)

@@ -5,7 +5,7 @@
 #include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
-#include "format/manifest.h"
+#include "format/manifest_codec.h"
 #include "engine/verify.h"
 
 /* ---- subsets ---- */

@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/hex.h"
+#include "format/manifest_codec.h"
 #include "format/manifest.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)

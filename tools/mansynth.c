@@ -26,7 +26,7 @@
 #include <string.h>
 #include "engine/archive.h"
 #include "util/buf.h"
-#include "format/manifest.h"
+#include "format/manifest_codec.h"
 #include "format/minisign.h"
 #include "util/parse.h"
 #include "store/store.h"

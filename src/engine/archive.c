@@ -6,6 +6,7 @@
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "format/manifest_codec.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 #define MAX_STATE_BYTES (256u << 20)

@@ -7,6 +7,7 @@
 #include "format/manifest.h"
 #include "format/minisign.h"
 #include "util/result.h"
+#include "format/state.h"
 #include "store/store.h"
 
 #define AI_KEYS_DIR "keys/"
@@ -44,7 +45,7 @@ ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai
 
 /* Gives seg the next sequence number and the chain link, writes it
  * create-only and signs it, then folds it into the state; last writes its
- * index (manifest.h) with bloom, the filter of all its members' operation
+ * index (segindex.h) with bloom, the filter of all its members' operation
  * ids (length 0: not known). AI_ERR_EXISTS when another writer took that
  * number first (reopen and retry). */
 ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,

@@ -14,6 +14,7 @@
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "format/manifest_codec.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/trust.h"

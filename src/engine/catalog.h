@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include "format/manifest.h"
 #include "util/result.h"
+#include "format/segindex.h"
+#include "format/state.h"
 #include "store/store.h"
 
 /* What the analyst asked for. Lists are borrowed; an empty list matches

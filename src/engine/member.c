@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "format/bloom.h"
+#include "util/buf.h"
 #include "util/crypto.h"
 #include "engine/member.h"
 

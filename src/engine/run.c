@@ -19,6 +19,7 @@
 #include "engine/pack.h"
 #include "engine/run.h"
 #include "util/alloc.h"
+#include "format/segindex.h"
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define CHUNK (4u << 20)            /* source bytes per read */

@@ -10,6 +10,7 @@
 #include "engine/archive.h"
 #include "format/gz.h"
 #include "util/log.h"
+#include "format/manifest_codec.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
 #include "util/alloc.h"

@@ -12,7 +12,9 @@
 #include "format/manifest.h"
 #include "format/minisign.h"
 #include "util/result.h"
+#include "format/segindex.h"
 #include "engine/source.h"
+#include "format/state.h"
 #include "store/store.h"
 #include "engine/trust.h"
 

@@ -1,36 +1,22 @@
-/* manifest.h: the archive's manifest objects and their msgpack codec.
+/* manifest.h: the archive's manifest objects in memory.
  *
  * A segment is what one run commits: the packs it wrote and one record
  * per archived member (a source blob, or an appended range of one),
  * chained to the previous segment by its SHA-256. A segment is the truth
  * about what is archived (ARCHITECTURE.md §8).
  *
- * The state object is a rebuildable summary kept next to the segments:
- * the head of the chain, watermarks, what status shows, and the index
- * (delivery hour and event hour -> segments) that lets run and query read
- * only the segments that matter. It is signed, but a reader must still
- * look for segments past its head, since a run can stop between writing
- * a segment and the state.
- *
- * Every object starts with its format name and version. Decoding is
- * strict and bounded: objects come from storage an attacker may touch.
- * Only manifest.c includes msgpack. */
+ * The state (state.h) summarises the segments and each segment has an
+ * index (segindex.h); manifest_codec.h turns them all into bytes and back. */
 #ifndef AI_MANIFEST_H
 #define AI_MANIFEST_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "format/bloom.h"
-#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/parse.h"
 #include "util/result.h"
 
-#define AI_SEGMENT_FORMAT "aiarchive-segment"
-#define AI_STATE_FORMAT "aiarchive-state"
-#define AI_MANIFEST_VERSION 1
-
-/* Decoder limits. */
+/* Limits of a segment (ai_segment_check), which the decoder enforces. */
 #define AI_MANIFEST_MAX_MEMBERS 1000000
 #define AI_MANIFEST_MAX_STRING 4096
 #define AI_BLOOM_MAX_BYTES 4096
@@ -88,9 +74,9 @@ struct ai_segment {
 void ai_member_release(struct ai_member *m);
 
 /* Caller-held; init before use, release frees everything inside. The
- * arrays inside segments and states are grown by the functions here (their
- * capacity follows from their length), so build them only through these
- * functions or the decoders. */
+ * arrays inside a segment are grown with ai_grow (grow.h: their capacity
+ * follows from their length), so build them only through these functions
+ * or the decoder. */
 void ai_segment_init(struct ai_segment *seg);
 void ai_segment_release(struct ai_segment *seg);
 /* Appends a member (copied: the segment takes its own copies of strings
@@ -105,117 +91,6 @@ ai_result ai_segment_add_pack(struct ai_segment *seg, const struct ai_pack_ref *
  * times in order, roles and Bloom filter sizes); else AI_ERR_BAD_INPUT with
  * a reason in why (cap bytes; why may be NULL). */
 ai_result ai_segment_check(const struct ai_segment *seg, char *why, size_t cap) AI_MUST_CHECK;
-/* Encodes to msgpack (appends to out). Deterministic: same segment, same
- * bytes. A segment that fails ai_segment_check is AI_ERR_BAD_INPUT; NULL
- * strings are written as "". On failure out keeps its old content. */
-ai_result ai_segment_encode(const struct ai_segment *seg, struct ai_buf *out) AI_MUST_CHECK;
-/* Decodes; AI_ERR_BAD_INPUT (with a reason in why, cap bytes) for any
- * deviation from the format: wrong name or version, missing fields,
- * wrong types, out-of-range pack index, limits exceeded. out need not be
- * initialised; on failure it is left empty (nothing to release). */
-ai_result ai_segment_decode(const void *p, size_t n, struct ai_segment *out, char *why,
-                            size_t cap) AI_MUST_CHECK;
-
-/* Per-partition progress that status reports. */
-struct ai_partition_state {
-	char *app;
-	char *type;
-	ai_time archived_through; /* every delivery hour before this is archived */
-	ai_time last_event;       /* newest event time archived */
-	uint64_t members;
-	uint64_t rows;
-};
-
-/* One entry of an hour index: the segments holding members of that hour. */
-struct ai_hour_entry {
-	ai_time hour;
-	uint64_t *seqs;          /* ascending */
-	size_t nseqs;
-};
-
-struct ai_state {
-	uint64_t next_seq;       /* segments 0..next_seq-1 are covered */
-	uint8_t head_sha256[AI_SHA256_LEN]; /* of segment next_seq-1 */
-	ai_time updated;
-	ai_time watermark;       /* delivery hours before this were listed completely */
-	ai_time max_lag;         /* largest (delivery hour + 1h - min event) seen, >= 0 */
-	char *last_run_id;
-	ai_time last_run_time;
-	char *last_run_result;   /* "ok", "partial", ... */
-	char *source;            /* the source location archived */
-	struct ai_partition_state *parts;
-	size_t nparts;
-	struct ai_hour_entry *by_delivery; /* ascending by hour */
-	size_t nby_delivery;
-	struct ai_hour_entry *by_event;    /* ascending by hour */
-	size_t nby_event;
-	uint64_t *wide_seqs;     /* segments with members spanning more than 72
-	                          * event hours, too many to list (ascending) */
-	size_t nwide;
-};
-
-void ai_state_init(struct ai_state *st);
-void ai_state_release(struct ai_state *st);
-/* Folds a committed segment (with its SHA-256) into the state: head,
- * partitions, hour indexes, max lag. Segments must be added in order:
- * a seq other than next_seq is AI_ERR_BAD_INPUT, a prev other than the
- * head AI_ERR_VERIFY (state unchanged in both cases); a segment failing
- * ai_segment_check is AI_ERR_BAD_INPUT. After AI_ERR_NOMEM the state is
- * partly updated and must only be released. */
-ai_result ai_state_add_segment(struct ai_state *st, const struct ai_segment *seg,
-                               const uint8_t sha256[AI_SHA256_LEN]) AI_MUST_CHECK;
-/* Segment numbers whose members may hold delivery hours in [from, to)
- * (resp. event times), ascending, without duplicates; *seqs is malloc'd
- * (NULL when *n is 0; the caller frees it). The event query also returns
- * every wide segment; members without event times match no event query.
- * An empty window (to <= from) matches nothing. */
-ai_result ai_state_segments_by_delivery(const struct ai_state *st, ai_time from, ai_time to,
-                                        uint64_t **seqs, size_t *n) AI_MUST_CHECK;
-ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai_time to,
-                                     uint64_t **seqs, size_t *n) AI_MUST_CHECK;
-
-ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out) AI_MUST_CHECK;
-/* Like ai_segment_decode: out need not be initialised and is left empty
- * on failure. */
-ai_result ai_state_decode(const void *p, size_t n, struct ai_state *out, char *why,
-                          size_t cap) AI_MUST_CHECK;
-
-/* A segment's index: what a query needs to decide whether to read the
- * segment at all. Written next to the segment after it, signed, and bound
- * to it by its digest; a segment without one is simply read. */
-#define AI_SEGINDEX_FORMAT "aiarchive-segment-index"
-#define AI_SEGINDEX_MAX_NAMES 4096
-#define AI_SEGINDEX_MAX_BLOOM (16u << 20)
-
-struct ai_segment_index {
-	uint64_t seq;
-	uint8_t segment_sha256[AI_SHA256_LEN]; /* of the segment's bytes */
-	uint64_t members;
-	char **apps;             /* distinct, ascending: every member's app */
-	size_t napps;
-	char **types;            /* likewise */
-	size_t ntypes;
-	char **roles;            /* distinct role names, ascending */
-	size_t nroles;
-	int roles_complete;      /* 0: some member may hold a role not listed */
-	uint8_t *bloom;          /* every member's operation ids; none: any id */
-	size_t bloom_len;
-};
-
-void ai_segment_index_init(struct ai_segment_index *x);
-void ai_segment_index_release(struct ai_segment_index *x);
-/* Builds the index of seg (whose bytes have digest sha256) with a copy
- * of bloom, a filter of the distinct operation ids of all its members
- * (made with ai_idset_filter and AI_SEGINDEX_MAX_BLOOM; none, length 0,
- * when they are not known). */
-ai_result ai_segment_index_build(const struct ai_segment *seg,
-                                 const uint8_t sha256[AI_SHA256_LEN], const uint8_t *bloom,
-                                 size_t bloom_len, struct ai_segment_index *out) AI_MUST_CHECK;
-ai_result ai_segment_index_encode(const struct ai_segment_index *x,
-                                  struct ai_buf *out) AI_MUST_CHECK;
-/* Like ai_segment_decode. */
-ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_index *out,
-                                  char *why, size_t cap) AI_MUST_CHECK;
 
 /* Object names in the destination. */
 #define AI_SEGMENT_NAME_FMT "manifest/segments/%012llu.seg"

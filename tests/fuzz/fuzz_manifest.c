@@ -1,7 +1,8 @@
 /* fuzz_manifest.c: libFuzzer target for the segment and state decoders.
  * Not built by default; from the source tree, after a normal build in BUILD:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *     tests/fuzz/fuzz_manifest.c src/format/manifest.c src/util/buf.c src/util/parse.c \
+ *     tests/fuzz/fuzz_manifest.c src/format/manifest.c src/format/manifest_codec.c \
+ *     src/format/state.c src/util/buf.c src/util/grow.c src/util/parse.c \
  *     BUILD/src/.libs/libaiarchive.a \
  *     $(pkg-config --libs expat libcurl zlib libcrypto msgpack) -lpthread -lm \
  *     -o fuzz_manifest
@@ -12,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "format/manifest.h"
+#include "format/manifest_codec.h"
 
 static void same_again(const struct ai_buf *a, int state)
 {

@@ -1,0 +1,293 @@
+/* state.c: the archive state's partition summary and hour indexes: folding
+ * committed segments in, and which segments a delivery or event window
+ * needs.
+ *
+ * Index semantics (floor_hour, ai_state_hour here, rounds down to a
+ * multiple of one hour): a segment's seq is listed under by_delivery hour
+ * H when one of its members has floor_hour(delivery_hour) == H; under
+ * by_event hour H when a member with has_time has floor_hour(min_event)
+ * <= H <= floor_hour(max_event), unless that spans more than 72 hours, in
+ * which case the seq goes to "wide" instead. Members without event times
+ * are in no event hour, so event-time queries do not find them (queries
+ * without a time window do). A query for [from, to) takes the entries
+ * with floor_hour(from) <= hour < to, plus, for event time, every wide
+ * seq. Per part (app, type): archived_through =
+ * max(floor_hour(delivery_hour) + 1h), last_event = max(max_event) over
+ * members with has_time (0 if none), members and rows are sums. max_lag =
+ * max(floor_hour(delivery_hour) + 1h - min_event) over members with
+ * has_time, never below 0. */
+#include <stdlib.h>
+#include <string.h>
+#include "format/manifest_int.h"
+#include "format/state.h"
+#include "util/alloc.h"
+
+#define HOUR (INT64_C(3600) * AI_NS_PER_SEC)
+#define WIDE_HOURS 72
+
+/* Times from storage may be anything; keep hour arithmetic in range. */
+ai_time ai_state_hour(ai_time t)
+{
+	if (t < AI_TIME_MIN + 2 * HOUR)
+		t = AI_TIME_MIN + 2 * HOUR;
+	else if (t > AI_TIME_MAX - 2 * HOUR)
+		t = AI_TIME_MAX - 2 * HOUR;
+	return ai_time_hour(t);
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* ---- lifecycle ---- */
+
+void ai_state_init(struct ai_state *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+static void entries_free(struct ai_hour_entry *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i].seqs);
+	free(v);
+}
+
+void ai_state_release(struct ai_state *st)
+{
+	if (!st)
+		return;
+	free(st->last_run_id);
+	free(st->last_run_result);
+	free(st->source);
+	for (size_t i = 0; i < st->nparts; i++) {
+		free(st->parts[i].app);
+		free(st->parts[i].type);
+	}
+	free(st->parts);
+	entries_free(st->by_delivery, st->nby_delivery);
+	entries_free(st->by_event, st->nby_event);
+	free(st->wide_seqs);
+	memset(st, 0, sizeof *st);
+}
+
+/* ---- folding segments in ---- */
+
+int ai_state_part_cmp(const char *app, const char *type, const struct ai_partition_state *p)
+{
+	int c = strcmp(app, p->app ? p->app : "");
+
+	return c ? c : strcmp(type, p->type ? p->type : "");
+}
+
+static ai_result find_part(struct ai_state *st, const char *app, const char *type,
+                           struct ai_partition_state **out)
+{
+	size_t lo = 0, hi = st->nparts;
+	struct ai_partition_state *p;
+	ai_result r;
+
+	app = app ? app : "";
+	type = type ? type : "";
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ai_state_part_cmp(app, type, &st->parts[mid]);
+
+		if (c == 0) {
+			*out = &st->parts[mid];
+			return AI_OK;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	r = ai_grow_uncounted(&st->parts, st->nparts, sizeof *st->parts);
+	if (r != AI_OK)
+		return r;
+	p = &st->parts[lo];
+	memmove(p + 1, p, (st->nparts - lo) * sizeof *p);
+	memset(p, 0, sizeof *p);
+	st->nparts++;
+	p->app = strdup(app);
+	p->type = strdup(type);
+	if (!p->app || !p->type)
+		return AI_ERR_NOMEM;
+	*out = p;
+	return AI_OK;
+}
+
+/* First entry whose hour is >= hour. */
+static size_t lower_bound(const struct ai_hour_entry *v, size_t n, ai_time hour)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].hour < hour)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Appends seq to a strictly ascending list unless it is already last
+ * (segments arrive in order, so a seq is never older than the last). */
+static ai_result seqs_add(uint64_t **v, size_t *n, uint64_t seq)
+{
+	ai_result r;
+
+	if (*n && (*v)[*n - 1] >= seq)
+		return AI_OK;
+	r = ai_grow_uncounted(v, *n, sizeof **v);
+	if (r != AI_OK)
+		return r;
+	(*v)[(*n)++] = seq;
+	return AI_OK;
+}
+
+static ai_result index_add(struct ai_hour_entry **v, size_t *n, ai_time hour, uint64_t seq)
+{
+	size_t i = lower_bound(*v, *n, hour);
+	struct ai_hour_entry *e;
+	ai_result r;
+
+	if (i == *n || (*v)[i].hour != hour) {
+		r = ai_grow_uncounted(v, *n, sizeof **v);
+		if (r != AI_OK)
+			return r;
+		e = &(*v)[i];
+		memmove(e + 1, e, (*n - i) * sizeof *e);
+		e->hour = hour;
+		e->seqs = NULL;
+		e->nseqs = 0;
+		(*n)++;
+	}
+	e = &(*v)[i];
+	return seqs_add(&e->seqs, &e->nseqs, seq);
+}
+
+static ai_result fold_member(struct ai_state *st, const struct ai_member *m, uint64_t seq)
+{
+	struct ai_partition_state *p;
+	ai_time dh, through, f0, f1;
+	ai_result r;
+
+	r = find_part(st, m->app, m->type, &p);
+	if (r != AI_OK)
+		return r;
+	p->members = add_sat(p->members, 1);
+	p->rows = add_sat(p->rows, m->rows);
+	dh = ai_state_hour(m->delivery_hour);
+	through = dh + HOUR;
+	if (through > p->archived_through)
+		p->archived_through = through;
+	r = index_add(&st->by_delivery, &st->nby_delivery, dh, seq);
+	if (r != AI_OK || !m->has_time)
+		return r;
+
+	if (m->max_event > p->last_event)
+		p->last_event = m->max_event;
+	if (m->min_event < through) {
+		uint64_t lag = (uint64_t)through - (uint64_t)m->min_event;
+
+		if (lag > (uint64_t)AI_TIME_MAX)
+			lag = (uint64_t)AI_TIME_MAX;
+		if ((ai_time)lag > st->max_lag)
+			st->max_lag = (ai_time)lag;
+	}
+	f0 = ai_state_hour(m->min_event);
+	f1 = ai_state_hour(m->max_event);
+	if (((uint64_t)f1 - (uint64_t)f0) / (uint64_t)HOUR + 1 > WIDE_HOURS)
+		return seqs_add(&st->wide_seqs, &st->nwide, seq);
+	for (ai_time h = f0; h <= f1; h += HOUR) {
+		r = index_add(&st->by_event, &st->nby_event, h, seq);
+		if (r != AI_OK)
+			return r;
+	}
+	return AI_OK;
+}
+
+ai_result ai_state_add_segment(struct ai_state *st, const struct ai_segment *seg,
+                               const uint8_t sha256[AI_SHA256_LEN])
+{
+	ai_result r;
+
+	if (seg->seq != st->next_seq || seg->seq == UINT64_MAX)
+		return AI_ERR_BAD_INPUT;
+	if (memcmp(seg->prev, st->head_sha256, AI_SHA256_LEN))
+		return AI_ERR_VERIFY;
+	r = ai_segment_check(seg, NULL, 0);
+	if (r != AI_OK)
+		return r;
+	for (size_t i = 0; i < seg->nmembers; i++) {
+		r = fold_member(st, &seg->members[i], seg->seq);
+		if (r != AI_OK)
+			return r;
+	}
+	st->next_seq = seg->seq + 1;
+	memcpy(st->head_sha256, sha256, AI_SHA256_LEN);
+	return AI_OK;
+}
+
+/* ---- queries ---- */
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static ai_result collect(const struct ai_hour_entry *v, size_t nv, const uint64_t *extra,
+                         size_t nextra, ai_time from, ai_time to, uint64_t **seqs,
+                         size_t *n)
+{
+	size_t lo, hi, total = nextra, k = 0;
+	uint64_t *out;
+
+	*seqs = NULL;
+	*n = 0;
+	if (to <= from)
+		return AI_OK;
+	lo = lower_bound(v, nv, ai_state_hour(from));
+	for (hi = lo; hi < nv && v[hi].hour < to; hi++)
+		total += v[hi].nseqs;
+	if (!total)
+		return AI_OK;
+	out = malloc(total * sizeof *out);
+	if (!out)
+		return AI_ERR_NOMEM;
+	for (size_t i = lo; i < hi; i++) {
+		memcpy(out + k, v[i].seqs, v[i].nseqs * sizeof *out);
+		k += v[i].nseqs;
+	}
+	if (nextra)
+		memcpy(out + k, extra, nextra * sizeof *out);
+	qsort(out, total, sizeof *out, u64_cmp);
+	k = 0;
+	for (size_t i = 0; i < total; i++)
+		if (k == 0 || out[k - 1] != out[i])
+			out[k++] = out[i];
+	*seqs = out;
+	*n = k;
+	return AI_OK;
+}
+
+ai_result ai_state_segments_by_delivery(const struct ai_state *st, ai_time from, ai_time to,
+                                        uint64_t **seqs, size_t *n)
+{
+	return collect(st->by_delivery, st->nby_delivery, NULL, 0, from, to, seqs, n);
+}
+
+ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai_time to,
+                                     uint64_t **seqs, size_t *n)
+{
+	return collect(st->by_event, st->nby_event, st->wide_seqs, st->nwide, from, to, seqs,
+	               n);
+}

@@ -1,0 +1,78 @@
+/* state.h: the archive state, a rebuildable summary kept next to the
+ * manifest's segments: the head of the chain, watermarks, what status
+ * shows, and the index (delivery hour and event hour -> segments) that lets
+ * run and query read only the segments that matter. It is signed, but a
+ * reader must still look for segments past its head, since a run can stop
+ * between writing a segment and the state. */
+#ifndef AI_STATE_H
+#define AI_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "format/manifest.h"
+#include "util/crypto.h"
+#include "util/parse.h"
+#include "util/result.h"
+
+/* Per-partition progress that status reports. */
+struct ai_partition_state {
+	char *app;
+	char *type;
+	ai_time archived_through; /* every delivery hour before this is archived */
+	ai_time last_event;       /* newest event time archived */
+	uint64_t members;
+	uint64_t rows;
+};
+
+/* One entry of an hour index: the segments holding members of that hour. */
+struct ai_hour_entry {
+	ai_time hour;
+	uint64_t *seqs;          /* ascending */
+	size_t nseqs;
+};
+
+struct ai_state {
+	uint64_t next_seq;       /* segments 0..next_seq-1 are covered */
+	uint8_t head_sha256[AI_SHA256_LEN]; /* of segment next_seq-1 */
+	ai_time updated;
+	ai_time watermark;       /* delivery hours before this were listed completely */
+	ai_time max_lag;         /* largest (delivery hour + 1h - min event) seen, >= 0 */
+	char *last_run_id;
+	ai_time last_run_time;
+	char *last_run_result;   /* "ok", "partial", ... */
+	char *source;            /* the source location archived */
+	struct ai_partition_state *parts;
+	size_t nparts;
+	struct ai_hour_entry *by_delivery; /* ascending by hour */
+	size_t nby_delivery;
+	struct ai_hour_entry *by_event;    /* ascending by hour */
+	size_t nby_event;
+	uint64_t *wide_seqs;     /* segments with members spanning more than 72
+	                          * event hours, too many to list (ascending) */
+	size_t nwide;
+};
+
+/* Caller-held; init before use, release frees everything inside. The
+ * arrays inside grow with ai_grow (grow.h), so fill a state only through
+ * ai_state_add_segment or the decoder. */
+void ai_state_init(struct ai_state *st);
+void ai_state_release(struct ai_state *st);
+/* Folds a committed segment (with its SHA-256) into the state: head,
+ * partitions, hour indexes, max lag. Segments must be added in order:
+ * a seq other than next_seq is AI_ERR_BAD_INPUT, a prev other than the
+ * head AI_ERR_VERIFY (state unchanged in both cases); a segment failing
+ * ai_segment_check is AI_ERR_BAD_INPUT. After AI_ERR_NOMEM the state is
+ * partly updated and must only be released. */
+ai_result ai_state_add_segment(struct ai_state *st, const struct ai_segment *seg,
+                               const uint8_t sha256[AI_SHA256_LEN]) AI_MUST_CHECK;
+/* Segment numbers whose members may hold delivery hours in [from, to)
+ * (resp. event times), ascending, without duplicates; *seqs is malloc'd
+ * (NULL when *n is 0; the caller frees it). The event query also returns
+ * every wide segment; members without event times match no event query.
+ * An empty window (to <= from) matches nothing. */
+ai_result ai_state_segments_by_delivery(const struct ai_state *st, ai_time from, ai_time to,
+                                        uint64_t **seqs, size_t *n) AI_MUST_CHECK;
+ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai_time to,
+                                     uint64_t **seqs, size_t *n) AI_MUST_CHECK;
+
+#endif
