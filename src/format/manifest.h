@@ -74,7 +74,7 @@ struct ai_segment {
 void ai_member_release(struct ai_member *m);
 
 /* Caller-held; init before use, release frees everything inside. The
- * arrays inside a segment are grown with ai_grow (grow.h: their capacity
+ * arrays inside a segment are grown with ai_grow_uncounted (alloc.h: their capacity
  * follows from their length), so build them only through these functions
  * or the decoder. */
 void ai_segment_init(struct ai_segment *seg);

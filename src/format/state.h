@@ -53,7 +53,7 @@ struct ai_state {
 };
 
 /* Caller-held; init before use, release frees everything inside. The
- * arrays inside grow with ai_grow (grow.h), so fill a state only through
+ * arrays inside grow with ai_grow_uncounted (alloc.h), so fill a state only through
  * ai_state_add_segment or the decoder. */
 void ai_state_init(struct ai_state *st);
 void ai_state_release(struct ai_state *st);

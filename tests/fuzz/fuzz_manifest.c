@@ -2,7 +2,7 @@
  * Not built by default; from the source tree, after a normal build in BUILD:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
  *     tests/fuzz/fuzz_manifest.c src/format/manifest.c src/format/manifest_codec.c \
- *     src/format/state.c src/util/buf.c src/util/grow.c src/util/parse.c \
+ *     src/format/state.c src/util/buf.c src/util/alloc.c src/util/parse.c \
  *     BUILD/src/.libs/libaiarchive.a \
  *     $(pkg-config --libs expat libcurl zlib libcrypto msgpack) -lpthread -lm \
  *     -o fuzz_manifest
