@@ -27,6 +27,7 @@ UNIT_TESTS = \
 	tests/test_http \
 	tests/test_log \
 	tests/test_manifest \
+	tests/test_member \
 	tests/test_minisign \
 	tests/test_parse \
 	tests/test_result \
@@ -83,6 +84,8 @@ tests_test_trust_CFLAGS = $(UNIT_CFLAGS)
 tests_test_trust_LDADD = $(UNIT_LDADD)
 tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
+tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_test_member_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
