@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/test_manifest \
 	tests/test_member \
 	tests/test_minisign \
+	tests/test_pack \
 	tests/test_parse \
 	tests/test_result \
 	tests/test_retry \
@@ -86,6 +87,8 @@ tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
 tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_member_LDADD = $(UNIT_LDADD)
+tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
+tests_test_pack_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
