@@ -25,6 +25,7 @@ UNIT_TESTS = \
 	tests/test_crypto \
 	tests/test_gz \
 	tests/test_http \
+	tests/test_lock \
 	tests/test_log \
 	tests/test_manifest \
 	tests/test_member \
@@ -85,6 +86,8 @@ tests_test_trust_CFLAGS = $(UNIT_CFLAGS)
 tests_test_trust_LDADD = $(UNIT_LDADD)
 tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
+tests_test_lock_CFLAGS = $(UNIT_CFLAGS)
+tests_test_lock_LDADD = $(UNIT_LDADD)
 tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_member_LDADD = $(UNIT_LDADD)
 tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
