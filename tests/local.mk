@@ -36,6 +36,7 @@ UNIT_TESTS = \
 	tests/test_retry \
 	tests/test_rowscan \
 	tests/test_sharedkey \
+	tests/test_source \
 	tests/test_store \
 	tests/test_trust \
 	tests/test_verify
@@ -92,6 +93,8 @@ tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_member_LDADD = $(UNIT_LDADD)
 tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
 tests_test_pack_LDADD = $(UNIT_LDADD)
+tests_test_source_CFLAGS = $(UNIT_CFLAGS)
+tests_test_source_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
