@@ -30,6 +30,7 @@ UNIT_TESTS = \
 	tests/test_manifest \
 	tests/test_member \
 	tests/test_minisign \
+	tests/test_options \
 	tests/test_pack \
 	tests/test_parse \
 	tests/test_result \
@@ -91,6 +92,8 @@ tests_test_lock_CFLAGS = $(UNIT_CFLAGS)
 tests_test_lock_LDADD = $(UNIT_LDADD)
 tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_member_LDADD = $(UNIT_LDADD)
+tests_test_options_CFLAGS = $(UNIT_CFLAGS)
+tests_test_options_LDADD = $(UNIT_LDADD)
 tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
 tests_test_pack_LDADD = $(UNIT_LDADD)
 tests_test_source_CFLAGS = $(UNIT_CFLAGS)
