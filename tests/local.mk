@@ -36,6 +36,7 @@ UNIT_TESTS = \
 	tests/test_result \
 	tests/test_retry \
 	tests/test_rowscan \
+	tests/test_run \
 	tests/test_sharedkey \
 	tests/test_source \
 	tests/test_store \
@@ -96,6 +97,8 @@ tests_test_options_CFLAGS = $(UNIT_CFLAGS)
 tests_test_options_LDADD = $(UNIT_LDADD)
 tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
 tests_test_pack_LDADD = $(UNIT_LDADD)
+tests_test_run_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_test_run_LDADD = $(UNIT_LDADD)
 tests_test_source_CFLAGS = $(UNIT_CFLAGS)
 tests_test_source_LDADD = $(UNIT_LDADD)
 
