@@ -25,14 +25,20 @@ UNIT_TESTS = \
 	tests/test_crypto \
 	tests/test_gz \
 	tests/test_http \
+	tests/test_lock \
 	tests/test_log \
 	tests/test_manifest \
+	tests/test_member \
 	tests/test_minisign \
+	tests/test_options \
+	tests/test_pack \
 	tests/test_parse \
 	tests/test_result \
 	tests/test_retry \
 	tests/test_rowscan \
+	tests/test_run \
 	tests/test_sharedkey \
+	tests/test_source \
 	tests/test_store \
 	tests/test_trust \
 	tests/test_verify
@@ -83,6 +89,18 @@ tests_test_trust_CFLAGS = $(UNIT_CFLAGS)
 tests_test_trust_LDADD = $(UNIT_LDADD)
 tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
+tests_test_lock_CFLAGS = $(UNIT_CFLAGS)
+tests_test_lock_LDADD = $(UNIT_LDADD)
+tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_test_member_LDADD = $(UNIT_LDADD)
+tests_test_options_CFLAGS = $(UNIT_CFLAGS)
+tests_test_options_LDADD = $(UNIT_LDADD)
+tests_test_pack_CFLAGS = $(UNIT_CFLAGS)
+tests_test_pack_LDADD = $(UNIT_LDADD)
+tests_test_run_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_test_run_LDADD = $(UNIT_LDADD)
+tests_test_source_CFLAGS = $(UNIT_CFLAGS)
+tests_test_source_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
