@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/parse.h"
+#include "util/hex.h"
 
 #define T0 (INT64_C(1714521600) * AI_NS_PER_SEC) /* 2024-05-01T00:00:00Z */
 #define PACK "data/shop/Requests/2024-05-01/10/20240501T110000Z-00000001-1.jsonl.gz"

@@ -296,7 +296,6 @@ Test(source, lists_the_blobs_of_the_window_with_app_type_hour_and_properties)
 	cr_assert_str_eq(l.items[2].etag, info.etag);
 	cr_assert_eq(l.items[2].last_modified, info.last_modified);
 	cr_assert_eq(l.items[2].append, 0, "a block blob will not grow");
-	cr_assert_gt(l.listings, 0);
 	ai_blob_info_release(&info);
 	ai_source_list_release(&l);
 }
@@ -313,7 +312,7 @@ Test(source, listing_a_window_reads_no_folder_outside_it)
 	before = list_requests();
 	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
 	small = list_requests() - before;
-	cr_assert_eq(l.listings, small, "the list counts its requests");
+	cr_assert_gt(small, 0);
 	ai_source_list_release(&l);
 	/* history outside the window: other hours, days and months */
 	for (size_t i = 0; i < sizeof history / sizeof history[0]; i++) {

@@ -208,7 +208,12 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 		size_t *n = (size_t *)((char *)o + d->count_off);
 		const char *p = value;
 		while (*p) {
-			size_t len = strcspn(p, ",");
+			size_t len = strcspn(p, ","), skip = len + (p[len] == ',');
+			/* "shop, web" names "web": an item keeps no space around it. */
+			while (len && isspace((unsigned char)*p))
+				p++, len--, skip--;
+			while (len && isspace((unsigned char)p[len - 1]))
+				len--;
 			if (len) {
 				if (*n == d->max) {
 					ai_error("%s: %s: at most %zu values for --%s", cmd->name, where, d->max,
@@ -219,7 +224,7 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 					return AI_ERR_NOMEM;
 				(*n)++;
 			}
-			p += len + (p[len] == ',');
+			p += skip;
 		}
 		break;
 	}
