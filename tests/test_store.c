@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "util/crypto.h"
 #include "store/store.h"
+#include "util/hex.h"
 
 static struct ai_store *st;
 static char url[1024];
