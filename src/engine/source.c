@@ -108,20 +108,33 @@ struct folder {
 	const char *app;
 	const char *type;
 	ai_time hour;
-	int diagnostic;
+	enum ai_layout layout;
 	size_t parse_at;      /* nonzero: take the hour from the name after this many bytes */
 	ai_time before;       /* with parse_at: keep hours before this */
 };
 
-/* The delivery hour in a name below a type folder ("2026-11-20/13/...")
- * or a resource folder ("y=2026/m=11/d=20/h=13/..."); 0 when it has none. */
-static int hour_from_name(const char *p, int diagnostic, ai_time *out)
+/* The delivery-hour folder of a layout, below a type folder
+ * ("2026-11-20/13/") or a resource folder ("y=2026/m=11/d=20/h=13/"). */
+static void hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap)
+{
+	char iso[AI_TIME_STRLEN];
+
+	ai_time_format(hour, 0, iso); /* 2026-11-20T13:00:00Z */
+	if (l == AI_LAYOUT_DIAGNOSTIC)
+		snprintf(out, cap, "y=%.4s/m=%.2s/d=%.2s/h=%.2s/", iso, iso + 5, iso + 8, iso + 11);
+	else
+		snprintf(out, cap, "%.10s/%.2s/", iso, iso + 11);
+}
+
+/* The other way round: the delivery hour a name below a type or resource
+ * folder starts with; 0 when it has none. */
+static int hour_from_name(const char *p, enum ai_layout l, ai_time *out)
 {
 	unsigned y, mo, d, h;
 	int n = 0;
 	char iso[32];
 
-	if (diagnostic) {
+	if (l == AI_LAYOUT_DIAGNOSTIC) {
 		if (sscanf(p, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n)
 			return 0;
 	} else if (sscanf(p, "%4u-%2u-%2u/%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n) {
@@ -141,7 +154,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		struct ai_source_item *it;
 		ai_time hour = f->hour;
 		if (f->parse_at) {
-			if (!hour_from_name(b->name + f->parse_at, f->diagnostic, &hour)) {
+			if (!hour_from_name(b->name + f->parse_at, f->layout, &hour)) {
 				ai_debug("source: skipping '%s' (not in a delivery-hour folder)", b->name);
 				continue;
 			}
@@ -165,18 +178,40 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		it->size = b->size;
 		memcpy(it->etag, b->etag, sizeof it->etag);
 		it->last_modified = b->last_modified;
-		it->append = b->type == AI_BLOB_APPEND || f->diagnostic;
+		it->append = b->type == AI_BLOB_APPEND || f->layout == AI_LAYOUT_DIAGNOSTIC;
 		l->n++;
 	}
 	return AI_OK;
 }
 
+/* Lists the blobs of one app and type below base, the folder that holds
+ * its delivery-hour folders: those of the window one by one, or without a
+ * start everything below base, taking each blob's hour from its name. */
+static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const char *base,
+                            const char *app, const char *type, const struct ai_source_filter *f,
+                            struct ai_source_list *out)
+{
+	char prefix[4096], hour[64];
+	ai_result r = AI_OK;
+
+	if (f->from == AI_TIME_MIN) {
+		struct folder fo = { out, app, type, 0, layout, strlen(base), f->to };
+		return ai_store_list_each(src, base, NULL, add_items, &fo);
+	}
+	for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
+		struct folder fo = { out, app, type, h, layout, 0, 0 };
+		hour_folder(layout, h, hour, sizeof hour);
+		snprintf(prefix, sizeof prefix, "%s%s", base, hour);
+		r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
+	}
+	return r;
+}
 
 static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
 	struct ai_strvec apps = { 0 }, types = { 0 };
-	char prefix[2048], app[512];
+	char app[512];
 	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &apps);
 
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
@@ -195,18 +230,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 			         types.v[t] + alen + 1);
 			if (!*type || !ai_options_match(f->types, f->ntypes, type))
 				continue;
-			if (f->from == AI_TIME_MIN) {
-				struct folder fo = { out, app, type, 0, 0, strlen(types.v[t]), f->to };
-				r = ai_store_list_each(src, types.v[t], NULL, add_items, &fo);
-				continue;
-			}
-			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				char iso[AI_TIME_STRLEN];
-				struct folder fo = { out, app, type, h, 0, 0, 0 };
-				ai_time_format(h, 0, iso); /* 2026-11-20T13:00:00Z */
-				snprintf(prefix, sizeof prefix, "%s%.10s/%.2s/", types.v[t], iso, iso + 11);
-				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
-			}
+			r = scan_hours(src, AI_LAYOUT_CONTINUOUS, types.v[t], app, type, f, out);
 		}
 	}
 	ai_strvec_release(&types);
@@ -254,7 +278,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
                                  struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
-	char prefix[4096], app[256], type[128];
+	char app[256], type[128];
 	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
@@ -270,19 +294,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 			resource_app(res.v[i], app, sizeof app);
 			if (!ai_options_match(f->apps, f->napps, app))
 				continue;
-			if (f->from == AI_TIME_MIN) {
-				struct folder fo = { out, app, type, 0, 1, strlen(res.v[i]), f->to };
-				r = ai_store_list_each(src, res.v[i], NULL, add_items, &fo);
-				continue;
-			}
-			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				char iso[AI_TIME_STRLEN];
-				struct folder fo = { out, app, type, h, 1, 0, 0 };
-				ai_time_format(h, 0, iso);
-				snprintf(prefix, sizeof prefix, "%sy=%.4s/m=%.2s/d=%.2s/h=%.2s/", res.v[i],
-				         iso, iso + 5, iso + 8, iso + 11);
-				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
-			}
+			r = scan_hours(src, AI_LAYOUT_DIAGNOSTIC, res.v[i], app, type, f, out);
 		}
 	}
 	ai_strvec_release(&res);
