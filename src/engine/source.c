@@ -57,6 +57,22 @@ void ai_source_list_release(struct ai_source_list *l)
 	ai_source_list_init(l);
 }
 
+static void lowercase(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* The name of the last folder of a prefix ("a/b/Requests/" -> "Requests"). */
+static void last_folder(const char *prefix, char *out, size_t cap)
+{
+	const char *end = prefix + strlen(prefix) - 1, *start = end;
+
+	while (start > prefix && start[-1] != '/')
+		start--;
+	snprintf(out, cap, "%.*s", (int)(end - start), start);
+}
+
 int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t cap)
 {
 	const char *us = NULL;
@@ -71,13 +87,11 @@ int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t
 			return 0;
 	if ((size_t)(us - folder) >= cap)
 		return 0;
-	for (size_t i = 0; i < (size_t)(us - folder); i++)
-		app[i] = (char)tolower((unsigned char)folder[i]);
-	app[us - folder] = '\0';
+	snprintf(app, cap, "%.*s", (int)(us - folder), folder);
+	lowercase(app);
 	return 1;
 }
 
-/* Calls fn for every page of a listing. */
 /* Collects the prefixes of a page into a growing string array. */
 static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 {
@@ -89,10 +103,16 @@ static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 	return r;
 }
 
+/* Appends the folders directly below prefix to out. */
+static ai_result list_folders(struct ai_store *src, const char *prefix, struct ai_strvec *out)
+{
+	return ai_store_list_each(src, prefix, "/", collect_prefixes, out);
+}
+
 ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 {
 	struct ai_strvec top = AI_STRVEC_INIT;
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &top);
+	ai_result r = list_folders(src, "", &top);
 
 	*out = AI_LAYOUT_CONTINUOUS;
 	for (size_t i = 0; r == AI_OK && i < top.n; i++)
@@ -212,7 +232,7 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 {
 	struct ai_strvec apps = { 0 }, types = { 0 };
 	char app[512];
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &apps);
+	ai_result r = list_folders(src, "", &apps);
 
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
 		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
@@ -223,11 +243,10 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
 		ai_strvec_release(&types);
-		r = ai_store_list_each(src, apps.v[a], "/", collect_prefixes, &types);
+		r = list_folders(src, apps.v[a], &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
 			char type[256];
-			snprintf(type, sizeof type, "%.*s", (int)(strlen(types.v[t]) - alen - 2),
-			         types.v[t] + alen + 1);
+			last_folder(types.v[t], type, sizeof type);
 			if (!*type || !ai_options_match(f->types, f->ntypes, type))
 				continue;
 			r = scan_hours(src, AI_LAYOUT_CONTINUOUS, types.v[t], app, type, f, out);
@@ -248,7 +267,7 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 
 	if (depth > MAX_DS_DEPTH)
 		return AI_OK;
-	r = ai_store_list_each(src, prefix, "/", collect_prefixes, &kids);
+	r = list_folders(src, prefix, &kids);
 	for (size_t i = 0; r == AI_OK && i < kids.n; i++) {
 		const char *last = kids.v[i] + strlen(prefix);
 		if (strncmp(last, "y=", 2) == 0) {
@@ -261,37 +280,25 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 	return r;
 }
 
-/* The resource name: the folder after ".../COMPONENTS/", else the last. */
-static void resource_app(const char *res, char *app, size_t cap)
-{
-	size_t n = strlen(res);
-	const char *end = res + n - 1, *start = end;
-
-	while (start > res && start[-1] != '/')
-		start--;
-	snprintf(app, cap, "%.*s", (int)(end - start), start);
-	for (char *p = app; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-}
-
 static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
 	char app[256], type[128];
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &conts);
+	ai_result r = list_folders(src, "", &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
 		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
 			continue;
-		snprintf(type, sizeof type, "%.*s", (int)(strlen(conts.v[c]) - strlen(DS_PREFIX) - 1),
-		         conts.v[c] + strlen(DS_PREFIX));
+		last_folder(conts.v[c] + strlen(DS_PREFIX), type, sizeof type);
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
 		ai_strvec_release(&res);
 		r = find_resources(src, conts.v[c], 0, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
-			resource_app(res.v[i], app, sizeof app);
+			/* The resource name: the folder after ".../COMPONENTS/". */
+			last_folder(res.v[i], app, sizeof app);
+			lowercase(app);
 			if (!ai_options_match(f->apps, f->napps, app))
 				continue;
 			r = scan_hours(src, AI_LAYOUT_DIAGNOSTIC, res.v[i], app, type, f, out);
