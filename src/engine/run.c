@@ -127,12 +127,20 @@ static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, const 
 
 /* ----- the plan ----- */
 
+/* Where a work item stands; only WORK_PACKED ones reach a segment. */
+enum work_state {
+	WORK_PENDING,                /* not done (yet) */
+	WORK_PACKED,                 /* in a committed pack, queued for a segment */
+	WORK_FAILED,                 /* reported; the next run tries it again */
+	WORK_PARTIAL,                /* only a partial line so far: a later run takes it */
+};
+
 struct work {
 	struct ai_source_item *item;
 	uint64_t start, end;         /* source range to archive */
 	int final;                   /* the source will not grow: take a last partial line */
 	/* results */
-	int state;                   /* 0 pending, 1 in a committed pack, 2 failed, 3 nothing yet */
+	enum work_state state;
 	ai_result err;
 	struct ai_member member;     /* released once copied into a segment */
 	uint64_t compressed;
@@ -207,7 +215,7 @@ static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct w
 			struct ready *e = &run->ready[run->nready + i];
 			e->w = ws[i];
 			memset(&e->ref, 0, sizeof e->ref);
-			ws[i]->state = 1;
+			ws[i]->state = WORK_PACKED;
 		}
 		run->ready[run->nready].ref = *ref;
 		ref->name = NULL;
@@ -278,7 +286,7 @@ static void fail(struct work *w, ai_result r)
 {
 	const char *why = ai_store_last_error();
 
-	w->state = 2;
+	w->state = WORK_FAILED;
 	w->err = r;
 	if (*why)
 		ai_warn("%s (blob '%s' left for the next run)", why, w->item->name);
@@ -319,7 +327,7 @@ static void do_big(struct worker *wk, struct work *w)
 	if (r == AI_OK)
 		r = build_member(wk, w, ai_pack_sink, pack);
 	if (r == AI_OK && w->end == w->start) {
-		w->state = 3; /* only a partial line so far */
+		w->state = WORK_PARTIAL;
 		ai_pack_free(pack);
 		return;
 	}
@@ -359,7 +367,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 		ai_buf_reset(&wk->member);
 		r = build_member(wk, w, buf_sink, &wk->member);
 		if (r == AI_OK && w->end == w->start && w->item->size != 0) {
-			w->state = 3;
+			w->state = WORK_PARTIAL;
 		} else if (r != AI_OK) {
 			fail(w, r);
 		} else {
@@ -840,7 +848,7 @@ static void update_watermark(struct run *run, struct ai_state *st, ai_time from,
 	if (cand > to)
 		cand = to;
 	for (size_t i = 0; i < run->nwork; i++)
-		if (run->work[i].state == 2 && run->work[i].item->hour < cand)
+		if (run->work[i].state == WORK_FAILED && run->work[i].item->hour < cand)
 			cand = run->work[i].item->hour;
 	if (o->napps || o->ntypes)
 		return; /* a filtered run did not look at everything */
@@ -969,8 +977,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 
 	r = run_workers(&run, &a, sum);
 	for (size_t i = 0; i < run.nwork; i++) {
-		sum->failed += run.work[i].state == 2;
-		sum->pending += run.work[i].state == 3;
+		sum->failed += run.work[i].state == WORK_FAILED;
+		sum->pending += run.work[i].state == WORK_PARTIAL;
 	}
 	if (r == AI_OK)
 		r = record(&run, &a, sum, 1);
@@ -996,7 +1004,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_ERR_PARTIAL && sum->blobs == 0) {
 		/* Nothing got through: say why in the exit code. */
 		for (size_t i = 0; i < run.nwork; i++)
-			if (run.work[i].state == 2) {
+			if (run.work[i].state == WORK_FAILED) {
 				ai_result e = run.work[i].err;
 				if (ai_result_transient(e) || e == AI_ERR_AUTH)
 					r = e;
