@@ -183,14 +183,6 @@ struct run {
 	uint64_t pack_counter;       /* atomic */
 };
 
-static void hour_path(ai_time hour, char *out, size_t cap)
-{
-	char t[AI_TIME_STRLEN];
-
-	ai_time_format(hour, 0, t); /* 2026-11-20T13:00:00Z */
-	snprintf(out, cap, "%.10s/%.2s", t, t + 11);
-}
-
 /* Starts the next pack for its partition:
  * data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
 static ai_result new_pack(struct run *run, const struct ai_source_item *it, struct ai_pack **out)
@@ -198,8 +190,8 @@ static ai_result new_pack(struct run *run, const struct ai_source_item *it, stru
 	char hp[32], name[2048];
 	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
 
-	hour_path(it->hour, hp, sizeof hp);
-	snprintf(name, sizeof name, "data/%s/%s/%s/%s-%llu.jsonl.gz", it->app, it->type, hp,
+	ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, it->hour, hp, sizeof hp);
+	snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
 	         run->run_id, (unsigned long long)n);
 	return ai_pack_new(out, run->p->dest, name, BLOCK);
 }
@@ -895,8 +887,8 @@ static void print_dry(const struct run *run, FILE *f)
 	for (size_t i = 0; i < run->nwork; i++) {
 		const struct work *w = &run->work[i];
 		char hp[32];
-		hour_path(w->item->hour, hp, sizeof hp);
-		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s/\n", w->item->name,
+		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
+		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s\n", w->item->name,
 		        (unsigned long long)w->start, (unsigned long long)w->end,
 		        w->final ? "" : " (up to the last complete line)", w->item->app, w->item->type,
 		        hp);

@@ -133,9 +133,7 @@ struct folder {
 	ai_time before;       /* with parse_at: keep hours before this */
 };
 
-/* The delivery-hour folder of a layout, below a type folder
- * ("2026-11-20/13/") or a resource folder ("y=2026/m=11/d=20/h=13/"). */
-static void hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap)
+void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap)
 {
 	char iso[AI_TIME_STRLEN];
 
@@ -220,7 +218,7 @@ static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const c
 	}
 	for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
 		struct folder fo = { out, app, type, h, layout, 0, 0 };
-		hour_folder(layout, h, hour, sizeof hour);
+		ai_layout_hour_folder(layout, h, hour, sizeof hour);
 		snprintf(prefix, sizeof prefix, "%s%s", base, hour);
 		r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
 	}
