@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
+#include "engine/replication.h"
 #include "engine/run.h"
 #include "util/clock.h"
 
@@ -19,26 +20,6 @@
 	"source source-secondary source-sas-file source-key-file dest dest-sas-file dest-key-file " \
 	"layout key from to app type tag jobs pack-size lookback grace lock-duration max-tries "    \
 	"retry-total connect-timeout stall-timeout dry-run wait error-on-nothing"
-
-/* Warns when the archive is not geo-redundant (DESIGN §1: it must survive
- * the loss of a region). */
-static void check_geo(struct ai_store *dest, char sku[64])
-{
-	char kind[64];
-	ai_result r = ai_store_account_info(dest, sku, kind);
-
-	if (r != AI_OK) {
-		ai_info("dest: account information unavailable (%s)",
-		        ai_store_why(r));
-		snprintf(sku, 64, "unknown");
-		return;
-	}
-	if (!ai_store_is_remote(dest))
-		ai_info("dest: a local directory, not geo-redundant");
-	else if (!strcasestr(sku, "GRS") && !strcasestr(sku, "GZRS"))
-		ai_warn("dest: account SKU %s is not geo-redundant; the archive will not survive "
-		        "the loss of its region", sku);
-}
 
 static void print_requests(FILE *f, const struct ai_store_stats *st, int json)
 {
@@ -196,7 +177,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			ai_error("dest: %s", ai_store_why(r));
 			goto out;
 		}
-		check_geo(dest, sku);
+		ai_replication_check(dest, sku);
 		r = ai_lock_take(dest, o.lock_duration, o.wait, run_id, &lock);
 		if (r != AI_OK)
 			goto out;

@@ -10,6 +10,7 @@
 #include "engine/archive.h"
 #include "cmd/cmd.h"
 #include "engine/lock.h"
+#include "engine/replication.h"
 #include "util/log.h"
 #include "cmd/options.h"
 
@@ -17,7 +18,7 @@
 
 struct status {
 	const char *dest;
-	char sku[64], kind[64];
+	char sku[64];
 	char holder[256];
 	int lock_known;
 	int geo_asked;            /* --dest-secondary given */
@@ -364,21 +365,14 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	s.now = ctx->now;
 	s.a = &a;
 	s.geo_sync = AI_TIME_MIN;
-	if (ai_store_account_info(dest, s.sku, s.kind) != AI_OK) {
-		ai_info("dest: account information unavailable (%s)", ai_store_last_error());
-		snprintf(s.sku, sizeof s.sku, "unknown");
-	}
+	(void)ai_replication_sku(dest, s.sku);
 	if (ai_lock_holder(dest, s.holder, sizeof s.holder) == AI_OK)
 		s.lock_known = 1;
 	else
 		ai_info("lock: holder unknown (%s)", ai_store_last_error());
 	if (o.dest_secondary) {
 		s.geo_asked = 1;
-		if (ai_store_service_stats(dest, s.geo, &s.geo_sync) != AI_OK) {
-			ai_warn("dest: geo-replication status unavailable (%s)", ai_store_last_error());
-			snprintf(s.geo, sizeof s.geo, "unavailable");
-			s.geo_sync = AI_TIME_MIN;
-		}
+		ai_replication_geo(dest, s.geo, &s.geo_sync);
 	}
 	if (o.prom) {
 		r = write_prom(o.prom, &s);
