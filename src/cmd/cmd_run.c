@@ -1,18 +1,16 @@
-/* cmd_run.c: `aiarchive run`, the cron entry point: checks, lock, the
- * pipeline, and the one-line (or JSON) summary. */
+/* cmd_run.c: `aiarchive run`, the cron entry point: checks the options,
+ * runs the pipeline under the lock, and prints the one-line (or JSON)
+ * summary. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
-#include "engine/lock.h"
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
-#include "engine/replication.h"
 #include "engine/run.h"
 #include "util/clock.h"
 
@@ -128,9 +126,8 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_options o;
 	struct ai_store *src = NULL, *dest = NULL;
 	struct ai_signing_key key;
-	struct ai_lock *lock = NULL;
 	struct ai_run_summary sum;
-	char sku[64] = "unknown", run_id[64];
+	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
 	int have_key = 0;
@@ -171,17 +168,6 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
-	if (!o.dry_run) {
-		r = ai_store_create_container(dest);
-		if (r != AI_OK) {
-			ai_error("dest: %s", ai_store_why(r));
-			goto out;
-		}
-		ai_replication_check(dest, sku);
-		r = ai_lock_take(dest, o.lock_duration, o.wait, run_id, &lock);
-		if (r != AI_OK)
-			goto out;
-	}
 	struct ai_run_params p = {
 		.run_id = run_id,
 		.o = &o,
@@ -194,8 +180,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
 	};
-	r = ai_run(&p, &sum);
-	memcpy(sum.sku, sku, sizeof sum.sku);
+	r = ai_run_locked(&p, &sum);
 	sum.seconds = ai_clock_mono_s() - t0;
 	if (r == AI_OK || r == AI_ERR_PARTIAL) {
 		if (ctx->verbosity >= 0 || ctx->json)
@@ -204,7 +189,6 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			r = AI_ERR_NOTHING;
 	}
 out:
-	ai_lock_release(lock);
 	if (have_key)
 		ai_signing_key_release(&key);
 	ai_store_free(src);

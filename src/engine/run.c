@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "engine/member.h"
 #include "engine/pack.h"
+#include "engine/replication.h"
 #include "engine/run.h"
 #include "util/alloc.h"
 
@@ -1028,5 +1029,29 @@ out:
 		ai_archive_release(&a);
 	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
+	return r;
+}
+
+ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *sum)
+{
+	char sku[64] = "unknown";
+	struct ai_lock *lock = NULL;
+	ai_result r;
+
+	memset(sum, 0, sizeof *sum);
+	if (!p->o->dry_run) {
+		r = ai_store_create_container(p->dest);
+		if (r != AI_OK) {
+			ai_error("dest: %s", ai_store_why(r));
+			return r;
+		}
+		ai_replication_check(p->dest, sku);
+		r = ai_lock_take(p->dest, p->o->lock_duration, p->o->wait, p->run_id, &lock);
+		if (r != AI_OK)
+			return r;
+	}
+	r = ai_run(p, sum);
+	ai_lock_release(lock);
+	memcpy(sum->sku, sku, sizeof sum->sku);
 	return r;
 }
