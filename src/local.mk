@@ -44,6 +44,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
 	src/engine/source.c src/engine/source.h \
+	src/engine/status.c src/engine/status.h \
 	src/engine/trust.c src/engine/trust.h \
 	src/engine/verify.c src/engine/verify.h
 src_libaiarchive_la_SOURCES += \
