@@ -3,7 +3,8 @@
 #   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
-#   engine/: what the commands do: run, source, catalog, verify, archive, lock
+#   engine/: what the commands do: run, source, catalog, verify, archive, lock, status,
+#     replication
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
