@@ -6,7 +6,8 @@
 #     indexes and their msgpack codec), Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
-#   engine/: what the commands do: run, source, catalog, verify, archive, lock
+#   engine/: what the commands do: run, source, catalog, verify, archive, lock, status,
+#     replication
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -56,8 +57,10 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \
+	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
 	src/engine/source.c src/engine/source.h \
+	src/engine/status.c src/engine/status.h \
 	src/engine/trust.c src/engine/trust.h \
 	src/engine/verify.c src/engine/verify.h
 src_libaiarchive_la_SOURCES += \

@@ -16,6 +16,7 @@
 #include "format/minisign.h"
 #include "store/store.h"
 #include "engine/trust.h"
+#include "util/hex.h"
 
 /* A writable string, for the char * fields and lists of the API. */
 #define S(x) ((char[]){ x })

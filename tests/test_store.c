@@ -21,6 +21,7 @@
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "store/store.h"
+#include "util/hex.h"
 
 static struct ai_store *st;
 static char url[1024];

@@ -12,6 +12,7 @@
 #include "format/minisign.h"
 #include "store/store.h"
 #include "engine/trust.h"
+#include "util/hex.h"
 
 static char tmpdir[64];
 static struct ai_store *dest;

@@ -1,39 +1,19 @@
-/* cmd_run.c: `aiarchive run`, the cron entry point: checks, lock, the
- * pipeline, and the one-line (or JSON) summary. */
+/* cmd_run.c: `aiarchive run`, the cron entry point: checks the options,
+ * runs the pipeline under the lock, and prints the one-line (or JSON)
+ * summary. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
-#include "engine/lock.h"
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "util/clock.h"
 
-/* Warns when the archive is not geo-redundant (ARCHITECTURE.md §1: it must survive
- * the loss of a region). */
-static void check_geo(struct ai_store *dest, char sku[64])
-{
-	char kind[64];
-	ai_result r = ai_store_account_info(dest, sku, kind);
-
-	if (r != AI_OK) {
-		ai_info("dest: account information unavailable (%s)",
-		        ai_store_why(r));
-		snprintf(sku, 64, "unknown");
-		return;
-	}
-	if (!ai_store_is_remote(dest))
-		ai_info("dest: a local directory, not geo-redundant");
-	else if (!strcasestr(sku, "GRS") && !strcasestr(sku, "GZRS"))
-		ai_warn("dest: account SKU %s is not geo-redundant; the archive will not survive "
-		        "the loss of its region", sku);
-}
 
 static void print_requests(FILE *f, const struct ai_store_stats *st, int json)
 {
@@ -142,9 +122,8 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_options o;
 	struct ai_store *src = NULL, *dest = NULL;
 	struct ai_signing_key key;
-	struct ai_lock *lock = NULL;
 	struct ai_run_summary sum;
-	char sku[64] = "unknown", run_id[64];
+	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
 	int have_key = 0;
@@ -185,17 +164,6 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
-	if (!o.dry_run) {
-		r = ai_store_create_container(dest);
-		if (r != AI_OK) {
-			ai_error("dest: %s", ai_store_why(r));
-			goto out;
-		}
-		check_geo(dest, sku);
-		r = ai_lock_take(dest, o.lock_duration, o.wait, run_id, &lock);
-		if (r != AI_OK)
-			goto out;
-	}
 	struct ai_run_params p = {
 		.run_id = run_id,
 		.o = &o,
@@ -208,8 +176,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
 	};
-	r = ai_run(&p, &sum);
-	memcpy(sum.sku, sku, sizeof sum.sku);
+	r = ai_run_locked(&p, &sum);
 	sum.seconds = ai_clock_mono_s() - t0;
 	if (r == AI_OK || r == AI_ERR_PARTIAL) {
 		if (ctx->verbosity >= 0 || ctx->json)
@@ -218,7 +185,6 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			r = AI_ERR_NOTHING;
 	}
 out:
-	ai_lock_release(lock);
 	if (have_key)
 		ai_signing_key_release(&key);
 	ai_store_free(src);

@@ -7,23 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd/jsonout.h"
-#include "engine/archive.h"
 #include "cmd/cmd.h"
-#include "engine/lock.h"
 #include "util/log.h"
 #include "cmd/options.h"
+#include "engine/status.h"
 
-struct status {
-	const char *dest;
-	char sku[64], kind[64];
-	char holder[256];
-	int lock_known;
-	int geo_asked;            /* --dest-secondary given */
-	char geo[16];             /* live, bootstrap, unavailable */
-	ai_time geo_sync;         /* AI_TIME_MIN if unknown */
-	ai_time now;
-	const struct ai_archive *a;
-};
 
 static int known(ai_time t)
 {
@@ -63,9 +51,9 @@ static void json_time(FILE *f, ai_time t)
 	fprintf(f, "\"%s\"", s);
 }
 
-static void print_json(FILE *f, const struct status *s)
+static void print_json(FILE *f, const struct ai_status *s)
 {
-	const struct ai_state *st = &s->a->state;
+	const struct ai_state *st = &s->archive.state;
 
 	fprintf(f, "{\"dest\":");
 	ai_json_string(f, s->dest);
@@ -131,9 +119,9 @@ static void print_json(FILE *f, const struct status *s)
 	fprintf(f, "]}\n");
 }
 
-static void print_text(FILE *f, const struct status *s)
+static void print_text(FILE *f, const struct ai_status *s)
 {
-	const struct ai_state *st = &s->a->state;
+	const struct ai_state *st = &s->archive.state;
 	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32];
 	int wa = 3, wt = 4;
 
@@ -209,10 +197,10 @@ static void prom_head(FILE *f, const char *name, const char *type, const char *h
 
 /* One family with an {app,type} sample per partition. which: 0 archived
  * through, 1 lag, 2 last event, 3 members, 4 rows. */
-static void prom_parts(FILE *f, const struct status *s, const char *name, const char *type,
+static void prom_parts(FILE *f, const struct ai_status *s, const char *name, const char *type,
                        const char *help, int which)
 {
-	const struct ai_state *st = &s->a->state;
+	const struct ai_state *st = &s->archive.state;
 	int head = 0;
 
 	for (size_t i = 0; i < st->nparts; i++) {
@@ -239,9 +227,9 @@ static void prom_parts(FILE *f, const struct status *s, const char *name, const 
 	}
 }
 
-static void print_prom(FILE *f, const struct status *s)
+static void print_prom(FILE *f, const struct ai_status *s)
 {
-	const struct ai_state *st = &s->a->state;
+	const struct ai_state *st = &s->archive.state;
 
 	prom_parts(f, s, "aiarchive_archived_through_timestamp_seconds", "gauge",
 	           "Every delivery hour before this time is archived.", 0);
@@ -288,7 +276,7 @@ static void print_prom(FILE *f, const struct status *s)
 }
 
 /* Writes FILE.tmp and renames it, so the collector never reads half a file. */
-static ai_result write_prom(const char *path, const struct status *s)
+static ai_result write_prom(const char *path, const struct ai_status *s)
 {
 	char tmp[4096];
 	FILE *f;
@@ -318,29 +306,14 @@ static ai_result write_prom(const char *path, const struct status *s)
 	return AI_OK;
 }
 
-static ai_result location_exists(struct ai_store *dest)
-{
-	struct ai_blob_list l;
-	ai_result r;
-
-	ai_blob_list_init(&l);
-	r = ai_store_list(dest, "manifest/", NULL, NULL, 1, &l);
-	ai_blob_list_release(&l);
-	if (r != AI_OK)
-		ai_error("dest: %s", ai_store_why(r));
-	return r;
-}
-
 static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
 	struct ai_store *dest = NULL;
-	struct ai_archive a;
-	struct status s;
-	int opened = 0;
+	struct ai_status s;
 	ai_result r;
 
-	memset(&s, 0, sizeof s);
+	ai_status_init(&s);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_status, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
@@ -348,36 +321,9 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
-	/* A missing state means "no run yet" only where the location exists. */
-	r = location_exists(dest);
+	r = ai_status_read(&s, dest, ctx->now, o.dest_secondary != NULL);
 	if (r != AI_OK)
 		goto out;
-	r = ai_archive_open(&a, dest, NULL);
-	opened = 1;
-	if (r != AI_OK) {
-		ai_error("dest: %s", ai_store_why(r));
-		goto out;
-	}
-	s.dest = ai_store_describe(dest);
-	s.now = ctx->now;
-	s.a = &a;
-	s.geo_sync = AI_TIME_MIN;
-	if (ai_store_account_info(dest, s.sku, s.kind) != AI_OK) {
-		ai_info("dest: account information unavailable (%s)", ai_store_last_error());
-		snprintf(s.sku, sizeof s.sku, "unknown");
-	}
-	if (ai_lock_holder(dest, s.holder, sizeof s.holder) == AI_OK)
-		s.lock_known = 1;
-	else
-		ai_info("lock: holder unknown (%s)", ai_store_last_error());
-	if (o.dest_secondary) {
-		s.geo_asked = 1;
-		if (ai_store_service_stats(dest, s.geo, &s.geo_sync) != AI_OK) {
-			ai_warn("dest: geo-replication status unavailable (%s)", ai_store_last_error());
-			snprintf(s.geo, sizeof s.geo, "unavailable");
-			s.geo_sync = AI_TIME_MIN;
-		}
-	}
 	if (o.prom) {
 		r = write_prom(o.prom, &s);
 		if (r != AI_OK)
@@ -388,8 +334,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	else if (ctx->verbosity >= 0)
 		print_text(ctx->out, &s);
 out:
-	if (opened)
-		ai_archive_release(&a);
+	ai_status_release(&s);
 	ai_store_free(dest);
 	ai_options_release(&o);
 	return r;

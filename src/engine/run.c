@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "engine/member.h"
 #include "engine/pack.h"
+#include "engine/replication.h"
 #include "engine/run.h"
 #include "util/alloc.h"
 #include "format/segindex.h"
@@ -128,12 +129,20 @@ static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, const 
 
 /* ----- the plan ----- */
 
+/* Where a work item stands; only WORK_PACKED ones reach a segment. */
+enum work_state {
+	WORK_PENDING,                /* not done (yet) */
+	WORK_PACKED,                 /* in a committed pack, queued for a segment */
+	WORK_FAILED,                 /* reported; the next run tries it again */
+	WORK_PARTIAL,                /* only a partial line so far: a later run takes it */
+};
+
 struct work {
 	struct ai_source_item *item;
 	uint64_t start, end;         /* source range to archive */
 	int final;                   /* the source will not grow: take a last partial line */
 	/* results */
-	int state;                   /* 0 pending, 1 in a committed pack, 2 failed, 3 nothing yet */
+	enum work_state state;
 	ai_result err;
 	struct ai_member member;     /* released once copied into a segment */
 	uint64_t compressed;
@@ -176,23 +185,17 @@ struct run {
 	uint64_t pack_counter;       /* atomic */
 };
 
-static void hour_path(ai_time hour, char *out, size_t cap)
+/* Starts the next pack for its partition:
+ * data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
+static ai_result new_pack(struct run *run, const struct ai_source_item *it, struct ai_pack **out)
 {
-	char t[AI_TIME_STRLEN];
-
-	ai_time_format(hour, 0, t); /* 2026-11-20T13:00:00Z */
-	snprintf(out, cap, "%.10s/%.2s", t, t + 11);
-}
-
-/* data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
-static void pack_name(struct run *run, const struct ai_source_item *it, char *out, size_t cap)
-{
-	char hp[32];
+	char hp[32], name[2048];
 	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
 
-	hour_path(it->hour, hp, sizeof hp);
-	snprintf(out, cap, "data/%s/%s/%s/%s-%llu.jsonl.gz", it->app, it->type, hp, run->run_id,
-	         (unsigned long long)n);
+	ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, it->hour, hp, sizeof hp);
+	snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
+	         run->run_id, (unsigned long long)n);
+	return ai_pack_new(out, run->p->dest, name, BLOCK);
 }
 
 /* Queues the members of a committed pack for the next segment; takes
@@ -208,7 +211,7 @@ static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct w
 			struct ready *e = &run->ready[run->nready + i];
 			e->w = ws[i];
 			memset(&e->ref, 0, sizeof e->ref);
-			ws[i]->state = 1;
+			ws[i]->state = WORK_PACKED;
 		}
 		run->ready[run->nready].ref = *ref;
 		ref->name = NULL;
@@ -279,7 +282,7 @@ static void fail(struct work *w, ai_result r)
 {
 	const char *why = ai_store_last_error();
 
-	w->state = 2;
+	w->state = WORK_FAILED;
 	w->err = r;
 	if (*why)
 		ai_warn("%s (blob '%s' left for the next run)", why, w->item->name);
@@ -287,9 +290,20 @@ static void fail(struct work *w, ai_result r)
 		ai_warn("blob '%s': %s (left for the next run)", w->item->name, ai_strerror(r));
 }
 
-/* Commits the shared pack of a partition and queues its members. */
-static void commit_shared(struct worker *wk, struct ai_pack **pack, struct work **members,
-                          size_t *nmembers)
+/* Frees a pack and forgets its members; when r is a failure, they failed
+ * with it. */
+static void end_pack(struct ai_pack **pack, struct work **members, size_t *nmembers, ai_result r)
+{
+	for (size_t i = 0; r != AI_OK && i < *nmembers; i++)
+		fail(members[i], r);
+	ai_pack_free(*pack);
+	*pack = NULL;
+	*nmembers = 0;
+}
+
+/* Commits a pack and queues its members for a segment. */
+static void commit_pack(struct worker *wk, struct ai_pack **pack, struct work **members,
+                        size_t *nmembers)
 {
 	struct run *run = wk->run;
 	struct ai_pack_ref ref;
@@ -300,39 +314,28 @@ static void commit_shared(struct worker *wk, struct ai_pack **pack, struct work 
 	r = ai_pack_commit(*pack, run->p->key, run->run_id, run->p->clock(), &ref);
 	if (r == AI_OK)
 		r = publish_pack(run, &ref, members, *nmembers);
-	for (size_t i = 0; r != AI_OK && i < *nmembers; i++)
-		fail(members[i], r);
-	ai_pack_free(*pack);
-	*pack = NULL;
-	*nmembers = 0;
+	end_pack(pack, members, nmembers, r);
 }
 
+/* A range too large to share a pack gets one of its own. */
 static void do_big(struct worker *wk, struct work *w)
 {
-	struct run *run = wk->run;
 	struct ai_pack *pack = NULL;
-	struct ai_pack_ref ref;
-	char name[2048];
-	ai_result r;
+	size_t n = 1;
+	ai_result r = new_pack(wk->run, w->item, &pack);
 
-	pack_name(run, w->item, name, sizeof name);
-	r = ai_pack_new(&pack, run->p->dest, name, BLOCK);
 	if (r == AI_OK)
 		r = build_member(wk, w, ai_pack_sink, pack);
 	if (r == AI_OK && w->end == w->start) {
-		w->state = 3; /* only a partial line so far */
-		ai_pack_free(pack);
-		return;
+		w->state = WORK_PARTIAL;
+		n = 0;
 	}
 	w->member.offset = 0;
 	w->member.length = w->compressed;
-	if (r == AI_OK)
-		r = ai_pack_commit(pack, run->p->key, run->run_id, run->p->clock(), &ref);
-	if (r == AI_OK)
-		r = publish_pack(run, &ref, &w, 1);
-	ai_pack_free(pack);
-	if (r != AI_OK)
-		fail(w, r);
+	if (r == AI_OK && n)
+		commit_pack(wk, &pack, &w, &n);
+	else
+		end_pack(&pack, &w, &n, r);
 }
 
 static void do_partition(struct worker *wk, const struct partition *part)
@@ -360,19 +363,16 @@ static void do_partition(struct worker *wk, const struct partition *part)
 		ai_buf_reset(&wk->member);
 		r = build_member(wk, w, buf_sink, &wk->member);
 		if (r == AI_OK && w->end == w->start && w->item->size != 0) {
-			w->state = 3;
+			w->state = WORK_PARTIAL;
 		} else if (r != AI_OK) {
 			fail(w, r);
 		} else {
 			/* A pack is recorded in one segment: keep it within one's worth. */
 			if (pack && (ai_pack_size(pack) + wk->member.len > run->o->pack_size ||
 			             nin >= run->seg_max))
-				commit_shared(wk, &pack, in_pack, &nin);
-			if (!pack) {
-				char name[2048];
-				pack_name(run, w->item, name, sizeof name);
-				r = ai_pack_new(&pack, run->p->dest, name, BLOCK);
-			}
+				commit_pack(wk, &pack, in_pack, &nin);
+			if (!pack)
+				r = new_pack(run, w->item, &pack);
 			if (r == AI_OK) {
 				w->member.offset = ai_pack_size(pack);
 				w->member.length = wk->member.len;
@@ -383,11 +383,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 			} else {
 				/* The pack is unusable now: fail what it holds. */
 				fail(w, r);
-				for (size_t k = 0; k < nin; k++)
-					fail(in_pack[k], r);
-				nin = 0;
-				ai_pack_free(pack);
-				pack = NULL;
+				end_pack(&pack, in_pack, &nin, r);
 			}
 		}
 		__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
@@ -395,7 +391,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
 		ai_pack_free(pack); /* nothing will record it */
 	else
-		commit_shared(wk, &pack, in_pack, &nin);
+		commit_pack(wk, &pack, in_pack, &nin);
 	free(in_pack);
 }
 
@@ -510,6 +506,12 @@ out:
 
 /* ----- planning ----- */
 
+/* 0 and AI_TIME_MIN both mean no watermark yet. */
+static int watermark_known(ai_time wm)
+{
+	return wm != AI_TIME_MIN && wm != 0;
+}
+
 /* Works out the delivery-hour window to list. full is set when the whole
  * history must be listed (no watermark yet). */
 static void plan_window(const struct ai_run_params *p, const struct ai_state *st, ai_time *from,
@@ -521,7 +523,7 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 	*to = o->has_to ? o->to : ai_time_hour(p->now) + HOUR;
 	if (o->has_from) {
 		*from = ai_time_hour(o->from);
-	} else if (st->watermark > AI_TIME_MIN && st->watermark != 0) {
+	} else if (watermark_known(st->watermark)) {
 		*from = ai_time_hour(st->watermark - o->lookback);
 	} else {
 		*from = AI_TIME_MIN;
@@ -529,14 +531,23 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 	}
 }
 
-static int hour_closed(const struct ai_run_params *p, ai_time hour)
+/* Delivery hours before this one are closed: hour h is closed once
+ * h + 1h + grace <= now. */
+static ai_time first_open_hour(const struct ai_run_params *p)
 {
-	return hour + HOUR + p->o->grace <= p->now;
+	return ai_time_hour(p->now - p->o->grace - HOUR) + HOUR;
+}
+
+/* Work items of one app, type and delivery hour share packs. */
+static int same_partition(const struct ai_source_item *a, const struct ai_source_item *b)
+{
+	return strcmp(a->app, b->app) == 0 && strcmp(a->type, b->type) == 0 && a->hour == b->hour;
 }
 
 static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen)
 {
 	size_t cap = items->n ? items->n : 1;
+	ai_time first_open = first_open_hour(run->p);
 
 	run->work = calloc(cap, sizeof *run->work);
 	run->parts = calloc(cap, sizeof *run->parts);
@@ -546,7 +557,7 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 		struct ai_source_item *it = &items->items[i];
 		uint64_t end = 0;
 		int archived = seen_get(seen, it->name, &end);
-		int closed = hour_closed(run->p, it->hour);
+		int closed = it->hour < first_open;
 		struct work *w = &run->work[run->nwork];
 
 		if (!it->append) {
@@ -570,9 +581,8 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 				continue;
 		}
 		w->item = it;
-		if (run->nparts == 0 || strcmp(run->work[run->parts[run->nparts - 1].first].item->app, it->app) ||
-		    strcmp(run->work[run->parts[run->nparts - 1].first].item->type, it->type) ||
-		    run->work[run->parts[run->nparts - 1].first].item->hour != it->hour) {
+		if (run->nparts == 0 ||
+		    !same_partition(run->work[run->parts[run->nparts - 1].first].item, it)) {
 			run->parts[run->nparts].first = run->nwork;
 			run->parts[run->nparts].n = 0;
 			run->nparts++;
@@ -836,18 +846,17 @@ static void update_watermark(struct run *run, struct ai_state *st, ai_time from,
                              int full)
 {
 	const struct ai_options *o = run->o;
-	/* Hour h is closed when h + 1h + grace <= now. */
-	ai_time cand = ai_time_hour(run->p->now - o->grace - HOUR) + HOUR;
+	ai_time cand = first_open_hour(run->p);
 	if (cand > to)
 		cand = to;
 	for (size_t i = 0; i < run->nwork; i++)
-		if (run->work[i].state == 2 && run->work[i].item->hour < cand)
+		if (run->work[i].state == WORK_FAILED && run->work[i].item->hour < cand)
 			cand = run->work[i].item->hour;
 	if (o->napps || o->ntypes)
 		return; /* a filtered run did not look at everything */
-	if (!full && !(st->watermark != 0 && st->watermark != AI_TIME_MIN && from <= st->watermark))
+	if (!full && !(watermark_known(st->watermark) && from <= st->watermark))
 		return; /* the window does not join the archived past */
-	if (cand > st->watermark || st->watermark == 0 || st->watermark == AI_TIME_MIN)
+	if (cand > st->watermark || !watermark_known(st->watermark))
 		st->watermark = cand;
 }
 
@@ -880,8 +889,8 @@ static void print_dry(const struct run *run, FILE *f)
 	for (size_t i = 0; i < run->nwork; i++) {
 		const struct work *w = &run->work[i];
 		char hp[32];
-		hour_path(w->item->hour, hp, sizeof hp);
-		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s/\n", w->item->name,
+		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
+		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s\n", w->item->name,
 		        (unsigned long long)w->start, (unsigned long long)w->end,
 		        w->final ? "" : " (up to the last complete line)", w->item->app, w->item->type,
 		        hp);
@@ -970,8 +979,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 
 	r = run_workers(&run, &a, sum);
 	for (size_t i = 0; i < run.nwork; i++) {
-		sum->failed += run.work[i].state == 2;
-		sum->pending += run.work[i].state == 3;
+		sum->failed += run.work[i].state == WORK_FAILED;
+		sum->pending += run.work[i].state == WORK_PARTIAL;
 	}
 	if (r == AI_OK)
 		r = record(&run, &a, sum, 1);
@@ -997,7 +1006,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_ERR_PARTIAL && sum->blobs == 0) {
 		/* Nothing got through: say why in the exit code. */
 		for (size_t i = 0; i < run.nwork; i++)
-			if (run.work[i].state == 2) {
+			if (run.work[i].state == WORK_FAILED) {
 				ai_result e = run.work[i].err;
 				if (ai_result_transient(e) || e == AI_ERR_AUTH)
 					r = e;
@@ -1021,5 +1030,29 @@ out:
 		ai_archive_release(&a);
 	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
+	return r;
+}
+
+ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *sum)
+{
+	char sku[64] = "unknown";
+	struct ai_lock *lock = NULL;
+	ai_result r;
+
+	memset(sum, 0, sizeof *sum);
+	if (!p->o->dry_run) {
+		r = ai_store_create_container(p->dest);
+		if (r != AI_OK) {
+			ai_error("dest: %s", ai_store_why(r));
+			return r;
+		}
+		ai_replication_check(p->dest, sku);
+		r = ai_lock_take(p->dest, p->o->lock_duration, p->o->wait, p->run_id, &lock);
+		if (r != AI_OK)
+			return r;
+	}
+	r = ai_run(p, sum);
+	ai_lock_release(lock);
+	memcpy(sum->sku, sku, sizeof sum->sku);
 	return r;
 }

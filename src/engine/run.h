@@ -57,4 +57,11 @@ void ai_run_make_id(ai_time now, char *out, size_t cap);
  * not recorded and the next run retries them). */
 ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum) AI_MUST_CHECK;
 
+/* What `aiarchive run` does: ai_run, and outside a dry run (p->o->dry_run)
+ * first creates the destination's container, checks that the account is
+ * geo-redundant (sum->sku, "unknown" otherwise) and holds the run lock
+ * (p->o->lock_duration, p->o->wait) until ai_run returns. Failures are
+ * reported in one line; sum->seconds is the caller's. */
+ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *sum) AI_MUST_CHECK;
+
 #endif

@@ -57,6 +57,22 @@ void ai_source_list_release(struct ai_source_list *l)
 	ai_source_list_init(l);
 }
 
+static void lowercase(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* The name of the last folder of a prefix ("a/b/Requests/" -> "Requests"). */
+static void last_folder(const char *prefix, char *out, size_t cap)
+{
+	const char *end = prefix + strlen(prefix) - 1, *start = end;
+
+	while (start > prefix && start[-1] != '/')
+		start--;
+	snprintf(out, cap, "%.*s", (int)(end - start), start);
+}
+
 int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t cap)
 {
 	const char *us = NULL;
@@ -71,13 +87,11 @@ int ai_source_parse_app_folder(const char *folder, size_t len, char *app, size_t
 			return 0;
 	if ((size_t)(us - folder) >= cap)
 		return 0;
-	for (size_t i = 0; i < (size_t)(us - folder); i++)
-		app[i] = (char)tolower((unsigned char)folder[i]);
-	app[us - folder] = '\0';
+	snprintf(app, cap, "%.*s", (int)(us - folder), folder);
+	lowercase(app);
 	return 1;
 }
 
-/* Calls fn for every page of a listing. */
 /* Collects the prefixes of a page into a growing string array. */
 static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 {
@@ -89,10 +103,16 @@ static ai_result collect_prefixes(void *ctx, const struct ai_blob_list *page)
 	return r;
 }
 
+/* Appends the folders directly below prefix to out. */
+static ai_result list_folders(struct ai_store *src, const char *prefix, struct ai_strvec *out)
+{
+	return ai_store_list_each(src, prefix, "/", collect_prefixes, out);
+}
+
 ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 {
 	struct ai_strvec top = AI_STRVEC_INIT;
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &top);
+	ai_result r = list_folders(src, "", &top);
 
 	*out = AI_LAYOUT_CONTINUOUS;
 	for (size_t i = 0; r == AI_OK && i < top.n; i++)
@@ -108,20 +128,31 @@ struct folder {
 	const char *app;
 	const char *type;
 	ai_time hour;
-	int diagnostic;
+	enum ai_layout layout;
 	size_t parse_at;      /* nonzero: take the hour from the name after this many bytes */
 	ai_time before;       /* with parse_at: keep hours before this */
 };
 
-/* The delivery hour in a name below a type folder ("2026-11-20/13/...")
- * or a resource folder ("y=2026/m=11/d=20/h=13/..."); 0 when it has none. */
-static int hour_from_name(const char *p, int diagnostic, ai_time *out)
+void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap)
+{
+	char iso[AI_TIME_STRLEN];
+
+	ai_time_format(hour, 0, iso); /* 2026-11-20T13:00:00Z */
+	if (l == AI_LAYOUT_DIAGNOSTIC)
+		snprintf(out, cap, "y=%.4s/m=%.2s/d=%.2s/h=%.2s/", iso, iso + 5, iso + 8, iso + 11);
+	else
+		snprintf(out, cap, "%.10s/%.2s/", iso, iso + 11);
+}
+
+/* The other way round: the delivery hour a name below a type or resource
+ * folder starts with; 0 when it has none. */
+static int hour_from_name(const char *p, enum ai_layout l, ai_time *out)
 {
 	unsigned y, mo, d, h;
 	int n = 0;
 	char iso[32];
 
-	if (diagnostic) {
+	if (l == AI_LAYOUT_DIAGNOSTIC) {
 		if (sscanf(p, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n)
 			return 0;
 	} else if (sscanf(p, "%4u-%2u-%2u/%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n) {
@@ -141,7 +172,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		struct ai_source_item *it;
 		ai_time hour = f->hour;
 		if (f->parse_at) {
-			if (!hour_from_name(b->name + f->parse_at, f->diagnostic, &hour)) {
+			if (!hour_from_name(b->name + f->parse_at, f->layout, &hour)) {
 				ai_debug("source: skipping '%s' (not in a delivery-hour folder)", b->name);
 				continue;
 			}
@@ -165,19 +196,41 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		it->size = b->size;
 		memcpy(it->etag, b->etag, sizeof it->etag);
 		it->last_modified = b->last_modified;
-		it->append = b->type == AI_BLOB_APPEND || f->diagnostic;
+		it->append = b->type == AI_BLOB_APPEND || f->layout == AI_LAYOUT_DIAGNOSTIC;
 		l->n++;
 	}
 	return AI_OK;
 }
 
+/* Lists the blobs of one app and type below base, the folder that holds
+ * its delivery-hour folders: those of the window one by one, or without a
+ * start everything below base, taking each blob's hour from its name. */
+static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const char *base,
+                            const char *app, const char *type, const struct ai_source_filter *f,
+                            struct ai_source_list *out)
+{
+	char prefix[4096], hour[64];
+	ai_result r = AI_OK;
+
+	if (f->from == AI_TIME_MIN) {
+		struct folder fo = { out, app, type, 0, layout, strlen(base), f->to };
+		return ai_store_list_each(src, base, NULL, add_items, &fo);
+	}
+	for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
+		struct folder fo = { out, app, type, h, layout, 0, 0 };
+		ai_layout_hour_folder(layout, h, hour, sizeof hour);
+		snprintf(prefix, sizeof prefix, "%s%s", base, hour);
+		r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
+	}
+	return r;
+}
 
 static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
 	struct ai_strvec apps = { 0 }, types = { 0 };
-	char prefix[2048], app[512];
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &apps);
+	char app[512];
+	ai_result r = list_folders(src, "", &apps);
 
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
 		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
@@ -188,25 +241,13 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
 		ai_strvec_release(&types);
-		r = ai_store_list_each(src, apps.v[a], "/", collect_prefixes, &types);
+		r = list_folders(src, apps.v[a], &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
 			char type[256];
-			snprintf(type, sizeof type, "%.*s", (int)(strlen(types.v[t]) - alen - 2),
-			         types.v[t] + alen + 1);
+			last_folder(types.v[t], type, sizeof type);
 			if (!*type || !ai_options_match(f->types, f->ntypes, type))
 				continue;
-			if (f->from == AI_TIME_MIN) {
-				struct folder fo = { out, app, type, 0, 0, strlen(types.v[t]), f->to };
-				r = ai_store_list_each(src, types.v[t], NULL, add_items, &fo);
-				continue;
-			}
-			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				char iso[AI_TIME_STRLEN];
-				struct folder fo = { out, app, type, h, 0, 0, 0 };
-				ai_time_format(h, 0, iso); /* 2026-11-20T13:00:00Z */
-				snprintf(prefix, sizeof prefix, "%s%.10s/%.2s/", types.v[t], iso, iso + 11);
-				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
-			}
+			r = scan_hours(src, AI_LAYOUT_CONTINUOUS, types.v[t], app, type, f, out);
 		}
 	}
 	ai_strvec_release(&types);
@@ -224,7 +265,7 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 
 	if (depth > MAX_DS_DEPTH)
 		return AI_OK;
-	r = ai_store_list_each(src, prefix, "/", collect_prefixes, &kids);
+	r = list_folders(src, prefix, &kids);
 	for (size_t i = 0; r == AI_OK && i < kids.n; i++) {
 		const char *last = kids.v[i] + strlen(prefix);
 		if (strncmp(last, "y=", 2) == 0) {
@@ -237,52 +278,28 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 	return r;
 }
 
-/* The resource name: the folder after ".../COMPONENTS/", else the last. */
-static void resource_app(const char *res, char *app, size_t cap)
-{
-	size_t n = strlen(res);
-	const char *end = res + n - 1, *start = end;
-
-	while (start > res && start[-1] != '/')
-		start--;
-	snprintf(app, cap, "%.*s", (int)(end - start), start);
-	for (char *p = app; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-}
-
 static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
-	char prefix[4096], app[256], type[128];
-	ai_result r = ai_store_list_each(src, "", "/", collect_prefixes, &conts);
+	char app[256], type[128];
+	ai_result r = list_folders(src, "", &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
 		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
 			continue;
-		snprintf(type, sizeof type, "%.*s", (int)(strlen(conts.v[c]) - strlen(DS_PREFIX) - 1),
-		         conts.v[c] + strlen(DS_PREFIX));
+		last_folder(conts.v[c] + strlen(DS_PREFIX), type, sizeof type);
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
 		ai_strvec_release(&res);
 		r = find_resources(src, conts.v[c], 0, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
-			resource_app(res.v[i], app, sizeof app);
+			/* The resource name: the folder after ".../COMPONENTS/". */
+			last_folder(res.v[i], app, sizeof app);
+			lowercase(app);
 			if (!ai_options_match(f->apps, f->napps, app))
 				continue;
-			if (f->from == AI_TIME_MIN) {
-				struct folder fo = { out, app, type, 0, 1, strlen(res.v[i]), f->to };
-				r = ai_store_list_each(src, res.v[i], NULL, add_items, &fo);
-				continue;
-			}
-			for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-				char iso[AI_TIME_STRLEN];
-				struct folder fo = { out, app, type, h, 1, 0, 0 };
-				ai_time_format(h, 0, iso);
-				snprintf(prefix, sizeof prefix, "%sy=%.4s/m=%.2s/d=%.2s/h=%.2s/", res.v[i],
-				         iso, iso + 5, iso + 8, iso + 11);
-				r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
-			}
+			r = scan_hours(src, AI_LAYOUT_DIAGNOSTIC, res.v[i], app, type, f, out);
 		}
 	}
 	ai_strvec_release(&res);

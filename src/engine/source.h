@@ -15,6 +15,10 @@ enum ai_layout { AI_LAYOUT_AUTO, AI_LAYOUT_CONTINUOUS, AI_LAYOUT_DIAGNOSTIC };
 const char *ai_layout_name(enum ai_layout l);
 /* Parses the --layout value; AI_ERR_USAGE when unknown. */
 ai_result ai_layout_parse(const char *s, enum ai_layout *out) AI_MUST_CHECK;
+/* The layout's folder for a delivery hour, below a type folder
+ * ("2026-11-20/13/", also the archive's own naming below data/<app>/<type>/)
+ * or a diagnostic-settings resource folder ("y=2026/m=11/d=20/h=13/"). */
+void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap);
 
 /* One source blob found in a delivery-hour folder. Strings are owned. */
 struct ai_source_item {

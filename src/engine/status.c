@@ -1,0 +1,62 @@
+/* status.c: gathering what `aiarchive status` reports from the
+ * destination: its state, SKU, lock holder and geo-replication. */
+#include <string.h>
+#include "engine/lock.h"
+#include "engine/replication.h"
+#include "engine/status.h"
+#include "util/log.h"
+
+void ai_status_init(struct ai_status *s)
+{
+	memset(s, 0, sizeof *s);
+	s->geo_sync = AI_TIME_MIN;
+}
+
+void ai_status_release(struct ai_status *s)
+{
+	if (s && s->archive_open)
+		ai_archive_release(&s->archive);
+	if (s)
+		ai_status_init(s);
+}
+
+static ai_result location_exists(struct ai_store *dest)
+{
+	struct ai_blob_list l;
+	ai_result r;
+
+	ai_blob_list_init(&l);
+	r = ai_store_list(dest, "manifest/", NULL, NULL, 1, &l);
+	ai_blob_list_release(&l);
+	if (r != AI_OK)
+		ai_error("dest: %s", ai_store_why(r));
+	return r;
+}
+
+ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now, int geo)
+{
+	/* A missing state means "no run yet" only where the location exists. */
+	ai_result r = location_exists(dest);
+
+	if (r != AI_OK)
+		return r;
+	r = ai_archive_open(&s->archive, dest, NULL);
+	s->archive_open = 1;
+	if (r != AI_OK) {
+		ai_error("dest: %s", ai_store_why(r));
+		return r;
+	}
+	s->dest = ai_store_describe(dest);
+	s->now = now;
+	s->geo_sync = AI_TIME_MIN;
+	(void)ai_replication_sku(dest, s->sku);
+	if (ai_lock_holder(dest, s->holder, sizeof s->holder) == AI_OK)
+		s->lock_known = 1;
+	else
+		ai_info("lock: holder unknown (%s)", ai_store_last_error());
+	if (geo) {
+		s->geo_asked = 1;
+		ai_replication_geo(dest, s->geo, &s->geo_sync);
+	}
+	return AI_OK;
+}

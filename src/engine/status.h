@@ -1,0 +1,36 @@
+/* status.h: what `aiarchive status` reports, read from the destination:
+ * the archive's state (how far each app and type reaches, the last run),
+ * the account's SKU, the lock holder and, when asked, the secondary's
+ * geo-replication. Printing it is the command's. */
+#ifndef AI_STATUS_H
+#define AI_STATUS_H
+
+#include "engine/archive.h"
+#include "util/parse.h"
+#include "util/result.h"
+#include "store/store.h"
+
+struct ai_status {
+	const char *dest;         /* the location, as ai_store_describe puts it */
+	char sku[64];             /* "unknown" when the account cannot tell */
+	char holder[256];         /* the lock's holder, "" when it is free */
+	int lock_known;           /* 0: the holder could not be read */
+	int geo_asked;            /* geo and geo_sync were asked for */
+	char geo[16];             /* live, bootstrap, unavailable */
+	ai_time geo_sync;         /* AI_TIME_MIN if unknown */
+	ai_time now;
+	struct ai_archive archive;
+	int archive_open;
+};
+
+void ai_status_init(struct ai_status *s);
+/* Reads the status of dest as of now, with geo the secondary's
+ * geo-replication too. A location that is not there is an error, said in
+ * one line; one without a state is an archive with no run yet. What
+ * cannot be told (SKU, lock holder, geo) is said at info or warning level
+ * and left unknown. Release s with ai_status_release in any case. */
+ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now,
+                         int geo) AI_MUST_CHECK;
+void ai_status_release(struct ai_status *s);
+
+#endif
