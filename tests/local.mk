@@ -41,7 +41,14 @@ if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
-UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+# Fixtures: unit tests open them under TEST_DATA_DIR, in the source tree
+# (a VPATH build and distcheck included).
+UNIT_FIXTURES = \
+	tests/data/README.md \
+	tests/data/diag_AppRequests.json \
+	tests/data/request_msdocs_example.json
+EXTRA_DIST += $(UNIT_FIXTURES)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
 tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
