@@ -3,10 +3,9 @@
 # Azurite passes requests through unchanged and injects what its rules say.
 . "$(dirname "$0")/lib.sh"
 
-command -v node >/dev/null 2>&1 || skip_all "node not installed"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
-[ -x "$top_srcdir/node_modules/.bin/azurite-blob" ] || skip_all "azurite not installed"
+require_azurite
 
 FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
 PROXY_PID=
