@@ -6,10 +6,10 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	AIARCHIVE='$(abs_top_builddir)/src/aiarchive'; \
+	AIARCHIVE='$(abs_top_builddir)/src/aiarchive'; NODE_MODULES='$(NODE_MODULES)'; \
 	LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0'; \
 	ASAN_OPTIONS='detect_leaks=1:abort_on_error=0'; \
-	export top_srcdir top_builddir AIARCHIVE LSAN_OPTIONS ASAN_OPTIONS;
+	export top_srcdir top_builddir AIARCHIVE NODE_MODULES LSAN_OPTIONS ASAN_OPTIONS;
 EXTRA_DIST += tests/lsan.supp tests/unit-tap
 # libFuzzer targets: built by hand (see the comment at the top of each).
 EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
