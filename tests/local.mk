@@ -131,6 +131,14 @@ check-long:
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(LONG_TESTS)'
 .PHONY: check-long
 
+# `make distcheck-quick`: make distcheck, the tarball checked with the unit
+# tests and the scripts that use its own etc/, doc/ and tests/tools/ and
+# the node_modules it is given; for CI, which has run the rest on the tree.
+DISTCHECK_TESTS = $(UNIT_TESTS_RUN) tests/e2e/cli.sh tests/e2e/azurite_smoke.sh
+distcheck-quick:
+	@$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
+.PHONY: distcheck-quick
+
 # Stress tests: long and heavy, so not part of `make check`; `make stress`
 # runs them (each speaks TAP).
 STRESS_TESTS = tests/stress/big_blob.sh
