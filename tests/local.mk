@@ -2,14 +2,16 @@
 # scripts that drive the real binary against Azurite. Every test speaks TAP.
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit-tap
+# The end-to-end scripts run by their #! line (bash).
+TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER =
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	AIARCHIVE='$(abs_top_builddir)/src/aiarchive'; \
+	AIARCHIVE='$(abs_top_builddir)/src/aiarchive'; NODE_MODULES='$(NODE_MODULES)'; \
 	LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0'; \
 	ASAN_OPTIONS='detect_leaks=1:abort_on_error=0'; \
-	export top_srcdir top_builddir AIARCHIVE LSAN_OPTIONS ASAN_OPTIONS;
+	export top_srcdir top_builddir AIARCHIVE NODE_MODULES LSAN_OPTIONS ASAN_OPTIONS;
 EXTRA_DIST += tests/lsan.supp tests/unit-tap
 # libFuzzer targets: built by hand (see the comment at the top of each).
 EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
@@ -46,8 +48,20 @@ UNIT_TESTS = \
 if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
+UNIT_TESTS_RUN = $(UNIT_TESTS)
 endif
-UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+# `make check-unit`: the unit tests alone (seconds).
+check-unit:
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS_RUN)'
+.PHONY: check-unit
+# Fixtures: unit tests open them under TEST_DATA_DIR, in the source tree
+# (a VPATH build and distcheck included).
+UNIT_FIXTURES = \
+	tests/data/README.md \
+	tests/data/diag_AppRequests.json \
+	tests/data/request_msdocs_example.json
+EXTRA_DIST += $(UNIT_FIXTURES)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
 tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
@@ -115,10 +129,8 @@ E2E_TESTS = \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
-	tests/e2e/run_crash.sh \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
-	tests/e2e/run_segments.sh \
 	tests/e2e/status.sh \
 	tests/e2e/verify.sh
 
@@ -126,6 +138,25 @@ TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
 EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c
 EXTRA_DIST += tests/e2e/archive_lib.sh
+
+# Long tests: the kill-point loops, minutes each on a busy machine, so
+# `make check` leaves them out and `make check-long` runs them (CI does both).
+LONG_TESTS = \
+	tests/e2e/run_crash.sh \
+	tests/e2e/run_segments.sh
+EXTRA_DIST += $(LONG_TESTS)
+CLEANFILES += $(LONG_TESTS:.sh=.log) $(LONG_TESTS:.sh=.trs)
+check-long:
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(LONG_TESTS)'
+.PHONY: check-long
+
+# `make distcheck-quick`: make distcheck, the tarball checked with the unit
+# tests and the scripts that use its own etc/, doc/ and tests/tools/ and
+# the node_modules it is given; for CI, which has run the rest on the tree.
+DISTCHECK_TESTS = $(UNIT_TESTS_RUN) tests/e2e/cli.sh tests/e2e/azurite_smoke.sh
+distcheck-quick:
+	@$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
+.PHONY: distcheck-quick
 
 # Stress tests: long and heavy, so not part of `make check`; `make stress`
 # runs them (each speaks TAP).

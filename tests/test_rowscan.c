@@ -19,8 +19,7 @@ static char *read_sample(const char *name)
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof path, "%s/../shared/samples/%s",
-	         getenv("top_srcdir") ? getenv("top_srcdir") : ".", name);
+	snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
 	f = fopen(path, "rb");
 	cr_assert_not_null(f, "sample %s", path);
 	n = fread(buf, 1, sizeof buf - 1, f);

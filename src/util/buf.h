@@ -28,7 +28,8 @@ ai_result ai_buf_addstr(struct ai_buf *b, const char *s) AI_MUST_CHECK;
 ai_result ai_buf_addc(struct ai_buf *b, char c) AI_MUST_CHECK;
 ai_result ai_buf_printf(struct ai_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) AI_MUST_CHECK;
-ai_result ai_buf_vprintf(struct ai_buf *b, const char *fmt, va_list ap) AI_MUST_CHECK;
+ai_result ai_buf_vprintf(struct ai_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0))) AI_MUST_CHECK;
 /* Makes room for n more bytes without changing len. */
 ai_result ai_buf_reserve(struct ai_buf *b, size_t n) AI_MUST_CHECK;
 /* Drops the first n bytes (n <= len). */

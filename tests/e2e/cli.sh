@@ -33,5 +33,5 @@ check "every command in --help has its own --help" -- bash -c '
 		"$0" "$c" --help >/dev/null || exit 1
 	done' "$AIARCHIVE"
 check "the man page renders without warnings" -- bash -c \
-	"! MANWIDTH=80 man --warnings -l '$top_srcdir/doc/aiarchive.1' 2>&1 >/dev/null | grep -q ."
+	"! MANWIDTH=80 man --warnings -l '$top_builddir/doc/aiarchive.1' 2>&1 >/dev/null | grep -q ."
 tap_done

@@ -3,10 +3,9 @@
 # Azurite passes requests through unchanged and injects what its rules say.
 . "$(dirname "$0")/lib.sh"
 
-command -v node >/dev/null 2>&1 || skip_all "node not installed"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
-[ -x "$top_srcdir/node_modules/.bin/azurite-blob" ] || skip_all "azurite not installed"
+require_azurite
 
 FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
 PROXY_PID=
@@ -77,9 +76,9 @@ check_eq "x-ms-error-code passes" "$(grep -i '^x-ms-error-code' "$TEST_TMP/h.dir
 check "error body passes" -- cmp <(stable "$TEST_TMP/b.direct") <(stable "$TEST_TMP/b.proxy")
 check "Shared Key listing through the proxy (Host and x-ms-* kept)" -- \
 	bash -c 'node "$1" --conn "$2" list fpc | grep -q "^big\.bin"' _ \
-	"$top_srcdir/tests/tools/blobtool.mjs" "$PROXY_CONN"
+	"$BLOBTOOL" "$PROXY_CONN"
 check "Shared Key upload through the proxy" -- \
-	node "$top_srcdir/tests/tools/blobtool.mjs" --conn "$PROXY_CONN" put fpc copy.bin "$TEST_TMP/big.bin"
+	node "$BLOBTOOL" --conn "$PROXY_CONN" put fpc copy.bin "$TEST_TMP/big.bin"
 check "SAS download through the proxy is byte-exact" -- \
 	bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
 

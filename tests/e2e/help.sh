@@ -20,14 +20,14 @@
 # OPTIONS. No Azurite needed.
 #
 # To see it fail, change one of them alone, for example
-#   sed -i '/^\.BI \\-\\-grace /,+1d' doc/aiarchive.1     # run's --grace
+#   sed -i '/^\.BI \\-\\-grace /,+1d' doc/aiarchive.1.in  # run's --grace
 #   sed -i 's/^#older-than = /#older-then = /' etc/aiarchive.conf.example
 #   sed -i 's/"N", RUN | CAT | VERIFY/"N", RUN | CAT/' src/cmd/options.c
 # and run `make check TESTS=tests/e2e/help.sh` (after `make` for the
 # last one); `git checkout` the file afterwards.
 . "$(dirname "$0")/lib.sh"
 
-MAN=$top_srcdir/doc/aiarchive.1
+MAN=$top_builddir/doc/aiarchive.1
 EXAMPLE=$top_srcdir/etc/aiarchive.conf.example
 
 # Parses a man page (mode=man), a --help text (mode=help, the section

@@ -27,7 +27,8 @@
 #                                       and waits until every process of each group is gone
 #           azurite_leftovers           pids of Azurite processes this script started that
 #                                       still run (none after azurite_stop)
-#           blobtool ARGS...            tests/tools/blobtool.mjs, connection from AZ_CONN
+#           BLOBTOOL                    tests/tools/blobtool.mjs, or a copy that finds NODE_MODULES
+#           blobtool ARGS...            node $BLOBTOOL, connection from AZ_CONN
 #           blobtool_at NAME ARGS...    blobtool against instance NAME
 #           sas_for NAME CONTAINER PERMS EXPIRY [blobtool sas options]
 #                                       prints a SAS query string; EXPIRY is ISO 8601 or
@@ -153,7 +154,21 @@ trap 'exit 143' TERM
 # The well-known development account Azurite accepts by default.
 AZURITE_ACCOUNT=devstoreaccount1
 AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-AZURITE_BIN="$top_srcdir/node_modules/.bin/azurite-blob"
+# NODE_MODULES (configure, default SRCDIR/node_modules) holds Azurite and
+# the Azure SDK; a tree of its own (distcheck's, an unpacked tarball) uses
+# the checkout's.
+: "${NODE_MODULES:=$top_srcdir/node_modules}"
+AZURITE_BIN="$NODE_MODULES/.bin/azurite-blob"
+BLOBTOOL="$top_srcdir/tests/tools/blobtool.mjs"
+# Node finds blobtool's imports next to the script, so a tree without
+# node_modules runs a copy that has them.
+if [ -d "$NODE_MODULES" ] &&
+   [ "$(cd "$NODE_MODULES" && pwd -P)" != "$(cd "$top_srcdir/node_modules" 2>/dev/null && pwd -P)" ]; then
+	mkdir "$TEST_TMP/node-tools"
+	ln -s "$(cd "$NODE_MODULES" && pwd -P)" "$TEST_TMP/node-tools/node_modules"
+	cp "$BLOBTOOL" "$TEST_TMP/node-tools/"
+	BLOBTOOL="$TEST_TMP/node-tools/blobtool.mjs"
+fi
 _az_preload="$top_srcdir/tests/tools/azurite-preload.cjs"
 # Every Azurite this script starts carries this in its environment, so
 # leftovers can be told apart from those of tests running alongside.
@@ -308,7 +323,7 @@ azurite_leftovers() {
 
 # blobtool ARGS...: the Node client built on @azure/storage-blob.
 blobtool() {
-	node "$top_srcdir/tests/tools/blobtool.mjs" "$@"
+	node "$BLOBTOOL" "$@"
 }
 
 # blobtool_at NAME ARGS...: blobtool against Azurite instance NAME.

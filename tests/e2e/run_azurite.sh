@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 AIGEN="$top_builddir/tools/aigen"
 [ -x "$AIGEN" ] || skip_all "aigen not built"
+require_azurite
 azurite_start SRC DST || bail_out "azurite did not start"
 
 key="$TEST_TMP/key"

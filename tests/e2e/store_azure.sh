@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 suite="$top_builddir/tests/test_store"
 [ -x "$suite" ] || skip_all "tests/test_store not built"
+require_azurite
 azurite_start A || bail_out "azurite did not start"
 
 suite_at() { # URL [env assignments...]

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 bench="$top_builddir/tools/storebench"
 [ -x "$bench" ] || skip_all "tools/storebench not built"
+require_azurite
 azurite_start A || bail_out "azurite did not start"
 
 
