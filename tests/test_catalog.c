@@ -11,6 +11,7 @@
 #include "format/bloom.h"
 #include "engine/catalog.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "format/minisign.h"
 #include "store/store.h"
 #include "engine/trust.h"

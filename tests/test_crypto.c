@@ -4,6 +4,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 #include "util/crypto.h"
+#include "util/hex.h"
 
 static void unhex_ok(const char *s, uint8_t *out, size_t n)
 {

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "store/store.h"
 
 static struct ai_store *st;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "engine/archive.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "format/minisign.h"
 #include "store/store.h"
 #include "engine/trust.h"
