@@ -3,7 +3,7 @@
 #   util/: result, buffer, logging, parsers, base64, crypto (the only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest codec, Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local directory)
-#   engine/: what the commands do: run, source, catalog, cat, verify, gc, archive, lock
+#   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive, lock
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -39,6 +39,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/archive.c src/engine/archive.h \
 	src/engine/cat.c src/engine/cat.h \
 	src/engine/catalog.c src/engine/catalog.h \
+	src/engine/fetch.c src/engine/fetch.h \
 	src/engine/gc.c src/engine/gc.h \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \

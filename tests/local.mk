@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/test_buf \
 	tests/test_catalog \
 	tests/test_crypto \
+	tests/test_fetch \
 	tests/test_gz \
 	tests/test_http \
 	tests/test_log \
@@ -59,6 +60,8 @@ tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
 tests_test_catalog_LDADD = $(UNIT_LDADD)
+tests_test_fetch_CFLAGS = $(UNIT_CFLAGS)
+tests_test_fetch_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)

@@ -7,15 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/cat.h"
-#include "util/crypto.h"
-#include "format/gz.h"
+#include "engine/fetch.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "cmd/options.h"
 #include "format/rowscan.h"
 #include "util/alloc.h"
 
-#define READ_CHUNK (4u << 20)
 /* A member's output beyond this goes to a temporary file until verified. */
 #define SPOOL_MEM (8u << 20)
 /* Longest row the row filters look at. */
@@ -58,8 +56,6 @@ struct cat {
 struct member_read {
 	const struct cat *c;
 	struct job *j;
-	struct ai_hash h;
-	uint64_t total;
 	char last;
 	struct ai_buf partial;
 };
@@ -143,18 +139,15 @@ static ai_result row_line(struct member_read *mr, const char *p, size_t n)
 	return r;
 }
 
+/* The fetch's sink: a member's bytes, as they inflate. */
 static ai_result member_sink(void *ctx, const void *data, size_t n)
 {
 	struct member_read *mr = ctx;
 	const char *p = data, *end = p + n;
-	ai_result r;
+	ai_result r = AI_OK;
 
 	if (!n)
 		return AI_OK;
-	r = ai_hash_update(&mr->h, data, n);
-	if (r != AI_OK)
-		return r;
-	mr->total += n;
 	mr->last = p[n - 1];
 	if (!mr->c->row_filter)
 		return spool_add(&mr->j->out, data, n);
@@ -189,90 +182,37 @@ static void job_name(const struct job *j, char *out, size_t cap)
 		         (unsigned long long)j->offset, (unsigned long long)j->length);
 }
 
-/* Fetches, decompresses, filters and verifies one member. On any failure
- * its output is dropped and j->msg says why. */
-static void do_job(const struct cat *c, struct job *j)
+/* What is wrong with a member, as cat says it. */
+static void fault_msg(const struct job *j, const struct ai_fetch_result *got, char *out,
+                      size_t cap)
 {
-	struct member_read mr = { .c = c, .j = j };
-	struct ai_gz_reader *gz = NULL;
-	struct ai_buf chunk;
-	uint8_t got[AI_SHA256_LEN];
-	uint64_t members = 0;
+	static const char *const says[] = {
+		[AI_FETCH_EMPTY] = "the record gives it no bytes",
+		[AI_FETCH_NO_PACK] = "pack is missing",
+		[AI_FETCH_SHORT] = "pack is shorter than the record says",
+		[AI_FETCH_TOO_BIG] = "decompresses to more than the record's size",
+		[AI_FETCH_CORRUPT] = "not one valid gzip member (corrupt data)",
+		[AI_FETCH_MEMBERS] = "not one valid gzip member (corrupt data)",
+	};
 	char have[2 * AI_SHA256_LEN + 1], want[2 * AI_SHA256_LEN + 1];
-	ai_result r;
 
-	ai_buf_init(&chunk, READ_CHUNK);
-	ai_buf_init(&mr.partial, MAX_ROW);
-	r = ai_hash_init(&mr.h, AI_HASH_SHA256);
-	if (r != AI_OK)
-		goto out;
-	/* The cap stops a forged member from inflating without bound. */
-	r = ai_gz_reader_new(&gz, j->raw_size + 1, member_sink, &mr);
-	if (r != AI_OK)
-		goto out;
-	if (!j->length) {
-		snprintf(j->msg, sizeof j->msg, "the record gives it no bytes");
-		r = AI_ERR_VERIFY;
-		goto out;
-	}
-	for (uint64_t pos = 0; pos < j->length && r == AI_OK; pos += chunk.len) {
-		uint64_t want_len = j->length - pos < READ_CHUNK ? j->length - pos : READ_CHUNK;
-		ai_buf_reset(&chunk);
-		r = ai_store_read(c->dest, j->pack, j->offset + pos, want_len, NULL, &chunk, NULL);
-		if (r == AI_OK && chunk.len != want_len) {
-			snprintf(j->msg, sizeof j->msg, "pack is shorter than the record says");
-			r = AI_ERR_VERIFY;
-		} else if (r == AI_ERR_NOT_FOUND) {
-			snprintf(j->msg, sizeof j->msg, "pack is missing");
-			r = AI_ERR_VERIFY;
-		} else if (r == AI_ERR_BAD_INPUT) {
-			snprintf(j->msg, sizeof j->msg, "pack is shorter than the record says");
-			r = AI_ERR_VERIFY;
-		} else if (r != AI_OK) {
-			snprintf(j->msg, sizeof j->msg, "%s", ai_store_why(r));
-		} else {
-			r = ai_gz_reader_feed(gz, chunk.data, chunk.len);
-		}
-	}
-	if (r == AI_OK)
-		r = ai_gz_reader_finish(gz, &members);
-	if (r == AI_OK && members != 1)
-		r = AI_ERR_BAD_INPUT;
-	if (r == AI_ERR_BAD_INPUT || r == AI_ERR_TOO_BIG) {
-		if (!*j->msg)
-			snprintf(j->msg, sizeof j->msg, "%s",
-			         r == AI_ERR_TOO_BIG ? "decompresses to more than the record's size"
-			                             : "not one valid gzip member (corrupt data)");
-		r = AI_ERR_VERIFY;
-	}
-	if (r != AI_OK)
-		goto out;
-	if (mr.partial.len) {
-		r = row_line(&mr, mr.partial.data, mr.partial.len);
-		if (r != AI_OK)
-			goto out;
-	}
-	r = ai_hash_final(&mr.h, got);
-	if (r != AI_OK)
-		goto out;
-	if (mr.total != j->raw_size) {
-		snprintf(j->msg, sizeof j->msg, "decompresses to %llu bytes, the record says %llu",
-		         (unsigned long long)mr.total, (unsigned long long)j->raw_size);
-		r = AI_ERR_VERIFY;
-		goto out;
-	}
-	if (ai_memeq_ct(got, j->sha256, AI_SHA256_LEN)) {
-		ai_hex(got, sizeof got, have);
+	if (got->fault == AI_FETCH_SIZE) {
+		snprintf(out, cap, "decompresses to %llu bytes, the record says %llu",
+		         (unsigned long long)got->size, (unsigned long long)j->raw_size);
+	} else if (got->fault == AI_FETCH_SHA256) {
+		ai_hex(got->sha256, sizeof got->sha256, have);
 		ai_hex(j->sha256, sizeof j->sha256, want);
-		snprintf(j->msg, sizeof j->msg, "sha256 mismatch: the data has %s, the record says %s",
-		         have, want);
-		r = AI_ERR_VERIFY;
-		goto out;
+		snprintf(out, cap, "sha256 mismatch: the data has %s, the record says %s", have,
+		         want);
+	} else if ((size_t)got->fault < sizeof says / sizeof says[0] && says[got->fault]) {
+		snprintf(out, cap, "%s", says[got->fault]);
 	}
-	/* As archived, but rows of adjacent members must not run together. */
-	if (!c->row_filter && mr.total && mr.last != '\n')
-		r = spool_add(&j->out, "\n", 1);
-out:
+}
+
+/* Records how a member ended; on any failure its output is dropped and
+ * j->msg says why. */
+static void job_done(struct job *j, ai_result r)
+{
 	if (r == AI_ERR_IO && !*j->msg)
 		snprintf(j->msg, sizeof j->msg, "cannot hold its output (temporary file)");
 	else if (r == AI_ERR_TOO_BIG && !*j->msg)
@@ -284,15 +224,41 @@ out:
 		ai_buf_init(&j->out.mem, SPOOL_MEM);
 	}
 	j->r = r;
-	ai_hash_release(&mr.h);
-	ai_gz_reader_free(gz);
+}
+
+/* Fetches, decompresses, filters and verifies one member. */
+static void do_job(const struct cat *c, struct ai_fetch *fetch, struct job *j)
+{
+	struct member_read mr = { .c = c, .j = j };
+	struct ai_fetch_record rec = {
+		.pack = j->pack, .offset = j->offset, .length = j->length, .raw_size = j->raw_size,
+		.sha256 = j->sha256,
+	};
+	struct ai_fetch_result got;
+	ai_result r;
+
+	ai_buf_init(&mr.partial, MAX_ROW);
+	r = ai_fetch_member(fetch, c->dest, &rec, member_sink, &mr, &got);
+	if (r != AI_OK && got.store_failed)
+		snprintf(j->msg, sizeof j->msg, "%s", ai_store_why(r));
+	if (r == AI_OK && got.fault != AI_FETCH_OK) {
+		fault_msg(j, &got, j->msg, sizeof j->msg);
+		r = AI_ERR_VERIFY;
+	}
+	if (r == AI_OK && mr.partial.len)
+		r = row_line(&mr, mr.partial.data, mr.partial.len);
+	/* As archived, but rows of adjacent members must not run together. */
+	if (r == AI_OK && !c->row_filter && got.size && mr.last != '\n')
+		r = spool_add(&j->out, "\n", 1);
+	job_done(j, r);
 	ai_buf_release(&mr.partial);
-	ai_buf_release(&chunk);
 }
 
 static void *worker(void *arg)
 {
 	struct cat *c = arg;
+	struct ai_fetch fetch;
+	ai_result ready = ai_fetch_init(&fetch);
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -302,7 +268,10 @@ static void *worker(void *arg)
 			break;
 		size_t i = c->next++;
 		pthread_mutex_unlock(&c->mu);
-		do_job(c, &c->jobs[i]);
+		if (ready == AI_OK)
+			do_job(c, &fetch, &c->jobs[i]);
+		else
+			job_done(&c->jobs[i], ready);
 		pthread_mutex_lock(&c->mu);
 		c->jobs[i].done = 1;
 		/* Only a bad member is worth going on after; a failing store
@@ -313,6 +282,7 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&c->cv_room);
 	}
 	pthread_mutex_unlock(&c->mu);
+	ai_fetch_release(&fetch);
 	return NULL;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/archive.h"
-#include "format/gz.h"
+#include "engine/fetch.h"
 #include "util/log.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
@@ -372,9 +372,7 @@ struct seg_job {
 };
 
 struct worker {
-	struct ai_gz_reader *gz;
-	struct ai_hash sha;
-	uint64_t out, limit;
+	struct ai_fetch fetch;
 	struct ai_buf buf;
 };
 
@@ -391,90 +389,61 @@ static void pack_missing(struct seg_job *j, uint32_t pack)
 		ai_verify_add(rep, 0, "pack", j->seg->packs[pack].name, "missing");
 }
 
-static ai_result gz_sink(void *ctx, const void *p, size_t n)
-{
-	struct worker *w = ctx;
-
-	w->out += n;
-	if (w->out > w->limit)
-		return AI_ERR_TOO_BIG;
-	return ai_hash_update(&w->sha, p, n);
-}
-
 static ai_result check_member(struct seg_job *j, struct worker *w, size_t i)
 {
 	const struct ai_member *m = &j->seg->members[i];
 	const char *pack = j->seg->packs[m->pack].name;
 	struct ai_verify_report *rep = j->v->rep;
-	uint8_t sha[AI_SHA256_LEN];
-	uint64_t off = 0, nmembers = 0;
-	ai_result r = AI_OK, fr = AI_OK;
-	int bad = 0;
+	struct ai_fetch_record rec = {
+		.pack = pack, .offset = m->offset, .length = m->length, .raw_size = m->raw_size,
+		.sha256 = m->sha256,
+	};
+	struct ai_fetch_result got;
+	ai_result r;
 
-	ai_gz_reader_reset(w->gz);
-	w->out = 0;
-	w->limit = m->raw_size;
-	r = ai_hash_init(&w->sha, AI_HASH_SHA256);
-	if (r != AI_OK)
-		return r;
-#define MEMBER_FMT "member '%s' at %" PRIu64 "+%" PRIu64 ": "
-	while (off < m->length) {
-		uint64_t len = m->length - off < CHUNK ? m->length - off : CHUNK;
-		ai_buf_reset(&w->buf);
-		r = ai_store_read(j->v->p->dest, pack, m->offset + off, len, NULL, &w->buf, NULL);
-		if (r == AI_ERR_NOT_FOUND) {
-			pack_missing(j, m->pack);
-			r = AI_OK;
-			bad = 1;
-			break;
-		}
-		if (r == AI_ERR_BAD_INPUT || (r == AI_OK && w->buf.len != len)) {
-			ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "beyond the end of the pack",
-			              m->blob, m->offset, m->length);
-			r = AI_OK;
-			bad = 1;
-			break;
-		}
-		if (r != AI_OK) {
+	r = ai_fetch_member(&w->fetch, j->v->p->dest, &rec, NULL, NULL, &got);
+	count(rep, &rep->bytes_read, got.bytes_read);
+	if (r != AI_OK) {
+		if (got.store_failed)
 			log_store_error("pack", pack, r);
-			goto out;
-		}
-		count(rep, &rep->bytes_read, w->buf.len);
-		fr = ai_gz_reader_feed(w->gz, w->buf.data, w->buf.len);
-		if (fr != AI_OK)
-			break;
-		off += len;
+		return r;
 	}
-	if (!bad && fr == AI_OK)
-		fr = ai_gz_reader_finish(w->gz, &nmembers);
-	if (bad) {
-		/* reported */
-	} else if (fr == AI_ERR_TOO_BIG) {
+#define MEMBER_FMT "member '%s' at %" PRIu64 "+%" PRIu64 ": "
+	switch (got.fault) {
+	case AI_FETCH_OK:
+		break;
+	case AI_FETCH_NO_PACK:
+		pack_missing(j, m->pack);
+		break;
+	case AI_FETCH_SHORT:
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "beyond the end of the pack",
+		              m->blob, m->offset, m->length);
+		break;
+	case AI_FETCH_TOO_BIG:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "longer than its recorded raw size %" PRIu64,
 		              m->blob, m->offset, m->length, m->raw_size);
-	} else if (fr == AI_ERR_BAD_INPUT) {
+		break;
+	case AI_FETCH_EMPTY:
+	case AI_FETCH_CORRUPT:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "not a valid gzip member", m->blob,
 		              m->offset, m->length);
-	} else if (fr != AI_OK) {
-		r = fr;
-		goto out;
-	} else if (nmembers != 1) {
+		break;
+	case AI_FETCH_MEMBERS:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "holds %" PRIu64 " gzip members, not one",
-		              m->blob, m->offset, m->length, nmembers);
-	} else if (w->out != m->raw_size) {
+		              m->blob, m->offset, m->length, got.members);
+		break;
+	case AI_FETCH_SIZE:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "raw size %" PRIu64 ", recorded %" PRIu64,
-		              m->blob, m->offset, m->length, w->out, m->raw_size);
-	} else if ((r = ai_hash_final(&w->sha, sha)) != AI_OK) {
-		goto out;
-	} else if (ai_memeq_ct(sha, m->sha256, AI_SHA256_LEN) != 0) {
+		              m->blob, m->offset, m->length, got.size, m->raw_size);
+		break;
+	case AI_FETCH_SHA256:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "sha256 mismatch", m->blob, m->offset,
 		              m->length);
+		break;
 	}
 #undef MEMBER_FMT
 	count(rep, &rep->members_checked, 1);
-out:
-	ai_hash_release(&w->sha);
-	return r;
+	return AI_OK;
 }
 
 static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
@@ -553,7 +522,7 @@ static void *data_worker(void *arg)
 
 	memset(&w, 0, sizeof w);
 	ai_buf_init(&w.buf, CHUNK);
-	r = ai_gz_reader_new(&w.gz, 0, gz_sink, &w);
+	r = ai_fetch_init(&w.fetch);
 	while (r == AI_OK) {
 		size_t t = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
 		int stop;
@@ -573,7 +542,7 @@ static void *data_worker(void *arg)
 			j->fatal = r;
 		pthread_mutex_unlock(&rep->mu);
 	}
-	ai_gz_reader_free(w.gz);
+	ai_fetch_release(&w.fetch);
 	ai_buf_release(&w.buf);
 	return NULL;
 }
