@@ -16,6 +16,7 @@ EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
 EXTRA_DIST += tests/fuzz/fuzz_manifest.c
 
 UNIT_TESTS = \
+	tests/test_archive \
 	tests/test_azurl \
 	tests/test_base64 \
 	tests/test_blobxml \
@@ -44,6 +45,8 @@ TESTS += $(UNIT_TESTS)
 endif
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
+tests_test_archive_CFLAGS = $(UNIT_CFLAGS)
+tests_test_archive_LDADD = $(UNIT_LDADD)
 tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
 tests_test_retry_CFLAGS = $(UNIT_CFLAGS)

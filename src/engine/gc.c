@@ -89,6 +89,33 @@ static ai_result check_past_end(void *ctx, const struct ai_blob_list *page)
 	return AI_OK;
 }
 
+/* A segment of the chain: it must be there, read, decode and link to the
+ * one before; its packs are in use. */
+static ai_result collect_packs(void *ctx, const struct ai_archive_link *l)
+{
+	struct ai_gc_report *rep = ctx;
+	ai_result r = ai_archive_link_ok(l);
+
+	if (r == AI_ERR_NOT_FOUND) {
+		ai_error("segment '%s': missing; removing nothing", l->name);
+		return AI_ERR_VERIFY;
+	}
+	if (r != AI_OK) {
+		ai_error("manifest: %s; removing nothing", ai_store_why(r));
+		return untrusted(r);
+	}
+	if (!l->linked) {
+		ai_error("segment '%s': does not link to the segment before it; removing nothing",
+		         l->name);
+		return AI_ERR_VERIFY;
+	}
+	for (size_t i = 0; i < l->seg.npacks && r == AI_OK; i++)
+		r = ai_strvec_push(&rep->packs, l->seg.packs[i].name);
+	if (r == AI_OK)
+		rep->segments++;
+	return r;
+}
+
 /* Reads every segment of the chain, checks that each links to the one
  * before and the last to the state's head, and collects their packs.
  * Refuses (AI_ERR_VERIFY) on anything it cannot account for, including a
@@ -97,47 +124,20 @@ static ai_result load_chain(struct gc *g)
 {
 	struct ai_store *dest = g->p->dest;
 	struct ai_archive a;
-	struct ai_segment seg;
-	uint8_t sha[AI_SHA256_LEN], prev[AI_SHA256_LEN] = { 0 };
-	char name[128];
+	struct ai_archive_walk w = { .from = 0 };
 	ai_result r;
 
-	ai_segment_init(&seg);
 	r = ai_archive_open(&a, dest, NULL);
 	if (r != AI_OK) {
 		ai_error("manifest: cannot be read (%s); removing nothing", ai_store_why(r));
 		ai_archive_release(&a);
 		return untrusted(r);
 	}
-	for (uint64_t seq = 0; seq < a.state.next_seq; seq++) {
-		ai_archive_segment_name(seq, name, sizeof name);
-		r = ai_archive_read_segment(dest, seq, &seg, sha, NULL);
-		if (r == AI_ERR_NOT_FOUND) {
-			ai_error("segment '%s': missing; removing nothing", name);
-			r = AI_ERR_VERIFY;
-			goto out;
-		}
-		if (r != AI_OK) {
-			ai_error("manifest: %s; removing nothing", ai_store_why(r));
-			r = untrusted(r);
-			goto out;
-		}
-		if (memcmp(seg.prev, prev, sizeof prev) != 0) {
-			ai_error("segment '%s': does not link to the segment before it; removing nothing",
-			         name);
-			r = AI_ERR_VERIFY;
-			goto out;
-		}
-		for (size_t i = 0; i < seg.npacks && r == AI_OK; i++)
-			r = ai_strvec_push(&g->rep->packs, seg.packs[i].name);
-		if (r != AI_OK)
-			goto out;
-		memcpy(prev, sha, sizeof prev);
-		ai_segment_release(&seg);
-		ai_segment_init(&seg);
-		g->rep->segments++;
-	}
-	if (memcmp(prev, a.state.head_sha256, sizeof prev) != 0) {
+	w.to = a.state.next_seq;
+	r = ai_archive_walk(dest, &w, collect_packs, g->rep);
+	if (r != AI_OK)
+		goto out;
+	if (memcmp(w.head, a.state.head_sha256, sizeof w.head) != 0) {
 		ai_error("manifest: the chain does not end at the state's head; removing nothing");
 		r = AI_ERR_VERIFY;
 		goto out;
@@ -153,7 +153,6 @@ static ai_result load_chain(struct gc *g)
 		goto out;
 	ai_strvec_sort(&g->rep->packs);
 out:
-	ai_segment_release(&seg);
 	ai_archive_release(&a);
 	return r;
 }
