@@ -6,8 +6,8 @@
 #     indexes and their msgpack codec), Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
-#   engine/: what the commands do: run, source, catalog, verify, archive, lock, status,
-#     replication
+#   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive,
+#     lock, status, replication
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -53,7 +53,10 @@ src_libaiarchive_la_SOURCES += \
 	src/store/store.c src/store/store.h
 src_libaiarchive_la_SOURCES += \
 	src/engine/archive.c src/engine/archive.h \
+	src/engine/cat.c src/engine/cat.h \
 	src/engine/catalog.c src/engine/catalog.h \
+	src/engine/fetch.c src/engine/fetch.h \
+	src/engine/gc.c src/engine/gc.h \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \

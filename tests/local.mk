@@ -18,6 +18,7 @@ EXTRA_DIST += tests/fuzz/fuzz_gz_reader.c
 EXTRA_DIST += tests/fuzz/fuzz_manifest.c
 
 UNIT_TESTS = \
+	tests/test_archive \
 	tests/test_azurl \
 	tests/test_base64 \
 	tests/test_blobxml \
@@ -25,6 +26,7 @@ UNIT_TESTS = \
 	tests/test_buf \
 	tests/test_catalog \
 	tests/test_crypto \
+	tests/test_fetch \
 	tests/test_gz \
 	tests/test_http \
 	tests/test_lock \
@@ -63,6 +65,8 @@ UNIT_FIXTURES = \
 EXTRA_DIST += $(UNIT_FIXTURES)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
+tests_test_archive_CFLAGS = $(UNIT_CFLAGS)
+tests_test_archive_LDADD = $(UNIT_LDADD)
 tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
 tests_test_retry_CFLAGS = $(UNIT_CFLAGS)
@@ -79,6 +83,8 @@ tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
 tests_test_catalog_LDADD = $(UNIT_LDADD)
+tests_test_fetch_CFLAGS = $(UNIT_CFLAGS)
+tests_test_fetch_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)

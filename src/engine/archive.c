@@ -1,4 +1,5 @@
 /* archive.c: reading and committing manifest objects in the destination. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,40 +51,95 @@ out:
 	return r;
 }
 
+/* Reads segment seq whole into raw and fills l: the read's outcome, the
+ * digest and, when they decode, the segment (l->seg always initialised). */
+static void read_link(struct ai_store *dest, uint64_t seq, struct ai_buf *raw,
+                      struct ai_archive_link *l)
+{
+	memset(l, 0, sizeof *l);
+	ai_segment_init(&l->seg);
+	l->seq = seq;
+	ai_archive_segment_name(seq, l->name, sizeof l->name);
+	l->raw = raw;
+	ai_buf_reset(raw);
+	l->read = ai_store_read(dest, l->name, 0, 0, NULL, raw, NULL);
+	if (l->read == AI_OK)
+		l->read = ai_sha256(raw->data, raw->len, l->sha256);
+	if (l->read == AI_OK)
+		l->decode = ai_segment_decode(raw->data, raw->len, &l->seg, l->why, sizeof l->why);
+}
+
+ai_result ai_archive_link_ok(const struct ai_archive_link *l)
+{
+	if (l->read != AI_OK)
+		return l->read;
+	if (l->decode != AI_OK) {
+		ai_store_set_error("segment '%s': %s", l->name, l->why);
+		return l->decode;
+	}
+	if (l->seg.seq != l->seq) {
+		ai_store_set_error("segment '%s': says it is number %llu", l->name,
+		                   (unsigned long long)l->seg.seq);
+		return AI_ERR_VERIFY;
+	}
+	return AI_OK;
+}
+
+ai_result ai_archive_walk(struct ai_store *dest, struct ai_archive_walk *w, ai_archive_walk_fn fn,
+                          void *ctx)
+{
+	struct ai_archive_link l;
+	struct ai_buf raw;
+	uint8_t prev[AI_SHA256_LEN];
+	uint64_t next = w->seqs ? (w->nseqs ? w->seqs[0] : 0) : w->from;
+	int chained = 1;          /* prev is the digest of segment next - 1 */
+	ai_result r = AI_OK;
+
+	memcpy(prev, w->head, sizeof prev);
+	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
+	for (uint64_t i = 0; r == AI_OK; i++) {
+		uint64_t seq;
+		if (w->seqs ? i >= w->nseqs : i >= w->to - w->from)
+			break;
+		seq = w->seqs ? w->seqs[i] : w->from + i;
+		read_link(dest, seq, &raw, &l);
+		l.linked = l.read == AI_OK && l.decode == AI_OK && chained && seq == next &&
+		           memcmp(l.seg.prev, prev, sizeof prev) == 0;
+		chained = l.read == AI_OK;
+		next = seq + 1;
+		if (chained) {
+			memcpy(prev, l.sha256, sizeof prev);
+			memcpy(w->head, l.sha256, sizeof w->head);
+		}
+		r = fn(ctx, &l);
+		ai_segment_release(&l.seg);
+	}
+	ai_buf_release(&raw);
+	return r;
+}
+
 ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai_segment *seg,
                                   uint8_t sha256[AI_SHA256_LEN], struct ai_buf *raw)
 {
-	char name[128], why[256];
+	struct ai_archive_link l;
 	struct ai_buf buf;
 	ai_result r;
 
-	ai_archive_segment_name(seq, name, sizeof name);
 	ai_buf_init(&buf, MAX_SEGMENT_BYTES);
-	r = ai_store_read(dest, name, 0, 0, NULL, &buf, NULL);
-	if (r != AI_OK)
-		goto out;
-	if (sha256) {
-		r = ai_sha256(buf.data, buf.len, sha256);
-		if (r != AI_OK)
-			goto out;
+	read_link(dest, seq, &buf, &l);
+	r = ai_archive_link_ok(&l);
+	if (r == AI_OK) {
+		*seg = l.seg;
+		ai_segment_init(&l.seg);
+		if (sha256)
+			memcpy(sha256, l.sha256, AI_SHA256_LEN);
+		if (raw) {
+			ai_buf_release(raw);
+			*raw = buf;
+			ai_buf_init(&buf, 0);
+		}
 	}
-	r = ai_segment_decode(buf.data, buf.len, seg, why, sizeof why);
-	if (r != AI_OK) {
-		ai_store_set_error("segment '%s': %s", name, why);
-		goto out;
-	}
-	if (seg->seq != seq) {
-		ai_store_set_error("segment '%s': says it is number %llu", name,
-		                   (unsigned long long)seg->seq);
-		r = AI_ERR_VERIFY;
-		goto out;
-	}
-	if (raw) {
-		ai_buf_release(raw);
-		*raw = buf;
-		ai_buf_init(&buf, 0);
-	}
-out:
+	ai_segment_release(&l.seg);
 	ai_buf_release(&buf);
 	return r;
 }
@@ -128,18 +184,45 @@ static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archiv
 	return r == AI_ERR_NOT_FOUND ? AI_ERR_VERIFY : r;
 }
 
+/* What open_archive's walk past the state carries. */
+struct fold {
+	struct ai_archive *a;
+	const struct ai_signing_key *key;
+	ai_archive_check check;
+	void *ctx;
+};
+
+/* Folds a segment found past the state into it; the first missing one
+ * ends the walk (AI_ERR_NOT_FOUND). */
+static ai_result fold_segment(void *ctx, const struct ai_archive_link *l)
+{
+	struct fold *f = ctx;
+	ai_result r = ai_archive_link_ok(l);
+
+	if (r == AI_OK && f->check)
+		r = f->check(f->ctx, "segment", l->name, l->raw);
+	if (r == AI_OK)
+		r = ai_state_add_segment(&f->a->state, &l->seg, l->sha256);
+	if (r == AI_OK && !f->check)
+		r = ensure_signed(f->a->dest, l->seq, l->raw, f->key);
+	if (r == AI_OK)
+		f->a->probed++;
+	return r;
+}
+
 static ai_result open_archive(struct ai_archive *a, struct ai_store *dest,
                               const struct ai_signing_key *key, ai_archive_check check, void *ctx)
 {
-	struct ai_buf buf, raw;
-	char why[256], name[128];
+	struct fold f = { .a = a, .key = key, .check = check, .ctx = ctx };
+	struct ai_archive_walk w = { .to = UINT64_MAX };
+	struct ai_buf buf;
+	char why[256];
 	ai_result r;
 
 	memset(a, 0, sizeof *a);
 	a->dest = dest;
 	ai_state_init(&a->state);
 	ai_buf_init(&buf, MAX_STATE_BYTES);
-	ai_buf_init(&raw, 0);
 	r = read_state(dest, &buf, check, ctx);
 	if (r == AI_OK) {
 		r = ai_state_decode(buf.data, buf.len, &a->state, why, sizeof why);
@@ -155,27 +238,13 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest,
 	} else if (r == AI_ERR_NOT_FOUND) {
 		r = AI_OK;
 	}
-	while (r == AI_OK) {
-		struct ai_segment seg;
-		uint8_t sha[AI_SHA256_LEN];
-		uint64_t seq = a->state.next_seq;
-		ai_segment_init(&seg);
-		r = ai_archive_read_segment(dest, seq, &seg, sha, &raw);
-		if (r == AI_OK && check) {
-			ai_archive_segment_name(seq, name, sizeof name);
-			r = check(ctx, "segment", name, &raw);
-		}
-		if (r == AI_OK)
-			r = ai_state_add_segment(&a->state, &seg, sha);
-		if (r == AI_OK && !check)
-			r = ensure_signed(dest, seq, &raw, key);
-		ai_segment_release(&seg);
-		if (r == AI_OK)
-			a->probed++;
+	if (r == AI_OK) {
+		w.from = a->state.next_seq;
+		memcpy(w.head, a->state.head_sha256, sizeof w.head);
+		r = ai_archive_walk(dest, &w, fold_segment, &f);
 	}
 	if (r == AI_ERR_NOT_FOUND)
 		r = AI_OK;
-	ai_buf_release(&raw);
 	ai_buf_release(&buf);
 	return r;
 }

@@ -43,6 +43,45 @@ ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
 ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai_segment *seg,
                                   uint8_t sha256[AI_SHA256_LEN], struct ai_buf *raw) AI_MUST_CHECK;
 
+/* One segment as a walk of the chain read it. */
+struct ai_archive_link {
+	uint64_t seq;                  /* the number in its object name */
+	char name[128];                /* that object name */
+	ai_result read;                /* AI_OK once its bytes were read and hashed, else why
+	                                * not (AI_ERR_NOT_FOUND, AI_ERR_TOO_BIG, a store failure) */
+	const struct ai_buf *raw;      /* its bytes */
+	uint8_t sha256[AI_SHA256_LEN]; /* of them */
+	ai_result decode;              /* once read: AI_OK when seg holds them, else why says why */
+	char why[256];
+	struct ai_segment seg;
+	int linked;                    /* decoded, and its prev is the digest of the segment
+	                                * numbered before it as this walk read it (for the
+	                                * walk's first, the walk's head) */
+};
+
+/* Called for each segment a walk reaches, missing or not, in order; a
+ * result other than AI_OK stops the walk with it. */
+typedef ai_result (*ai_archive_walk_fn)(void *ctx, const struct ai_archive_link *l);
+
+/* Which segments a walk reads. */
+struct ai_archive_walk {
+	uint64_t from, to;             /* the numbers [from, to); to UINT64_MAX: until fn stops */
+	const uint64_t *seqs;          /* not NULL: these numbers (nseqs, ascending) instead */
+	size_t nseqs;
+	uint8_t head[AI_SHA256_LEN];   /* in: what the first links to (zeros: the chain's start);
+	                                * out: the digest of the last segment read */
+};
+
+/* Reads the segments w names one at a time, each whole, hashed and
+ * decoded, and hands each to fn, which judges it; the link (and its
+ * bytes) is valid during the call only. AI_OK, or what fn stopped it with. */
+ai_result ai_archive_walk(struct ai_store *dest, struct ai_archive_walk *w, ai_archive_walk_fn fn,
+                          void *ctx) AI_MUST_CHECK;
+/* What a reader that acts on a segment needs of a link: AI_OK when it
+ * was read, decoded and says it is the number its name gives; else that
+ * failure, described for ai_store_why. */
+ai_result ai_archive_link_ok(const struct ai_archive_link *l) AI_MUST_CHECK;
+
 /* Gives seg the next sequence number and the chain link, writes it
  * create-only and signs it, then folds it into the state; last writes its
  * index (segindex.h) with bloom, the filter of all its members' operation

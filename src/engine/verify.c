@@ -8,14 +8,13 @@
 #include <string.h>
 #include <strings.h>
 #include "engine/archive.h"
-#include "format/gz.h"
+#include "engine/fetch.h"
 #include "util/log.h"
 #include "format/manifest_codec.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
 #include "util/alloc.h"
 
-#define MAX_SEGMENT_BYTES (512u << 20)
 #define MAX_STATE_BYTES (256u << 20)
 #define CHUNK (4u << 20)
 #define TAIL_CHUNK (1u << 20)
@@ -373,9 +372,7 @@ struct seg_job {
 };
 
 struct worker {
-	struct ai_gz_reader *gz;
-	struct ai_hash sha;
-	uint64_t out, limit;
+	struct ai_fetch fetch;
 	struct ai_buf buf;
 };
 
@@ -392,90 +389,61 @@ static void pack_missing(struct seg_job *j, uint32_t pack)
 		ai_verify_add(rep, 0, "pack", j->seg->packs[pack].name, "missing");
 }
 
-static ai_result gz_sink(void *ctx, const void *p, size_t n)
-{
-	struct worker *w = ctx;
-
-	w->out += n;
-	if (w->out > w->limit)
-		return AI_ERR_TOO_BIG;
-	return ai_hash_update(&w->sha, p, n);
-}
-
 static ai_result check_member(struct seg_job *j, struct worker *w, size_t i)
 {
 	const struct ai_member *m = &j->seg->members[i];
 	const char *pack = j->seg->packs[m->pack].name;
 	struct ai_verify_report *rep = j->v->rep;
-	uint8_t sha[AI_SHA256_LEN];
-	uint64_t off = 0, nmembers = 0;
-	ai_result r = AI_OK, fr = AI_OK;
-	int bad = 0;
+	struct ai_fetch_record rec = {
+		.pack = pack, .offset = m->offset, .length = m->length, .raw_size = m->raw_size,
+		.sha256 = m->sha256,
+	};
+	struct ai_fetch_result got;
+	ai_result r;
 
-	ai_gz_reader_reset(w->gz);
-	w->out = 0;
-	w->limit = m->raw_size;
-	r = ai_hash_init(&w->sha, AI_HASH_SHA256);
-	if (r != AI_OK)
-		return r;
-#define MEMBER_FMT "member '%s' at %" PRIu64 "+%" PRIu64 ": "
-	while (off < m->length) {
-		uint64_t len = m->length - off < CHUNK ? m->length - off : CHUNK;
-		ai_buf_reset(&w->buf);
-		r = ai_store_read(j->v->p->dest, pack, m->offset + off, len, NULL, &w->buf, NULL);
-		if (r == AI_ERR_NOT_FOUND) {
-			pack_missing(j, m->pack);
-			r = AI_OK;
-			bad = 1;
-			break;
-		}
-		if (r == AI_ERR_BAD_INPUT || (r == AI_OK && w->buf.len != len)) {
-			ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "beyond the end of the pack",
-			              m->blob, m->offset, m->length);
-			r = AI_OK;
-			bad = 1;
-			break;
-		}
-		if (r != AI_OK) {
+	r = ai_fetch_member(&w->fetch, j->v->p->dest, &rec, NULL, NULL, &got);
+	count(rep, &rep->bytes_read, got.bytes_read);
+	if (r != AI_OK) {
+		if (got.store_failed)
 			log_store_error("pack", pack, r);
-			goto out;
-		}
-		count(rep, &rep->bytes_read, w->buf.len);
-		fr = ai_gz_reader_feed(w->gz, w->buf.data, w->buf.len);
-		if (fr != AI_OK)
-			break;
-		off += len;
+		return r;
 	}
-	if (!bad && fr == AI_OK)
-		fr = ai_gz_reader_finish(w->gz, &nmembers);
-	if (bad) {
-		/* reported */
-	} else if (fr == AI_ERR_TOO_BIG) {
+#define MEMBER_FMT "member '%s' at %" PRIu64 "+%" PRIu64 ": "
+	switch (got.fault) {
+	case AI_FETCH_OK:
+		break;
+	case AI_FETCH_NO_PACK:
+		pack_missing(j, m->pack);
+		break;
+	case AI_FETCH_SHORT:
+		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "beyond the end of the pack",
+		              m->blob, m->offset, m->length);
+		break;
+	case AI_FETCH_TOO_BIG:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "longer than its recorded raw size %" PRIu64,
 		              m->blob, m->offset, m->length, m->raw_size);
-	} else if (fr == AI_ERR_BAD_INPUT) {
+		break;
+	case AI_FETCH_EMPTY:
+	case AI_FETCH_CORRUPT:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "not a valid gzip member", m->blob,
 		              m->offset, m->length);
-	} else if (fr != AI_OK) {
-		r = fr;
-		goto out;
-	} else if (nmembers != 1) {
+		break;
+	case AI_FETCH_MEMBERS:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "holds %" PRIu64 " gzip members, not one",
-		              m->blob, m->offset, m->length, nmembers);
-	} else if (w->out != m->raw_size) {
+		              m->blob, m->offset, m->length, got.members);
+		break;
+	case AI_FETCH_SIZE:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "raw size %" PRIu64 ", recorded %" PRIu64,
-		              m->blob, m->offset, m->length, w->out, m->raw_size);
-	} else if ((r = ai_hash_final(&w->sha, sha)) != AI_OK) {
-		goto out;
-	} else if (ai_memeq_ct(sha, m->sha256, AI_SHA256_LEN) != 0) {
+		              m->blob, m->offset, m->length, got.size, m->raw_size);
+		break;
+	case AI_FETCH_SHA256:
 		ai_verify_add(rep, 0, "pack", pack, MEMBER_FMT "sha256 mismatch", m->blob, m->offset,
 		              m->length);
+		break;
 	}
 #undef MEMBER_FMT
 	count(rep, &rep->members_checked, 1);
-out:
-	ai_hash_release(&w->sha);
-	return r;
+	return AI_OK;
 }
 
 static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
@@ -554,7 +522,7 @@ static void *data_worker(void *arg)
 
 	memset(&w, 0, sizeof w);
 	ai_buf_init(&w.buf, CHUNK);
-	r = ai_gz_reader_new(&w.gz, 0, gz_sink, &w);
+	r = ai_fetch_init(&w.fetch);
 	while (r == AI_OK) {
 		size_t t = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
 		int stop;
@@ -574,7 +542,7 @@ static void *data_worker(void *arg)
 			j->fatal = r;
 		pthread_mutex_unlock(&rep->mu);
 	}
-	ai_gz_reader_free(w.gz);
+	ai_fetch_release(&w.fetch);
 	ai_buf_release(&w.buf);
 	return NULL;
 }
@@ -761,69 +729,78 @@ out:
 	return r;
 }
 
-/* Reads, checks and (with --data) re-reads one segment, and checks its
- * index when one is listed (has_index). */
-static ai_result walk_one(struct vctx *v, struct ai_chain_entry *e, int has_index,
-                          struct ai_buf *raw, struct ai_buf *index_raw)
-{
-	struct ai_segment seg;
-	char name[128], why[256], keyhex[AI_MINISIGN_KEYID_HEXLEN];
-	int read_whole = 0, gone = 0;
-	ai_result r;
+/* What the walk over the listed segments carries. */
+struct seg_walk {
+	struct vctx *v;
+	struct ai_chain_entry *e;  /* one per listed number, in order */
+	size_t at;                 /* the entry of the segment being read */
+	const struct found *ix;    /* the listed indexes */
+	size_t nix, k;
+	struct ai_buf *index_raw;
+};
 
-	ai_segment_init(&seg);
-	seg_name(e->name_seq, name, sizeof name);
-	r = read_small(v->p->dest, name, MAX_SEGMENT_BYTES, raw);
-	if (r == AI_ERR_NOT_FOUND) {
+/* Checks and (with --data) re-reads one listed segment as the walk read
+ * it, and checks its index when one is listed. */
+static ai_result walk_one(void *ctx, const struct ai_archive_link *l)
+{
+	struct seg_walk *sw = ctx;
+	struct vctx *v = sw->v;
+	struct ai_chain_entry *e;
+	char keyhex[AI_MINISIGN_KEYID_HEXLEN];
+	int has_index, read_whole = 0, gone = 0;
+	ai_result r = AI_OK;
+
+	while (sw->e[sw->at].name_seq != l->seq)
+		sw->at++;
+	e = &sw->e[sw->at];
+	while (sw->k < sw->nix && sw->ix[sw->k].seq < l->seq)
+		sw->k++;
+	has_index = sw->k < sw->nix && sw->ix[sw->k].seq == l->seq && sw->ix[sw->k].obj;
+	if (l->read == AI_ERR_NOT_FOUND) {
 		e->present = 0;
-		r = AI_OK;
-		goto out;
+		return AI_OK;
 	}
-	if (r == AI_ERR_TOO_BIG) {
-		ai_verify_add(v->rep, 0, "segment", name, "larger than any segment can be");
-		r = AI_OK;
+	if (l->read == AI_ERR_TOO_BIG) {
+		ai_verify_add(v->rep, 0, "segment", l->name, "larger than any segment can be");
 		goto index;
 	}
-	if (r != AI_OK) {
-		log_store_error("segment", name, r);
-		goto out;
+	if (l->read != AI_OK) {
+		log_store_error("segment", l->name, l->read);
+		return l->read;
 	}
 	v->rep->segments++;
 	read_whole = 1;
-	r = ai_sha256(raw->data, raw->len, e->sha256);
-	if (r == AI_OK)
-		r = check_object_sig(v, "segment", name, raw, keyhex);
+	memcpy(e->sha256, l->sha256, AI_SHA256_LEN);
+	r = check_object_sig(v, "segment", l->name, l->raw, keyhex);
 	if (r != AI_OK)
-		goto out;
-	if (ai_segment_decode(raw->data, raw->len, &seg, why, sizeof why) != AI_OK) {
-		ai_verify_add(v->rep, 0, "segment", name, "cannot decode it: %s", why);
+		return r;
+	if (l->decode != AI_OK) {
+		ai_verify_add(v->rep, 0, "segment", l->name, "cannot decode it: %s", l->why);
 		goto index;
 	}
 	e->decoded = 1;
-	e->seq = seg.seq;
-	memcpy(e->prev, seg.prev, AI_SHA256_LEN);
-	v->rep->members += seg.nmembers;
-	if (*keyhex && seg.key_id && strcasecmp(seg.key_id, keyhex) != 0)
-		ai_verify_add(v->rep, 0, "segment", name, "records key %s but is signed by key %s",
-		              seg.key_id, keyhex);
+	e->seq = l->seg.seq;
+	memcpy(e->prev, l->seg.prev, AI_SHA256_LEN);
+	v->rep->members += l->seg.nmembers;
+	if (*keyhex && l->seg.key_id && strcasecmp(l->seg.key_id, keyhex) != 0)
+		ai_verify_add(v->rep, 0, "segment", l->name, "records key %s but is signed by key %s",
+		              l->seg.key_id, keyhex);
 	if (v->p->src) {
-		for (size_t i = 0; r == AI_OK && i < seg.nmembers; i++)
-			if (seg.members[i].delivery_hour >= v->p->from &&
-			    seg.members[i].delivery_hour < v->p->to)
-				r = add_range(v, &seg.members[i]);
+		for (size_t i = 0; r == AI_OK && i < l->seg.nmembers; i++)
+			if (l->seg.members[i].delivery_hour >= v->p->from &&
+			    l->seg.members[i].delivery_hour < v->p->to)
+				r = add_range(v, &l->seg.members[i]);
 	}
 	if (r == AI_OK && v->p->data)
-		r = check_data(v, &seg, e->name_seq);
+		r = check_data(v, &l->seg, e->name_seq);
 	if (r != AI_OK)
-		goto out;
+		return r;
 index:
 	if (has_index)
 		r = check_index(v, e->name_seq, read_whole ? e->sha256 : NULL,
-		                e->decoded ? &seg : NULL, index_raw, &gone);
+		                e->decoded ? &l->seg : NULL, sw->index_raw, &gone);
 	if (r == AI_OK && read_whole && (!has_index || gone))
 		v->rep->unindexed++;
-out:
-	ai_segment_release(&seg);
 	return r;
 }
 
@@ -1031,15 +1008,17 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	struct vctx v;
 	struct found *found = NULL, *ix = NULL;
 	struct ai_chain_entry *e = NULL;
-	struct ai_buf raw, index_raw;
-	size_t nfound = 0, nix = 0, k = 0;
+	struct ai_archive_walk w = { 0 };
+	struct seg_walk sw = { 0 };
+	struct ai_buf index_raw;
+	uint64_t *seqs = NULL;
+	size_t nfound = 0, nix = 0;
 	char why[256];
 	ai_result r;
 
 	memset(&v, 0, sizeof v);
 	v.p = p;
 	v.rep = rep;
-	ai_buf_init(&raw, MAX_SEGMENT_BYTES);
 	ai_buf_init(&index_raw, MAX_INDEX_BYTES);
 	if (ai_trust_pubkey_conflict(p->trust, why, sizeof why))
 		ai_verify_add(rep, 0, "key", "--pubkey", "%s", why);
@@ -1051,19 +1030,26 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	if (r != AI_OK)
 		goto out;
 	e = calloc(nfound ? nfound : 1, sizeof *e);
-	if (!e) {
+	seqs = calloc(nfound ? nfound : 1, sizeof *seqs);
+	if (!e || !seqs) {
 		r = AI_ERR_NOMEM;
 		goto out;
 	}
-	for (size_t i = 0; r == AI_OK && i < nfound; i++) {
-		while (k < nix && ix[k].seq < found[i].seq)
-			k++;
+	/* Only the listed objects are read; a signature alone is a missing
+	 * segment to the chain check. */
+	for (size_t i = 0; i < nfound; i++) {
 		e[i].name_seq = found[i].seq;
 		e[i].present = found[i].obj;
 		if (e[i].present)
-			r = walk_one(&v, &e[i], k < nix && ix[k].seq == found[i].seq && ix[k].obj, &raw,
-			             &index_raw);
+			seqs[w.nseqs++] = found[i].seq;
 	}
+	w.seqs = seqs;
+	sw.v = &v;
+	sw.e = e;
+	sw.ix = ix;
+	sw.nix = nix;
+	sw.index_raw = &index_raw;
+	r = ai_archive_walk(p->dest, &w, walk_one, &sw);
 	if (r != AI_OK)
 		goto out;
 	ai_verify_chain(e, nfound, rep);
@@ -1077,10 +1063,10 @@ out:
 	for (size_t i = 0; i < v.nranges; i++)
 		free(v.ranges[i].blob);
 	free(v.ranges);
+	free(seqs);
 	free(found);
 	free(ix);
 	free(e);
-	ai_buf_release(&raw);
 	ai_buf_release(&index_raw);
 	return r;
 }

@@ -1,0 +1,178 @@
+/* test_archive.c: the walk of the hash chain that opening an archive, gc
+ * and verify share: what it hands over for intact, missing and misplaced
+ * segments, and how the callback ends it. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "engine/archive.h"
+#include "format/minisign.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#define NSEG 3
+#define T0 (INT64_C(1714521600) * AI_NS_PER_SEC)
+
+static char tmpdir[64];
+static struct ai_store *dest;
+static uint8_t head[AI_SHA256_LEN];
+
+/* An archive of NSEG segments, one pack each. */
+static void setup(void)
+{
+	struct ai_store_config cfg = { 0 };
+	struct ai_signing_key key;
+	struct ai_archive a;
+	char url[128], name[32];
+
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_archive.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(url, sizeof url, "file://%s/archive", tmpdir);
+	cfg.url = url;
+	cr_assert_eq(ai_store_open(&dest, &cfg), AI_OK);
+	cr_assert_eq(ai_store_create_container(dest), AI_OK);
+	cr_assert_eq(ai_signing_key_generate(&key), AI_OK);
+	cr_assert_eq(ai_archive_open(&a, dest, &key), AI_OK);
+	for (int i = 0; i < NSEG; i++) {
+		struct ai_segment seg;
+		struct ai_pack_ref pack = { .name = name, .size = 10 };
+		uint32_t idx;
+		snprintf(name, sizeof name, "data/p%d.pack", i);
+		ai_segment_init(&seg);
+		seg.run_id = strdup("run");
+		cr_assert_eq(ai_segment_add_pack(&seg, &pack, &idx), AI_OK);
+		cr_assert_eq(ai_archive_commit(&a, &seg, NULL, 0, &key, T0), AI_OK);
+		ai_segment_release(&seg);
+	}
+	memcpy(head, a.state.head_sha256, sizeof head);
+	ai_archive_release(&a);
+	ai_signing_key_release(&key);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	ai_store_free(dest);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(archive_walk, .init = setup, .fini = teardown);
+
+/* What a walk handed over, one entry per call. */
+struct seen {
+	size_t n;
+	uint64_t seq[8];
+	ai_result ok[8];
+	int linked[8];
+	size_t stop_at;           /* the call that returns AI_ERR_NOT_FOUND (0: none) */
+};
+
+static ai_result record(void *ctx, const struct ai_archive_link *l)
+{
+	struct seen *s = ctx;
+
+	cr_assert_lt(s->n, 8);
+	s->seq[s->n] = l->seq;
+	s->ok[s->n] = ai_archive_link_ok(l);
+	s->linked[s->n] = l->linked;
+	s->n++;
+	return s->stop_at && s->n == s->stop_at ? AI_ERR_NOT_FOUND : AI_OK;
+}
+
+static void replace_segment(uint64_t seq, uint64_t with)
+{
+	char name[128], from[128];
+	struct ai_buf b;
+
+	ai_buf_init(&b, 1 << 20);
+	ai_archive_segment_name(with, from, sizeof from);
+	ai_archive_segment_name(seq, name, sizeof name);
+	cr_assert_eq(ai_store_read(dest, from, 0, 0, NULL, &b, NULL), AI_OK);
+	cr_assert_eq(ai_store_delete(dest, name), AI_OK);
+	cr_assert_eq(ai_store_put(dest, name, b.data, b.len, 0, NULL, NULL), AI_OK);
+	ai_buf_release(&b);
+}
+
+Test(archive_walk, an_intact_chain_links_every_segment_and_ends_at_the_head)
+{
+	struct ai_archive_walk w = { .from = 0, .to = NSEG };
+	struct seen s = { 0 };
+
+	cr_assert_eq(ai_archive_walk(dest, &w, record, &s), AI_OK);
+	cr_assert_eq(s.n, NSEG);
+	for (size_t i = 0; i < NSEG; i++) {
+		cr_expect_eq(s.seq[i], i);
+		cr_expect_eq(s.ok[i], AI_OK);
+		cr_expect(s.linked[i], "segment %zu links to the one before", i);
+	}
+	cr_expect_eq(memcmp(w.head, head, sizeof head), 0);
+}
+
+Test(archive_walk, a_missing_segment_is_handed_over_and_the_next_is_unlinked)
+{
+	struct ai_archive_walk w = { .from = 0, .to = NSEG };
+	struct seen s = { 0 };
+	char name[128];
+
+	ai_archive_segment_name(1, name, sizeof name);
+	cr_assert_eq(ai_store_delete(dest, name), AI_OK);
+	cr_assert_eq(ai_archive_walk(dest, &w, record, &s), AI_OK);
+	cr_assert_eq(s.n, NSEG);
+	cr_expect_eq(s.ok[1], AI_ERR_NOT_FOUND);
+	cr_expect_not(s.linked[1]);
+	cr_expect_eq(s.ok[2], AI_OK);
+	cr_expect_not(s.linked[2], "nothing links to a missing segment");
+}
+
+Test(archive_walk, a_segment_under_another_number_is_refused_and_breaks_the_chain)
+{
+	struct ai_archive_walk w = { .from = 0, .to = NSEG };
+	struct seen s = { 0 };
+
+	replace_segment(2, 1);
+	cr_assert_eq(ai_archive_walk(dest, &w, record, &s), AI_OK);
+	cr_expect_eq(s.ok[2], AI_ERR_VERIFY, "segment 1's bytes say they are number 1");
+	cr_expect_not(s.linked[2]);
+}
+
+Test(archive_walk, a_walk_from_the_middle_links_to_the_head_it_is_given)
+{
+	struct ai_archive_walk first = { .from = 0, .to = 1 }, rest = { .from = 1, .to = NSEG };
+	struct seen s = { 0 };
+
+	cr_assert_eq(ai_archive_walk(dest, &rest, record, &s), AI_OK);
+	cr_expect_not(s.linked[0], "zeros are not segment 0's digest");
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(ai_archive_walk(dest, &first, record, &s), AI_OK);
+	memcpy(rest.head, first.head, sizeof rest.head);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(ai_archive_walk(dest, &rest, record, &s), AI_OK);
+	cr_assert_eq(s.n, NSEG - 1);
+	cr_expect(s.linked[0] && s.linked[1]);
+}
+
+Test(archive_walk, listed_numbers_are_read_alone_and_a_gap_is_unlinked)
+{
+	static const uint64_t seqs[] = { 0, 2 };
+	struct ai_archive_walk w = { .seqs = seqs, .nseqs = 2 };
+	struct seen s = { 0 };
+
+	cr_assert_eq(ai_archive_walk(dest, &w, record, &s), AI_OK);
+	cr_assert_eq(s.n, 2);
+	cr_expect_eq(s.seq[1], 2);
+	cr_expect(s.linked[0]);
+	cr_expect_not(s.linked[1], "segment 1 was not read");
+}
+
+Test(archive_walk, an_open_walk_ends_where_the_callback_stops_it)
+{
+	struct ai_archive_walk w = { .from = 0, .to = UINT64_MAX };
+	struct seen s = { .stop_at = NSEG + 1 };
+
+	cr_expect_eq(ai_archive_walk(dest, &w, record, &s), AI_ERR_NOT_FOUND);
+	cr_expect_eq(s.n, NSEG + 1);
+	cr_expect_eq(s.ok[NSEG], AI_ERR_NOT_FOUND, "the first number past the chain is missing");
+}
