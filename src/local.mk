@@ -62,6 +62,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/pack.c src/engine/pack.h \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
+	src/engine/signed.c src/engine/signed.h \
 	src/engine/source.c src/engine/source.h \
 	src/engine/status.c src/engine/status.h \
 	src/engine/trust.c src/engine/trust.h \

@@ -10,6 +10,7 @@
 #include "format/minisign.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "engine/trust.h"
 
 #define NSEG 3
 #define T0 (INT64_C(1714521600) * AI_NS_PER_SEC)
@@ -33,7 +34,13 @@ static void setup(void)
 	cr_assert_eq(ai_store_open(&dest, &cfg), AI_OK);
 	cr_assert_eq(ai_store_create_container(dest), AI_OK);
 	cr_assert_eq(ai_signing_key_generate(&key), AI_OK);
-	cr_assert_eq(ai_archive_open(&a, dest, &key), AI_OK);
+	{
+		struct ai_trust trust;
+		ai_trust_init(&trust);
+		ai_trust_use_key(&trust, &key);
+		cr_assert_eq(ai_archive_open(&a, dest, &trust, 1), AI_OK);
+		ai_trust_release(&trust);
+	}
 	for (int i = 0; i < NSEG; i++) {
 		struct ai_segment seg;
 		struct ai_pack_ref pack = { .name = name, .size = 10 };

@@ -337,7 +337,13 @@ static struct ai_store *make_archive(void)
 	cr_assert_eq(ai_store_create_container(dest), AI_OK);
 	cr_assert_eq(ai_signing_key_generate(&key), AI_OK);
 	cr_assert_eq(ai_archive_publish_key(dest, &key), AI_OK);
-	cr_assert_eq(ai_archive_open(&a, dest, &key), AI_OK);
+	{
+		struct ai_trust trust;
+		ai_trust_init(&trust);
+		ai_trust_use_key(&trust, &key);
+		cr_assert_eq(ai_archive_open(&a, dest, &trust, 1), AI_OK);
+		ai_trust_release(&trust);
+	}
 	commit_segment(&a, &key, T0, T0 + 1, T0 + 2 * H);           /* 0 */
 	commit_segment(&a, &key, T0 + 2 * D, T0 + 10, T0 + 5 * H);  /* 1: late */
 	commit_segment(&a, &key, T0 + 3 * H, T0 + 3 * H, T0 + 3 * H); /* 2 */
@@ -602,14 +608,23 @@ Test(catalog_select, a_segment_past_the_state_is_used_only_when_signed)
 	struct ai_store *dest = make_archive();
 	struct ai_catalog_filter f = { 0 };
 	struct ai_catalog_stats st;
+	struct ai_meta none = { 0 };
 	char cmd[256];
 	struct seen s = { 0 };
 
-	/* No state: the chain is read and each segment's signature checked;
-	 * a newest one not signed yet is left out. */
+	/* No state: the chain is read and each segment's signature checked.
+	 * A segment whose .minisig is missing still carries its signature
+	 * (engine/signed.h), so it is used. */
 	snprintf(cmd, sizeof cmd, "cd %s/archive/manifest && rm state state.minisig "
 	                          "segments/000000000002.seg.minisig", tmpdir);
 	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(ai_catalog_select(dest, &f, NULL, collect_cb, &s, &st), AI_OK);
+	cr_expect_eq(st.segments, 3);
+	cr_expect_eq(s.n, 6);
+	/* One signed neither way is left out. */
+	cr_assert_eq(ai_store_set_metadata(dest, "manifest/segments/000000000002.seg", &none, NULL),
+	             AI_OK);
+	s.n = 0;
 	cr_expect_eq(ai_catalog_select(dest, &f, NULL, collect_cb, &s, &st), AI_OK);
 	cr_expect_eq(st.segments, 2);
 	cr_expect_eq(s.n, 4);

@@ -24,6 +24,7 @@
 /* Only for the fault-injecting source below: a store that forwards to
  * another and fails reads of one blob, as a service would. */
 #include "store/backend.h"
+#include "engine/trust.h"
 
 #define S(x) ((char[]){ x })
 #define SEC AI_NS_PER_SEC
@@ -382,9 +383,12 @@ static int segment_exists(uint64_t seq)
 static ai_time state_watermark(void)
 {
 	struct ai_archive a;
+	struct ai_trust trust;
 	ai_time w;
 
-	OK(ai_archive_open(&a, dst, NULL));
+	ai_trust_init(&trust);
+	OK(ai_archive_open(&a, dst, &trust, 0));
+	ai_trust_release(&trust);
 	w = a.state.watermark;
 	ai_archive_release(&a);
 	return w;

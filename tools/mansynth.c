@@ -30,6 +30,7 @@
 #include "format/minisign.h"
 #include "util/parse.h"
 #include "store/store.h"
+#include "engine/trust.h"
 
 #define NS_PER_DAY (INT64_C(86400) * AI_NS_PER_SEC)
 #define MAX_TEMPLATES 4096
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
 	struct ai_segment_index *tix;
 	struct ai_store *src, *dest;
 	struct ai_archive real, a;
+	struct ai_trust src_trust, dest_trust;
 	struct ai_signing_key key;
 	uint64_t ntpl, members = 0, pack_bytes = 0;
 	char day[16], compact[16];
@@ -245,10 +247,13 @@ int main(int argc, char **argv)
 		usage();
 	if (ai_signing_key_load(key_path, &key) != AI_OK)
 		return 1;
+	ai_trust_init(&dest_trust);
+	ai_trust_use_key(&dest_trust, &key);
 	src = open_store(from_url, 0);
 	dest = open_store(dest_url, 1);
 
-	r = ai_archive_open(&real, src, NULL);
+	ai_trust_init(&src_trust);
+	r = ai_archive_open(&real, src, &src_trust, 0);
 	if (r != AI_OK)
 		fail(from_url, r);
 	ntpl = real.state.next_seq;
@@ -269,7 +274,7 @@ int main(int argc, char **argv)
 
 	r = ai_store_create_container(dest);
 	if (r == AI_OK)
-		r = ai_archive_open(&a, dest, NULL);
+		r = ai_archive_open(&a, dest, &dest_trust, 0);
 	if (r == AI_OK && a.state.next_seq)
 		r = AI_ERR_EXISTS;
 	if (r != AI_OK)

@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "cmd/jsonout.h"
 #include "engine/gc.h"
+#include "engine/trust.h"
 #include "engine/lock.h"
 #include "cmd/options.h"
 #include "engine/run.h"
@@ -95,14 +96,19 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_lock *lock = NULL;
 	struct ai_store_stats st;
 	struct ai_gc_report rep;
+	struct ai_trust trust;
 	char id[64], gc_id[72];
 	double t0 = ai_clock_mono_s();
 	ai_result r;
 
 	ai_gc_report_init(&rep);
+	ai_trust_init(&trust);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_gc, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
+		goto out;
+	r = ai_trust_from_options(&trust, &ai_cmd_gc, &o);
+	if (r != AI_OK)
 		goto out;
 	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
 		r = ai_cmd_usage_error(&ai_cmd_gc, "--lock-duration must be between 15s and 60s");
@@ -126,6 +132,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		.cutoff = ctx->now - o.older_than,
 		.dry_run = o.dry_run,
 		.lock = lock,
+		.trust = &trust,
 	};
 	r = ai_gc(&p, &rep);
 	if (r != AI_OK)
@@ -141,6 +148,7 @@ out:
 	ai_lock_release(lock);
 	ai_store_free(dest);
 	ai_gc_report_release(&rep);
+	ai_trust_release(&trust);
 	ai_options_release(&o);
 	return r;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/archive.h"
+#include "engine/signed.h"
+#include "engine/trust.h"
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -20,35 +22,6 @@ void ai_archive_segment_name(uint64_t seq, char *out, size_t cap)
 void ai_archive_index_name(uint64_t seq, char *out, size_t cap)
 {
 	snprintf(out, cap, AI_SEGINDEX_NAME_FMT, (unsigned long long)seq);
-}
-
-/* Signs bytes and writes "<name>.minisig" (create-only unless replace). */
-static ai_result put_signature(struct ai_store *dest, const char *name, const void *p, size_t n,
-                               const struct ai_signing_key *key, const char *what, ai_time now,
-                               int replace)
-{
-	uint8_t sha[AI_SHA256_LEN];
-	char hex[2 * AI_SHA256_LEN + 1], when[AI_TIME_STRLEN], comment[512], sig_name[512];
-	struct ai_buf sig;
-	ai_result r;
-
-	ai_buf_init(&sig, 16384);
-	r = ai_sha256(p, n, sha);
-	if (r != AI_OK)
-		goto out;
-	ai_hex(sha, sizeof sha, hex);
-	ai_time_format(now, 0, when);
-	snprintf(comment, sizeof comment, "aiarchive %s %s sha256=%s time=%s", what, name, hex, when);
-	r = ai_minisign_sign(key, p, n, comment, &sig);
-	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
-	if (r == AI_OK)
-		r = ai_store_put(dest, sig_name, sig.data, sig.len, replace ? 0 : AI_PUT_CREATE_ONLY,
-		                 NULL, NULL);
-	if (r == AI_ERR_EXISTS && !replace)
-		r = AI_OK; /* signed before: a signature is never replaced */
-out:
-	ai_buf_release(&sig);
-	return r;
 }
 
 /* Reads segment seq whole into raw and fills l: the read's outcome, the
@@ -83,6 +56,24 @@ ai_result ai_archive_link_ok(const struct ai_archive_link *l)
 		return AI_ERR_VERIFY;
 	}
 	return AI_OK;
+}
+
+ai_result ai_archive_link_trusted(struct ai_store *dest, struct ai_trust *trust,
+                                  const struct ai_archive_link *l)
+{
+	struct ai_trust_object obj = { .kind = "segment", .name = l->name };
+	struct ai_trust_verdict v;
+	ai_result r = ai_archive_link_ok(l);
+
+	if (r != AI_OK)
+		return r;
+	obj.data = l->raw->data;
+	obj.len = l->raw->len;
+	r = ai_trust_check_stored(trust, dest, &obj, &v);
+	if (r == AI_ERR_VERIFY)
+		ai_store_set_error("segment '%s': %s; this archive does not verify (see 'aiarchive "
+		                   "verify'), so nothing in it is used", l->name, v.why);
+	return r;
 }
 
 ai_result ai_archive_walk(struct ai_store *dest, struct ai_archive_walk *w, ai_archive_walk_fn fn,
@@ -144,24 +135,6 @@ ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai
 	return r;
 }
 
-/* Makes sure a segment found past the state has its signature. */
-static ai_result ensure_signed(struct ai_store *dest, uint64_t seq, const struct ai_buf *raw,
-                               const struct ai_signing_key *key)
-{
-	char name[128], sig_name[160];
-	struct ai_blob_info info = { 0 };
-	ai_result r;
-
-	ai_archive_segment_name(seq, name, sizeof name);
-	snprintf(sig_name, sizeof sig_name, "%s.minisig", name);
-	r = ai_store_props(dest, sig_name, &info, NULL);
-	ai_blob_info_release(&info);
-	if (r != AI_ERR_NOT_FOUND || !key)
-		return r == AI_ERR_NOT_FOUND ? AI_OK : r;
-	ai_info("segment '%s': signing it (the run that wrote it stopped early)", name);
-	return put_signature(dest, name, raw->data, raw->len, key, "segment", 0, 0);
-}
-
 /* Reads the state; a reader's check is run on its bytes before they are
  * decoded. */
 static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archive_check check,
@@ -170,12 +143,12 @@ static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archiv
 	ai_result r;
 
 	r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
-	if (r != AI_OK || !check)
+	if (r != AI_OK)
 		return r;
 	r = check(ctx, "state", AI_STATE_NAME, buf);
 	if (r == AI_ERR_VERIFY) {
-		/* A run replaces the state and then its signature: a reader
-		 * between the two sees them disagree. Read both again, once. */
+		/* A run replaces the state and then its signature file: a
+		 * reader between the two may see them disagree. Read again, once. */
 		ai_buf_reset(buf);
 		r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
 		if (r == AI_OK)
@@ -187,7 +160,6 @@ static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archiv
 /* What open_archive's walk past the state carries. */
 struct fold {
 	struct ai_archive *a;
-	const struct ai_signing_key *key;
 	ai_archive_check check;
 	void *ctx;
 };
@@ -199,21 +171,19 @@ static ai_result fold_segment(void *ctx, const struct ai_archive_link *l)
 	struct fold *f = ctx;
 	ai_result r = ai_archive_link_ok(l);
 
-	if (r == AI_OK && f->check)
+	if (r == AI_OK)
 		r = f->check(f->ctx, "segment", l->name, l->raw);
 	if (r == AI_OK)
 		r = ai_state_add_segment(&f->a->state, &l->seg, l->sha256);
-	if (r == AI_OK && !f->check)
-		r = ensure_signed(f->a->dest, l->seq, l->raw, f->key);
 	if (r == AI_OK)
 		f->a->probed++;
 	return r;
 }
 
-static ai_result open_archive(struct ai_archive *a, struct ai_store *dest,
-                              const struct ai_signing_key *key, ai_archive_check check, void *ctx)
+static ai_result open_archive(struct ai_archive *a, struct ai_store *dest, ai_archive_check check,
+                              void *ctx)
 {
-	struct fold f = { .a = a, .key = key, .check = check, .ctx = ctx };
+	struct fold f = { .a = a, .check = check, .ctx = ctx };
 	struct ai_archive_walk w = { .to = UINT64_MAX };
 	struct ai_buf buf;
 	char why[256];
@@ -249,16 +219,85 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest,
 	return r;
 }
 
-ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
-                          const struct ai_signing_key *key)
+/* What a writer's open checks each object with, and the first object that
+ * failed (the state may be checked twice, so it is reported at the end). */
+struct writer_check {
+	struct ai_store *dest;
+	struct ai_trust *trust;
+	int heal;
+	int bad;
+	char bad_kind[16], bad_name[128];
+	struct ai_trust_verdict verdict;
+};
+
+/* Restores a .minisig from the signature its object carries (a crash
+ * between the two, or a damaged file): a copy, never a new signature. */
+static void restore_signature(struct ai_store *dest, const char *kind, const char *name,
+                              const char *why)
 {
-	return open_archive(a, dest, key, NULL, NULL);
+	struct ai_buf sig;
+	ai_result r;
+
+	ai_buf_init(&sig, AI_MINISIGN_SIGFILE_MAX);
+	r = ai_signed_carried(dest, name, &sig);
+	if (r == AI_OK)
+		r = ai_signed_put_sig(dest, name, sig.data, sig.len);
+	if (r == AI_OK)
+		ai_info("%s '%s': %s; restored it from the signature the object carries", kind, name,
+		        why);
+	else
+		ai_warn("%s '%s': %s; restoring it from the object failed (%s)", kind, name, why,
+		        ai_store_why(r));
+	ai_buf_release(&sig);
+}
+
+static ai_result check_writer(void *ctx, const char *kind, const char *name,
+                              const struct ai_buf *raw)
+{
+	struct writer_check *c = ctx;
+	struct ai_trust_object obj = { .kind = kind, .name = name, .data = raw->data,
+	                               .len = raw->len };
+	struct ai_trust_verdict v;
+	ai_result r = ai_trust_check_stored(c->trust, c->dest, &obj, &v);
+
+	c->bad = r == AI_ERR_VERIFY;
+	if (c->bad) {
+		snprintf(c->bad_kind, sizeof c->bad_kind, "%s", kind);
+		snprintf(c->bad_name, sizeof c->bad_name, "%s", name);
+		c->verdict = v;
+	} else if (r == AI_OK && v.carried && c->heal) {
+		restore_signature(c->dest, kind, name, v.why);
+	}
+	return r;
+}
+
+ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest, struct ai_trust *trust,
+                          int heal)
+{
+	struct writer_check c = { .dest = dest, .trust = trust, .heal = heal };
+	ai_result r;
+
+	ai_store_set_error("%s", "");
+	r = open_archive(a, dest, check_writer, &c);
+	if (r == AI_ERR_VERIFY && c.bad) {
+		const struct ai_trust_verdict *v = &c.verdict;
+		if (v->fault == AI_TRUST_NO_KEY)
+			ai_store_set_error("key '%s': %s; %s '%s' cannot be checked", v->key_name, v->why,
+			                   c.bad_kind, c.bad_name);
+		else
+			ai_store_set_error("%s '%s': %s; this archive does not verify (see 'aiarchive "
+			                   "verify'), so nothing in it is used", c.bad_kind, c.bad_name,
+			                   v->why);
+	} else if (r == AI_ERR_VERIFY && !*ai_store_last_error()) {
+		ai_store_set_error("the segments past the state do not chain to its head");
+	}
+	return r;
 }
 
 ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
                                   ai_archive_check check, void *ctx)
 {
-	return open_archive(a, dest, NULL, check, ctx);
+	return open_archive(a, dest, check, ctx);
 }
 
 void ai_archive_release(struct ai_archive *a)
@@ -286,12 +325,8 @@ static void put_index(struct ai_store *dest, const struct ai_segment *seg,
 		r = ai_segment_index_encode(&x, &buf);
 		ai_segment_index_release(&x);
 	}
-	/* Signature first: a crash in between leaves a stray signature (the
-	 * segment is then read in full), never an index no one can trust. */
 	if (r == AI_OK)
-		r = put_signature(dest, name, buf.data, buf.len, key, "segment-index", now, 0);
-	if (r == AI_OK)
-		r = ai_store_put(dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
+		r = ai_signed_put(dest, name, buf.data, buf.len, 0, key, "segment-index", now);
 	if (r != AI_OK)
 		ai_warn("index '%s': %s; queries read the segment instead", name,
 		        ai_store_why(r));
@@ -314,9 +349,7 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
 	if (r == AI_OK)
 		r = ai_sha256(buf.data, buf.len, sha);
 	if (r == AI_OK)
-		r = ai_store_put(a->dest, name, buf.data, buf.len, AI_PUT_CREATE_ONLY, NULL, NULL);
-	if (r == AI_OK)
-		r = put_signature(a->dest, name, buf.data, buf.len, key, "segment", now, 0);
+		r = ai_signed_put(a->dest, name, buf.data, buf.len, 0, key, "segment", now);
 	if (r == AI_OK)
 		r = ai_state_add_segment(&a->state, seg, sha);
 	if (r == AI_OK)
@@ -335,9 +368,7 @@ ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_ke
 	ai_buf_init(&buf, MAX_STATE_BYTES);
 	r = ai_state_encode(&a->state, &buf);
 	if (r == AI_OK)
-		r = ai_store_put(a->dest, AI_STATE_NAME, buf.data, buf.len, 0, NULL, NULL);
-	if (r == AI_OK)
-		r = put_signature(a->dest, AI_STATE_NAME, buf.data, buf.len, key, "state", now, 1);
+		r = ai_signed_put(a->dest, AI_STATE_NAME, buf.data, buf.len, 1, key, "state", now);
 	ai_buf_release(&buf);
 	return r;
 }

@@ -19,11 +19,16 @@ struct ai_archive {
 	uint64_t probed;             /* segments read past the stored state */
 };
 
+struct ai_trust;
+
 /* Reads the state (an absent one is an empty archive) and folds in any
- * segment committed after it. With key, a segment found without its
- * signature (a run stopped between the two) is signed now. */
-ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest,
-                          const struct ai_signing_key *key) AI_MUST_CHECK;
+ * segment committed after it, each checked with trust before it is used
+ * (ARCHITECTURE.md §9). Nothing is ever signed here: with heal, a
+ * .minisig that is missing or damaged beside an object that carries a
+ * valid signature is restored from that copy. An object that does not
+ * verify is AI_ERR_VERIFY, described for ai_store_why with its name. */
+ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest, struct ai_trust *trust,
+                          int heal) AI_MUST_CHECK;
 void ai_archive_release(struct ai_archive *a);
 
 /* A reader's check of an object's bytes before they are used: kind is
@@ -82,8 +87,15 @@ ai_result ai_archive_walk(struct ai_store *dest, struct ai_archive_walk *w, ai_a
  * failure, described for ai_store_why. */
 ai_result ai_archive_link_ok(const struct ai_archive_link *l) AI_MUST_CHECK;
 
+/* ai_archive_link_ok, and the segment's signature checked with trust
+ * (its .minisig, else the one it carries): AI_ERR_VERIFY described for
+ * ai_store_why, naming the segment. */
+ai_result ai_archive_link_trusted(struct ai_store *dest, struct ai_trust *trust,
+                                  const struct ai_archive_link *l) AI_MUST_CHECK;
+
 /* Gives seg the next sequence number and the chain link, writes it
- * create-only and signs it, then folds it into the state; last writes its
+ * create-only carrying its signature (signed.h) and then its .minisig,
+ * then folds it into the state; last writes its
  * index (segindex.h) with bloom, the filter of all its members' operation
  * ids (length 0: not known). AI_ERR_EXISTS when another writer took that
  * number first (reopen and retry). */
@@ -91,7 +103,8 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
                             size_t bloom_len, const struct ai_signing_key *key,
                             ai_time now) AI_MUST_CHECK;
 
-/* Writes the state and its signature (they are replaced each run). */
+/* Writes the state carrying its signature, then its .minisig (both are
+ * replaced each run). */
 ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_key *key,
                                 ai_time now) AI_MUST_CHECK;
 

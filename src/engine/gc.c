@@ -93,8 +93,9 @@ static ai_result check_past_end(void *ctx, const struct ai_blob_list *page)
  * one before; its packs are in use. */
 static ai_result collect_packs(void *ctx, const struct ai_archive_link *l)
 {
-	struct ai_gc_report *rep = ctx;
-	ai_result r = ai_archive_link_ok(l);
+	struct gc *g = ctx;
+	struct ai_gc_report *rep = g->rep;
+	ai_result r = ai_archive_link_trusted(g->p->dest, g->p->trust, l);
 
 	if (r == AI_ERR_NOT_FOUND) {
 		ai_error("segment '%s': missing; removing nothing", l->name);
@@ -127,14 +128,14 @@ static ai_result load_chain(struct gc *g)
 	struct ai_archive_walk w = { .from = 0 };
 	ai_result r;
 
-	r = ai_archive_open(&a, dest, NULL);
+	r = ai_archive_open(&a, dest, g->p->trust, 0);
 	if (r != AI_OK) {
 		ai_error("manifest: cannot be read (%s); removing nothing", ai_store_why(r));
 		ai_archive_release(&a);
 		return untrusted(r);
 	}
 	w.to = a.state.next_seq;
-	r = ai_archive_walk(dest, &w, collect_packs, g->rep);
+	r = ai_archive_walk(dest, &w, collect_packs, g);
 	if (r != AI_OK)
 		goto out;
 	if (memcmp(w.head, a.state.head_sha256, sizeof w.head) != 0) {

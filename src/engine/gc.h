@@ -16,11 +16,14 @@
 
 #define AI_GC_DATA_PREFIX "data/"
 
+struct ai_trust;
+
 struct ai_gc_params {
 	struct ai_store *dest;
 	ai_time cutoff;           /* objects changed after it are young, and kept */
 	int dry_run;              /* only find what would be removed */
 	const struct ai_lock *lock; /* held while removing (NULL in a dry run) */
+	struct ai_trust *trust;   /* every manifest object must verify with it */
 };
 
 /* One object gc removes (or would). */

@@ -35,7 +35,7 @@ static void *renewer(void *arg)
 		ai_result r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
 		pthread_mutex_lock(&l->mu);
 		if (r != AI_OK && !l->lost) {
-			l->lost = 1;
+			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
 			ai_warn("lock '%s': renewal failed (%s); another run may take over",
 			        AI_LOCK_NAME, ai_store_why(r));
 		}
@@ -117,6 +117,28 @@ ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, con
 int ai_lock_lost(const struct ai_lock *l)
 {
 	return __atomic_load_n(&l->lost, __ATOMIC_RELAXED);
+}
+
+ai_result ai_lock_confirm(struct ai_lock *l)
+{
+	ai_result r = AI_ERR_LOCKED;
+
+	pthread_mutex_lock(&l->mu);
+	if (!l->lost) {
+		/* A renewal succeeds only while no other run has leased the
+		 * blob since ours (also after ours expired unnoticed). */
+		r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
+		if (r != AI_OK) {
+			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
+			ai_store_set_error("lock '%s': no longer ours (%s)", AI_LOCK_NAME,
+			                   ai_store_why(r));
+			r = AI_ERR_LOCKED;
+		}
+	} else {
+		ai_store_set_error("lock '%s': lost earlier (a renewal failed)", AI_LOCK_NAME);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return r;
 }
 
 void ai_lock_release(struct ai_lock *l)

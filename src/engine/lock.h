@@ -26,6 +26,10 @@ ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, con
 /* 0 while the lease is held; nonzero once a renewal failed (the run
  * should stop writing new work and finish what it can). */
 int ai_lock_lost(const struct ai_lock *l);
+/* Renews the lease now, for a run about to commit: AI_OK while it is still
+ * ours, AI_ERR_LOCKED (and lost from then on) once another run has taken
+ * it or a renewal failed. The store's error says which. */
+ai_result ai_lock_confirm(struct ai_lock *l) AI_MUST_CHECK;
 /* Stops renewing and releases the lease. NULL-safe. */
 void ai_lock_release(struct ai_lock *l);
 

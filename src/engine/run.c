@@ -19,6 +19,7 @@
 #include "engine/pack.h"
 #include "engine/replication.h"
 #include "engine/run.h"
+#include "engine/trust.h"
 #include "util/alloc.h"
 #include "format/segindex.h"
 
@@ -110,21 +111,31 @@ static void seen_release(struct seen *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Adds every member of the segments in seqs to the map. */
-static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, const uint64_t *seqs,
-                                   size_t n)
-{
-	ai_result r = AI_OK;
+/* What seen_add_segments folds in, and the check each segment passes. */
+struct seen_walk {
+	struct seen *m;
+	struct ai_store *dest;
+	struct ai_trust *trust;
+};
 
-	for (size_t i = 0; r == AI_OK && i < n; i++) {
-		struct ai_segment seg;
-		ai_segment_init(&seg);
-		r = ai_archive_read_segment(dest, seqs[i], &seg, NULL, NULL);
-		for (size_t k = 0; r == AI_OK && k < seg.nmembers; k++)
-			r = seen_put(m, seg.members[k].blob, seg.members[k].range_end);
-		ai_segment_release(&seg);
-	}
+static ai_result seen_fold(void *ctx, const struct ai_archive_link *l)
+{
+	struct seen_walk *sw = ctx;
+	ai_result r = ai_archive_link_trusted(sw->dest, sw->trust, l);
+
+	for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
+		r = seen_put(sw->m, l->seg.members[k].blob, l->seg.members[k].range_end);
 	return r;
+}
+
+/* Adds every member of the segments in seqs (ascending) to the map. */
+static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, struct ai_trust *trust,
+                                   const uint64_t *seqs, size_t n)
+{
+	struct seen_walk sw = { m, dest, trust };
+	struct ai_archive_walk w = { .seqs = seqs, .nseqs = n };
+
+	return n ? ai_archive_walk(dest, &w, seen_fold, &sw) : AI_OK;
 }
 
 /* ----- the plan ----- */
@@ -135,6 +146,7 @@ enum work_state {
 	WORK_PACKED,                 /* in a committed pack, queued for a segment */
 	WORK_FAILED,                 /* reported; the next run tries it again */
 	WORK_PARTIAL,                /* only a partial line so far: a later run takes it */
+	WORK_DONE_ELSEWHERE,         /* a concurrent run archived it first */
 };
 
 struct work {
@@ -183,6 +195,8 @@ struct run {
 	struct ready *ready;
 	size_t nready, capready;
 	uint64_t pack_counter;       /* atomic */
+	struct ai_trust trust;       /* what every manifest object read must verify with */
+	struct seen foreign;         /* archived by other runs since this one planned */
 };
 
 /* Starts the next pack for its partition:
@@ -666,84 +680,140 @@ static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *
 			w->member.pack = pack;
 			r = ai_segment_add_member(seg, &w->member);
 		}
-		drop_member(w);
 	}
 	return r;
 }
 
 /* Another run committed the number we wanted: drop what it archived and
  * try the next number. */
-static ai_result drop_archived(struct ai_segment *seg, struct ai_archive *a, uint64_t from_seq)
+/* Folds a segment another writer committed past the state: verified, linked
+ * to the head, and its members remembered as archived by someone else. */
+static ai_result catch_up_one(void *ctx, const struct ai_archive_link *l)
 {
-	struct seen m = { 0 };
-	uint64_t *seqs = NULL;
-	size_t n = 0, kept = 0;
-	ai_result r = AI_OK;
+	struct run *run = ((void **)ctx)[0];
+	struct ai_archive *a = ((void **)ctx)[1];
+	ai_result r = ai_archive_link_trusted(run->p->dest, &run->trust, l);
 
-	for (uint64_t s = from_seq; s < a->state.next_seq; s++) {
-		uint64_t *v = realloc(seqs, (n + 1) * sizeof *v);
-		if (!v) {
-			free(seqs);
-			return AI_ERR_NOMEM;
-		}
-		seqs = v;
-		seqs[n++] = s;
+	if (r == AI_OK && !l->linked) {
+		ai_store_set_error("segment '%s': does not link to the segment before it", l->name);
+		r = AI_ERR_VERIFY;
 	}
-	r = seen_add_segments(&m, a->dest, seqs, n);
-	for (size_t i = 0; r == AI_OK && i < seg->nmembers; i++) {
-		uint64_t end;
-		struct ai_member *mb = &seg->members[i];
-		if (seen_get(&m, mb->blob, &end) && end > mb->range_start) {
-			ai_info("blob '%s': archived by a concurrent run", mb->blob);
-			ai_member_release(mb);
-			continue;
-		}
-		seg->members[kept++] = *mb;
-	}
-	seg->nmembers = kept;
-	seen_release(&m);
-	free(seqs);
+	if (r == AI_OK)
+		r = ai_state_add_segment(&a->state, &l->seg, l->sha256);
+	if (r == AI_OK && !(l->seg.run_id && strcmp(l->seg.run_id, run->run_id) == 0))
+		for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
+			r = seen_put(&run->foreign, l->seg.members[k].blob, l->seg.members[k].range_end);
 	return r;
 }
 
-static ai_result commit_with(struct run *run, struct ai_archive *a, struct ai_segment *seg,
-                             const uint8_t *bloom, size_t bloom_len)
+/* Before a commit: the lock is confirmed (a run that lost it commits
+ * nothing more), and every segment committed since the state this run
+ * holds is read, so that nothing is recorded twice (ARCHITECTURE.md §7.3). */
+static ai_result fence(struct run *run, struct ai_archive *a)
 {
-	ai_result r = AI_OK;
-
-	for (int attempt = 0; attempt < 5; attempt++) {
-		uint64_t before = a->state.next_seq;
-		if (!seg->nmembers)
-			return AI_OK;
-		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
-		if (r != AI_ERR_EXISTS)
-			break;
-		ai_archive_release(a);
-		r = ai_archive_open(a, run->p->dest, run->p->key);
-		if (r == AI_OK)
-			r = drop_archived(seg, a, before);
-		if (r != AI_OK)
-			break;
-		r = AI_ERR_EXISTS;
-	}
-	if (r != AI_OK)
-		ai_error("manifest: cannot commit the segment: %s",
-		         ai_store_why(r));
-	return r;
-}
-
-static ai_result commit(struct run *run, struct ai_archive *a, struct ai_segment *seg,
-                        const struct ai_idset *ids)
-{
-	uint8_t *bloom = NULL;
-	size_t bloom_len = 0;
+	void *ctx[2] = { run, a };
+	struct ai_archive_walk w = { .from = a->state.next_seq, .to = UINT64_MAX };
 	ai_result r;
 
-	/* Without memory for the filter the index just matches any id. */
-	if (ai_idset_filter(ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
-		ai_warn("manifest: no memory for the segment's id filter");
-	r = commit_with(run, a, seg, bloom, bloom_len);
-	free(bloom);
+	if (run->p->lock && (r = ai_lock_confirm(run->p->lock)) != AI_OK) {
+		ai_error("%s; committing nothing more (the next run archives what is left)",
+		         ai_store_why(r));
+		return r;
+	}
+	memcpy(w.head, a->state.head_sha256, sizeof w.head);
+	r = ai_archive_walk(run->p->dest, &w, catch_up_one, ctx);
+	if (r == AI_ERR_NOT_FOUND)
+		r = AI_OK;
+	if (r != AI_OK)
+		ai_error("manifest: %s", ai_store_why(r));
+	return r;
+}
+
+/* 1 when another run archived w's range (or part of it). */
+static int archived_elsewhere(const struct run *run, const struct work *w)
+{
+	uint64_t end;
+
+	return seen_get(&run->foreign, w->item->name, &end) && end > w->start;
+}
+
+/* Leaves out of the batch every pack that holds a member another run has
+ * archived meanwhile: a pack is recorded whole or not at all, so no source
+ * byte is ever referenced twice. Its other members are left for the next
+ * run. Returns the new length. */
+static size_t prune_batch(struct run *run, struct ready *batch, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t g = 0; g < n;) {
+		size_t end = g + 1, hit = 0;
+		while (end < n && !batch[end].ref.name)
+			end++;
+		for (size_t i = g; i < end; i++)
+			hit += archived_elsewhere(run, batch[i].w);
+		if (!hit) {
+			memmove(batch + kept, batch + g, (end - g) * sizeof *batch);
+			kept += end - g;
+			g = end;
+			continue;
+		}
+		for (size_t i = g; i < end; i++) {
+			struct work *w = batch[i].w;
+			if (archived_elsewhere(run, w)) {
+				ai_info("blob '%s': archived by a concurrent run", w->item->name);
+				w->state = WORK_DONE_ELSEWHERE;
+			} else {
+				ai_warn("blob '%s': its pack also holds blobs a concurrent run archived; "
+				        "left for the next run", w->item->name);
+				w->state = WORK_FAILED;
+				w->err = AI_ERR_CONFLICT;
+			}
+			drop_member(w);
+		}
+		free(batch[g].ref.name); /* left unreferenced, for gc */
+		batch[g].ref.name = NULL;
+		g = end;
+	}
+	return kept;
+}
+
+/* Commits the batch as one segment: fenced, pruned, and again after
+ * another writer took the sequence number first. */
+static ai_result commit_batch(struct run *run, struct ai_archive *a, struct ready *batch,
+                              size_t *n, enum ai_layout layout, struct ai_segment *seg)
+{
+	ai_result r = AI_ERR_EXISTS;
+
+	for (int attempt = 0; attempt < 5 && r == AI_ERR_EXISTS; attempt++) {
+		struct ai_idset ids;
+		uint8_t *bloom = NULL;
+		size_t bloom_len = 0;
+
+		ai_segment_release(seg);
+		ai_segment_init(seg);
+		if ((r = fence(run, a)) != AI_OK)
+			return r;
+		*n = prune_batch(run, batch, *n);
+		if (!*n)
+			return AI_OK;
+		ai_idset_init(&ids, MAX_SEGMENT_IDS);
+		r = segment_header(run, seg, layout);
+		if (r == AI_OK)
+			r = fill_segment(batch, *n, seg, &ids);
+		if (r != AI_OK) {
+			ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+			ai_idset_release(&ids);
+			return r;
+		}
+		/* Without memory for the filter the index just matches any id. */
+		if (ai_idset_filter(&ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
+			ai_warn("manifest: no memory for the segment's id filter");
+		ai_idset_release(&ids);
+		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
+		free(bloom);
+	}
+	if (r != AI_OK)
+		ai_error("manifest: cannot commit the segment: %s", ai_store_why(r));
 	return r;
 }
 
@@ -781,25 +851,15 @@ static ai_result record_batch(struct run *run, struct ai_archive *a, struct read
                               struct ai_run_summary *sum)
 {
 	struct ai_segment seg;
-	struct ai_idset ids;
 	ai_result r;
 
 	ai_segment_init(&seg);
-	ai_idset_init(&ids, MAX_SEGMENT_IDS);
-	r = segment_header(run, &seg, sum->layout);
-	if (r == AI_OK)
-		r = fill_segment(batch, n, &seg, &ids);
-	else
-		for (size_t i = 0; i < n; i++)
-			drop_member(batch[i].w);
-	if (r != AI_OK)
-		ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
-	else
-		r = commit(run, a, &seg, &ids);
-	ai_idset_release(&ids);
+	r = commit_batch(run, a, batch, &n, sum->layout, &seg);
+	for (size_t i = 0; i < n; i++)
+		drop_member(batch[i].w);
 	if (r == AI_OK && seg.nmembers) {
 		/* Counted from what the segment holds: a concurrent run may have
-		 * taken some members (see drop_archived). */
+		 * taken some members (see prune_batch). */
 		if (sum->segment_first < 0)
 			sum->segment_first = (int64_t)seg.seq;
 		sum->segment = (int64_t)seg.seq;
@@ -918,6 +978,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	ai_source_list_init(&items);
 	pthread_mutex_init(&run.mu, NULL);
 	pthread_cond_init(&run.cv, NULL);
+	/* The run trusts only its own key; a dry run, the published one. */
+	ai_trust_init(&run.trust);
+	if (p->key)
+		ai_trust_use_key(&run.trust, p->key);
 	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
 	/* A segment holds up to a pack's worth more than seg_max. */
 	if (run.seg_max > AI_MANIFEST_MAX_MEMBERS / 2)
@@ -935,7 +999,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	sum->layout = layout;
 	run.schema = layout == AI_LAYOUT_DIAGNOSTIC ? AI_SCHEMA_DIAGNOSTIC : AI_SCHEMA_CONTINUOUS;
 
-	r = ai_archive_open(&a, p->dest, p->key);
+	r = ai_archive_open(&a, p->dest, &run.trust, !p->dry_out);
 	archive_open = 1;
 	if (r != AI_OK) {
 		ai_error("manifest: %s", ai_store_why(r));
@@ -959,7 +1023,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	/* What is archived already: the segments holding these hours. */
 	r = ai_state_segments_by_delivery(&a.state, full ? AI_TIME_MIN : from, to, &seqs, &nseqs);
 	if (r == AI_OK)
-		r = seen_add_segments(&seen, p->dest, seqs, nseqs);
+		r = seen_add_segments(&seen, p->dest, &run.trust, seqs, nseqs);
 	if (r == AI_OK)
 		r = make_plan(&run, &items, &seen);
 	seen_release(&seen);
@@ -1028,6 +1092,8 @@ out:
 	ai_source_list_release(&items);
 	if (archive_open)
 		ai_archive_release(&a);
+	seen_release(&run.foreign);
+	ai_trust_release(&run.trust);
 	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
 	return r;
@@ -1051,7 +1117,11 @@ ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *su
 		if (r != AI_OK)
 			return r;
 	}
-	r = ai_run(p, sum);
+	{
+		struct ai_run_params locked = *p;
+		locked.lock = lock;
+		r = ai_run(&locked, sum);
+	}
 	ai_lock_release(lock);
 	memcpy(sum->sku, sku, sizeof sum->sku);
 	return r;

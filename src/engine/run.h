@@ -37,6 +37,8 @@ struct ai_run_summary {
 	enum ai_layout layout;
 };
 
+struct ai_lock;
+
 struct ai_run_params {
 	const char *run_id;               /* from ai_run_make_id */
 	const struct ai_options *o;
@@ -48,6 +50,8 @@ struct ai_run_params {
 	FILE *dry_out;                    /* dry run: the list goes here */
 	int progress;                     /* draw a progress line on stderr */
 	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
+	struct ai_lock *lock;             /* held run lock, confirmed before each commit;
+	                                   * NULL: none (dry runs, tests) */
 };
 
 /* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */

@@ -4,6 +4,7 @@
 #include "engine/lock.h"
 #include "engine/replication.h"
 #include "engine/status.h"
+#include "engine/trust.h"
 #include "util/log.h"
 
 void ai_status_init(struct ai_status *s)
@@ -37,10 +38,13 @@ ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now
 {
 	/* A missing state means "no run yet" only where the location exists. */
 	ai_result r = location_exists(dest);
+	struct ai_trust trust;
 
 	if (r != AI_OK)
 		return r;
-	r = ai_archive_open(&s->archive, dest, NULL);
+	ai_trust_init(&trust);
+	r = ai_archive_open(&s->archive, dest, &trust, 0);
+	ai_trust_release(&trust);
 	s->archive_open = 1;
 	if (r != AI_OK) {
 		ai_error("dest: %s", ai_store_why(r));

@@ -31,6 +31,10 @@ struct ai_trust {
 void ai_trust_init(struct ai_trust *t);
 void ai_trust_release(struct ai_trust *t);
 
+/* Trusts only k's public half (a writer checks what it reads with its own
+ * key); pins its key id. */
+void ai_trust_use_key(struct ai_trust *t, const struct ai_signing_key *k);
+
 /* Parses a key id: 16 hex digits, stored uppercase as minisign prints it.
  * AI_ERR_USAGE otherwise. */
 ai_result ai_trust_parse_key_id(const char *s, char out[AI_MINISIGN_KEYID_HEXLEN]) AI_MUST_CHECK;
@@ -74,6 +78,9 @@ struct ai_trust_verdict {
 	char signer[AI_MINISIGN_KEYID_HEXLEN];   /* the signature's key id, "" if unknown */
 	char key[AI_MINISIGN_KEYID_HEXLEN];      /* the key checked with, "" if none */
 	char key_name[64];                       /* NO_KEY: keys/<signer>.pub */
+	int carried;                             /* trusted by the signature the object carries
+	                                          * (signed.h); why then says what is wrong
+	                                          * with its .minisig file */
 	char why[512];
 };
 
@@ -87,7 +94,10 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
                          struct ai_trust_verdict *v) AI_MUST_CHECK;
 
 /* The same, reading "<name>.minisig" from dest first (one small read). A
- * missing signature is AI_ERR_VERIFY with AI_TRUST_NO_SIGNATURE. */
+ * missing signature is AI_ERR_VERIFY with AI_TRUST_NO_SIGNATURE. When the
+ * file is missing (or, for the state, fails) and obj->data is given, the
+ * signature the object carries in its metadata is checked instead (one
+ * more request): AI_OK with v->carried set when that one holds. */
 ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
                                 const struct ai_trust_object *obj,
                                 struct ai_trust_verdict *v) AI_MUST_CHECK;
