@@ -19,3 +19,9 @@ tools_storebench_LDADD = $(AI_LIBS)
 noinst_PROGRAMS += tools/mansynth
 tools_mansynth_SOURCES = tools/mansynth.c
 tools_mansynth_LDADD = $(AI_LIBS)
+
+# segforge: re-encodes a segment or the state with edits (no signature), for
+# the attack tests tests/e2e/proof_*.sh.
+noinst_PROGRAMS += tools/segforge
+tools_segforge_SOURCES = tools/segforge.c
+tools_segforge_LDADD = $(AI_LIBS)
