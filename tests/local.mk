@@ -149,9 +149,10 @@ EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools
 # then they run by name (make check TESTS=tests/e2e/proof_oracle.sh) or all
 # of them with ./configure --enable-proof-tests.
 PROOF_TESTS = \
+	tests/e2e/proof_rollback.sh
+E2E_TESTS += \
 	tests/e2e/proof_oracle.sh \
 	tests/e2e/proof_fencing.sh \
-	tests/e2e/proof_rollback.sh \
 	tests/e2e/proof_gc.sh
 if PROOF_TESTS
 TESTS += $(PROOF_TESTS)

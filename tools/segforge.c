@@ -28,6 +28,8 @@
 #include "util/hex.h"
 #include "util/parse.h"
 #include "format/manifest.h"
+#include "format/manifest_codec.h"
+#include "format/state.h"
 
 #define MAX_OBJECT_BYTES (512u << 20)
 
