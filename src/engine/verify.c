@@ -341,12 +341,12 @@ static ai_result check_sig(struct vctx *v, const struct ai_trust_object *obj,
 			              obj->kind, obj->name);
 		r = AI_OK;
 	} else if (r == AI_OK && vd.carried) {
-		/* Trusted through the signature the object carries; stock
-		 * minisign reads the file, so a missing one is a problem (a
-		 * stale state signature is the window of a run saving it). */
-		ai_verify_add(v->rep, strcmp(obj->kind, "state") == 0, obj->kind, obj->name,
-		              "%s (the object carries a valid signature; the next run restores "
-		              "the file)", vd.why);
+		/* Trusted through the signature the object carries: a run
+		 * stopped between the object and its file. Stock minisign reads
+		 * the file, so it is worth saying; nothing is unproven. */
+		ai_verify_add(v->rep, 1, obj->kind, obj->name,
+		              "%s (the object carries a valid signature, which `minisign -V` cannot "
+		              "read; a run restores the file)", vd.why);
 	} else if (r != AI_OK) {
 		ai_error("%s '%s': signature: %s", obj->kind, obj->name,
 		         ai_store_why(r));
