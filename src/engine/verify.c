@@ -345,8 +345,8 @@ static ai_result check_sig(struct vctx *v, const struct ai_trust_object *obj,
 		 * stopped between the object and its file. Stock minisign reads
 		 * the file, so it is worth saying; nothing is unproven. */
 		ai_verify_add(v->rep, 1, obj->kind, obj->name,
-		              "%s (the object carries a valid signature, which `minisign -V` cannot "
-		              "read; a run restores the file)", vd.why);
+		              "%s (the object carries a valid signature in its metadata; `minisign -V` "
+		              "needs the file)", vd.why);
 	} else if (r != AI_OK) {
 		ai_error("%s '%s': signature: %s", obj->kind, obj->name,
 		         ai_store_why(r));
