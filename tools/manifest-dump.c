@@ -13,6 +13,7 @@
 #include <string.h>
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 #include "format/manifest.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
