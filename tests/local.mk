@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/test_manifest \
 	tests/test_minisign \
 	tests/test_parse \
+	tests/test_regfile \
 	tests/test_result \
 	tests/test_retry \
 	tests/test_rowscan \
@@ -73,6 +74,8 @@ tests_test_minisign_CFLAGS = $(UNIT_CFLAGS)
 tests_test_minisign_LDADD = $(UNIT_LDADD)
 tests_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_test_parse_LDADD = $(UNIT_LDADD)
+tests_test_regfile_CFLAGS = $(UNIT_CFLAGS)
+tests_test_regfile_LDADD = $(UNIT_LDADD)
 tests_test_rowscan_CFLAGS = $(UNIT_CFLAGS)
 tests_test_rowscan_LDADD = $(UNIT_LDADD)
 tests_test_result_CFLAGS = $(UNIT_CFLAGS)
