@@ -140,7 +140,7 @@ Test(regfile, a_symbolic_link_is_refused_unless_followed)
 	cr_assert_eq(symlink("target", path("link")), 0);
 	cr_expect_eq(read_as(path("link"), AI_REGFILE_SECRET, 1024, got, sizeof got, why),
 	             AI_ERR_CONFIG);
-	cr_expect_str_eq(why, "a symbolic link to 'target'; name the file itself");
+	cr_expect_str_eq(why, "a symbolic link to 'target', not the file itself");
 	cr_expect_str_eq(got, "");
 	cr_expect_eq(read_as(path("link"), AI_REGFILE_FOLLOW, 1024, got, sizeof got, why), AI_OK);
 	cr_expect_str_eq(got, "secret");

@@ -33,7 +33,7 @@ static ai_result open_failed(const char *path, int e, char *why, size_t cap)
 	if (e == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		n = readlink(path, target, sizeof target - 1);
 		target[n > 0 ? n : 0] = '\0';
-		snprintf(why, cap, "a symbolic link%s%s%s; name the file itself", n > 0 ? " to '" : "",
+		snprintf(why, cap, "a symbolic link%s%s%s, not the file itself", n > 0 ? " to '" : "",
 		         target, n > 0 ? "'" : "");
 		return AI_ERR_CONFIG;
 	}
