@@ -90,6 +90,7 @@ tests_test_verify_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
