@@ -37,6 +37,7 @@ UNIT_TESTS = \
 	tests/test_options \
 	tests/test_pack \
 	tests/test_parse \
+	tests/test_regfile \
 	tests/test_result \
 	tests/test_retry \
 	tests/test_rowscan \
@@ -99,6 +100,8 @@ tests_test_minisign_CFLAGS = $(UNIT_CFLAGS)
 tests_test_minisign_LDADD = $(UNIT_LDADD)
 tests_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_test_parse_LDADD = $(UNIT_LDADD)
+tests_test_regfile_CFLAGS = $(UNIT_CFLAGS)
+tests_test_regfile_LDADD = $(UNIT_LDADD)
 tests_test_rowscan_CFLAGS = $(UNIT_CFLAGS)
 tests_test_rowscan_LDADD = $(UNIT_LDADD)
 tests_test_result_CFLAGS = $(UNIT_CFLAGS)
@@ -125,6 +128,7 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \

@@ -442,6 +442,40 @@ Test(catalog_select, the_cache_is_filled_used_and_checked)
 	cleanup(dest);
 }
 
+/* Whoever can write the cache may plant a FIFO (a plain open would wait
+ * for a writer for ever) or a link to another file: both are skipped, the
+ * archive read instead, and the entry replaced without touching the
+ * link's target. */
+Test(catalog_select, a_fifo_or_link_in_the_cache_is_skipped_not_waited_on, .timeout = 30)
+{
+	struct ai_store *dest = make_archive();
+	struct ai_catalog_filter f = { 0 };
+	struct ai_catalog_stats st;
+	char cache[128], cmd[1024];
+	struct ai_catalog_opts o = { .use_cache = 1, .cache_dir = cache };
+	struct seen s = { 0 };
+
+	snprintf(cache, sizeof cache, "%s/cache", tmpdir);
+	cr_assert_eq(ai_catalog_select(dest, &f, &o, collect_cb, &s, &st), AI_OK);
+	snprintf(cmd, sizeof cmd, "cd %s/cache/*/segments && printf victim >%s/victim && "
+	                          "rm 000000000000.seg 000000000001.seg && mkfifo 000000000000.seg && "
+	                          "ln -s %s/victim 000000000001.seg", tmpdir, tmpdir, tmpdir);
+	cr_assert_eq(system(cmd), 0);
+	s.n = 0;
+	cr_assert_eq(ai_catalog_select(dest, &f, &o, collect_cb, &s, &st), AI_OK);
+	cr_expect_eq(s.n, 6);
+	cr_expect_eq(st.from_cache, 1);
+	snprintf(cmd, sizeof cmd, "test \"$(cat %s/victim)\" = victim && "
+	                          "cd %s/cache/*/segments && test -f 000000000000.seg && "
+	                          "test -f 000000000001.seg && ! test -L 000000000001.seg && "
+	                          "test $(ls | wc -l) -eq 3", tmpdir, tmpdir);
+	cr_expect_eq(system(cmd), 0, "the victim is untouched, the entries are files again");
+	s.n = 0;
+	cr_assert_eq(ai_catalog_select(dest, &f, &o, collect_cb, &s, &st), AI_OK);
+	cr_expect_eq(st.from_cache, 3);
+	cleanup(dest);
+}
+
 Test(catalog_select, an_empty_location_is_a_configuration_error)
 {
 	struct ai_store *dest;

@@ -534,6 +534,25 @@ Test(minisign, key_file_readable_by_others_is_refused)
 	cr_assert_eq(ai_signing_key_load(dir, &k), AI_ERR_CONFIG);
 }
 
+Test(minisign, key_files_must_be_regular_files_and_are_not_waited_on, .timeout = 20)
+{
+	struct ai_signing_key k;
+	struct ai_minisign_pubkey pk;
+
+	cr_assert_eq(ai_minisign_keygen(path("real.key"), NULL), AI_OK);
+	cr_assert_eq(mkfifo(path("fifo.key"), 0600), 0);
+	cr_expect_eq(ai_signing_key_load(path("fifo.key"), &k), AI_ERR_CONFIG);
+	cr_expect_eq(ai_minisign_pubkey_load(path("fifo.key"), &pk), AI_ERR_CONFIG);
+	/* A link is refused even to a good key: name the file itself. */
+	cr_assert_eq(symlink("real.key", path("link.key")), 0);
+	cr_assert_eq(symlink("real.key.pub", path("link.pub")), 0);
+	cr_expect_eq(ai_signing_key_load(path("link.key"), &k), AI_ERR_CONFIG);
+	cr_expect_eq(ai_minisign_pubkey_load(path("link.pub"), &pk), AI_ERR_CONFIG);
+	cr_expect_eq(ai_minisign_pubkey_load(path("real.key.pub"), &pk), AI_OK);
+	cr_expect_eq(ai_signing_key_load(path("real.key"), &k), AI_OK);
+	ai_signing_key_release(&k);
+}
+
 /* Decodes the key line of a secret key file, lets edit() change it and
  * writes it back, 0600. */
 static void edit_key(const char *p, void (*edit)(uint8_t *bin))

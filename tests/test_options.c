@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,8 @@ static const char *write_file(const char *leaf, const char *text)
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
+	/* Key and SAS files must be the owner's alone (util/regfile.h). */
+	cr_assert_eq(chmod(path, 0600), 0);
 	return path;
 }
 

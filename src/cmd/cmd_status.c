@@ -6,9 +6,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
 #include "util/log.h"
+#include "util/regfile.h"
 #include "cmd/options.h"
 #include "engine/status.h"
 
@@ -275,32 +277,37 @@ static void print_prom(FILE *f, const struct ai_status *s)
 	fprintf(f, "aiarchive_status_timestamp_seconds %.17g\n", seconds(s->now));
 }
 
-/* Writes FILE.tmp and renames it, so the collector never reads half a file. */
+/* Writes a fresh FILE.tmp.<random> and renames it over FILE, so the
+ * collector never reads half a file and a link planted in the directory
+ * (status may run as root) is never written through. */
 static ai_result write_prom(const char *path, const struct ai_status *s)
 {
-	char tmp[4096];
+	char tmp[4096 + 32];
 	FILE *f;
-	int bad;
+	int fd, bad;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-		ai_error("prom '%s': path too long", path);
-		return AI_ERR_CONFIG;
+	if (ai_regfile_tmp_create(path, 0666, tmp, sizeof tmp, &fd) != AI_OK) {
+		ai_error("prom '%s': cannot create a temporary file next to it: %s", path,
+		         strerror(errno));
+		return AI_ERR_IO;
 	}
-	f = fopen(tmp, "w");
+	f = fdopen(fd, "w");
 	if (!f) {
 		ai_error("prom '%s': %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
 		return AI_ERR_IO;
 	}
 	print_prom(f, s);
 	bad = ferror(f);
 	if (fclose(f) != 0 || bad) {
 		ai_error("prom '%s': write failed", tmp);
-		remove(tmp);
+		unlink(tmp);
 		return AI_ERR_IO;
 	}
 	if (rename(tmp, path) != 0) {
 		ai_error("prom '%s': %s", path, strerror(errno));
-		remove(tmp);
+		unlink(tmp);
 		return AI_ERR_IO;
 	}
 	return AI_OK;

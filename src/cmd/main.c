@@ -4,10 +4,30 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include "cmd/cmd.h"
 #include "util/log.h"
 #include "util/clock.h"
+
+/* Every command may hold a secret (the signing seed, an account key, a
+ * SAS): no core dump may write it to disk, and not being dumpable also
+ * keeps other processes of the same user from reading our memory through
+ * ptrace or /proc/PID/mem. Done first, for every command, before any
+ * secret is read. */
+static void no_core_dumps(void)
+{
+	static const struct rlimit none = { 0, 0 };
+
+	/* Neither can fail here: lowering a limit to 0 is always allowed. */
+	(void)setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
 
 int main(int argc, char **argv)
 {
@@ -26,6 +46,7 @@ int main(int argc, char **argv)
 	ai_result r;
 	int c;
 
+	no_core_dumps();
 	/* Manifest objects are decoded one after another; keeping freed heap
 	 * instead of returning it to the kernel each time avoids page-fault
 	 * storms on a query over thousands of segments. */

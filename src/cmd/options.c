@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/regfile.h"
 #include "cmd/options.h"
 
 enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
@@ -33,6 +34,9 @@ struct def {
 };
 
 #define O(f) offsetof(struct ai_options, f)
+/* A SAS token, an account key or a connection string is far shorter. */
+#define SECRET_FILE_MAX 8192
+#define CONFIG_FILE_MAX (1u << 20)
 
 enum {
 	RUN = AI_CMD_RUN,
@@ -333,16 +337,28 @@ static size_t config_row(const struct ai_cmd *cmd, const char *key, int *ignore)
 static ai_result read_config(const struct ai_cmd *cmd, const char *path,
                              const unsigned char *given, struct ai_options *o, ai_time now)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096], where[600];
+	char line[4096], where[600], why[512];
+	struct ai_buf text;
 	unsigned lineno = 0;
 	ai_result r = AI_OK;
+	FILE *f = NULL;
 
-	if (!f) {
-		ai_error("config '%s': %s", path, strerror(errno));
+	/* Read whole through the one reader that refuses a FIFO or a device
+	 * instead of waiting on it; a link is followed (config management and
+	 * ConfigMaps install configs as links), the config holds no secret. */
+	ai_buf_init(&text, CONFIG_FILE_MAX);
+	if (ai_regfile_read(path, AI_REGFILE_FOLLOW, &text, why, sizeof why) != AI_OK) {
+		ai_error("config '%s': %s", path, why);
+		ai_buf_release(&text);
 		return AI_ERR_CONFIG;
 	}
-	while (r == AI_OK && fgets(line, sizeof line, f)) {
+	f = text.len ? fmemopen(text.data, text.len, "r") : NULL;
+	if (text.len && !f) {
+		ai_error("config '%s': %s", path, strerror(errno));
+		ai_buf_release(&text);
+		return AI_ERR_NOMEM;
+	}
+	while (r == AI_OK && f && fgets(line, sizeof line, f)) {
 		char *key, *value, *eq;
 		size_t i;
 		int ignore;
@@ -372,7 +388,9 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		if (r == AI_ERR_USAGE)
 			r = AI_ERR_CONFIG;
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	ai_buf_release(&text);
 	return r;
 }
 
@@ -451,30 +469,35 @@ int ai_options_match(char *const *list, size_t n, const char *value)
 	return 0;
 }
 
-/* Reads a secret from a file: the first line, trimmed. */
+/* Reads a secret from a file: the first line, trimmed. The file must be a
+ * regular file only its owner can read (not a link, never waited on). */
 static ai_result read_secret(const char *what, const char *path, char **out)
 {
-	char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-	char *s;
+	char why[512], *s;
+	struct ai_buf b;
+	ai_result r = AI_OK;
 
-	if (!f) {
-		ai_error("%s '%s': %s", what, path, strerror(errno));
-		return AI_ERR_CONFIG;
+	ai_buf_init(&b, SECRET_FILE_MAX);
+	if (ai_regfile_read(path, AI_REGFILE_SECRET, &b, why, sizeof why) != AI_OK) {
+		ai_error("%s '%s': %s", what, path, why);
+		r = AI_ERR_CONFIG;
+		goto out;
 	}
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = trim(buf);
+	b.data[strcspn(b.data, "\r\n")] = '\0';
+	s = trim(b.data);
 	if (!*s) {
 		ai_error("%s '%s': the file is empty", what, path);
-		return AI_ERR_CONFIG;
+		r = AI_ERR_CONFIG;
+		goto out;
 	}
 	*out = strdup(s);
-	ai_cleanse(buf, sizeof buf);
-	return *out ? AI_OK : AI_ERR_NOMEM;
+	if (!*out)
+		r = AI_ERR_NOMEM;
+out:
+	if (b.data)
+		ai_cleanse(b.data, b.alloc);
+	ai_buf_release(&b);
+	return r;
 }
 
 static ai_result env_secret(const char *side, const char *what, char **out)

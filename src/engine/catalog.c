@@ -2,7 +2,6 @@
  * whose signatures are checked before use, with a local cache of segments
  * that is checked the same way. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "format/manifest_codec.h"
+#include "util/regfile.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
@@ -268,62 +268,32 @@ static void cache_path(const struct sel *s, uint64_t seq, const char *ext, char 
 	snprintf(out, cap, "%s/%012llu.%s", s->dir, (unsigned long long)seq, ext);
 }
 
-/* Reads a whole cached file; AI_ERR_NOT_FOUND when absent. */
+/* Reads a whole cached file; AI_ERR_NOT_FOUND when absent. Anyone who can
+ * write the cache may plant a FIFO (which would block a plain open) or a
+ * link there: such an entry is skipped with a warning and the caller drops
+ * it (unlinking removes the link or FIFO, never what a link points at). */
 static ai_result cache_read(const char *path, struct ai_buf *out)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ai_result r = AI_OK;
+	char why[512];
+	ai_result r;
 
-	if (fd < 0)
-		return errno == ENOENT ? AI_ERR_NOT_FOUND : AI_ERR_IO;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_SEGMENT_BYTES) {
-		r = AI_ERR_IO;
-		goto out;
-	}
-	r = ai_buf_reserve(out, (size_t)sb.st_size);
-	while (r == AI_OK) {
-		ssize_t got = read(fd, out->data + out->len, out->alloc - out->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = AI_ERR_IO;
-			break;
-		}
-		if (got == 0)
-			break;
-		out->len += (size_t)got;
-		out->data[out->len] = '\0';
-		if (out->len + 1 >= out->alloc)
-			r = ai_buf_reserve(out, 65536);
-	}
-out:
-	close(fd);
+	r = ai_regfile_read(path, 0, out, why, sizeof why);
+	if (r == AI_ERR_CONFIG)
+		ai_warn("cache '%s': %s; skipped, reading the archive", path, why);
 	return r;
 }
 
 static void cache_write(struct sel *s, uint64_t seq, const char *ext, const struct ai_buf *raw)
 {
-	char path[CACHE_PATH_MAX + 32], tmp[CACHE_PATH_MAX + 64];
-	FILE *fp;
-	int ok;
+	char path[CACHE_PATH_MAX + 32];
 
 	if (!s->use_cache)
 		return;
 	cache_path(s, seq, ext, path, sizeof path);
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	fp = fopen(tmp, "wbx");
-	if (!fp) {
+	/* A fresh temporary name, renamed: the entry appears whole or not at
+	 * all, and nothing planted in the cache is written through. */
+	if (ai_regfile_replace(path, raw->data, raw->len, 0600) != AI_OK)
 		cache_disable(s, "cannot write");
-		return;
-	}
-	ok = fwrite(raw->data, 1, raw->len, fp) == raw->len;
-	ok = (fclose(fp) == 0) && ok;
-	/* rename makes the entry appear whole or not at all. */
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		cache_disable(s, "cannot write");
-	}
 }
 
 /* Whether raw is the archive's segment seq as its signer wrote it, the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "util/base64.h"
 #include "util/log.h"
+#include "util/regfile.h"
 #include "format/minisign.h"
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
@@ -142,70 +143,34 @@ ai_result ai_minisign_pubkey_format(const struct ai_minisign_pubkey *pk, struct 
 	return ai_buf_printf(out, UNTRUSTED_PREFIX "minisign public key %s\n%s\n", id, b64);
 }
 
-/* Reads a small regular file into p (cap bytes) through an open fd, so the
- * mode check and the read see the same file. Sets *mode when not NULL. */
-static ai_result read_small(const char *what, const char *path, char *p, size_t cap,
-                            size_t *len, mode_t *mode)
+/* Reads a key file into b, refusing anything but a regular file (a FIFO
+ * would block, a link may have been planted) and, for a secret, one that
+ * others may read. */
+static ai_result read_key_file(const char *what, const char *path, unsigned flags,
+                               struct ai_buf *b)
 {
-	struct stat st;
-	size_t got = 0;
-	ai_result r = AI_ERR_CONFIG;
-	int fd;
+	char why[512];
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ai_error("%s '%s': %s", what, path, strerror(errno));
+	if (ai_regfile_read(path, flags, b, why, sizeof why) != AI_OK) {
+		ai_error("%s '%s': %s", what, path, why);
 		return AI_ERR_CONFIG;
 	}
-	if (fstat(fd, &st) != 0) {
-		ai_error("%s '%s': %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ai_error("%s '%s': not a regular file", what, path);
-		goto out;
-	}
-	if (mode)
-		*mode = st.st_mode;
-	for (;;) {
-		ssize_t n;
-
-		if (got == cap) {
-			ai_error("%s '%s': larger than %zu bytes", what, path, cap - 1);
-			goto out;
-		}
-		n = read(fd, p + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ai_error("%s '%s': %s", what, path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*len = got;
-	r = AI_OK;
-out:
-	close(fd);
-	return r;
+	return AI_OK;
 }
 
 ai_result ai_minisign_pubkey_load(const char *path, struct ai_minisign_pubkey *pk)
 {
-	char text[PUBKEY_FILE_MAX];
-	size_t len = 0;
+	struct ai_buf text;
 	ai_result r;
 
-	r = read_small("public key", path, text, sizeof text, &len, NULL);
-	if (r != AI_OK)
-		return r;
-	if (ai_minisign_pubkey_parse(text, len, pk) != AI_OK) {
+	ai_buf_init(&text, PUBKEY_FILE_MAX);
+	r = read_key_file("public key", path, 0, &text);
+	if (r == AI_OK && ai_minisign_pubkey_parse(text.data, text.len, pk) != AI_OK) {
 		ai_error("public key '%s': not a minisign public key", path);
-		return AI_ERR_CONFIG;
+		r = AI_ERR_CONFIG;
 	}
-	return AI_OK;
+	ai_buf_release(&text);
+	return r;
 }
 
 /* --- secret keys --- */
@@ -304,21 +269,14 @@ out:
 
 ai_result ai_signing_key_load(const char *path, struct ai_signing_key *k)
 {
-	char text[SECKEY_FILE_MAX];
-	size_t len = 0;
-	mode_t mode = 0;
+	struct ai_buf text;
 	ai_result r;
 
-	r = read_small("key file", path, text, sizeof text, &len, &mode);
+	ai_buf_init(&text, SECKEY_FILE_MAX);
+	r = read_key_file("key file", path, AI_REGFILE_SECRET, &text);
 	if (r != AI_OK)
 		goto out;
-	if (mode & 077) {
-		ai_error("key file '%s': readable or writable by group or others (mode %04o); "
-		         "run chmod 600 on it", path, (unsigned)(mode & 07777));
-		r = AI_ERR_CONFIG;
-		goto out;
-	}
-	r = ai_signing_key_parse(text, len, k);
+	r = ai_signing_key_parse(text.data, text.len, k);
 	if (r == AI_ERR_CONFIG)
 		ai_error("key file '%s': protected by a password; aiarchive needs an "
 		         "unencrypted key (minisign -C -W removes the password)", path);
@@ -327,7 +285,9 @@ ai_result ai_signing_key_load(const char *path, struct ai_signing_key *k)
 		r = AI_ERR_CONFIG;
 	}
 out:
-	ai_cleanse(text, sizeof text);
+	if (text.data)
+		ai_cleanse(text.data, text.alloc);
+	ai_buf_release(&text);
 	return r;
 }
 

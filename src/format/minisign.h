@@ -55,7 +55,8 @@ ai_result ai_minisign_pubkey_parse(const char *text, size_t len,
 ai_result ai_minisign_pubkey_parse_b64(const char *s, size_t len,
                                        struct ai_minisign_pubkey *pk) AI_MUST_CHECK;
 /* Reads and parses a public key file; AI_ERR_CONFIG (logged, naming the
- * file) when it is missing, unreadable or malformed. */
+ * file) when it is missing, unreadable, a symbolic link, not a regular
+ * file (a FIFO is refused, not waited on) or malformed. */
 ai_result ai_minisign_pubkey_load(const char *path, struct ai_minisign_pubkey *pk) AI_MUST_CHECK;
 /* Appends the public key file text to out, as `minisign -G` writes it. */
 ai_result ai_minisign_pubkey_format(const struct ai_minisign_pubkey *pk,
@@ -82,8 +83,9 @@ ai_result ai_signing_key_write(const struct ai_signing_key *k, const char *path)
 ai_result ai_signing_key_parse(const char *text, size_t len,
                                struct ai_signing_key *k) AI_MUST_CHECK;
 /* Reads a secret key file. Refuses (AI_ERR_CONFIG, logged naming the
- * file) a file that group or others may read or write, a non-regular
- * file, and anything ai_signing_key_parse refuses. Wipes what it read. */
+ * file) a file that group or others may read or write, a symbolic link,
+ * anything but a regular file (without waiting on a FIFO), and anything
+ * ai_signing_key_parse refuses. Wipes what it read. */
 ai_result ai_signing_key_load(const char *path, struct ai_signing_key *k) AI_MUST_CHECK;
 /* Generates a key pair, writes it as ai_signing_key_write does and wipes
  * it; keyid_hex (may be NULL) receives the new key id. */

@@ -263,6 +263,13 @@ if [ -x "$AZURITE_BIN" ] && command -v node >/dev/null 2>&1; then
 			grep -q "(1 from the cache," &&
 		"$1" -v query --dest "$2" --cache-dir "$3" --format jsonl 2>&1 >/dev/null |
 			grep -q "(2 from the cache,"' _ "$AIARCHIVE" "$AZDEST" "$cache"
+	seg0=$(ls "$cache"/*/segments/000000000000.seg)
+	rm "$seg0" && mkfifo "$seg0"
+	check "Azure: a FIFO planted in the cache is skipped with a warning, not waited on" -- bash -c '
+		out=$(timeout 20 "$1" -v query --dest "$2" --cache-dir "$3" --format jsonl 2>&1 >/dev/null) &&
+		grep -q "cache .*000000000000.seg.: not a regular file but a FIFO; skipped" <<<"$out" &&
+		grep -q "(1 from the cache," <<<"$out" && test -f "$4" && ! test -p "$4"' \
+		_ "$AIARCHIVE" "$AZDEST" "$cache" "$seg0"
 	check "Azure: the XDG cache directory is the default" -- bash -c '
 		"$1" query --dest "$2" --format jsonl >/dev/null && ls "$XDG_CACHE_HOME"/aiarchive/*/segments/*.seg' \
 		_ "$AIARCHIVE" "$AZDEST"

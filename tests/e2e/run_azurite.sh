@@ -91,6 +91,7 @@ check_exit 3 "a wrong account key exits 3" -- run_ce_badkey
 check "the key is not printed" -- bash -c "! grep -qF '${AZURITE_KEY:0:20}' <<<\"\$0\"" "$LAST_OUTPUT"
 expired=$(sas_for SRC appinsights-export rl -1h)
 printf '%s\n' "$expired" >"$TEST_TMP/expired.sas"
+chmod 600 "$TEST_TMP/expired.sas"
 check_exit 3 "an expired SAS exits 3" -- env -u AIARCHIVE_SOURCE_KEY "$AIARCHIVE" run \
 	--source "$SRC_URL/appinsights-export" --source-sas-file "$TEST_TMP/expired.sas" \
 	--dest "$DST_URL/archive" --key "$key"

@@ -120,7 +120,7 @@ static ai_result block_copy(struct file_store *fs, const char *name, const char 
 
 	if ((r = block_path(fs, name, id, path)) != AI_OK)
 		goto out;
-	in = open(path, O_RDONLY | O_CLOEXEC);
+	in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (in < 0) {
 		r = errno == ENOENT ?
 		    ai_file_fail(AI_ERR_BAD_INPUT, name, "unknown block id '%s'", id) :

@@ -263,7 +263,7 @@ ai_result ai_file_tmp_create(struct file_store *fs, const char *name, char path[
 	ai_hex(rnd, sizeof rnd, hex);
 	if ((r = ai_file_path(path, name, "%s/" STATE_DIR "/tmp/%s", fs->root, hex)) != AI_OK)
 		return r;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		path[0] = '\0';
 		return ai_file_sys_fail(name, "cannot create a temporary file", errno);

@@ -38,7 +38,8 @@ ai_result ai_file_lease_lock(struct file_store *fs, const char *name, int create
 	if ((r = ai_file_state_path(fs, name, "leases", path)) != AI_OK)
 		return r;
 	for (int tries = 0; tries < 100; tries++) {
-		fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0666);
+		fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		          0666);
 		if (fd < 0) {
 			if (!create && errno == ENOENT)
 				return AI_OK;

@@ -89,7 +89,7 @@ ai_result ai_file_props_load(struct file_store *fs, const char *name, ino_t ino,
 	if ((r = ai_file_path(path, name, "%s/" STATE_DIR "/props/%" PRIx64, fs->root,
 	                      (uint64_t)ino)) != AI_OK)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			r = ai_file_sys_fail(name, "cannot open its properties", errno);
