@@ -703,10 +703,10 @@ diag "$n_classes classes in $((SECONDS - t0)) s; table in $TAMPER_TSV"
 
 # ---- the table ----
 {
-	echo "| # | tampering | \`verify\` pinned | \`verify\` unpinned | \`query\` | \`cat\` | \`run\` | scope |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| class: tampering | \`verify\` pinned | \`verify\` unpinned | \`query\` | \`cat\` | \`run\` | scope |"
+	echo "|---|---|---|---|---|---|---|"
 	awk -F'\t' 'NR > 1 {
-		printf "| %d | `%s`: %s | %s | %s | %s | %s | %s | %s |\n", NR - 2, $1, $9, $2, $3, $4, $5, $6, $8
+		printf "| `%s`: %s | %s | %s | %s | %s | %s | %s |\n", $1, $9, $2, $3, $4, $5, $6, $8
 	}' "$TAMPER_TSV"
 } >"$TAMPER_MD"
 column -t -s "$(printf '\t')" "$TAMPER_TSV" 2>/dev/null | cut -c1-150 | sed 's/^/# /' ||
