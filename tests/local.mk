@@ -142,6 +142,7 @@ E2E_TESTS = \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
 	tests/e2e/status.sh \
+	tests/e2e/tamper.sh \
 	tests/e2e/verify.sh
 
 TESTS += $(E2E_TESTS)
@@ -164,6 +165,8 @@ endif
 EXTRA_DIST += $(PROOF_TESTS) tests/e2e/proof_lib.sh
 EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c
 EXTRA_DIST += tests/e2e/archive_lib.sh
+# tamper.sh's outcome table (ARCHITECTURE.md §9.5): TSV and Markdown.
+CLEANFILES += tests/e2e/tamper.tsv tests/e2e/tamper.md
 
 # Long tests: the kill-point loops, minutes each on a busy machine, so
 # `make check` leaves them out and `make check-long` runs them (CI does both).

@@ -6,7 +6,7 @@
  *
  * Usage:
  *   segforge segment IN OUT [--seq N] [--prev-of FILE] [--names-from SEG]
- *                           [--drop-pack NAME]...
+ *                           [--drop-pack NAME]... [--key-id ID]
  *     --seq N          the segment says it is number N
  *     --prev-of FILE   its prev is the SHA-256 of FILE's bytes
  *     --names-from SEG each member i takes the source fields of member i of
@@ -16,6 +16,7 @@
  *                      members then claim SEG's blobs with IN's bytes; both
  *                      must have the same number of members
  *     --drop-pack NAME the pack and every member in it are left out
+ *     --key-id ID      the segment names ID (16 hex digits) as its signer
  *   segforge state IN OUT [--head-of FILE] [--watermark TIME]
  *     --head-of FILE   head is the SHA-256 of FILE's bytes
  *     --watermark TIME the watermark (UTC, as `run --from` takes it)
@@ -36,7 +37,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: segforge segment IN OUT [--seq N] [--prev-of FILE] "
-	                "[--names-from SEG] [--drop-pack NAME]...\n"
+	                "[--names-from SEG] [--drop-pack NAME]... [--key-id ID]\n"
 	                "       segforge state IN OUT [--head-of FILE] [--watermark TIME]\n");
 	return 2;
 }
@@ -218,6 +219,9 @@ static int forge_segment(int argc, char **argv)
 		} else if (strcmp(opt, "--drop-pack") == 0) {
 			if (drop_pack(&seg, val) != 0)
 				goto out;
+		} else if (strcmp(opt, "--key-id") == 0) {
+			free(seg.key_id);
+			seg.key_id = dup_or_die(val);
 		} else {
 			rc = usage();
 			goto out;
