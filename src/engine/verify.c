@@ -835,6 +835,15 @@ static void check_orphan_indexes(struct vctx *v, const struct found *ix, size_t 
 	}
 }
 
+/* The number after the highest segment there is (0: none). */
+static uint64_t chain_length(const struct ai_chain_entry *e, size_t n)
+{
+	for (size_t i = n; i > 0; i--)
+		if (e[i - 1].present)
+			return e[i - 1].name_seq + 1;
+	return 0;
+}
+
 static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, size_t n)
 {
 	struct ai_state st;
@@ -846,9 +855,13 @@ static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, siz
 	ai_buf_init(&raw, MAX_STATE_BYTES);
 	r = read_small(v->p->dest, AI_STATE_NAME, MAX_STATE_BYTES, &raw);
 	if (r == AI_ERR_NOT_FOUND) {
-		if (n)
-			ai_verify_add(v->rep, 1, "state", AI_STATE_NAME,
-			              "missing (a run stopped before saving it; the next run rebuilds it)");
+		/* A run saves the state before its first segment and only replaces
+		 * it (ARCHITECTURE.md §7.2): segments without it had it removed. */
+		if (chain_length(e, n))
+			ai_verify_add(v->rep, 0, "state", AI_STATE_NAME,
+			              "missing, yet there are segments (a state is saved before the first "
+			              "segment and never removed: removed, maybe with the newest "
+			              "segments)");
 		r = AI_OK;
 		goto out;
 	}
