@@ -25,6 +25,7 @@ UNIT_TESTS = \
 	tests/test_bloom \
 	tests/test_buf \
 	tests/test_catalog \
+	tests/test_checkpoint \
 	tests/test_crypto \
 	tests/test_fetch \
 	tests/test_gz \
@@ -45,7 +46,8 @@ UNIT_TESTS = \
 	tests/test_source \
 	tests/test_store \
 	tests/test_trust \
-	tests/test_verify
+	tests/test_verify \
+	tests/test_witness
 
 if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
@@ -83,6 +85,10 @@ tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
 tests_test_catalog_LDADD = $(UNIT_LDADD)
+tests_test_checkpoint_CFLAGS = $(UNIT_CFLAGS)
+tests_test_checkpoint_LDADD = $(UNIT_LDADD)
+tests_test_witness_CFLAGS = $(UNIT_CFLAGS)
+tests_test_witness_LDADD = $(UNIT_LDADD)
 tests_test_fetch_CFLAGS = $(UNIT_CFLAGS)
 tests_test_fetch_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
