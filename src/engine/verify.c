@@ -13,6 +13,7 @@
 #include "format/manifest_codec.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
+#include "engine/witness.h"
 #include "util/alloc.h"
 
 #define MAX_STATE_BYTES (256u << 20)
@@ -892,6 +893,59 @@ out:
 	return r;
 }
 
+/* Checks the chain against each witness's checkpoint: the segment the
+ * checkpoint names as the head must be there with the digest it saw. */
+static ai_result check_witnesses(struct vctx *v, const struct ai_chain_entry *e, size_t n)
+{
+	struct ai_witnesses *ws = v->p->witness;
+	uint64_t len = chain_length(e, n);
+	char why[512], when[AI_TIME_STRLEN];
+	struct ai_checkpoint c;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; ws && i < ws->n && r == AI_OK; i++) {
+		const uint8_t *digest = NULL;
+		why[0] = '\0';
+		r = ai_witness_read(ws, i, v->p->dest, v->p->trust, &c, why, sizeof why);
+		if (r == AI_ERR_NOT_FOUND) {
+			if (ws->w[i].required)
+				ai_verify_add(v->rep, 1, "witness", ws->w[i].where,
+				              "holds no checkpoint of this archive (no run wrote one yet)");
+			r = AI_OK;
+			continue;
+		}
+		if (r == AI_ERR_VERIFY) {
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where,
+			              "the checkpoint does not check out (%s)", why);
+			r = AI_OK;
+			continue;
+		}
+		if (r == AI_ERR_IO && !ws->w[i].required) {
+			ai_verify_add(v->rep, 1, "witness", ws->w[i].where, "cannot be read (%s); not "
+			              "checked", ai_store_why(r));
+			r = AI_OK;
+			continue;
+		}
+		if (r != AI_OK) {
+			log_store_error("witness", ws->w[i].where, r);
+			break;
+		}
+		v->rep->checkpoints++;
+		for (size_t k = 0; c.segments && k < n; k++)
+			if (e[k].name_seq == c.segments - 1 && e[k].present)
+				digest = e[k].sha256;
+		ai_time_format(c.time, 0, when);
+		if (ai_witness_judge(&c, len, digest, why, sizeof why) != AI_OK)
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where, "%s (checkpoint of %s)", why,
+			              when);
+		else if (c.segments && n && e[0].name_seq == 0 && e[0].present &&
+		         memcmp(e[0].sha256, c.segment0, AI_SHA256_LEN) != 0)
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where,
+			              "saw another segment 0 (checkpoint of %s)", when);
+	}
+	return r;
+}
+
 /* ----- the source ----- */
 
 static int range_cmp(const void *a, const void *b)
@@ -1075,6 +1129,8 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	ai_verify_chain(e, nfound, rep);
 	check_orphan_indexes(&v, ix, nix, e, nfound);
 	r = check_state(&v, e, nfound);
+	if (r == AI_OK)
+		r = check_witnesses(&v, e, nfound);
 	if (r == AI_OK && !nfound && !rep->state_found)
 		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
 	if (r == AI_OK && p->src)

@@ -125,6 +125,7 @@ state_covers() {
 kill_then_finish() {
 	local d=$1 k=$2 rc=0 before recorded
 	rm -rf "$d"
+	forget_checkpoints
 	AIARCHIVE_TEST_KILL_AFTER=$k run "$d" --jobs 1 >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the run was not killed at call $k (exit $rc)"; return 1; }
 	before=$(find "$d/manifest/segments" -name '*.seg' 2>/dev/null | wc -l)
