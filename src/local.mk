@@ -3,11 +3,11 @@
 #   util/: result, buffer, array growth, logging, parsers, base64, hex, clock, crypto (the
 #     only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest (segments, the state, segment
-#     indexes and their msgpack codec), Bloom filters, the row scanner
+#     indexes and their msgpack codec), witness checkpoints, Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive,
-#     lock, status, replication
+#     lock, status, replication, witness
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -26,6 +26,7 @@ src_libaiarchive_la_SOURCES += \
 	src/util/version.c src/util/version.h
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \
+	src/format/checkpoint.c src/format/checkpoint.h \
 	src/format/gz.c src/format/gz.h \
 	src/format/manifest.c src/format/manifest.h \
 	src/format/manifest_codec.c src/format/manifest_codec.h \
@@ -67,7 +68,8 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/source.c src/engine/source.h \
 	src/engine/status.c src/engine/status.h \
 	src/engine/trust.c src/engine/trust.h \
-	src/engine/verify.c src/engine/verify.h
+	src/engine/verify.c src/engine/verify.h \
+	src/engine/witness.c src/engine/witness.h
 src_libaiarchive_la_SOURCES += \
 	src/cmd/cmd.c src/cmd/cmd.h \
 	src/cmd/cmd_cat.c \

@@ -25,6 +25,7 @@ UNIT_TESTS = \
 	tests/test_bloom \
 	tests/test_buf \
 	tests/test_catalog \
+	tests/test_checkpoint \
 	tests/test_crypto \
 	tests/test_fetch \
 	tests/test_gz \
@@ -46,7 +47,8 @@ UNIT_TESTS = \
 	tests/test_source \
 	tests/test_store \
 	tests/test_trust \
-	tests/test_verify
+	tests/test_verify \
+	tests/test_witness
 
 if HAVE_CRITERION
 check_PROGRAMS += $(UNIT_TESTS)
@@ -84,6 +86,10 @@ tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
 tests_test_catalog_LDADD = $(UNIT_LDADD)
+tests_test_checkpoint_CFLAGS = $(UNIT_CFLAGS)
+tests_test_checkpoint_LDADD = $(UNIT_LDADD)
+tests_test_witness_CFLAGS = $(UNIT_CFLAGS)
+tests_test_witness_LDADD = $(UNIT_LDADD)
 tests_test_fetch_CFLAGS = $(UNIT_CFLAGS)
 tests_test_fetch_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
@@ -132,6 +138,7 @@ E2E_TESTS = \
 	tests/e2e/help.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
+	tests/e2e/rollback.sh \
 	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
@@ -153,12 +160,12 @@ EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools
 # give, so today they fail. They join E2E_TESTS when the fixes land; until
 # then they run by name (make check TESTS=tests/e2e/proof_oracle.sh) or all
 # of them with ./configure --enable-proof-tests.
-PROOF_TESTS = \
-	tests/e2e/proof_rollback.sh
+PROOF_TESTS =
 E2E_TESTS += \
 	tests/e2e/proof_oracle.sh \
 	tests/e2e/proof_fencing.sh \
-	tests/e2e/proof_gc.sh
+	tests/e2e/proof_gc.sh \
+	tests/e2e/proof_rollback.sh
 if PROOF_TESTS
 TESTS += $(PROOF_TESTS)
 endif

@@ -1,6 +1,7 @@
 /* test_archive.c: the walk of the hash chain that opening an archive, gc
  * and verify share: what it hands over for intact, missing and misplaced
- * segments, and how the callback ends it. */
+ * segments, and how the callback ends it; and the state a new archive gets
+ * before its first segment, without which segments are refused. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 static char tmpdir[64];
 static struct ai_store *dest;
 static uint8_t head[AI_SHA256_LEN];
+static struct ai_minisign_pubkey pub;
 
 /* An archive of NSEG segments, one pack each. */
 static void setup(void)
@@ -53,6 +55,7 @@ static void setup(void)
 		ai_segment_release(&seg);
 	}
 	memcpy(head, a.state.head_sha256, sizeof head);
+	ai_signing_key_pubkey(&key, &pub);
 	ai_archive_release(&a);
 	ai_signing_key_release(&key);
 }
@@ -182,4 +185,62 @@ Test(archive_walk, an_open_walk_ends_where_the_callback_stops_it)
 	cr_expect_eq(ai_archive_walk(dest, &w, record, &s), AI_ERR_NOT_FOUND);
 	cr_expect_eq(s.n, NSEG + 1);
 	cr_expect_eq(s.ok[NSEG], AI_ERR_NOT_FOUND, "the first number past the chain is missing");
+}
+
+/* ---- the state ---- */
+
+TestSuite(archive_state, .init = setup, .fini = teardown);
+
+static ai_result open_with_key(struct ai_archive *a)
+{
+	struct ai_trust trust;
+	ai_result r;
+
+	ai_trust_init(&trust);
+	trust.has_pubkey = 1;
+	trust.pubkey = pub;
+	r = ai_archive_open(a, dest, &trust, 0);
+	ai_trust_release(&trust);
+	return r;
+}
+
+Test(archive_state, a_new_archive_gets_its_state_before_its_first_segment)
+{
+	struct ai_archive a;
+
+	/* setup never saved one: the first commit did, covering nothing. */
+	cr_assert_eq(open_with_key(&a), AI_OK);
+	cr_expect(a.state_found);
+	cr_expect_not(a.state_missing);
+	cr_expect_eq(a.probed, NSEG, "every segment is past the state");
+	cr_expect_eq(a.state.next_seq, NSEG);
+	cr_expect_eq(memcmp(a.state.head_sha256, head, sizeof head), 0);
+	ai_archive_release(&a);
+}
+
+Test(archive_state, segments_without_a_state_are_refused_yet_folded)
+{
+	struct ai_archive a;
+
+	cr_assert_eq(ai_store_delete(dest, "manifest/state"), AI_OK);
+	cr_assert_eq(open_with_key(&a), AI_ERR_VERIFY);
+	cr_expect(a.state_missing);
+	cr_expect(strstr(ai_store_last_error(), "state 'manifest/state': missing") != NULL, "%s",
+	          ai_store_last_error());
+	cr_expect_eq(a.state.next_seq, NSEG, "the chain is folded all the same");
+	ai_archive_release(&a);
+}
+
+Test(archive_state, an_empty_archive_without_a_state_is_empty)
+{
+	struct ai_archive a;
+	char cmd[160];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/archive/manifest'", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(open_with_key(&a), AI_OK);
+	cr_expect_not(a.state_found);
+	cr_expect_not(a.state_missing);
+	cr_expect_eq(a.state.next_seq, 0);
+	ai_archive_release(&a);
 }

@@ -345,6 +345,14 @@ static struct ai_store *make_archive(void)
 		ai_trust_release(&trust);
 	}
 	commit_segment(&a, &key, T0, T0 + 1, T0 + 2 * H);           /* 0 */
+	/* The state the first commit saved before segment 0 covers none:
+	 * kept to put back, so that every segment is past the state. */
+	{
+		char cmd[256];
+		snprintf(cmd, sizeof cmd, "cd %s && cp archive/manifest/state state0 && "
+		                          "cp archive/manifest/state.minisig state0.minisig", tmpdir);
+		cr_assert_eq(system(cmd), 0);
+	}
 	commit_segment(&a, &key, T0 + 2 * D, T0 + 10, T0 + 5 * H);  /* 1: late */
 	commit_segment(&a, &key, T0 + 3 * H, T0 + 3 * H, T0 + 3 * H); /* 2 */
 	cr_assert_eq(ai_archive_save_state(&a, &key, T0), AI_OK);
@@ -646,11 +654,12 @@ Test(catalog_select, a_segment_past_the_state_is_used_only_when_signed)
 	char cmd[256];
 	struct seen s = { 0 };
 
-	/* No state: the chain is read and each segment's signature checked.
-	 * A segment whose .minisig is missing still carries its signature
-	 * (engine/signed.h), so it is used. */
+	/* A state that covers no segment: the chain is read and each
+	 * segment's signature checked. A segment whose .minisig is missing
+	 * still carries its signature (engine/signed.h), so it is used. */
 	snprintf(cmd, sizeof cmd, "cd %s/archive/manifest && rm state state.minisig "
-	                          "segments/000000000002.seg.minisig", tmpdir);
+	                          "segments/000000000002.seg.minisig && cp ../../state0 state && "
+	                          "cp ../../state0.minisig state.minisig", tmpdir);
 	cr_assert_eq(system(cmd), 0);
 	cr_expect_eq(ai_catalog_select(dest, &f, NULL, collect_cb, &s, &st), AI_OK);
 	cr_expect_eq(st.segments, 3);

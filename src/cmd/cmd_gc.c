@@ -8,6 +8,7 @@
 #include "engine/gc.h"
 #include "engine/trust.h"
 #include "engine/lock.h"
+#include "engine/witness.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "util/clock.h"
@@ -97,6 +98,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store_stats st;
 	struct ai_gc_report rep;
 	struct ai_trust trust;
+	struct ai_witnesses ws = { 0 };
 	char id[64], gc_id[72];
 	double t0 = ai_clock_mono_s();
 	ai_result r;
@@ -117,6 +119,10 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
+	ai_witnesses_init(&ws, dest);
+	r = ai_options_witnesses(&o, &ws);
+	if (r != AI_OK)
+		goto out;
 	/* The lock keeps runs out between writing their packs and committing
 	 * the segment that names them; a dry run changes nothing and, like
 	 * run's, does without it. */
@@ -133,6 +139,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		.dry_run = o.dry_run,
 		.lock = lock,
 		.trust = &trust,
+		.witness = &ws,
 	};
 	r = ai_gc(&p, &rep);
 	if (r != AI_OK)
@@ -146,6 +153,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		r = AI_ERR_PARTIAL;
 out:
 	ai_lock_release(lock);
+	ai_witnesses_release(&ws);
 	ai_store_free(dest);
 	ai_gc_report_release(&rep);
 	ai_trust_release(&trust);
@@ -156,7 +164,7 @@ out:
 const struct ai_cmd ai_cmd_gc = {
 	.name = "gc",
 	.bit = AI_CMD_GC,
-	.args = "--dest URL [--older-than DUR] [--dry-run]",
+	.args = "--dest URL [--older-than DUR] [--witness URL] [--dry-run]",
 	.summary = "remove packs that stopped runs left unreferenced",
 	.exec = exec_gc,
 };

@@ -12,6 +12,7 @@
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/run.h"
+#include "engine/witness.h"
 #include "util/clock.h"
 
 
@@ -123,6 +124,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store *src = NULL, *dest = NULL;
 	struct ai_signing_key key;
 	struct ai_run_summary sum;
+	struct ai_witnesses ws = { 0 };
 	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
@@ -164,6 +166,10 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
+	ai_witnesses_init(&ws, dest);
+	r = ai_options_witnesses(&o, &ws);
+	if (r != AI_OK)
+		goto out;
 	struct ai_run_params p = {
 		.run_id = run_id,
 		.o = &o,
@@ -175,6 +181,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.dry_out = o.dry_run ? ctx->out : NULL,
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
+		.witness = &ws,
 	};
 	r = ai_run_locked(&p, &sum);
 	sum.seconds = ai_clock_mono_s() - t0;
@@ -185,6 +192,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			r = AI_ERR_NOTHING;
 	}
 out:
+	ai_witnesses_release(&ws);
 	if (have_key)
 		ai_signing_key_release(&key);
 	ai_store_free(src);
@@ -196,7 +204,7 @@ out:
 const struct ai_cmd ai_cmd_run = {
 	.name = "run",
 	.bit = AI_CMD_RUN,
-	.args = "--source URL --dest URL --key FILE [options]",
+	.args = "--source URL --dest URL --key FILE [--witness URL] [options]",
 	.summary = "archive everything new (the cron entry point)",
 	.exec = exec_run,
 };

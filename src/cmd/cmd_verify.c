@@ -11,6 +11,7 @@
 #include "cmd/options.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
+#include "engine/witness.h"
 
 static void print_json(FILE *f, const struct ai_verify_report *rep, const struct ai_options *o,
                        const struct ai_verify_params *p)
@@ -19,9 +20,10 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 
 	fprintf(f, "{\"ok\":%s,\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64 ",\"segments\":%" PRIu64
 	           ",\"members\":%" PRIu64 ",\"indexes\":%" PRIu64
-	           ",\"segments_without_index\":%" PRIu64 ",\"state\":",
+	           ",\"segments_without_index\":%" PRIu64 ",\"checkpoints\":%" PRIu64
+	           ",\"state\":",
 	        rep->errors ? "false" : "true", rep->errors, rep->warnings, rep->segments,
-	        rep->members, rep->indexes, rep->unindexed);
+	        rep->members, rep->indexes, rep->unindexed, rep->checkpoints);
 	if (rep->state_found)
 		fprintf(f, "{\"next_seq\":%" PRIu64 "}", rep->state_next_seq);
 	else
@@ -82,6 +84,9 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 		fprintf(f, ", %" PRIu64 " index%s", rep->indexes, rep->indexes == 1 ? "" : "es");
 	if (rep->state_found)
 		fprintf(f, ", state covers %" PRIu64, rep->state_next_seq);
+	if (rep->checkpoints)
+		fprintf(f, ", %" PRIu64 " witness checkpoint%s", rep->checkpoints,
+		        rep->checkpoints == 1 ? "" : "s");
 	if (rep->unindexed)
 		fprintf(f, "; %" PRIu64 " segment%s no index (%s read in full)", rep->unindexed,
 		        rep->unindexed == 1 ? " has" : "s have", rep->unindexed == 1 ? "it is" : "they are");
@@ -108,6 +113,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_trust trust;
 	struct ai_verify_report rep;
 	struct ai_verify_params p;
+	struct ai_witnesses ws = { 0 };
 	ai_result r;
 
 	memset(&p, 0, sizeof p);
@@ -137,6 +143,11 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_options_open_store(&o, "source", &src);
 	if (r != AI_OK)
 		goto out;
+	ai_witnesses_init(&ws, dest);
+	r = ai_options_witnesses(&o, &ws);
+	if (r != AI_OK)
+		goto out;
+	p.witness = &ws;
 	p.dest = dest;
 	p.trust = &trust;
 	p.data = o.data || o.subset;
@@ -156,6 +167,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	if (rep.errors)
 		r = AI_ERR_VERIFY;
 out:
+	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);
 	ai_trust_release(&trust);
 	ai_store_free(src);
@@ -168,7 +180,7 @@ const struct ai_cmd ai_cmd_verify = {
 	.name = "verify",
 	.bit = AI_CMD_VERIFY,
 	.args = "--dest URL [--pubkey FILE] [--key-id ID] [--data | --subset N/M] "
-	        "[--source URL --from TIME --to TIME]",
+	        "[--source URL --from TIME --to TIME] [--witness URL]",
 	.summary = "check signatures, the hash chain and optionally the data and the source",
 	.exec = exec_verify,
 };

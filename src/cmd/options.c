@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/regfile.h"
 #include "cmd/options.h"
+#include "engine/witness.h"
 
 enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
 
@@ -71,6 +72,14 @@ static const struct def defs[] = {
 	  "SAS token for the archive" },
 	{ "dest-key-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(dest_key_file), 0, 0,
 	  "account key for the archive" },
+	{ "witness", 0, "URL", RUN | GC | VERIFY, CFG, K_STR, O(witness), 0, 0,
+	  "also keep the chain's checkpoint here, and check it (another account)" },
+	{ "witness-sas-file", 0, "FILE", RUN | GC | VERIFY, CFG, K_STR, O(witness_sas_file), 0, 0,
+	  "SAS token for the witness" },
+	{ "witness-key-file", 0, "FILE", RUN | GC | VERIFY, CFG, K_STR, O(witness_key_file), 0, 0,
+	  "account key for the witness" },
+	{ "state-dir", 0, "DIR", RUN | GC | VERIFY, CFG, K_STR, O(state_dir), 0, 0,
+	  "where this host keeps checkpoints (default: $STATE_DIRECTORY, ...)" },
 	{ "key", 'k', "FILE", RUN, CFG, K_STR, O(key), 0, 0,
 	  "private signing key" },
 	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY | GC, CFG, K_STR, O(pubkey), 0, 0,
@@ -505,8 +514,9 @@ static ai_result env_secret(const char *side, const char *what, char **out)
 	char name[64];
 	const char *v;
 
-	snprintf(name, sizeof name, "AIARCHIVE_%s_%s", strcmp(side, "source") == 0 ? "SOURCE" : "DEST",
-	         what);
+	snprintf(name, sizeof name, "AIARCHIVE_%s_%s",
+	         strcmp(side, "source") == 0 ? "SOURCE" : strcmp(side, "witness") == 0 ? "WITNESS" :
+	         "DEST", what);
 	v = getenv(name);
 	if (!v || !*v)
 		return AI_OK;
@@ -517,15 +527,17 @@ static ai_result env_secret(const char *side, const char *what, char **out)
 ai_result ai_options_store_config(const struct ai_options *o, const char *side,
                                   struct ai_store_config *cfg, struct ai_secrets *sec)
 {
-	int src = strcmp(side, "source") == 0;
-	const char *sas_file = src ? o->source_sas_file : o->dest_sas_file;
-	const char *key_file = src ? o->source_key_file : o->dest_key_file;
+	int src = strcmp(side, "source") == 0, wit = strcmp(side, "witness") == 0;
+	const char *sas_file = src ? o->source_sas_file : wit ? o->witness_sas_file :
+	                       o->dest_sas_file;
+	const char *key_file = src ? o->source_key_file : wit ? o->witness_key_file :
+	                       o->dest_key_file;
 	ai_result r = AI_OK;
 
 	memset(sec, 0, sizeof *sec);
 	memset(cfg, 0, sizeof *cfg);
-	cfg->url = src ? o->source : o->dest;
-	cfg->secondary_url = src ? o->source_secondary : o->dest_secondary;
+	cfg->url = src ? o->source : wit ? o->witness : o->dest;
+	cfg->secondary_url = src ? o->source_secondary : wit ? NULL : o->dest_secondary;
 	cfg->max_transfers = (unsigned)o->jobs;
 	cfg->max_tries = (unsigned)o->max_tries;
 	cfg->retry_total_ns = o->retry_total;
@@ -579,7 +591,8 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side,
 	ai_result r;
 
 	*out = NULL;
-	if (!(strcmp(side, "source") == 0 ? o->source : o->dest)) {
+	if (!(strcmp(side, "source") == 0 ? o->source : strcmp(side, "witness") == 0 ? o->witness :
+	      o->dest)) {
 		ai_error("no --%s given (on the command line or in the config file)", side);
 		return AI_ERR_USAGE;
 	}
@@ -590,5 +603,62 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side,
 			ai_error("%s: %s", side, ai_store_why(r));
 	}
 	ai_options_free_secrets(&sec);
+	return r;
+}
+
+ai_result ai_options_state_dir(const struct ai_options *o, char *out, size_t cap)
+{
+	const char *v = o->state_dir, *from = "--state-dir", *env;
+	size_t n;
+
+	if (!v && (env = getenv("STATE_DIRECTORY")) && *env) {
+		v = env;
+		from = "STATE_DIRECTORY";
+	}
+	/* The XDG spec ignores a relative XDG_STATE_HOME. */
+	if (!v && (env = getenv("XDG_STATE_HOME")) && *env == '/') {
+		if ((size_t)snprintf(out, cap, "%s/aiarchive", env) >= cap)
+			goto too_long;
+		return AI_OK;
+	}
+	if (!v) {
+		v = "/var/lib/aiarchive";
+		from = "the default";
+	}
+	/* systemd gives one path per StateDirectory= entry, ':'-separated. */
+	n = strcmp(from, "STATE_DIRECTORY") == 0 ? strcspn(v, ":") : strlen(v);
+	if (n == 0 || v[0] != '/') {
+		ai_error("state directory '%.*s' (%s): not an absolute path", (int)n, v, from);
+		return AI_ERR_CONFIG;
+	}
+	if (n >= cap)
+		goto too_long;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return AI_OK;
+too_long:
+	ai_error("state directory (%s): path too long", from);
+	return AI_ERR_CONFIG;
+}
+
+ai_result ai_options_witnesses(const struct ai_options *o, struct ai_witnesses *ws)
+{
+	char dir[1024];
+	struct ai_store *s = NULL;
+	ai_result r;
+
+	r = ai_options_state_dir(o, dir, sizeof dir);
+	if (r != AI_OK)
+		return r;
+	r = ai_witnesses_add_dir(ws, dir, o->state_dir != NULL);
+	if (r != AI_OK) {
+		ai_error("%s", ai_store_why(r));
+		return r;
+	}
+	if (!o->witness)
+		return AI_OK;
+	r = ai_options_open_store(o, "witness", &s);
+	if (r == AI_OK)
+		r = ai_witnesses_add_store(ws, s, 1);
 	return r;
 }

@@ -20,6 +20,8 @@
 struct ai_options {
 	char *source, *source_secondary, *source_sas_file, *source_key_file;
 	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
+	char *witness, *witness_sas_file, *witness_key_file; /* another place for checkpoints */
+	char *state_dir;           /* where the host's own checkpoints live */
 	char *layout;              /* auto, continuous-export, diagnostic-settings */
 	char *key;                 /* signing key file (run) */
 	char *pubkey;              /* public key file (verify, query, cat) */
@@ -73,9 +75,9 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
  * takes, and which of them the config file may set. */
 void ai_options_help(FILE *f, const struct ai_cmd *cmd);
 
-/* Builds the store configuration for one side ("source" or "dest"):
- * location, secondary, and credentials (first found wins: --X-sas-file,
- * AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
+/* Builds the store configuration for one side ("source", "dest" or
+ * "witness"): location, secondary, and credentials (first found wins:
+ * --X-sas-file, AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
  * AIARCHIVE_X_CONNECTION_STRING). Secret strings are malloc'd into
  * *secrets (free with ai_options_free_secrets). */
 struct ai_secrets {
@@ -91,6 +93,19 @@ void ai_options_free_secrets(struct ai_secrets *s);
 /* Opens one side's store (see above), reporting failures in one line. */
 ai_result ai_options_open_store(const struct ai_options *o, const char *side,
                                 struct ai_store **out) AI_MUST_CHECK;
+
+/* The host's state directory (ARCHITECTURE.md §9.6): --state-dir, else
+ * $STATE_DIRECTORY (its first entry), $XDG_STATE_HOME/aiarchive,
+ * /var/lib/aiarchive. AI_ERR_CONFIG (logged) when it is not absolute or
+ * too long. */
+ai_result ai_options_state_dir(const struct ai_options *o, char *out, size_t cap) AI_MUST_CHECK;
+
+struct ai_witnesses;
+/* Sets up ws (already initialised for the archive) with the archive's
+ * witnesses: the checkpoint in the state directory, and --witness when
+ * given (opened here; a --state-dir or --witness named by the operator is
+ * required, see witness.h). Failures are reported in one line. */
+ai_result ai_options_witnesses(const struct ai_options *o, struct ai_witnesses *ws) AI_MUST_CHECK;
 
 /* Checks app/type/role filters (empty list: everything matches). */
 int ai_options_match(char *const *list, size_t n, const char *value);

@@ -187,6 +187,7 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest, ai_ar
 	struct ai_archive_walk w = { .to = UINT64_MAX };
 	struct ai_buf buf;
 	char why[256];
+	int absent = 0;
 	ai_result r;
 
 	memset(a, 0, sizeof *a);
@@ -206,6 +207,7 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest, ai_ar
 			a->state_found = 1;
 		}
 	} else if (r == AI_ERR_NOT_FOUND) {
+		absent = 1;
 		r = AI_OK;
 	}
 	if (r == AI_OK) {
@@ -215,6 +217,17 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest, ai_ar
 	}
 	if (r == AI_ERR_NOT_FOUND)
 		r = AI_OK;
+	if (r == AI_OK && absent && a->state.next_seq > 0) {
+		/* A run saves a state before its first segment (ai_archive_commit)
+		 * and only ever replaces it: segments without one had it removed,
+		 * as a truncation that also removes the newest segments would. */
+		a->state_missing = 1;
+		ai_store_set_error("state '%s': missing, yet the archive has segments 0-%llu (a "
+		                   "state is saved before the first segment and never removed; see "
+		                   "ARCHITECTURE.md §7.2)", AI_STATE_NAME,
+		                   (unsigned long long)a->state.next_seq - 1);
+		r = AI_ERR_VERIFY;
+	}
 	ai_buf_release(&buf);
 	return r;
 }
@@ -345,7 +358,17 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
 	memcpy(seg->prev, a->state.head_sha256, AI_SHA256_LEN);
 	ai_archive_segment_name(seg->seq, name, sizeof name);
 	ai_buf_init(&buf, MAX_SEGMENT_BYTES);
-	r = ai_segment_encode(seg, &buf);
+	r = AI_OK;
+	if (seg->seq == 0 && !a->state_found) {
+		/* A new archive gets its state before its first segment, so that
+		 * segments without a state are never a crash, only a removal
+		 * (ARCHITECTURE.md §7.2). */
+		r = ai_archive_save_state(a, key, now);
+		if (r == AI_OK)
+			a->state_found = 1;
+	}
+	if (r == AI_OK)
+		r = ai_segment_encode(seg, &buf);
 	if (r == AI_OK)
 		r = ai_sha256(buf.data, buf.len, sha);
 	if (r == AI_OK)

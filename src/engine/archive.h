@@ -15,7 +15,10 @@
 struct ai_archive {
 	struct ai_store *dest;       /* not owned */
 	struct ai_state state;
-	int state_found;             /* a state object was read */
+	int state_found;             /* a state object was read (or saved) */
+	int state_missing;           /* none was there, yet segments were: the open
+	                              * failed (AI_ERR_VERIFY), the state is folded from
+	                              * the chain all the same */
 	uint64_t probed;             /* segments read past the stored state */
 };
 
@@ -23,7 +26,8 @@ struct ai_trust;
 
 /* Reads the state (an absent one is an empty archive) and folds in any
  * segment committed after it, each checked with trust before it is used
- * (ARCHITECTURE.md §9). Nothing is ever signed here: with heal, a
+ * (ARCHITECTURE.md §9); segments without a state are AI_ERR_VERIFY with
+ * state_missing set (§7.2). Nothing is ever signed here: with heal, a
  * .minisig that is missing or damaged beside an object that carries a
  * valid signature is restored from that copy. An object that does not
  * verify is AI_ERR_VERIFY, described for ai_store_why with its name. */
@@ -39,7 +43,8 @@ typedef ai_result (*ai_archive_check)(void *ctx, const char *kind, const char *n
 /* ai_archive_open for readers: the state and each segment past it go
  * through check first (the state twice at most, see archive.c), and
  * nothing is written. A state that is there but fails its check twice is
- * that failure (AI_ERR_VERIFY when it vanished in between). */
+ * that failure (AI_ERR_VERIFY when it vanished in between); segments
+ * without a state are AI_ERR_VERIFY as for ai_archive_open. */
 ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
                                   ai_archive_check check, void *ctx) AI_MUST_CHECK;
 
@@ -95,10 +100,11 @@ ai_result ai_archive_link_trusted(struct ai_store *dest, struct ai_trust *trust,
 
 /* Gives seg the next sequence number and the chain link, writes it
  * create-only carrying its signature (signed.h) and then its .minisig,
- * then folds it into the state; last writes its
- * index (segindex.h) with bloom, the filter of all its members' operation
- * ids (length 0: not known). AI_ERR_EXISTS when another writer took that
- * number first (reopen and retry). */
+ * then folds it into the state; last writes its index (segindex.h) with
+ * bloom, the filter of all its members' operation ids (length 0: not
+ * known). Segment 0 of an archive without a state object is preceded by
+ * the state, so that a state exists whenever a segment does. AI_ERR_EXISTS
+ * when another writer took that number first (reopen and retry). */
 ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
                             size_t bloom_len, const struct ai_signing_key *key,
                             ai_time now) AI_MUST_CHECK;

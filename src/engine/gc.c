@@ -6,6 +6,7 @@
 #include <string.h>
 #include "engine/archive.h"
 #include "engine/gc.h"
+#include "engine/witness.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -129,8 +130,11 @@ static ai_result load_chain(struct gc *g)
 	ai_result r;
 
 	r = ai_archive_open(&a, dest, g->p->trust, 0);
+	/* Packs of segments a rollback removed look unreferenced: the chain
+	 * must contain what the witnesses saw (ARCHITECTURE.md §9.6). */
+	r = ai_witness_check(g->p->witness, dest, g->p->trust, &a, r);
 	if (r != AI_OK) {
-		ai_error("manifest: cannot be read (%s); removing nothing", ai_store_why(r));
+		ai_error("manifest: %s; removing nothing", ai_store_why(r));
 		ai_archive_release(&a);
 		return untrusted(r);
 	}

@@ -17,6 +17,7 @@
 #define AI_GC_DATA_PREFIX "data/"
 
 struct ai_trust;
+struct ai_witnesses;
 
 struct ai_gc_params {
 	struct ai_store *dest;
@@ -24,6 +25,7 @@ struct ai_gc_params {
 	int dry_run;              /* only find what would be removed */
 	const struct ai_lock *lock; /* held while removing (NULL in a dry run) */
 	struct ai_trust *trust;   /* every manifest object must verify with it */
+	struct ai_witnesses *witness; /* the chain must contain what they saw; NULL: none */
 };
 
 /* One object gc removes (or would). */

@@ -20,6 +20,7 @@
 #include "engine/replication.h"
 #include "engine/run.h"
 #include "engine/trust.h"
+#include "engine/witness.h"
 #include "util/alloc.h"
 #include "format/segindex.h"
 
@@ -858,6 +859,11 @@ static ai_result record_batch(struct run *run, struct ai_archive *a, struct read
 	for (size_t i = 0; i < n; i++)
 		drop_member(batch[i].w);
 	if (r == AI_OK && seg.nmembers) {
+		/* A long run keeps its witnesses current; a failure is reported,
+		 * and the run's last checkpoint tries again. */
+		ai_result wr = ai_witness_record(run->p->witness, run->p->dest, &run->trust, a,
+		                                 run->p->key, run->p->clock());
+		(void)wr;
 		/* Counted from what the segment holds: a concurrent run may have
 		 * taken some members (see prune_batch). */
 		if (sum->segment_first < 0)
@@ -1001,6 +1007,9 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 
 	r = ai_archive_open(&a, p->dest, &run.trust, !p->dry_out);
 	archive_open = 1;
+	/* Before anything is planned or written: the chain must contain what
+	 * the witnesses saw (ARCHITECTURE.md §9.6). */
+	r = ai_witness_check(p->witness, p->dest, &run.trust, &a, r);
 	if (r != AI_OK) {
 		ai_error("manifest: %s", ai_store_why(r));
 		goto out;
@@ -1062,7 +1071,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		if (r != AI_OK)
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
 			        ai_store_why(r));
-		r = AI_OK; /* the segments are the truth; the state is a summary */
+		/* The segments are the truth; the state is a summary. */
+		r = ai_witness_record(p->witness, p->dest, &run.trust, &a, p->key, p->clock());
 	}
 	sum->watermark = a.state.watermark;
 	if (r == AI_OK && sum->failed)

@@ -38,6 +38,7 @@ struct ai_run_summary {
 };
 
 struct ai_lock;
+struct ai_witnesses;
 
 struct ai_run_params {
 	const char *run_id;               /* from ai_run_make_id */
@@ -52,6 +53,8 @@ struct ai_run_params {
 	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
 	struct ai_lock *lock;             /* held run lock, confirmed before each commit;
 	                                   * NULL: none (dry runs, tests) */
+	struct ai_witnesses *witness;     /* checked after the open, written after each
+	                                   * segment and at the end; NULL: none */
 };
 
 /* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */

@@ -239,8 +239,22 @@ out:
 	return r;
 }
 
+/* 1 for the objects that are replaced rather than written once: the state
+ * and a witness's checkpoint. */
+static int replaced(const char *kind)
+{
+	return strcmp(kind, "state") == 0 || strcmp(kind, "checkpoint") == 0;
+}
+
 ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
                                 const struct ai_trust_object *obj, struct ai_trust_verdict *v)
+{
+	return ai_trust_check_stored_in(t, dest, dest, obj, v);
+}
+
+ai_result ai_trust_check_stored_in(struct ai_trust *t, struct ai_store *dest,
+                                   struct ai_store *where, const struct ai_trust_object *obj,
+                                   struct ai_trust_verdict *v)
 {
 	size_t n = strlen(obj->name) + sizeof ".minisig";
 	char *sig_name = malloc(n);
@@ -255,7 +269,7 @@ ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
 		goto out;
 	}
 	snprintf(sig_name, n, "%s.minisig", obj->name);
-	r = ai_store_read(dest, sig_name, 0, 0, NULL, &sig, NULL);
+	r = ai_store_read(where, sig_name, 0, 0, NULL, &sig, NULL);
 	if (r == AI_ERR_NOT_FOUND || r == AI_ERR_TOO_BIG)
 		r = fail(v, AI_TRUST_NO_SIGNATURE, "signature %s is %s", sig_name,
 		         r == AI_ERR_NOT_FOUND ? "missing" : "too large");
@@ -263,16 +277,16 @@ ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
 		r = ai_trust_check(t, dest, obj, sig.data, sig.len, v);
 	/* A create-only object is written once and its .minisig right after:
 	 * only a missing one is a crash to heal, a wrong one is tampering. The
-	 * state is replaced each run, so a stale .minisig is a crash too. */
+	 * state and checkpoints are replaced, so a stale .minisig is a crash too. */
 	if (r != AI_ERR_VERIFY || !obj->data ||
-	    (v->fault != AI_TRUST_NO_SIGNATURE && strcmp(obj->kind, "state") != 0))
+	    (v->fault != AI_TRUST_NO_SIGNATURE && !replaced(obj->kind)))
 		goto out;
 	/* The object may carry its signature (signed.h): a crash between the
 	 * object and its .minisig, or a .minisig replaced after the object,
 	 * leaves the carried one as the proof. */
 	file_v = *v;
 	ai_buf_reset(&sig);
-	if (ai_signed_carried(dest, obj->name, &sig) != AI_OK ||
+	if (ai_signed_carried(where, obj->name, &sig) != AI_OK ||
 	    ai_trust_check(t, dest, obj, sig.data, sig.len, v) != AI_OK) {
 		*v = file_v;
 		goto out;

@@ -51,7 +51,7 @@ int ai_trust_pubkey_conflict(const struct ai_trust *t, char *why, size_t cap);
 /* A signed object. The trusted comment must read
  * "aiarchive <kind> <name> sha256=<hex>[ run=<run_id>] ...". */
 struct ai_trust_object {
-	const char *kind;             /* "segment", "state", "pack" */
+	const char *kind;             /* "segment", "state", "pack", "checkpoint" */
 	const char *name;             /* its name in the archive */
 	const void *data;             /* its bytes, or NULL with blake2b */
 	size_t len;
@@ -95,11 +95,17 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 
 /* The same, reading "<name>.minisig" from dest first (one small read). A
  * missing signature is AI_ERR_VERIFY with AI_TRUST_NO_SIGNATURE. When the
- * file is missing (or, for the state, fails) and obj->data is given, the
- * signature the object carries in its metadata is checked instead (one
- * more request): AI_OK with v->carried set when that one holds. */
+ * file is missing (or, for the state and a checkpoint, fails) and
+ * obj->data is given, the signature the object carries in its metadata is
+ * checked instead (one more request): AI_OK with v->carried set when that one holds. */
 ai_result ai_trust_check_stored(struct ai_trust *t, struct ai_store *dest,
                                 const struct ai_trust_object *obj,
                                 struct ai_trust_verdict *v) AI_MUST_CHECK;
+
+/* The same for an object kept in another store, where (a witness): its
+ * signature is read from there, the published keys from dest. */
+ai_result ai_trust_check_stored_in(struct ai_trust *t, struct ai_store *dest,
+                                   struct ai_store *where, const struct ai_trust_object *obj,
+                                   struct ai_trust_verdict *v) AI_MUST_CHECK;
 
 #endif

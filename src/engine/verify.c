@@ -13,6 +13,7 @@
 #include "format/manifest_codec.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
+#include "engine/witness.h"
 #include "util/alloc.h"
 
 #define MAX_STATE_BYTES (256u << 20)
@@ -835,6 +836,15 @@ static void check_orphan_indexes(struct vctx *v, const struct found *ix, size_t 
 	}
 }
 
+/* The number after the highest segment there is (0: none). */
+static uint64_t chain_length(const struct ai_chain_entry *e, size_t n)
+{
+	for (size_t i = n; i > 0; i--)
+		if (e[i - 1].present)
+			return e[i - 1].name_seq + 1;
+	return 0;
+}
+
 static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, size_t n)
 {
 	struct ai_state st;
@@ -846,9 +856,13 @@ static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, siz
 	ai_buf_init(&raw, MAX_STATE_BYTES);
 	r = read_small(v->p->dest, AI_STATE_NAME, MAX_STATE_BYTES, &raw);
 	if (r == AI_ERR_NOT_FOUND) {
-		if (n)
-			ai_verify_add(v->rep, 1, "state", AI_STATE_NAME,
-			              "missing (a run stopped before saving it; the next run rebuilds it)");
+		/* A run saves the state before its first segment and only replaces
+		 * it (ARCHITECTURE.md §7.2): segments without it had it removed. */
+		if (chain_length(e, n))
+			ai_verify_add(v->rep, 0, "state", AI_STATE_NAME,
+			              "missing, yet there are segments (a state is saved before the first "
+			              "segment and never removed: removed, maybe with the newest "
+			              "segments)");
 		r = AI_OK;
 		goto out;
 	}
@@ -876,6 +890,59 @@ static ai_result check_state(struct vctx *v, const struct ai_chain_entry *e, siz
 out:
 	ai_state_release(&st);
 	ai_buf_release(&raw);
+	return r;
+}
+
+/* Checks the chain against each witness's checkpoint: the segment the
+ * checkpoint names as the head must be there with the digest it saw. */
+static ai_result check_witnesses(struct vctx *v, const struct ai_chain_entry *e, size_t n)
+{
+	struct ai_witnesses *ws = v->p->witness;
+	uint64_t len = chain_length(e, n);
+	char why[512], when[AI_TIME_STRLEN];
+	struct ai_checkpoint c;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; ws && i < ws->n && r == AI_OK; i++) {
+		const uint8_t *digest = NULL;
+		why[0] = '\0';
+		r = ai_witness_read(ws, i, v->p->dest, v->p->trust, &c, why, sizeof why);
+		if (r == AI_ERR_NOT_FOUND) {
+			if (ws->w[i].required)
+				ai_verify_add(v->rep, 1, "witness", ws->w[i].where,
+				              "holds no checkpoint of this archive (no run wrote one yet)");
+			r = AI_OK;
+			continue;
+		}
+		if (r == AI_ERR_VERIFY) {
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where,
+			              "the checkpoint does not check out (%s)", why);
+			r = AI_OK;
+			continue;
+		}
+		if (r == AI_ERR_IO && !ws->w[i].required) {
+			ai_verify_add(v->rep, 1, "witness", ws->w[i].where, "cannot be read (%s); not "
+			              "checked", ai_store_why(r));
+			r = AI_OK;
+			continue;
+		}
+		if (r != AI_OK) {
+			log_store_error("witness", ws->w[i].where, r);
+			break;
+		}
+		v->rep->checkpoints++;
+		for (size_t k = 0; c.segments && k < n; k++)
+			if (e[k].name_seq == c.segments - 1 && e[k].present)
+				digest = e[k].sha256;
+		ai_time_format(c.time, 0, when);
+		if (ai_witness_judge(&c, len, digest, why, sizeof why) != AI_OK)
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where, "%s (checkpoint of %s)", why,
+			              when);
+		else if (c.segments && n && e[0].name_seq == 0 && e[0].present &&
+		         memcmp(e[0].sha256, c.segment0, AI_SHA256_LEN) != 0)
+			ai_verify_add(v->rep, 0, "witness", ws->w[i].where,
+			              "saw another segment 0 (checkpoint of %s)", when);
+	}
 	return r;
 }
 
@@ -1062,6 +1129,8 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	ai_verify_chain(e, nfound, rep);
 	check_orphan_indexes(&v, ix, nix, e, nfound);
 	r = check_state(&v, e, nfound);
+	if (r == AI_OK)
+		r = check_witnesses(&v, e, nfound);
 	if (r == AI_OK && !nfound && !rep->state_found)
 		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
 	if (r == AI_OK && p->src)

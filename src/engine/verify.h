@@ -18,9 +18,11 @@
 #include "store/store.h"
 #include "engine/trust.h"
 
+struct ai_witnesses;
+
 /* One thing found wrong. kind says what object is meant ("segment",
- * "segment-index", "state", "pack", "key", "manifest", "source blob"); all
- * strings are owned by the report. */
+ * "segment-index", "state", "pack", "key", "manifest", "source blob",
+ * "witness"); all strings are owned by the report. */
 struct ai_verify_problem {
 	char *kind;
 	char *object;
@@ -44,6 +46,7 @@ struct ai_verify_report {
 	uint64_t bytes_read;      /* --data: pack bytes read */
 	uint64_t source_blobs;    /* --source: blobs in the window */
 	uint64_t source_missing;  /* --source: blobs or ranges not archived */
+	uint64_t checkpoints;     /* witnesses' checkpoints read and checked */
 	pthread_mutex_t mu;
 };
 
@@ -109,6 +112,7 @@ struct ai_verify_params {
 	struct ai_store *src;     /* NULL: no source check */
 	enum ai_layout layout;    /* of src; AUTO detects it */
 	ai_time from, to;         /* delivery hours to check in src */
+	struct ai_witnesses *witness; /* checkpoints the chain must agree with; NULL: none */
 };
 
 /* Runs the checks. AI_OK when they ran (look at rep->errors), else the

@@ -32,6 +32,7 @@ gc() {
 # first_run DEST: archives the first hour only, leaving the second for later.
 first_run() {
 	rm -rf "$1"
+	forget_checkpoints
 	run "$1" --to 2026-11-20T01 >/dev/null
 }
 # data_files DEST: every object under data/, sorted.
@@ -62,10 +63,11 @@ AIARCHIVE_TEST_KILL_AFTER=count run "$twin" >/dev/null 2>"$work/count.err" ||
 	bail_out "the counting run failed"
 total=$(sed -n 's/^aiarchive: test hook: \([0-9]*\) storage calls$/\1/p' "$work/count.err")
 [ "${total:-0}" -gt 20 ] || bail_out "cannot count storage calls: $(cat "$work/count.err")"
-# The last calls are the segment, its signature, the state, its signature
-# and the lock: find the latest kill that leaves no second segment.
+# The last calls are the segment, its signature, the checkpoint left with
+# the local witness, the state, its signature and the lock: find the
+# latest kill that leaves no second segment.
 killed=
-for off in 3 4 5 6 7 8 9 10; do
+for off in $(seq 3 30); do
 	first_run "$dst" || bail_out "the first run failed"
 	data_files "$dst" >"$work/committed.list"
 	rc=0
@@ -167,6 +169,11 @@ check_exit 4 "gc on an edited segment exits 4" -- gc "$dst" --older-than 0s
 cp "$work/seg0" "$segs/000000000000.seg"
 mv "$dst/manifest" "$work/manifest"
 check_exit 4 "gc with data but no manifest at all exits 4" -- gc "$dst" --older-than 0s
+check "the checkpoint the runs left says why" -- \
+	grep -q "archive rolled back: witness saw segment 0, the archive has no segment" <<<"$LAST_OUTPUT"
+check_exit 4 "so does gc on a host without that checkpoint" -- \
+	env STATE_DIRECTORY="$work/no-state" "$AIARCHIVE" gc --dest "file://$dst" --lock-duration 15s \
+	--older-than 0s
 check "it says why" -- grep -q "manifest: no segment, yet [0-9]* objects under 'data/'" <<<"$LAST_OUTPUT"
 mv "$work/manifest" "$dst/manifest"
 check "after all of these nothing was removed" -- diff "$work/before.all" <(all_files "$dst")

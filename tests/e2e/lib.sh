@@ -11,6 +11,11 @@
 #           tap_done                    prints the plan; returns non-zero if anything failed
 # Scratch:  TEST_TMP                    removed at exit; on_exit CMD... adds more cleanup
 #                                       (a script that sets its own EXIT trap calls cleanup)
+# Witness:  STATE_DIRECTORY             $TEST_TMP/state: each script keeps the checkpoints its
+#                                       runs leave (the local witness, ARCHITECTURE.md §9.6)
+#                                       to itself
+#           forget_checkpoints          removes them, for a script that makes a new archive
+#                                       where it removed one (else runs there see a rollback)
 # Azurite:  require_azurite             skip_all unless Node and Azurite are installed
 #           azurite_start NAME...       one blob-only in-memory Azurite per NAME, each on a
 #                                       free port of 127.0.0.1, started together; exports
@@ -140,6 +145,14 @@ _lib_cleanup() {
 	[ ${#_az_pid[@]} -eq 0 ] || azurite_stop -KILL "${!_az_pid[@]}" || true
 	rm -rf "$TEST_TMP"
 }
+# The checkpoints runs leave on the host: one directory per script, so that
+# no script sees another's archives as rolled back.
+export STATE_DIRECTORY="$TEST_TMP/state"
+unset XDG_STATE_HOME
+forget_checkpoints() {
+	rm -rf "$STATE_DIRECTORY"
+}
+
 # cleanup: the former name, for scripts that set their own EXIT trap.
 cleanup() {
 	_lib_cleanup

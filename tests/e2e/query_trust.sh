@@ -33,6 +33,10 @@ deliver() {
 }
 check "first runs" -- run "file://$dst" "$key"
 run "file://$other" "$key2" || bail_out "run into the other archive failed"
+# The state the first run left covers segment 0 alone: put back later, it
+# leaves the newer segments past the state.
+cp "$dst/manifest/state" "$TEST_TMP/state1"
+cp "$dst/manifest/state.minisig" "$TEST_TMP/state1.minisig"
 deliver 1
 check "second runs" -- run "file://$dst" "$key"
 run "file://$other" "$key2" || bail_out "run into the other archive failed"
@@ -164,17 +168,29 @@ flip "$TEST_TMP/c/manifest/state" $((size / 2))
 flip "$TEST_TMP/c/manifest/state.minisig" $(($(stat -c %s "$TEST_TMP/c/manifest/state.minisig") - 10))
 check_exit 4 "an edited state signature fails" -- q "$C"
 
-# Without a state, the segments past it (here all) are each checked.
+# With an older state, the segments past it (here 1 and 2) are each checked.
+old_state() {
+	rm "$TEST_TMP/c/manifest/state" "$TEST_TMP/c/manifest/state.minisig"
+	cp "$TEST_TMP/state1" "$TEST_TMP/c/manifest/state"
+	cp "$TEST_TMP/state1.minisig" "$TEST_TMP/c/manifest/state.minisig"
+}
 copy
-rm "$TEST_TMP/c/manifest/state" "$TEST_TMP/c/manifest/state.minisig"
-check_exit 0 "without a state, query reads the signed chain" -- q "$C"
+old_state
+check_exit 0 "with an older state, query reads the signed chain past it" -- q "$C"
 check_eq "and lists every member" "$nmembers" "$(q "$C" 2>/dev/null | wc -l)"
 swap_in "$TEST_TMP/c"
-check_exit 4 "without a state, a replaced segment fails" -- q "$C" --key-id "$keyid"
+check_exit 4 "with an older state, a replaced segment past it fails" -- q "$C" --key-id "$keyid"
 check "it names the segment" -- grep -qF "$bad_seg: signed by key $keyid2" <<<"$LAST_OUTPUT"
+# A run saves a state before its first segment: segments without one had
+# it removed (ARCHITECTURE.md §7.2).
 copy
-rm "$TEST_TMP/c/manifest/state" "$TEST_TMP/c/manifest/state.minisig" \
-	"$TEST_TMP/c/$seg/000000000002.seg.minisig"
+rm "$TEST_TMP/c/manifest/state" "$TEST_TMP/c/manifest/state.minisig"
+check_exit 4 "without a state, query refuses the segments" -- q "$C"
+check "naming the state" -- grep -qF "state 'manifest/state': missing, yet" <<<"$LAST_OUTPUT"
+check_exit 4 "so does cat" -- c "$C"
+copy
+old_state
+rm "$TEST_TMP/c/$seg/000000000002.seg.minisig"
 check_exit 0 "a newest segment not signed yet is left out, with a warning" -- q "$C"
 check "the warning names it" -- \
 	grep -qF "segment '$seg/000000000002.seg': not signed yet" <<<"$LAST_OUTPUT"

@@ -100,6 +100,7 @@ check "each member of the clean archive cuts out as its source blob" -- verify_d
 kill_then_finish() {
 	local d=$1 k=$2 rc=0
 	rm -rf "$d"
+	forget_checkpoints
 	AIARCHIVE_TEST_KILL_AFTER=$k run "$d" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the run was not killed at call $k (exit $rc)"; return 1; }
 	expire_lease "$d"
@@ -135,6 +136,7 @@ check "at least 50 kill points ($npoints)" -- test "$npoints" -ge 50
 kill_kill_finish() {
 	local d=$1 rc=0
 	rm -rf "$d"
+	forget_checkpoints
 	AIARCHIVE_TEST_KILL_AFTER=$2 run "$d" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the first run was not killed (exit $rc)"; return 1; }
 	expire_lease "$d"

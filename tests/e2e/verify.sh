@@ -137,7 +137,9 @@ check "it names the pack" -- grep -q "^pack $pack: missing" <<<"$LAST_OUTPUT"
 
 copy
 rm "$TEST_TMP/c/manifest/state" "$TEST_TMP/c/manifest/state.minisig"
-check_exit 0 "a missing state is only a warning (the chain is the truth)" -- vc
+check_exit 4 "a missing state next to segments fails (a run saves one before segment 0)" -- vc
+check "it names the state" -- grep -q "^state manifest/state: missing, yet there are segments" \
+	<<<"$LAST_OUTPUT"
 
 copy
 rm "$TEST_TMP/c/keys/"*.pub
