@@ -3,7 +3,8 @@
 #   util/: result, buffer, array growth, logging, parsers, base64, hex, clock, crypto (the
 #     only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest (segments, the state, segment
-#     indexes and their msgpack codec), Bloom filters, the row scanner
+#     indexes, the genesis and key rotations, and their msgpack codec), Bloom filters,
+#     the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive,
@@ -25,6 +26,7 @@ src_libaiarchive_la_SOURCES += \
 	src/util/version.c src/util/version.h
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \
+	src/format/genesis.h \
 	src/format/gz.c src/format/gz.h \
 	src/format/manifest.c src/format/manifest.h \
 	src/format/manifest_codec.c src/format/manifest_codec.h \
