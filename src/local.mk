@@ -8,7 +8,7 @@
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive,
-#     lock, status, replication
+#     identity (genesis and key chain), lock, status, replication
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -59,6 +59,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/catalog.c src/engine/catalog.h \
 	src/engine/fetch.c src/engine/fetch.h \
 	src/engine/gc.c src/engine/gc.h \
+	src/engine/identity.c src/engine/identity.h \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \

@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/test_fetch \
 	tests/test_gz \
 	tests/test_http \
+	tests/test_identity \
 	tests/test_lock \
 	tests/test_log \
 	tests/test_manifest \
@@ -91,6 +92,8 @@ tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)
 tests_test_http_LDADD = $(UNIT_LDADD)
+tests_test_identity_CFLAGS = $(UNIT_CFLAGS)
+tests_test_identity_LDADD = $(UNIT_LDADD)
 tests_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_test_log_LDADD = $(UNIT_LDADD)
 tests_test_manifest_CFLAGS = $(UNIT_CFLAGS)
