@@ -74,6 +74,7 @@ src_libaiarchive_la_SOURCES += \
 	src/cmd/cmd.c src/cmd/cmd.h \
 	src/cmd/cmd_cat.c \
 	src/cmd/cmd_gc.c \
+	src/cmd/cmd_init.c \
 	src/cmd/cmd_keygen.c \
 	src/cmd/cmd_query.c \
 	src/cmd/cmd_run.c \

@@ -42,8 +42,9 @@ enum {
 	STATUS = AI_CMD_STATUS,
 	GC = AI_CMD_GC,
 	KEYGEN = AI_CMD_KEYGEN,
-	ALL = RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
-	ARCHIVE = RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
+	INIT = AI_CMD_INIT,
+	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
+	ARCHIVE = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
 	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
 };
 enum { CLI = 0, CFG = 1 };
@@ -67,7 +68,7 @@ static const struct def defs[] = {
 	  "SAS token for the archive" },
 	{ "dest-key-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(dest_key_file), 0, 0,
 	  "account key for the archive" },
-	{ "key", 'k', "FILE", RUN, CFG, K_STR, O(key), 0, 0,
+	{ "key", 'k', "FILE", INIT | RUN, CFG, K_STR, O(key), 0, 0,
 	  "private signing key" },
 	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY | GC, CFG, K_STR, O(pubkey), 0, 0,
 	  "public key to verify with (default: the published one)" },
