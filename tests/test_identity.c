@@ -281,9 +281,26 @@ Test(identity, a_pin_anchors_the_chain)
 	key_hex(&k3, h3);
 	ai_trust_init(&t);
 	OK(ai_trust_parse_key_id(h3, t.key_id));
-	cr_assert_eq(ai_archive_keys(dest, &t, 0), AI_ERR_VERIFY);
-	cr_assert(strstr(ai_store_last_error(), "is not one of this archive's keys"), "%s",
-	          ai_store_last_error());
+	OK(ai_archive_keys(dest, &t, 0));
+	cr_assert(ai_trust_pin_outside(&t, line, sizeof line));
+	cr_assert(strstr(line, "the pinned key "), "%s", line);
+	cr_assert(strstr(line, " is not one of this archive's keys ("), "%s", line);
+	cr_assert_eq(check_signed_by(&t, &k2, &v), AI_ERR_VERIFY, "a pin outside trusts nothing");
+	cr_assert_eq(v.fault, AI_TRUST_NOT_PINNED);
+	cr_assert(strstr(v.why, "not the pinned key"), "%s", v.why);
+	cr_assert_eq(check_signed_by(&t, &k3, &v), AI_ERR_VERIFY, "not even the pinned key");
+	cr_assert_eq(v.fault, AI_TRUST_FOREIGN_KEY);
+	ai_trust_release(&t);
+
+	ai_trust_init(&t);
+	t.has_pubkey = 1;
+	ai_signing_key_pubkey(&k3, &t.pubkey);
+	OK(ai_archive_keys(dest, &t, 0));
+	cr_assert(ai_trust_pin_outside(&t, line, sizeof line));
+	cr_assert_eq(check_signed_by(&t, &k2, &v), AI_ERR_VERIFY);
+	cr_assert_eq(v.fault, AI_TRUST_BAD_SIGNATURE);
+	cr_assert_eq(check_signed_by(&t, &k3, &v), AI_ERR_VERIFY);
+	cr_assert_eq(v.fault, AI_TRUST_FOREIGN_KEY);
 	ai_trust_release(&t);
 
 	ai_trust_init(&t);

@@ -3,6 +3,7 @@
  * key it names (it is where trust starts; --pubkey or --key-id is how a
  * reader ties it to something outside the archive), each rotation with the
  * key it replaces. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "util/hex.h"
 
 #define MAX_RECORD_BYTES 4096
+#define KIND_ROTATION "key-rotation" /* as its trusted comment names it */
 
 void ai_identity_rotation_name(uint64_t seq, char *out, size_t cap)
 {
@@ -25,13 +27,39 @@ static int same_key(const struct ai_minisign_pubkey *a, const struct ai_minisign
 	       memcmp(a->pk, b->pk, sizeof a->pk) == 0;
 }
 
-/* Checks the signature of a record with pk alone. */
-static ai_result check_record(struct ai_store *dest, const char *kind, const char *name,
-                              const struct ai_buf *raw, const struct ai_minisign_pubkey *pk,
-                              ai_identity_note note, void *ctx)
+/* What reading the records carries along. */
+struct reader {
+	struct ai_store *dest;
+	struct ai_identity *id;
+	ai_identity_note note;
+	void *ctx;
+	struct ai_buf raw;           /* the record being read */
+};
+
+static ai_result bad(struct reader *rd, const char *kind, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Records what is wrong with a record (in id->bad_* and for ai_store_why). */
+static ai_result bad(struct reader *rd, const char *kind, const char *name, const char *fmt, ...)
 {
-	struct ai_trust_object obj = { .kind = kind, .name = name, .data = raw->data,
-	                               .len = raw->len };
+	struct ai_identity *id = rd->id;
+	va_list ap;
+
+	snprintf(id->bad_kind, sizeof id->bad_kind, "%s", kind);
+	snprintf(id->bad_name, sizeof id->bad_name, "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(id->bad_why, sizeof id->bad_why, fmt, ap);
+	va_end(ap);
+	ai_store_set_error("%s '%s': %s", kind, name, id->bad_why);
+	return AI_ERR_VERIFY;
+}
+
+/* Checks the signature of the record in rd->raw with pk alone. */
+static ai_result check_record(struct reader *rd, const char *kind, const char *name,
+                              const struct ai_minisign_pubkey *pk)
+{
+	struct ai_trust_object obj = { .kind = kind, .name = name, .data = rd->raw.data,
+	                               .len = rd->raw.len };
 	struct ai_trust_verdict v;
 	struct ai_trust t;
 	char want[AI_MINISIGN_KEYID_HEXLEN];
@@ -40,30 +68,26 @@ static ai_result check_record(struct ai_store *dest, const char *kind, const cha
 	ai_trust_init(&t);
 	t.has_pubkey = 1;
 	t.pubkey = *pk;
-	r = ai_trust_check_stored(&t, dest, &obj, &v);
+	r = ai_trust_check_stored(&t, rd->dest, &obj, &v);
 	ai_trust_release(&t);
 	ai_minisign_keyid_hex(pk->keyid, want);
 	if (r == AI_ERR_VERIFY && v.signer[0] && strcmp(v.signer, want) != 0)
-		ai_store_set_error("%s '%s': signed by key %s, not by key %s", kind, name, v.signer,
-		                   want);
-	else if (r == AI_ERR_VERIFY)
-		ai_store_set_error("%s '%s': %s (key %s)", kind, name, v.why, want);
-	else if (r == AI_OK && v.carried && note)
-		note(ctx, kind, name, v.why);
+		return bad(rd, kind, name, "signed by key %s, not by key %s", v.signer, want);
+	if (r == AI_ERR_VERIFY)
+		return bad(rd, kind, name, "%s (key %s)", v.why, want);
+	if (r == AI_OK && v.carried && rd->note)
+		rd->note(rd->ctx, kind, name, v.why);
 	return r;
 }
 
-static ai_result read_record(struct ai_store *dest, const char *kind, const char *name,
-                             struct ai_buf *raw)
+static ai_result read_record(struct reader *rd, const char *kind, const char *name)
 {
 	ai_result r;
 
-	ai_buf_reset(raw);
-	r = ai_store_read(dest, name, 0, 0, NULL, raw, NULL);
-	if (r == AI_ERR_TOO_BIG) {
-		ai_store_set_error("%s '%s': larger than any such record can be", kind, name);
-		return AI_ERR_VERIFY;
-	}
+	ai_buf_reset(&rd->raw);
+	r = ai_store_read(rd->dest, name, 0, 0, NULL, &rd->raw, NULL);
+	if (r == AI_ERR_TOO_BIG)
+		return bad(rd, kind, name, "larger than any such record can be");
 	return r;
 }
 
@@ -101,20 +125,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static ai_result read_genesis(struct ai_store *dest, struct ai_buf *raw, struct ai_identity *id,
-                              ai_identity_note note, void *ctx)
+static ai_result read_genesis(struct reader *rd)
 {
+	struct ai_identity *id = rd->id;
 	struct ai_genesis g;
 	char why[256];
-	ai_result r = read_record(dest, "genesis", AI_GENESIS_NAME, raw);
+	ai_result r = read_record(rd, "genesis", AI_GENESIS_NAME);
 
 	if (r != AI_OK)
 		return r;
-	if (ai_genesis_decode(raw->data, raw->len, &g, why, sizeof why) != AI_OK) {
-		ai_store_set_error("genesis '%s': cannot decode it: %s", AI_GENESIS_NAME, why);
-		return AI_ERR_VERIFY;
-	}
-	r = check_record(dest, "genesis", AI_GENESIS_NAME, raw, &g.key, note, ctx);
+	if (ai_genesis_decode(rd->raw.data, rd->raw.len, &g, why, sizeof why) != AI_OK)
+		return bad(rd, "genesis", AI_GENESIS_NAME, "cannot decode it: %s", why);
+	r = check_record(rd, "genesis", AI_GENESIS_NAME, &g.key);
 	if (r != AI_OK)
 		return r;
 	memcpy(id->archive_id, g.archive_id, sizeof id->archive_id);
@@ -125,46 +147,38 @@ static ai_result read_genesis(struct ai_store *dest, struct ai_buf *raw, struct 
 }
 
 /* Checks rotation record seq against the chain so far and appends its key. */
-static ai_result read_rotation(struct ai_store *dest, uint64_t seq, struct ai_buf *raw,
-                               struct ai_identity *id, ai_identity_note note, void *ctx)
+static ai_result read_rotation(struct reader *rd, uint64_t seq)
 {
+	struct ai_identity *id = rd->id;
 	const struct ai_minisign_pubkey *prev = &id->keys[id->nkeys - 1];
 	char name[64], why[256], prev_hex[AI_MINISIGN_KEYID_HEXLEN];
 	struct ai_key_rotation k;
 	ai_result r;
 
 	ai_identity_rotation_name(seq, name, sizeof name);
-	r = read_record(dest, "key-rotation", name, raw);
-	if (r == AI_ERR_NOT_FOUND) {
-		ai_store_set_error("key-rotation '%s': listed, then gone", name);
-		return AI_ERR_VERIFY;
-	}
+	r = read_record(rd, KIND_ROTATION, name);
+	if (r == AI_ERR_NOT_FOUND)
+		return bad(rd, KIND_ROTATION, name, "listed, then gone");
 	if (r == AI_OK)
-		r = check_record(dest, "key-rotation", name, raw, prev, note, ctx);
+		r = check_record(rd, KIND_ROTATION, name, prev);
 	if (r != AI_OK)
 		return r;
-	if (ai_key_rotation_decode(raw->data, raw->len, &k, why, sizeof why) != AI_OK) {
-		ai_store_set_error("key-rotation '%s': cannot decode it: %s", name, why);
-		return AI_ERR_VERIFY;
-	}
+	if (ai_key_rotation_decode(rd->raw.data, rd->raw.len, &k, why, sizeof why) != AI_OK)
+		return bad(rd, KIND_ROTATION, name, "cannot decode it: %s", why);
 	ai_minisign_keyid_hex(prev->keyid, prev_hex);
 	if (strcmp(k.archive_id, id->archive_id) != 0)
-		snprintf(why, sizeof why, "is for archive %s, not %s", k.archive_id, id->archive_id);
-	else if (k.seq != seq)
-		snprintf(why, sizeof why, "says it is number %llu", (unsigned long long)k.seq);
-	else if (strcmp(k.old_key_id, prev_hex) != 0)
-		snprintf(why, sizeof why, "replaces key %s, but the archive's key was %s",
-		         k.old_key_id, prev_hex);
-	else
-		why[0] = '\0';
-	for (size_t i = 0; !why[0] && i < id->nkeys; i++)
+		return bad(rd, KIND_ROTATION, name, "is for archive %s, not %s", k.archive_id,
+		           id->archive_id);
+	if (k.seq != seq)
+		return bad(rd, KIND_ROTATION, name, "says it is number %llu",
+		           (unsigned long long)k.seq);
+	if (strcmp(k.old_key_id, prev_hex) != 0)
+		return bad(rd, KIND_ROTATION, name, "replaces key %s, but the archive's key was %s",
+		           k.old_key_id, prev_hex);
+	for (size_t i = 0; i < id->nkeys; i++)
 		if (memcmp(id->keys[i].keyid, k.new_key.keyid, sizeof k.new_key.keyid) == 0)
-			snprintf(why, sizeof why, "brings back key %s, key %zu of the chain",
-			         k.new_key_id, i);
-	if (why[0]) {
-		ai_store_set_error("key-rotation '%s': %s", name, why);
-		return AI_ERR_VERIFY;
-	}
+			return bad(rd, KIND_ROTATION, name, "brings back key %s, key %zu of the chain",
+			           k.new_key_id, i);
 	id->keys[id->nkeys++] = k.new_key;
 	return AI_OK;
 }
@@ -172,13 +186,13 @@ static ai_result read_rotation(struct ai_store *dest, uint64_t seq, struct ai_bu
 ai_result ai_identity_read(struct ai_store *dest, struct ai_identity *id, ai_identity_note note,
                            void *ctx)
 {
+	struct reader rd = { .dest = dest, .id = id, .note = note, .ctx = ctx };
 	struct listed l = { .n = 0 };
-	struct ai_buf raw;
 	ai_result r;
 
 	memset(id, 0, sizeof *id);
-	ai_buf_init(&raw, MAX_RECORD_BYTES);
-	r = read_genesis(dest, &raw, id, note, ctx);
+	ai_buf_init(&rd.raw, MAX_RECORD_BYTES);
+	r = read_genesis(&rd);
 	if (r != AI_OK)
 		goto out;
 	r = ai_store_list_each(dest, AI_ROTATION_PREFIX, NULL, list_rotation, &l);
@@ -187,9 +201,8 @@ ai_result ai_identity_read(struct ai_store *dest, struct ai_identity *id, ai_ide
 	if (r != AI_OK)
 		goto out;
 	if (l.more || l.n >= AI_TRUST_MAX_KEYS) {
-		ai_store_set_error("key-rotations '%s': more than the %d an archive can have",
-		                   AI_ROTATION_PREFIX, AI_TRUST_MAX_KEYS - 1);
-		r = AI_ERR_VERIFY;
+		r = bad(&rd, KIND_ROTATION, AI_ROTATION_PREFIX, "more than the %d an archive can have",
+		        AI_TRUST_MAX_KEYS - 1);
 		goto out;
 	}
 	qsort(l.seqs, l.n, sizeof l.seqs[0], cmp_u64);
@@ -198,14 +211,13 @@ ai_result ai_identity_read(struct ai_store *dest, struct ai_identity *id, ai_ide
 			char want[64], have[64];
 			ai_identity_rotation_name(i + 1, want, sizeof want);
 			ai_identity_rotation_name(l.seqs[i], have, sizeof have);
-			ai_store_set_error("key-rotation '%s': missing, yet '%s' is there", want, have);
-			r = AI_ERR_VERIFY;
+			r = bad(&rd, KIND_ROTATION, want, "missing, yet '%s' is there", have);
 			break;
 		}
-		r = read_rotation(dest, l.seqs[i], &raw, id, note, ctx);
+		r = read_rotation(&rd, l.seqs[i]);
 	}
 out:
-	ai_buf_release(&raw);
+	ai_buf_release(&rd.raw);
 	return r;
 }
 
@@ -217,17 +229,13 @@ static void restore_note(void *ctx, const char *kind, const char *name, const ch
 ai_result ai_archive_keys(struct ai_store *dest, struct ai_trust *t, int heal)
 {
 	struct ai_identity *id = malloc(sizeof *id);
-	char why[AI_TRUST_MAX_KEYS * 24 + 128];
 	ai_result r;
 
 	if (!id)
 		return AI_ERR_NOMEM;
 	r = ai_identity_read(dest, id, heal ? restore_note : NULL, dest);
-	if (r == AI_OK) {
-		r = ai_trust_set_chain(t, id->archive_id, id->keys, id->nkeys, why, sizeof why);
-		if (r == AI_ERR_VERIFY)
-			ai_store_set_error("dest '%s': %s", ai_store_describe(dest), why);
-	}
+	if (r == AI_OK)
+		r = ai_trust_set_chain(t, id->archive_id, id->keys, id->nkeys);
 	free(id);
 	return r;
 }
@@ -441,7 +449,7 @@ ai_result ai_identity_rotate(struct ai_store *dest, struct ai_trust *t,
 	if (r == AI_OK)
 		r = ai_signed_put(dest, name, raw.data, raw.len, 0, from, "key-rotation", now);
 	if (r == AI_ERR_EXISTS)
-		ai_store_set_error("key-rotation '%s': written by someone else meanwhile; nothing "
+		ai_store_set_error(KIND_ROTATION " '%s': written by someone else meanwhile; nothing "
 		                   "done (run again to see the archive's key now)", name);
 	if (r == AI_OK)
 		r = ai_trust_chain_add(t, &pk_to);

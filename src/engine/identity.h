@@ -20,6 +20,10 @@ struct ai_identity {
 	ai_time created;
 	struct ai_minisign_pubkey keys[AI_TRUST_MAX_KEYS]; /* keys[0]: the genesis key */
 	size_t nkeys;                  /* 0 when there is no genesis */
+	/* AI_ERR_VERIFY: the record that does not check out, and why */
+	char bad_kind[16];             /* "genesis" or "key-rotation" */
+	char bad_name[64];
+	char bad_why[512];
 };
 
 /* Called for each record trusted only through the signature it carries
@@ -32,14 +36,14 @@ typedef void (*ai_identity_note)(void *ctx, const char *kind, const char *name,
  * archive, each replacing the key before it and signed by it. AI_OK with
  * id filled; AI_ERR_NOT_FOUND when there is no genesis (an archive made
  * before `init`, or none at all; id->nkeys 0); AI_ERR_VERIFY when a record
- * does not check out, described for ai_store_why naming it, with id
- * holding the chain as far as it checked out; any other result is a
+ * does not check out (id->bad_* and ai_store_why say which and why), with
+ * id holding the chain as far as it checked out; any other result is a
  * storage failure. note (may be NULL) hears of carried signatures. */
 ai_result ai_identity_read(struct ai_store *dest, struct ai_identity *id, ai_identity_note note,
                            void *ctx) AI_MUST_CHECK;
 
-/* ai_identity_read, then the chain goes into t (ai_trust_set_chain: a
- * --pubkey or --key-id that is not in it is AI_ERR_VERIFY). With heal, a
+/* ai_identity_read, then the chain goes into t (ai_trust_set_chain: see
+ * ai_trust_pin_outside for a --pubkey or --key-id not in it). With heal, a
  * missing .minisig of a record is restored from the signature it carries.
  * AI_ERR_NOT_FOUND (no genesis) leaves t as it was: an older archive. */
 ai_result ai_archive_keys(struct ai_store *dest, struct ai_trust *t, int heal) AI_MUST_CHECK;

@@ -109,10 +109,9 @@ static void chain_ids(const struct ai_trust *t, size_t from, char *out, size_t c
 }
 
 ai_result ai_trust_set_chain(struct ai_trust *t, const char *archive_id,
-                             const struct ai_minisign_pubkey *keys, size_t n, char *why,
-                             size_t cap)
+                             const struct ai_minisign_pubkey *keys, size_t n)
 {
-	char hex[AI_MINISIGN_KEYID_HEXLEN], ids[AI_TRUST_MAX_KEYS * 24];
+	char hex[AI_MINISIGN_KEYID_HEXLEN];
 
 	if (n == 0 || n > AI_TRUST_MAX_KEYS)
 		return AI_ERR_INTERNAL;
@@ -121,26 +120,29 @@ ai_result ai_trust_set_chain(struct ai_trust *t, const char *archive_id,
 	t->anchor = 0;
 	snprintf(t->archive_id, sizeof t->archive_id, "%s", archive_id);
 	t->has_chain = 1;
-	chain_ids(t, 0, ids, sizeof ids);
 	if (t->has_pubkey) {
 		ai_minisign_keyid_hex(t->pubkey.keyid, hex);
 		t->anchor = ai_trust_chain_find(t, hex);
 		if (t->anchor < n && memcmp(t->chain[t->anchor].pk, t->pubkey.pk, sizeof t->pubkey.pk))
 			t->anchor = n; /* the id, not the key */
-		if (t->anchor == n) {
-			snprintf(why, cap, "the --pubkey key %s is not one of this archive's keys (%s)",
-			         hex, ids);
-			return AI_ERR_VERIFY;
-		}
 	} else if (t->key_id[0]) {
 		t->anchor = ai_trust_chain_find(t, t->key_id);
-		if (t->anchor == n) {
-			snprintf(why, cap, "the pinned key %s is not one of this archive's keys (%s)",
-			         t->key_id, ids);
-			return AI_ERR_VERIFY;
-		}
 	}
 	return AI_OK;
+}
+
+int ai_trust_pin_outside(const struct ai_trust *t, char *why, size_t cap)
+{
+	char hex[AI_MINISIGN_KEYID_HEXLEN], ids[AI_TRUST_MAX_KEYS * 24];
+
+	if (!t->has_chain || t->anchor < t->nchain)
+		return 0;
+	chain_ids(t, 0, ids, sizeof ids);
+	if (t->has_pubkey)
+		ai_minisign_keyid_hex(t->pubkey.keyid, hex);
+	snprintf(why, cap, "the %s key %s is not one of this archive's keys (%s)",
+	         t->has_pubkey ? "--pubkey" : "pinned", t->has_pubkey ? hex : t->key_id, ids);
+	return 1;
 }
 
 ai_result ai_trust_chain_add(struct ai_trust *t, const struct ai_minisign_pubkey *k)
@@ -197,6 +199,11 @@ void ai_trust_describe(struct ai_trust *t, char *out, size_t cap)
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		if (strcmp(texts[i].how, how) == 0)
 			text = texts[i].text;
+	if (t->has_chain && t->anchor == t->nchain) {
+		ai_trust_pin_outside(t, rest, sizeof rest);
+		snprintf(out, cap, "archive %s: trusting no key (%s)", t->archive_id, rest);
+		return;
+	}
 	if (t->has_chain) {
 		ai_minisign_keyid_hex(t->chain[t->anchor].keyid, ids[0]);
 		chain_ids(t, t->anchor + 1, rest, sizeof rest);
@@ -343,7 +350,7 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 		goto out;
 	}
 	ai_minisign_keyid_hex(parsed->keyid, v->signer);
-	if (t->has_chain) {
+	if (t->has_chain && t->anchor < t->nchain) {
 		size_t i = ai_trust_chain_find(t, v->signer);
 		char anchor[AI_MINISIGN_KEYID_HEXLEN];
 		if (i == t->nchain) {
@@ -364,6 +371,11 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 		goto out;
 	} else if (t->has_pubkey) {
 		pk = t->pubkey;
+	} else if (t->has_chain) {
+		/* pinned to the signer's id, which is not the archive's */
+		r = fail(v, AI_TRUST_FOREIGN_KEY, "signed by the pinned key %s, which is not one of "
+		         "this archive's keys", v->signer);
+		goto out;
 	} else if ((r = published_key(t, dest, &pk, v)) != AI_OK) {
 		goto out;
 	}
@@ -383,6 +395,9 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 	if (!obj->sha256 && (r = ai_sha256(obj->data, obj->len, sha)) != AI_OK)
 		goto out;
 	r = check_comment(obj, tc, obj->sha256 ? obj->sha256 : sha, v);
+	if (r == AI_OK && t->has_chain && t->anchor == t->nchain)
+		r = fail(v, AI_TRUST_FOREIGN_KEY, "signed by the --pubkey key %s, which is not one of "
+		         "this archive's keys", v->signer);
 out:
 	free(tc);
 	free(parsed);

@@ -53,11 +53,14 @@ void ai_trust_use_key(struct ai_trust *t, const struct ai_signing_key *k);
 /* Sets the archive's key chain (keys[0] its genesis key, each next one
  * named by a rotation record signed by the one before it; at most
  * AI_TRUST_MAX_KEYS) and picks the anchor: the --pubkey key, else the
- * --key-id, must be one of them (AI_ERR_VERIFY, why (cap bytes) saying
- * so, when it is not); without either, the genesis key. */
+ * --key-id, else the genesis key. A pin that is not in the chain trusts
+ * nothing (ai_trust_pin_outside): every check then fails as it would
+ * for an archive without a chain, or as signed by a key not the archive's. */
 ai_result ai_trust_set_chain(struct ai_trust *t, const char *archive_id,
-                             const struct ai_minisign_pubkey *keys, size_t n, char *why,
-                             size_t cap) AI_MUST_CHECK;
+                             const struct ai_minisign_pubkey *keys, size_t n) AI_MUST_CHECK;
+/* 1 when t has a chain that its --pubkey or --key-id is not in; why (cap
+ * bytes) then says so. */
+int ai_trust_pin_outside(const struct ai_trust *t, char *why, size_t cap);
 /* Appends a key to the chain (a rotation just written). AI_ERR_TOO_BIG
  * when the chain is full. */
 ai_result ai_trust_chain_add(struct ai_trust *t, const struct ai_minisign_pubkey *k) AI_MUST_CHECK;
