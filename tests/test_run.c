@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include "cmd/options.h"
 #include "engine/archive.h"
+#include "engine/identity.h"
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
@@ -77,6 +78,11 @@ static void setup(void)
 	OK(ai_store_create_container(src));
 	open_store("dst", &dst);
 	OK(ai_signing_key_generate(&key));
+	{
+		/* as `aiarchive init` does, once */
+		struct ai_init_report rep;
+		OK(ai_identity_create(dst, &key, T0, &rep));
+	}
 	ai_options_init(&o);
 	o.jobs = 2;
 }
@@ -679,18 +685,35 @@ static char *dry_run(ai_time now, struct ai_run_summary *sum)
 Test(run, a_dry_run_lists_what_it_would_archive_and_writes_nothing)
 {
 	struct ai_run_summary sum;
-	struct stat sb;
-	char path[600];
+	size_t before;
 	char *out;
 
 	put_export();
+	before = count_under(dst, "");
 	out = dry_run(NOW, &sum);
 	cr_assert_eq(sum.blobs, 4);
 	cr_assert_gt(sum.bytes_in, 0);
 	cr_assert(strstr(out, BLOB_A "\tbytes 0-"), "%s", out);
 	cr_assert(strstr(out, "\t-> data/web/Requests/2024-05-01/10/\n"), "%s", out);
 	cr_assert(strstr(out, BLOB_C));
-	snprintf(path, sizeof path, "%s/dst", tmpdir);
+	cr_assert_eq(count_under(dst, ""), before, "nothing written beyond what init wrote");
+	free(out);
+}
+
+Test(run, a_dry_run_into_a_new_destination_makes_nothing)
+{
+	struct ai_run_summary sum;
+	struct ai_store *archive = dst;
+	struct stat sb;
+	char path[600];
+	char *out;
+
+	put_export();
+	open_store("fresh", &dst);
+	out = dry_run(NOW, &sum);
+	ai_store_free(dst);
+	dst = archive;
+	snprintf(path, sizeof path, "%s/fresh", tmpdir);
 	cr_assert_neq(stat(path, &sb), 0, "not even the archive directory is made");
 	free(out);
 }
