@@ -70,6 +70,11 @@ static const struct def defs[] = {
 	  "account key for the archive" },
 	{ "key", 'k', "FILE", INIT | RUN, CFG, K_STR, O(key), 0, 0,
 	  "private signing key" },
+	/* Not config keys: a rotation is done once, by hand. */
+	{ "rotate-key", 0, NULL, RUN, CLI, K_FLAG, O(rotate_key), 0, 0,
+	  "make --key the archive's key, recorded signed by --old-key" },
+	{ "old-key", 0, "FILE", RUN, CLI, K_STR, O(old_key), 0, 0,
+	  "the archive's current private key (with --rotate-key)" },
 	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY | STATUS | GC, CFG, K_STR, O(pubkey), 0, 0,
 	  "public key to trust (default: the archive's genesis key, else its published one)" },
 	{ "key-id", 0, "ID", QUERY | CAT | VERIFY | STATUS | GC, CFG, K_STR, O(key_id), 0, 0,

@@ -21,7 +21,8 @@ struct ai_options {
 	char *source, *source_secondary, *source_sas_file, *source_key_file;
 	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
 	char *layout;              /* auto, continuous-export, diagnostic-settings */
-	char *key;                 /* signing key file (run) */
+	char *key;                 /* signing key file (init, run) */
+	char *old_key;             /* run --rotate-key: the archive's current key file */
 	char *pubkey;              /* public key file (verify, query, cat) */
 	char *key_id;              /* pinned key id */
 	char *output;              /* keygen -o */
@@ -51,7 +52,7 @@ struct ai_options {
 	int64_t connect_timeout;   /* ns */
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
-	int dry_run, wait, error_on_nothing, data, no_cache;
+	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int help;
 };
 

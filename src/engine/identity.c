@@ -394,41 +394,39 @@ ai_result ai_identity_check_key(const struct ai_trust *t, const struct ai_signin
 	return AI_ERR_VERIFY;
 }
 
-ai_result ai_identity_rotate(struct ai_store *dest, struct ai_trust *t,
-                             const struct ai_signing_key *from, const struct ai_signing_key *to,
-                             ai_time now, int *done)
+ai_result ai_identity_can_rotate(const struct ai_trust *t, const struct ai_signing_key *from,
+                                 const struct ai_signing_key *to, int *already)
 {
 	struct ai_minisign_pubkey pk_from, pk_to;
 	const struct ai_minisign_pubkey *cur = &t->chain[t->nchain - 1];
-	struct ai_key_rotation k;
-	char name[64], from_hex[AI_MINISIGN_KEYID_HEXLEN], cur_hex[AI_MINISIGN_KEYID_HEXLEN];
-	struct ai_buf raw;
+	char from_hex[AI_MINISIGN_KEYID_HEXLEN], to_hex[AI_MINISIGN_KEYID_HEXLEN];
+	char cur_hex[AI_MINISIGN_KEYID_HEXLEN];
 	size_t i;
-	ai_result r;
 
-	if (done)
-		*done = 0;
+	*already = 0;
 	ai_signing_key_pubkey(from, &pk_from);
 	ai_signing_key_pubkey(to, &pk_to);
 	ai_minisign_keyid_hex(pk_from.keyid, from_hex);
+	ai_minisign_keyid_hex(pk_to.keyid, to_hex);
 	ai_minisign_keyid_hex(cur->keyid, cur_hex);
-	memset(&k, 0, sizeof k);
-	ai_minisign_keyid_hex(pk_to.keyid, k.new_key_id);
 	if (same_key(&pk_from, &pk_to)) {
 		ai_store_set_error("--old-key and --key are the same key %s", from_hex);
 		return AI_ERR_USAGE;
 	}
-	if (same_key(&pk_to, cur) && t->nchain >= 2 && same_key(&pk_from, &t->chain[t->nchain - 2]))
-		return AI_OK; /* done before: a retried rotation */
+	if (same_key(&pk_to, cur) && t->nchain >= 2 &&
+	    same_key(&pk_from, &t->chain[t->nchain - 2])) {
+		*already = 1; /* done before: a retried rotation */
+		return AI_OK;
+	}
 	if (!same_key(&pk_from, cur)) {
 		ai_store_set_error("key %s is not this archive's current key %s; --old-key must be "
 		                   "it", from_hex, cur_hex);
 		return AI_ERR_VERIFY;
 	}
-	i = ai_trust_chain_find(t, k.new_key_id);
+	i = ai_trust_chain_find(t, to_hex);
 	if (i < t->nchain) {
 		ai_store_set_error("key %s was this archive's key before (key %zu of its chain); a "
-		                   "replaced key does not come back", k.new_key_id, i);
+		                   "replaced key does not come back", to_hex, i);
 		return AI_ERR_CONFIG;
 	}
 	if (t->nchain >= AI_TRUST_MAX_KEYS) {
@@ -436,10 +434,30 @@ ai_result ai_identity_rotate(struct ai_store *dest, struct ai_trust *t,
 		                   AI_TRUST_MAX_KEYS - 1);
 		return AI_ERR_CONFIG;
 	}
+	return AI_OK;
+}
+
+ai_result ai_identity_rotate(struct ai_store *dest, struct ai_trust *t,
+                             const struct ai_signing_key *from, const struct ai_signing_key *to,
+                             ai_time now, int *done)
+{
+	struct ai_key_rotation k;
+	char name[64];
+	struct ai_buf raw;
+	int already;
+	ai_result r;
+
+	if (done)
+		*done = 0;
+	r = ai_identity_can_rotate(t, from, to, &already);
+	if (r != AI_OK || already)
+		return r;
+	memset(&k, 0, sizeof k);
 	memcpy(k.archive_id, t->archive_id, sizeof k.archive_id);
 	k.seq = t->nchain;
-	memcpy(k.old_key_id, cur_hex, sizeof k.old_key_id);
-	k.new_key = pk_to;
+	ai_minisign_keyid_hex(t->chain[t->nchain - 1].keyid, k.old_key_id);
+	ai_signing_key_pubkey(to, &k.new_key);
+	ai_minisign_keyid_hex(k.new_key.keyid, k.new_key_id);
 	k.created = now;
 	ai_identity_rotation_name(k.seq, name, sizeof name);
 	ai_buf_init(&raw, MAX_RECORD_BYTES);
@@ -447,12 +465,12 @@ ai_result ai_identity_rotate(struct ai_store *dest, struct ai_trust *t,
 	if (r == AI_OK)
 		r = ai_key_rotation_encode(&k, &raw);
 	if (r == AI_OK)
-		r = ai_signed_put(dest, name, raw.data, raw.len, 0, from, "key-rotation", now);
+		r = ai_signed_put(dest, name, raw.data, raw.len, 0, from, KIND_ROTATION, now);
 	if (r == AI_ERR_EXISTS)
 		ai_store_set_error(KIND_ROTATION " '%s': written by someone else meanwhile; nothing "
 		                   "done (run again to see the archive's key now)", name);
 	if (r == AI_OK)
-		r = ai_trust_chain_add(t, &pk_to);
+		r = ai_trust_chain_add(t, &k.new_key);
 	if (r == AI_OK && done)
 		*done = 1;
 	ai_buf_release(&raw);

@@ -73,6 +73,13 @@ ai_result ai_identity_create(struct ai_store *dest, const struct ai_signing_key 
 ai_result ai_identity_check_key(const struct ai_trust *t,
                                 const struct ai_signing_key *key) AI_MUST_CHECK;
 
+/* Whether ai_identity_rotate can make to the current key: AI_OK when from
+ * is the current key (or, *already set, when to is and from is the key it
+ * replaced); the failures ai_identity_rotate gives otherwise. Writes
+ * nothing. */
+ai_result ai_identity_can_rotate(const struct ai_trust *t, const struct ai_signing_key *from,
+                                 const struct ai_signing_key *to, int *already) AI_MUST_CHECK;
+
 /* Makes to the archive's current key: writes the next rotation record
  * signed by from, which must be the current key (AI_ERR_VERIFY otherwise),
  * publishes to's public key and adds it to t's chain. When to is the

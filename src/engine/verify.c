@@ -1112,8 +1112,6 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	int genesis = 0;
 	ai_result r;
 
-	(void)genesis;
-
 	memset(&v, 0, sizeof v);
 	v.p = p;
 	v.rep = rep;
@@ -1158,6 +1156,9 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	r = check_state(&v, e, nfound);
 	if (r == AI_OK && !nfound && !rep->state_found)
 		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
+	if (r == AI_OK && !genesis && (nfound || rep->state_found))
+		ai_verify_add(rep, 1, "genesis", AI_GENESIS_NAME, "missing: an archive made before "
+		              "'aiarchive init', which runs refuse until init adopts it");
 	if (r == AI_OK && p->src)
 		r = check_source(&v);
 out:
