@@ -34,6 +34,7 @@ key=$TEST_TMP/manifest.key
 
 # The real day, archived hour by hour as cron would.
 day=$TEST_TMP/real-day
+ai_init "file://$day" "$key" || { echo "bench: aiarchive init failed" >&2; exit 1; }
 t0=$SECONDS
 base=$(date -u -d "$real_day" +%s)
 at() { date -u -d "@$1" +%FT%TZ; }

@@ -3,11 +3,12 @@
 #   util/: result, buffer, array growth, logging, parsers, base64, hex, clock, crypto (the
 #     only OpenSSL user)
 #   format/: gzip members, minisign files, the manifest (segments, the state, segment
-#     indexes and their msgpack codec), witness checkpoints, Bloom filters, the row scanner
+#     indexes, the genesis and key rotations, and their msgpack codec), witness
+#     checkpoints, Bloom filters, the row scanner
 #   store/: the storage interface and its two backends (Azure Blob over HTTP, a local
 #     directory in store/file/)
 #   engine/: what the commands do: run, source, catalog, cat, fetch, verify, gc, archive,
-#     lock, status, replication, witness
+#     identity (genesis and key chain), lock, status, replication, witness
 #   cmd/: the command table, the option table and one file per command
 noinst_LTLIBRARIES += src/libaiarchive.la
 src_libaiarchive_la_SOURCES =
@@ -27,6 +28,7 @@ src_libaiarchive_la_SOURCES += \
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \
 	src/format/checkpoint.c src/format/checkpoint.h \
+	src/format/genesis.h \
 	src/format/gz.c src/format/gz.h \
 	src/format/manifest.c src/format/manifest.h \
 	src/format/manifest_codec.c src/format/manifest_codec.h \
@@ -59,6 +61,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/catalog.c src/engine/catalog.h \
 	src/engine/fetch.c src/engine/fetch.h \
 	src/engine/gc.c src/engine/gc.h \
+	src/engine/identity.c src/engine/identity.h \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \
@@ -74,6 +77,7 @@ src_libaiarchive_la_SOURCES += \
 	src/cmd/cmd.c src/cmd/cmd.h \
 	src/cmd/cmd_cat.c \
 	src/cmd/cmd_gc.c \
+	src/cmd/cmd_init.c \
 	src/cmd/cmd_keygen.c \
 	src/cmd/cmd_query.c \
 	src/cmd/cmd_run.c \

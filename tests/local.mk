@@ -30,6 +30,7 @@ UNIT_TESTS = \
 	tests/test_fetch \
 	tests/test_gz \
 	tests/test_http \
+	tests/test_identity \
 	tests/test_lock \
 	tests/test_log \
 	tests/test_manifest \
@@ -98,6 +99,8 @@ tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)
 tests_test_http_LDADD = $(UNIT_LDADD)
+tests_test_identity_CFLAGS = $(UNIT_CFLAGS)
+tests_test_identity_LDADD = $(UNIT_LDADD)
 tests_test_log_CFLAGS = $(UNIT_CFLAGS)
 tests_test_log_LDADD = $(UNIT_LDADD)
 tests_test_manifest_CFLAGS = $(UNIT_CFLAGS)
@@ -136,6 +139,7 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
+	tests/e2e/identity.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
 	tests/e2e/rollback.sh \

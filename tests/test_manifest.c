@@ -1,11 +1,13 @@
 /* test_manifest.c: the manifest's files together: segment and state
  * codecs (round trips, determinism, hostile input), the state's hour
- * indexes (state.c) and segment indexes (segindex.c). */
+ * indexes (state.c), segment indexes (segindex.c), and the genesis and key
+ * rotation records. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "format/bloom.h"
+#include "format/genesis.h"
 #include "format/manifest_codec.h"
 #include "format/segindex.h"
 #include "format/state.h"
@@ -1319,4 +1321,217 @@ Test(segindex, unknown_ids_or_capped_roles_make_it_match_anything)
 	cr_assert(!x.roles_complete, "a member at the role cap may hold more");
 	ai_segment_index_release(&x);
 	ai_segment_release(&s);
+}
+
+/* ---- the genesis and key rotations ---- */
+
+#define ARCHIVE_ID "00112233445566778899aabbccddeeff"
+
+static void make_key(struct ai_minisign_pubkey *pk, char id[AI_MINISIGN_KEYID_HEXLEN], int seed)
+{
+	for (size_t i = 0; i < sizeof pk->keyid; i++)
+		pk->keyid[i] = (uint8_t)(seed + i);
+	for (size_t i = 0; i < sizeof pk->pk; i++)
+		pk->pk[i] = (uint8_t)(seed * 7 + i);
+	ai_minisign_keyid_hex(pk->keyid, id);
+}
+
+static void make_genesis(struct ai_genesis *g)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->archive_id, sizeof g->archive_id, "%s", ARCHIVE_ID);
+	make_key(&g->key, g->key_id, 1);
+	g->created = T0 + 5;
+}
+
+static void make_rotation(struct ai_key_rotation *k)
+{
+	struct ai_minisign_pubkey old;
+
+	memset(k, 0, sizeof *k);
+	snprintf(k->archive_id, sizeof k->archive_id, "%s", ARCHIVE_ID);
+	k->seq = 1;
+	make_key(&old, k->old_key_id, 1);
+	make_key(&k->new_key, k->new_key_id, 2);
+	k->created = T0 + 6;
+}
+
+/* The documented wire format, written by the independent writer. */
+static void w_genesis(struct w *w, const struct ai_genesis *g, const char *key_id)
+{
+	char b64[AI_MINISIGN_PUBKEY_B64LEN];
+
+	ai_minisign_pubkey_b64(&g->key, b64);
+	w_map(w, 6);
+	w_str(w, "format");
+	w_str(w, "aiarchive-genesis");
+	w_str(w, "version");
+	w_uint(w, 1);
+	w_str(w, "archive_id");
+	w_str(w, g->archive_id);
+	w_str(w, "key_id");
+	w_str(w, key_id);
+	w_str(w, "public_key");
+	w_str(w, b64);
+	w_str(w, "created");
+	w_int(w, g->created);
+}
+
+static void w_rotation(struct w *w, const struct ai_key_rotation *k, uint64_t seq)
+{
+	char b64[AI_MINISIGN_PUBKEY_B64LEN];
+
+	ai_minisign_pubkey_b64(&k->new_key, b64);
+	w_map(w, 8);
+	w_str(w, "format");
+	w_str(w, "aiarchive-key-rotation");
+	w_str(w, "version");
+	w_uint(w, 1);
+	w_str(w, "archive_id");
+	w_str(w, k->archive_id);
+	w_str(w, "seq");
+	w_uint(w, seq);
+	w_str(w, "old_key_id");
+	w_str(w, k->old_key_id);
+	w_str(w, "new_key_id");
+	w_str(w, k->new_key_id);
+	w_str(w, "public_key");
+	w_str(w, b64);
+	w_str(w, "created");
+	w_int(w, k->created);
+}
+
+Test(identity, genesis_encodes_as_documented_and_round_trips)
+{
+	struct ai_genesis g, d;
+	struct ai_buf b;
+	struct w w = { 0 };
+	char why[128];
+
+	make_genesis(&g);
+	ai_buf_init(&b, 4096);
+	cr_assert_eq(ai_genesis_encode(&g, &b), AI_OK);
+	w_genesis(&w, &g, g.key_id);
+	cr_assert_eq(b.len, w.n);
+	cr_assert(memcmp(b.data, w.p, w.n) == 0, "the bytes the header comment describes");
+	cr_assert_eq(ai_genesis_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.archive_id, ARCHIVE_ID);
+	cr_assert_str_eq(d.key_id, g.key_id);
+	cr_assert(memcmp(&d.key, &g.key, sizeof g.key) == 0);
+	cr_assert_eq(d.created, g.created);
+	free(w.p);
+	ai_buf_release(&b);
+}
+
+Test(identity, rotation_encodes_as_documented_and_round_trips)
+{
+	struct ai_key_rotation k, d;
+	struct ai_buf b;
+	struct w w = { 0 };
+	char why[128];
+
+	make_rotation(&k);
+	k.seq = 300;
+	ai_buf_init(&b, 4096);
+	cr_assert_eq(ai_key_rotation_encode(&k, &b), AI_OK);
+	w_rotation(&w, &k, 300);
+	cr_assert_eq(b.len, w.n);
+	cr_assert(memcmp(b.data, w.p, w.n) == 0);
+	cr_assert_eq(ai_key_rotation_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_eq(d.seq, 300);
+	cr_assert_str_eq(d.old_key_id, k.old_key_id);
+	cr_assert_str_eq(d.new_key_id, k.new_key_id);
+	cr_assert(memcmp(&d.new_key, &k.new_key, sizeof k.new_key) == 0);
+	cr_assert_eq(d.created, k.created);
+	free(w.p);
+	ai_buf_release(&b);
+}
+
+Test(identity, encoders_refuse_what_the_decoders_would)
+{
+	struct ai_genesis g;
+	struct ai_key_rotation k;
+	struct ai_buf b;
+
+	ai_buf_init(&b, 4096);
+	make_genesis(&g);
+	g.archive_id[0] = 'A';
+	cr_assert_eq(ai_genesis_encode(&g, &b), AI_ERR_BAD_INPUT, "uppercase archive id");
+	make_genesis(&g);
+	g.key.keyid[0] ^= 1;
+	cr_assert_eq(ai_genesis_encode(&g, &b), AI_ERR_BAD_INPUT, "a key under another id");
+	make_rotation(&k);
+	k.seq = 0;
+	cr_assert_eq(ai_key_rotation_encode(&k, &b), AI_ERR_BAD_INPUT, "rotation 0");
+	make_rotation(&k);
+	memcpy(k.old_key_id, k.new_key_id, sizeof k.old_key_id);
+	cr_assert_eq(ai_key_rotation_encode(&k, &b), AI_ERR_BAD_INPUT, "to the same key");
+	cr_assert_eq(b.len, 0);
+	ai_buf_release(&b);
+}
+
+static void expect_genesis_bad(const struct w *w, const char *want)
+{
+	struct ai_genesis d;
+	char why[128] = "";
+
+	cr_assert_eq(ai_genesis_decode(w->p, w->n, &d, why, sizeof why), AI_ERR_BAD_INPUT,
+	             "decoded although expecting '%s'", want);
+	cr_assert(strstr(why, want), "reason '%s' lacks '%s'", why, want);
+	cr_assert_eq(d.archive_id[0], '\0', "nothing is left behind");
+}
+
+Test(identity, decoders_refuse_hostile_records)
+{
+	struct ai_genesis g;
+	struct ai_key_rotation k, d;
+	struct w w = { 0 };
+	char why[128] = "";
+
+	make_genesis(&g);
+	w_genesis(&w, &g, "0000000000000000");
+	expect_genesis_bad(&w, "public_key: has another key id");
+	w.n = 0;
+	w_genesis(&w, &g, "not-a-key-id-at-all");
+	expect_genesis_bad(&w, "key_id: not a key or archive id");
+	w.n = 0;
+	w_genesis(&w, &g, "abcdefabcdefabcd");
+	expect_genesis_bad(&w, "key_id: not 16 uppercase hex digits");
+	w.n = 0;
+	snprintf(g.archive_id, sizeof g.archive_id, "%s", "0011");
+	w_genesis(&w, &g, g.key_id);
+	expect_genesis_bad(&w, "archive_id: not 32 lowercase hex digits");
+	w.n = 0;
+	make_rotation(&k);
+	w_rotation(&w, &k, 1);
+	cr_assert_eq(ai_genesis_decode(w.p, w.n, &g, why, sizeof why), AI_ERR_BAD_INPUT);
+	cr_assert(strstr(why, "format is not aiarchive-genesis"), "%s", why);
+	w.n = 0;
+	w_rotation(&w, &k, 0);
+	cr_assert_eq(ai_key_rotation_decode(w.p, w.n, &d, why, sizeof why), AI_ERR_BAD_INPUT);
+	cr_assert(strstr(why, "seq: 0"), "%s", why);
+	free(w.p);
+}
+
+Test(identity, truncated_records_fail_cleanly)
+{
+	struct ai_genesis g, d;
+	struct ai_key_rotation k, e;
+	struct ai_buf a, b;
+	char why[128];
+
+	make_genesis(&g);
+	make_rotation(&k);
+	ai_buf_init(&a, 4096);
+	ai_buf_init(&b, 4096);
+	cr_assert_eq(ai_genesis_encode(&g, &a), AI_OK);
+	cr_assert_eq(ai_key_rotation_encode(&k, &b), AI_OK);
+	for (size_t n = 0; n < a.len; n++)
+		cr_assert_eq(ai_genesis_decode(a.data, n, &d, why, sizeof why), AI_ERR_BAD_INPUT,
+		             "length %zu", n);
+	for (size_t n = 0; n < b.len; n++)
+		cr_assert_eq(ai_key_rotation_decode(b.data, n, &e, why, sizeof why),
+		             AI_ERR_BAD_INPUT, "length %zu", n);
+	ai_buf_release(&a);
+	ai_buf_release(&b);
 }

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include "cmd/options.h"
 #include "engine/archive.h"
+#include "engine/identity.h"
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
@@ -77,6 +78,11 @@ static void setup(void)
 	OK(ai_store_create_container(src));
 	open_store("dst", &dst);
 	OK(ai_signing_key_generate(&key));
+	{
+		/* as `aiarchive init` does, once */
+		struct ai_init_report rep;
+		OK(ai_identity_create(dst, &key, T0, &rep));
+	}
 	ai_options_init(&o);
 	o.jobs = 2;
 }
@@ -679,20 +685,106 @@ static char *dry_run(ai_time now, struct ai_run_summary *sum)
 Test(run, a_dry_run_lists_what_it_would_archive_and_writes_nothing)
 {
 	struct ai_run_summary sum;
-	struct stat sb;
-	char path[600];
+	size_t before;
 	char *out;
 
 	put_export();
+	before = count_under(dst, "");
 	out = dry_run(NOW, &sum);
 	cr_assert_eq(sum.blobs, 4);
 	cr_assert_gt(sum.bytes_in, 0);
 	cr_assert(strstr(out, BLOB_A "\tbytes 0-"), "%s", out);
 	cr_assert(strstr(out, "\t-> data/web/Requests/2024-05-01/10/\n"), "%s", out);
 	cr_assert(strstr(out, BLOB_C));
-	snprintf(path, sizeof path, "%s/dst", tmpdir);
-	cr_assert_neq(stat(path, &sb), 0, "not even the archive directory is made");
+	cr_assert_eq(count_under(dst, ""), before, "nothing written beyond what init wrote");
 	free(out);
+}
+
+/* ai_run_locked, as `aiarchive run` calls it, into dest with key (and a
+ * rotation from old). */
+static ai_result run_locked_into(struct ai_store *dest, const struct ai_signing_key *k,
+                                 const struct ai_signing_key *old, struct ai_run_summary *sum)
+{
+	char run_id[64];
+	struct ai_run_params p = {
+		.run_id = run_id,
+		.o = &o,
+		.src = src,
+		.dest = dest,
+		.key = k,
+		.old_key = old,
+		.now = NOW,
+		.clock = test_clock,
+		.dry_out = o.dry_run ? stdout : NULL,
+	};
+
+	clock_now = NOW;
+	ai_run_make_id(NOW, run_id, sizeof run_id);
+	return ai_run_locked(&p, sum);
+}
+
+Test(run, a_destination_init_has_not_made_an_archive_is_refused_and_gets_nothing)
+{
+	struct ai_run_summary sum;
+	struct ai_store *fresh;
+	struct stat sb;
+	char path[600];
+
+	put_export();
+	open_store("fresh", &fresh);
+	cr_assert_eq(run_locked_into(fresh, &key, NULL, &sum), AI_ERR_CONFIG, "exit 2");
+	o.dry_run = 1;
+	cr_assert_eq(run_locked_into(fresh, NULL, NULL, &sum), AI_ERR_CONFIG, "a dry run too");
+	o.dry_run = 0;
+	ai_store_free(fresh);
+	snprintf(path, sizeof path, "%s/fresh", tmpdir);
+	cr_assert_neq(stat(path, &sb), 0, "not even the archive directory is made");
+}
+
+Test(run, another_key_than_the_archives_is_refused_before_anything_is_written)
+{
+	struct ai_run_summary sum;
+	struct ai_signing_key other;
+	size_t before;
+
+	put_export();
+	OK(ai_signing_key_generate(&other));
+	before = count_under(dst, "");
+	cr_assert_eq(run_locked_into(dst, &other, NULL, &sum), AI_ERR_VERIFY, "exit 4");
+	cr_assert_eq(count_under(dst, ""), before, "no lock, no key, nothing");
+	ai_signing_key_release(&other);
+}
+
+Test(run, a_rotated_key_signs_the_next_runs_and_the_old_segments_stay_trusted)
+{
+	struct ai_run_summary sum;
+	struct ai_signing_key next;
+	struct ai_segment seg;
+	char hex[AI_MINISIGN_KEYID_HEXLEN];
+	struct ai_minisign_pubkey pk;
+
+	put_ce(APP_SHOP, "Requests", 10, "a.blob", 2, 0);
+	OK(run_locked_into(dst, &key, NULL, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	OK(ai_signing_key_generate(&next));
+	cr_assert_eq(run_locked_into(dst, &next, NULL, &sum), AI_ERR_VERIFY, "not without rotating");
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 2, 0);
+	OK(run_locked_into(dst, &next, &key, &sum));
+	cr_assert_eq(sum.rotation, 1);
+	cr_assert_eq(sum.blobs, 1, "the run goes on with the new key");
+	ai_signing_key_pubkey(&next, &pk);
+	ai_minisign_keyid_hex(pk.keyid, hex);
+	cr_assert_str_eq(sum.key_id, hex);
+	read_segment(1, &seg);
+	cr_assert_str_eq(seg.key_id, hex, "the new segment is signed by the new key");
+	ai_segment_release(&seg);
+	OK(run_locked_into(dst, &next, &key, &sum));
+	cr_assert_eq(sum.rotation, 0, "a repeated rotation is not made twice");
+	cr_assert_eq(run_locked_into(dst, &key, NULL, &sum), AI_ERR_VERIFY, "the old key is done");
+	put_ce(APP_SHOP, "Requests", 11, "c.blob", 1, 0);
+	OK(run_locked_into(dst, &next, NULL, &sum));
+	cr_assert_eq(sum.blobs, 1, "it reads the segments both keys signed");
+	ai_signing_key_release(&next);
 }
 
 Test(run, a_dry_run_after_a_run_lists_only_what_is_new)

@@ -5,6 +5,7 @@
 #include "util/log.h"
 
 const struct ai_cmd *const ai_cmds[] = {
+	&ai_cmd_init,
 	&ai_cmd_run,
 	&ai_cmd_query,
 	&ai_cmd_cat,

@@ -6,6 +6,7 @@
 #include "engine/cat.h"
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
+#include "cmd/jsonout.h"
 #include "util/log.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
@@ -50,6 +51,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		.out = ctx->out,
 	};
 	r = ai_cat(&p, &sum);
+	ai_say_trust(&trust);
 	if (sum.members)
 		ai_info("cat: %zu member%s, %llu bytes of packs read", sum.members,
 		        sum.members == 1 ? "" : "s", (unsigned long long)sum.bytes_read);

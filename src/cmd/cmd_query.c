@@ -287,6 +287,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	if (q.format == F_CSV)
 		print_csv_header(q.out);
 	r = ai_catalog_select(dest, &f, &copts, on_member, &q, NULL);
+	ai_say_trust(&trust);
 	if (q.format == F_TABLE && (q.npage || (r == AI_OK && q.matched)))
 		table_flush(&q);
 	if (r == AI_OK && !q.matched && q.format == F_TABLE)

@@ -61,6 +61,17 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 		fprintf(f, "\"watermark\":%s%s%s,\"sku\":\"%s\",\"duration_s\":%.3f,",
 		        strcmp(wm, "never") ? "\"" : "", strcmp(wm, "never") ? wm : "null",
 		        strcmp(wm, "never") ? "\"" : "", s->sku, s->seconds);
+		fprintf(f, "\"archive_id\":\"%s\",\"key_id\":", s->archive_id);
+		if (s->key_id[0])
+			fprintf(f, "\"%s\"", s->key_id);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"key_rotation\":");
+		if (s->rotation)
+			fprintf(f, "{\"seq\":%llu,\"from\":\"%s\",\"to\":\"%s\"},",
+			        (unsigned long long)s->rotation, s->rotated_from, s->key_id);
+		else
+			fprintf(f, "null,");
 		fprintf(f, "\"requests\":{\"source\":{");
 		print_requests(f, &s->src_stats, 1);
 		fprintf(f, "},\"dest\":{");
@@ -74,6 +85,9 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 		        (unsigned long long)s->blobs, (double)s->bytes_in / (1 << 20), wm);
 		return;
 	}
+	if (s->rotation)
+		fprintf(f, "key rotation %llu: the archive's key is now %s (was %s)\n",
+		        (unsigned long long)s->rotation, s->key_id, s->rotated_from);
 	fprintf(f, "archived %llu blobs (%llu rows, %llu bad) %.1f MiB -> %.1f MiB in %llu packs",
 	        (unsigned long long)s->blobs, (unsigned long long)s->rows,
 	        (unsigned long long)s->bad_rows, (double)s->bytes_in / (1 << 20),
@@ -122,13 +136,13 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
 	struct ai_store *src = NULL, *dest = NULL;
-	struct ai_signing_key key;
+	struct ai_signing_key key, old_key;
 	struct ai_run_summary sum;
 	struct ai_witnesses ws = { 0 };
 	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
-	int have_key = 0;
+	int have_key = 0, have_old = 0;
 	ai_result r;
 
 	memset(&sum, 0, sizeof sum);
@@ -142,6 +156,16 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (!o.dry_run && !o.key) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--key FILE is required (see 'aiarchive keygen')");
+		goto out;
+	}
+	if (o.rotate_key != (o.old_key != NULL)) {
+		r = ai_cmd_usage_error(&ai_cmd_run, o.rotate_key
+		                       ? "--rotate-key needs --old-key FILE, the archive's current key"
+		                       : "--old-key goes with --rotate-key");
+		goto out;
+	}
+	if (o.rotate_key && o.dry_run) {
+		r = ai_cmd_usage_error(&ai_cmd_run, "--rotate-key changes the archive: not in a dry run");
 		goto out;
 	}
 	{
@@ -161,6 +185,12 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 		have_key = 1;
 	}
+	if (o.old_key) {
+		r = ai_signing_key_load(o.old_key, &old_key);
+		if (r != AI_OK)
+			goto out;
+		have_old = 1;
+	}
 	r = ai_options_open_store(&o, "source", &src);
 	if (r == AI_OK)
 		r = ai_options_open_store(&o, "dest", &dest);
@@ -176,6 +206,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.src = src,
 		.dest = dest,
 		.key = have_key ? &key : NULL,
+		.old_key = have_old ? &old_key : NULL,
 		.now = ctx->now,
 		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
@@ -195,6 +226,8 @@ out:
 	ai_witnesses_release(&ws);
 	if (have_key)
 		ai_signing_key_release(&key);
+	if (have_old)
+		ai_signing_key_release(&old_key);
 	ai_store_free(src);
 	ai_store_free(dest);
 	ai_options_release(&o);
@@ -204,7 +237,7 @@ out:
 const struct ai_cmd ai_cmd_run = {
 	.name = "run",
 	.bit = AI_CMD_RUN,
-	.args = "--source URL --dest URL --key FILE [--witness URL] [options]",
+	.args = "--source URL --dest URL --key FILE [--witness URL] [--rotate-key --old-key FILE] [options]",
 	.summary = "archive everything new (the cron entry point)",
 	.exec = exec_run,
 };

@@ -13,6 +13,7 @@
 #include "util/regfile.h"
 #include "cmd/options.h"
 #include "engine/status.h"
+#include "engine/trust.h"
 
 
 static int known(ai_time t)
@@ -53,7 +54,7 @@ static void json_time(FILE *f, ai_time t)
 	fprintf(f, "\"%s\"", s);
 }
 
-static void print_json(FILE *f, const struct ai_status *s)
+static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trust)
 {
 	const struct ai_state *st = &s->archive.state;
 
@@ -100,6 +101,8 @@ static void print_json(FILE *f, const struct ai_status *s)
 	} else {
 		fputs("null", f);
 	}
+	fprintf(f, ",\"trust\":");
+	ai_json_trust(f, trust);
 	fprintf(f, ",\"partitions\":[");
 	for (size_t i = 0; i < st->nparts; i++) {
 		const struct ai_partition_state *p = &st->parts[i];
@@ -318,17 +321,29 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_options o;
 	struct ai_store *dest = NULL;
 	struct ai_status s;
+	struct ai_trust trust;
+	char why[256];
 	ai_result r;
 
 	ai_status_init(&s);
+	ai_trust_init(&trust);
 	ai_options_init(&o);
 	r = ai_options_parse(&ai_cmd_status, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
+	r = ai_trust_from_options(&trust, &ai_cmd_status, &o);
+	if (r != AI_OK)
+		goto out;
+	if (ai_trust_pubkey_conflict(&trust, why, sizeof why)) {
+		ai_error("--pubkey: %s", why);
+		r = AI_ERR_VERIFY;
+		goto out;
+	}
 	r = ai_options_open_store(&o, "dest", &dest);
 	if (r != AI_OK)
 		goto out;
-	r = ai_status_read(&s, dest, ctx->now, o.dest_secondary != NULL);
+	r = ai_status_read(&s, dest, ctx->now, o.dest_secondary != NULL, &trust);
+	ai_say_trust(&trust);
 	if (r != AI_OK)
 		goto out;
 	if (o.prom) {
@@ -337,11 +352,12 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 	}
 	if (ctx->json)
-		print_json(ctx->out, &s);
+		print_json(ctx->out, &s, &trust);
 	else if (ctx->verbosity >= 0)
 		print_text(ctx->out, &s);
 out:
 	ai_status_release(&s);
+	ai_trust_release(&trust);
 	ai_store_free(dest);
 	ai_options_release(&o);
 	return r;
@@ -350,7 +366,7 @@ out:
 const struct ai_cmd ai_cmd_status = {
 	.name = "status",
 	.bit = AI_CMD_STATUS,
-	.args = "--dest URL [--dest-secondary URL] [--prom FILE]",
+	.args = "--dest URL [--dest-secondary URL] [--prom FILE] [--pubkey FILE] [--key-id ID]",
 	.summary = "show how far the archive reaches, the lag, the last run and replication",
 	.exec = exec_status,
 };

@@ -51,6 +51,8 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 	} else {
 		fprintf(f, "null");
 	}
+	fprintf(f, ",\"trust\":");
+	ai_json_trust(f, p->trust);
 	fprintf(f, ",\"problems\":[");
 	for (size_t i = 0; i < rep->nproblems; i++) {
 		const struct ai_verify_problem *pr = &rep->problems[i];
@@ -158,6 +160,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		p.to = o.to;
 	}
 	r = ai_verify(&p, &rep);
+	ai_say_trust(&trust);
 	if (r != AI_OK)
 		goto out;
 	if (ctx->json)

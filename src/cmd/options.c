@@ -47,8 +47,9 @@ enum {
 	STATUS = AI_CMD_STATUS,
 	GC = AI_CMD_GC,
 	KEYGEN = AI_CMD_KEYGEN,
-	ALL = RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
-	ARCHIVE = RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
+	INIT = AI_CMD_INIT,
+	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
+	ARCHIVE = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
 	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
 };
 enum { CLI = 0, CFG = 1 };
@@ -80,11 +81,16 @@ static const struct def defs[] = {
 	  "account key for the witness" },
 	{ "state-dir", 0, "DIR", RUN | GC | VERIFY, CFG, K_STR, O(state_dir), 0, 0,
 	  "where this host keeps checkpoints (default: $STATE_DIRECTORY, ...)" },
-	{ "key", 'k', "FILE", RUN, CFG, K_STR, O(key), 0, 0,
+	{ "key", 'k', "FILE", INIT | RUN, CFG, K_STR, O(key), 0, 0,
 	  "private signing key" },
-	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY | GC, CFG, K_STR, O(pubkey), 0, 0,
-	  "public key to verify with (default: the published one)" },
-	{ "key-id", 0, "ID", QUERY | CAT | VERIFY | GC, CFG, K_STR, O(key_id), 0, 0,
+	/* Not config keys: a rotation is done once, by hand. */
+	{ "rotate-key", 0, NULL, RUN, CLI, K_FLAG, O(rotate_key), 0, 0,
+	  "make --key the archive's key, recorded signed by --old-key" },
+	{ "old-key", 0, "FILE", RUN, CLI, K_STR, O(old_key), 0, 0,
+	  "the archive's current private key (with --rotate-key)" },
+	{ "pubkey", 'p', "FILE", QUERY | CAT | VERIFY | STATUS | GC, CFG, K_STR, O(pubkey), 0, 0,
+	  "public key to trust (default: the archive's genesis key, else its published one)" },
+	{ "key-id", 0, "ID", QUERY | CAT | VERIFY | STATUS | GC, CFG, K_STR, O(key_id), 0, 0,
 	  "pinned signing key id (16 hex digits)" },
 	{ "output", 'o', "PATH", KEYGEN, CFG, K_STR, O(output), 0, 0,
 	  "where to write the private key" },

@@ -23,7 +23,8 @@ struct ai_options {
 	char *witness, *witness_sas_file, *witness_key_file; /* another place for checkpoints */
 	char *state_dir;           /* where the host's own checkpoints live */
 	char *layout;              /* auto, continuous-export, diagnostic-settings */
-	char *key;                 /* signing key file (run) */
+	char *key;                 /* signing key file (init, run) */
+	char *old_key;             /* run --rotate-key: the archive's current key file */
 	char *pubkey;              /* public key file (verify, query, cat) */
 	char *key_id;              /* pinned key id */
 	char *output;              /* keygen -o */
@@ -53,7 +54,7 @@ struct ai_options {
 	int64_t connect_timeout;   /* ns */
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
-	int dry_run, wait, error_on_nothing, data, no_cache;
+	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int help;
 };
 

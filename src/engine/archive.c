@@ -245,8 +245,8 @@ struct writer_check {
 
 /* Restores a .minisig from the signature its object carries (a crash
  * between the two, or a damaged file): a copy, never a new signature. */
-static void restore_signature(struct ai_store *dest, const char *kind, const char *name,
-                              const char *why)
+void ai_archive_restore_signature(struct ai_store *dest, const char *kind, const char *name,
+                                  const char *why)
 {
 	struct ai_buf sig;
 	ai_result r;
@@ -279,7 +279,7 @@ static ai_result check_writer(void *ctx, const char *kind, const char *name,
 		snprintf(c->bad_name, sizeof c->bad_name, "%s", name);
 		c->verdict = v;
 	} else if (r == AI_OK && v.carried && c->heal) {
-		restore_signature(c->dest, kind, name, v.why);
+		ai_archive_restore_signature(c->dest, kind, name, v.why);
 	}
 	return r;
 }

@@ -48,6 +48,12 @@ typedef ai_result (*ai_archive_check)(void *ctx, const char *kind, const char *n
 ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
                                   ai_archive_check check, void *ctx) AI_MUST_CHECK;
 
+/* Restores the .minisig of name from the signature the object carries
+ * (signed.h), which the caller has checked; why says what was wrong with
+ * the file. A copy, never a new signature; the outcome is logged. */
+void ai_archive_restore_signature(struct ai_store *dest, const char *kind, const char *name,
+                                  const char *why);
+
 /* Reads and decodes segment seq; sha256 (may be NULL) gets the digest of
  * its bytes, raw (may be NULL) the bytes themselves. */
 ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai_segment *seg,

@@ -17,6 +17,7 @@
 #include "util/regfile.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
+#include "engine/identity.h"
 #include "engine/trust.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
@@ -537,7 +538,7 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 	struct ai_trust own_trust;
 	uint64_t *seqs = NULL;
 	size_t nseqs = 0;
-	char why[256];
+	char why[2048];
 	ai_result r;
 
 	if (!s)
@@ -547,6 +548,22 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 	s->trust = opts && opts->trust ? opts->trust : &own_trust;
 	if (ai_trust_pubkey_conflict(s->trust, why, sizeof why)) {
 		ai_error("--pubkey: %s", why);
+		r = AI_ERR_VERIFY;
+		goto out;
+	}
+	/* An archive with a genesis: its key chain, and only it, is trusted. */
+	ai_store_set_error("%s", "");
+	r = ai_archive_keys(dest, s->trust, 0);
+	if (r == AI_ERR_NOT_FOUND)
+		r = AI_OK; /* made before init: the keys it publishes, as ever */
+	else if (r == AI_ERR_VERIFY)
+		ai_error("%s; run 'aiarchive verify'", ai_store_why(r));
+	else if (r != AI_OK)
+		ai_error("dest '%s': %s", ai_store_describe(dest), ai_store_why(r));
+	if (r != AI_OK)
+		goto out;
+	if (ai_trust_pin_outside(s->trust, why, sizeof why)) {
+		ai_error("dest '%s': %s", ai_store_describe(dest), why);
 		r = AI_ERR_VERIFY;
 		goto out;
 	}

@@ -7,6 +7,7 @@
 #include "engine/archive.h"
 #include "engine/gc.h"
 #include "engine/witness.h"
+#include "engine/identity.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -127,8 +128,19 @@ static ai_result load_chain(struct gc *g)
 	struct ai_store *dest = g->p->dest;
 	struct ai_archive a;
 	struct ai_archive_walk w = { .from = 0 };
+	char why[AI_TRUST_MAX_KEYS * 24 + 64];
 	ai_result r;
 
+	/* An archive with a genesis: only its key chain is trusted. */
+	r = ai_archive_keys(dest, g->p->trust, 0);
+	if (r != AI_OK && r != AI_ERR_NOT_FOUND) {
+		ai_error("%s; removing nothing", ai_store_why(r));
+		return untrusted(r);
+	}
+	if (ai_trust_pin_outside(g->p->trust, why, sizeof why)) {
+		ai_error("dest '%s': %s; removing nothing", ai_store_describe(dest), why);
+		return AI_ERR_VERIFY;
+	}
 	r = ai_archive_open(&a, dest, g->p->trust, 0);
 	/* Packs of segments a rollback removed look unreferenced: the chain
 	 * must contain what the witnesses saw (ARCHITECTURE.md §9.6). */

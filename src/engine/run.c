@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "engine/archive.h"
+#include "engine/identity.h"
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "engine/lock.h"
@@ -963,6 +964,51 @@ static void print_dry(const struct run *run, FILE *f)
 	}
 }
 
+/* The archive's key chain into trust: dest must be an archive (`init`
+ * makes one: a typo in --dest must not start a second) and p->key its
+ * current key; with p->old_key, once the lock is held (write), the
+ * rotation to p->key is recorded first. Without write nothing is written,
+ * and a rotation is only checked. Failures are logged. */
+static ai_result archive_keys(const struct ai_run_params *p, struct ai_trust *trust, int write,
+                              struct ai_run_summary *sum)
+{
+	const char *dest = ai_store_describe(p->dest);
+	int already = 0, done = 0;
+	ai_result r;
+
+	r = ai_archive_keys(p->dest, trust, write && !p->dry_out);
+	if (r == AI_ERR_NOT_FOUND) {
+		ai_error("dest '%s': no archive here; create it with 'aiarchive init --dest %s "
+		         "--key FILE'", dest, dest);
+		return AI_ERR_CONFIG;
+	}
+	if (r != AI_OK) {
+		ai_error("keys: %s", ai_store_why(r));
+		return r;
+	}
+	memcpy(sum->archive_id, trust->archive_id, sizeof sum->archive_id);
+	if (!p->key)
+		return AI_OK; /* a dry run signs nothing */
+	if (p->old_key && write)
+		r = ai_identity_rotate(p->dest, trust, p->old_key, p->key, p->clock(), &done);
+	else if (p->old_key)
+		r = ai_identity_can_rotate(trust, p->old_key, p->key, &already);
+	if (r == AI_OK && (write || !p->old_key || already))
+		r = ai_identity_check_key(trust, p->key);
+	if (r != AI_OK) {
+		ai_error("%s", ai_store_why(r));
+		return r;
+	}
+	ai_minisign_keyid_hex(trust->chain[trust->nchain - 1].keyid, sum->key_id);
+	if (done) {
+		sum->rotation = trust->nchain - 1;
+		ai_minisign_keyid_hex(trust->chain[trust->nchain - 2].keyid, sum->rotated_from);
+		ai_info("key rotation %llu: key %s replaces key %s", (unsigned long long)sum->rotation,
+		        sum->key_id, sum->rotated_from);
+	}
+	return AI_OK;
+}
+
 ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 {
 	struct run run = { .p = p, .o = p->o };
@@ -984,10 +1030,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	ai_source_list_init(&items);
 	pthread_mutex_init(&run.mu, NULL);
 	pthread_cond_init(&run.cv, NULL);
-	/* The run trusts only its own key; a dry run, the published one. */
+	/* The run trusts the archive's key chain; it signs with the current key. */
 	ai_trust_init(&run.trust);
-	if (p->key)
-		ai_trust_use_key(&run.trust, p->key);
 	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
 	/* A segment holds up to a pack's worth more than seg_max. */
 	if (run.seg_max > AI_MANIFEST_MAX_MEMBERS / 2)
@@ -1005,6 +1049,9 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	sum->layout = layout;
 	run.schema = layout == AI_LAYOUT_DIAGNOSTIC ? AI_SCHEMA_DIAGNOSTIC : AI_SCHEMA_CONTINUOUS;
 
+	r = archive_keys(p, &run.trust, 1, sum);
+	if (r != AI_OK)
+		goto out;
 	r = ai_archive_open(&a, p->dest, &run.trust, !p->dry_out);
 	archive_open = 1;
 	/* Before anything is planned or written: the chain must contain what
@@ -1117,6 +1164,14 @@ ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *su
 
 	memset(sum, 0, sizeof *sum);
 	if (!p->o->dry_run) {
+		/* Nothing is written (not even the container or the lock) into a
+		 * destination that is no archive, or with another key. */
+		struct ai_trust trust;
+		ai_trust_init(&trust);
+		r = archive_keys(p, &trust, 0, sum);
+		ai_trust_release(&trust);
+		if (r != AI_OK)
+			return r;
 		r = ai_store_create_container(p->dest);
 		if (r != AI_OK) {
 			ai_error("dest: %s", ai_store_why(r));

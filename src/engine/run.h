@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "format/genesis.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
 #include "engine/source.h"
@@ -35,6 +36,10 @@ struct ai_run_summary {
 	struct ai_store_stats src_stats, dest_stats;
 	char sku[64];
 	enum ai_layout layout;
+	char archive_id[AI_ARCHIVE_ID_HEXLEN];
+	char key_id[AI_MINISIGN_KEYID_HEXLEN];   /* the key the run signed with, "" in a dry run */
+	char rotated_from[AI_MINISIGN_KEYID_HEXLEN]; /* the key this run's rotation replaced, or "" */
+	uint64_t rotation;        /* the rotation record this run wrote, 0 if none */
 };
 
 struct ai_lock;
@@ -45,7 +50,10 @@ struct ai_run_params {
 	const struct ai_options *o;
 	struct ai_store *src;
 	struct ai_store *dest;
-	const struct ai_signing_key *key; /* NULL in a dry run */
+	const struct ai_signing_key *key; /* the archive's current key (after old_key's
+	                                   * rotation); NULL in a dry run */
+	const struct ai_signing_key *old_key; /* not NULL: first rotate the archive's key
+	                                   * from it to key (run --rotate-key) */
 	ai_time now;                      /* decides which hours are closed */
 	ai_time (*clock)(void);           /* timestamps for signatures */
 	FILE *dry_out;                    /* dry run: the list goes here */
@@ -60,12 +68,16 @@ struct ai_run_params {
 /* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */
 void ai_run_make_id(ai_time now, char *out, size_t cap);
 
-/* Runs the pipeline once. AI_ERR_PARTIAL when some blobs failed (they are
- * not recorded and the next run retries them). */
+/* Runs the pipeline once, into an archive `init` made (else AI_ERR_CONFIG,
+ * logged with the hint to run init) signed with its current key (else
+ * AI_ERR_VERIFY), after old_key's rotation to key if asked. AI_ERR_PARTIAL
+ * when some blobs failed (they are not recorded and the next run retries
+ * them). */
 ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum) AI_MUST_CHECK;
 
 /* What `aiarchive run` does: ai_run, and outside a dry run (p->o->dry_run)
- * first creates the destination's container, checks that the account is
+ * first checks that dest is an archive and key (or old_key) its current
+ * key, writing nothing otherwise, then creates the destination's container, checks that the account is
  * geo-redundant (sum->sku, "unknown" otherwise) and holds the run lock
  * (p->o->lock_duration, p->o->wait) until ai_run returns. Failures are
  * reported in one line; sum->seconds is the caller's. */

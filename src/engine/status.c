@@ -1,6 +1,7 @@
 /* status.c: gathering what `aiarchive status` reports from the
  * destination: its state, SKU, lock holder and geo-replication. */
 #include <string.h>
+#include "engine/identity.h"
 #include "engine/lock.h"
 #include "engine/replication.h"
 #include "engine/status.h"
@@ -34,17 +35,27 @@ static ai_result location_exists(struct ai_store *dest)
 	return r;
 }
 
-ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now, int geo)
+ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now, int geo,
+                         struct ai_trust *trust)
 {
 	/* A missing state means "no run yet" only where the location exists. */
 	ai_result r = location_exists(dest);
-	struct ai_trust trust;
+	char why[AI_TRUST_MAX_KEYS * 24 + 64];
 
 	if (r != AI_OK)
 		return r;
-	ai_trust_init(&trust);
-	r = ai_archive_open(&s->archive, dest, &trust, 0);
-	ai_trust_release(&trust);
+	r = ai_archive_keys(dest, trust, 0);
+	if (r == AI_ERR_NOT_FOUND)
+		r = AI_OK; /* made before init: the keys it publishes */
+	if (r != AI_OK) {
+		ai_error("dest: %s", ai_store_why(r));
+		return r;
+	}
+	if (ai_trust_pin_outside(trust, why, sizeof why)) {
+		ai_error("dest '%s': %s", ai_store_describe(dest), why);
+		return AI_ERR_VERIFY;
+	}
+	r = ai_archive_open(&s->archive, dest, trust, 0);
 	s->archive_open = 1;
 	if (r != AI_OK) {
 		ai_error("dest: %s", ai_store_why(r));

@@ -24,13 +24,16 @@ struct ai_status {
 };
 
 void ai_status_init(struct ai_status *s);
+struct ai_trust;
 /* Reads the status of dest as of now, with geo the secondary's
- * geo-replication too. A location that is not there is an error, said in
- * one line; one without a state is an archive with no run yet. What
- * cannot be told (SKU, lock holder, geo) is said at info or warning level
- * and left unknown. Release s with ai_status_release in any case. */
-ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now,
-                         int geo) AI_MUST_CHECK;
+ * geo-replication too; the state and the segments past it must verify
+ * with trust (the archive's key chain is read into it). A location that
+ * is not there is an error, said in one line; one without a state is an
+ * archive with no run yet. What cannot be told (SKU, lock holder, geo) is
+ * said at info or warning level and left unknown. Release s with
+ * ai_status_release in any case. */
+ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now, int geo,
+                         struct ai_trust *trust) AI_MUST_CHECK;
 void ai_status_release(struct ai_status *s);
 
 #endif

@@ -1,5 +1,6 @@
-/* trust.c: the key rules of ARCHITECTURE.md §9.2 (--pubkey, else the published key,
- * refused unless it has the pinned --key-id) and one signed object's check. */
+/* trust.c: the key rules of ARCHITECTURE.md §9.2 (the archive's key chain from its
+ * genesis; for an archive without one, --pubkey, else the published key, refused
+ * unless it has the pinned --key-id) and one signed object's check. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,147 @@ int ai_trust_pubkey_conflict(const struct ai_trust *t, char *why, size_t cap)
 		return 0;
 	snprintf(why, cap, "has key id %s, not the pinned %s", hex, t->key_id);
 	return 1;
+}
+
+size_t ai_trust_chain_find(const struct ai_trust *t, const char *hex)
+{
+	char have[AI_MINISIGN_KEYID_HEXLEN];
+
+	for (size_t i = 0; i < t->nchain; i++) {
+		ai_minisign_keyid_hex(t->chain[i].keyid, have);
+		if (strcmp(have, hex) == 0)
+			return i;
+	}
+	return t->nchain;
+}
+
+/* "A, B and C": the chain's key ids, for messages. */
+static void chain_ids(const struct ai_trust *t, size_t from, char *out, size_t cap)
+{
+	char hex[AI_MINISIGN_KEYID_HEXLEN];
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = from; i < t->nchain && len < cap; i++) {
+		ai_minisign_keyid_hex(t->chain[i].keyid, hex);
+		len += (size_t)snprintf(out + len, cap - len, "%s%s",
+		                        i == from ? "" : i + 1 == t->nchain ? " then " : ", ", hex);
+	}
+}
+
+ai_result ai_trust_set_chain(struct ai_trust *t, const char *archive_id,
+                             const struct ai_minisign_pubkey *keys, size_t n)
+{
+	char hex[AI_MINISIGN_KEYID_HEXLEN];
+
+	if (n == 0 || n > AI_TRUST_MAX_KEYS)
+		return AI_ERR_INTERNAL;
+	memcpy(t->chain, keys, n * sizeof *keys);
+	t->nchain = n;
+	t->anchor = 0;
+	snprintf(t->archive_id, sizeof t->archive_id, "%s", archive_id);
+	t->has_chain = 1;
+	if (t->has_pubkey) {
+		ai_minisign_keyid_hex(t->pubkey.keyid, hex);
+		t->anchor = ai_trust_chain_find(t, hex);
+		if (t->anchor < n && memcmp(t->chain[t->anchor].pk, t->pubkey.pk, sizeof t->pubkey.pk))
+			t->anchor = n; /* the id, not the key */
+	} else if (t->key_id[0]) {
+		t->anchor = ai_trust_chain_find(t, t->key_id);
+	}
+	return AI_OK;
+}
+
+int ai_trust_pin_outside(const struct ai_trust *t, char *why, size_t cap)
+{
+	char hex[AI_MINISIGN_KEYID_HEXLEN], ids[AI_TRUST_MAX_KEYS * 24];
+
+	if (!t->has_chain || t->anchor < t->nchain)
+		return 0;
+	chain_ids(t, 0, ids, sizeof ids);
+	if (t->has_pubkey)
+		ai_minisign_keyid_hex(t->pubkey.keyid, hex);
+	snprintf(why, cap, "the %s key %s is not one of this archive's keys (%s)",
+	         t->has_pubkey ? "--pubkey" : "pinned", t->has_pubkey ? hex : t->key_id, ids);
+	return 1;
+}
+
+ai_result ai_trust_chain_add(struct ai_trust *t, const struct ai_minisign_pubkey *k)
+{
+	if (t->nchain >= AI_TRUST_MAX_KEYS)
+		return AI_ERR_TOO_BIG;
+	t->chain[t->nchain++] = *k;
+	return AI_OK;
+}
+
+const char *ai_trust_how(const struct ai_trust *t)
+{
+	if (t->has_pubkey)
+		return "pubkey";
+	if (t->key_id[0])
+		return "pinned";
+	return t->has_chain ? "genesis" : "published";
+}
+
+size_t ai_trust_key_ids(struct ai_trust *t, char (*ids)[AI_MINISIGN_KEYID_HEXLEN],
+                        size_t max)
+{
+	size_t n = 0;
+
+	if (t->has_chain) {
+		for (size_t i = t->anchor; i < t->nchain && n < max; i++)
+			ai_minisign_keyid_hex(t->chain[i].keyid, ids[n++]);
+	} else if (t->has_pubkey && max) {
+		ai_minisign_keyid_hex(t->pubkey.keyid, ids[n++]);
+	} else if (t->key_id[0] && max) {
+		memcpy(ids[n++], t->key_id, AI_MINISIGN_KEYID_HEXLEN);
+	} else {
+		pthread_mutex_lock(&t->mu);
+		for (size_t i = 0; i < t->nkeys && n < max; i++)
+			if (t->keys[i].ok)
+				memcpy(ids[n++], t->keys[i].id, AI_MINISIGN_KEYID_HEXLEN);
+		pthread_mutex_unlock(&t->mu);
+	}
+	return n;
+}
+
+void ai_trust_describe(struct ai_trust *t, char *out, size_t cap)
+{
+	static const struct { const char *how, *text; } texts[] = {
+		{ "pubkey", "from --pubkey" },
+		{ "pinned", "pinned" },
+		{ "genesis", "the archive's genesis key, not pinned" },
+		{ "published", "published key, not pinned" },
+	};
+	char ids[8][AI_MINISIGN_KEYID_HEXLEN], rest[AI_TRUST_MAX_KEYS * 24];
+	const char *how = ai_trust_how(t), *text = "";
+	size_t n = ai_trust_key_ids(t, ids, 8), len = 0;
+
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (strcmp(texts[i].how, how) == 0)
+			text = texts[i].text;
+	if (t->has_chain && t->anchor == t->nchain) {
+		ai_trust_pin_outside(t, rest, sizeof rest);
+		snprintf(out, cap, "archive %s: trusting no key (%s)", t->archive_id, rest);
+		return;
+	}
+	if (t->has_chain) {
+		ai_minisign_keyid_hex(t->chain[t->anchor].keyid, ids[0]);
+		chain_ids(t, t->anchor + 1, rest, sizeof rest);
+		snprintf(out, cap, "archive %s: trusting key %s (%s)%s%s", t->archive_id, ids[0], text,
+		         *rest ? ", rotated to " : "", rest);
+		return;
+	}
+	if (n == 0) {
+		snprintf(out, cap, "trusting the keys the archive publishes (not pinned; none used)");
+		return;
+	}
+	len = (size_t)snprintf(out, cap, "trusting key%s ", n > 1 ? "s" : "");
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", ids[i]);
+	if (len < cap)
+		snprintf(out + len, cap - len, " (%s%s)", text,
+		         n > 1 && strcmp(how, "published") == 0 ? "; several keys" : "");
 }
 
 static ai_result fail(struct ai_trust_verdict *v, enum ai_trust_fault f, const char *fmt, ...)
@@ -208,15 +350,35 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 		goto out;
 	}
 	ai_minisign_keyid_hex(parsed->keyid, v->signer);
-	if (t->key_id[0] && strcmp(v->signer, t->key_id) != 0) {
+	if (t->has_chain && t->anchor < t->nchain) {
+		size_t i = ai_trust_chain_find(t, v->signer);
+		char anchor[AI_MINISIGN_KEYID_HEXLEN];
+		if (i == t->nchain) {
+			r = fail(v, AI_TRUST_FOREIGN_KEY, "signed by key %s, which is not one of this "
+			         "archive's keys (its genesis and key rotations)", v->signer);
+			goto out;
+		}
+		if (i < t->anchor) {
+			ai_minisign_keyid_hex(t->chain[t->anchor].keyid, anchor);
+			r = fail(v, AI_TRUST_NOT_PINNED, "signed by key %s, which the archive replaced "
+			         "before the pinned key %s", v->signer, anchor);
+			goto out;
+		}
+		pk = t->chain[i];
+	} else if (t->key_id[0] && strcmp(v->signer, t->key_id) != 0) {
 		r = fail(v, AI_TRUST_NOT_PINNED, "signed by key %s, not the pinned key %s", v->signer,
 		         t->key_id);
 		goto out;
-	}
-	if (t->has_pubkey)
+	} else if (t->has_pubkey) {
 		pk = t->pubkey;
-	else if ((r = published_key(t, dest, &pk, v)) != AI_OK)
+	} else if (t->has_chain) {
+		/* pinned to the signer's id, which is not the archive's */
+		r = fail(v, AI_TRUST_FOREIGN_KEY, "signed by the pinned key %s, which is not one of "
+		         "this archive's keys", v->signer);
 		goto out;
+	} else if ((r = published_key(t, dest, &pk, v)) != AI_OK) {
+		goto out;
+	}
 	ai_minisign_keyid_hex(pk.keyid, v->key);
 	if (obj->data)
 		r = ai_minisign_verify(&pk, obj->data, obj->len, sig, siglen, tc,
@@ -233,6 +395,9 @@ ai_result ai_trust_check(struct ai_trust *t, struct ai_store *dest,
 	if (!obj->sha256 && (r = ai_sha256(obj->data, obj->len, sha)) != AI_OK)
 		goto out;
 	r = check_comment(obj, tc, obj->sha256 ? obj->sha256 : sha, v);
+	if (r == AI_OK && t->has_chain && t->anchor == t->nchain)
+		r = fail(v, AI_TRUST_FOREIGN_KEY, "signed by the --pubkey key %s, which is not one of "
+		         "this archive's keys", v->signer);
 out:
 	free(tc);
 	free(parsed);

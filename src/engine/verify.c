@@ -1,5 +1,6 @@
-/* verify.c: the checks behind `aiarchive verify`: manifest signatures and
- * the hash chain, the state's head, archived data (--data), and a source
+/* verify.c: the checks behind `aiarchive verify`: the archive's identity
+ * (genesis, key rotations, published keys), manifest signatures and the
+ * hash chain, the state's head, archived data (--data), and a source
  * window against the archive (--source). */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 #include "engine/archive.h"
 #include "engine/fetch.h"
+#include "engine/identity.h"
 #include "util/log.h"
 #include "format/manifest_codec.h"
 #include "engine/trust.h"
@@ -946,6 +948,92 @@ static ai_result check_witnesses(struct vctx *v, const struct ai_chain_entry *e,
 	return r;
 }
 
+/* ----- the archive's identity ----- */
+
+static void identity_note(void *ctx, const char *kind, const char *name, const char *why)
+{
+	struct vctx *v = ctx;
+
+	ai_verify_add(v->rep, 0, kind, name, "%s (the object carries a valid signature; the next "
+	              "run restores the file)", why);
+}
+
+/* Each key of the chain is published as keys/<ID>.pub, the very key: what
+ * stock minisign checks with. A missing one only warns when the reader
+ * brought its own key. */
+static ai_result check_published(struct vctx *v, const struct ai_identity *id)
+{
+	struct ai_minisign_pubkey pk;
+	struct ai_buf text;
+	char hex[AI_MINISIGN_KEYID_HEXLEN], name[64], which[64];
+	ai_result r = AI_OK;
+
+	ai_buf_init(&text, 4096);
+	for (size_t i = 0; r == AI_OK && i < id->nkeys; i++) {
+		ai_minisign_keyid_hex(id->keys[i].keyid, hex);
+		snprintf(name, sizeof name, AI_KEYS_DIR "%s.pub", hex);
+		if (i)
+			snprintf(which, sizeof which, "key of key rotation %zu", i);
+		else
+			snprintf(which, sizeof which, "genesis key");
+		r = read_small(v->p->dest, name, 4096, &text);
+		if (r == AI_ERR_NOT_FOUND) {
+			ai_verify_add(v->rep, v->p->trust->has_pubkey, "key", name,
+			              "not published (the archive's %s; stock minisign checks with it)",
+			              which);
+			r = AI_OK;
+		} else if (r == AI_ERR_TOO_BIG ||
+		           (r == AI_OK && ai_minisign_pubkey_parse(text.data, text.len, &pk) != AI_OK)) {
+			ai_verify_add(v->rep, 0, "key", name, "not a minisign public key");
+			r = AI_OK;
+		} else if (r == AI_OK && memcmp(&pk, &id->keys[i], sizeof pk) != 0) {
+			ai_verify_add(v->rep, 0, "key", name, "another key than the archive's %s", which);
+		} else if (r != AI_OK) {
+			log_store_error("key", name, r);
+		}
+	}
+	ai_buf_release(&text);
+	return r;
+}
+
+/* Reads the genesis and the key rotations, reports what is wrong with
+ * them and puts the chain (as far as it checks out) into the trust the
+ * rest is checked with. *genesis: there is one. */
+static ai_result check_identity(struct vctx *v, int *genesis)
+{
+	struct ai_identity *id = malloc(sizeof *id);
+	char why[AI_TRUST_MAX_KEYS * 24 + 64];
+	ai_result r;
+
+	*genesis = 0;
+	if (!id)
+		return AI_ERR_NOMEM;
+	r = ai_identity_read(v->p->dest, id, identity_note, v);
+	if (r == AI_ERR_NOT_FOUND) {
+		r = AI_OK; /* made before init: the published keys are trusted, as ever */
+		goto out;
+	}
+	*genesis = 1;
+	if (r == AI_ERR_VERIFY) {
+		ai_verify_add(v->rep, 0, id->bad_kind, id->bad_name, "%s", id->bad_why);
+		r = AI_OK;
+	} else if (r != AI_OK) {
+		log_store_error("genesis", AI_GENESIS_NAME, r);
+		goto out;
+	}
+	if (!id->nkeys)
+		goto out; /* the genesis itself failed: the published keys, to report the rest */
+	r = ai_trust_set_chain(v->p->trust, id->archive_id, id->keys, id->nkeys);
+	if (r == AI_OK && ai_trust_pin_outside(v->p->trust, why, sizeof why))
+		ai_verify_add(v->rep, 0, "key", v->p->trust->has_pubkey ? "--pubkey" : "--key-id",
+		              "%s", why);
+	if (r == AI_OK)
+		r = check_published(v, id);
+out:
+	free(id);
+	return r;
+}
+
 /* ----- the source ----- */
 
 static int range_cmp(const void *a, const void *b)
@@ -1088,6 +1176,7 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	uint64_t *seqs = NULL;
 	size_t nfound = 0, nix = 0;
 	char why[256];
+	int genesis = 0;
 	ai_result r;
 
 	memset(&v, 0, sizeof v);
@@ -1096,6 +1185,9 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	ai_buf_init(&index_raw, MAX_INDEX_BYTES);
 	if (ai_trust_pubkey_conflict(p->trust, why, sizeof why))
 		ai_verify_add(rep, 0, "key", "--pubkey", "%s", why);
+	r = check_identity(&v, &genesis);
+	if (r != AI_OK)
+		goto out;
 	/* Indexes first: a run writes a segment before its index, so every
 	 * index listed now has its segment in the listing that follows. */
 	r = list_numbered(&v, INDEX_PREFIX, ".idx", &ix, &nix);
@@ -1133,6 +1225,9 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 		r = check_witnesses(&v, e, nfound);
 	if (r == AI_OK && !nfound && !rep->state_found)
 		ai_verify_add(rep, 1, "manifest", "manifest/", "empty: nothing archived yet");
+	if (r == AI_OK && !genesis && (nfound || rep->state_found))
+		ai_verify_add(rep, 1, "genesis", AI_GENESIS_NAME, "missing: an archive made before "
+		              "'aiarchive init', which runs refuse until init adopts it");
 	if (r == AI_OK && p->src)
 		r = check_source(&v);
 out:

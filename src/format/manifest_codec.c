@@ -1,5 +1,6 @@
 /* manifest_codec.c: the manifest objects to and from msgpack: segments,
- * the state and segment indexes. The only file that reads or writes msgpack.
+ * the state, segment indexes, the genesis and key rotation records. The
+ * only file that reads or writes msgpack.
  *
  * Wire format (version 1)
  * -----------------------
@@ -101,6 +102,27 @@
  *                         ids, at most 16 MiB; empty matches any id
  * The name lists hold at most AI_SEGINDEX_MAX_NAMES (4096) entries.
  *
+ * Genesis (manifest/genesis): a map with these keys, written in this order:
+ *   "format"         str  "aiarchive-genesis"
+ *   "version"        uint 1
+ *   "archive_id"     str  32 lowercase hex digits (16 random bytes)
+ *   "key_id"         str  the archive's first key id, 16 uppercase hex digits
+ *   "public_key"     str  that key in minisign's bare base64 form (56
+ *                         characters: "Ed", the key id, the Ed25519 key);
+ *                         its key id must be "key_id"
+ *   "created"        int
+ *
+ * Key rotation (manifest/keys/<seq>.rot): a map with these keys, in order:
+ *   "format"         str  "aiarchive-key-rotation"
+ *   "version"        uint 1
+ *   "archive_id"     str  as in the genesis
+ *   "seq"            uint 1, 2, ...: this record makes key seq of the chain
+ *                         (the genesis key is key 0)
+ *   "old_key_id"     str  key seq-1, which signs the record
+ *   "new_key_id"     str  key seq, not old_key_id
+ *   "public_key"     str  key seq, as in the genesis; its id is "new_key_id"
+ *   "created"        int
+ *
  * What the state's entries mean (which segments an hour lists, the
  * partition sums) is described in state.c, which computes them. */
 #include <stdio.h>
@@ -109,6 +131,7 @@
 #include <msgpack.h>
 #include "format/manifest_codec.h"
 #include "format/manifest_int.h"
+#include "format/minisign.h"
 #include "util/alloc.h"
 
 #define MEMBER_FIELDS 20
@@ -1125,5 +1148,227 @@ ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_ind
 	r = decode_with(p, n, get_segment_index, out, why, cap);
 	if (r != AI_OK)
 		ai_segment_index_release(out);
+	return r;
+}
+
+/* ---- the genesis and key rotations ---- */
+
+static int is_hex(const char *s, size_t n, const char *digits)
+{
+	return strlen(s) == n && strspn(s, digits) == n;
+}
+
+#define LOWER_HEX "0123456789abcdef"
+#define UPPER_HEX "0123456789ABCDEF"
+
+/* The checks both objects share: NULL, or what is wrong. */
+static const char *check_key(const char *archive_id, const char *key_id,
+                             const struct ai_minisign_pubkey *pk, const char **field)
+{
+	char have[AI_MINISIGN_KEYID_HEXLEN];
+
+	*field = "archive_id";
+	if (!is_hex(archive_id, AI_ARCHIVE_ID_HEXLEN - 1, LOWER_HEX))
+		return "not 32 lowercase hex digits";
+	*field = "key_id";
+	if (!is_hex(key_id, AI_MINISIGN_KEYID_HEXLEN - 1, UPPER_HEX))
+		return "not 16 uppercase hex digits";
+	*field = "public_key";
+	ai_minisign_keyid_hex(pk->keyid, have);
+	if (strcmp(have, key_id) != 0)
+		return "has another key id";
+	return NULL;
+}
+
+static void put_key(struct enc *e, const struct ai_minisign_pubkey *pk)
+{
+	char b64[AI_MINISIGN_PUBKEY_B64LEN];
+
+	ai_minisign_pubkey_b64(pk, b64);
+	put_str(e, "public_key");
+	put_str(e, b64);
+}
+
+static const char *want_hexstr(const msgpack_object *o, char *buf, size_t size)
+{
+	const char *e = want_str_into(o, buf, size);
+
+	return e && strcmp(e, "too long") == 0 ? "not a key or archive id" : e;
+}
+
+static const char *want_key(const msgpack_object *o, struct ai_minisign_pubkey *pk)
+{
+	char b64[AI_MINISIGN_PUBKEY_B64LEN];
+	const char *e = want_str_into(o, b64, sizeof b64);
+
+	if (e)
+		return strcmp(e, "too long") == 0 ? "not a minisign public key" : e;
+	if (ai_minisign_pubkey_parse_b64(b64, strlen(b64), pk) != AI_OK)
+		return "not a minisign public key";
+	return NULL;
+}
+
+ai_result ai_genesis_encode(const struct ai_genesis *g, struct ai_buf *out)
+{
+	size_t start = out->len;
+	const char *field;
+	struct enc e;
+
+	if (check_key(g->archive_id, g->key_id, &g->key, &field))
+		return AI_ERR_BAD_INPUT;
+	enc_init(&e, out);
+	msgpack_pack_map(&e.pk, 6);
+	put_str(&e, "format");
+	put_str(&e, AI_GENESIS_FORMAT);
+	put_str(&e, "version");
+	put_u64(&e, AI_MANIFEST_VERSION);
+	put_str(&e, "archive_id");
+	put_str(&e, g->archive_id);
+	put_str(&e, "key_id");
+	put_str(&e, g->key_id);
+	put_key(&e, &g->key);
+	put_str(&e, "created");
+	put_time(&e, g->created);
+	return enc_finish(&e, start);
+}
+
+enum { G_FORMAT, G_VERSION, G_ARCHIVE_ID, G_KEY_ID, G_PUBLIC_KEY, G_CREATED, G_NFIELDS };
+
+static ai_result get_genesis(const msgpack_object *o, void *out, char *why, size_t cap)
+{
+	struct ai_genesis *g = out;
+	struct field f[G_NFIELDS] = {
+		{ "format", NULL }, { "version", NULL }, { "archive_id", NULL }, { "key_id", NULL },
+		{ "public_key", NULL }, { "created", NULL },
+	};
+	const char *e, *field;
+	ai_result r;
+
+	r = map_fields(o, f, G_NFIELDS, why, cap, "");
+	if (r == AI_OK)
+		r = check_header(f, G_NFIELDS, AI_GENESIS_FORMAT, why, cap);
+	if (r != AI_OK)
+		return r;
+	if ((e = want_hexstr(f[G_ARCHIVE_ID].val, g->archive_id, sizeof g->archive_id)))
+		return fail_field(e, why, cap, "", "archive_id");
+	if ((e = want_hexstr(f[G_KEY_ID].val, g->key_id, sizeof g->key_id)))
+		return fail_field(e, why, cap, "", "key_id");
+	if ((e = want_key(f[G_PUBLIC_KEY].val, &g->key)))
+		return fail_field(e, why, cap, "", "public_key");
+	if ((e = want_time(f[G_CREATED].val, &g->created)))
+		return fail_field(e, why, cap, "", "created");
+	if ((e = check_key(g->archive_id, g->key_id, &g->key, &field)))
+		return fail_field(e, why, cap, "", field);
+	return AI_OK;
+}
+
+ai_result ai_genesis_decode(const void *p, size_t n, struct ai_genesis *out, char *why,
+                            size_t cap)
+{
+	ai_result r;
+
+	memset(out, 0, sizeof *out);
+	r = decode_with(p, n, get_genesis, out, why, cap);
+	if (r != AI_OK)
+		memset(out, 0, sizeof *out);
+	return r;
+}
+
+/* The rotation's own checks past check_key's. */
+static const char *check_rotation(const struct ai_key_rotation *k, const char **field)
+{
+	const char *e = check_key(k->archive_id, k->new_key_id, &k->new_key, field);
+
+	if (e) {
+		if (strcmp(*field, "key_id") == 0)
+			*field = "new_key_id";
+		return e;
+	}
+	*field = "old_key_id";
+	if (!is_hex(k->old_key_id, AI_MINISIGN_KEYID_HEXLEN - 1, UPPER_HEX))
+		return "not 16 uppercase hex digits";
+	if (strcmp(k->old_key_id, k->new_key_id) == 0)
+		return "the key it replaces is the new key";
+	*field = "seq";
+	if (k->seq == 0)
+		return "0 (the genesis key is key 0)";
+	return NULL;
+}
+
+ai_result ai_key_rotation_encode(const struct ai_key_rotation *k, struct ai_buf *out)
+{
+	size_t start = out->len;
+	const char *field;
+	struct enc e;
+
+	if (check_rotation(k, &field))
+		return AI_ERR_BAD_INPUT;
+	enc_init(&e, out);
+	msgpack_pack_map(&e.pk, 8);
+	put_str(&e, "format");
+	put_str(&e, AI_ROTATION_FORMAT);
+	put_str(&e, "version");
+	put_u64(&e, AI_MANIFEST_VERSION);
+	put_str(&e, "archive_id");
+	put_str(&e, k->archive_id);
+	put_str(&e, "seq");
+	put_u64(&e, k->seq);
+	put_str(&e, "old_key_id");
+	put_str(&e, k->old_key_id);
+	put_str(&e, "new_key_id");
+	put_str(&e, k->new_key_id);
+	put_key(&e, &k->new_key);
+	put_str(&e, "created");
+	put_time(&e, k->created);
+	return enc_finish(&e, start);
+}
+
+enum {
+	K_FORMAT, K_VERSION, K_ARCHIVE_ID, K_SEQ, K_OLD_KEY_ID, K_NEW_KEY_ID, K_PUBLIC_KEY,
+	K_CREATED, K_NFIELDS
+};
+
+static ai_result get_rotation(const msgpack_object *o, void *out, char *why, size_t cap)
+{
+	struct ai_key_rotation *k = out;
+	struct field f[K_NFIELDS] = {
+		{ "format", NULL }, { "version", NULL }, { "archive_id", NULL }, { "seq", NULL },
+		{ "old_key_id", NULL }, { "new_key_id", NULL }, { "public_key", NULL },
+		{ "created", NULL },
+	};
+	const char *e, *field;
+	ai_result r;
+
+	r = map_fields(o, f, K_NFIELDS, why, cap, "");
+	if (r == AI_OK)
+		r = check_header(f, K_NFIELDS, AI_ROTATION_FORMAT, why, cap);
+	if (r != AI_OK)
+		return r;
+	if ((e = want_hexstr(f[K_ARCHIVE_ID].val, k->archive_id, sizeof k->archive_id)))
+		return fail_field(e, why, cap, "", "archive_id");
+	if ((e = want_u64(f[K_SEQ].val, &k->seq)))
+		return fail_field(e, why, cap, "", "seq");
+	if ((e = want_hexstr(f[K_OLD_KEY_ID].val, k->old_key_id, sizeof k->old_key_id)))
+		return fail_field(e, why, cap, "", "old_key_id");
+	if ((e = want_hexstr(f[K_NEW_KEY_ID].val, k->new_key_id, sizeof k->new_key_id)))
+		return fail_field(e, why, cap, "", "new_key_id");
+	if ((e = want_key(f[K_PUBLIC_KEY].val, &k->new_key)))
+		return fail_field(e, why, cap, "", "public_key");
+	if ((e = want_time(f[K_CREATED].val, &k->created)))
+		return fail_field(e, why, cap, "", "created");
+	if ((e = check_rotation(k, &field)))
+		return fail_field(e, why, cap, "", field);
+	return AI_OK;
+}
+
+ai_result ai_key_rotation_decode(const void *p, size_t n, struct ai_key_rotation *out,
+                                 char *why, size_t cap)
+{
+	ai_result r;
+
+	memset(out, 0, sizeof *out);
+	r = decode_with(p, n, get_rotation, out, why, cap);
+	if (r != AI_OK)
+		memset(out, 0, sizeof *out);
 	return r;
 }

@@ -1,5 +1,5 @@
-/* manifest_codec.h: the manifest objects as bytes: segments, the state and
- * segment indexes to and from msgpack (the wire format is described in
+/* manifest_codec.h: the manifest objects as bytes: segments, the state,
+ * segment indexes, the genesis and key rotation records to and from msgpack (the wire format is described in
  * manifest_codec.c).
  *
  * Every object starts with its format name and version. Encoding is
@@ -10,6 +10,7 @@
 #define AI_MANIFEST_CODEC_H
 
 #include <stddef.h>
+#include "format/genesis.h"
 #include "format/manifest.h"
 #include "format/segindex.h"
 #include "format/state.h"
@@ -19,6 +20,8 @@
 #define AI_SEGMENT_FORMAT "aiarchive-segment"
 #define AI_STATE_FORMAT "aiarchive-state"
 #define AI_SEGINDEX_FORMAT "aiarchive-segment-index"
+#define AI_GENESIS_FORMAT "aiarchive-genesis"
+#define AI_ROTATION_FORMAT "aiarchive-key-rotation"
 #define AI_MANIFEST_VERSION 1
 
 /* Encodes to msgpack (appends to out). Deterministic: same segment, same
@@ -46,5 +49,17 @@ ai_result ai_segment_index_encode(const struct ai_segment_index *x,
 /* Like ai_segment_decode. */
 ai_result ai_segment_index_decode(const void *p, size_t n, struct ai_segment_index *out,
                                   char *why, size_t cap) AI_MUST_CHECK;
+
+/* Like ai_segment_encode; ids that are not as genesis.h describes them,
+ * a public key whose id is not key_id, or a rotation numbered 0 or to the
+ * key it replaces are AI_ERR_BAD_INPUT. */
+ai_result ai_genesis_encode(const struct ai_genesis *g, struct ai_buf *out) AI_MUST_CHECK;
+/* Like ai_segment_decode, with the encoder's checks; out is plain data. */
+ai_result ai_genesis_decode(const void *p, size_t n, struct ai_genesis *out, char *why,
+                            size_t cap) AI_MUST_CHECK;
+ai_result ai_key_rotation_encode(const struct ai_key_rotation *k,
+                                 struct ai_buf *out) AI_MUST_CHECK;
+ai_result ai_key_rotation_decode(const void *p, size_t n, struct ai_key_rotation *out,
+                                 char *why, size_t cap) AI_MUST_CHECK;
 
 #endif

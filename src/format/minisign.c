@@ -129,16 +129,25 @@ ai_result ai_minisign_pubkey_parse(const char *text, size_t len, struct ai_minis
 	return AI_OK;
 }
 
-ai_result ai_minisign_pubkey_format(const struct ai_minisign_pubkey *pk, struct ai_buf *out)
+void ai_minisign_pubkey_b64(const struct ai_minisign_pubkey *pk,
+                            char out[AI_MINISIGN_PUBKEY_B64LEN])
 {
 	uint8_t bin[PUBKEY_BIN_LEN];
-	char b64[AI_BASE64_ENCLEN(PUBKEY_BIN_LEN)];
-	char id[AI_MINISIGN_KEYID_HEXLEN];
 
+	_Static_assert(AI_BASE64_ENCLEN(PUBKEY_BIN_LEN) == AI_MINISIGN_PUBKEY_B64LEN,
+	               "the base64 form of a public key");
 	memcpy(bin, "Ed", ALG_LEN);
 	memcpy(bin + ALG_LEN, pk->keyid, AI_MINISIGN_KEYID_LEN);
 	memcpy(bin + ALG_LEN + AI_MINISIGN_KEYID_LEN, pk->pk, AI_ED25519_PUB_LEN);
-	ai_base64_encode(bin, sizeof bin, b64);
+	ai_base64_encode(bin, sizeof bin, out);
+}
+
+ai_result ai_minisign_pubkey_format(const struct ai_minisign_pubkey *pk, struct ai_buf *out)
+{
+	char b64[AI_MINISIGN_PUBKEY_B64LEN];
+	char id[AI_MINISIGN_KEYID_HEXLEN];
+
+	ai_minisign_pubkey_b64(pk, b64);
 	ai_minisign_keyid_hex(pk->keyid, id);
 	return ai_buf_printf(out, UNTRUSTED_PREFIX "minisign public key %s\n%s\n", id, b64);
 }

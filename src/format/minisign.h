@@ -58,6 +58,11 @@ ai_result ai_minisign_pubkey_parse_b64(const char *s, size_t len,
  * file) when it is missing, unreadable, a symbolic link, not a regular
  * file (a FIFO is refused, not waited on) or malformed. */
 ai_result ai_minisign_pubkey_load(const char *path, struct ai_minisign_pubkey *pk) AI_MUST_CHECK;
+/* The bare base64 form of a public key (56 characters and the NUL). */
+#define AI_MINISIGN_PUBKEY_B64LEN 57
+/* Writes pk in the bare base64 form ai_minisign_pubkey_parse_b64 reads. */
+void ai_minisign_pubkey_b64(const struct ai_minisign_pubkey *pk,
+                            char out[AI_MINISIGN_PUBKEY_B64LEN]);
 /* Appends the public key file text to out, as `minisign -G` writes it. */
 ai_result ai_minisign_pubkey_format(const struct ai_minisign_pubkey *pk,
                                     struct ai_buf *out) AI_MUST_CHECK;

@@ -33,7 +33,7 @@ gc() {
 first_run() {
 	rm -rf "$1"
 	forget_checkpoints
-	run "$1" --to 2026-11-20T01 >/dev/null
+	ai_init "file://$1" "$key" && run "$1" --to 2026-11-20T01 >/dev/null
 }
 # data_files DEST: every object under data/, sorted.
 data_files() {
@@ -217,6 +217,7 @@ if command -v node >/dev/null 2>&1 && [ -x "$AZURITE_BIN" ]; then
 	azurite_start DST || bail_out "azurite did not start"
 	export AIARCHIVE_DEST_KEY="$AZURITE_KEY"
 	adest="$DST_URL/archive"
+	check "init makes the archive in Azurite" -- ai_init "$adest" "$key"
 	check_exit 0 "a run into Azurite" -- env AIARCHIVE_NOW=2026-11-20T03 "$AIARCHIVE" -q run \
 		--source "file://$src/appinsights-export" --dest "$adest" --key "$key" --to 2026-11-20T01
 	echo orphan >"$work/orphan"

@@ -18,6 +18,7 @@ SRC="file://$src/appinsights-export" DST="file://$dst"
 "$AIGEN" --out "$src" --layout continuous --apps 1 --hours 2 --seed 5 >/dev/null ||
 	bail_out "aigen failed"
 check_exit 0 "keygen" -- "$AIARCHIVE" keygen -o "$key"
+ai_init "$DST" "$key" || bail_out "init failed"
 check_exit 0 "a run makes an archive" -- "$AIARCHIVE" run --source "$SRC" --dest "$DST" --key "$key"
 
 # check_refused DESC PATTERN -- CMD...: CMD exits 2 within 10 seconds (a

@@ -1,6 +1,7 @@
-# lib.sh: shared by the end-to-end scripts. Speaks TAP, gives each script
-# a scratch directory, and starts and stops Azurite instances, cleaning up
-# whatever happens (set -e failure, signal, normal end).
+# lib.sh: shared by the end-to-end scripts. Speaks TAP, makes archives,
+# gives each script a scratch directory, and starts and stops Azurite
+# instances, cleaning up whatever happens (set -e failure, signal, normal
+# end).
 #
 # TAP:      check DESC -- CMD...        pass when CMD exits 0
 #           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT
@@ -9,6 +10,9 @@
 #           skip_all REASON             plan "1..0 # SKIP" and exit
 #           bail_out REASON             "Bail out!" and exit 1
 #           tap_done                    prints the plan; returns non-zero if anything failed
+# Archive:  ai_init DEST KEY [OPT...]  `aiarchive init`, quietly: makes DEST an archive
+#                                       signed by KEY, as every archive needs before its
+#                                       first run
 # Scratch:  TEST_TMP                    removed at exit; on_exit CMD... adds more cleanup
 #                                       (a script that sets its own EXIT trap calls cleanup)
 # Witness:  STATE_DIRECTORY             $TEST_TMP/state: each script keeps the checkpoints its
@@ -117,6 +121,19 @@ bail_out() {
 tap_done() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
+}
+
+# --- aiarchive -----------------------------------------------------------
+
+ai_init() {
+	"$AIARCHIVE" -q init --dest "$1" --key "$2" "${@:3}"
+}
+# ai_init_once URL KEY: makes URL an archive unless it is one already (for
+# helpers that run again and again on the same destination).
+ai_init_once() {
+	local rc=0
+	"$AIARCHIVE" -q init --dest "$1" --key "$2" >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]
 }
 
 # --- cleanup -------------------------------------------------------------

@@ -40,6 +40,7 @@ seg0=manifest/segments/000000000000.seg
 # $! is aiarchive's pid), the clock pinned after both hours closed.
 exec_run() {
 	local d=$1; shift
+	ai_init_once "$d" "$key"
 	AIARCHIVE_TEST_SEGMENT_MEMBERS=10 AIARCHIVE_NOW=2026-11-20T03 exec "$AIARCHIVE" --json run \
 		--source "file://$export" --dest "$d" --key "$key" --jobs 1 --lock-duration 15s "$@"
 }

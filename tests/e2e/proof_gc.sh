@@ -32,6 +32,7 @@ seg() { printf 'manifest/segments/%012d.seg' "$1"; }
 
 run() {
 	local b=$1 v=$2; shift 2
+	ai_init_once "$(dest_url "$b" "$v")" "$key"
 	AIARCHIVE_NOW=2026-11-20T04 "$AIARCHIVE" -q run --source "file://$export" \
 		--dest "$(dest_url "$b" "$v")" --key "$key" --jobs 1 --lock-duration 15s "$@"
 }

@@ -37,6 +37,7 @@ seg1=manifest/segments/000000000001.seg
 # run URL KEY [OPTIONS]: a run with the clock pinned after both hours closed.
 run() {
 	local d=$1 k=$2; shift 2
+	ai_init_once "$d" "$k"
 	AIARCHIVE_NOW=2026-11-20T03 "$AIARCHIVE" --json run --source "file://$export" --dest "$d" \
 		--key "$k" --jobs 1 --lock-duration 15s "$@"
 }

@@ -49,6 +49,7 @@ with_state() {
 # run B NAME [OPTIONS]: a run with the clock pinned after the three hours.
 run() {
 	local b=$1 v=$2; shift 2
+	ai_init_once "$(dest_url "$b" "$v")" "$key"
 	with_state "$v" env AIARCHIVE_NOW=2026-11-20T04 "$AIARCHIVE" -q run --source "file://$export" \
 		--dest "$(dest_url "$b" "$v")" --key "$key" --jobs 1 --lock-duration 15s "$@"
 }

@@ -15,6 +15,7 @@ check "generator makes a continuous export with late blobs" -- \
 	"$AIGEN" --out "$src" --layout continuous --apps 2 --hours 4 --seed 23 \
 	--late-fraction 0.2 --types Requests,Rdd,Exceptions,Messages
 check_exit 0 "keygen" -- "$AIARCHIVE" keygen -o "$key"
+check "init makes the archive" -- ai_init "file://$dst" "$key"
 check_exit 0 "the export is archived" -- "$AIARCHIVE" run \
 	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"
 DEST="file://$dst"
@@ -237,6 +238,7 @@ if [ -x "$AZURITE_BIN" ] && command -v node >/dev/null 2>&1; then
 	AZDEST="$AZ_URL/archive"
 	cache="$TEST_TMP/cache"
 	all_rows >"$TEST_TMP/rows" # now with the tagged run's blob
+	check "init makes the archive in Azurite" -- ai_init "$AZDEST" "$key"
 	check_exit 0 "run into Azurite" -- "$AIARCHIVE" run \
 		--source "file://$src/appinsights-export" --dest "$AZDEST" --key "$key"
 	from=${windows[0]% *} to=${windows[0]#* }

@@ -21,6 +21,7 @@ run_ce() {
 	"$AIARCHIVE" --json run --source "$SRC_URL/appinsights-export" --dest "$DST_URL/archive" \
 		--key "$key" "$@"
 }
+check "init makes the archive" -- ai_init "$DST_URL/archive" "$key"
 check_exit 0 "run archives the continuous export" -- run_ce
 sum=$LAST_OUTPUT
 nblobs=$(find "$ce/appinsights-export" -type f | wc -l)
@@ -67,6 +68,7 @@ run_ds_at() { # NOW
 	AIARCHIVE_NOW=$1 "$AIARCHIVE" --json run --source "$SRC_URL" --dest "$DST_URL/dsarchive" \
 		--key "$key" --layout diagnostic
 }
+check "init makes the diagnostic archive" -- ai_init "$DST_URL/dsarchive" "$key"
 check_exit 0 "a run while the hour is open" -- run_ds_at 2026-11-20T10:40:00Z
 check "it archived complete lines only" -- jq -e '.blobs > 0 and .failed == 0' <<<"$LAST_OUTPUT"
 for f in $(cd "$TEST_TMP/rest" && find . -type f); do

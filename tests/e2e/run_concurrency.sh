@@ -18,6 +18,9 @@ ce="$TEST_TMP/ce"
 blobtool_at SRC upload-tree "$ce" >/dev/null || bail_out "upload failed"
 nblobs=$(find "$ce/appinsights-export" -type f | wc -l)
 find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort >"$TEST_TMP/source.lines"
+for c in archive1 archive2 archive-count archive3; do
+	ai_init "$DST_URL/$c" "$key" || bail_out "init of $c failed"
+done
 
 # run CONTAINER [OPTIONS]: one run of the whole export. Few jobs, so that
 # a run lasts long enough for another to meet it.

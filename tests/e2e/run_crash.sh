@@ -81,6 +81,7 @@ verify_deep() {
 # ---- a clean run, and how many storage calls it makes
 
 clean="$work/clean"
+ai_init "file://$clean" "$key" || bail_out "init failed"
 out=$(AIARCHIVE_TEST_KILL_AFTER=count run "$clean" 2>"$work/count.err")
 nblobs=$(find "$src/appinsights-export" -type f | wc -l)
 check "a clean run archives the export" -- \
@@ -101,6 +102,7 @@ kill_then_finish() {
 	local d=$1 k=$2 rc=0
 	rm -rf "$d"
 	forget_checkpoints
+	ai_init "file://$d" "$key" || { echo "init failed"; return 1; }
 	AIARCHIVE_TEST_KILL_AFTER=$k run "$d" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the run was not killed at call $k (exit $rc)"; return 1; }
 	expire_lease "$d"
@@ -137,6 +139,7 @@ kill_kill_finish() {
 	local d=$1 rc=0
 	rm -rf "$d"
 	forget_checkpoints
+	ai_init "file://$d" "$key" || { echo "init failed"; return 1; }
 	AIARCHIVE_TEST_KILL_AFTER=$2 run "$d" >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the first run was not killed (exit $rc)"; return 1; }
 	expire_lease "$d"
@@ -157,6 +160,7 @@ done
 # ---- a real lease expiry
 
 d="$work/expiry"
+ai_init "file://$d" "$key" || bail_out "init failed"
 rc=0
 AIARCHIVE_TEST_KILL_AFTER=$((total / 2)) run "$d" >/dev/null 2>&1 || rc=$?
 check_eq "a run killed half way (lock duration 15 s)" 137 "$rc"

@@ -62,6 +62,9 @@ find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort 
 app1dir=$(ls "$ce/appinsights-export" | head -1)
 app1=${app1dir%_*} # the archive names an app without its instrumentation key
 napp1=$(find "$ce/appinsights-export/$app1dir" -type f | wc -l)
+for c in busy refuse resets stalls secondary secondary2; do
+	ai_init "$DST_URL/$c" "$key" || bail_out "init of $c failed"
+done
 
 # run SOURCE-BASE CONTAINER [OPTIONS]: the whole export from SOURCE-BASE
 # (Azurite or a proxy in front of it) into CONTAINER behind the dest proxy.

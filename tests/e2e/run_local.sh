@@ -12,6 +12,7 @@ check "generator makes a continuous export with faults" -- \
 	"$AIGEN" --out "$src" --layout continuous --apps 2 --hours 3 --seed 11 \
 	--faults crlf,blank,nofinalnl,malformed,empty
 check_exit 0 "keygen" -- "$AIARCHIVE" keygen -o "$key"
+check "init makes the archive" -- ai_init "file://$dst" "$key"
 run() {
 	"$AIARCHIVE" --json run --source "file://$src/appinsights-export" --dest "file://$dst" \
 		--key "$key" "$@"

@@ -64,6 +64,7 @@ archive_ok() {
 # ---- one run, several segments
 
 dst="$work/dst"
+ai_init "file://$dst" "$key" || bail_out "init failed"
 check_exit 0 "a run with a bound of $bound members per segment" -- run "$dst"
 sum=$LAST_OUTPUT
 nsegs=$(find "$dst/manifest/segments" -name '*.seg' | wc -l)
@@ -93,6 +94,8 @@ check "it archives nothing and writes no segment" -- \
 check_eq "the segments are as before" "$nsegs" "$(find "$dst/manifest/segments" -name '*.seg' | wc -l)"
 
 d="$work/human"
+ai_init "file://$d" "$key" || bail_out "init failed"
+ai_init "file://$work/one" "$key" || bail_out "init failed"
 check_exit 0 "without --json, a run" -- env AIARCHIVE_TEST_SEGMENT_MEMBERS=$bound "$AIARCHIVE" run \
 	--source "file://$src/appinsights-export" --dest "file://$d" --key "$key"
 n=$(find "$d/manifest/segments" -name '*.seg' | wc -l)
@@ -108,6 +111,7 @@ check_exit 2 "a bad AIARCHIVE_TEST_SEGMENT_MEMBERS is refused" -- env AIARCHIVE_
 # ---- killed between segments
 
 count_err="$work/count.err"
+ai_init "file://$work/count" "$key" || bail_out "init failed"
 AIARCHIVE_TEST_KILL_AFTER=count run "$work/count" --jobs 1 >/dev/null 2>"$count_err" ||
 	bail_out "the counting run failed"
 total=$(sed -n 's/^aiarchive: test hook: \([0-9]*\) storage calls$/\1/p' "$count_err")
@@ -126,6 +130,7 @@ kill_then_finish() {
 	local d=$1 k=$2 rc=0 before recorded
 	rm -rf "$d"
 	forget_checkpoints
+	ai_init "file://$d" "$key" || { echo "init failed"; return 1; }
 	AIARCHIVE_TEST_KILL_AFTER=$k run "$d" --jobs 1 >/dev/null 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { echo "the run was not killed at call $k (exit $rc)"; return 1; }
 	before=$(find "$d/manifest/segments" -name '*.seg' 2>/dev/null | wc -l)
@@ -166,6 +171,7 @@ check "  and archives nothing" -- jq -e '.blobs == 0 and .segments == null' <<<"
 
 # Killed, and the rerun killed too: the third run completes the job.
 d="$work/kk"
+ai_init "file://$d" "$key" || bail_out "init failed"
 rc=0
 AIARCHIVE_TEST_KILL_AFTER=$((total / 3)) run "$d" --jobs 1 >/dev/null 2>&1 || rc=$?
 check_eq "a run killed a third of the way" 137 "$rc"

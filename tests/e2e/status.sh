@@ -41,6 +41,7 @@ verify_src() {
 		--from 2026-11-20T10 --to 2026-11-20T11 "$@"
 }
 
+check "init makes the archive" -- ai_init "$dest" "$key"
 check_exit 0 "a run while the hour is open" -- run_at 2026-11-20T10:40:00Z
 
 # ---- status ----

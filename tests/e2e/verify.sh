@@ -31,6 +31,7 @@ deliver() {
 	cp "$first_blob" "$hour_dir/0badc0de-0000-4000-8000-00000000000$1_$(date -u +%Y%m%d_%H%M%S).blob"
 }
 
+check "init makes the archive" -- ai_init "file://$dst" "$key"
 check "first run" -- run
 deliver 1
 check "second run after a new delivery" -- run

@@ -27,6 +27,7 @@ big=$(find "$src/appinsights-export" -type f -printf '%s %p\n' | sort -n | tail 
 bigsize=$(stat -c %s "$big")
 diag "source blob: ${big#"$src/appinsights-export/"} ($bigsize bytes)"
 
+check "init makes the archive" -- ai_init "file://$dst" "$key"
 t0=$SECONDS
 check_exit 0 "the run archives it" -- /usr/bin/time -v -o "$TEST_TMP/time.txt" \
 	"$AIARCHIVE" --json run --source "file://$src/appinsights-export" --dest "file://$dst" \
