@@ -596,6 +596,9 @@ declare -A OUT_OF_SCOPE=(
 	[extra-manifest]=X          # objects no segment names are not archived data
 	[extra-data]=X
 	[rollback-all]=W            # the whole container and every witness rolled back together
+	[ident-del:manifest/genesis]=G      # segments do not name their archive id: without its
+	[ident-foreign:manifest/genesis]=G  #   genesis (or with another archive's, same key) an
+	                                    #   archive still verifies by its key; run refuses (exit 2/4)
 )
 # Only a witness (or the host checkpoint it keeps) can catch these: in
 # scope once run/verify --witness exist, out of scope (letter T) before.
