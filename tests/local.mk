@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/test_buf \
 	tests/test_catalog \
 	tests/test_crypto \
+	tests/test_escape \
 	tests/test_gz \
 	tests/test_http \
 	tests/test_lock \
@@ -67,6 +68,8 @@ tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
 tests_test_catalog_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
+tests_test_escape_CFLAGS = $(UNIT_CFLAGS)
+tests_test_escape_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)

@@ -8,6 +8,7 @@
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
 #include "util/crypto.h"
+#include "util/escape.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "cmd/options.h"
@@ -235,6 +236,16 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 		print_csv(q->out, c);
 		break;
 	case F_TABLE:
+		/* Widths are measured on what the terminal shows. */
+		for (int i = 0; i < NCOLS; i++) {
+			char *e = ai_escape_new(c[i]);
+			if (!e) {
+				cells_free(c);
+				return AI_ERR_NOMEM;
+			}
+			free(c[i]);
+			c[i] = e;
+		}
 		memcpy(q->page[q->npage++], c, sizeof c);
 		if (q->npage == TABLE_PAGE)
 			table_flush(q);

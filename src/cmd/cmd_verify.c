@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
@@ -69,10 +70,16 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 {
 	for (size_t i = 0; i < rep->nproblems; i++) {
 		const struct ai_verify_problem *pr = &rep->problems[i];
-		if (pr->warning)
+		if (pr->warning) {
 			ai_warn("%s %s: %s", pr->kind, pr->object, pr->message);
-		else
-			fprintf(f, "%s %s: %s\n", pr->kind, pr->object, pr->message);
+			continue;
+		}
+		/* Object names come from the archive and the source. */
+		fprintf(f, "%s ", pr->kind);
+		ai_escape_put(f, pr->object);
+		fputs(": ", f);
+		ai_escape_put(f, pr->message);
+		fputc('\n', f);
 	}
 	if (quiet)
 		return;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "engine/archive.h"
 #include "util/crypto.h"
+#include "util/escape.h"
 #include "util/hex.h"
 #include "engine/lock.h"
 #include "util/log.h"
@@ -890,10 +891,13 @@ static void print_dry(const struct run *run, FILE *f)
 		const struct work *w = &run->work[i];
 		char hp[32];
 		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
-		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s\n", w->item->name,
-		        (unsigned long long)w->start, (unsigned long long)w->end,
-		        w->final ? "" : " (up to the last complete line)", w->item->app, w->item->type,
-		        hp);
+		ai_escape_put(f, w->item->name);
+		fprintf(f, "\tbytes %llu-%llu%s\t-> data/", (unsigned long long)w->start,
+		        (unsigned long long)w->end, w->final ? "" : " (up to the last complete line)");
+		ai_escape_put(f, w->item->app);
+		fputc('/', f);
+		ai_escape_put(f, w->item->type);
+		fprintf(f, "/%s\n", hp);
 	}
 }
 
