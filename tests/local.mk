@@ -109,6 +109,7 @@ E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/help.sh \
+	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
 	tests/e2e/run_azurite.sh \

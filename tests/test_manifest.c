@@ -1323,7 +1323,7 @@ Test(segindex, unknown_ids_or_capped_roles_make_it_match_anything)
 
 /* ---- what runs remember of the source: quarantined names, tails ---- */
 
-static int covered_hour(void *ctx, const char *name, ai_time hour)
+static int covered_hour(const void *ctx, const char *name, ai_time hour)
 {
 	(void)name;
 	return hour == *(const ai_time *)ctx;

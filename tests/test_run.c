@@ -18,6 +18,7 @@
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
+#include "format/state.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/parse.h"
@@ -1047,6 +1048,83 @@ Test(run, a_dry_run_says_when_a_blob_may_still_grow)
 	cr_assert(strstr(out, " (up to the last complete line)\t-> data/shop/apprequests/"
 	                      "2024-05-01/12/\n"), "%s", out);
 	free(out);
+}
+
+/* ---- names that cannot be archived safely ---- */
+
+#define POISON_BLOB APP_SHOP "/Requests/2024-05-01/10/bad\nname.blob"
+#define POISON_APP "we\x1b[2Jb_0123456789abcdef0123456789abcdef/"
+
+static void read_state(struct ai_state *st)
+{
+	struct ai_archive a;
+
+	OK(ai_archive_open(&a, dst, NULL));
+	*st = a.state;
+	ai_state_init(&a.state);
+	ai_archive_release(&a);
+}
+
+Test(run, a_poison_name_is_quarantined_and_holds_back_nothing)
+{
+	struct ai_run_summary sum;
+	struct ai_state st;
+	char **names;
+	size_t n;
+
+	put_export();
+	put_ce(APP_SHOP, "Requests", 10, "bad\nname.blob", 1, 0);
+	put_ce("we\x1b[2Jb_0123456789abcdef0123456789abcdef", "Requests", 11, "x.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	cr_assert_eq(sum.failed, 0);
+	cr_assert_eq(sum.quarantined, 2);
+	cr_assert_eq(sum.watermark, T0 + 12 * H, "the watermark passes the poison's hours");
+	expect_archived(all_blobs, 4);
+	names = names_under(dst, "", &n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(strncmp(names[i], "data/", 5) == 0 || strncmp(names[i], "manifest/", 9) == 0 ||
+		          strncmp(names[i], "keys/", 5) == 0, "'%s' outside the layout", names[i]);
+	free_names(names, n);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_str_eq(st.quarantined[0].name, POISON_BLOB);
+	cr_assert_str_eq(st.quarantined[0].reason, "control characters in the name");
+	cr_assert_eq(st.quarantined[0].hour, T0 + 10 * H);
+	cr_assert_eq(st.quarantined[0].first_seen, NOW);
+	cr_assert_str_eq(st.quarantined[1].name, POISON_APP);
+	cr_assert_eq(st.quarantined[1].hour, AI_TIME_MIN);
+	ai_state_release(&st);
+
+	/* An hour later: the folder is seen again, the blob's hour is no
+	 * longer listed but stays on record. */
+	OK(run_at(NOW + H, &sum));
+	cr_assert_eq(sum.quarantined, 1);
+	cr_assert_eq(sum.watermark, T0 + 13 * H);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_eq(st.quarantined[1].first_seen, NOW);
+	cr_assert_eq(st.quarantined[1].last_seen, NOW + H);
+	cr_assert_eq(st.quarantined[0].last_seen, NOW);
+	ai_state_release(&st);
+}
+
+Test(run, a_quarantined_name_that_is_gone_leaves_the_record)
+{
+	struct ai_run_summary sum;
+	struct ai_state st;
+	char path[1024];
+
+	put_ce(APP_SHOP, "Requests", 12, "bad\tname.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.quarantined, 1);
+	snprintf(path, sizeof path, "%s/src/%s", tmpdir, APP_SHOP "/Requests/2024-05-01/12/bad\tname.blob");
+	cr_assert_eq(unlink(path), 0);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.quarantined, 0);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 0, "its hour was listed and it was not there");
+	ai_state_release(&st);
 }
 
 Test(run, an_empty_source_archives_nothing_and_succeeds)

@@ -118,6 +118,21 @@ static void print_json(FILE *f, const struct ai_status *s)
 		json_time(f, p->last_event);
 		fprintf(f, ",\"members\":%" PRIu64 ",\"rows\":%" PRIu64 "}", p->members, p->rows);
 	}
+	fprintf(f, "],\"quarantined\":[");
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		ai_json_string(f, q->name);
+		fprintf(f, ",\"reason\":");
+		ai_json_string(f, q->reason);
+		fprintf(f, ",\"delivery_hour\":");
+		json_time(f, q->hour);
+		fprintf(f, ",\"first_seen\":");
+		json_time(f, q->first_seen);
+		fprintf(f, ",\"last_seen\":");
+		json_time(f, q->last_seen);
+		fputc('}', f);
+	}
 	fprintf(f, "]}\n");
 }
 
@@ -133,9 +148,9 @@ static void put_escaped(FILE *f, const char *before, const char *s, const char *
 static void print_text(FILE *f, const struct ai_status *s)
 {
 	const struct ai_state *st = &s->archive.state;
-	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32];
+	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32], reason[128];
 	char **apps = NULL, **types = NULL;
-	int wa = 3, wt = 4;
+	int wa = 3, wt = 4, wr = 6;
 
 	put_escaped(f, "archive:   ", s->dest, "");
 	put_escaped(f, " (SKU ", s->sku, ")\n");
@@ -164,8 +179,11 @@ static void print_text(FILE *f, const struct ai_status *s)
 	} else {
 		fprintf(f, "segments:  %" PRIu64 "\n", st->next_seq);
 	}
+	if (st->nquarantined)
+		fprintf(f, "quarantine: %zu source name%s not archived (unsafe names, listed below)\n",
+		        st->nquarantined, st->nquarantined == 1 ? "" : "s");
 	if (!st->nparts)
-		return;
+		goto quarantined;
 	apps = calloc(st->nparts, sizeof *apps);
 	types = calloc(st->nparts, sizeof *types);
 	for (size_t i = 0; apps && types && i < st->nparts; i++) {
@@ -194,6 +212,23 @@ static void print_text(FILE *f, const struct ai_status *s)
 			ai_time_format(p->last_event, 0, u);
 		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa, apps[i],
 		        wt, types[i], t, d, u, p->members, p->rows);
+	}
+quarantined:
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		int lr = (int)strlen(ai_escape(st->quarantined[i].reason, reason, sizeof reason));
+		wr = lr > wr ? lr : wr;
+	}
+	if (st->nquarantined)
+		fprintf(f, "\n%-20s  %-20s  %-*s  %s\n", "FIRST SEEN", "LAST SEEN", wr, "REASON",
+		        "QUARANTINED NAME");
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		ai_time_format(q->first_seen, 0, t);
+		ai_time_format(q->last_seen, 0, u);
+		fprintf(f, "%-20s  %-20s  %-*s  ", t, u, wr,
+		        ai_escape(q->reason, reason, sizeof reason));
+		ai_escape_put(f, q->name);
+		fputc('\n', f);
 	}
 out:
 	for (size_t i = 0; i < st->nparts; i++) {
@@ -271,6 +306,9 @@ static void print_prom(FILE *f, const struct ai_status *s)
 	prom_parts(f, s, "aiarchive_archived_members_total", "counter",
 	           "Members (source blobs or appended ranges) archived.", 3);
 	prom_parts(f, s, "aiarchive_archived_rows_total", "counter", "Telemetry rows archived.", 4);
+	prom_head(f, "aiarchive_quarantined_names", "gauge",
+	          "Source names left out of the archive as unsafe (status lists them).");
+	fprintf(f, "aiarchive_quarantined_names %zu\n", st->nquarantined);
 	prom_head(f, "aiarchive_segments", "gauge", "Manifest segments committed.");
 	fprintf(f, "aiarchive_segments %" PRIu64 "\n", st->next_seq);
 	if (known(st->watermark)) {

@@ -45,8 +45,9 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 		ai_time_format(p->from, 0, t);
 		fprintf(f, "{\"from\":\"%s\",", t);
 		ai_time_format(p->to, 0, t);
-		fprintf(f, "\"to\":\"%s\",\"blobs\":%" PRIu64 ",\"missing\":%" PRIu64 "}", t,
-		        rep->source_blobs, rep->source_missing);
+		fprintf(f, "\"to\":\"%s\",\"blobs\":%" PRIu64 ",\"missing\":%" PRIu64
+		           ",\"quarantined\":%" PRIu64 "}",
+		        t, rep->source_blobs, rep->source_missing, rep->source_quarantined);
 	} else {
 		fprintf(f, "null");
 	}
@@ -99,6 +100,8 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 	if (p->src)
 		fprintf(f, "; source: %" PRIu64 " blobs, %" PRIu64 " missing", rep->source_blobs,
 		        rep->source_missing);
+	if (p->src && rep->source_quarantined)
+		fprintf(f, ", %" PRIu64 " quarantined", rep->source_quarantined);
 	if (rep->errors)
 		fprintf(f, "; %" PRIu64 " problem%s", rep->errors, rep->errors == 1 ? "" : "s");
 	else

@@ -186,16 +186,38 @@ struct run {
 	uint64_t pack_counter;       /* atomic */
 };
 
+/* The last check before a pack name reaches a backend (ARCHITECTURE.md
+ * §5): below data/, and no segment that a backend or curl would take for
+ * something else ('.', '..', empty, a backslash, a trailing dot, control
+ * characters). The scan has vetted app and type already. */
+static int pack_name_ok(const char *name)
+{
+	const char *why, *p;
+
+	if (strncmp(name, "data/", 5) != 0 || strchr(name, '\\') ||
+	    !ai_source_name_ok(name, &why))
+		return 0;
+	for (p = strchr(name, '/'); p; p = strchr(p + 1, '/'))
+		if (p[-1] == '.')
+			return 0;
+	return 1;
+}
+
 /* Starts the next pack for its partition:
  * data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
 static ai_result new_pack(struct run *run, const struct ai_source_item *it, struct ai_pack **out)
 {
 	char hp[32], name[2048];
 	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
+	int len;
 
 	ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, it->hour, hp, sizeof hp);
-	snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
-	         run->run_id, (unsigned long long)n);
+	len = snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
+	               run->run_id, (unsigned long long)n);
+	if (len < 0 || (size_t)len >= sizeof name || !pack_name_ok(name)) {
+		ai_store_set_error("pack '%.1000s': not a safe object name", name);
+		return AI_ERR_INTERNAL;
+	}
 	return ai_pack_new(out, run->p->dest, name, BLOCK);
 }
 
@@ -861,6 +883,62 @@ static void update_watermark(struct run *run, struct ai_state *st, ai_time from,
 		st->watermark = cand;
 }
 
+/* Says once per run what the scan left out as unsafe (ARCHITECTURE.md
+ * §4.1); ai_log escapes the names. */
+static void report_quarantined(const struct ai_source_list *items)
+{
+	for (size_t i = 0; i < items->nquarantined; i++) {
+		const struct ai_source_quarantined *q = &items->quarantined[i];
+		if (q->hour == AI_TIME_MIN)
+			ai_warn("folder '%s': quarantined (%s); nothing below it is archived", q->name,
+			        q->reason);
+		else
+			ai_warn("blob '%s': quarantined (%s); it is not archived", q->name, q->reason);
+	}
+}
+
+/* What the run listed, for the state's lists of what it found there. */
+struct looked {
+	const struct ai_options *o;
+	ai_time from, to;            /* from AI_TIME_MIN: the whole history */
+};
+
+/* A name of that hour (AI_TIME_MIN: a folder) would have been listed. */
+static int run_looked(const void *ctx, const char *name, ai_time hour)
+{
+	const struct looked *l = ctx;
+
+	(void)name;
+	if (l->o->napps || l->o->ntypes)
+		return 0;
+	return hour == AI_TIME_MIN || (hour >= l->from && hour < l->to);
+}
+
+/* Records the quarantined names in the state, so that status shows them. */
+static ai_result remember_quarantined(struct run *run, struct ai_state *st,
+                                      const struct ai_source_list *items, const struct looked *l)
+{
+	struct ai_quarantine_entry *v = NULL;
+	size_t n = items->nquarantined;
+	ai_result r = AI_OK;
+
+	if (n && !(v = calloc(n, sizeof *v)))
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; r == AI_OK && i < n; i++) {
+		const struct ai_source_quarantined *q = &items->quarantined[i];
+		v[i] = (struct ai_quarantine_entry){ q->name, strdup(q->reason), q->hour,
+		                                     run->p->now, run->p->now };
+		if (!v[i].reason)
+			r = AI_ERR_NOMEM;
+	}
+	if (r == AI_OK)
+		r = ai_state_merge_quarantined(st, v, n, run_looked, l);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].reason);
+	free(v);
+	return r;
+}
+
 static void update_partitions(struct run *run, struct ai_state *st)
 {
 	/* archived_through per app and type: the run's closed, fully archived
@@ -960,6 +1038,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
+	report_quarantined(&items);
+	sum->quarantined = items.nquarantined;
 	/* What is archived already: the segments holding these hours. */
 	r = ai_state_segments_by_delivery(&a.state, full ? AI_TIME_MIN : from, to, &seqs, &nseqs);
 	if (r == AI_OK)
@@ -989,8 +1069,11 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_OK)
 		r = record(&run, &a, sum, 1);
 	if (r == AI_OK) {
+		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
 		update_watermark(&run, &a.state, from, to, full);
 		update_partitions(&run, &a.state);
+		if (remember_quarantined(&run, &a.state, &items, &looked) != AI_OK)
+			ai_warn("state: no memory to record the quarantined names");
 		free(a.state.last_run_id);
 		a.state.last_run_id = strdup(run.run_id);
 		a.state.last_run_time = p->clock();

@@ -44,6 +44,7 @@ struct ai_verify_report {
 	uint64_t bytes_read;      /* --data: pack bytes read */
 	uint64_t source_blobs;    /* --source: blobs in the window */
 	uint64_t source_missing;  /* --source: blobs or ranges not archived */
+	uint64_t source_quarantined; /* --source: names left out as unsafe (warnings) */
 	pthread_mutex_t mu;
 };
 

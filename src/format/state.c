@@ -371,7 +371,7 @@ static int q_copy(struct ai_quarantine_entry *to, const struct ai_quarantine_ent
 }
 
 ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quarantine_entry *found,
-                                     size_t n, ai_state_covered_fn covered, void *ctx)
+                                     size_t n, ai_state_covered_fn covered, const void *ctx)
 {
 	size_t cap = st->nquarantined + n, k = 0, nf;
 	struct ai_quarantine_entry *v = cap ? calloc(cap, sizeof *v) : NULL;
@@ -425,7 +425,7 @@ nomem:
 }
 
 ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *found, size_t n,
-                               ai_state_covered_fn covered, void *ctx)
+                               ai_state_covered_fn covered, const void *ctx)
 {
 	size_t cap = st->ntails + n, k = 0, nf;
 	struct ai_tail_entry *v = cap ? calloc(cap, sizeof *v) : NULL;

@@ -109,7 +109,7 @@ ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai
 /* Whether a run looked where a name of that delivery hour (AI_TIME_MIN: a
  * folder) would have been listed, so that not finding it there means it
  * is gone. */
-typedef int (*ai_state_covered_fn)(void *ctx, const char *name, ai_time hour);
+typedef int (*ai_state_covered_fn)(const void *ctx, const char *name, ai_time hour);
 
 /* Records a run's quarantined names (found, copied; their reason, hour and
  * last_seen are taken, their first_seen only for a name not known yet).
@@ -118,11 +118,11 @@ typedef int (*ai_state_covered_fn)(void *ctx, const char *name, ai_time hour);
  * dropped. On failure (AI_ERR_NOMEM) the state is unchanged. */
 ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quarantine_entry *found,
                                      size_t n, ai_state_covered_fn covered,
-                                     void *ctx) AI_MUST_CHECK;
+                                     const void *ctx) AI_MUST_CHECK;
 /* The same for the tails a run saw (found, copied, replacing any entry of
  * the same name); past AI_STATE_MAX_TAILS the oldest seen are dropped. */
 ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *found, size_t n,
-                               ai_state_covered_fn covered, void *ctx) AI_MUST_CHECK;
+                               ai_state_covered_fn covered, const void *ctx) AI_MUST_CHECK;
 /* The state's tail entry for name, or NULL. */
 const struct ai_tail_entry *ai_state_find_tail(const struct ai_state *st, const char *name);
 
