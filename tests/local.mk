@@ -123,6 +123,7 @@ E2E_TESTS = \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
 	tests/e2e/run_segments.sh \
+	tests/e2e/source_changes.sh \
 	tests/e2e/status.sh \
 	tests/e2e/verify.sh
 

@@ -137,7 +137,7 @@ struct bend {
 
 static void w_member(struct w *w, const struct ai_member *m, const struct bend *b)
 {
-	int nf = b && b->nfields ? b->nfields : 20;
+	int nf = b && b->nfields ? b->nfields : 20 + (*m->replaces != '\0');
 
 	w_array(w, (size_t)nf);
 	for (int k = 0; k < nf; k++) {
@@ -170,6 +170,7 @@ static void w_member(struct w *w, const struct ai_member *m, const struct bend *
 				w_str(w, m->roles[i]);
 			break;
 		case 19: w_bin(w, m->bloom, m->bloom_len); break;
+		case 20: w_str(w, m->replaces); break;
 		default: w_byte(w, 0xc0); break; /* a later version's field */
 		}
 	}
@@ -315,6 +316,8 @@ static void make_segment(struct ai_segment *s, size_t n, uint64_t seq)
 			m.bloom = bloom_bytes;
 			m.bloom_len = sizeof bloom_bytes;
 		}
+		if (i % 4 == 3)
+			snprintf(m.replaces, sizeof m.replaces, "0x8DC%04zuA1B2C3D4", i);
 		cr_assert_eq(ai_segment_add_member(s, &m), AI_OK);
 	}
 }
@@ -351,6 +354,7 @@ static void assert_members_equal(const struct ai_member *a, const struct ai_memb
 	cr_assert_eq(a->bloom_len, b->bloom_len);
 	if (a->bloom_len)
 		cr_assert_arr_eq(a->bloom, b->bloom, a->bloom_len);
+	cr_assert_str_eq(a->replaces, b->replaces);
 }
 
 /* A NULL string is written as "". */
@@ -580,6 +584,28 @@ Test(manifest, unknown_keys_and_extra_member_fields_are_accepted)
 	free(w.p);
 	ai_segment_release(&s);
 	ai_segment_release(&d);
+}
+
+/* The independent writer above gives a member 20 fields unless it has a
+ * "replaces", so earlier segments keep their bytes; here the field itself. */
+Test(manifest, replaces_round_trips_and_is_bounded)
+{
+	struct ai_segment s, d;
+	struct ai_buf b;
+	char why[128] = "";
+
+	make_segment(&s, 1, 0);
+	snprintf(s.members[0].replaces, sizeof s.members[0].replaces, "0x8DC0");
+	encode(&s, &b);
+	cr_assert_eq(ai_segment_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.members[0].replaces, "0x8DC0");
+	ai_buf_release(&b);
+	ai_segment_release(&d);
+	memset(s.members[0].replaces, 'x', sizeof s.members[0].replaces);
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_segment_encode(&s, &b), AI_ERR_BAD_INPUT, "an unterminated replaces");
+	ai_buf_release(&b);
+	ai_segment_release(&s);
 }
 
 Test(manifest, decoder_refuses_other_formats_and_versions)

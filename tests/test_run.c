@@ -1050,6 +1050,86 @@ Test(run, a_dry_run_says_when_a_blob_may_still_grow)
 	free(out);
 }
 
+/* ---- block blobs overwritten in the source ---- */
+
+/* Overwrites are seen in the hours a run lists: with the watermark at
+ * 12:00 and an hour's lookback, 11:00 on. */
+Test(run, an_overwritten_block_blob_is_archived_again_as_a_new_version)
+{
+	struct ai_run_summary sum;
+	struct ai_segment s0, s1, s2;
+	struct ai_blob_info info;
+	char first_etag[80];
+
+	put_export();
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	read_segment(0, &s0);
+	snprintf(first_etag, sizeof first_etag, "%s", member_of(&s0, BLOB_B)->etag);
+	cr_assert_str_eq(member_of(&s0, BLOB_B)->replaces, "", "a first version replaces nothing");
+
+	/* b.blob gets another row: another size and ETag */
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 3, 1);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1, "only the changed blob");
+	cr_assert_eq(sum.rows, 4);
+	read_segment(1, &s1);
+	cr_assert_eq(s1.nmembers, 1);
+	OK(ai_store_props(src, BLOB_B, &info, NULL));
+	cr_assert_str_eq(s1.members[0].blob, BLOB_B);
+	cr_assert_str_eq(s1.members[0].etag, info.etag);
+	cr_assert_str_eq(s1.members[0].replaces, first_etag, "linked to the version before");
+	cr_assert_eq(s1.members[0].range_end, info.size);
+	ai_blob_info_release(&info);
+	cr_assert_not_null(find_member(&s0, BLOB_B), "the first version stays recorded");
+
+	/* c.blob is rewritten with other bytes of the same length */
+	OK(ai_store_props(src, BLOB_C, &info, NULL));
+	cr_assert_lt(info.size, 4096);
+	{
+		char *other = malloc(info.size);
+		memset(other, 'x', info.size);
+		other[info.size - 1] = '\n';
+		OK(ai_store_put(src, BLOB_C, other, info.size, 0, NULL, NULL));
+		free(other);
+	}
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1, "the same size, another ETag");
+	cr_assert_eq(sum.bad_rows, 1);
+	read_segment(2, &s2);
+	cr_assert_str_eq(s2.members[0].blob, BLOB_C);
+	cr_assert_str_eq(s2.members[0].replaces, member_of(&s0, BLOB_C)->etag);
+	cr_assert_str_neq(s2.members[0].etag, s2.members[0].replaces);
+	ai_blob_info_release(&info);
+
+	OK(run_at(NOW + 30 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0, "each version once");
+	ai_segment_release(&s0);
+	ai_segment_release(&s1);
+	ai_segment_release(&s2);
+}
+
+Test(run, a_second_overwrite_links_to_the_latest_version)
+{
+	struct ai_run_summary sum;
+	struct ai_segment s1, s2;
+
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 2, 0);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 3, 0);
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	read_segment(1, &s1);
+	read_segment(2, &s2);
+	cr_assert_str_eq(s2.members[0].replaces, s1.members[0].etag);
+	OK(run_at(NOW + 30 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0);
+	ai_segment_release(&s1);
+	ai_segment_release(&s2);
+}
+
 /* ---- names that cannot be archived safely ---- */
 
 #define POISON_BLOB APP_SHOP "/Requests/2024-05-01/10/bad\nname.blob"

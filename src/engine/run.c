@@ -35,6 +35,8 @@
 struct seen {
 	char **keys;
 	uint64_t *ends;              /* archived source bytes [0, end) */
+	char **etags;                /* the newest member's ETag (NULL: none) */
+	uint64_t *last_ends;         /*   and its range end: a block blob's version */
 	size_t n, cap;               /* cap is a power of two */
 };
 
@@ -47,17 +49,23 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static ai_result seen_put(struct seen *m, const char *key, uint64_t end)
+/* Records a member of key ending at end, of the version etag (may be
+ * NULL); members must come oldest first, so the last one names the
+ * version archived last. */
+static ai_result seen_put(struct seen *m, const char *key, uint64_t end, const char *etag)
 {
+	char *e = NULL;
 	size_t i;
 
 	if (2 * (m->n + 1) > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
-		char **keys = calloc(cap, sizeof *keys);
-		uint64_t *ends = calloc(cap, sizeof *ends);
-		if (!keys || !ends) {
+		char **keys = calloc(cap, sizeof *keys), **etags = calloc(cap, sizeof *etags);
+		uint64_t *ends = calloc(cap, sizeof *ends), *last = calloc(cap, sizeof *last);
+		if (!keys || !ends || !etags || !last) {
 			free(keys);
 			free(ends);
+			free(etags);
+			free(last);
 			return AI_ERR_NOMEM;
 		}
 		for (size_t k = 0; k < m->cap; k++) {
@@ -67,23 +75,38 @@ static ai_result seen_put(struct seen *m, const char *key, uint64_t end)
 				;
 			keys[i] = m->keys[k];
 			ends[i] = m->ends[k];
+			etags[i] = m->etags[k];
+			last[i] = m->last_ends[k];
 		}
 		free(m->keys);
 		free(m->ends);
+		free(m->etags);
+		free(m->last_ends);
 		m->keys = keys;
 		m->ends = ends;
+		m->etags = etags;
+		m->last_ends = last;
 		m->cap = cap;
 	}
+	if (etag && *etag && !(e = strdup(etag)))
+		return AI_ERR_NOMEM;
 	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (strcmp(m->keys[i], key) == 0) {
 			if (end > m->ends[i])
 				m->ends[i] = end;
+			free(m->etags[i]);
+			m->etags[i] = e;
+			m->last_ends[i] = end;
 			return AI_OK;
 		}
 	}
-	if (!(m->keys[i] = strdup(key)))
+	if (!(m->keys[i] = strdup(key))) {
+		free(e);
 		return AI_ERR_NOMEM;
+	}
 	m->ends[i] = end;
+	m->etags[i] = e;
+	m->last_ends[i] = end;
 	m->n++;
 	return AI_OK;
 }
@@ -102,12 +125,32 @@ static int seen_get(const struct seen *m, const char *key, uint64_t *end)
 	return 0;
 }
 
+/* 1 when key is archived, with the ETag ("" when unknown) and end of the
+ * member archived last. */
+static int seen_version(const struct seen *m, const char *key, const char **etag, uint64_t *end)
+{
+	if (!m->cap)
+		return 0;
+	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (strcmp(m->keys[i], key) == 0) {
+			*etag = m->etags[i] ? m->etags[i] : "";
+			*end = m->last_ends[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void seen_release(struct seen *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap; i++) {
 		free(m->keys[i]);
+		free(m->etags[i]);
+	}
 	free(m->keys);
 	free(m->ends);
+	free(m->etags);
+	free(m->last_ends);
 	memset(m, 0, sizeof *m);
 }
 
@@ -122,7 +165,8 @@ static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, const 
 		ai_segment_init(&seg);
 		r = ai_archive_read_segment(dest, seqs[i], &seg, NULL, NULL);
 		for (size_t k = 0; r == AI_OK && k < seg.nmembers; k++)
-			r = seen_put(m, seg.members[k].blob, seg.members[k].range_end);
+			r = seen_put(m, seg.members[k].blob, seg.members[k].range_end,
+			             seg.members[k].etag);
 		ai_segment_release(&seg);
 	}
 	return r;
@@ -142,6 +186,7 @@ struct work {
 	struct ai_source_item *item;
 	uint64_t start, end;         /* source range to archive */
 	int final;                   /* the source will not grow: take a last partial line */
+	char replaces[AI_ETAG_MAX];  /* a block blob's new version: the ETag archived before */
 	/* results */
 	enum work_state state;
 	ai_result err;
@@ -567,6 +612,13 @@ static int same_partition(const struct ai_source_item *a, const struct ai_source
 	return strcmp(a->app, b->app) == 0 && strcmp(a->type, b->type) == 0 && a->hour == b->hour;
 }
 
+/* Whether a block blob's listing is the version archived last (ETag and
+ * size; an ETag missing on either side compares by size alone). */
+static int same_version(const char *etag, uint64_t end, const struct ai_source_item *it)
+{
+	return end == it->size && (!*etag || !*it->etag || strcmp(etag, it->etag) == 0);
+}
+
 static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen)
 {
 	size_t cap = items->n ? items->n : 1;
@@ -584,11 +636,22 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 		struct work *w = &run->work[run->nwork];
 
 		if (!it->append) {
-			if (archived)
+			const char *etag = "";
+			uint64_t vend = 0;
+			if (archived && seen_version(seen, it->name, &etag, &vend) &&
+			    same_version(etag, vend, it))
 				continue;
 			w->start = 0;
 			w->end = it->size;
 			w->final = 1;
+			if (archived) {
+				/* Overwritten: the new version is archived beside the old. */
+				ai_warn("blob '%s': changed since it was archived (ETag %s, %llu bytes; now "
+				        "ETag %s, %llu bytes); archiving the new version",
+				        it->name, *etag ? etag : "unknown", (unsigned long long)vend,
+				        *it->etag ? it->etag : "unknown", (unsigned long long)it->size);
+				snprintf(w->replaces, sizeof w->replaces, "%s", *etag ? etag : "unknown");
+			}
 		} else {
 			w->start = archived ? end : 0;
 			w->end = it->size;
@@ -680,6 +743,7 @@ static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *
 		if (r == AI_OK) {
 			w->member.blob = w->item->name;
 			memcpy(w->member.etag, w->item->etag, sizeof w->member.etag);
+			memcpy(w->member.replaces, w->replaces, sizeof w->member.replaces);
 			w->member.last_modified = w->item->last_modified;
 			w->member.range_start = w->start;
 			w->member.range_end = w->end;
@@ -970,8 +1034,9 @@ static void print_dry(const struct run *run, FILE *f)
 		char hp[32];
 		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
 		ai_escape_put(f, w->item->name);
-		fprintf(f, "\tbytes %llu-%llu%s\t-> data/", (unsigned long long)w->start,
-		        (unsigned long long)w->end, w->final ? "" : " (up to the last complete line)");
+		fprintf(f, "\tbytes %llu-%llu%s%s\t-> data/", (unsigned long long)w->start,
+		        (unsigned long long)w->end, w->final ? "" : " (up to the last complete line)",
+		        *w->replaces ? " (a new version)" : "");
 		ai_escape_put(f, w->item->app);
 		fputc('/', f);
 		ai_escape_put(f, w->item->type);

@@ -63,6 +63,10 @@
  *   18 roles          array of at most 16 str: distinct cloud role names
  *   19 bloom          bin  Bloom filter of operation ids (bloom.h), at most
  *                          AI_BLOOM_MAX_BYTES (4096); empty matches any id
+ *   20 replaces       str  optional, written only when not empty: the member
+ *                          is a new version of a block blob whose earlier
+ *                          version (a member of the same blob with this
+ *                          ETag) stays archived; at most 79 bytes
  *
  * State: a map with these keys, written in this order:
  *   "format"          str  "aiarchive-state"
@@ -185,7 +189,7 @@ static void put_member(struct enc *e, const struct ai_member *m)
 {
 	msgpack_packer *pk = &e->pk;
 
-	msgpack_pack_array(pk, MEMBER_FIELDS);
+	msgpack_pack_array(pk, MEMBER_FIELDS + (*m->replaces != '\0'));
 	put_str(e, m->blob);
 	put_str(e, m->etag);
 	put_time(e, m->last_modified);
@@ -212,6 +216,8 @@ static void put_member(struct enc *e, const struct ai_member *m)
 	}
 	put_strs(e, m->roles, m->nroles);
 	put_bin(e, m->bloom, m->bloom_len);
+	if (*m->replaces)
+		put_str(e, m->replaces);
 }
 
 /* Ends an encoding: on failure out is cut back to where it was. */
@@ -662,6 +668,11 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 				m->bloom_len = v->via.bin.size;
 			break;
 		}
+	}
+	if (!e && o->via.array.size > MEMBER_FIELDS) {
+		e = want_str_into(&a[MEMBER_FIELDS], m->replaces, sizeof m->replaces);
+		if (e && e != NOMEM_REASON)
+			return ai_manifest_bad(why, cap, "member %zu: replaces: %s", idx, e);
 	}
 	if (e == NOMEM_REASON)
 		return AI_ERR_NOMEM;
