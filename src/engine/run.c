@@ -619,7 +619,18 @@ static int same_version(const char *etag, uint64_t end, const struct ai_source_i
 	return end == it->size && (!*etag || !*it->etag || strcmp(etag, it->etag) == 0);
 }
 
-static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen)
+/* An append blob's tail may be taken as it is once the blob stopped
+ * growing: its hour is closed (hour + 1h + grace <= now) and an earlier run
+ * saw it closed with this very length (the state's tails, §6 step 6). */
+static int tail_steady(const struct ai_state *st, const struct ai_source_item *it)
+{
+	const struct ai_tail_entry *t = ai_state_find_tail(st, it->name);
+
+	return t && t->length == it->size;
+}
+
+static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen,
+                           const struct ai_state *st)
 {
 	size_t cap = items->n ? items->n : 1;
 	ai_time first_open = first_open_hour(run->p);
@@ -655,7 +666,7 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 		} else {
 			w->start = archived ? end : 0;
 			w->end = it->size;
-			w->final = closed;
+			w->final = closed && tail_steady(st, it);
 			if (w->end < w->start) {
 				ai_warn("blob '%s': shorter (%llu) than what is archived (%llu); skipped",
 				        it->name, (unsigned long long)it->size,
@@ -928,14 +939,18 @@ static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_sum
 	return r;
 }
 
-/* Moves the watermark: every delivery hour before it is archived. */
+/* Moves the watermark: every delivery hour before it is archived, except
+ * for the tails that wait for a run to list them again (hold: the
+ * earliest of their hours, AI_TIME_MAX when none). */
 static void update_watermark(struct run *run, struct ai_state *st, ai_time from, ai_time to,
-                             int full)
+                             int full, ai_time hold)
 {
 	const struct ai_options *o = run->o;
 	ai_time cand = first_open_hour(run->p);
 	if (cand > to)
 		cand = to;
+	if (hold < cand)
+		cand = hold;
 	for (size_t i = 0; i < run->nwork; i++)
 		if (run->work[i].state == WORK_FAILED && run->work[i].item->hour < cand)
 			cand = run->work[i].item->hour;
@@ -999,6 +1014,59 @@ static ai_result remember_quarantined(struct run *run, struct ai_state *st,
 		r = ai_state_merge_quarantined(st, v, n, run_looked, l);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].reason);
+	free(v);
+	return r;
+}
+
+/* Tail entries a run need not keep: it listed their hour (and did not
+ * record them again), or their hour is before what it listed, where hourly
+ * runs never look again. */
+static int tails_looked(const void *ctx, const char *name, ai_time hour)
+{
+	const struct looked *l = ctx;
+
+	(void)name;
+	if (l->o->napps || l->o->ntypes)
+		return 0;
+	return hour < l->to;
+}
+
+/* Records in the state the append blobs of closed hours whose last line is
+ * still incomplete after this run (ARCHITECTURE.md §6 step 6): a later run
+ * that finds one with the same length takes the tail as it is. A tail seen
+ * for the first time holds the watermark at its hour (*hold), so that the
+ * next run lists it again; only once, so a blob that keeps growing cannot
+ * hold it for ever. A failed blob keeps its entry. */
+static ai_result remember_tails(struct run *run, struct ai_state *st, const struct looked *l,
+                                ai_time *hold)
+{
+	ai_time first_open = first_open_hour(run->p);
+	struct ai_tail_entry *v = NULL;
+	size_t k = 0;
+	ai_result r;
+
+	*hold = AI_TIME_MAX;
+	if (run->nwork && !(v = calloc(run->nwork, sizeof *v)))
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < run->nwork; i++) {
+		const struct work *w = &run->work[i];
+		const struct ai_source_item *it = w->item;
+		const struct ai_tail_entry *old;
+		if (!it->append || it->hour >= first_open || w->final)
+			continue;
+		old = ai_state_find_tail(st, it->name);
+		if (w->state == WORK_FAILED || w->state == WORK_PENDING) {
+			if (old)
+				v[k++] = *old;
+			continue;
+		}
+		if (w->end >= it->size)
+			continue; /* it ended with a whole line */
+		v[k++] = (struct ai_tail_entry){ it->name, it->hour, it->size, run->p->now };
+		if (!old && it->hour < *hold)
+			*hold = it->hour;
+	}
+	r = ai_state_merge_tails(st, v, k, tails_looked, l);
 	free(v);
 	return r;
 }
@@ -1110,7 +1178,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_OK)
 		r = seen_add_segments(&seen, p->dest, seqs, nseqs);
 	if (r == AI_OK)
-		r = make_plan(&run, &items, &seen);
+		r = make_plan(&run, &items, &seen, &a.state);
 	seen_release(&seen);
 	if (r != AI_OK) {
 		ai_error("manifest: %s", ai_store_why(r));
@@ -1135,7 +1203,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		r = record(&run, &a, sum, 1);
 	if (r == AI_OK) {
 		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
-		update_watermark(&run, &a.state, from, to, full);
+		ai_time hold = AI_TIME_MAX;
+		if (remember_tails(&run, &a.state, &looked, &hold) != AI_OK)
+			ai_warn("state: no memory to record the incomplete last lines");
+		update_watermark(&run, &a.state, from, to, full, hold);
 		update_partitions(&run, &a.state);
 		if (remember_quarantined(&run, &a.state, &items, &looked) != AI_OK)
 			ai_warn("state: no memory to record the quarantined names");

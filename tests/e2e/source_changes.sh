@@ -3,8 +3,11 @@
 # seen. A continuous-export block blob overwritten under the same name is
 # archived again as a new member linked to the earlier one (query lists
 # both versions, cat prints both, verify --source warns until the new one
-# is archived). Checked on file:// and on Azurite, with blobtool's ETags,
-# zcat and jq.
+# is archived). A PT1H.json whose last line is still being written when
+# its hour closes is archived up to its last complete line; the line is
+# archived whole once it is finished, and a tail that never is goes in as
+# it is (one bad row) once a later run finds the same length. Checked on
+# file:// and on Azurite, with blobtool's ETags, zcat and jq.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 
@@ -54,6 +57,41 @@ after_overwrite() {
 	check "$label: ... is clean" -- bash -c "! grep -q 'changed after' <<<\"\$0\"" "$LAST_OUTPUT"
 }
 
+DS="resourceId=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.INSIGHTS/COMPONENTS"
+P1="insights-logs-apprequests/$DS/SHOP/y=2026/m=11/d=20/h=10/m=00/PT1H.json"
+P2="insights-logs-apptraces/$DS/SHOP/y=2026/m=11/d=20/h=10/m=00/PT1H.json"
+P1_HEAD='{"time":"2026-11-20T10:05:00Z","OperationId":"a"}'$'\n''{"time":"2026-11-20T10:5'
+P1_REST='9:00Z","OperationId":"b"}'$'\n'
+P2_ALL='{"time":"2026-11-20T10:06:00Z","OperationId":"c"}'$'\n''{"time":"2026-11-20T10:59:5'
+
+# tail_checks LABEL SRC DEST APPEND-CMD: P1 and P2 hold their first parts;
+# APPEND-CMD finishes P1's last line. Hour 10 closes at 11:15 (grace 15m).
+tail_checks() {
+	local label=$1 src=$2 dst=$3 append=$4
+	local run=("$AIARCHIVE" --json run --source "$src" --dest "$dst" --key "$key"
+	           --layout diagnostic)
+	check_exit 0 "$label: a run after the hour closed, lines unfinished" -- \
+		env AIARCHIVE_NOW=2026-11-20T11:20:00Z "${run[@]}"
+	check_eq "$label: it archives the complete lines only" "2 2 0" \
+		"$(jq -r '"\(.blobs) \(.rows) \(.bad_rows)"' <<<"$LAST_OUTPUT")"
+	check "$label: P1's last line is finished after its hour" -- "$append"
+	check_exit 0 "$label: the next run" -- env AIARCHIVE_NOW=2026-11-20T11:30:00Z "${run[@]}"
+	check_eq "$label: P1's row whole, P2's unchanged tail as it is (a bad row)" "2 2 1" \
+		"$(jq -r '"\(.blobs) \(.rows) \(.bad_rows)"' <<<"$LAST_OUTPUT")"
+	check_exit 0 "$label: a third run" -- env AIARCHIVE_NOW=2026-11-20T11:40:00Z "${run[@]}"
+	check_eq "$label: it archives nothing" 0 "$(jq .blobs <<<"$LAST_OUTPUT")"
+	"$AIARCHIVE" cat --dest "$dst" --type apprequests >"$TEST_TMP/$label.p1"
+	check_eq "$label: cat prints P1's two source rows, both valid" "a b" \
+		"$(jq -r .OperationId "$TEST_TMP/$label.p1" | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "$label: ... and nothing else" 2 "$(wc -l <"$TEST_TMP/$label.p1")"
+	"$AIARCHIVE" cat --dest "$dst" --type apptraces >"$TEST_TMP/$label.p2"
+	check_eq "$label: P2's tail is one line, as the source has it" \
+		"$(printf '%s\n' "$P2_ALL")" "$(cat "$TEST_TMP/$label.p2")"
+	check_exit 0 "$label: verify --source" -- "$AIARCHIVE" verify --dest "$dst" --source "$src" \
+		--layout diagnostic --from 2026-11-20T10 --to 2026-11-20T11
+	check "$label: ... finds everything archived" -- grep -q '2 blobs, 0 missing; ok' <<<"$LAST_OUTPUT"
+}
+
 # ---- file:// ---------------------------------------------------------------
 src="$TEST_TMP/src"
 mkdir -p "$src/$(dirname "$BLOB")"
@@ -61,6 +99,13 @@ printf '%s\n' "$V1" >"$src/$BLOB"
 first_run local "file://$src" "file://$TEST_TMP/dst"
 printf '%s\n' "$V2" >"$src/$BLOB.tmp" && mv "$src/$BLOB.tmp" "$src/$BLOB"
 after_overwrite local "file://$src" "file://$TEST_TMP/dst"
+
+dsrc="$TEST_TMP/dsrc"
+mkdir -p "$dsrc/$(dirname "$P1")" "$dsrc/$(dirname "$P2")"
+printf '%s' "$P1_HEAD" >"$dsrc/$P1"
+printf '%s' "$P2_ALL" >"$dsrc/$P2"
+append_local() { printf '%s' "$P1_REST" >>"$dsrc/$P1"; }
+tail_checks local-ds "file://$dsrc" "file://$TEST_TMP/dsdst" append_local
 
 # ---- Azurite ---------------------------------------------------------------
 if ! command -v node >/dev/null 2>&1; then
@@ -77,4 +122,19 @@ blobtool_at SRC put export "$BLOB" "$TEST_TMP/v1" >/dev/null || bail_out "put fa
 first_run azurite "$SRC_URL/export" "$DST_URL/archive"
 etag=$(blobtool_at SRC put export "$BLOB" "$TEST_TMP/v2" | jq -r .etag) || bail_out "put failed"
 after_overwrite azurite "$SRC_URL/export" "$DST_URL/archive" "$etag"
+
+printf '%s' "$P1_HEAD" >"$TEST_TMP/p1.head"
+printf '%s' "$P1_REST" >"$TEST_TMP/p1.rest"
+printf '%s' "$P2_ALL" >"$TEST_TMP/p2"
+for c in insights-logs-apprequests insights-logs-apptraces; do
+	blobtool_at SRC mkcontainer "$c" >/dev/null || bail_out "mkcontainer failed"
+done
+blobtool_at SRC append insights-logs-apprequests "${P1#*/}" "$TEST_TMP/p1.head" >/dev/null ||
+	bail_out "append failed"
+blobtool_at SRC append insights-logs-apptraces "${P2#*/}" "$TEST_TMP/p2" >/dev/null ||
+	bail_out "append failed"
+append_azurite() {
+	blobtool_at SRC append insights-logs-apprequests "${P1#*/}" "$TEST_TMP/p1.rest" >/dev/null
+}
+tail_checks azurite-ds "$SRC_URL" "$DST_URL/dsarchive" append_azurite
 tap_done
