@@ -1244,8 +1244,9 @@ Test(run, a_poison_name_is_quarantined_and_holds_back_nothing)
 	expect_archived(all_blobs, 4);
 	names = names_under(dst, "", &n);
 	for (size_t i = 0; i < n; i++)
-		cr_assert(strncmp(names[i], "data/", 5) == 0 || strncmp(names[i], "manifest/", 9) == 0 ||
-		          strncmp(names[i], "keys/", 5) == 0, "'%s' outside the layout", names[i]);
+		cr_assert(strncmp(names[i], "data/", 5) == 0 ||
+		          strncmp(names[i], "manifest/", 9) == 0 || strncmp(names[i], "keys/", 5) == 0,
+		          "'%s' outside the layout", names[i]);
 	free_names(names, n);
 	read_state(&st);
 	cr_assert_eq(st.nquarantined, 2);
@@ -1279,7 +1280,8 @@ Test(run, a_quarantined_name_that_is_gone_leaves_the_record)
 	put_ce(APP_SHOP, "Requests", 12, "bad\tname.blob", 1, 0);
 	OK(run_at(NOW, &sum));
 	cr_assert_eq(sum.quarantined, 1);
-	snprintf(path, sizeof path, "%s/src/%s", tmpdir, APP_SHOP "/Requests/2024-05-01/12/bad\tname.blob");
+	snprintf(path, sizeof path, "%s/src/%s", tmpdir,
+	         APP_SHOP "/Requests/2024-05-01/12/bad\tname.blob");
 	cr_assert_eq(unlink(path), 0);
 	OK(run_at(NOW + 10 * 60 * SEC, &sum));
 	cr_assert_eq(sum.quarantined, 0);

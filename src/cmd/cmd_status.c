@@ -180,7 +180,8 @@ static void print_text(FILE *f, const struct ai_status *s)
 		fprintf(f, "segments:  %" PRIu64 "\n", st->next_seq);
 	}
 	if (st->nquarantined)
-		fprintf(f, "quarantine: %zu source name%s not archived (unsafe names, listed below)\n",
+		fprintf(f, "quarantine: %zu source name%s not archived "
+		           "(unsafe names, listed below)\n",
 		        st->nquarantined, st->nquarantined == 1 ? "" : "s");
 	if (!st->nparts)
 		goto quarantined;
@@ -210,8 +211,8 @@ static void print_text(FILE *f, const struct ai_status *s)
 		}
 		if (known(p->last_event))
 			ai_time_format(p->last_event, 0, u);
-		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa, apps[i],
-		        wt, types[i], t, d, u, p->members, p->rows);
+		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa,
+		        apps[i], wt, types[i], t, d, u, p->members, p->rows);
 	}
 quarantined:
 	for (size_t i = 0; i < st->nquarantined; i++) {

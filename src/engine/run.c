@@ -657,11 +657,12 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 			w->final = 1;
 			if (archived) {
 				/* Overwritten: the new version is archived beside the old. */
-				ai_warn("blob '%s': changed since it was archived (ETag %s, %llu bytes; now "
-				        "ETag %s, %llu bytes); archiving the new version",
-				        it->name, *etag ? etag : "unknown", (unsigned long long)vend,
+				const char *was = *etag ? etag : "unknown";
+				ai_warn("blob '%s': changed since it was archived (ETag %s, %llu "
+				        "bytes; now ETag %s, %llu bytes); archiving the new version",
+				        it->name, was, (unsigned long long)vend,
 				        *it->etag ? it->etag : "unknown", (unsigned long long)it->size);
-				snprintf(w->replaces, sizeof w->replaces, "%s", *etag ? etag : "unknown");
+				snprintf(w->replaces, sizeof w->replaces, "%s", was);
 			}
 		} else {
 			w->start = archived ? end : 0;
@@ -969,10 +970,11 @@ static void report_quarantined(const struct ai_source_list *items)
 	for (size_t i = 0; i < items->nquarantined; i++) {
 		const struct ai_source_quarantined *q = &items->quarantined[i];
 		if (q->hour == AI_TIME_MIN)
-			ai_warn("folder '%s': quarantined (%s); nothing below it is archived", q->name,
-			        q->reason);
+			ai_warn("folder '%s': quarantined (%s); nothing below it is archived",
+			        q->name, q->reason);
 		else
-			ai_warn("blob '%s': quarantined (%s); it is not archived", q->name, q->reason);
+			ai_warn("blob '%s': quarantined (%s); it is not archived", q->name,
+			        q->reason);
 	}
 }
 
@@ -1103,7 +1105,8 @@ static void print_dry(const struct run *run, FILE *f)
 		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
 		ai_escape_put(f, w->item->name);
 		fprintf(f, "\tbytes %llu-%llu%s%s\t-> data/", (unsigned long long)w->start,
-		        (unsigned long long)w->end, w->final ? "" : " (up to the last complete line)",
+		        (unsigned long long)w->end,
+		        w->final ? "" : " (up to the last complete line)",
 		        *w->replaces ? " (a new version)" : "");
 		ai_escape_put(f, w->item->app);
 		fputc('/', f);

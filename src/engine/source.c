@@ -97,7 +97,8 @@ int ai_source_name_ok(const char *name, const char **reason)
 		size_t len = end ? (size_t)(end - seg) : (size_t)(name + n - seg);
 		if (len == 0)
 			why = "an empty path segment";
-		else if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+		else if ((len == 1 && seg[0] == '.') ||
+		         (len == 2 && seg[0] == '.' && seg[1] == '.'))
 			why = "a '.' or '..' path segment";
 		else if (len > AI_SOURCE_SEGMENT_MAX)
 			why = "a path segment longer than 255 bytes";

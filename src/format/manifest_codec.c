@@ -1035,7 +1035,8 @@ static ai_result get_quarantined(const msgpack_object *o, struct ai_state *st, c
 		if (e == NOMEM_REASON)
 			return AI_ERR_NOMEM;
 		if (e)
-			return ai_manifest_bad(why, cap, "quarantined %u: %s: %s", i, names[k - 1], e);
+			return ai_manifest_bad(why, cap, "quarantined %u: %s: %s", i, names[k - 1],
+			                       e);
 		if (i && strcmp(q->name, q[-1].name) <= 0)
 			return ai_manifest_bad(why, cap,
 			                       "quarantined %u: not in strictly ascending order", i);
@@ -1082,7 +1083,8 @@ static ai_result get_tails(const msgpack_object *o, struct ai_state *st, char *w
 		if (e)
 			return ai_manifest_bad(why, cap, "tail %u: %s: %s", i, names[k - 1], e);
 		if (i && strcmp(t->name, t[-1].name) <= 0)
-			return ai_manifest_bad(why, cap, "tail %u: not in strictly ascending order", i);
+			return ai_manifest_bad(why, cap, "tail %u: not in strictly ascending order",
+			                       i);
 	}
 	return AI_OK;
 }
