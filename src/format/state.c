@@ -381,7 +381,8 @@ ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quaran
 	for (size_t i = 0; i < n; i++)
 		if (!q_copy(&v[k++], &found[i]))
 			goto nomem;
-	qsort(v, k, sizeof *v, q_name_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof *v, q_name_cmp);
 	nf = 0; /* one entry per name */
 	for (size_t i = 0; i < k; i++) {
 		if (nf && strcmp(v[i].name, v[nf - 1].name) == 0) {
@@ -412,7 +413,8 @@ ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quaran
 		}
 		k = AI_STATE_MAX_QUARANTINED;
 	}
-	qsort(v, k, sizeof *v, q_name_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof *v, q_name_cmp);
 	quarantined_free(st->quarantined, st->nquarantined);
 	st->quarantined = k ? v : NULL;
 	st->nquarantined = k;
@@ -437,7 +439,8 @@ ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *
 		if (!(v[k++].name = strdup(found[i].name ? found[i].name : "")))
 			goto nomem;
 	}
-	qsort(v, k, sizeof *v, t_name_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof *v, t_name_cmp);
 	nf = 0;
 	for (size_t i = 0; i < k; i++) {
 		if (nf && strcmp(v[i].name, v[nf - 1].name) == 0)
@@ -462,7 +465,8 @@ ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *
 			free(v[i].name);
 		k = AI_STATE_MAX_TAILS;
 	}
-	qsort(v, k, sizeof *v, t_name_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof *v, t_name_cmp);
 	tails_free(st->tails, st->ntails);
 	st->tails = k ? v : NULL;
 	st->ntails = k;
