@@ -18,6 +18,7 @@ src_libaiarchive_la_SOURCES += \
 	src/util/buf.c src/util/buf.h \
 	src/util/clock.c src/util/clock.h \
 	src/util/crypto.c src/util/crypto.h \
+	src/util/escape.c src/util/escape.h \
 	src/util/hex.c src/util/hex.h \
 	src/util/log.c src/util/log.h \
 	src/util/parse.c src/util/parse.h \

@@ -28,6 +28,7 @@ UNIT_TESTS = \
 	tests/test_checkpoint \
 	tests/test_crypto \
 	tests/test_fetch \
+	tests/test_escape \
 	tests/test_gz \
 	tests/test_http \
 	tests/test_identity \
@@ -95,6 +96,8 @@ tests_test_fetch_CFLAGS = $(UNIT_CFLAGS)
 tests_test_fetch_LDADD = $(UNIT_LDADD)
 tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
+tests_test_escape_CFLAGS = $(UNIT_CFLAGS)
+tests_test_escape_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)
@@ -140,6 +143,7 @@ E2E_TESTS = \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
+	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
 	tests/e2e/rollback.sh \
@@ -152,6 +156,7 @@ E2E_TESTS = \
 	tests/e2e/generator.sh \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
+	tests/e2e/source_changes.sh \
 	tests/e2e/status.sh \
 	tests/e2e/tamper.sh \
 	tests/e2e/verify.sh

@@ -1,6 +1,8 @@
 /* test_log.c: the redaction helper hides every kind of secret. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <string.h>
 #include "util/log.h"
 
@@ -48,4 +50,12 @@ Test(log, truncates_safely)
 
 	cr_assert_str_eq(ai_redact("0123456789", out, sizeof out), "0123456");
 	cr_assert_str_eq(ai_redact("a?sig=zzzzzzzz", out, sizeof out), "a?sig=R");
+}
+
+Test(log, a_message_reaches_stderr_with_its_control_characters_escaped,
+     .init = cr_redirect_stderr)
+{
+	ai_warn("blob '%s': x", "a\nb\x1b[2Jc");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("aiarchive: warning: blob 'a\\nb\\x1b[2Jc': x\n");
 }

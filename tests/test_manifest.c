@@ -139,7 +139,7 @@ struct bend {
 
 static void w_member(struct w *w, const struct ai_member *m, const struct bend *b)
 {
-	int nf = b && b->nfields ? b->nfields : 20;
+	int nf = b && b->nfields ? b->nfields : 20 + (*m->replaces != '\0');
 
 	w_array(w, (size_t)nf);
 	for (int k = 0; k < nf; k++) {
@@ -172,6 +172,7 @@ static void w_member(struct w *w, const struct ai_member *m, const struct bend *
 				w_str(w, m->roles[i]);
 			break;
 		case 19: w_bin(w, m->bloom, m->bloom_len); break;
+		case 20: w_str(w, m->replaces); break;
 		default: w_byte(w, 0xc0); break; /* a later version's field */
 		}
 	}
@@ -317,6 +318,8 @@ static void make_segment(struct ai_segment *s, size_t n, uint64_t seq)
 			m.bloom = bloom_bytes;
 			m.bloom_len = sizeof bloom_bytes;
 		}
+		if (i % 4 == 3)
+			snprintf(m.replaces, sizeof m.replaces, "0x8DC%04zuA1B2C3D4", i);
 		cr_assert_eq(ai_segment_add_member(s, &m), AI_OK);
 	}
 }
@@ -353,6 +356,7 @@ static void assert_members_equal(const struct ai_member *a, const struct ai_memb
 	cr_assert_eq(a->bloom_len, b->bloom_len);
 	if (a->bloom_len)
 		cr_assert_arr_eq(a->bloom, b->bloom, a->bloom_len);
+	cr_assert_str_eq(a->replaces, b->replaces);
 }
 
 /* A NULL string is written as "". */
@@ -582,6 +586,28 @@ Test(manifest, unknown_keys_and_extra_member_fields_are_accepted)
 	free(w.p);
 	ai_segment_release(&s);
 	ai_segment_release(&d);
+}
+
+/* The independent writer above gives a member 20 fields unless it has a
+ * "replaces", so earlier segments keep their bytes; here the field itself. */
+Test(manifest, replaces_round_trips_and_is_bounded)
+{
+	struct ai_segment s, d;
+	struct ai_buf b;
+	char why[128] = "";
+
+	make_segment(&s, 1, 0);
+	snprintf(s.members[0].replaces, sizeof s.members[0].replaces, "0x8DC0");
+	encode(&s, &b);
+	cr_assert_eq(ai_segment_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.members[0].replaces, "0x8DC0");
+	ai_buf_release(&b);
+	ai_segment_release(&d);
+	memset(s.members[0].replaces, 'x', sizeof s.members[0].replaces);
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_segment_encode(&s, &b), AI_ERR_BAD_INPUT, "an unterminated replaces");
+	ai_buf_release(&b);
+	ai_segment_release(&s);
 }
 
 Test(manifest, decoder_refuses_other_formats_and_versions)
@@ -1534,4 +1560,140 @@ Test(identity, truncated_records_fail_cleanly)
 		             AI_ERR_BAD_INPUT, "length %zu", n);
 	ai_buf_release(&a);
 	ai_buf_release(&b);
+}
+
+/* ---- what runs remember of the source: quarantined names, tails ---- */
+
+static int covered_hour(const void *ctx, const char *name, ai_time hour)
+{
+	(void)name;
+	return hour == *(const ai_time *)ctx;
+}
+
+Test(manifest, state_source_lists_round_trip_and_are_left_out_when_empty)
+{
+	struct ai_state st, d;
+	struct ai_buf b;
+	struct ai_quarantine_entry q[] = {
+		{ S("we\nb_x/"), S("control characters in the name"), AI_TIME_MIN, T0, T0 },
+		{ S("a/b/..\\c.blob"), S("a '.' or '..' path segment"), T0 - H, T0, T0 },
+	};
+	struct ai_tail_entry t[] = { { S("insights-logs-x/r/PT1H.json"), T0 - 2 * H, 1234, T0 } };
+	char why[128] = "";
+
+	ai_state_init(&st);
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_eq(b.data[0], (char)0x8f, "15 keys, as states before these lists");
+	cr_assert_eq(ai_state_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_eq(d.nquarantined + d.ntails, 0);
+	ai_state_release(&d);
+
+	cr_assert_eq(ai_state_merge_quarantined(&st, q, 2, NULL, NULL), AI_OK);
+	cr_assert_eq(ai_state_merge_tails(&st, t, 1, NULL, NULL), AI_OK);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_str_eq(st.quarantined[0].name, "a/b/..\\c.blob", "sorted by name");
+	state_round_trip(&st, &d);
+	cr_assert_eq(d.nquarantined, 2);
+	cr_assert_str_eq(d.quarantined[1].name, "we\nb_x/");
+	cr_assert_str_eq(d.quarantined[1].reason, "control characters in the name");
+	cr_assert_eq(d.quarantined[1].hour, AI_TIME_MIN);
+	cr_assert_eq(d.quarantined[0].hour, T0 - H);
+	cr_assert_eq(d.ntails, 1);
+	cr_assert_eq(d.tails[0].length, 1234);
+	cr_assert_eq(ai_state_find_tail(&d, "insights-logs-x/r/PT1H.json"), &d.tails[0]);
+	cr_assert_null(ai_state_find_tail(&d, "insights-logs-x/r/PT1H.jso"));
+	ai_state_release(&d);
+	ai_buf_reset(&b);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_eq(b.data[0], (char)0xde, "17 keys need a map16 header");
+	ai_buf_release(&b);
+	ai_state_release(&st);
+}
+
+Test(manifest, merging_keeps_first_seen_and_drops_only_what_a_run_looked_for)
+{
+	struct ai_state st;
+	struct ai_quarantine_entry q[] = {
+		{ S("a/1.blob"), S("r1"), T0, T0, T0 },
+		{ S("b/2.blob"), S("r2"), T0 + H, T0, T0 },
+		{ S("c/"), S("r3"), AI_TIME_MIN, T0, T0 },
+	};
+	struct ai_quarantine_entry again[] = {
+		{ S("b/2.blob"), S("r2 now"), T0 + H, T0 + 5 * H, T0 + 5 * H },
+		{ S("b/2.blob"), S("twice"), T0 + H, T0 + 5 * H, T0 + 5 * H },
+	};
+	ai_time looked = T0;
+
+	ai_state_init(&st);
+	cr_assert_eq(ai_state_merge_quarantined(&st, q, 3, NULL, NULL), AI_OK);
+	/* A later run lists hour T0 (a/1.blob is gone) and finds b/2.blob again. */
+	cr_assert_eq(ai_state_merge_quarantined(&st, again, 2, covered_hour, &looked), AI_OK);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_str_eq(st.quarantined[0].name, "b/2.blob");
+	cr_assert_str_eq(st.quarantined[0].reason, "r2 now");
+	cr_assert_eq(st.quarantined[0].first_seen, T0, "first seen is kept");
+	cr_assert_eq(st.quarantined[0].last_seen, T0 + 5 * H);
+	cr_assert_str_eq(st.quarantined[1].name, "c/", "not looked for: kept");
+	/* Nothing found, everything looked for: the list empties. */
+	looked = AI_TIME_MIN;
+	cr_assert_eq(ai_state_merge_quarantined(&st, NULL, 0, covered_hour, &looked), AI_OK);
+	cr_assert_eq(st.nquarantined, 1);
+	cr_assert_str_eq(st.quarantined[0].name, "b/2.blob");
+	ai_state_release(&st);
+}
+
+Test(manifest, the_source_lists_are_bounded_by_dropping_the_oldest)
+{
+	struct ai_state st;
+	static struct ai_tail_entry t[AI_STATE_MAX_TAILS + 5];
+	static struct ai_quarantine_entry q[AI_STATE_MAX_QUARANTINED + 3];
+	static char names[AI_STATE_MAX_TAILS + 5][16];
+
+	ai_state_init(&st);
+	for (size_t i = 0; i < AI_STATE_MAX_TAILS + 5; i++) {
+		snprintf(names[i], sizeof names[i], "t%06zu", i);
+		t[i] = (struct ai_tail_entry){ names[i], T0, i, T0 + (ai_time)i };
+	}
+	for (size_t i = 0; i < AI_STATE_MAX_QUARANTINED + 3; i++)
+		q[i] = (struct ai_quarantine_entry){ names[i], S("r"), T0, T0, T0 + (ai_time)i };
+	cr_assert_eq(ai_state_merge_tails(&st, t, AI_STATE_MAX_TAILS + 5, NULL, NULL), AI_OK);
+	cr_assert_eq(ai_state_merge_quarantined(&st, q, AI_STATE_MAX_QUARANTINED + 3, NULL, NULL),
+	             AI_OK);
+	cr_assert_eq(st.ntails, AI_STATE_MAX_TAILS);
+	cr_assert_str_eq(st.tails[0].name, "t000005", "the five seen first are gone");
+	cr_assert_eq(st.nquarantined, AI_STATE_MAX_QUARANTINED);
+	cr_assert_str_eq(st.quarantined[0].name, "t000003");
+	{
+		struct ai_state d;
+		state_round_trip(&st, &d);
+		cr_assert_eq(d.ntails, AI_STATE_MAX_TAILS);
+		ai_state_release(&d);
+	}
+	ai_state_release(&st);
+}
+
+Test(manifest, state_decoder_refuses_bad_source_lists)
+{
+	struct ai_state st;
+	struct ai_quarantine_entry q[] = {
+		{ S("a"), S("r"), T0, T0, T0 },
+		{ S("b"), S("r"), T0, T0, T0 },
+	};
+	struct ai_tail_entry t[] = { { S("a"), T0, 1, T0 }, { S("b"), T0, 2, T0 } };
+	char *swap;
+
+	ai_state_init(&st);
+	cr_assert_eq(ai_state_merge_quarantined(&st, q, 2, NULL, NULL), AI_OK);
+	cr_assert_eq(ai_state_merge_tails(&st, t, 2, NULL, NULL), AI_OK);
+	swap = st.quarantined[0].name;
+	st.quarantined[0].name = st.quarantined[1].name;
+	st.quarantined[1].name = swap;
+	expect_state_bad(&st, "quarantined 1: not in strictly ascending order");
+	st.quarantined[1].name = st.quarantined[0].name;
+	st.quarantined[0].name = swap;
+	free(st.tails[1].name);
+	st.tails[1].name = strdup("a");
+	expect_state_bad(&st, "tail 1: not in strictly ascending order");
+	ai_state_release(&st);
 }

@@ -19,6 +19,7 @@
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
+#include "format/state.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/parse.h"
@@ -1043,6 +1044,8 @@ Test(run, a_large_run_commits_a_segment_every_segment_members)
 	expect_archived(all_blobs, 4);
 }
 
+static void read_state(struct ai_state *st);
+
 /* ---- diagnostic settings: blobs that grow ---- */
 
 static void append_to(const char *name, const char *text)
@@ -1114,7 +1117,7 @@ Test(run, an_open_hours_blob_with_only_a_partial_line_is_pending)
 	cr_assert_not(segment_exists(0));
 }
 
-Test(run, a_closed_hours_last_line_without_newline_is_archived_with_one)
+Test(run, a_closed_hours_last_line_without_newline_is_archived_with_one_once_it_stopped_growing)
 {
 	struct ai_run_summary sum;
 	static const char *const want[] = { DS_11 };
@@ -1122,8 +1125,87 @@ Test(run, a_closed_hours_last_line_without_newline_is_archived_with_one)
 	append_to(DS_11, DROW("11:10:00", "a") "\n" DROW("11:11:00", "b"));
 	OK(run_at(NOW, &sum));
 	cr_assert_eq(sum.blobs, 1);
-	cr_assert_eq(sum.rows, 2);
+	cr_assert_eq(sum.rows, 1, "the last line waits for a run to see the same length");
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	cr_assert_eq(sum.rows, 1);
+	cr_assert_eq(sum.bad_rows, 0, "a whole row that lacked only its newline");
 	expect_archived(want, 1);
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0);
+}
+
+static size_t state_tails(void)
+{
+	struct ai_state st;
+	size_t n;
+
+	read_state(&st);
+	n = st.ntails;
+	ai_state_release(&st);
+	return n;
+}
+
+Test(run, a_line_completed_after_its_hour_is_archived_whole)
+{
+	struct ai_run_summary sum;
+	struct ai_segment s1;
+	static const char *const want[] = { DS_11 };
+
+	/* 12:30: hour 11 is closed, but its last line is not finished yet */
+	append_to(DS_11, DROW("11:10:00", "a") "\n{\"time\":\"2024-05-01T11:5");
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	cr_assert_eq(sum.rows, 1);
+	cr_assert_eq(sum.bad_rows, 0);
+	cr_assert_eq(state_tails(), 1, "the length seen is remembered");
+	cr_assert_eq(sum.watermark, T0 + 11 * H, "held at the tail's hour for the next run");
+	append_to(DS_11, "9:00Z\",\"OperationId\":\"b\"}\n");
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	cr_assert_eq(sum.rows, 1);
+	cr_assert_eq(sum.bad_rows, 0, "one valid row, not two halves");
+	cr_assert_eq(sum.watermark, T0 + 12 * H);
+	read_segment(1, &s1);
+	cr_assert_eq(s1.members[0].range_start, strlen(DROW("11:10:00", "a") "\n"));
+	ai_segment_release(&s1);
+	expect_archived(want, 1);
+	cr_assert_eq(state_tails(), 0);
+}
+
+Test(run, an_incomplete_tail_is_archived_as_it_is_once_a_later_run_sees_the_same_length)
+{
+	struct ai_run_summary sum;
+	static const char *const want[] = { DS_11 };
+
+	append_to(DS_11, DROW("11:10:00", "a") "\n{\"time\":\"2024-05-01T11:5");
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.rows, 1);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	cr_assert_eq(sum.rows, 1);
+	cr_assert_eq(sum.bad_rows, 1, "archived as it is, a bad row");
+	expect_archived(want, 1);
+	cr_assert_eq(state_tails(), 0);
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0);
+}
+
+Test(run, a_tail_that_keeps_growing_holds_the_watermark_only_once)
+{
+	struct ai_run_summary sum;
+
+	append_to(DS_11, DROW("11:10:00", "a") "\n{\"time\":");
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.watermark, T0 + 11 * H);
+	append_to(DS_11, "\"2024");
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0, "still no whole line");
+	cr_assert_eq(sum.watermark, T0 + 12 * H, "not held again");
+	cr_assert_eq(state_tails(), 1, "the new length is remembered");
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1, "the hour is still listed: same length, taken as it is");
+	cr_assert_eq(sum.bad_rows, 1);
 }
 
 Test(run, a_dry_run_says_when_a_blob_may_still_grow)
@@ -1136,13 +1218,175 @@ Test(run, a_dry_run_says_when_a_blob_may_still_grow)
 	out = dry_run(NOW, &sum);
 	cr_assert_eq(sum.blobs, 2);
 	cr_assert(strstr(out, DS_11 "\tbytes 0-"), "%s", out);
-	cr_assert(strstr(out, "\t-> data/shop/apprequests/2024-05-01/11/\n"), "%s", out);
-	cr_assert_null(strstr(out, "line)\t-> data/shop/apprequests/2024-05-01/11/"),
-	               "a closed hour's blob is taken whole: %s", out);
+	cr_assert(strstr(out, " (up to the last complete line)\t-> data/shop/apprequests/"
+	                      "2024-05-01/11/\n"),
+	          "a closed hour's blob too, until a run has seen its length: %s", out);
 	cr_assert(strstr(out, DS_12 "\tbytes 0-"), "%s", out);
 	cr_assert(strstr(out, " (up to the last complete line)\t-> data/shop/apprequests/"
 	                      "2024-05-01/12/\n"), "%s", out);
 	free(out);
+}
+
+/* ---- block blobs overwritten in the source ---- */
+
+/* Overwrites are seen in the hours a run lists: with the watermark at
+ * 12:00 and an hour's lookback, 11:00 on. */
+Test(run, an_overwritten_block_blob_is_archived_again_as_a_new_version)
+{
+	struct ai_run_summary sum;
+	struct ai_segment s0, s1, s2;
+	struct ai_blob_info info;
+	char first_etag[80];
+
+	put_export();
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	read_segment(0, &s0);
+	snprintf(first_etag, sizeof first_etag, "%s", member_of(&s0, BLOB_B)->etag);
+	cr_assert_str_eq(member_of(&s0, BLOB_B)->replaces, "", "a first version replaces nothing");
+
+	/* b.blob gets another row: another size and ETag */
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 3, 1);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1, "only the changed blob");
+	cr_assert_eq(sum.rows, 4);
+	read_segment(1, &s1);
+	cr_assert_eq(s1.nmembers, 1);
+	OK(ai_store_props(src, BLOB_B, &info, NULL));
+	cr_assert_str_eq(s1.members[0].blob, BLOB_B);
+	cr_assert_str_eq(s1.members[0].etag, info.etag);
+	cr_assert_str_eq(s1.members[0].replaces, first_etag, "linked to the version before");
+	cr_assert_eq(s1.members[0].range_end, info.size);
+	ai_blob_info_release(&info);
+	cr_assert_not_null(find_member(&s0, BLOB_B), "the first version stays recorded");
+
+	/* c.blob is rewritten with other bytes of the same length */
+	OK(ai_store_props(src, BLOB_C, &info, NULL));
+	cr_assert_lt(info.size, 4096);
+	{
+		char *other = malloc(info.size);
+		memset(other, 'x', info.size);
+		other[info.size - 1] = '\n';
+		OK(ai_store_put(src, BLOB_C, other, info.size, 0, NULL, NULL));
+		free(other);
+	}
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1, "the same size, another ETag");
+	cr_assert_eq(sum.bad_rows, 1);
+	read_segment(2, &s2);
+	cr_assert_str_eq(s2.members[0].blob, BLOB_C);
+	cr_assert_str_eq(s2.members[0].replaces, member_of(&s0, BLOB_C)->etag);
+	cr_assert_str_neq(s2.members[0].etag, s2.members[0].replaces);
+	ai_blob_info_release(&info);
+
+	OK(run_at(NOW + 30 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0, "each version once");
+	ai_segment_release(&s0);
+	ai_segment_release(&s1);
+	ai_segment_release(&s2);
+}
+
+Test(run, a_second_overwrite_links_to_the_latest_version)
+{
+	struct ai_run_summary sum;
+	struct ai_segment s1, s2;
+
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 2, 0);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	put_ce(APP_SHOP, "Requests", 11, "b.blob", 3, 0);
+	OK(run_at(NOW + 20 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 1);
+	read_segment(1, &s1);
+	read_segment(2, &s2);
+	cr_assert_str_eq(s2.members[0].replaces, s1.members[0].etag);
+	OK(run_at(NOW + 30 * 60 * SEC, &sum));
+	cr_assert_eq(sum.blobs, 0);
+	ai_segment_release(&s1);
+	ai_segment_release(&s2);
+}
+
+/* ---- names that cannot be archived safely ---- */
+
+#define POISON_BLOB APP_SHOP "/Requests/2024-05-01/10/bad\nname.blob"
+#define POISON_APP "we\x1b[2Jb_0123456789abcdef0123456789abcdef/"
+
+static void read_state(struct ai_state *st)
+{
+	struct ai_archive a;
+	struct ai_trust trust;
+
+	ai_trust_init(&trust);
+	OK(ai_archive_open(&a, dst, &trust, 0));
+	ai_trust_release(&trust);
+	*st = a.state;
+	ai_state_init(&a.state);
+	ai_archive_release(&a);
+}
+
+Test(run, a_poison_name_is_quarantined_and_holds_back_nothing)
+{
+	struct ai_run_summary sum;
+	struct ai_state st;
+	char **names;
+	size_t n;
+
+	put_export();
+	put_ce(APP_SHOP, "Requests", 10, "bad\nname.blob", 1, 0);
+	put_ce("we\x1b[2Jb_0123456789abcdef0123456789abcdef", "Requests", 11, "x.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	cr_assert_eq(sum.failed, 0);
+	cr_assert_eq(sum.quarantined, 2);
+	cr_assert_eq(sum.watermark, T0 + 12 * H, "the watermark passes the poison's hours");
+	expect_archived(all_blobs, 4);
+	names = names_under(dst, "", &n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(strncmp(names[i], "data/", 5) == 0 ||
+		          strncmp(names[i], "manifest/", 9) == 0 || strncmp(names[i], "keys/", 5) == 0,
+		          "'%s' outside the layout", names[i]);
+	free_names(names, n);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_str_eq(st.quarantined[0].name, POISON_BLOB);
+	cr_assert_str_eq(st.quarantined[0].reason, "control characters in the name");
+	cr_assert_eq(st.quarantined[0].hour, T0 + 10 * H);
+	cr_assert_eq(st.quarantined[0].first_seen, NOW);
+	cr_assert_str_eq(st.quarantined[1].name, POISON_APP);
+	cr_assert_eq(st.quarantined[1].hour, AI_TIME_MIN);
+	ai_state_release(&st);
+
+	/* An hour later: the folder is seen again, the blob's hour is no
+	 * longer listed but stays on record. */
+	OK(run_at(NOW + H, &sum));
+	cr_assert_eq(sum.quarantined, 1);
+	cr_assert_eq(sum.watermark, T0 + 13 * H);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 2);
+	cr_assert_eq(st.quarantined[1].first_seen, NOW);
+	cr_assert_eq(st.quarantined[1].last_seen, NOW + H);
+	cr_assert_eq(st.quarantined[0].last_seen, NOW);
+	ai_state_release(&st);
+}
+
+Test(run, a_quarantined_name_that_is_gone_leaves_the_record)
+{
+	struct ai_run_summary sum;
+	struct ai_state st;
+	char path[1024];
+
+	put_ce(APP_SHOP, "Requests", 12, "bad\tname.blob", 1, 0);
+	OK(run_at(NOW, &sum));
+	cr_assert_eq(sum.quarantined, 1);
+	snprintf(path, sizeof path, "%s/src/%s", tmpdir,
+	         APP_SHOP "/Requests/2024-05-01/12/bad\tname.blob");
+	cr_assert_eq(unlink(path), 0);
+	OK(run_at(NOW + 10 * 60 * SEC, &sum));
+	cr_assert_eq(sum.quarantined, 0);
+	read_state(&st);
+	cr_assert_eq(st.nquarantined, 0, "its hour was listed and it was not there");
+	ai_state_release(&st);
 }
 
 Test(run, an_empty_source_archives_nothing_and_succeeds)

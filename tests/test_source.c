@@ -541,3 +541,211 @@ Test(source, a_list_can_be_released_twice_and_reused)
 	cr_assert_eq(l.n, 1);
 	ai_source_list_release(&l);
 }
+
+/* ---- names that cannot be archived safely ---- */
+
+struct name_case {
+	char name[80];
+	int ok;
+	char reason[64];
+};
+
+ParameterizedTestParameters(source, names_that_cannot_be_archived_safely)
+{
+	static struct name_case cases[] = {
+		{ "shop_" IKEY "/Requests/2024-05-01/10/a.blob", 1, "" },
+		{ "insights-logs-x/resourceId=/S/y=2024/PT1H.json", 1, "" },
+		{ "caf\xc3\xa9/with space/a.blob", 1, "" },
+		{ "a/b/", 1, "" },                                   /* a folder */
+		{ "..x/.y/z..", 1, "" },                             /* dots inside segments */
+		{ "a/b\nc.blob", 0, "control characters in the name" },
+		{ "a/b\tc", 0, "control characters in the name" },
+		{ "a\x1b[2J/b", 0, "control characters in the name" },
+		{ "a/\x7f", 0, "control characters in the name" },
+		{ "a/\xc2\x9b" "b", 0, "control characters in the name" },
+		{ "a/\xff.blob", 0, "name is not valid UTF-8" },
+		{ "", 0, "empty name" },
+		{ "/", 0, "empty name" },
+		{ "a//b", 0, "an empty path segment" },
+		{ "/a", 0, "an empty path segment" },
+		{ "a//", 0, "an empty path segment" },
+		{ "a/../b", 0, "a '.' or '..' path segment" },
+		{ "a/./b", 0, "a '.' or '..' path segment" },
+		{ "../a", 0, "a '.' or '..' path segment" },
+		{ "a/..", 0, "a '.' or '..' path segment" },
+		{ "a/../", 0, "a '.' or '..' path segment" },
+	};
+	return cr_make_param_array(struct name_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct name_case *c, source, names_that_cannot_be_archived_safely)
+{
+	const char *why = "untouched";
+
+	cr_assert_eq(ai_source_name_ok(c->name, &why), c->ok, "'%s'", c->name);
+	cr_assert_str_eq(why, c->ok ? "untouched" : c->reason, "'%s'", c->name);
+}
+
+Test(source, over_long_names_and_segments_cannot_be_archived)
+{
+	char name[AI_SOURCE_NAME_MAX + 8];
+	const char *why = NULL;
+
+	memset(name, 'a', sizeof name);
+	for (size_t i = 200; i < sizeof name; i += 201)
+		name[i] = '/';
+	name[AI_SOURCE_NAME_MAX] = '\0';
+	cr_assert(ai_source_name_ok(name, &why), "1024 bytes are fine");
+	name[AI_SOURCE_NAME_MAX] = 'a';
+	name[AI_SOURCE_NAME_MAX + 1] = '\0';
+	cr_assert_not(ai_source_name_ok(name, &why));
+	cr_assert_str_eq(why, "name longer than 1024 bytes");
+	memset(name, 'b', 256);
+	name[256] = '\0';
+	cr_assert_not(ai_source_name_ok(name, &why));
+	cr_assert_str_eq(why, "a path segment longer than 255 bytes");
+	name[255] = '\0';
+	cr_assert(ai_source_name_ok(name, &why));
+}
+
+struct part_case {
+	char part[32];
+	int type;
+	int ok;
+	char reason[64];
+};
+
+ParameterizedTestParameters(source, app_and_type_names_must_be_one_safe_segment)
+{
+	static struct part_case cases[] = {
+		{ "shop", 0, 1, "" },
+		{ "Requests", 1, 1, "" },
+		{ "a.b", 0, 1, "" },
+		{ ".hidden", 1, 1, "" },
+		{ "", 0, 0, "empty app name" },
+		{ "", 1, 0, "empty type name" },
+		{ "..", 0, 0, "app name is '.' or '..'" },
+		{ ".", 1, 0, "type name is '.' or '..'" },
+		{ "a\\..", 0, 0, "app name holds a slash or a backslash" },
+		{ "a/b", 1, 0, "type name holds a slash or a backslash" },
+		{ "shop.", 0, 0, "app name ends with '.'" },
+		{ "we\nb", 0, 0, "control characters in the app name" },
+		{ "Req\x1buests", 1, 0, "control characters in the type name" },
+		{ "\xe2\x82", 1, 0, "type name is not valid UTF-8" },
+	};
+	return cr_make_param_array(struct part_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct part_case *c, source, app_and_type_names_must_be_one_safe_segment)
+{
+	const char *why = "untouched";
+
+	cr_assert_eq(ai_source_part_ok(c->part, c->type, &why), c->ok, "'%s'", c->part);
+	cr_assert_str_eq(why, c->ok ? "untouched" : c->reason, "'%s'", c->part);
+}
+
+static const struct ai_source_quarantined *find_q(const struct ai_source_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->nquarantined; i++)
+		if (strcmp(l->quarantined[i].name, name) == 0)
+			return &l->quarantined[i];
+	return NULL;
+}
+
+Test(source, poison_names_are_quarantined_apart_and_do_not_stop_the_rest)
+{
+	struct ai_source_filter windows[2] = { window(T0 + 10 * H, T0 + 11 * H),
+	                                       window(AI_TIME_MIN, T0 + 11 * H) };
+
+	put_ce("shop_" IKEY, "Requests", 10, "good.blob");
+	put_ce("shop_" IKEY, "Requests", 10, "bad\nname.blob");
+	put_ce("shop_" IKEY, "Requests", 10, "bad\xff.blob");
+	put_ce("shop_" IKEY, "Req\x1buests", 10, "x.blob");
+	put_ce("shop_" IKEY, "Requests.", 10, "x.blob");
+	put_ce("we\nb_" IKEY, "Requests", 10, "x.blob");
+	put_ce("_" IKEY, "Requests", 10, "x.blob");
+	put_ce("web_" IKEY, "Requests", 10, "fine.blob");
+	for (int i = 0; i < 2; i++) {
+		struct ai_source_list l;
+		const struct ai_source_quarantined *q;
+		scan(AI_LAYOUT_CONTINUOUS, &windows[i], &l);
+		cr_assert_eq(l.n, 2, "window %d: %zu items", i, l.n);
+		cr_assert_str_eq(l.items[0].name, "shop_" IKEY "/Requests/2024-05-01/10/good.blob");
+		cr_assert_str_eq(l.items[1].name, "web_" IKEY "/Requests/2024-05-01/10/fine.blob");
+		cr_assert_eq(l.nquarantined, 6, "window %d: %zu quarantined", i, l.nquarantined);
+		for (size_t k = 1; k < l.nquarantined; k++)
+			cr_assert_lt(strcmp(l.quarantined[k - 1].name, l.quarantined[k].name), 0);
+		q = find_q(&l, "shop_" IKEY "/Requests/2024-05-01/10/bad\nname.blob");
+		cr_assert_not_null(q);
+		cr_assert_str_eq(q->reason, "control characters in the name");
+		cr_assert_eq(q->hour, T0 + 10 * H, "a blob keeps its hour");
+		q = find_q(&l, "shop_" IKEY "/Requests/2024-05-01/10/bad\xff.blob");
+		cr_assert_not_null(q);
+		cr_assert_str_eq(q->reason, "name is not valid UTF-8");
+		q = find_q(&l, "shop_" IKEY "/Req\x1buests/");
+		cr_assert_not_null(q, "a bad type folder is quarantined whole");
+		cr_assert_eq(q->hour, AI_TIME_MIN);
+		q = find_q(&l, "shop_" IKEY "/Requests./");
+		cr_assert_not_null(q);
+		cr_assert_str_eq(q->reason, "type name ends with '.'");
+		q = find_q(&l, "we\nb_" IKEY "/");
+		cr_assert_not_null(q, "a bad app folder is quarantined whole");
+		cr_assert_str_eq(q->reason, "control characters in the name");
+		q = find_q(&l, "_" IKEY "/");
+		cr_assert_not_null(q);
+		cr_assert_str_eq(q->reason, "empty app name");
+		ai_source_list_release(&l);
+	}
+}
+
+Test(source, a_quarantined_folder_is_not_listed_below)
+{
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 13 * H);
+	struct ai_source_list l;
+	uint64_t before;
+
+	put_ce("we\nb_" IKEY, "Requests", 10, "x.blob");
+	put_ce("we\nb_" IKEY, "Event", 11, "x.blob");
+	before = list_requests();
+	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
+	cr_assert_eq(l.n, 0);
+	cr_assert_eq(l.nquarantined, 1);
+	cr_assert_eq(list_requests() - before, 1, "only the top folder is listed");
+	ai_source_list_release(&l);
+}
+
+Test(source, filters_leave_other_poison_names_alone)
+{
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 11 * H);
+	char *apps[] = { S("shop") };
+	struct ai_source_list l;
+
+	put_ce("shop_" IKEY, "Requests", 10, "good.blob");
+	put_ce("we\nb_" IKEY, "Requests", 10, "x.blob");
+	put_ce("_" IKEY, "Requests", 10, "x.blob");
+	f.apps = apps;
+	f.napps = 1;
+	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
+	cr_assert_eq(l.n, 1);
+	cr_assert_eq(l.nquarantined, 0);
+	ai_source_list_release(&l);
+}
+
+Test(source, diagnostic_poison_names_are_quarantined)
+{
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 11 * H);
+	struct ai_source_list l;
+
+	put_ds("apprequests", "SHOP", 10, "{}\n");
+	put_ds("apprequests", "WE\tB", 10, "{}\n");
+	put_ds("app.", "SHOP", 10, "{}\n");
+	scan(AI_LAYOUT_DIAGNOSTIC, &f, &l);
+	cr_assert_eq(l.n, 1);
+	cr_assert_str_eq(l.items[0].app, "shop");
+	cr_assert_eq(l.nquarantined, 2);
+	cr_assert_str_eq(l.quarantined[0].name, "insights-logs-app./");
+	cr_assert_str_eq(l.quarantined[0].reason, "type name ends with '.'");
+	cr_assert_str_eq(l.quarantined[1].name, "insights-logs-apprequests/" DS_RES "WE\tB/");
+	cr_assert_str_eq(l.quarantined[1].reason, "control characters in the name");
+	ai_source_list_release(&l);
+}

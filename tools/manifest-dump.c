@@ -6,7 +6,8 @@
  * One line per segment, per pack and per member:
  *   segment SEQ PREV-SHA256 NPACKS NMEMBERS
  *   pack    SEQ NAME SIZE SHA256
- *   member  SEQ PACK OFFSET LENGTH BLOB RANGE-START RANGE-END RAW-SHA256 ROWS
+ *   member  SEQ PACK OFFSET LENGTH BLOB RANGE-START RANGE-END RAW-SHA256 ROWS ETAG REPLACES
+ * (REPLACES is "-" for a blob's first version)
  * Exit status: 0 done, 1 a file could not be read or decoded, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +67,11 @@ static int dump(const char *path)
 	for (size_t i = 0; i < seg.nmembers; i++) {
 		const struct ai_member *m = &seg.members[i];
 		ai_hex(m->sha256, AI_SHA256_LEN, hex);
-		printf("member\t%llu\t%s\t%llu\t%llu\t%s\t%llu\t%llu\t%s\t%llu\n",
+		printf("member\t%llu\t%s\t%llu\t%llu\t%s\t%llu\t%llu\t%s\t%llu\t%s\t%s\n",
 		       (unsigned long long)seg.seq, seg.packs[m->pack].name,
 		       (unsigned long long)m->offset, (unsigned long long)m->length, m->blob,
 		       (unsigned long long)m->range_start, (unsigned long long)m->range_end, hex,
-		       (unsigned long long)m->rows);
+		       (unsigned long long)m->rows, m->etag, *m->replaces ? m->replaces : "-");
 	}
 	ai_segment_release(&seg);
 	rc = 0;

@@ -9,6 +9,8 @@
 #include "engine/trust.h"
 #include "engine/lock.h"
 #include "engine/witness.h"
+#include "util/escape.h"
+#include "util/log.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "util/clock.h"
@@ -71,7 +73,8 @@ static void print_text(FILE *f, const struct ai_gc_report *g, const struct ai_op
 	if (o->dry_run) {
 		for (size_t i = 0; i < g->nvictims; i++) {
 			ai_time_format(g->victims[i].last_modified, 0, t);
-			fprintf(f, "%s\t%" PRIu64 "\t%s\n", g->victims[i].name, g->victims[i].size, t);
+			ai_escape_put(f, g->victims[i].name);
+			fprintf(f, "\t%" PRIu64 "\t%s\n", g->victims[i].size, t);
 		}
 	}
 	if (quiet)

@@ -8,6 +8,7 @@
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
 #include "util/crypto.h"
+#include "util/escape.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "cmd/options.h"
@@ -19,12 +20,12 @@ enum format { F_TABLE, F_JSONL, F_CSV };
 enum col {
 	C_BLOB, C_RANGE_START, C_RANGE_END, C_APP, C_TYPE, C_DELIVERY, C_MIN_EVENT, C_MAX_EVENT,
 	C_ROWS, C_BAD_ROWS, C_RAW_SIZE, C_PACK, C_OFFSET, C_LENGTH, C_SHA256, C_SEGMENT, C_RUN_ID,
-	C_TAGS, NCOLS
+	C_TAGS, C_ETAG, C_REPLACES, NCOLS
 };
 static const char *const col_names[NCOLS] = {
 	"blob", "range_start", "range_end", "app", "type", "delivery_hour", "min_event",
 	"max_event", "rows", "bad_rows", "raw_size", "pack", "offset", "length", "sha256",
-	"segment", "run_id", "tags",
+	"segment", "run_id", "tags", "etag", "replaces",
 };
 static const int col_numeric[NCOLS] = {
 	[C_RANGE_START] = 1, [C_RANGE_END] = 1, [C_ROWS] = 1, [C_BAD_ROWS] = 1,
@@ -35,7 +36,7 @@ static const int col_numeric[NCOLS] = {
 static const enum col table_cols[] = {
 	C_APP, C_TYPE, C_DELIVERY, C_MIN_EVENT, C_MAX_EVENT, C_ROWS, C_BAD_ROWS, C_RAW_SIZE,
 	C_SEGMENT, C_RUN_ID, C_TAGS, C_PACK, C_OFFSET, C_LENGTH, C_SHA256, C_RANGE_START,
-	C_RANGE_END, C_BLOB,
+	C_RANGE_END, C_ETAG, C_REPLACES, C_BLOB,
 };
 #define NTABLE (sizeof table_cols / sizeof table_cols[0])
 #define TABLE_PAGE 1000
@@ -116,6 +117,8 @@ static ai_result cells(const struct ai_segment *seg, const struct ai_member *m,
 	SET(C_SHA256, "%s", hex);
 	SET(C_SEGMENT, "%llu", (unsigned long long)seg->seq);
 	SET(C_RUN_ID, "%s", seg->run_id ? seg->run_id : "");
+	SET(C_ETAG, "%s", m->etag);
+	SET(C_REPLACES, "%s", m->replaces);
 #undef SET
 	ai_buf_init(&tags, 1 << 16);
 	for (size_t i = 0; i < seg->ntags && r == AI_OK; i++)
@@ -145,7 +148,7 @@ static void print_jsonl(FILE *f, const struct ai_segment *seg, char *c[NCOLS])
 				ai_json_string(f, seg->tags[k]);
 			}
 			fputc(']', f);
-		} else if ((i == C_MIN_EVENT || i == C_MAX_EVENT) && !*c[i]) {
+		} else if ((i == C_MIN_EVENT || i == C_MAX_EVENT || i == C_REPLACES) && !*c[i]) {
 			fputs("null", f);
 		} else if (col_numeric[i]) {
 			fputs(c[i], f);
@@ -235,6 +238,16 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 		print_csv(q->out, c);
 		break;
 	case F_TABLE:
+		/* Widths are measured on what the terminal shows. */
+		for (int i = 0; i < NCOLS; i++) {
+			char *e = ai_escape_new(c[i]);
+			if (!e) {
+				cells_free(c);
+				return AI_ERR_NOMEM;
+			}
+			free(c[i]);
+			c[i] = e;
+		}
 		memcpy(q->page[q->npage++], c, sizeof c);
 		if (q->npage == TABLE_PAGE)
 			table_flush(q);

@@ -44,13 +44,14 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	if (json) {
 		fprintf(f, "{\"run_id\":\"%s\",\"dry_run\":%s,\"layout\":\"%s\",\"blobs\":%llu,"
 		           "\"rows\":%llu,\"bad_rows\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		           "\"packs\":%llu,\"failed\":%llu,\"pending\":%llu,\"segment\":%lld,",
+		           "\"packs\":%llu,\"failed\":%llu,\"pending\":%llu,\"quarantined\":%llu,"
+		           "\"segment\":%lld,",
 		        s->run_id, dry ? "true" : "false", ai_layout_name(s->layout),
 		        (unsigned long long)s->blobs, (unsigned long long)s->rows,
 		        (unsigned long long)s->bad_rows, (unsigned long long)s->bytes_in,
 		        (unsigned long long)s->bytes_out, (unsigned long long)s->packs,
 		        (unsigned long long)s->failed, (unsigned long long)s->pending,
-		        (long long)s->segment);
+		        (unsigned long long)s->quarantined, (long long)s->segment);
 		/* "segment" is the last one; a large run writes several. */
 		if (s->segments)
 			fprintf(f, "\"segments\":{\"first\":%lld,\"last\":%lld,\"count\":%llu},",
@@ -81,8 +82,11 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 		return;
 	}
 	if (dry) {
-		fprintf(f, "dry run: would archive %llu blobs (%.1f MiB); archived through %s\n",
-		        (unsigned long long)s->blobs, (double)s->bytes_in / (1 << 20), wm);
+		fprintf(f, "dry run: would archive %llu blobs (%.1f MiB)",
+		        (unsigned long long)s->blobs, (double)s->bytes_in / (1 << 20));
+		if (s->quarantined)
+			fprintf(f, ", %llu quarantined", (unsigned long long)s->quarantined);
+		fprintf(f, "; archived through %s\n", wm);
 		return;
 	}
 	if (s->rotation)
@@ -102,6 +106,8 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 		        (long long)s->segment_first, (long long)s->segment);
 	if (s->failed)
 		fprintf(f, ", %llu failed", (unsigned long long)s->failed);
+	if (s->quarantined)
+		fprintf(f, ", %llu quarantined", (unsigned long long)s->quarantined);
 	fprintf(f, "; requests: source ");
 	print_requests(f, &s->src_stats, 0);
 	fprintf(f, "; dest ");

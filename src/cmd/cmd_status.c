@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/regfile.h"
 #include "cmd/options.h"
@@ -121,18 +123,44 @@ static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trus
 		json_time(f, p->last_event);
 		fprintf(f, ",\"members\":%" PRIu64 ",\"rows\":%" PRIu64 "}", p->members, p->rows);
 	}
+	fprintf(f, "],\"quarantined\":[");
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		ai_json_string(f, q->name);
+		fprintf(f, ",\"reason\":");
+		ai_json_string(f, q->reason);
+		fprintf(f, ",\"delivery_hour\":");
+		json_time(f, q->hour);
+		fprintf(f, ",\"first_seen\":");
+		json_time(f, q->first_seen);
+		fprintf(f, ",\"last_seen\":");
+		json_time(f, q->last_seen);
+		fputc('}', f);
+	}
 	fprintf(f, "]}\n");
+}
+
+/* Prints s escaped (escape.h): names in the state come from the source,
+ * the holder from the lock's metadata. */
+static void put_escaped(FILE *f, const char *before, const char *s, const char *after)
+{
+	fputs(before, f);
+	ai_escape_put(f, s);
+	fputs(after, f);
 }
 
 static void print_text(FILE *f, const struct ai_status *s)
 {
 	const struct ai_state *st = &s->archive.state;
-	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32];
-	int wa = 3, wt = 4;
+	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32], reason[128];
+	char **apps = NULL, **types = NULL;
+	int wa = 3, wt = 4, wr = 6;
 
-	fprintf(f, "archive:   %s (SKU %s)\n", s->dest, s->sku);
+	put_escaped(f, "archive:   ", s->dest, "");
+	put_escaped(f, " (SKU ", s->sku, ")\n");
 	if (s->geo_asked) {
-		fprintf(f, "geo:       %s", s->geo);
+		put_escaped(f, "geo:       ", s->geo, "");
 		if (known(s->geo_sync)) {
 			ai_time_format(s->geo_sync, 0, t);
 			human_duration(s->now - s->geo_sync, d, sizeof d);
@@ -142,26 +170,39 @@ static void print_text(FILE *f, const struct ai_status *s)
 	}
 	if (st->last_run_id) {
 		ai_time_format(st->last_run_time, 0, t);
-		fprintf(f, "last run:  %s at %s: %s\n", st->last_run_id, t,
-		        st->last_run_result ? st->last_run_result : "?");
+		put_escaped(f, "last run:  ", st->last_run_id, "");
+		fprintf(f, " at %s: ", t);
+		put_escaped(f, "", st->last_run_result ? st->last_run_result : "?", "\n");
 	} else {
 		fprintf(f, "last run:  none recorded\n");
 	}
-	fprintf(f, "lock:      %s\n",
-	        !s->lock_known ? "unknown" : *s->holder ? s->holder : "free");
+	put_escaped(f, "lock:      ", !s->lock_known ? "unknown" : *s->holder ? s->holder : "free",
+	            "\n");
 	if (known(st->watermark)) {
 		ai_time_format(st->watermark, 0, t);
 		fprintf(f, "segments:  %" PRIu64 ", source listed through %s\n", st->next_seq, t);
 	} else {
 		fprintf(f, "segments:  %" PRIu64 "\n", st->next_seq);
 	}
+	if (st->nquarantined)
+		fprintf(f, "quarantine: %zu source name%s not archived "
+		           "(unsafe names, listed below)\n",
+		        st->nquarantined, st->nquarantined == 1 ? "" : "s");
 	if (!st->nparts)
-		return;
-	for (size_t i = 0; i < st->nparts; i++) {
-		int la = (int)strlen(st->parts[i].app), lt = (int)strlen(st->parts[i].type);
+		goto quarantined;
+	apps = calloc(st->nparts, sizeof *apps);
+	types = calloc(st->nparts, sizeof *types);
+	for (size_t i = 0; apps && types && i < st->nparts; i++) {
+		apps[i] = ai_escape_new(st->parts[i].app);
+		types[i] = ai_escape_new(st->parts[i].type);
+		if (!apps[i] || !types[i])
+			goto out;
+		int la = (int)strlen(apps[i]), lt = (int)strlen(types[i]);
 		wa = la > wa ? la : wa;
 		wt = lt > wt ? lt : wt;
 	}
+	if (!apps || !types)
+		goto out;
 	fprintf(f, "\n%-*s  %-*s  %-20s  %-8s  %-20s  %8s  %10s\n", wa, "APP", wt, "TYPE",
 	        "ARCHIVED THROUGH", "LAG", "LAST EVENT", "MEMBERS", "ROWS");
 	for (size_t i = 0; i < st->nparts; i++) {
@@ -175,9 +216,35 @@ static void print_text(FILE *f, const struct ai_status *s)
 		}
 		if (known(p->last_event))
 			ai_time_format(p->last_event, 0, u);
-		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa, p->app, wt,
-		        p->type, t, d, u, p->members, p->rows);
+		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa,
+		        apps[i], wt, types[i], t, d, u, p->members, p->rows);
 	}
+quarantined:
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		int lr = (int)strlen(ai_escape(st->quarantined[i].reason, reason, sizeof reason));
+		wr = lr > wr ? lr : wr;
+	}
+	if (st->nquarantined)
+		fprintf(f, "\n%-20s  %-20s  %-*s  %s\n", "FIRST SEEN", "LAST SEEN", wr, "REASON",
+		        "QUARANTINED NAME");
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		ai_time_format(q->first_seen, 0, t);
+		ai_time_format(q->last_seen, 0, u);
+		fprintf(f, "%-20s  %-20s  %-*s  ", t, u, wr,
+		        ai_escape(q->reason, reason, sizeof reason));
+		ai_escape_put(f, q->name);
+		fputc('\n', f);
+	}
+out:
+	for (size_t i = 0; i < st->nparts; i++) {
+		if (apps)
+			free(apps[i]);
+		if (types)
+			free(types[i]);
+	}
+	free(apps);
+	free(types);
 }
 
 /* Label values escape backslash, double quote and newline. */
@@ -245,6 +312,9 @@ static void print_prom(FILE *f, const struct ai_status *s)
 	prom_parts(f, s, "aiarchive_archived_members_total", "counter",
 	           "Members (source blobs or appended ranges) archived.", 3);
 	prom_parts(f, s, "aiarchive_archived_rows_total", "counter", "Telemetry rows archived.", 4);
+	prom_head(f, "aiarchive_quarantined_names", "gauge",
+	          "Source names left out of the archive as unsafe (status lists them).");
+	fprintf(f, "aiarchive_quarantined_names %zu\n", st->nquarantined);
 	prom_head(f, "aiarchive_segments", "gauge", "Manifest segments committed.");
 	fprintf(f, "aiarchive_segments %" PRIu64 "\n", st->next_seq);
 	if (known(st->watermark)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
@@ -46,8 +47,9 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 		ai_time_format(p->from, 0, t);
 		fprintf(f, "{\"from\":\"%s\",", t);
 		ai_time_format(p->to, 0, t);
-		fprintf(f, "\"to\":\"%s\",\"blobs\":%" PRIu64 ",\"missing\":%" PRIu64 "}", t,
-		        rep->source_blobs, rep->source_missing);
+		fprintf(f, "\"to\":\"%s\",\"blobs\":%" PRIu64 ",\"missing\":%" PRIu64
+		           ",\"quarantined\":%" PRIu64 "}",
+		        t, rep->source_blobs, rep->source_missing, rep->source_quarantined);
 	} else {
 		fprintf(f, "null");
 	}
@@ -73,10 +75,16 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 {
 	for (size_t i = 0; i < rep->nproblems; i++) {
 		const struct ai_verify_problem *pr = &rep->problems[i];
-		if (pr->warning)
+		if (pr->warning) {
 			ai_warn("%s %s: %s", pr->kind, pr->object, pr->message);
-		else
-			fprintf(f, "%s %s: %s\n", pr->kind, pr->object, pr->message);
+			continue;
+		}
+		/* Object names come from the archive and the source. */
+		fprintf(f, "%s ", pr->kind);
+		ai_escape_put(f, pr->object);
+		fputs(": ", f);
+		ai_escape_put(f, pr->message);
+		fputc('\n', f);
 	}
 	if (quiet)
 		return;
@@ -99,6 +107,8 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 	if (p->src)
 		fprintf(f, "; source: %" PRIu64 " blobs, %" PRIu64 " missing", rep->source_blobs,
 		        rep->source_missing);
+	if (p->src && rep->source_quarantined)
+		fprintf(f, ", %" PRIu64 " quarantined", rep->source_quarantined);
 	if (rep->errors)
 		fprintf(f, "; %" PRIu64 " problem%s", rep->errors, rep->errors == 1 ? "" : "s");
 	else

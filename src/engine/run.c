@@ -13,6 +13,7 @@
 #include "engine/archive.h"
 #include "engine/identity.h"
 #include "util/crypto.h"
+#include "util/escape.h"
 #include "util/hex.h"
 #include "engine/lock.h"
 #include "util/log.h"
@@ -37,6 +38,8 @@
 struct seen {
 	char **keys;
 	uint64_t *ends;              /* archived source bytes [0, end) */
+	char **etags;                /* the newest member's ETag (NULL: none) */
+	uint64_t *last_ends;         /*   and its range end: a block blob's version */
 	size_t n, cap;               /* cap is a power of two */
 };
 
@@ -49,17 +52,23 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static ai_result seen_put(struct seen *m, const char *key, uint64_t end)
+/* Records a member of key ending at end, of the version etag (may be
+ * NULL); members must come oldest first, so the last one names the
+ * version archived last. */
+static ai_result seen_put(struct seen *m, const char *key, uint64_t end, const char *etag)
 {
+	char *e = NULL;
 	size_t i;
 
 	if (2 * (m->n + 1) > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
-		char **keys = calloc(cap, sizeof *keys);
-		uint64_t *ends = calloc(cap, sizeof *ends);
-		if (!keys || !ends) {
+		char **keys = calloc(cap, sizeof *keys), **etags = calloc(cap, sizeof *etags);
+		uint64_t *ends = calloc(cap, sizeof *ends), *last = calloc(cap, sizeof *last);
+		if (!keys || !ends || !etags || !last) {
 			free(keys);
 			free(ends);
+			free(etags);
+			free(last);
 			return AI_ERR_NOMEM;
 		}
 		for (size_t k = 0; k < m->cap; k++) {
@@ -69,23 +78,38 @@ static ai_result seen_put(struct seen *m, const char *key, uint64_t end)
 				;
 			keys[i] = m->keys[k];
 			ends[i] = m->ends[k];
+			etags[i] = m->etags[k];
+			last[i] = m->last_ends[k];
 		}
 		free(m->keys);
 		free(m->ends);
+		free(m->etags);
+		free(m->last_ends);
 		m->keys = keys;
 		m->ends = ends;
+		m->etags = etags;
+		m->last_ends = last;
 		m->cap = cap;
 	}
+	if (etag && *etag && !(e = strdup(etag)))
+		return AI_ERR_NOMEM;
 	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (strcmp(m->keys[i], key) == 0) {
 			if (end > m->ends[i])
 				m->ends[i] = end;
+			free(m->etags[i]);
+			m->etags[i] = e;
+			m->last_ends[i] = end;
 			return AI_OK;
 		}
 	}
-	if (!(m->keys[i] = strdup(key)))
+	if (!(m->keys[i] = strdup(key))) {
+		free(e);
 		return AI_ERR_NOMEM;
+	}
 	m->ends[i] = end;
+	m->etags[i] = e;
+	m->last_ends[i] = end;
 	m->n++;
 	return AI_OK;
 }
@@ -104,12 +128,32 @@ static int seen_get(const struct seen *m, const char *key, uint64_t *end)
 	return 0;
 }
 
+/* 1 when key is archived, with the ETag ("" when unknown) and end of the
+ * member archived last. */
+static int seen_version(const struct seen *m, const char *key, const char **etag, uint64_t *end)
+{
+	if (!m->cap)
+		return 0;
+	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (strcmp(m->keys[i], key) == 0) {
+			*etag = m->etags[i] ? m->etags[i] : "";
+			*end = m->last_ends[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void seen_release(struct seen *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap; i++) {
 		free(m->keys[i]);
+		free(m->etags[i]);
+	}
 	free(m->keys);
 	free(m->ends);
+	free(m->etags);
+	free(m->last_ends);
 	memset(m, 0, sizeof *m);
 }
 
@@ -126,7 +170,8 @@ static ai_result seen_fold(void *ctx, const struct ai_archive_link *l)
 	ai_result r = ai_archive_link_trusted(sw->dest, sw->trust, l);
 
 	for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
-		r = seen_put(sw->m, l->seg.members[k].blob, l->seg.members[k].range_end);
+		r = seen_put(sw->m, l->seg.members[k].blob, l->seg.members[k].range_end,
+		             l->seg.members[k].etag);
 	return r;
 }
 
@@ -155,6 +200,7 @@ struct work {
 	struct ai_source_item *item;
 	uint64_t start, end;         /* source range to archive */
 	int final;                   /* the source will not grow: take a last partial line */
+	char replaces[AI_ETAG_MAX];  /* a block blob's new version: the ETag archived before */
 	/* results */
 	enum work_state state;
 	ai_result err;
@@ -201,16 +247,38 @@ struct run {
 	struct seen foreign;         /* archived by other runs since this one planned */
 };
 
+/* The last check before a pack name reaches a backend (ARCHITECTURE.md
+ * §5): below data/, and no segment that a backend or curl would take for
+ * something else ('.', '..', empty, a backslash, a trailing dot, control
+ * characters). The scan has vetted app and type already. */
+static int pack_name_ok(const char *name)
+{
+	const char *why, *p;
+
+	if (strncmp(name, "data/", 5) != 0 || strchr(name, '\\') ||
+	    !ai_source_name_ok(name, &why))
+		return 0;
+	for (p = strchr(name, '/'); p; p = strchr(p + 1, '/'))
+		if (p[-1] == '.')
+			return 0;
+	return 1;
+}
+
 /* Starts the next pack for its partition:
  * data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
 static ai_result new_pack(struct run *run, const struct ai_source_item *it, struct ai_pack **out)
 {
 	char hp[32], name[2048];
 	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
+	int len;
 
 	ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, it->hour, hp, sizeof hp);
-	snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
-	         run->run_id, (unsigned long long)n);
+	len = snprintf(name, sizeof name, "data/%s/%s/%s%s-%llu.jsonl.gz", it->app, it->type, hp,
+	               run->run_id, (unsigned long long)n);
+	if (len < 0 || (size_t)len >= sizeof name || !pack_name_ok(name)) {
+		ai_store_set_error("pack '%.1000s': not a safe object name", name);
+		return AI_ERR_INTERNAL;
+	}
 	return ai_pack_new(out, run->p->dest, name, BLOCK);
 }
 
@@ -560,7 +628,25 @@ static int same_partition(const struct ai_source_item *a, const struct ai_source
 	return strcmp(a->app, b->app) == 0 && strcmp(a->type, b->type) == 0 && a->hour == b->hour;
 }
 
-static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen)
+/* Whether a block blob's listing is the version archived last (ETag and
+ * size; an ETag missing on either side compares by size alone). */
+static int same_version(const char *etag, uint64_t end, const struct ai_source_item *it)
+{
+	return end == it->size && (!*etag || !*it->etag || strcmp(etag, it->etag) == 0);
+}
+
+/* An append blob's tail may be taken as it is once the blob stopped
+ * growing: its hour is closed (hour + 1h + grace <= now) and an earlier run
+ * saw it closed with this very length (the state's tails, §6 step 6). */
+static int tail_steady(const struct ai_state *st, const struct ai_source_item *it)
+{
+	const struct ai_tail_entry *t = ai_state_find_tail(st, it->name);
+
+	return t && t->length == it->size;
+}
+
+static ai_result make_plan(struct run *run, struct ai_source_list *items, const struct seen *seen,
+                           const struct ai_state *st)
 {
 	size_t cap = items->n ? items->n : 1;
 	ai_time first_open = first_open_hour(run->p);
@@ -577,15 +663,27 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 		struct work *w = &run->work[run->nwork];
 
 		if (!it->append) {
-			if (archived)
+			const char *etag = "";
+			uint64_t vend = 0;
+			if (archived && seen_version(seen, it->name, &etag, &vend) &&
+			    same_version(etag, vend, it))
 				continue;
 			w->start = 0;
 			w->end = it->size;
 			w->final = 1;
+			if (archived) {
+				/* Overwritten: the new version is archived beside the old. */
+				const char *was = *etag ? etag : "unknown";
+				ai_warn("blob '%s': changed since it was archived (ETag %s, %llu "
+				        "bytes; now ETag %s, %llu bytes); archiving the new version",
+				        it->name, was, (unsigned long long)vend,
+				        *it->etag ? it->etag : "unknown", (unsigned long long)it->size);
+				snprintf(w->replaces, sizeof w->replaces, "%s", was);
+			}
 		} else {
 			w->start = archived ? end : 0;
 			w->end = it->size;
-			w->final = closed;
+			w->final = closed && tail_steady(st, it);
 			if (w->end < w->start) {
 				ai_warn("blob '%s': shorter (%llu) than what is archived (%llu); skipped",
 				        it->name, (unsigned long long)it->size,
@@ -673,6 +771,7 @@ static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *
 		if (r == AI_OK) {
 			w->member.blob = w->item->name;
 			memcpy(w->member.etag, w->item->etag, sizeof w->member.etag);
+			memcpy(w->member.replaces, w->replaces, sizeof w->member.replaces);
 			w->member.last_modified = w->item->last_modified;
 			w->member.range_start = w->start;
 			w->member.range_end = w->end;
@@ -704,7 +803,8 @@ static ai_result catch_up_one(void *ctx, const struct ai_archive_link *l)
 		r = ai_state_add_segment(&a->state, &l->seg, l->sha256);
 	if (r == AI_OK && !(l->seg.run_id && strcmp(l->seg.run_id, run->run_id) == 0))
 		for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
-			r = seen_put(&run->foreign, l->seg.members[k].blob, l->seg.members[k].range_end);
+			r = seen_put(&run->foreign, l->seg.members[k].blob, l->seg.members[k].range_end,
+			             l->seg.members[k].etag);
 	return r;
 }
 
@@ -908,14 +1008,18 @@ static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_sum
 	return r;
 }
 
-/* Moves the watermark: every delivery hour before it is archived. */
+/* Moves the watermark: every delivery hour before it is archived, except
+ * for the tails that wait for a run to list them again (hold: the
+ * earliest of their hours, AI_TIME_MAX when none). */
 static void update_watermark(struct run *run, struct ai_state *st, ai_time from, ai_time to,
-                             int full)
+                             int full, ai_time hold)
 {
 	const struct ai_options *o = run->o;
 	ai_time cand = first_open_hour(run->p);
 	if (cand > to)
 		cand = to;
+	if (hold < cand)
+		cand = hold;
 	for (size_t i = 0; i < run->nwork; i++)
 		if (run->work[i].state == WORK_FAILED && run->work[i].item->hour < cand)
 			cand = run->work[i].item->hour;
@@ -925,6 +1029,116 @@ static void update_watermark(struct run *run, struct ai_state *st, ai_time from,
 		return; /* the window does not join the archived past */
 	if (cand > st->watermark || !watermark_known(st->watermark))
 		st->watermark = cand;
+}
+
+/* Says once per run what the scan left out as unsafe (ARCHITECTURE.md
+ * §4.1); ai_log escapes the names. */
+static void report_quarantined(const struct ai_source_list *items)
+{
+	for (size_t i = 0; i < items->nquarantined; i++) {
+		const struct ai_source_quarantined *q = &items->quarantined[i];
+		if (q->hour == AI_TIME_MIN)
+			ai_warn("folder '%s': quarantined (%s); nothing below it is archived",
+			        q->name, q->reason);
+		else
+			ai_warn("blob '%s': quarantined (%s); it is not archived", q->name,
+			        q->reason);
+	}
+}
+
+/* What the run listed, for the state's lists of what it found there. */
+struct looked {
+	const struct ai_options *o;
+	ai_time from, to;            /* from AI_TIME_MIN: the whole history */
+};
+
+/* A name of that hour (AI_TIME_MIN: a folder) would have been listed. */
+static int run_looked(const void *ctx, const char *name, ai_time hour)
+{
+	const struct looked *l = ctx;
+
+	(void)name;
+	if (l->o->napps || l->o->ntypes)
+		return 0;
+	return hour == AI_TIME_MIN || (hour >= l->from && hour < l->to);
+}
+
+/* Records the quarantined names in the state, so that status shows them. */
+static ai_result remember_quarantined(struct run *run, struct ai_state *st,
+                                      const struct ai_source_list *items, const struct looked *l)
+{
+	struct ai_quarantine_entry *v = NULL;
+	size_t n = items->nquarantined;
+	ai_result r = AI_OK;
+
+	if (n && !(v = calloc(n, sizeof *v)))
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; r == AI_OK && i < n; i++) {
+		const struct ai_source_quarantined *q = &items->quarantined[i];
+		v[i] = (struct ai_quarantine_entry){ q->name, strdup(q->reason), q->hour,
+		                                     run->p->now, run->p->now };
+		if (!v[i].reason)
+			r = AI_ERR_NOMEM;
+	}
+	if (r == AI_OK)
+		r = ai_state_merge_quarantined(st, v, n, run_looked, l);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].reason);
+	free(v);
+	return r;
+}
+
+/* Tail entries a run need not keep: it listed their hour (and did not
+ * record them again), or their hour is before what it listed, where hourly
+ * runs never look again. */
+static int tails_looked(const void *ctx, const char *name, ai_time hour)
+{
+	const struct looked *l = ctx;
+
+	(void)name;
+	if (l->o->napps || l->o->ntypes)
+		return 0;
+	return hour < l->to;
+}
+
+/* Records in the state the append blobs of closed hours whose last line is
+ * still incomplete after this run (ARCHITECTURE.md §6 step 6): a later run
+ * that finds one with the same length takes the tail as it is. A tail seen
+ * for the first time holds the watermark at its hour (*hold), so that the
+ * next run lists it again; only once, so a blob that keeps growing cannot
+ * hold it for ever. A failed blob keeps its entry. */
+static ai_result remember_tails(struct run *run, struct ai_state *st, const struct looked *l,
+                                ai_time *hold)
+{
+	ai_time first_open = first_open_hour(run->p);
+	struct ai_tail_entry *v = NULL;
+	size_t k = 0;
+	ai_result r;
+
+	*hold = AI_TIME_MAX;
+	if (run->nwork && !(v = calloc(run->nwork, sizeof *v)))
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < run->nwork; i++) {
+		const struct work *w = &run->work[i];
+		const struct ai_source_item *it = w->item;
+		const struct ai_tail_entry *old;
+		if (!it->append || it->hour >= first_open || w->final)
+			continue;
+		old = ai_state_find_tail(st, it->name);
+		if (w->state == WORK_FAILED || w->state == WORK_PENDING) {
+			if (old)
+				v[k++] = *old;
+			continue;
+		}
+		if (w->end >= it->size)
+			continue; /* it ended with a whole line */
+		v[k++] = (struct ai_tail_entry){ it->name, it->hour, it->size, run->p->now };
+		if (!old && it->hour < *hold)
+			*hold = it->hour;
+	}
+	r = ai_state_merge_tails(st, v, k, tails_looked, l);
+	free(v);
+	return r;
 }
 
 static void update_partitions(struct run *run, struct ai_state *st)
@@ -957,10 +1171,15 @@ static void print_dry(const struct run *run, FILE *f)
 		const struct work *w = &run->work[i];
 		char hp[32];
 		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
-		fprintf(f, "%s\tbytes %llu-%llu%s\t-> data/%s/%s/%s\n", w->item->name,
-		        (unsigned long long)w->start, (unsigned long long)w->end,
-		        w->final ? "" : " (up to the last complete line)", w->item->app, w->item->type,
-		        hp);
+		ai_escape_put(f, w->item->name);
+		fprintf(f, "\tbytes %llu-%llu%s%s\t-> data/", (unsigned long long)w->start,
+		        (unsigned long long)w->end,
+		        w->final ? "" : " (up to the last complete line)",
+		        *w->replaces ? " (a new version)" : "");
+		ai_escape_put(f, w->item->app);
+		fputc('/', f);
+		ai_escape_put(f, w->item->type);
+		fprintf(f, "/%s\n", hp);
 	}
 }
 
@@ -1076,12 +1295,14 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
+	report_quarantined(&items);
+	sum->quarantined = items.nquarantined;
 	/* What is archived already: the segments holding these hours. */
 	r = ai_state_segments_by_delivery(&a.state, full ? AI_TIME_MIN : from, to, &seqs, &nseqs);
 	if (r == AI_OK)
 		r = seen_add_segments(&seen, p->dest, &run.trust, seqs, nseqs);
 	if (r == AI_OK)
-		r = make_plan(&run, &items, &seen);
+		r = make_plan(&run, &items, &seen, &a.state);
 	seen_release(&seen);
 	if (r != AI_OK) {
 		ai_error("manifest: %s", ai_store_why(r));
@@ -1105,8 +1326,14 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_OK)
 		r = record(&run, &a, sum, 1);
 	if (r == AI_OK) {
-		update_watermark(&run, &a.state, from, to, full);
+		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
+		ai_time hold = AI_TIME_MAX;
+		if (remember_tails(&run, &a.state, &looked, &hold) != AI_OK)
+			ai_warn("state: no memory to record the incomplete last lines");
+		update_watermark(&run, &a.state, from, to, full, hold);
 		update_partitions(&run, &a.state);
+		if (remember_quarantined(&run, &a.state, &items, &looked) != AI_OK)
+			ai_warn("state: no memory to record the quarantined names");
 		free(a.state.last_run_id);
 		a.state.last_run_id = strdup(run.run_id);
 		a.state.last_run_time = p->clock();

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "util/escape.h"
 #include "util/log.h"
 #include "cmd/options.h"
 #include "engine/source.h"
@@ -47,14 +48,130 @@ void ai_source_list_init(struct ai_source_list *l)
 
 void ai_source_list_release(struct ai_source_list *l)
 {
-	for (size_t i = 0; l && i < l->n; i++) {
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].name);
 		free(l->items[i].app);
 		free(l->items[i].type);
 	}
-	if (l)
-		free(l->items);
+	for (size_t i = 0; i < l->nquarantined; i++)
+		free(l->quarantined[i].name);
+	free(l->items);
+	free(l->quarantined);
 	ai_source_list_init(l);
+}
+
+/* ----- names that cannot be archived safely ----- */
+
+/* What is wrong with the characters of s: control characters, or bytes
+ * that are not UTF-8; NULL when nothing. */
+static const char *bad_chars(const char *s, const char *ctl, const char *utf8)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = ai_utf8_char((const char *)p);
+		if (*p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f))
+			return ctl;
+		if (!n)
+			return utf8;
+		p += n;
+	}
+	return NULL;
+}
+
+int ai_source_name_ok(const char *name, const char **reason)
+{
+	size_t n = strlen(name);
+	const char *seg = name, *why;
+
+	if (n && name[n - 1] == '/')
+		n--; /* a folder */
+	if (n == 0)
+		why = "empty name";
+	else if (n > AI_SOURCE_NAME_MAX)
+		why = "name longer than 1024 bytes";
+	else
+		why = bad_chars(name, "control characters in the name", "name is not valid UTF-8");
+	while (!why) {
+		const char *end = memchr(seg, '/', (size_t)(name + n - seg));
+		size_t len = end ? (size_t)(end - seg) : (size_t)(name + n - seg);
+		if (len == 0)
+			why = "an empty path segment";
+		else if ((len == 1 && seg[0] == '.') ||
+		         (len == 2 && seg[0] == '.' && seg[1] == '.'))
+			why = "a '.' or '..' path segment";
+		else if (len > AI_SOURCE_SEGMENT_MAX)
+			why = "a path segment longer than 255 bytes";
+		if (!end)
+			break;
+		seg = end + 1;
+	}
+	if (why && reason)
+		*reason = why;
+	return !why;
+}
+
+int ai_source_part_ok(const char *part, int type, const char **reason)
+{
+	static const char *const why[2][7] = {
+		{ "empty app name", "app name longer than 255 bytes",
+		  "control characters in the app name", "app name is not valid UTF-8",
+		  "app name is '.' or '..'", "app name holds a slash or a backslash",
+		  "app name ends with '.'" },
+		{ "empty type name", "type name longer than 255 bytes",
+		  "control characters in the type name", "type name is not valid UTF-8",
+		  "type name is '.' or '..'", "type name holds a slash or a backslash",
+		  "type name ends with '.'" },
+	};
+	const char *const *w = why[type ? 1 : 0];
+	size_t n = strlen(part);
+	const char *e = NULL;
+
+	if (n == 0)
+		e = w[0];
+	else if (n > AI_SOURCE_SEGMENT_MAX)
+		e = w[1];
+	else if ((e = bad_chars(part, w[2], w[3])))
+		;
+	else if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
+		e = w[4];
+	else if (strpbrk(part, "/\\"))
+		e = w[5];
+	else if (part[n - 1] == '.')
+		e = w[6];
+	if (e && reason)
+		*reason = e;
+	return !e;
+}
+
+static ai_result quarantine(struct ai_source_list *l, const char *name, const char *reason,
+                            ai_time hour)
+{
+	struct ai_source_quarantined *q;
+
+	if (AI_GROW(l->quarantined, l->nquarantined + 1, l->capquarantined) != AI_OK)
+		return AI_ERR_NOMEM;
+	q = &l->quarantined[l->nquarantined];
+	if (!(q->name = strdup(name)))
+		return AI_ERR_NOMEM;
+	q->reason = reason;
+	q->hour = hour;
+	l->nquarantined++;
+	return AI_OK;
+}
+
+/* Quarantines folder (a listing prefix, with its '/') when it or the app
+ * or type name taken from it cannot be archived; 1 when it did (or
+ * failed to: *r says). */
+static int quarantine_folder(struct ai_source_list *l, const char *folder, const char *part,
+                             int type, ai_result *r)
+{
+	const char *why;
+
+	if (ai_source_name_ok(folder, &why) && ai_source_part_ok(part, type, &why))
+		return 0;
+	*r = quarantine(l, folder, why, AI_TIME_MIN);
+	return 1;
 }
 
 static void lowercase(char *s)
@@ -171,6 +288,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		const struct ai_blob_info *b = &page->blobs[i];
 		struct ai_source_item *it;
 		ai_time hour = f->hour;
+		const char *why;
 		if (f->parse_at) {
 			if (!hour_from_name(b->name + f->parse_at, f->layout, &hour)) {
 				ai_debug("source: skipping '%s' (not in a delivery-hour folder)", b->name);
@@ -178,6 +296,11 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 			}
 			if (hour >= f->before)
 				continue;
+		}
+		if (!ai_source_name_ok(b->name, &why)) {
+			if (quarantine(l, b->name, why, hour) != AI_OK)
+				return AI_ERR_NOMEM;
+			continue;
 		}
 		if (AI_GROW(l->items, l->n + 1, l->cap) != AI_OK)
 			return AI_ERR_NOMEM;
@@ -225,27 +348,39 @@ static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const c
 	return r;
 }
 
+/* "_<32 hex>": an app folder without its app name. */
+static int no_app_name(const char *folder, size_t len)
+{
+	return len == 33 && folder[0] == '_' &&
+	       strspn(folder + 1, "0123456789abcdefABCDEF") == 32;
+}
+
 static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
                                  struct ai_source_list *out)
 {
 	struct ai_strvec apps = { 0 }, types = { 0 };
-	char app[512];
+	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
 	ai_result r = list_folders(src, "", &apps);
 
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
 		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
-		if (!ai_source_parse_app_folder(apps.v[a], alen, app, sizeof app)) {
+		if (no_app_name(apps.v[a], alen)) {
+			*app = '\0';
+		} else if (!ai_source_parse_app_folder(apps.v[a], alen, app, sizeof app)) {
 			ai_debug("source: skipping folder '%s' (not <app>_<ikey>)", apps.v[a]);
 			continue;
 		}
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
+		if (quarantine_folder(out, apps.v[a], app, 0, &r))
+			continue;
 		ai_strvec_release(&types);
 		r = list_folders(src, apps.v[a], &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
-			char type[256];
 			last_folder(types.v[t], type, sizeof type);
-			if (!*type || !ai_options_match(f->types, f->ntypes, type))
+			if (!ai_options_match(f->types, f->ntypes, type))
+				continue;
+			if (quarantine_folder(out, types.v[t], type, 1, &r))
 				continue;
 			r = scan_hours(src, AI_LAYOUT_CONTINUOUS, types.v[t], app, type, f, out);
 		}
@@ -282,7 +417,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
                                  struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
-	char app[256], type[128];
+	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
 	ai_result r = list_folders(src, "", &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
@@ -291,6 +426,8 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 		last_folder(conts.v[c] + strlen(DS_PREFIX), type, sizeof type);
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
+		if (quarantine_folder(out, conts.v[c], type, 1, &r))
+			continue;
 		ai_strvec_release(&res);
 		r = find_resources(src, conts.v[c], 0, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
@@ -298,6 +435,8 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 			last_folder(res.v[i], app, sizeof app);
 			lowercase(app);
 			if (!ai_options_match(f->apps, f->napps, app))
+				continue;
+			if (quarantine_folder(out, res.v[i], app, 0, &r))
 				continue;
 			r = scan_hours(src, AI_LAYOUT_DIAGNOSTIC, res.v[i], app, type, f, out);
 		}
@@ -319,6 +458,12 @@ static int item_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+static int quarantined_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ai_source_quarantined *)a)->name,
+	               ((const struct ai_source_quarantined *)b)->name);
+}
+
 ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
                          const struct ai_source_filter *f, struct ai_source_list *out)
 {
@@ -333,5 +478,8 @@ ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
 	                                   : scan_continuous(src, f, out);
 	if (r == AI_OK && out->n)
 		qsort(out->items, out->n, sizeof out->items[0], item_cmp);
+	if (r == AI_OK && out->nquarantined)
+		qsort(out->quarantined, out->nquarantined, sizeof out->quarantined[0],
+		      quarantined_cmp);
 	return r;
 }

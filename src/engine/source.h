@@ -32,9 +32,22 @@ struct ai_source_item {
 	int append;              /* an append blob that may still grow */
 };
 
+/* A source name that cannot be archived safely (ARCHITECTURE.md §4.1): a
+ * blob, or a folder (its name ends with '/') below which nothing is
+ * listed. The name is owned; the reason is a static string. */
+struct ai_source_quarantined {
+	char *name;
+	const char *reason;
+	ai_time hour;            /* a blob's delivery hour; AI_TIME_MIN for a folder */
+};
+
+/* What a scan found: the blobs to archive and, apart, the names it put
+ * in quarantine (sorted by name). */
 struct ai_source_list {
 	struct ai_source_item *items;
 	size_t n, cap;
+	struct ai_source_quarantined *quarantined;
+	size_t nquarantined, capquarantined;
 };
 void ai_source_list_init(struct ai_source_list *l);
 void ai_source_list_release(struct ai_source_list *l);
@@ -53,9 +66,29 @@ ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out) AI_MUST_CH
 
 /* Lists the blobs of the delivery hours in the filter's window, sorted by
  * app, type, hour and name. Folders that do not fit the layout are
- * skipped with a debug message. */
+ * skipped with a debug message. Names that fit it but fail
+ * ai_source_name_ok, and app or type folders whose name fails
+ * ai_source_part_ok, go to out->quarantined instead (a folder's blobs are
+ * then not listed); names the filter leaves out are not looked at. */
 ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
                          const struct ai_source_filter *f, struct ai_source_list *out) AI_MUST_CHECK;
+
+/* Longest source name taken, and longest path segment in it (bytes). */
+#define AI_SOURCE_NAME_MAX 1024
+#define AI_SOURCE_SEGMENT_MAX 255
+
+/* 1 when a source blob name (or a folder's, ending with '/') can be
+ * archived safely: 1 to AI_SOURCE_NAME_MAX bytes of UTF-8 without control
+ * characters (C0, DEL, C1), and no empty, "." or ".." path segment or one
+ * longer than AI_SOURCE_SEGMENT_MAX. Otherwise 0, and *reason (a static
+ * string) says why. */
+int ai_source_name_ok(const char *name, const char **reason);
+/* 1 when an app name (type 0) or a type name (type 1) can be one path
+ * segment of the archive's object names (data/<app>/<type>/...): what
+ * ai_source_name_ok asks of a segment, and no '/' or backslash (Azure reads
+ * a backslash as '/'), not ending with '.' (Azure drops it). Otherwise 0
+ * with *reason. */
+int ai_source_part_ok(const char *part, int type, const char **reason);
 
 /* Parses "<app>_<32 hex>" (continuous export folder, no slash) into the
  * app name; 0 when it does not fit. */

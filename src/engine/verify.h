@@ -47,6 +47,7 @@ struct ai_verify_report {
 	uint64_t source_blobs;    /* --source: blobs in the window */
 	uint64_t source_missing;  /* --source: blobs or ranges not archived */
 	uint64_t checkpoints;     /* witnesses' checkpoints read and checked */
+	uint64_t source_quarantined; /* --source: names left out as unsafe (warnings) */
 	pthread_mutex_t mu;
 };
 

@@ -189,6 +189,8 @@ static ai_result check_member(const struct ai_segment *seg, size_t i, int string
 		return ai_manifest_bad(why, cap, "member %zu: blob: %s", i, e);
 	if (strnlen(m->etag, sizeof m->etag) >= sizeof m->etag)
 		return ai_manifest_bad(why, cap, "member %zu: etag: too long", i);
+	if (strnlen(m->replaces, sizeof m->replaces) >= sizeof m->replaces)
+		return ai_manifest_bad(why, cap, "member %zu: replaces: too long", i);
 	if ((e = check_str(m->app)))
 		return ai_manifest_bad(why, cap, "member %zu: app: %s", i, e);
 	if ((e = check_str(m->type)))

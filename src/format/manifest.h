@@ -46,6 +46,9 @@ struct ai_member {
 	size_t nroles;
 	uint8_t *bloom;          /* Bloom filter of operation ids (bloom.h) */
 	size_t bloom_len;
+	char replaces[80];       /* a new version of a block blob: the ETag of the
+	                          * version archived before (its earlier member);
+	                          * "" for a blob's first version */
 };
 
 struct ai_pack_ref {

@@ -24,7 +24,7 @@
  * refuse an object whose "format" is not the expected name or whose
  * "version" is not an integer in 1..1 (a higher version means an
  * incompatible change; compatible additions keep version 1). Every key
- * listed here is required.
+ * listed here is required unless it says it is optional.
  *
  * Segment: a map with these keys, written in this order:
  *   "format"   str  "aiarchive-segment"
@@ -64,6 +64,10 @@
  *   18 roles          array of at most 16 str: distinct cloud role names
  *   19 bloom          bin  Bloom filter of operation ids (bloom.h), at most
  *                          AI_BLOOM_MAX_BYTES (4096); empty matches any id
+ *   20 replaces       str  optional, written only when not empty: the member
+ *                          is a new version of a block blob whose earlier
+ *                          version (a member of the same blob with this
+ *                          ETag) stays archived; at most 79 bytes
  *
  * State: a map with these keys, written in this order:
  *   "format"          str  "aiarchive-state"
@@ -83,6 +87,17 @@
  *   "by_delivery"     array of [hour int, [seq uint, ...]]
  *   "by_event"        array of [hour int, [seq uint, ...]]
  *   "wide"            array of seq uint
+ * and then two optional keys, written only when their list is not empty
+ * (a state without them, as earlier versions wrote, has empty lists):
+ *   "quarantined"     array of [name str, reason str, hour int, first_seen
+ *                     int, last_seen int]: source names left out as unsafe
+ *                     (hour: a blob's delivery hour, INT64_MIN for a
+ *                     folder), at most AI_STATE_MAX_QUARANTINED (1000)
+ *   "tails"           array of [name str, hour int, length uint, seen int]:
+ *                     append blobs whose incomplete last line waits for a
+ *                     run to find them the same length, at most
+ *                     AI_STATE_MAX_TAILS (10^4)
+ * both strictly ascending by name in byte order.
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
  * with each seq < next_seq. Readers ignore elements past the ones listed in
@@ -197,7 +212,7 @@ static void put_member(struct enc *e, const struct ai_member *m)
 {
 	msgpack_packer *pk = &e->pk;
 
-	msgpack_pack_array(pk, MEMBER_FIELDS);
+	msgpack_pack_array(pk, MEMBER_FIELDS + (*m->replaces != '\0'));
 	put_str(e, m->blob);
 	put_str(e, m->etag);
 	put_time(e, m->last_modified);
@@ -224,6 +239,8 @@ static void put_member(struct enc *e, const struct ai_member *m)
 	}
 	put_strs(e, m->roles, m->nroles);
 	put_bin(e, m->bloom, m->bloom_len);
+	if (*m->replaces)
+		put_str(e, m->replaces);
 }
 
 /* Ends an encoding: on failure out is cut back to where it was. */
@@ -584,7 +601,9 @@ static ai_result map_fields(const msgpack_object *o, struct field *f, size_t nf,
 
 /* Checks "format" and "version" (fields 0 and 1), then that every other
  * field is present. */
-static ai_result check_header(const struct field *f, size_t nf, const char *format,
+/* The format and version in f[0] and f[1]; f[2..nreq) must be there, the
+ * fields after them are optional. */
+static ai_result check_header(const struct field *f, size_t nreq, const char *format,
                               char *why, size_t cap)
 {
 	const msgpack_object *o = f[0].val;
@@ -602,7 +621,7 @@ static ai_result check_header(const struct field *f, size_t nf, const char *form
 	if (v > AI_MANIFEST_VERSION)
 		return ai_manifest_bad(why, cap, "version %llu is newer than %d",
 		                       (unsigned long long)v, AI_MANIFEST_VERSION);
-	for (size_t i = 2; i < nf; i++)
+	for (size_t i = 2; i < nreq; i++)
 		if (!f[i].val)
 			return ai_manifest_bad(why, cap, "missing '%s'", f[i].name);
 	return AI_OK;
@@ -672,6 +691,11 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 				m->bloom_len = v->via.bin.size;
 			break;
 		}
+	}
+	if (!e && o->via.array.size > MEMBER_FIELDS) {
+		e = want_str_into(&a[MEMBER_FIELDS], m->replaces, sizeof m->replaces);
+		if (e && e != NOMEM_REASON)
+			return ai_manifest_bad(why, cap, "member %zu: replaces: %s", idx, e);
 	}
 	if (e == NOMEM_REASON)
 		return AI_ERR_NOMEM;
@@ -811,7 +835,7 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	struct enc e;
 
 	enc_init(&e, out);
-	msgpack_pack_map(&e.pk, 15);
+	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0));
 	put_str(&e, "format");
 	put_str(&e, AI_STATE_FORMAT);
 	put_str(&e, "version");
@@ -855,6 +879,31 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	msgpack_pack_array(&e.pk, st->nwide);
 	for (size_t i = 0; i < st->nwide; i++)
 		put_u64(&e, st->wide_seqs[i]);
+	if (st->nquarantined) {
+		put_str(&e, "quarantined");
+		msgpack_pack_array(&e.pk, st->nquarantined);
+		for (size_t i = 0; i < st->nquarantined && e.r == AI_OK; i++) {
+			const struct ai_quarantine_entry *q = &st->quarantined[i];
+			msgpack_pack_array(&e.pk, 5);
+			put_str(&e, q->name);
+			put_str(&e, q->reason);
+			put_time(&e, q->hour);
+			put_time(&e, q->first_seen);
+			put_time(&e, q->last_seen);
+		}
+	}
+	if (st->ntails) {
+		put_str(&e, "tails");
+		msgpack_pack_array(&e.pk, st->ntails);
+		for (size_t i = 0; i < st->ntails && e.r == AI_OK; i++) {
+			const struct ai_tail_entry *t = &st->tails[i];
+			msgpack_pack_array(&e.pk, 4);
+			put_str(&e, t->name);
+			put_time(&e, t->hour);
+			put_u64(&e, t->length);
+			put_time(&e, t->seen);
+		}
+	}
 	return enc_finish(&e, start);
 }
 
@@ -967,10 +1016,108 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 	return AI_OK;
 }
 
+/* The quarantined names: at most AI_STATE_MAX_QUARANTINED, strictly
+ * ascending by name. */
+static ai_result get_quarantined(const msgpack_object *o, struct ai_state *st, char *why,
+                                 size_t cap)
+{
+	static const char *const names[] = {
+		"name", "reason", "hour", "first_seen", "last_seen",
+	};
+	const char *e = NULL;
+	int k;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return ai_manifest_bad(why, cap, "quarantined: not an array");
+	if (o->via.array.size > AI_STATE_MAX_QUARANTINED)
+		return ai_manifest_bad(why, cap, "quarantined: more than %d entries",
+		                       AI_STATE_MAX_QUARANTINED);
+	if (!o->via.array.size)
+		return AI_OK;
+	st->quarantined = calloc(o->via.array.size, sizeof *st->quarantined);
+	if (!st->quarantined)
+		return AI_ERR_NOMEM;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *a = &o->via.array.ptr[i];
+		struct ai_quarantine_entry *q = &st->quarantined[i];
+
+		st->nquarantined++;
+		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 5)
+			return ai_manifest_bad(why, cap, "quarantined %u: not an array of 5", i);
+		for (k = 0; k < 5 && !e; k++) {
+			const msgpack_object *v = &a->via.array.ptr[k];
+
+			switch (k) {
+			case 0: e = want_str(v, &q->name); break;
+			case 1: e = want_str(v, &q->reason); break;
+			case 2: e = want_time(v, &q->hour); break;
+			case 3: e = want_time(v, &q->first_seen); break;
+			case 4: e = want_time(v, &q->last_seen); break;
+			}
+		}
+		if (e == NOMEM_REASON)
+			return AI_ERR_NOMEM;
+		if (e)
+			return ai_manifest_bad(why, cap, "quarantined %u: %s: %s", i, names[k - 1],
+			                       e);
+		if (i && strcmp(q->name, q[-1].name) <= 0)
+			return ai_manifest_bad(why, cap,
+			                       "quarantined %u: not in strictly ascending order", i);
+	}
+	return AI_OK;
+}
+
+/* The tails waiting for their blob to stop growing: at most
+ * AI_STATE_MAX_TAILS, strictly ascending by name. */
+static ai_result get_tails(const msgpack_object *o, struct ai_state *st, char *why, size_t cap)
+{
+	static const char *const names[] = { "name", "hour", "length", "seen" };
+	const char *e = NULL;
+	int k;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return ai_manifest_bad(why, cap, "tails: not an array");
+	if (o->via.array.size > AI_STATE_MAX_TAILS)
+		return ai_manifest_bad(why, cap, "tails: more than %d entries", AI_STATE_MAX_TAILS);
+	if (!o->via.array.size)
+		return AI_OK;
+	st->tails = calloc(o->via.array.size, sizeof *st->tails);
+	if (!st->tails)
+		return AI_ERR_NOMEM;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *a = &o->via.array.ptr[i];
+		struct ai_tail_entry *t = &st->tails[i];
+
+		st->ntails++;
+		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 4)
+			return ai_manifest_bad(why, cap, "tail %u: not an array of 4", i);
+		for (k = 0; k < 4 && !e; k++) {
+			const msgpack_object *v = &a->via.array.ptr[k];
+
+			switch (k) {
+			case 0: e = want_str(v, &t->name); break;
+			case 1: e = want_time(v, &t->hour); break;
+			case 2: e = want_u64(v, &t->length); break;
+			case 3: e = want_time(v, &t->seen); break;
+			}
+		}
+		if (e == NOMEM_REASON)
+			return AI_ERR_NOMEM;
+		if (e)
+			return ai_manifest_bad(why, cap, "tail %u: %s: %s", i, names[k - 1], e);
+		if (i && strcmp(t->name, t[-1].name) <= 0)
+			return ai_manifest_bad(why, cap, "tail %u: not in strictly ascending order",
+			                       i);
+	}
+	return AI_OK;
+}
+
 enum {
 	T_FORMAT, T_VERSION, T_NEXT_SEQ, T_HEAD, T_UPDATED, T_WATERMARK, T_MAX_LAG,
 	T_LAST_RUN_ID, T_LAST_RUN_TIME, T_LAST_RUN_RESULT, T_SOURCE, T_PARTS,
-	T_BY_DELIVERY, T_BY_EVENT, T_WIDE, T_NFIELDS
+	T_BY_DELIVERY, T_BY_EVENT, T_WIDE,
+	T_NREQUIRED,                  /* the rest are optional */
+	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_NFIELDS
 };
 
 static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
@@ -981,7 +1128,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		{ "updated", NULL }, { "watermark", NULL }, { "max_lag", NULL },
 		{ "last_run_id", NULL }, { "last_run_time", NULL }, { "last_run_result", NULL },
 		{ "source", NULL }, { "parts", NULL }, { "by_delivery", NULL },
-		{ "by_event", NULL }, { "wide", NULL },
+		{ "by_event", NULL }, { "wide", NULL }, { "quarantined", NULL }, { "tails", NULL },
 	};
 	const char *e;
 	ai_result r;
@@ -989,7 +1136,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 	r = map_fields(o, f, T_NFIELDS, why, cap, "");
 	if (r != AI_OK)
 		return r;
-	r = check_header(f, T_NFIELDS, AI_STATE_FORMAT, why, cap);
+	r = check_header(f, T_NREQUIRED, AI_STATE_FORMAT, why, cap);
 	if (r != AI_OK)
 		return r;
 	if ((e = want_u64(f[T_NEXT_SEQ].val, &st->next_seq)))
@@ -1026,6 +1173,11 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 	e = get_seqs(f[T_WIDE].val, st->next_seq, &st->wide_seqs, &st->nwide);
 	if (e)
 		return fail_field(e, why, cap, "", "wide");
+	if (f[T_QUARANTINED].val &&
+	    (r = get_quarantined(f[T_QUARANTINED].val, st, why, cap)) != AI_OK)
+		return r;
+	if (f[T_TAILS].val && (r = get_tails(f[T_TAILS].val, st, why, cap)) != AI_OK)
+		return r;
 	return AI_OK;
 }
 

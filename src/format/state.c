@@ -56,6 +56,22 @@ static void entries_free(struct ai_hour_entry *v, size_t n)
 	free(v);
 }
 
+static void quarantined_free(struct ai_quarantine_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+static void tails_free(struct ai_tail_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
 void ai_state_release(struct ai_state *st)
 {
 	if (!st)
@@ -71,6 +87,8 @@ void ai_state_release(struct ai_state *st)
 	entries_free(st->by_delivery, st->nby_delivery);
 	entries_free(st->by_event, st->nby_event);
 	free(st->wide_seqs);
+	quarantined_free(st->quarantined, st->nquarantined);
+	tails_free(st->tails, st->ntails);
 	memset(st, 0, sizeof *st);
 }
 
@@ -290,4 +308,179 @@ ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai
 {
 	return collect(st->by_event, st->nby_event, st->wide_seqs, st->nwide, from, to, seqs,
 	               n);
+}
+
+/* ---- what runs remember of the source ---- */
+
+static int q_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ai_quarantine_entry *)a)->name,
+	              ((const struct ai_quarantine_entry *)b)->name);
+}
+
+/* Newest last_seen first. */
+static int q_age_cmp(const void *a, const void *b)
+{
+	const struct ai_quarantine_entry *x = a, *y = b;
+
+	if (x->last_seen != y->last_seen)
+		return x->last_seen > y->last_seen ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int t_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ai_tail_entry *)a)->name,
+	              ((const struct ai_tail_entry *)b)->name);
+}
+
+static int t_age_cmp(const void *a, const void *b)
+{
+	const struct ai_tail_entry *x = a, *y = b;
+
+	if (x->seen != y->seen)
+		return x->seen > y->seen ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Index of name in v[0..n) (ascending by the name at the start of each
+ * element of size bytes), or n. */
+static size_t find_name(const void *v, size_t n, size_t size, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, *(char *const *)((const char *)v + mid * size));
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return n;
+}
+
+static int q_copy(struct ai_quarantine_entry *to, const struct ai_quarantine_entry *from)
+{
+	*to = *from;
+	to->name = strdup(from->name ? from->name : "");
+	to->reason = strdup(from->reason ? from->reason : "");
+	return to->name && to->reason;
+}
+
+ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quarantine_entry *found,
+                                     size_t n, ai_state_covered_fn covered, const void *ctx)
+{
+	size_t cap = st->nquarantined + n, k = 0, nf;
+	struct ai_quarantine_entry *v = cap ? calloc(cap, sizeof *v) : NULL;
+
+	if (cap && !v)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!q_copy(&v[k++], &found[i]))
+			goto nomem;
+	if (k > 1)
+		qsort(v, k, sizeof *v, q_name_cmp);
+	nf = 0; /* one entry per name */
+	for (size_t i = 0; i < k; i++) {
+		if (nf && strcmp(v[i].name, v[nf - 1].name) == 0) {
+			free(v[i].name);
+			free(v[i].reason);
+			continue;
+		}
+		v[nf++] = v[i];
+	}
+	k = nf;
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *e = &st->quarantined[i];
+		size_t at = find_name(v, nf, sizeof *v, e->name);
+		if (at < nf) {
+			v[at].first_seen = e->first_seen;
+			continue;
+		}
+		if (covered && covered(ctx, e->name, e->hour))
+			continue;
+		if (!q_copy(&v[k++], e))
+			goto nomem;
+	}
+	if (k > AI_STATE_MAX_QUARANTINED) {
+		qsort(v, k, sizeof *v, q_age_cmp);
+		for (size_t i = AI_STATE_MAX_QUARANTINED; i < k; i++) {
+			free(v[i].name);
+			free(v[i].reason);
+		}
+		k = AI_STATE_MAX_QUARANTINED;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof *v, q_name_cmp);
+	quarantined_free(st->quarantined, st->nquarantined);
+	st->quarantined = k ? v : NULL;
+	st->nquarantined = k;
+	if (!k)
+		free(v);
+	return AI_OK;
+nomem:
+	quarantined_free(v, k);
+	return AI_ERR_NOMEM;
+}
+
+ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *found, size_t n,
+                               ai_state_covered_fn covered, const void *ctx)
+{
+	size_t cap = st->ntails + n, k = 0, nf;
+	struct ai_tail_entry *v = cap ? calloc(cap, sizeof *v) : NULL;
+
+	if (cap && !v)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[k] = found[i];
+		if (!(v[k++].name = strdup(found[i].name ? found[i].name : "")))
+			goto nomem;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof *v, t_name_cmp);
+	nf = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (nf && strcmp(v[i].name, v[nf - 1].name) == 0)
+			free(v[i].name);
+		else
+			v[nf++] = v[i];
+	}
+	k = nf;
+	for (size_t i = 0; i < st->ntails; i++) {
+		const struct ai_tail_entry *e = &st->tails[i];
+		if (find_name(v, nf, sizeof *v, e->name) < nf)
+			continue;
+		if (covered && covered(ctx, e->name, e->hour))
+			continue;
+		v[k] = *e;
+		if (!(v[k++].name = strdup(e->name)))
+			goto nomem;
+	}
+	if (k > AI_STATE_MAX_TAILS) {
+		qsort(v, k, sizeof *v, t_age_cmp);
+		for (size_t i = AI_STATE_MAX_TAILS; i < k; i++)
+			free(v[i].name);
+		k = AI_STATE_MAX_TAILS;
+	}
+	if (k > 1)
+		qsort(v, k, sizeof *v, t_name_cmp);
+	tails_free(st->tails, st->ntails);
+	st->tails = k ? v : NULL;
+	st->ntails = k;
+	if (!k)
+		free(v);
+	return AI_OK;
+nomem:
+	tails_free(v, k);
+	return AI_ERR_NOMEM;
+}
+
+const struct ai_tail_entry *ai_state_find_tail(const struct ai_state *st, const char *name)
+{
+	size_t at = find_name(st->tails, st->ntails, sizeof *st->tails, name);
+
+	return at < st->ntails ? &st->tails[at] : NULL;
 }

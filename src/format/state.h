@@ -31,6 +31,30 @@ struct ai_hour_entry {
 	size_t nseqs;
 };
 
+/* A source name a run could not archive safely and left out
+ * (ARCHITECTURE.md §4.1), as status shows it. */
+struct ai_quarantine_entry {
+	char *name;              /* a blob, or a folder (ends with '/') */
+	char *reason;
+	ai_time hour;            /* a blob's delivery hour; AI_TIME_MIN for a folder */
+	ai_time first_seen;      /* the run that first listed it */
+	ai_time last_seen;       /* the latest run that listed it */
+};
+
+/* An append blob whose last line was still incomplete when a run saw it
+ * after its hour had closed (ARCHITECTURE.md §6 step 6): the tail is
+ * archived as it is once a later run finds the same length. */
+struct ai_tail_entry {
+	char *name;
+	ai_time hour;            /* its delivery hour */
+	uint64_t length;         /* the blob's size then */
+	ai_time seen;            /* when */
+};
+
+/* Bounds of the state's lists (the decoder enforces them). */
+#define AI_STATE_MAX_QUARANTINED 1000
+#define AI_STATE_MAX_TAILS 10000
+
 struct ai_state {
 	uint64_t next_seq;       /* segments 0..next_seq-1 are covered */
 	uint8_t head_sha256[AI_SHA256_LEN]; /* of segment next_seq-1 */
@@ -50,6 +74,13 @@ struct ai_state {
 	uint64_t *wide_seqs;     /* segments with members spanning more than 72
 	                          * event hours, too many to list (ascending) */
 	size_t nwide;
+	/* What runs remember of the source itself; not in any segment, so a
+	 * state rebuilt from the segments starts them empty. Strictly
+	 * ascending by name; change them only through the merge functions. */
+	struct ai_quarantine_entry *quarantined;
+	size_t nquarantined;
+	struct ai_tail_entry *tails;
+	size_t ntails;
 };
 
 /* Caller-held; init before use, release frees everything inside. The
@@ -74,5 +105,25 @@ ai_result ai_state_segments_by_delivery(const struct ai_state *st, ai_time from,
                                         uint64_t **seqs, size_t *n) AI_MUST_CHECK;
 ai_result ai_state_segments_by_event(const struct ai_state *st, ai_time from, ai_time to,
                                      uint64_t **seqs, size_t *n) AI_MUST_CHECK;
+
+/* Whether a run looked where a name of that delivery hour (AI_TIME_MIN: a
+ * folder) would have been listed, so that not finding it there means it
+ * is gone. */
+typedef int (*ai_state_covered_fn)(const void *ctx, const char *name, ai_time hour);
+
+/* Records a run's quarantined names (found, copied; their reason, hour and
+ * last_seen are taken, their first_seen only for a name not known yet).
+ * Known names the run did not find are kept unless covered says it looked
+ * for them. Past AI_STATE_MAX_QUARANTINED, the names seen longest ago are
+ * dropped. On failure (AI_ERR_NOMEM) the state is unchanged. */
+ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quarantine_entry *found,
+                                     size_t n, ai_state_covered_fn covered,
+                                     const void *ctx) AI_MUST_CHECK;
+/* The same for the tails a run saw (found, copied, replacing any entry of
+ * the same name); past AI_STATE_MAX_TAILS the oldest seen are dropped. */
+ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *found, size_t n,
+                               ai_state_covered_fn covered, const void *ctx) AI_MUST_CHECK;
+/* The state's tail entry for name, or NULL. */
+const struct ai_tail_entry *ai_state_find_tail(const struct ai_state *st, const char *name);
 
 #endif

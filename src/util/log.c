@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "util/crypto.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 enum ai_log_level ai_log_level = AI_LOG_WARN;
@@ -113,7 +114,7 @@ char *ai_redact(const char *in, char *out, size_t cap)
 
 void ai_log(enum ai_log_level level, const char *fmt, ...)
 {
-	char raw[4096], clean[4096];
+	char raw[4096], clean[4096], shown[4096];
 	va_list ap;
 	size_t n;
 
@@ -126,7 +127,9 @@ void ai_log(enum ai_log_level level, const char *fmt, ...)
 	n = strlen(clean);
 	while (n && clean[n - 1] == '\n')
 		clean[--n] = '\0';
+	/* Names in messages come from the source and the archive. */
+	ai_escape(clean, shown, sizeof shown);
 	fprintf(stderr, "aiarchive: %s%s\n",
 	        level == AI_LOG_ERROR ? "error: " : level == AI_LOG_WARN ? "warning: " : "",
-	        clean);
+	        shown);
 }

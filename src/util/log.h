@@ -1,5 +1,6 @@
 /* log.h: messages to stderr, one line each, every one passed through the
- * single redaction helper so no secret reaches a log. */
+ * single redaction helper so no secret reaches a log, then through
+ * ai_escape (escape.h) so no control character reaches the terminal. */
 #ifndef AI_LOG_H
 #define AI_LOG_H
 

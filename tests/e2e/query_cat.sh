@@ -149,7 +149,7 @@ check "query output to a pipe defaults to JSON Lines" -- bash -c '
 	"$1" query --dest "$2" --type Requests | head -1 | jq -e .blob' _ "$AIARCHIVE" "$DEST"
 csv=$("$AIARCHIVE" query --dest "$DEST" --format csv --type Requests)
 check_eq "query --format csv has the documented header" \
-	"blob,range_start,range_end,app,type,delivery_hour,min_event,max_event,rows,bad_rows,raw_size,pack,offset,length,sha256,segment,run_id,tags" \
+	"blob,range_start,range_end,app,type,delivery_hour,min_event,max_event,rows,bad_rows,raw_size,pack,offset,length,sha256,segment,run_id,tags,etag,replaces" \
 	"$(head -1 <<<"$csv")"
 check_eq "query --format csv has one line per member" \
 	"$("$AIARCHIVE" query --dest "$DEST" --format jsonl --type Requests | wc -l)" \
