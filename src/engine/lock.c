@@ -129,9 +129,11 @@ ai_result ai_lock_confirm(struct ai_lock *l)
 		 * blob since ours (also after ours expired unnoticed). */
 		r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
 		if (r != AI_OK) {
+			/* ai_store_why may return the very buffer set_error writes. */
+			char why[512];
+			snprintf(why, sizeof why, "%s", ai_store_why(r));
 			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
-			ai_store_set_error("lock '%s': no longer ours (%s)", AI_LOCK_NAME,
-			                   ai_store_why(r));
+			ai_store_set_error("lock '%s': no longer ours (%s)", AI_LOCK_NAME, why);
 			r = AI_ERR_LOCKED;
 		}
 	} else {

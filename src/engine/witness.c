@@ -227,7 +227,10 @@ ai_result ai_witness_check(struct ai_witnesses *ws, struct ai_store *dest,
 			continue;
 		}
 		if (r != AI_OK) {
-			ai_store_set_error("witness '%s': %s", w->where, ai_store_why(r));
+			/* ai_store_why may return the very buffer set_error writes. */
+			char err[512];
+			snprintf(err, sizeof err, "%s", ai_store_why(r));
+			ai_store_set_error("witness '%s': %s", w->where, err);
 			break;
 		}
 		ai_time_format(c.time, 0, when);
