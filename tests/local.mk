@@ -152,6 +152,7 @@ E2E_TESTS = \
 	tests/e2e/store_azure.sh \
 	tests/e2e/store_large.sh \
 	tests/e2e/faultproxy.sh \
+	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
 	tests/e2e/run_concurrency.sh \
