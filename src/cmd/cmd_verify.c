@@ -177,8 +177,17 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		print_json(ctx->out, &rep, &o, &p);
 	else
 		print_text(ctx->out, &rep, &p, &o, ctx->verbosity < 0);
-	if (rep.errors)
+	if (rep.errors) {
+		const struct ai_verify_problem *pr = rep.problems;
+
+		while (pr < rep.problems + rep.nproblems - 1 && pr->warning)
+			pr++;
 		r = AI_ERR_VERIFY;
+		ai_cmd_failed(ctx, NULL, "%llu problem%s found (first: %s %s: %s)",
+		              (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s",
+		              rep.nproblems ? pr->kind : "?", rep.nproblems ? pr->object : "?",
+		              rep.nproblems ? pr->message : "?");
+	}
 out:
 	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);

@@ -10,6 +10,10 @@
 #           skip_all REASON             plan "1..0 # SKIP" and exit
 #           bail_out REASON             "Bail out!" and exit 1
 #           tap_done                    prints the plan; returns non-zero if anything failed
+#           one_error OUTPUT [PATTERN]  pass when OUTPUT is one error line (matching PATTERN),
+#                                       then the closing line of a failed command
+#           closing_line OUTPUT         pass when OUTPUT's last line is that closing line,
+#                                       "aiarchive: CMD: WHAT; NEXT; exit N"
 # Archive:  ai_init DEST KEY [OPT...]  `aiarchive init`, quietly: makes DEST an archive
 #                                       signed by KEY, as every archive needs before its
 #                                       first run
@@ -106,6 +110,18 @@ check_eq() {
 		tap_result 1 "$1"
 		diag "wanted: $2" "got:    $3"
 	fi
+}
+
+# closing_line OUTPUT: its last line is the one every failing command ends with.
+closing_line() {
+	printf '%s\n' "$1" | tail -n 1 | grep -qE '^aiarchive: [a-z]+: .+; .+; exit [0-9]+$'
+}
+
+# one_error OUTPUT [PATTERN]: one line saying what is wrong (matching
+# PATTERN), then the closing line.
+one_error() {
+	[ "$(printf '%s\n' "$1" | wc -l)" -eq 2 ] && closing_line "$1" &&
+		printf '%s\n' "$1" | head -n 1 | grep -qE -- "${2:-.}"
 }
 
 skip_all() {
