@@ -4,16 +4,16 @@
 # end).
 #
 # TAP:      check DESC -- CMD...        pass when CMD exits 0
-#           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT
+#           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT,
+#                                       less the closing line a failing command ends with
+#                                       ("aiarchive: CMD: WHAT; NEXT; exit N"), which goes to
+#                                       LAST_CLOSING; when CMD is $AIARCHIVE itself and fails,
+#                                       that line must be there, with CMD's exit status
 #           check_eq DESC WANT GOT      pass when the strings are equal
 #           diag MSG...                 a "# " comment line
 #           skip_all REASON             plan "1..0 # SKIP" and exit
 #           bail_out REASON             "Bail out!" and exit 1
 #           tap_done                    prints the plan; returns non-zero if anything failed
-#           one_error OUTPUT [PATTERN]  pass when OUTPUT is one error line (matching PATTERN),
-#                                       then the closing line of a failed command
-#           closing_line OUTPUT         pass when OUTPUT's last line is that closing line,
-#                                       "aiarchive: CMD: WHAT; NEXT; exit N"
 # Archive:  ai_init DEST KEY [OPT...]  `aiarchive init`, quietly: makes DEST an archive
 #                                       signed by KEY, as every archive needs before its
 #                                       first run
@@ -57,6 +57,7 @@ set -u
 tap_n=0
 tap_failed=0
 LAST_OUTPUT=
+LAST_CLOSING=
 
 # tap_result RC DESCRIPTION: records one TAP result, passing when RC is 0.
 tap_result() {
@@ -91,9 +92,21 @@ check() {
 check_exit() {
 	local want=$1 desc=$2; shift 2
 	[ "${1:-}" = "--" ] && shift
-	local out rc=0
+	local out rc=0 last re='^aiarchive: [a-z]+: .+; exit [0-9]+$'
 	out=$("$@" 2>&1) || rc=$?
-	if [ "$rc" -eq "$want" ]; then
+	LAST_CLOSING=
+	if [ "$rc" -ne 0 ]; then
+		last=$(printf '%s\n' "$out" | tail -n 1)
+		if [[ $last =~ $re ]]; then
+			LAST_CLOSING=$last
+			out=$(printf '%s\n' "$out" | sed '$d')
+		fi
+	fi
+	if [ "$rc" -eq "$want" ] && [ "$rc" -ne 0 ] && [ "$1" = "$AIARCHIVE" ] &&
+	   [[ $LAST_CLOSING != *"; exit $rc" ]]; then
+		tap_result 1 "$desc (exit $rc without the closing line)"
+		printf '%s\n' "$out" | sed 's/^/# /' | head -40
+	elif [ "$rc" -eq "$want" ]; then
 		tap_result 0 "$desc"
 	else
 		tap_result 1 "$desc (exit $rc, wanted $want)"
@@ -110,18 +123,6 @@ check_eq() {
 		tap_result 1 "$1"
 		diag "wanted: $2" "got:    $3"
 	fi
-}
-
-# closing_line OUTPUT: its last line is the one every failing command ends with.
-closing_line() {
-	printf '%s\n' "$1" | tail -n 1 | grep -qE '^aiarchive: [a-z]+: .+; .+; exit [0-9]+$'
-}
-
-# one_error OUTPUT [PATTERN]: one line saying what is wrong (matching
-# PATTERN), then the closing line.
-one_error() {
-	[ "$(printf '%s\n' "$1" | wc -l)" -eq 2 ] && closing_line "$1" &&
-		printf '%s\n' "$1" | head -n 1 | grep -qE -- "${2:-.}"
 }
 
 skip_all() {
