@@ -21,25 +21,18 @@ static const char *kind(mode_t m)
 	     : S_ISLNK(m) ? "a symbolic link" : "not a plain file";
 }
 
-/* A user's name, or "uid N" when it has none. */
-static void user_name(uid_t uid, char *out, size_t cap)
+/* A user's (or with group, a group's) name, or "uid N" ("gid N") when it
+ * has none. */
+static void id_name(int group, unsigned id, char *out, size_t cap)
 {
-	struct passwd *pw = getpwuid(uid);
+	const struct passwd *pw = group ? NULL : getpwuid((uid_t)id);
+	const struct group *gr = group ? getgrgid((gid_t)id) : NULL;
+	const char *name = pw ? pw->pw_name : gr ? gr->gr_name : NULL;
 
-	if (pw && pw->pw_name)
-		snprintf(out, cap, "%s", pw->pw_name);
+	if (name)
+		snprintf(out, cap, "%s", name);
 	else
-		snprintf(out, cap, "uid %u", (unsigned)uid);
-}
-
-static void group_name(gid_t gid, char *out, size_t cap)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (gr && gr->gr_name)
-		snprintf(out, cap, "%s", gr->gr_name);
-	else
-		snprintf(out, cap, "gid %u", (unsigned)gid);
+		snprintf(out, cap, "%s %u", group ? "gid" : "uid", id);
 }
 
 /* Permission denied: whose file it is, who we are, what to run. A key
@@ -49,7 +42,7 @@ static ai_result access_denied(const char *path, char *why, size_t cap)
 	char me[64], owner[64], group[64];
 	struct stat st;
 
-	user_name(geteuid(), me, sizeof me);
+	id_name(0, (unsigned)geteuid(), me, sizeof me);
 	if (stat(path, &st) != 0) {
 		char dir[512] = "";
 		size_t n = strlen(path);
@@ -70,8 +63,8 @@ static ai_result access_denied(const char *path, char *why, size_t cap)
 		         found ? "'" : "", found ? dir : "a directory above it", found ? "'" : "", me);
 		return AI_ERR_CONFIG;
 	}
-	user_name(st.st_uid, owner, sizeof owner);
-	group_name(st.st_gid, group, sizeof group);
+	id_name(0, (unsigned)st.st_uid, owner, sizeof owner);
+	id_name(1, (unsigned)st.st_gid, group, sizeof group);
 	snprintf(why, cap, "permission denied: it belongs to %s:%s (mode %04o) and this runs as "
 	         "user '%s'; give it to them: chown '%s' '%s' (and chmod 600 '%s')", owner, group,
 	         (unsigned)(st.st_mode & 07777), me, me, path, path);
