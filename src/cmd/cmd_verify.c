@@ -202,15 +202,17 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	else
 		print_text(ctx->out, &rep, &p, &o, ctx->verbosity < 0);
 	if (rep.errors) {
-		const struct ai_verify_problem *pr = rep.problems;
+		size_t i = 0;
 
-		while (pr < rep.problems + rep.nproblems - 1 && pr->warning)
-			pr++;
+		/* The first error, not a warning. */
+		while (i + 1 < rep.nproblems && rep.problems[i].warning)
+			i++;
 		r = AI_ERR_VERIFY;
-		ai_cmd_failed(ctx, NULL, "%llu problem%s found (first: %s %s: %s)",
-		              (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s",
-		              rep.nproblems ? pr->kind : "?", rep.nproblems ? pr->object : "?",
-		              rep.nproblems ? pr->message : "?");
+		if (i < rep.nproblems)
+			ai_cmd_failed(ctx, NULL, "%llu problem%s found (first: %s %s: %s)",
+			              (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s",
+			              rep.problems[i].kind, rep.problems[i].object,
+			              rep.problems[i].message);
 	}
 out:
 	ai_witnesses_release(&ws);
