@@ -160,6 +160,7 @@ E2E_TESTS = \
 	tests/e2e/source_changes.sh \
 	tests/e2e/status.sh \
 	tests/e2e/tamper.sh \
+	tests/e2e/units.sh \
 	tests/e2e/verify.sh
 
 TESTS += $(E2E_TESTS)

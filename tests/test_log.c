@@ -59,3 +59,29 @@ Test(log, a_message_reaches_stderr_with_its_control_characters_escaped,
 	fflush(stderr);
 	cr_assert_stderr_eq_str("aiarchive: warning: blob 'a\\nb\\x1b[2Jc': x\n");
 }
+
+Test(log, the_first_error_is_kept_for_the_closing_line, .init = cr_redirect_stderr)
+{
+	cr_assert_str_eq(ai_log_first_error(), "");
+	ai_warn("not an error");
+	cr_assert_str_eq(ai_log_first_error(), "");
+	ai_error("source ?sig=abc&x: 500 %s", "InternalError");
+	ai_error("a later one");
+	cr_assert_str_eq(ai_log_first_error(), "source ?sig=REDACTED&x: 500 InternalError");
+	ai_say("run: %s; exit %d", "2 of 3 blobs failed", 1);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("aiarchive: warning: not an error\n"
+	                        "aiarchive: error: source ?sig=REDACTED&x: 500 InternalError\n"
+	                        "aiarchive: error: a later one\n"
+	                        "aiarchive: run: 2 of 3 blobs failed; exit 1\n");
+}
+
+Test(log, an_error_below_the_level_is_still_kept, .init = cr_redirect_stderr)
+{
+	ai_log_level = AI_LOG_QUIET;
+	ai_error("dropped but kept");
+	ai_say("said anyway");
+	fflush(stderr);
+	cr_assert_str_eq(ai_log_first_error(), "dropped but kept");
+	cr_assert_stderr_eq_str("aiarchive: said anyway\n");
+}

@@ -35,7 +35,7 @@ void ai_usage(FILE *f)
 	fprintf(f, "\nglobal options:\n"
 	           "  -c, --config FILE  read options from FILE (the command line wins)\n"
 	           "  -v, --verbose      more messages (repeat for debug)\n"
-	           "  -q, --quiet        errors only\n"
+	           "  -q, --quiet        errors and warnings only (no summary, no progress)\n"
 	           "      --json         machine-readable output\n"
 	           "  -h, --help         this text; 'aiarchive <command> --help' for a command\n"
 	           "  -V, --version      print the version\n\n"
@@ -53,4 +53,66 @@ ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
 	va_end(ap);
 	ai_error("%s: %s (see 'aiarchive %s --help')", cmd->name, msg, cmd->name);
 	return AI_ERR_USAGE;
+}
+
+void ai_cmd_failed(struct ai_ctx *ctx, const char *next, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->failure, sizeof ctx->failure, fmt, ap);
+	va_end(ap);
+	snprintf(ctx->next, sizeof ctx->next, "%s", next ? next : "");
+}
+
+/* What an exit code means for the next run (of run) and for the next
+ * time another command runs: "LEAD<the next run> TAIL". */
+static const struct {
+	int code;
+	const char *run_lead, *other_lead, *tail;
+} next_steps[] = {
+	{ 1, "what was recorded stays, the rest was not recorded; ", "what was done stays; ",
+	  "tries again" },
+	{ 2, "nothing was recorded; ", "nothing was changed; ",
+	  "fails the same way until the command line or the configuration is fixed" },
+	{ 3, "nothing was recorded; ", "nothing was changed; ",
+	  "fails the same way until the credentials are fixed" },
+	{ 4, "nothing was recorded; ", "nothing was changed; ",
+	  "fails the same way until the archive (or the key trusted) is examined "
+	  "(see 'aiarchive verify')" },
+	{ 5, "nothing was done; ", "nothing was done; ", "tries again (--wait waits for it)" },
+	{ 6, "what failed was not recorded; ", "nothing more was changed; ", "tries again" },
+	{ 9, "the source had nothing new; ", "", "looks again" },
+};
+
+void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_result r)
+{
+	int code = ai_exit_code(r), is_run = cmd == &ai_cmd_run;
+	const char *what = ctx->failure, *first = ai_log_first_error();
+	char next[512];
+
+	if (ctx->next[0]) {
+		snprintf(next, sizeof next, "%s", ctx->next);
+	} else {
+		const char *lead = "", *tail = "tries again";
+
+		for (size_t i = 0; i < sizeof next_steps / sizeof next_steps[0]; i++)
+			if (next_steps[i].code == code) {
+				lead = is_run ? next_steps[i].run_lead : next_steps[i].other_lead;
+				tail = next_steps[i].tail;
+			}
+		snprintf(next, sizeof next, "%sthe next %s%s%s %s", lead, is_run ? "" : "'aiarchive ",
+		         is_run ? "run" : cmd->name, is_run ? "" : "'", tail);
+	}
+	if (!what[0] && *first) {
+		size_t n = strlen(cmd->name);
+
+		/* Usage errors already start with the command's name. */
+		what = first;
+		if (strncmp(what, cmd->name, n) == 0 && strncmp(what + n, ": ", 2) == 0)
+			what += n + 2;
+	}
+	if (!what[0])
+		what = ai_strerror(r);
+	ai_say("%s: %s; %s; exit %d", cmd->name, what, next, code);
 }

@@ -14,6 +14,10 @@ struct ai_ctx {
 	int verbosity;           /* -1 quiet, 0 normal, >0 verbose */
 	ai_time now;             /* the clock, read once in main */
 	FILE *out;               /* where results go (stdout) */
+	/* A failing command's own words for main's closing line (ai_cmd_failed):
+	 * what failed, and what the next run does about it ("" = main's). */
+	char failure[512];
+	char next[256];
 };
 
 /* One bit per command: the option table (options.c) names with them the
@@ -47,6 +51,15 @@ void ai_usage(FILE *f);
 /* Reports a usage error for cmd in one line and returns AI_ERR_USAGE. */
 ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Says what failed (printf style) and, when next is not NULL, what the
+ * next run does about it, for the one line main prints last when the
+ * command exits non-zero; without it main says the first error logged, or
+ * the result's message, and what its exit code means for the next run. */
+void ai_cmd_failed(struct ai_ctx *ctx, const char *next, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prints that closing line for cmd's result r (not AI_OK). */
+void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_result r);
 
 extern const struct ai_cmd ai_cmd_cat;
 extern const struct ai_cmd ai_cmd_gc;

@@ -230,9 +230,17 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	if (r == AI_OK || r == AI_ERR_PARTIAL) {
 		if (ctx->verbosity >= 0 || ctx->json)
 			print_summary(ctx->out, &sum, ctx->json, o.dry_run);
-		if (r == AI_OK && sum.blobs == 0 && o.error_on_nothing)
+		if (r == AI_OK && sum.blobs == 0 && o.error_on_nothing) {
 			r = AI_ERR_NOTHING;
+			ai_cmd_failed(ctx, "the next run looks again",
+			              "nothing new to archive (--error-on-nothing)");
+		}
 	}
+	if (sum.failed)
+		ai_cmd_failed(ctx, "nothing was recorded for them, the next run retries them",
+		              "%llu of %llu blobs failed (%s)", (unsigned long long)sum.failed,
+		              (unsigned long long)(sum.failed + sum.blobs),
+		              sum.failure[0] ? sum.failure : ai_strerror(r));
 out:
 	ai_witnesses_release(&ws);
 	if (have_key)

@@ -215,6 +215,26 @@ fix:
 	fputc('\n', f);
 }
 
+/* --subset day/M is N/M with N from the UTC day (days since 1970 modulo
+ * M, plus 1): M nightly verifies re-read every member. o->subset becomes
+ * the N/M it stands for. */
+static ai_result subset_of_the_day(struct ai_options *o, ai_time now)
+{
+	unsigned long long m, day = (unsigned long long)(now / (86400 * AI_NS_PER_SEC));
+	char nm[48];
+	int used = 0;
+
+	if (!o->subset || strncmp(o->subset, "day/", 4) != 0)
+		return AI_OK;
+	if (sscanf(o->subset, "day/%llu%n", &m, &used) != 1 || o->subset[used] != '\0' ||
+	    o->subset[4] < '1' || o->subset[4] > '9' || now < 0)
+		return AI_ERR_USAGE;
+	snprintf(nm, sizeof nm, "%llu/%llu", day % m + 1, m);
+	free(o->subset);
+	o->subset = strdup(nm);
+	return o->subset ? AI_OK : AI_ERR_NOMEM;
+}
+
 static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
@@ -236,8 +256,11 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_trust_from_options(&trust, &ai_cmd_verify, &o);
 	if (r != AI_OK)
 		goto out;
-	if (o.subset && ai_verify_subset_parse(o.subset, &p.subset) != AI_OK) {
-		r = ai_cmd_usage_error(&ai_cmd_verify, "--subset wants N/M with 1 <= N <= M");
+	r = subset_of_the_day(&o, ctx->now);
+	if (r == AI_ERR_NOMEM)
+		goto out;
+	if (r != AI_OK || (o.subset && ai_verify_subset_parse(o.subset, &p.subset) != AI_OK)) {
+		r = ai_cmd_usage_error(&ai_cmd_verify, "--subset wants N/M with 1 <= N <= M, or day/M");
 		goto out;
 	}
 	if (o.source && (!o.has_from || !o.has_to)) {
@@ -276,8 +299,19 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		print_json(ctx->out, &rep, &o, &p, fix);
 	else
 		print_text(ctx->out, &rep, &p, &o, ctx->verbosity < 0, fix);
-	if (rep.errors)
+	if (rep.errors) {
+		size_t i = 0;
+
+		/* The first error, not a warning. */
+		while (i + 1 < rep.nproblems && rep.problems[i].warning)
+			i++;
 		r = AI_ERR_VERIFY;
+		if (i < rep.nproblems)
+			ai_cmd_failed(ctx, NULL, "%llu problem%s found (first: %s %s: %s)",
+			              (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s",
+			              rep.problems[i].kind, rep.problems[i].object,
+			              rep.problems[i].message);
+	}
 out:
 	free(fix);
 	ai_witnesses_release(&ws);

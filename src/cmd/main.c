@@ -1,5 +1,6 @@
 /* main.c: start the libraries, parse the global options, dispatch a
- * command from the table, map its result to an exit code. */
+ * command from the table, map its result to an exit code, and close a
+ * failure with one line saying what failed and what comes next. */
 #include <getopt.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -88,8 +89,8 @@ int main(int argc, char **argv)
 		ai_error("AIARCHIVE_NOW: not a time: '%s'", fake_now);
 		return 2;
 	}
-	ai_log_level = ctx.verbosity < 0 ? AI_LOG_ERROR
-	             : ctx.verbosity == 0 ? AI_LOG_WARN
+	/* -q drops the summary and the progress, never a warning. */
+	ai_log_level = ctx.verbosity <= 0 ? AI_LOG_WARN
 	             : ctx.verbosity == 1 ? AI_LOG_INFO : AI_LOG_DEBUG;
 	if (optind >= argc) {
 		ai_usage(stderr);
@@ -107,5 +108,9 @@ int main(int argc, char **argv)
 		ai_error("stdout: write failed");
 		r = AI_ERR_IO;
 	}
+	/* A job run by cron or a timer cannot fail silently: whatever went
+	 * wrong ends with one line saying so, -q or not. */
+	if (r != AI_OK)
+		ai_cmd_closing_line(&ctx, cmd, r);
 	return ai_exit_code(r);
 }

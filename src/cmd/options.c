@@ -127,7 +127,7 @@ static const struct def defs[] = {
 	{ "data", 0, NULL, VERIFY, CFG, K_FLAG, O(data), 0, 0,
 	  "also re-read and check archived data" },
 	{ "subset", 0, "N/M", VERIFY, CFG, K_STR, O(subset), 0, 0,
-	  "re-read only the Nth of M deterministic shares of the data" },
+	  "re-read only the Nth of M deterministic shares of the data (day/M: N follows the day)" },
 	{ "prom", 0, "FILE", STATUS, CFG, K_STR, O(prom), 0, 0,
 	  "write Prometheus text-format metrics to FILE" },
 	{ "older-than", 0, "DUR", GC, CFG, K_DURATION, O(older_than), 0, 0,

@@ -209,6 +209,7 @@ struct work {
 	uint64_t *ids;               /* the member's operation id hashes, for */
 	size_t nids;                 /*   its segment's index */
 	int ids_any;                 /* too many to list: the index matches any */
+	char *why;                   /* a failed blob's error, for the summary */
 };
 
 /* A member whose pack is committed, waiting for a segment. The members of
@@ -369,6 +370,8 @@ static void fail(struct work *w, ai_result r)
 
 	w->state = WORK_FAILED;
 	w->err = r;
+	free(w->why);
+	w->why = strdup(*why ? why : ai_strerror(r));
 	if (*why)
 		ai_warn("%s (blob '%s' left for the next run)", why, w->item->name);
 	else
@@ -1391,6 +1394,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	r = run_workers(&run, &a, sum);
 	for (size_t i = 0; i < run.nwork; i++) {
 		sum->failed += run.work[i].state == WORK_FAILED;
+		if (run.work[i].state == WORK_FAILED && !sum->failure[0] && run.work[i].why)
+			snprintf(sum->failure, sizeof sum->failure, "%s", run.work[i].why);
 		sum->pending += run.work[i].state == WORK_PARTIAL;
 	}
 	if (r == AI_OK)
@@ -1451,8 +1456,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 out:
 	ai_store_get_stats(p->src, &sum->src_stats);
 	ai_store_get_stats(p->dest, &sum->dest_stats);
-	for (size_t i = 0; i < run.nwork; i++)
+	for (size_t i = 0; i < run.nwork; i++) {
 		drop_member(&run.work[i]);
+		free(run.work[i].why);
+	}
 	for (size_t i = 0; i < run.nready; i++)
 		free(run.ready[i].ref.name);
 	free(run.ready);

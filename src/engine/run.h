@@ -41,6 +41,7 @@ struct ai_run_summary {
 	char key_id[AI_MINISIGN_KEYID_HEXLEN];   /* the key the run signed with, "" in a dry run */
 	char rotated_from[AI_MINISIGN_KEYID_HEXLEN]; /* the key this run's rotation replaced, or "" */
 	uint64_t rotation;        /* the rotation record this run wrote, 0 if none */
+	char failure[256];        /* the first failed blob's error, or "" */
 };
 
 struct ai_lock;

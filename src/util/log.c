@@ -1,4 +1,5 @@
 /* log.c: leveled, redacted messages on stderr. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,24 +113,64 @@ char *ai_redact(const char *in, char *out, size_t cap)
 	return out;
 }
 
-void ai_log(enum ai_log_level level, const char *fmt, ...)
+/* The first error of the process, as shown (for the closing line). */
+static char first_error[512];
+static pthread_mutex_t first_error_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *ai_log_first_error(void)
 {
-	char raw[4096], clean[4096], shown[4096];
-	va_list ap;
+	return first_error;
+}
+
+/* Formats, redacts and escapes one message into shown (cap bytes). */
+static void render(char *shown, size_t cap, const char *fmt, va_list ap)
+{
+	char raw[4096], clean[4096];
 	size_t n;
 
-	if (level > ai_log_level || level == AI_LOG_QUIET)
-		return;
-	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
 	ai_redact(raw, clean, sizeof clean);
 	n = strlen(clean);
 	while (n && clean[n - 1] == '\n')
 		clean[--n] = '\0';
 	/* Names in messages come from the source and the archive. */
-	ai_escape(clean, shown, sizeof shown);
+	ai_escape(clean, shown, cap);
+}
+
+void ai_log(enum ai_log_level level, const char *fmt, ...)
+{
+	char shown[4096];
+	va_list ap;
+
+	if (level == AI_LOG_QUIET || (level > ai_log_level && level != AI_LOG_ERROR))
+		return;
+	va_start(ap, fmt);
+	render(shown, sizeof shown, fmt, ap);
+	va_end(ap);
+	if (level == AI_LOG_ERROR) {
+		pthread_mutex_lock(&first_error_lock);
+		if (!first_error[0]) {
+			size_t n = strnlen(shown, sizeof first_error - 1);
+
+			memcpy(first_error, shown, n);
+			first_error[n] = '\0';
+		}
+		pthread_mutex_unlock(&first_error_lock);
+		if (level > ai_log_level)
+			return;
+	}
 	fprintf(stderr, "aiarchive: %s%s\n",
 	        level == AI_LOG_ERROR ? "error: " : level == AI_LOG_WARN ? "warning: " : "",
 	        shown);
+}
+
+void ai_say(const char *fmt, ...)
+{
+	char shown[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	render(shown, sizeof shown, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "aiarchive: %s\n", shown);
 }

@@ -17,6 +17,13 @@ void ai_log(enum ai_log_level level, const char *fmt, ...) __attribute__((format
 #define ai_info(...) ai_log(AI_LOG_INFO, __VA_ARGS__)
 #define ai_debug(...) ai_log(AI_LOG_DEBUG, __VA_ARGS__)
 
+/* Prints "aiarchive: MESSAGE" whatever the level (redacted and escaped
+ * like every message): main's closing line of a failed command. */
+void ai_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The first error message of the process (redacted and escaped, without
+ * the "error: " prefix; kept even when the level dropped it), or "". */
+const char *ai_log_first_error(void);
+
 /* Copies in to out (cap bytes, always NUL-terminated), replacing secrets
  * with "REDACTED": SAS signatures (sig=...), AccountKey=... in connection
  * strings, SharedKey/Bearer credentials in Authorization headers, and

@@ -2,6 +2,8 @@
  * files through fresh temporary names (see regfile.h for why). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +19,56 @@ static const char *kind(mode_t m)
 	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
 	     : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
 	     : S_ISLNK(m) ? "a symbolic link" : "not a plain file";
+}
+
+/* A user's (or with group, a group's) name, or "uid N" ("gid N") when it
+ * has none. */
+static void id_name(int group, unsigned id, char *out, size_t cap)
+{
+	const struct passwd *pw = group ? NULL : getpwuid((uid_t)id);
+	const struct group *gr = group ? getgrgid((gid_t)id) : NULL;
+	const char *name = pw ? pw->pw_name : gr ? gr->gr_name : NULL;
+
+	if (name)
+		snprintf(out, cap, "%s", name);
+	else
+		snprintf(out, cap, "%s %u", group ? "gid" : "uid", id);
+}
+
+/* Permission denied: whose file it is, who we are, what to run. A key
+ * made by root is the usual case for a service running as its own user. */
+static ai_result access_denied(const char *path, char *why, size_t cap)
+{
+	char me[64], owner[64], group[64];
+	struct stat st;
+
+	id_name(0, (unsigned)geteuid(), me, sizeof me);
+	if (stat(path, &st) != 0) {
+		char dir[512] = "";
+		size_t n = strlen(path);
+		int found = 0;
+
+		/* The first directory on the way this user may not search. */
+		for (size_t i = 1; i < n && i < sizeof dir; i++) {
+			if (path[i] != '/')
+				continue;
+			memcpy(dir, path, i);
+			dir[i] = '\0';
+			found = faccessat(AT_FDCWD, dir, X_OK, AT_EACCESS) != 0;
+			if (found)
+				break;
+		}
+		snprintf(why, cap, "permission denied: user '%s' cannot pass through %s%s%s; let them "
+		         "(for instance chgrp '%s' and chmod g+x that directory)", me,
+		         found ? "'" : "", found ? dir : "a directory above it", found ? "'" : "", me);
+		return AI_ERR_CONFIG;
+	}
+	id_name(0, (unsigned)st.st_uid, owner, sizeof owner);
+	id_name(1, (unsigned)st.st_gid, group, sizeof group);
+	snprintf(why, cap, "permission denied: it belongs to %s:%s (mode %04o) and this runs as "
+	         "user '%s'; give it to them: chown '%s' '%s' (and chmod 600 '%s')", owner, group,
+	         (unsigned)(st.st_mode & 07777), me, me, path, path);
+	return AI_ERR_CONFIG;
 }
 
 /* Why open() failed, in words for the operator. */
@@ -41,6 +93,8 @@ static ai_result open_failed(const char *path, int e, char *why, size_t cap)
 		snprintf(why, cap, "not a regular file but %s", kind(st.st_mode));
 		return AI_ERR_CONFIG;
 	}
+	if (e == EACCES)
+		return access_denied(path, why, cap);
 	snprintf(why, cap, "%s", strerror(e));
 	errno = e;
 	return AI_ERR_IO;

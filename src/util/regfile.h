@@ -26,7 +26,8 @@ enum {
  * O_NONBLOCK, so neither a link nor a FIFO, socket or device is opened or
  * waited on: only a regular file is read. Results: AI_ERR_NOT_FOUND when
  * path does not exist, AI_ERR_CONFIG when it is refused (a symbolic link,
- * not a regular file, a secret others may read), AI_ERR_TOO_BIG, AI_ERR_IO
+ * not a regular file, a secret others may read) or this user may not read
+ * it (why names the owner, the user and the chown to run), AI_ERR_TOO_BIG, AI_ERR_IO
  * (any other error, errno kept). why gets one lowercase phrase for the
  * message "WHAT 'PATH': WHY" (which the caller prints); it may name the
  * link's target and the chmod to run, never the content. */

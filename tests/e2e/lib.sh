@@ -4,7 +4,13 @@
 # end).
 #
 # TAP:      check DESC -- CMD...        pass when CMD exits 0
-#           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT
+#           check_exit CODE DESC -- CMD...  pass when CMD exits CODE; output in LAST_OUTPUT,
+#                                       less the closing line a failing command ends with
+#                                       ("aiarchive: CMD: WHAT; NEXT; exit N"), which goes to
+#                                       LAST_CLOSING; when CMD is $AIARCHIVE itself and fails,
+#                                       that line must be there, with CMD's exit status
+#                                       (NO_CLOSING_LINE=1 check_exit ...: errors before any
+#                                       command runs, which are one line and no more)
 #           check_eq DESC WANT GOT      pass when the strings are equal
 #           diag MSG...                 a "# " comment line
 #           skip_all REASON             plan "1..0 # SKIP" and exit
@@ -53,6 +59,7 @@ set -u
 tap_n=0
 tap_failed=0
 LAST_OUTPUT=
+LAST_CLOSING=
 
 # tap_result RC DESCRIPTION: records one TAP result, passing when RC is 0.
 tap_result() {
@@ -87,9 +94,22 @@ check() {
 check_exit() {
 	local want=$1 desc=$2; shift 2
 	[ "${1:-}" = "--" ] && shift
-	local out rc=0
+	local out rc=0 last re='^aiarchive: [a-z]+: .+; exit [0-9]+$'
 	out=$("$@" 2>&1) || rc=$?
-	if [ "$rc" -eq "$want" ]; then
+	LAST_CLOSING=
+	if [ "$rc" -ne 0 ]; then
+		last=$(printf '%s\n' "$out" | tail -n 1)
+		if [[ $last =~ $re ]]; then
+			LAST_CLOSING=$last
+			out=$(printf '%s\n' "$out" | sed '$d')
+		fi
+	fi
+	if [ "$rc" -eq "$want" ] && [ "$rc" -ne 0 ] && [ "$1" = "$AIARCHIVE" ] &&
+	   [ -z "${NO_CLOSING_LINE:-}" ] &&
+	   [[ $LAST_CLOSING != *"; exit $rc" ]]; then
+		tap_result 1 "$desc (exit $rc without the closing line)"
+		printf '%s\n' "$out" | sed 's/^/# /' | head -40
+	elif [ "$rc" -eq "$want" ]; then
 		tap_result 0 "$desc"
 	else
 		tap_result 1 "$desc (exit $rc, wanted $want)"

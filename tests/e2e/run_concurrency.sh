@@ -71,7 +71,9 @@ if [ "$ra" = 0 ]; then win=a lose=b; else win=b lose=a; fi
 check "the winner archives the whole export" -- \
 	jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0 and .segment == 0' "$TEST_TMP/t1.$win"
 err=$(cat "$TEST_TMP/t1.$lose.err")
-check_eq "the loser says so in one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+check_eq "the loser says so in one line, then the closing line" 2 "$(printf '%s\n' "$err" | wc -l)"
+check "  which says nothing was done and the next run tries again (exit 5)" -- \
+	bash -c 'tail -n 1 <<<"$1" | grep -qE "^aiarchive: run: dest: another run holds the lock: .*; nothing was done; the next run tries again \(--wait waits for it\); exit 5$"' _ "$err"
 check "that line names the holder: host, the winner's pid and run id" -- \
 	grep -q "another run holds the lock: host .* pid $(cat "$TEST_TMP/t1.$win.pid") run $(jq -r .run_id "$TEST_TMP/t1.$win")\$" \
 	<<<"$err"

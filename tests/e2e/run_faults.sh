@@ -4,7 +4,8 @@
 # destination that refuses packs ends the run with an error and records
 # nothing that was not stored, and the next run completes the job; source
 # connections reset mid-body are retried; a source primary that answers
-# only 503 is read from its RA-GRS secondary.
+# only 503 is read from its RA-GRS secondary; blobs that keep failing
+# under -q are warned about and summed up in the closing line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
 archive_tools_needed
@@ -62,7 +63,7 @@ find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort 
 app1dir=$(ls "$ce/appinsights-export" | head -1)
 app1=${app1dir%_*} # the archive names an app without its instrumentation key
 napp1=$(find "$ce/appinsights-export/$app1dir" -type f | wc -l)
-for c in busy refuse resets stalls secondary secondary2; do
+for c in busy refuse resets stalls loud secondary secondary2; do
 	ai_init "$DST_URL/$c" "$key" || bail_out "init of $c failed"
 done
 
@@ -166,6 +167,29 @@ check_eq "the proxy served 3 errors and 2 stalls" "3 2" \
 	"$(stats "$PS" | jq -r '"\(.byAction.status) \(.byAction.stall)"')"
 check "the run retried them" -- jq -e '.retries >= 5 and .failed == 0' <<<"$sum"
 check "every line archived exactly once" -- archived_once stalls
+
+# ---- two blobs the source keeps answering 500 for, under -q (as cron and
+# the systemd unit run it): the warnings stay, and the last line on stderr
+# says what failed and what the next run does
+mapfile -t bad < <(cd "$ce" && find appinsights-export -type f -name '*.blob' | sort | head -2)
+badre=$(printf '%s\n' "${bad[@]##*/}" | sed 's/[.]/[.]/g' | paste -sd'|')
+rules "$PS" "{\"action\":\"status\",\"status\":500,\"count\":-1,\"method\":\"GET\",\"path\":\"($badre)\"}"
+loud_rc=0
+"$AIARCHIVE" -q run --source "$PS/$AZURITE_ACCOUNT/appinsights-export" \
+	--dest "$PD/$AZURITE_ACCOUNT/loud" --key "$key" --jobs 4 --max-tries 2 --retry-total 2s \
+	>"$TEST_TMP/loud.out" 2>"$TEST_TMP/loud.err" || loud_rc=$?
+check_eq "-q: a run with two blobs failing (HTTP 500) exits 1" 1 "$loud_rc"
+check_eq "  and prints nothing on stdout" "" "$(cat "$TEST_TMP/loud.out")"
+check "  warns about each failed blob, naming it and the 500" -- bash -c \
+	'for b in "${@:2}"; do grep -q "^aiarchive: warning: .*500.*${b##*/}.*left for the next run" "$1" || exit 1; done' \
+	_ "$TEST_TMP/loud.err" "${bad[@]}"
+check "  and ends with the closing line: how many failed, why, what the next run does" -- \
+	bash -c 'tail -n 1 "$1" | grep -qE "^aiarchive: run: 2 of $2 blobs failed \(.*500.*\); nothing was recorded for them, the next run retries them; exit 1$"' \
+	_ "$TEST_TMP/loud.err" "$nblobs"
+diag "$(tail -n 1 "$TEST_TMP/loud.err")"
+rules "$PS" '[]'
+check_exit 0 "the next run archives the two" -- run "$PS" loud
+check "  and the archive holds every line exactly once" -- archived_once loud
 
 # ---- a source primary that answers 503 to every read: the secondary serves
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # verify.sh: `aiarchive verify` on a local archive of three segments: an
-# intact archive verifies clean (also with --data and in subsets); 200
+# intact archive verifies clean (also with --data and in subsets, fixed or
+# following the day); 200
 # random single-byte flips in packs, signatures and manifest objects, a
 # missing, swapped or truncated segment, a missing signature and a wrong
 # pinned key id are each caught (exit 4) with a precise message; so are a
@@ -63,7 +64,18 @@ check_eq "and every pack once" "$packs" "$sum_packs"
 a=$("$AIARCHIVE" --json verify --dest "file://$dst" --subset 2/3 | jq -c .data)
 b=$("$AIARCHIVE" --json verify --dest "file://$dst" --subset 2/3 | jq -c .data)
 check_eq "a subset is the same on every run" "$a" "$b"
+sum_members=0 shares=
+for d in 01 02 03; do
+	out=$(AIARCHIVE_NOW=2026-12-${d}T03:17:00Z "$AIARCHIVE" --json verify --dest "file://$dst" \
+		--subset day/3) || true
+	sum_members=$((sum_members + $(jq .data.members_checked <<<"$out")))
+	shares="$shares $(jq -r .data.subset <<<"$out")"
+done
+check_eq "--subset day/3 on three days in a row is three different shares" \
+	"1/3 2/3 3/3" "$(tr ' ' '\n' <<<"$shares" | sed '/^$/d' | sort | paste -sd' ')"
+check_eq "  that check every member once" "$members" "$sum_members"
 check_exit 2 "--subset 0/3 is a usage error" -- verify --subset 0/3
+check_exit 2 "--subset day/0 is a usage error" -- verify --subset day/0
 check_exit 2 "a malformed --key-id is a usage error" -- verify --key-id nothex
 check_exit 2 "--source without --from/--to is a usage error" -- verify --source "file://$export"
 
@@ -217,6 +229,8 @@ check "it says its segment digest does not match" -- \
 	grep -q "^segment-index $(idx 1): segment sha256 does not match $seg/000000000001.seg" <<<"$LAST_OUTPUT"
 check "and only index 1 is wrong" -- \
 	bash -c '! grep -v -e "^segment-index $1: " -e "^verified " <<<"$2"' _ "$(idx 1)" "$LAST_OUTPUT"
+check "the closing line counts the problems and names the first" -- \
+	grep -qE "^aiarchive: verify: [0-9]+ problems? found \(first: segment-index $(idx 1): .*; exit 4$" <<<"$LAST_CLOSING"
 
 copy
 cp "$TEST_TMP/c/$(idx 2)" "$TEST_TMP/c/$(idx 5)"
