@@ -53,4 +53,8 @@ ai_result ai_store_file_open(struct ai_store **out, const char *root, const stru
 void ai_store_count(struct ai_store *s, enum ai_req_kind k, uint64_t bytes_read,
                     uint64_t bytes_written);
 
+/* The test hook's pause inside a lease call (AIARCHIVE_TEST_STOP_AFTER,
+ * store.c): a backend calls it between reading a lease and writing it. */
+void ai_store_test_pause(void);
+
 #endif
