@@ -122,7 +122,8 @@ int ai_store_is_remote(const struct ai_store *s)
  * process sends itself SIGKILL at the start of its Nth storage call (on
  * any store, any thread), so a test can stop a run at every point of its
  * pipeline; with AIARCHIVE_TEST_KILL_AFTER=count it prints the number of
- * calls it made to stderr at exit instead. AIARCHIVE_TEST_STOP_AFTER=N
+ * calls it made to stderr at exit instead, and the numbers of its lease
+ * calls (the lock's), so that a test can aim at them. AIARCHIVE_TEST_STOP_AFTER=N
  * raises SIGSTOP instead (the process waits for SIGCONT, then goes on): at
  * the start of the call, or for a lease call in its middle, where the
  * call has read the lease and not yet written it (ai_store_test_pause,
@@ -134,10 +135,19 @@ static uint64_t store_calls;  /* atomic */
 static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
 static __thread int stop_inside; /* this thread's lease call is to pause */
 
+static uint64_t lease_calls[32]; /* in count mode, the numbers of the first lease calls */
+static unsigned nlease_calls;     /* atomic */
+
 static void print_calls(void)
 {
+	unsigned n = __atomic_load_n(&nlease_calls, __ATOMIC_RELAXED);
+
 	fprintf(stderr, "aiarchive: test hook: %llu storage calls\n",
 	        (unsigned long long)__atomic_load_n(&store_calls, __ATOMIC_RELAXED));
+	fprintf(stderr, "aiarchive: test hook: lease calls");
+	for (unsigned i = 0; i < n && i < sizeof lease_calls / sizeof lease_calls[0]; i++)
+		fprintf(stderr, " %llu", (unsigned long long)lease_calls[i]);
+	fprintf(stderr, "\n");
 }
 
 static void kill_hook_init(void)
@@ -165,6 +175,11 @@ static void kill_hook(int lease)
 	if (!kill_after && !stop_after)
 		return;
 	n = __atomic_add_fetch(&store_calls, 1, __ATOMIC_RELAXED);
+	if (lease && kill_after == UINT64_MAX) {
+		unsigned i = __atomic_fetch_add(&nlease_calls, 1, __ATOMIC_RELAXED);
+		if (i < sizeof lease_calls / sizeof lease_calls[0])
+			lease_calls[i] = n;
+	}
 	if (n == kill_after)
 		raise(SIGKILL);
 	if (n == stop_after) {
