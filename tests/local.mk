@@ -182,6 +182,7 @@ CLEANFILES += tests/e2e/tamper.tsv tests/e2e/tamper.md
 # Long tests: the kill-point loops, minutes each on a busy machine, so
 # `make check` leaves them out and `make check-long` runs them (CI does both).
 LONG_TESTS = \
+	tests/e2e/kill_campaign.sh \
 	tests/e2e/run_crash.sh \
 	tests/e2e/run_segments.sh
 EXTRA_DIST += $(LONG_TESTS)

@@ -19,6 +19,8 @@
 
 /* ---- the scripted server ---- */
 
+#define LAX_LEASE_ID "11111111-2222-4333-8444-555555555555"
+
 #define MAX_CONNS 256
 #define REQ_CAP 65536
 
@@ -163,6 +165,10 @@ static int handle(int fd, const char *req, size_t head_len, size_t len)
 
 		respond(fd, is_head, "200 OK", "Content-Type: application/xml\r\n", page,
 		        sizeof(page) - 1);
+	} else if (strncmp(path, "/devstoreaccount1/lax/locks/run?", 32) == 0) {
+		/* renews whatever lease id it is given, naming its own (Azurite
+		 * after a lease expired) */
+		respond(fd, is_head, "200 OK", "x-ms-lease-id: " LAX_LEASE_ID "\r\n", "", 0);
 	} else {
 		respond(fd, is_head, "400 Bad Request", NULL, "", 0);
 	}
@@ -810,6 +816,24 @@ Test(http, an_azure_listing_whose_next_marker_repeats_fails_instead_of_looping)
 	cr_assert_null(l.next_marker);
 	cr_assert(strstr(ai_store_last_error(), "container 'stuck': the listing does not advance"),
 	          "%s", ai_store_last_error());
+	ai_store_free(st);
+}
+
+/* A renewal counts only under our own lease id (ARCHITECTURE.md §7.3). */
+Test(http, an_azure_renewal_that_names_another_lease_id_is_a_lost_lease)
+{
+	char u[256], ours[AI_LEASE_ID_MAX] = "66666666-7777-4888-9999-aaaaaaaaaaaa";
+	char theirs[AI_LEASE_ID_MAX] = LAX_LEASE_ID;
+	struct ai_store_config cfg = { .url = u, .max_tries = 1 };
+	struct ai_store *st = NULL;
+
+	url(u, sizeof(u), "/devstoreaccount1/lax");
+	cr_assert_eq(ai_store_open(&st, &cfg), AI_OK, "%s", ai_store_last_error());
+	cr_assert_eq(ai_store_lease(st, "locks/run", AI_LEASE_RENEW, 0, ours), AI_ERR_CONFLICT);
+	cr_assert(strstr(ai_store_last_error(), "renewed lease '" LAX_LEASE_ID "', not ours"), "%s",
+	          ai_store_last_error());
+	cr_assert_eq(ai_store_lease(st, "locks/run", AI_LEASE_RENEW, 0, theirs), AI_OK, "%s",
+	             ai_store_last_error());
 	ai_store_free(st);
 }
 

@@ -15,7 +15,9 @@
 #include <zlib.h>
 #include "cmd/options.h"
 #include "engine/archive.h"
+#include "engine/gc.h"
 #include "engine/identity.h"
+#include "engine/lock.h"
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
@@ -1409,4 +1411,115 @@ Test(run, make_id_is_the_time_and_eight_hex_digits)
 	cr_assert(strncmp(a, "20240501T143005Z-", 17) == 0, "%s", a);
 	cr_assert_eq(strspn(a + 17, "0123456789abcdef"), 8, "%s", a);
 	cr_assert_str_neq(a, b, "two runs in one second get two ids");
+}
+
+/* ---- a lock lost while paused (ARCHITECTURE.md §7.2, §7.3) ---- */
+
+#define TAKER_ID "11111111-2222-4333-8444-555555555555"
+
+/* A lock on dst that another holder has taken over since: its lease ran
+ * out (the store's clock moved past it) and someone else leased the blob. */
+static struct ai_lock *lost_lock(void)
+{
+	struct ai_lock *lock;
+	char other[AI_LEASE_ID_MAX] = TAKER_ID;
+
+	OK(ai_lock_acquire(dst, 15, 0, "first", &lock));
+	clock_now += 20 * SEC;
+	OK(ai_store_lease(dst, AI_LOCK_NAME, AI_LEASE_ACQUIRE, 15, other));
+	return lock;
+}
+
+static void read_or_empty(const char *name, struct ai_buf *out)
+{
+	ai_result r = ai_store_read(dst, name, 0, 0, NULL, out, NULL);
+
+	cr_assert(r == AI_OK || r == AI_ERR_NOT_FOUND, "%s: %s", name, ai_store_last_error());
+}
+
+Test(run, a_run_that_lost_its_lock_saves_no_state_and_says_so)
+{
+	struct ai_run_summary sum;
+	struct ai_buf before, after;
+	char run_id[64];
+	struct ai_run_params p = { .run_id = run_id, .o = &o, .src = src, .dest = dst, .key = &key,
+	                           .now = NOW, .clock = test_clock };
+
+	put_export();
+	OK(run_at(NOW, &sum));
+	ai_buf_init(&before, 1 << 20);
+	ai_buf_init(&after, 1 << 20);
+	read_or_empty(AI_STATE_NAME, &before);
+	clock_now = NOW;
+	p.lock = lost_lock();
+	ai_run_make_id(NOW, run_id, sizeof run_id);
+	/* nothing new: no segment, so no fence before the state */
+	cr_assert_eq(ai_run(&p, &sum), AI_ERR_LOCKED, "exit 5");
+	read_or_empty(AI_STATE_NAME, &after);
+	cr_assert(before.len == after.len && memcmp(before.data, after.data, before.len) == 0,
+	          "the state is not written");
+	ai_lock_release(p.lock);
+	ai_buf_release(&before);
+	ai_buf_release(&after);
+}
+
+Test(run, an_index_signature_lost_to_a_crash_is_restored_by_the_next_run)
+{
+	struct ai_run_summary sum;
+	struct ai_buf state, sig, idx_sig, got;
+	char idx[128], idx_minisig[160];
+
+	put_export();
+	OK(run_at(NOW, &sum));
+	ai_buf_init(&state, 1 << 20);
+	ai_buf_init(&sig, 1 << 16);
+	ai_buf_init(&idx_sig, 1 << 16);
+	ai_buf_init(&got, 1 << 16);
+	/* the state as it was before segment 1 */
+	read_blob(dst, AI_STATE_NAME, &state);
+	read_blob(dst, AI_STATE_NAME ".minisig", &sig);
+	put_ce(APP_SHOP, "Requests", 11, "late.blob", 2, 0);
+	OK(run_at(NOW + H, &sum));
+	cr_assert_eq(sum.segment, 1);
+	ai_archive_index_name(1, idx, sizeof idx);
+	snprintf(idx_minisig, sizeof idx_minisig, "%s.minisig", idx);
+	read_blob(dst, idx_minisig, &idx_sig);
+	/* a run stopped between index 1 and its .minisig, before its state */
+	OK(ai_store_delete(dst, idx_minisig));
+	OK(ai_store_put(dst, AI_STATE_NAME, state.data, state.len, 0, NULL, NULL));
+	OK(ai_store_put(dst, AI_STATE_NAME ".minisig", sig.data, sig.len, 0, NULL, NULL));
+	OK(run_at(NOW + H, &sum));
+	read_blob(dst, idx_minisig, &got);
+	cr_assert(got.len == idx_sig.len && memcmp(got.data, idx_sig.data, got.len) == 0,
+	          "the index's .minisig is the signature it carries");
+	ai_buf_release(&state);
+	ai_buf_release(&sig);
+	ai_buf_release(&idx_sig);
+	ai_buf_release(&got);
+}
+
+Test(run, gc_that_lost_its_lock_removes_nothing)
+{
+	struct ai_run_summary sum;
+	struct ai_gc_report rep;
+	struct ai_trust trust;
+	struct ai_blob_info info;
+	struct ai_gc_params p = { .dest = dst, .cutoff = AI_TIME_MAX };
+	static const char junk[] = AI_GC_DATA_PREFIX "shop/Requests/2024-05-01/10/x-1.jsonl.gz";
+
+	put_export();
+	OK(run_at(NOW, &sum));
+	OK(ai_store_put(dst, junk, "x", 1, 0, NULL, NULL));
+	ai_trust_init(&trust);
+	OK(ai_archive_keys(dst, &trust, 0));
+	p.trust = &trust;
+	p.lock = lost_lock();
+	ai_gc_report_init(&rep);
+	cr_assert_eq(ai_gc(&p, &rep), AI_ERR_LOCKED, "exit 5");
+	cr_assert_eq(rep.removed, 0);
+	OK(ai_store_props(dst, junk, &info, NULL));
+	ai_blob_info_release(&info);
+	ai_gc_report_release(&rep);
+	ai_lock_release(p.lock);
+	ai_trust_release(&trust);
 }

@@ -284,6 +284,31 @@ static ai_result check_writer(void *ctx, const char *kind, const char *name,
 	return r;
 }
 
+/* The indexes of the segments past the state: a run stopped between an
+ * index and its .minisig left the signature the index carries, copied
+ * into the file here as for segments. An index missing or not verifying
+ * is only for verify to report: queries read its segment instead. */
+static void heal_indexes(struct writer_check *c, const struct ai_archive *a)
+{
+	struct ai_buf buf;
+	char name[128];
+
+	ai_buf_init(&buf, MAX_SEGMENT_BYTES);
+	for (uint64_t seq = a->state.next_seq - a->probed; seq < a->state.next_seq; seq++) {
+		struct ai_trust_object obj = { .kind = "segment-index", .name = name };
+		struct ai_trust_verdict v;
+		ai_archive_index_name(seq, name, sizeof name);
+		ai_buf_reset(&buf);
+		if (ai_store_read(c->dest, name, 0, 0, NULL, &buf, NULL) != AI_OK)
+			continue;
+		obj.data = buf.data;
+		obj.len = buf.len;
+		if (ai_trust_check_stored(c->trust, c->dest, &obj, &v) == AI_OK && v.carried)
+			ai_archive_restore_signature(c->dest, "index", name, v.why);
+	}
+	ai_buf_release(&buf);
+}
+
 ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest, struct ai_trust *trust,
                           int heal)
 {
@@ -292,6 +317,8 @@ ai_result ai_archive_open(struct ai_archive *a, struct ai_store *dest, struct ai
 
 	ai_store_set_error("%s", "");
 	r = open_archive(a, dest, check_writer, &c);
+	if (r == AI_OK && heal)
+		heal_indexes(&c, a);
 	if (r == AI_ERR_VERIFY && c.bad) {
 		const struct ai_trust_verdict *v = &c.verdict;
 		if (v->fault == AI_TRUST_NO_KEY)

@@ -11,6 +11,9 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+/* Deletes between two confirmations of the lock. */
+#define GC_BATCH 64
+
 #define SIG_SUFFIX ".minisig"
 
 void ai_gc_report_init(struct ai_gc_report *rep)
@@ -210,22 +213,33 @@ static ai_result find_victims(struct gc *g)
 	return r;
 }
 
-/* Deletes the victims. Stops early when the service refuses us or the
- * lock is lost (a run may have started). */
+/* AI_OK when gc may go on deleting: the lock is confirmed synchronously
+ * (a run may have taken it over while gc was paused); AI_ERR_LOCKED, said
+ * in one line, once it is lost. */
+static ai_result still_ours(struct gc *g, size_t left)
+{
+	ai_result r;
+
+	if (!g->p->lock || (r = ai_lock_confirm(g->p->lock)) == AI_OK)
+		return AI_OK;
+	ai_error("%s; removing nothing more (%zu unreferenced objects left for a later gc)",
+	         ai_store_why(r), left);
+	g->rep->failed += left;
+	return r;
+}
+
+/* Deletes the victims, in batches of GC_BATCH, each after the lock is
+ * confirmed. Stops early when the service refuses us or the lock is lost
+ * (a run may have started). */
 static ai_result remove_victims(struct gc *g)
 {
 	struct ai_gc_report *rep = g->rep;
-	const struct ai_lock *lock = g->p->lock;
 
 	for (size_t i = 0; i < rep->nvictims; i++) {
 		const struct ai_gc_victim *v = &rep->victims[i];
 		ai_result r;
-		if (lock && ai_lock_lost(lock)) {
-			ai_error("dest: the lock was lost; %zu objects left for a later gc",
-			         rep->nvictims - i);
-			rep->failed += rep->nvictims - i;
-			return AI_OK;
-		}
+		if (i % GC_BATCH == 0 && (r = still_ours(g, rep->nvictims - i)) != AI_OK)
+			return r;
 		r = ai_store_delete(g->p->dest, v->name);
 		if (r == AI_OK || r == AI_ERR_NOT_FOUND) {
 			ai_info("object '%s': removed (%" PRIu64 " bytes)", v->name, v->size);
@@ -258,6 +272,8 @@ ai_result ai_gc(const struct ai_gc_params *p, struct ai_gc_report *rep)
 	}
 	if (r == AI_OK && !p->dry_run)
 		r = remove_victims(&g);
+	if (r == AI_OK && !p->dry_run)
+		r = still_ours(&g, 0);
 	if (r == AI_OK && ai_store_cleanup(p->dest, p->cutoff, p->dry_run, &rep->tmp) != AI_OK)
 		ai_error("dest: %s", ai_store_why(AI_ERR_IO));
 	return r;

@@ -23,7 +23,7 @@ struct ai_gc_params {
 	struct ai_store *dest;
 	ai_time cutoff;           /* objects changed after it are young, and kept */
 	int dry_run;              /* only find what would be removed */
-	const struct ai_lock *lock; /* held while removing (NULL in a dry run) */
+	struct ai_lock *lock; /* held while removing (NULL in a dry run) */
 	struct ai_trust *trust;   /* every manifest object must verify with it */
 	struct ai_witnesses *witness; /* the chain must contain what they saw; NULL: none */
 };

@@ -1427,6 +1427,12 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		a.state.last_run_result = strdup(sum->failed ? "partial" : "ok");
 		if (!a.state.source)
 			a.state.source = strdup(ai_store_describe(p->src));
+		/* A run that lost its lock writes no state: another run may have
+		 * saved a newer one meanwhile (ARCHITECTURE.md §7.3). */
+		if (p->lock && (r = ai_lock_confirm(p->lock)) != AI_OK) {
+			ai_error("%s; state '%s' not saved", ai_store_why(r), AI_STATE_NAME);
+			goto out;
+		}
 		r = ai_archive_save_state(&a, p->key, p->clock());
 		if (r != AI_OK) {
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,

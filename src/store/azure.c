@@ -831,7 +831,7 @@ static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_a
 	struct azure_store *s = az(st);
 	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_LEASE, .query = "comp=lease",
 	                             .idempotent = 1 } };
-	char v[AI_LEASE_ID_MAX];
+	char v[AI_LEASE_ID_MAX] = "";
 	ai_result r;
 
 	r = blob_req_init(&b, s, name);
@@ -861,6 +861,16 @@ static ai_result op_lease(struct ai_store *st, const char *name, enum ai_lease_a
 	if (r == AI_OK && action == AI_LEASE_ACQUIRE &&
 	    ai_http_response_header(&b.resp, "x-ms-lease-id", v, sizeof v))
 		memcpy(lease_id, v, sizeof v);
+	/* A renewal counts only under our own id: some services (Azurite)
+	 * renew an expired lease whatever id is given, and name the lease
+	 * they renewed in the answer. */
+	if (r == AI_OK && action == AI_LEASE_RENEW &&
+	    (!ai_http_response_header(&b.resp, "x-ms-lease-id", v, sizeof v) ||
+	     strcasecmp(v, lease_id) != 0)) {
+		ai_store_set_error("blob '%s': the service renewed lease '%.40s', not ours ('%s'); "
+		                   "another holder took it", name, v, lease_id);
+		r = AI_ERR_CONFLICT;
+	}
 out:
 	blob_req_release(&b);
 	return r;

@@ -64,4 +64,8 @@ int ai_store_tracing(void);
 void ai_store_trace(ai_time start, const char *method, const char *target, const char *status,
                     uint64_t sent, uint64_t received, int64_t ns, unsigned retry);
 
+/* The test hook's pause inside a lease call (AIARCHIVE_TEST_STOP_AFTER,
+ * store.c): a backend calls it between reading a lease and writing it. */
+void ai_store_test_pause(void);
+
 #endif

@@ -120,25 +120,45 @@ int ai_store_is_remote(const struct ai_store *s)
 	return s->remote;
 }
 
-/* Test hook for the crash tests: with AIARCHIVE_TEST_KILL_AFTER=N the
+/* Test hooks for the crash tests: with AIARCHIVE_TEST_KILL_AFTER=N the
  * process sends itself SIGKILL at the start of its Nth storage call (on
  * any store, any thread), so a test can stop a run at every point of its
  * pipeline; with AIARCHIVE_TEST_KILL_AFTER=count it prints the number of
- * calls it made to stderr at exit instead. Unset, it costs one load. */
+ * calls it made to stderr at exit instead, and the numbers of its lease
+ * calls (the lock's), so that a test can aim at them. AIARCHIVE_TEST_STOP_AFTER=N
+ * raises SIGSTOP instead (the process waits for SIGCONT, then goes on): at
+ * the start of the call, or for a lease call in its middle, where the
+ * call has read the lease and not yet written it (ai_store_test_pause,
+ * called by the file backend; other backends pause after the request).
+ * Unset, they cost one load. */
 static uint64_t kill_after;   /* 0: off; UINT64_MAX: count */
+static uint64_t stop_after;   /* 0: off */
 static uint64_t store_calls;  /* atomic */
 static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
+static __thread int stop_inside; /* this thread's lease call is to pause */
+
+static uint64_t lease_calls[32]; /* in count mode, the numbers of the first lease calls */
+static unsigned nlease_calls;     /* atomic */
 
 static void print_calls(void)
 {
+	unsigned n = __atomic_load_n(&nlease_calls, __ATOMIC_RELAXED);
+
 	fprintf(stderr, "aiarchive: test hook: %llu storage calls\n",
 	        (unsigned long long)__atomic_load_n(&store_calls, __ATOMIC_RELAXED));
+	fprintf(stderr, "aiarchive: test hook: lease calls");
+	for (unsigned i = 0; i < n && i < sizeof lease_calls / sizeof lease_calls[0]; i++)
+		fprintf(stderr, " %llu", (unsigned long long)lease_calls[i]);
+	fprintf(stderr, "\n");
 }
 
 static void kill_hook_init(void)
 {
 	const char *v = getenv("AIARCHIVE_TEST_KILL_AFTER");
+	const char *stop = getenv("AIARCHIVE_TEST_STOP_AFTER");
 
+	if (stop && *stop)
+		stop_after = strtoull(stop, NULL, 10);
 	if (!v || !*v)
 		return;
 	if (strcmp(v, "count") == 0) {
@@ -149,16 +169,35 @@ static void kill_hook_init(void)
 	}
 }
 
-static void kill_hook(void)
+static void kill_hook(int lease)
 {
 	uint64_t n;
 
 	pthread_once(&kill_once, kill_hook_init);
-	if (!kill_after)
+	if (!kill_after && !stop_after)
 		return;
 	n = __atomic_add_fetch(&store_calls, 1, __ATOMIC_RELAXED);
+	if (lease && kill_after == UINT64_MAX) {
+		unsigned i = __atomic_fetch_add(&nlease_calls, 1, __ATOMIC_RELAXED);
+		if (i < sizeof lease_calls / sizeof lease_calls[0])
+			lease_calls[i] = n;
+	}
 	if (n == kill_after)
 		raise(SIGKILL);
+	if (n == stop_after) {
+		if (lease)
+			stop_inside = 1;
+		else
+			raise(SIGSTOP);
+	}
+}
+
+void ai_store_test_pause(void)
+{
+	if (stop_inside) {
+		stop_inside = 0;
+		raise(SIGSTOP);
+	}
 }
 
 int ai_store_tracing(void)
@@ -198,7 +237,7 @@ static void trace_call(const struct ai_store *s, const char *op, const char *nam
 		ai_time start_; \
 		int64_t t0_; \
 		ai_result r_; \
-		kill_hook(); \
+		kill_hook(0); \
 		last_error[0] = '\0'; \
 		if ((s)->remote || !ai_store_tracing()) \
 			return (call); \
@@ -252,7 +291,17 @@ ai_result ai_store_append(struct ai_store *s, const char *name, const void *p, s
 ai_result ai_store_lease(struct ai_store *s, const char *name, enum ai_lease_action action,
                          int duration_s, char lease_id[AI_LEASE_ID_MAX])
 {
-	FORWARD(s, "lease", name, 0, 0, s->ops->lease(s, name, action, duration_s, lease_id));
+	ai_result r;
+	ai_time start = ai_clock_real();
+	int64_t t0 = ai_clock_mono_ns();
+
+	kill_hook(1);
+	last_error[0] = '\0';
+	r = s->ops->lease(s, name, action, duration_s, lease_id);
+	ai_store_test_pause(); /* a backend without a pause point of its own */
+	if (!s->remote && ai_store_tracing())
+		trace_call(s, "lease", name, r, 0, 0, start, t0);
+	return r;
 }
 
 ai_result ai_store_props(struct ai_store *s, const char *name, struct ai_blob_info *info,

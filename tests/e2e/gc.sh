@@ -52,7 +52,7 @@ orphans() {
 }
 # Stands for the expiry of a killed run's lease (as in run_crash.sh).
 expire_lease() {
-	rm -f "$1"/.aiarchive-store/leases/*
+	rm -rf "$1"/.aiarchive-store/leases/*
 }
 
 # ---- orphans the real way: a run killed after its packs, before its segment

@@ -40,7 +40,7 @@ run() {
 
 # Stands for the expiry of a killed run's lease (see the top).
 expire_lease() {
-	rm -f "$1"/.aiarchive-store/leases/*
+	rm -rf "$1"/.aiarchive-store/leases/*
 }
 
 # Every source line (a missing final newline added, as the archive does).

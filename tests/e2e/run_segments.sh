@@ -34,9 +34,9 @@ run() {
 		--lock-duration 15s "$@"
 }
 
-# A killed run's lease, expired (the file store keeps leases as files).
+# A killed run's lease, expired (the file store keeps leases under .aiarchive-store/leases/).
 expire_lease() {
-	rm -f "$1"/.aiarchive-store/leases/*
+	rm -rf "$1"/.aiarchive-store/leases/*
 }
 
 find "$src/appinsights-export" -type f -name '*.blob' -print0 | sort -z | xargs -0 awk 1 |

@@ -130,9 +130,22 @@ int ai_file_read_all(int fd, void *p, size_t n, off_t off, size_t *got)
 
 int ai_file_lock(int fd, int op)
 {
-	while (flock(fd, op) != 0)
-		if (errno != EINTR)
+	struct timespec pause = { 0, 1000000 };
+	double waited = 0;
+
+	/* Never blocked for good: another process may hold the lock while it
+	 * is stopped (SIGSTOP), so a lock still held after AI_FILE_LOCK_WAIT_S
+	 * is an error (EWOULDBLOCK) the caller reports. */
+	while (flock(fd, op | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= AI_FILE_LOCK_WAIT_S)
 			return errno;
+		nanosleep(&pause, NULL);
+		waited += (double)pause.tv_nsec / 1e9;
+		if (pause.tv_nsec < 64000000)
+			pause.tv_nsec *= 2;
+	}
 	return 0;
 }
 

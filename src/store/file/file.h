@@ -17,7 +17,7 @@
  *                  and a create-only write that loses never touches the
  *                  winner's properties.
  *   blocks/<key>/  staged blocks of one blob (key: hash of its name)
- *   leases/<key>   the lease on one name
+ *   leases/<key>/  the lease on one name: its generations, the newest current
  *
  * Unlike Azure, a name cannot be both a blob and a directory: with a blob
  * "a", a write of "a/b" fails with AI_ERR_CONFLICT.
@@ -76,7 +76,9 @@ ai_time ai_file_mtime(const struct stat *st);
 int ai_file_write_all(int fd, const void *p, size_t n, off_t off);
 /* Reads up to n bytes at off; *got is short only at the end of the file. */
 int ai_file_read_all(int fd, void *p, size_t n, off_t off, size_t *got);
-/* flock(2), again after a signal. */
+/* flock(2), again after a signal, waiting at most AI_FILE_LOCK_WAIT_S
+ * seconds (then EWOULDBLOCK: the holder may be a stopped process). */
+#define AI_FILE_LOCK_WAIT_S 30
 int ai_file_lock(int fd, int op);
 /* fsyncs the directory holding path, so a new or renamed entry survives a
  * crash. */
@@ -125,18 +127,14 @@ ai_result ai_file_fill_info(const char *name, const struct stat *st, const struc
 
 /* ---- lease.c: the leases/ files ---- */
 
-/* Opens and locks (lockop) the lease file of name into *fdp, which the
- * caller closes. Without create, a missing file gives *fdp == -1. */
-ai_result ai_file_lease_lock(struct file_store *fs, const char *name, int create, int lockop,
-                             int *fdp) AI_MUST_CHECK;
-/* Removes the locked lease file of name (the lock is still held). */
-ai_result ai_file_lease_unlink(struct file_store *fs, const char *name) AI_MUST_CHECK;
+/* Removes the lease of name (all its generations). */
+ai_result ai_file_lease_drop(struct file_store *fs, const char *name) AI_MUST_CHECK;
 /* The lease state of name for blob properties. */
 ai_result ai_file_lease_state(struct file_store *fs, const char *name,
                               enum ai_lease_state *out) AI_MUST_CHECK;
-/* Checks a lease-guarded operation against the locked lease file fd
- * (-1: none): an active lease needs its id, and an id an active lease. */
-ai_result ai_file_lease_guard(struct file_store *fs, int fd, const char *name,
+/* Checks a lease-guarded operation against the current lease of name: an
+ * active lease needs its id, and an id an active lease. */
+ai_result ai_file_lease_guard(struct file_store *fs, const char *name,
                               const char *lease_id) AI_MUST_CHECK;
 
 /* ---- object.c and blocks.c: writing blobs ---- */

@@ -1,12 +1,15 @@
 /* file/lease.c: leases on names, kept in the leases/ files: Azure's lease
- * state table, and the guard that set_metadata and delete pass. */
+ * state table kept without locks, and the guard that set_metadata and
+ * delete pass. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "util/crypto.h"
 #include "util/hex.h"
@@ -23,66 +26,85 @@ struct lease {
 	int duration;               /* seconds, -1 for infinite */
 };
 
-/* Opens and locks the lease file of name. Without create, a missing file
- * gives *fdp == -1 (no lease). Relocks when the file was unlinked between
- * open and lock, so every holder locks the file that is in place. */
-ai_result ai_file_lease_lock(struct file_store *fs, const char *name, int create, int lockop,
-                             int *fdp)
-{
-	char path[PATH_MAX];
-	struct stat a, b;
-	ai_result r;
-	int fd, rc;
+/* The lease of a name is a directory leases/<key>/ of generations: files
+ * named by a 20-digit number, each written once with the whole lease, the
+ * highest being the lease. A change writes the next generation into tmp/
+ * and links it under its number, which fails when another process got
+ * there first: a compare-and-swap, so no lock is ever held across a lease
+ * operation and a process stopped anywhere in one holds up no one (an
+ * expired lease can always be taken over). A stale writer whose number was
+ * freed meanwhile sees a higher one after its link and withdraws it. The
+ * two newest generations are kept, the older ones removed. */
+#define GEN_DIGITS 20
+#define CAS_TRIES 1000
 
-	*fdp = -1;
-	if ((r = ai_file_state_path(fs, name, "leases", path)) != AI_OK)
-		return r;
-	for (int tries = 0; tries < 100; tries++) {
-		fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-		          0666);
-		if (fd < 0) {
-			if (!create && errno == ENOENT)
-				return AI_OK;
-			return ai_file_sys_fail(name, "cannot open its lease", errno);
-		}
-		if ((rc = ai_file_lock(fd, lockop)) != 0 || (fstat(fd, &a) != 0 && (rc = errno))) {
-			close(fd);
-			return ai_file_sys_fail(name, "cannot lock its lease", rc);
-		}
-		if (stat(path, &b) == 0 && a.st_ino == b.st_ino) {
-			*fdp = fd;
+/* The highest generation in dir (0: none, or no directory). */
+static ai_result newest_gen(const char *dir, const char *name, uint64_t *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	*out = 0;
+	if (!d) {
+		if (errno == ENOENT)
 			return AI_OK;
-		}
-		close(fd);
+		if (errno == ENOTDIR) /* an earlier version's lease file: no lease here */
+			return AI_OK;
+		return ai_file_sys_fail(name, "cannot open its lease", errno);
 	}
-	return ai_file_fail(AI_ERR_IO, name, "its lease file keeps changing");
+	while ((e = readdir(d))) {
+		uint64_t g;
+		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS)
+			continue;
+		g = strtoull(e->d_name, NULL, 10);
+		if (g > *out)
+			*out = g;
+	}
+	closedir(d);
+	return AI_OK;
 }
 
-/* Removes the locked lease file of name (the lock is still held). */
-ai_result ai_file_lease_unlink(struct file_store *fs, const char *name)
+static ai_result gen_path(const char *dir, const char *name, uint64_t gen, char out[PATH_MAX])
+{
+	return ai_file_path(out, name, "%s/%0*" PRIu64, dir, GEN_DIGITS, gen);
+}
+
+/* Drops the generations of dir below keep. A failure leaves garbage only. */
+static void drop_old_gens(const char *dir, const char *name, uint64_t keep)
 {
 	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS ||
+		    strtoull(e->d_name, NULL, 10) >= keep)
+			continue;
+		if (ai_file_path(path, name, "%s/%s", dir, e->d_name) == AI_OK && unlink(path) != 0) {
+			/* garbage only */
+		}
+	}
+	closedir(d);
+}
+
+ai_result ai_file_lease_drop(struct file_store *fs, const char *name)
+{
+	char dir[PATH_MAX];
 	ai_result r;
 
-	if ((r = ai_file_state_path(fs, name, "leases", path)) != AI_OK)
+	if ((r = ai_file_state_path(fs, name, "leases", dir)) != AI_OK)
 		return r;
-	if (unlink(path) != 0 && errno != ENOENT)
+	drop_old_gens(dir, name, UINT64_MAX);
+	if (rmdir(dir) != 0 && errno != ENOENT && unlink(dir) != 0 && errno != ENOENT)
 		return ai_file_sys_fail(name, "cannot remove its lease", errno);
 	return AI_OK;
 }
 
-static ai_result lease_read(int fd, const char *name, struct lease *l)
+static ai_result lease_parse(const char *text, size_t got, const char *name, struct lease *l)
 {
-	char text[LEASE_TEXT_MAX + 1];
-	size_t got;
-	int rc;
-
 	memset(l, 0, sizeof *l);
-	if (fd < 0)
-		return AI_OK;
-	if ((rc = ai_file_read_all(fd, text, LEASE_TEXT_MAX, 0, &got)) != 0)
-		return ai_file_sys_fail(name, "cannot read its lease", rc);
-	text[got] = '\0';
 	if (got == 0)
 		return AI_OK;
 	if (sscanf(text, "v1 %39s %" SCNd64 " %d %" SCNd64 " %d", l->id, &l->expires,
@@ -93,18 +115,100 @@ static ai_result lease_read(int fd, const char *name, struct lease *l)
 	return AI_OK;
 }
 
-static ai_result lease_write(int fd, const char *name, const struct lease *l)
+/* Reads the current lease of name into l and its generation into *gen
+ * (0 and no lease when there is none). */
+static ai_result lease_read(struct file_store *fs, const char *name, struct lease *l,
+                            uint64_t *gen)
 {
-	char text[LEASE_TEXT_MAX];
-	int len = 0, rc = 0;
+	char dir[PATH_MAX], path[PATH_MAX], text[LEASE_TEXT_MAX + 1];
+	ai_result r;
 
+	memset(l, 0, sizeof *l);
+	*gen = 0;
+	if ((r = ai_file_state_path(fs, name, "leases", dir)) != AI_OK)
+		return r;
+	for (int tries = 0; tries < CAS_TRIES; tries++) {
+		size_t got;
+		int fd, rc;
+		if ((r = newest_gen(dir, name, gen)) != AI_OK || *gen == 0 ||
+		    (r = gen_path(dir, name, *gen, path)) != AI_OK)
+			return r;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* two newer ones came meanwhile */
+			return ai_file_sys_fail(name, "cannot open its lease", errno);
+		}
+		rc = ai_file_read_all(fd, text, LEASE_TEXT_MAX, 0, &got);
+		close(fd);
+		if (rc != 0)
+			return ai_file_sys_fail(name, "cannot read its lease", rc);
+		text[got] = '\0';
+		return lease_parse(text, got, name, l);
+	}
+	return ai_file_fail(AI_ERR_IO, name, "its lease keeps changing");
+}
+
+/* Writes l as generation gen of name's lease: AI_OK when it is the lease
+ * now, AI_ERR_EXISTS when another process wrote that generation or a later
+ * one first (read again and retry). */
+static ai_result lease_write(struct file_store *fs, const char *name, const struct lease *l,
+                             uint64_t gen)
+{
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], text[LEASE_TEXT_MAX];
+	uint64_t newest;
+	ai_result r;
+	int fd = -1, len = 0, rc = 0;
+
+	if ((r = ai_file_state_path(fs, name, "leases", dir)) != AI_OK ||
+	    (r = gen_path(dir, name, gen, path)) != AI_OK)
+		return r;
+	if (mkdir(dir, 0777) != 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return ai_file_sys_fail(name, "cannot create its lease", errno);
+		/* an earlier version kept the lease in a plain file */
+		if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode) &&
+		    (unlink(dir) != 0 || mkdir(dir, 0777) != 0) && errno != EEXIST)
+			return ai_file_sys_fail(name, "cannot replace its old lease file", errno);
+	}
+	if ((r = ai_file_tmp_create(fs, name, tmp, &fd)) != AI_OK)
+		return r;
 	if (l->id[0])
 		len = snprintf(text, sizeof text, "v1 %s %" PRId64 " %d %" PRId64 " %d\n", l->id,
 		               l->expires, l->breaking, l->broken_at, l->duration);
 	if ((len && (rc = ai_file_write_all(fd, text, (size_t)len, 0)) != 0) ||
-	    (ftruncate(fd, len) != 0 && (rc = errno)) || (fsync(fd) != 0 && (rc = errno)))
-		return ai_file_sys_fail(name, "cannot write its lease", rc);
-	return AI_OK;
+	    (fsync(fd) != 0 && (rc = errno))) {
+		r = ai_file_sys_fail(name, "cannot write its lease", rc);
+		goto out;
+	}
+	if (link(tmp, path) != 0) {
+		if (errno == EEXIST)
+			r = AI_ERR_EXISTS;
+		else
+			r = ai_file_sys_fail(name, "cannot write its lease", errno);
+		goto out;
+	}
+	if ((rc = ai_file_fsync_parent(path)) != 0) {
+		r = ai_file_sys_fail(name, "cannot sync its lease", rc);
+		goto out;
+	}
+	/* Our number may have been freed by a cleanup after we read: then a
+	 * later generation is the lease, and ours is withdrawn. */
+	if ((r = newest_gen(dir, name, &newest)) != AI_OK)
+		goto out;
+	if (newest > gen) {
+		if (unlink(path) != 0) {
+			/* an old generation, removed by the next cleanup */
+		}
+		r = AI_ERR_EXISTS;
+		goto out;
+	}
+	drop_old_gens(dir, name, gen - 1);
+out:
+	close(fd);
+	ai_file_tmp_drop(tmp);
+	return r;
 }
 
 static enum ai_lease_state lease_state(const struct lease *l, ai_time now)
@@ -126,15 +230,10 @@ ai_result ai_file_lease_state(struct file_store *fs, const char *name,
                               enum ai_lease_state *out)
 {
 	struct lease l;
-	ai_result r;
-	int fd = -1;
+	uint64_t gen;
+	ai_result r = lease_read(fs, name, &l, &gen);
 
-	*out = AI_LEASE_AVAILABLE;
-	if ((r = ai_file_lease_lock(fs, name, 0, LOCK_SH, &fd)) == AI_OK &&
-	    (r = lease_read(fd, name, &l)) == AI_OK)
-		*out = lease_state(&l, ai_file_now(fs));
-	if (fd >= 0)
-		close(fd);
+	*out = r == AI_OK ? lease_state(&l, ai_file_now(fs)) : AI_LEASE_AVAILABLE;
 	return r;
 }
 
@@ -164,14 +263,16 @@ static ai_result new_lease_id(const char *name, char id[AI_LEASE_ID_MAX])
 }
 
 /* Checks a lease-guarded operation (set_metadata, delete) against the
- * locked lease file fd: an active lease needs its id, and an id needs an
- * active lease, as on Azure. */
-ai_result ai_file_lease_guard(struct file_store *fs, int fd, const char *name,
-                              const char *lease_id)
+ * current lease: an active lease needs its id, and an id needs an active
+ * lease, as on Azure. Nothing is locked: a lease taken between this check
+ * and the operation is not seen (the archive never deletes a leased name,
+ * and the metadata of the run lock only describes its holder). */
+ai_result ai_file_lease_guard(struct file_store *fs, const char *name, const char *lease_id)
 {
 	struct lease l;
 	enum ai_lease_state st;
-	ai_result r = lease_read(fd, name, &l);
+	uint64_t gen;
+	ai_result r = lease_read(fs, name, &l, &gen);
 
 	if (r != AI_OK)
 		return r;
@@ -243,7 +344,7 @@ ai_result ai_file_lease(struct ai_store *s, const char *name, enum ai_lease_acti
 	struct lease l;
 	struct stat st;
 	ai_result r;
-	int fd = -1, sent = 0;
+	int sent = 0;
 
 	if ((r = ai_file_check_name(name)) != AI_OK)
 		goto out;
@@ -271,23 +372,30 @@ ai_result ai_file_lease(struct ai_store *s, const char *name, enum ai_lease_acti
 		goto out;
 	sent = 1;
 	if ((r = ai_file_state_ready(fs)) != AI_OK ||
-	    (r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
-	    (r = ai_file_lease_lock(fs, name, 1, LOCK_EX, &fd)) != AI_OK)
+	    (r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK)
 		goto out;
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if ((r = ai_file_lease_unlink(fs, name)) == AI_OK)
+	for (int tries = 0;; tries++) {
+		uint64_t gen;
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
 			r = ai_file_fail(AI_ERR_NOT_FOUND, name, "does not exist");
-		goto out;
+			goto out;
+		}
+		if ((r = lease_read(fs, name, &l, &gen)) != AI_OK ||
+		    (r = lease_apply(&l, name, action, duration_s, id, ai_file_now(fs))) != AI_OK)
+			goto out;
+		/* Where a stop lands in the middle of a lease call (store.c). */
+		ai_store_test_pause();
+		r = lease_write(fs, name, &l, gen + 1);
+		if (r != AI_ERR_EXISTS)
+			break;
+		if (tries >= CAS_TRIES) {
+			r = ai_file_fail(AI_ERR_CONFLICT, name, "its lease keeps changing");
+			goto out;
+		}
 	}
-	if ((r = lease_read(fd, name, &l)) != AI_OK ||
-	    (r = lease_apply(&l, name, action, duration_s, id, ai_file_now(fs))) != AI_OK ||
-	    (r = lease_write(fd, name, &l)) != AI_OK)
-		goto out;
-	if (action == AI_LEASE_ACQUIRE && lease_id)
+	if (r == AI_OK && action == AI_LEASE_ACQUIRE && lease_id)
 		snprintf(lease_id, AI_LEASE_ID_MAX, "%s", l.id);
 out:
-	if (fd >= 0)
-		close(fd);
 	if (sent)
 		ai_store_count(s, AI_REQ_LEASE, 0, 0);
 	return r;

@@ -30,7 +30,10 @@ static ai_result open_blob(const char *name, const char *path, int flags, int lo
 			return ai_file_fail(AI_ERR_NOT_FOUND, name, "does not exist");
 		return ai_file_sys_fail(name, "cannot open", errno);
 	}
-	if (lockop && (rc = ai_file_lock(fd, lockop)) != 0)
+	if (lockop && (rc = ai_file_lock(fd, lockop)) == EWOULDBLOCK)
+		r = ai_file_fail(AI_ERR_CONFLICT, name, "locked by another process for over %d s "
+		                 "(a stopped one?)", AI_FILE_LOCK_WAIT_S);
+	else if (lockop && rc != 0)
 		r = ai_file_sys_fail(name, "cannot lock", rc);
 	else if (fstat(fd, st) != 0)
 		r = ai_file_sys_fail(name, "cannot stat", errno);
@@ -225,8 +228,8 @@ out:
 
 /* Opens the blob name for reading with its sidecar and, when ls is not
  * NULL, its lease state; *fdp is for the caller to close, on failure too.
- * The lease comes before the blob lock, the order every operation takes
- * them in; the shared lock keeps an append from landing halfway through. */
+ * The lease is read without a lock (lease.c); the shared lock on the blob
+ * keeps an append from landing halfway through. */
 static ai_result open_reading(struct file_store *fs, const char *name, enum ai_lease_state *ls,
                               int *fdp, struct stat *st, struct props *p)
 {
@@ -352,16 +355,15 @@ ai_result ai_file_set_metadata(struct ai_store *s, const char *name,
 	struct props p;
 	struct stat st;
 	ai_result r;
-	int fd = -1, lfd = -1, sent = 0;
+	int fd = -1, sent = 0;
 
 	if ((r = ai_file_check_name(name)) != AI_OK ||
 	    (r = ai_file_check_meta(name, meta)) != AI_OK)
 		goto out;
 	sent = 1;
 	if ((r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
-	    (r = ai_file_lease_lock(fs, name, 0, LOCK_SH, &lfd)) != AI_OK ||
+	    (r = ai_file_lease_guard(fs, name, lease_id)) != AI_OK ||
 	    (r = open_blob(name, path, O_RDONLY, LOCK_EX, &fd, &st)) != AI_OK ||
-	    (r = ai_file_lease_guard(fs, lfd, name, lease_id)) != AI_OK ||
 	    (r = ai_file_props_load(fs, name, st.st_ino, &p)) != AI_OK)
 		goto out;
 	memset(&p.meta, 0, sizeof p.meta);
@@ -376,8 +378,6 @@ ai_result ai_file_set_metadata(struct ai_store *s, const char *name,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (lfd >= 0)
-		close(lfd);
 	if (sent)
 		ai_store_count(s, AI_REQ_OTHER, 0, 0);
 	return r;
@@ -402,23 +402,15 @@ ai_result ai_file_delete(struct ai_store *s, const char *name)
 	char path[PATH_MAX];
 	struct stat st;
 	ai_result r;
-	int fd = -1, lfd = -1, sent = 0, rc;
+	int fd = -1, sent = 0, rc;
 
 	if ((r = ai_file_check_name(name)) != AI_OK)
 		goto out;
 	sent = 1;
 	if ((r = ai_file_state_ready(fs)) != AI_OK ||
 	    (r = ai_file_path(path, name, "%s/%s", fs->root, name)) != AI_OK ||
-	    (r = ai_file_lease_lock(fs, name, 1, LOCK_EX, &lfd)) != AI_OK)
-		goto out;
-	if ((r = open_blob(name, path, O_RDONLY, 0, &fd, &st)) != AI_OK) {
-		/* drop the lease file the lock created; the blob's absence is
-		 * the error to report */
-		if (r == AI_ERR_NOT_FOUND && ai_file_lease_unlink(fs, name) != AI_OK)
-			r = ai_file_fail(AI_ERR_NOT_FOUND, name, "does not exist");
-		goto out;
-	}
-	if ((r = ai_file_lease_guard(fs, lfd, name, NULL)) != AI_OK)
+	    (r = open_blob(name, path, O_RDONLY, 0, &fd, &st)) != AI_OK ||
+	    (r = ai_file_lease_guard(fs, name, NULL)) != AI_OK)
 		goto out;
 	if (unlink(path) != 0) {
 		r = ai_file_sys_fail(name, "cannot delete", errno);
@@ -426,7 +418,7 @@ ai_result ai_file_delete(struct ai_store *s, const char *name)
 	}
 	ai_file_props_drop_stale(fs, fd, 0);
 	ai_file_blocks_drop(fs, name);
-	if ((r = ai_file_lease_unlink(fs, name)) != AI_OK)
+	if ((r = ai_file_lease_drop(fs, name)) != AI_OK)
 		goto out;
 	if ((rc = ai_file_fsync_parent(path)) != 0) {
 		r = ai_file_sys_fail(name, "cannot sync its directory", rc);
@@ -436,8 +428,6 @@ ai_result ai_file_delete(struct ai_store *s, const char *name)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (lfd >= 0)
-		close(lfd);
 	if (sent)
 		ai_store_count(s, AI_REQ_OTHER, 0, 0);
 	return r;
