@@ -11,6 +11,7 @@
 #include "engine/witness.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "util/clock.h"
@@ -119,11 +120,11 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_gc, "--lock-duration must be between 15s and 60s");
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_DELETE, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_witnesses_init(&ws, dest);
-	r = ai_options_witnesses(&o, &ws);
+	r = ai_options_witnesses(&o, AI_NEED_WITNESS, &ws);
 	if (r != AI_OK)
 		goto out;
 	/* The lock keeps runs out between writing their packs and committing

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "util/log.h"
 #include "format/minisign.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "engine/witness.h"
@@ -197,13 +198,13 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 		have_old = 1;
 	}
-	r = ai_options_open_store(&o, "source", &src);
+	r = ai_options_open_store(&o, "source", AI_NEED_READ, &src);
 	if (r == AI_OK)
-		r = ai_options_open_store(&o, "dest", &dest);
+		r = ai_options_open_store(&o, "dest", AI_NEED_WRITE, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_witnesses_init(&ws, dest);
-	r = ai_options_witnesses(&o, &ws);
+	r = ai_options_witnesses(&o, AI_NEED_WITNESS, &ws);
 	if (r != AI_OK)
 		goto out;
 	struct ai_run_params p = {
