@@ -67,6 +67,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \
+	src/engine/preflight.c src/engine/preflight.h \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
 	src/engine/signed.c src/engine/signed.h \

@@ -143,6 +143,7 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/credentials.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \

@@ -16,6 +16,7 @@
 #include "cmd/options.h"
 #include "engine/archive.h"
 #include "engine/identity.h"
+#include "engine/lock.h"
 #include "engine/run.h"
 #include "format/manifest.h"
 #include "format/minisign.h"
@@ -753,6 +754,25 @@ Test(run, another_key_than_the_archives_is_refused_before_anything_is_written)
 	before = count_under(dst, "");
 	cr_assert_eq(run_locked_into(dst, &other, NULL, &sum), AI_ERR_VERIFY, "exit 4");
 	cr_assert_eq(count_under(dst, ""), before, "no lock, no key, nothing");
+	ai_signing_key_release(&other);
+}
+
+Test(run, a_dry_run_checks_the_key_and_takes_and_releases_the_lock)
+{
+	struct ai_run_summary sum;
+	struct ai_signing_key other;
+	struct ai_lock *lock = NULL;
+
+	put_export();
+	OK(ai_signing_key_generate(&other));
+	o.dry_run = 1;
+	cr_assert_eq(run_locked_into(dst, &other, NULL, &sum), AI_ERR_VERIFY,
+	             "a foreign key fails a dry run as it fails a run: exit 4");
+	OK(run_locked_into(dst, &key, NULL, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	o.dry_run = 0;
+	OK(ai_lock_acquire(dst, 15, 0, "next", &lock));
+	ai_lock_release(lock);
 	ai_signing_key_release(&other);
 }
 

@@ -8,6 +8,7 @@
 #include "engine/gc.h"
 #include "engine/trust.h"
 #include "engine/lock.h"
+#include "engine/preflight.h"
 #include "engine/witness.h"
 #include "util/escape.h"
 #include "util/log.h"
@@ -128,12 +129,20 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	if (r != AI_OK)
 		goto out;
 	/* The lock keeps runs out between writing their packs and committing
-	 * the segment that names them; a dry run changes nothing and, like
-	 * run's, does without it. */
+	 * the segment that names them; a dry run removes nothing and does
+	 * without it, but checks that gc could take it and delete
+	 * (ARCHITECTURE.md §3.1). */
+	ai_run_make_id(ctx->now, id, sizeof id);
+	snprintf(gc_id, sizeof gc_id, "gc-%s", id);
 	if (!o.dry_run) {
-		ai_run_make_id(ctx->now, id, sizeof id);
-		snprintf(gc_id, sizeof gc_id, "gc-%s", id);
 		r = ai_lock_take(dest, o.lock_duration, o.wait, gc_id, &lock);
+		if (r != AI_OK)
+			goto out;
+	} else {
+		FILE *pf = ctx->json ? NULL : ctx->out;
+		r = ai_preflight_lock(dest, o.lock_duration, gc_id, pf);
+		if (r == AI_OK)
+			r = ai_preflight_delete(dest, gc_id, pf);
 		if (r != AI_OK)
 			goto out;
 	}
