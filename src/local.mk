@@ -54,6 +54,7 @@ src_libaiarchive_la_SOURCES += \
 	src/store/file/props.c \
 	src/store/http.c src/store/http.h \
 	src/store/retry.c src/store/retry.h \
+	src/store/sas.c src/store/sas.h \
 	src/store/sharedkey.c src/store/sharedkey.h \
 	src/store/store.c src/store/store.h
 src_libaiarchive_la_SOURCES += \
@@ -66,6 +67,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
 	src/engine/pack.c src/engine/pack.h \
+	src/engine/preflight.c src/engine/preflight.h \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
 	src/engine/signed.c src/engine/signed.h \
@@ -85,6 +87,7 @@ src_libaiarchive_la_SOURCES += \
 	src/cmd/cmd_status.c \
 	src/cmd/cmd_verify.c \
 	src/cmd/cmd_version.c \
+	src/cmd/credential.c src/cmd/credential.h \
 	src/cmd/jsonout.c src/cmd/jsonout.h \
 	src/cmd/options.c src/cmd/options.h
 src_libaiarchive_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) \

@@ -45,6 +45,7 @@ UNIT_TESTS = \
 	tests/test_retry \
 	tests/test_rowscan \
 	tests/test_run \
+	tests/test_sas \
 	tests/test_sharedkey \
 	tests/test_source \
 	tests/test_store \
@@ -76,6 +77,8 @@ tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
 tests_test_retry_CFLAGS = $(UNIT_CFLAGS)
 tests_test_retry_LDADD = $(UNIT_LDADD)
+tests_test_sas_CFLAGS = $(UNIT_CFLAGS)
+tests_test_sas_LDADD = $(UNIT_LDADD)
 tests_test_sharedkey_CFLAGS = $(UNIT_CFLAGS)
 tests_test_sharedkey_LDADD = $(UNIT_LDADD)
 tests_test_base64_CFLAGS = $(UNIT_CFLAGS)
@@ -140,6 +143,7 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/credentials.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \

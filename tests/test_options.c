@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -514,33 +515,38 @@ Test(options, match_is_case_insensitive_and_an_empty_list_matches_all)
 
 /* ---- credentials ---- */
 
-/* The store configuration of side after parsing args. */
-static void store_config(const char *side, struct ai_store_config *cfg, struct ai_secrets *sec,
-                         struct ai_options *o, ...)
+/* The store configuration of side after parsing args with config text. */
+static void store_config(const char *side, struct ai_store_config *cfg,
+                         struct ai_credential *cred, struct ai_options *o, const char *config,
+                         ...)
 {
 	va_list ap;
 	FILE *out = tmpfile();
 
-	va_start(ap, o);
-	OK(parse_in(out, NULL, o, ap));
+	va_start(ap, config);
+	OK(parse_in(out, config, o, ap));
 	va_end(ap);
 	fclose(out);
-	OK(ai_options_store_config(o, side, cfg, sec));
+	OK(ai_options_store_config(o, side, cfg, cred));
 }
+
+#define A_SAS "sv=2025-11-05&se=2099-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=abc"
 
 Test(options, no_credential_found_leaves_all_unset)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 
-	store_config("source", &cfg, &sec, &o, "--source", "https://a.blob.core.windows.net/c",
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://a.blob.core.windows.net/c",
 	             NULL);
 	cr_assert_str_eq(cfg.url, "https://a.blob.core.windows.net/c");
 	cr_assert_null(cfg.sas);
 	cr_assert_null(cfg.account_key);
 	cr_assert_null(cfg.connection_string);
-	ai_options_free_secrets(&sec);
+	cr_assert_eq(c.kind, AI_CRED_NONE);
+	cr_assert_str_eq(cfg.credential, "no credential (anonymous access)");
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
@@ -548,9 +554,9 @@ Test(options, the_store_config_carries_the_sides_locations_and_network_options)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 
-	store_config("dest", &cfg, &sec, &o, "--source", "https://s/c", "--dest", "https://d/c",
+	store_config("dest", &cfg, &c, &o, NULL, "--source", "https://s/c", "--dest", "https://d/c",
 	             "-j", "3", "--max-tries", "9",
 	             "--retry-total", "7s", "--connect-timeout", "2s", "--stall-timeout", "5s", NULL);
 	cr_assert_str_eq(cfg.url, "https://d/c");
@@ -560,7 +566,7 @@ Test(options, the_store_config_carries_the_sides_locations_and_network_options)
 	cr_assert_eq(cfg.retry_total_ns, 7 * SEC);
 	cr_assert_eq(cfg.connect_timeout_ns, 2 * SEC);
 	cr_assert_eq(cfg.stall_timeout_ns, 5 * SEC);
-	ai_options_free_secrets(&sec);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
@@ -569,97 +575,149 @@ static void set_all_env(const char *side)
 	char name[64];
 
 	snprintf(name, sizeof name, "AIARCHIVE_%s_SAS", side);
-	setenv(name, "sv=env-sas", 1);
+	setenv(name, "sv=env-sas&sig=e", 1);
 	snprintf(name, sizeof name, "AIARCHIVE_%s_KEY", side);
 	setenv(name, "ZW52LWtleQ==", 1);
 	snprintf(name, sizeof name, "AIARCHIVE_%s_CONNECTION_STRING", side);
 	setenv(name, "AccountName=a;AccountKey=Y3M=", 1);
 }
 
-Test(options, credential_order_1_the_sas_file_wins_over_everything)
+Test(options, credential_order_1_a_sas_file_on_the_command_line_wins_over_everything)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 	const char *sas = write_file("sas", "  sv=file-sas&sig=abc  \nsecond line\n");
 	const char *key = write_file("key", "ZmlsZS1rZXk=\n");
+	char want[600];
 
 	set_all_env("SOURCE");
-	store_config("source", &cfg, &sec, &o, "--source", "https://s/c", "--source-sas-file", sas,
-	             "--source-key-file", key, NULL);
+	store_config("source", &cfg, &c, &o, "source-key-file = /nonexistent\n", "--source",
+	             "https://s/c", "--source-sas-file", sas, "--source-key-file", key, NULL);
 	cr_assert_str_eq(cfg.sas, "sv=file-sas&sig=abc", "the first line, trimmed");
 	cr_assert_null(cfg.account_key, "only one credential is taken");
 	cr_assert_null(cfg.connection_string);
-	ai_options_free_secrets(&sec);
+	snprintf(want, sizeof want, "--source-sas-file '%s'", sas);
+	cr_assert_str_eq(c.origin, want);
+	cr_assert_eq(c.kind, AI_CRED_SAS);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
-Test(options, credential_order_2_the_sas_variable_wins_over_a_key_file)
+Test(options, credential_order_2_a_key_file_on_the_command_line_beats_a_sas_in_the_environment)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
-	const char *key = write_file("key", "ZmlsZS1rZXk=\n");
-
-	/* As documented in options.h, the README and the man page: a SAS in
-	 * the environment is a SAS, and a SAS beats any key. */
-	set_all_env("SOURCE");
-	store_config("source", &cfg, &sec, &o, "--source", "https://s/c", "--source-key-file", key,
-	             NULL);
-	cr_assert_str_eq(cfg.sas, "sv=env-sas");
-	cr_assert_null(cfg.account_key);
-	ai_options_free_secrets(&sec);
-	ai_options_release(&o);
-}
-
-Test(options, credential_order_3_a_key_file_wins_over_the_key_variables)
-{
-	struct ai_options o;
-	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 	const char *key = write_file("key", "ZmlsZS1rZXk=\r\n");
+	char want[600];
 
+	/* The explicit option wins, whatever kind the environment holds. */
 	set_all_env("SOURCE");
-	unsetenv("AIARCHIVE_SOURCE_SAS");
-	store_config("source", &cfg, &sec, &o, "--source", "https://s/c", "--source-key-file", key,
-	             NULL);
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://s/c", "--source-key-file",
+	             key, NULL);
 	cr_assert_null(cfg.sas);
 	cr_assert_str_eq(cfg.account_key, "ZmlsZS1rZXk=");
 	cr_assert_null(cfg.connection_string);
-	ai_options_free_secrets(&sec);
+	snprintf(want, sizeof want, "account key from --source-key-file '%s'", key);
+	cr_assert_str_eq(cfg.credential, want);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
-Test(options, credential_order_4_the_key_variable_wins_over_a_connection_string)
+Test(options, credential_order_3_the_environment_beats_the_config_file)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
+	const char *sas = write_file("cfg.sas", A_SAS "\n");
+	char config[700];
 
-	set_all_env("SOURCE");
-	unsetenv("AIARCHIVE_SOURCE_SAS");
-	store_config("source", &cfg, &sec, &o, "--source", "https://s/c", NULL);
-	cr_assert_null(cfg.sas);
+	snprintf(config, sizeof config, "# the archive\nsource-sas-file = %s\n", sas);
+	setenv("AIARCHIVE_SOURCE_KEY", "ZW52LWtleQ==", 1);
+	store_config("source", &cfg, &c, &o, config, "--source", "https://s/c", NULL);
 	cr_assert_str_eq(cfg.account_key, "ZW52LWtleQ==");
-	cr_assert_null(cfg.connection_string);
-	ai_options_free_secrets(&sec);
+	cr_assert_null(cfg.sas);
+	cr_assert_str_eq(cfg.credential, "account key from AIARCHIVE_SOURCE_KEY");
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
-Test(options, credential_order_5_the_connection_string_comes_last)
+Test(options, credential_order_4_the_config_file_names_its_file_and_line)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
+	const char *sas = write_file("cfg.sas", A_SAS "\n");
+	char config[700], want[1400];
+
+	snprintf(config, sizeof config, "# the archive\nsource-sas-file = %s\n", sas);
+	store_config("source", &cfg, &c, &o, config, "--source", "https://s/c", NULL);
+	cr_assert_str_eq(cfg.sas, A_SAS);
+	snprintf(want, sizeof want,
+	         "SAS from config file '%s/test.conf' line 2 (source-sas-file '%s') "
+	         "(sp=rl, se=2099-01-01T00:00:00Z)", tmpdir, sas);
+	cr_assert_str_eq(cfg.credential, want);
+	ai_credential_release(&c);
+	ai_options_release(&o);
+}
+
+Test(options, credential_order_5_within_the_environment_sas_then_key_then_connection_string)
+{
+	struct ai_options o;
+	struct ai_store_config cfg;
+	struct ai_credential c;
 
 	set_all_env("SOURCE");
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://s/c", NULL);
+	cr_assert_str_eq(cfg.sas, "sv=env-sas&sig=e");
+	cr_assert_str_eq(c.origin, "AIARCHIVE_SOURCE_SAS");
+	ai_credential_release(&c);
+	ai_options_release(&o);
 	unsetenv("AIARCHIVE_SOURCE_SAS");
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://s/c", NULL);
+	cr_assert_str_eq(cfg.account_key, "ZW52LWtleQ==");
+	ai_credential_release(&c);
+	ai_options_release(&o);
 	setenv("AIARCHIVE_SOURCE_KEY", "", 1); /* empty: as if unset */
-	store_config("source", &cfg, &sec, &o, "--source", "https://s/c", NULL);
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://s/c", NULL);
 	cr_assert_null(cfg.sas);
 	cr_assert_null(cfg.account_key);
 	cr_assert_str_eq(cfg.connection_string, "AccountName=a;AccountKey=Y3M=");
-	ai_options_free_secrets(&sec);
+	cr_assert_str_eq(cfg.credential, "connection string from AIARCHIVE_SOURCE_CONNECTION_STRING");
+	ai_credential_release(&c);
+	ai_options_release(&o);
+}
+
+Test(options, credential_order_6_a_sas_in_the_url_counts_where_the_url_was_given)
+{
+	struct ai_options o;
+	struct ai_store_config cfg;
+	struct ai_credential c;
+	const char *key = write_file("key", "ZmlsZS1rZXk=\n");
+	char config[700], want[700];
+
+	setenv("AIARCHIVE_SOURCE_KEY", "ZW52LWtleQ==", 1);
+	store_config("source", &cfg, &c, &o, NULL, "--source", "https://s/c?" A_SAS, NULL);
+	cr_assert_str_eq(cfg.sas, A_SAS, "the command line's URL beats the environment");
+	cr_assert_null(cfg.account_key);
+	cr_assert_str_eq(c.origin, "the --source URL");
+	ai_credential_release(&c);
+	ai_options_release(&o);
+	snprintf(config, sizeof config, "source = https://s/c?%s\n", A_SAS);
+	store_config("source", &cfg, &c, &o, config, NULL);
+	cr_assert_str_eq(cfg.account_key, "ZW52LWtleQ==", "the environment beats the config's URL");
+	ai_credential_release(&c);
+	ai_options_release(&o);
+	unsetenv("AIARCHIVE_SOURCE_KEY");
+	store_config("source", &cfg, &c, &o, config, "--source-key-file", key, NULL);
+	cr_assert_str_eq(cfg.account_key, "ZmlsZS1rZXk=", "a key file given beats the config's URL");
+	ai_credential_release(&c);
+	ai_options_release(&o);
+	store_config("source", &cfg, &c, &o, config, NULL);
+	snprintf(want, sizeof want, "the source URL of config file '%s/test.conf' line 1", tmpdir);
+	cr_assert_str_eq(c.origin, want);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
@@ -667,22 +725,22 @@ Test(options, each_side_reads_only_its_own_credentials)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
-	const char *sas = write_file("src.sas", "sv=source-only\n");
+	struct ai_credential c;
+	const char *sas = write_file("src.sas", "sv=source-only&sig=s\n");
 
 	set_all_env("SOURCE");
-	store_config("dest", &cfg, &sec, &o, "--source", "https://s/c", "--dest", "https://d/c",
+	store_config("dest", &cfg, &c, &o, NULL, "--source", "https://s/c", "--dest", "https://d/c",
 	             "--source-sas-file", sas, NULL);
 	cr_assert_str_eq(cfg.url, "https://d/c");
 	cr_assert_null(cfg.sas);
 	cr_assert_null(cfg.account_key);
 	cr_assert_null(cfg.connection_string);
-	ai_options_free_secrets(&sec);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 	setenv("AIARCHIVE_DEST_KEY", "ZGVzdA==", 1);
-	store_config("dest", &cfg, &sec, &o, "--dest", "https://d/c", NULL);
+	store_config("dest", &cfg, &c, &o, NULL, "--dest", "https://d/c", NULL);
 	cr_assert_str_eq(cfg.account_key, "ZGVzdA==");
-	ai_options_free_secrets(&sec);
+	ai_credential_release(&c);
 	ai_options_release(&o);
 }
 
@@ -690,21 +748,32 @@ Test(options, a_named_secret_file_that_is_missing_or_empty_is_an_error)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 	char missing[600];
 	const char *empty = write_file("empty", "   \n");
 
 	snprintf(missing, sizeof missing, "%s/missing.sas", tmpdir);
-	setenv("AIARCHIVE_SOURCE_SAS", "sv=env-sas", 1);
+	setenv("AIARCHIVE_SOURCE_SAS", "sv=env-sas&sig=e", 1);
 	OK(parse(NULL, &o, "--source", "https://s/c", "--source-sas-file", missing, NULL));
-	cr_assert_eq(ai_options_store_config(&o, "source", &cfg, &sec), AI_ERR_CONFIG,
+	cr_assert_eq(ai_options_store_config(&o, "source", &cfg, &c), AI_ERR_CONFIG,
 	             "no fallback to the environment");
-	ai_options_free_secrets(&sec);
+	cr_assert_null(c.secret);
 	ai_options_release(&o);
 	OK(parse(NULL, &o, "--source", "https://s/c", "--source-key-file", empty, NULL));
 	unsetenv("AIARCHIVE_SOURCE_SAS");
-	cr_assert_eq(ai_options_store_config(&o, "source", &cfg, &sec), AI_ERR_CONFIG);
-	ai_options_free_secrets(&sec);
+	cr_assert_eq(ai_options_store_config(&o, "source", &cfg, &c), AI_ERR_CONFIG);
+	ai_options_release(&o);
+}
+
+Test(options, a_sas_without_a_signature_is_a_config_error)
+{
+	struct ai_options o;
+	struct ai_store_config cfg;
+	struct ai_credential c;
+
+	setenv("AIARCHIVE_SOURCE_SAS", "sv=2025-11-05&sp=rl", 1);
+	OK(parse(NULL, &o, "--source", "https://s/c", NULL));
+	cr_assert_eq(ai_options_store_config(&o, "source", &cfg, &c), AI_ERR_CONFIG);
 	ai_options_release(&o);
 }
 
@@ -712,16 +781,16 @@ Test(options, secrets_found_are_redacted_from_messages)
 {
 	struct ai_options o;
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential c;
 	char out[256];
 
 	ai_redact_clear();
 	setenv("AIARCHIVE_DEST_KEY", "c2VjcmV0LWtleQ==", 1);
-	store_config("dest", &cfg, &sec, &o, "--dest", "https://d/c", NULL);
+	store_config("dest", &cfg, &c, &o, NULL, "--dest", "https://d/c", NULL);
 	ai_redact("key is c2VjcmV0LWtleQ== here", out, sizeof out);
 	cr_assert_null(strstr(out, "c2VjcmV0LWtleQ=="), "%s", out);
-	ai_options_free_secrets(&sec);
-	cr_assert_null(sec.key, "freeing clears the struct");
+	ai_credential_release(&c);
+	cr_assert_null(c.secret, "releasing clears the struct");
 	ai_options_release(&o);
 	ai_redact_clear();
 }
@@ -734,13 +803,32 @@ Test(options, opening_a_side_without_its_location_is_a_usage_error)
 
 	OK(parse(NULL, &o, NULL));
 	s = (struct ai_store *)&o; /* a stale value, to see it cleared */
-	cr_assert_eq(ai_options_open_store(&o, "source", &s), AI_ERR_USAGE);
+	cr_assert_eq(ai_options_open_store(&o, "source", AI_NEED_READ, &s), AI_ERR_USAGE);
 	cr_assert_null(s);
 	ai_options_release(&o);
 	snprintf(url, sizeof url, "file://%s/dest", tmpdir);
 	OK(parse(NULL, &o, "--dest", url, NULL));
-	OK(ai_options_open_store(&o, "dest", &s));
+	OK(ai_options_open_store(&o, "dest", AI_NEED_WRITE, &s));
 	cr_assert_eq(ai_store_is_remote(s), 0);
+	ai_store_free(s);
+	ai_options_release(&o);
+}
+
+Test(options, a_sas_that_cannot_work_is_refused_before_the_store_opens)
+{
+	struct ai_options o;
+	struct ai_store *s = NULL;
+
+	/* No request is made: these fail on the SAS's own claims. */
+	setenv("AIARCHIVE_DEST_SAS", "sv=2025-11-05&se=2020-01-01T00%3A00%3A00Z&sr=c&sp=rwl&sig=x",
+	       1);
+	OK(parse(NULL, &o, "--dest", "https://d.blob.core.windows.net/archive", NULL));
+	cr_assert_eq(ai_options_open_store(&o, "dest", AI_NEED_READ, &s), AI_ERR_AUTH, "expired");
+	cr_assert_null(s);
+	setenv("AIARCHIVE_DEST_SAS", A_SAS, 1);
+	cr_assert_eq(ai_options_open_store(&o, "dest", AI_NEED_WRITE, &s), AI_ERR_AUTH,
+	             "read-only");
+	OK(ai_options_open_store(&o, "dest", AI_NEED_READ, &s));
 	ai_store_free(s);
 	ai_options_release(&o);
 }

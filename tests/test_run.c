@@ -758,6 +758,25 @@ Test(run, another_key_than_the_archives_is_refused_before_anything_is_written)
 	ai_signing_key_release(&other);
 }
 
+Test(run, a_dry_run_checks_the_key_and_takes_and_releases_the_lock)
+{
+	struct ai_run_summary sum;
+	struct ai_signing_key other;
+	struct ai_lock *lock = NULL;
+
+	put_export();
+	OK(ai_signing_key_generate(&other));
+	o.dry_run = 1;
+	cr_assert_eq(run_locked_into(dst, &other, NULL, &sum), AI_ERR_VERIFY,
+	             "a foreign key fails a dry run as it fails a run: exit 4");
+	OK(run_locked_into(dst, &key, NULL, &sum));
+	cr_assert_eq(sum.blobs, 4);
+	o.dry_run = 0;
+	OK(ai_lock_acquire(dst, 15, 0, "next", &lock));
+	ai_lock_release(lock);
+	ai_signing_key_release(&other);
+}
+
 Test(run, a_rotated_key_signs_the_next_runs_and_the_old_segments_stay_trusted)
 {
 	struct ai_run_summary sum;

@@ -8,6 +8,7 @@
 #include "cmd/cmd.h"
 #include "cmd/jsonout.h"
 #include "util/log.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
 
@@ -38,7 +39,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_cat, "--jobs must be at least 1");
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);

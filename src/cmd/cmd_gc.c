@@ -8,9 +8,11 @@
 #include "engine/gc.h"
 #include "engine/trust.h"
 #include "engine/lock.h"
+#include "engine/preflight.h"
 #include "engine/witness.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "util/clock.h"
@@ -119,20 +121,28 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_gc, "--lock-duration must be between 15s and 60s");
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_DELETE, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_witnesses_init(&ws, dest);
-	r = ai_options_witnesses(&o, &ws);
+	r = ai_options_witnesses(&o, AI_NEED_WITNESS, &ws);
 	if (r != AI_OK)
 		goto out;
 	/* The lock keeps runs out between writing their packs and committing
-	 * the segment that names them; a dry run changes nothing and, like
-	 * run's, does without it. */
+	 * the segment that names them; a dry run removes nothing and does
+	 * without it, but checks that gc could take it and delete
+	 * (ARCHITECTURE.md §3.1). */
+	ai_run_make_id(ctx->now, id, sizeof id);
+	snprintf(gc_id, sizeof gc_id, "gc-%s", id);
 	if (!o.dry_run) {
-		ai_run_make_id(ctx->now, id, sizeof id);
-		snprintf(gc_id, sizeof gc_id, "gc-%s", id);
 		r = ai_lock_take(dest, o.lock_duration, o.wait, gc_id, &lock);
+		if (r != AI_OK)
+			goto out;
+	} else {
+		FILE *pf = ctx->json ? NULL : ctx->out;
+		r = ai_preflight_lock(dest, o.lock_duration, gc_id, pf);
+		if (r == AI_OK)
+			r = ai_preflight_delete(dest, gc_id, pf);
 		if (r != AI_OK)
 			goto out;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "cmd/cmd.h"
 #include "cmd/jsonout.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/identity.h"
 #include "format/minisign.h"
@@ -32,7 +33,7 @@ static ai_result exec_init(struct ai_ctx *ctx, int argc, char **argv)
 	if (r != AI_OK)
 		goto out;
 	have_key = 1;
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_WRITE, &dest);
 	if (r != AI_OK)
 		goto out;
 	r = ai_identity_create(dest, &key, ai_clock_real(), &rep);

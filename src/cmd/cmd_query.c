@@ -11,6 +11,7 @@
 #include "util/escape.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
 
@@ -292,7 +293,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 		r = AI_ERR_NOMEM;
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "util/log.h"
 #include "format/minisign.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/run.h"
 #include "engine/witness.h"
@@ -160,7 +161,8 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	r = segment_members_hook(&segment_members);
 	if (r != AI_OK)
 		goto out;
-	if (!o.dry_run && !o.key) {
+	/* A dry run checks the key too (ARCHITECTURE.md §3.1). */
+	if (!o.key) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--key FILE is required (see 'aiarchive keygen')");
 		goto out;
 	}
@@ -190,25 +192,23 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_run, "--lock-duration must be between 15s and 60s");
 		goto out;
 	}
-	if (!o.dry_run) {
-		r = ai_signing_key_load(o.key, &key);
-		if (r != AI_OK)
-			goto out;
-		have_key = 1;
-	}
+	r = ai_signing_key_load(o.key, &key);
+	if (r != AI_OK)
+		goto out;
+	have_key = 1;
 	if (o.old_key) {
 		r = ai_signing_key_load(o.old_key, &old_key);
 		if (r != AI_OK)
 			goto out;
 		have_old = 1;
 	}
-	r = ai_options_open_store(&o, "source", &src);
+	r = ai_options_open_store(&o, "source", AI_NEED_READ, &src);
 	if (r == AI_OK)
-		r = ai_options_open_store(&o, "dest", &dest);
+		r = ai_options_open_store(&o, "dest", AI_NEED_WRITE, &dest);
 	if (r != AI_OK)
 		goto out;
 	ai_witnesses_init(&ws, dest);
-	r = ai_options_witnesses(&o, &ws);
+	r = ai_options_witnesses(&o, AI_NEED_WITNESS, &ws);
 	if (r != AI_OK)
 		goto out;
 	struct ai_run_params p = {
@@ -221,6 +221,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.now = ctx->now,
 		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
+		.preflight_out = ctx->json ? NULL : ctx->out,
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
 		.witness = &ws,

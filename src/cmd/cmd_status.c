@@ -13,6 +13,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/regfile.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/status.h"
 #include "engine/trust.h"
@@ -409,7 +410,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 		r = AI_ERR_VERIFY;
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r != AI_OK)
 		goto out;
 	r = ai_status_read(&s, dest, ctx->now, o.dest_secondary != NULL, &trust);

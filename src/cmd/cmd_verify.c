@@ -10,6 +10,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "format/minisign.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
@@ -271,13 +272,13 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_verify, "unknown layout '%s'", o.layout);
 		goto out;
 	}
-	r = ai_options_open_store(&o, "dest", &dest);
+	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r == AI_OK && o.source)
-		r = ai_options_open_store(&o, "source", &src);
+		r = ai_options_open_store(&o, "source", AI_NEED_READ, &src);
 	if (r != AI_OK)
 		goto out;
 	ai_witnesses_init(&ws, dest);
-	r = ai_options_witnesses(&o, &ws);
+	r = ai_options_witnesses(&o, AI_NEED_WITNESS_READ, &ws);
 	if (r != AI_OK)
 		goto out;
 	p.witness = &ws;

@@ -1,5 +1,6 @@
 /* options.c: one table of options shared by the command line and the
- * config file, and the credential lookup of ARCHITECTURE.md §3. */
+ * config file, where each value came from, and the store configuration of
+ * each side with the credential credential.c picks (ARCHITECTURE.md §3). */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -12,8 +13,11 @@
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/regfile.h"
+#include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/witness.h"
+#include "store/azurl.h"
+#include "util/clock.h"
 
 enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
 
@@ -35,8 +39,6 @@ struct def {
 };
 
 #define O(f) offsetof(struct ai_options, f)
-/* A SAS token, an account key or a connection string is far shorter. */
-#define SECRET_FILE_MAX 8192
 #define CONFIG_FILE_MAX (1u << 20)
 
 enum {
@@ -163,6 +165,7 @@ static const struct def defs[] = {
 	  "this text" },
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
+_Static_assert(NDEFS <= AI_OPTIONS_ROWS, "raise AI_OPTIONS_ROWS");
 
 void ai_options_init(struct ai_options *o)
 {
@@ -194,6 +197,7 @@ void ai_options_release(struct ai_options *o)
 			*n = 0;
 		}
 	}
+	free(o->config_file);
 	memset(o, 0, sizeof *o);
 }
 
@@ -363,6 +367,9 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 	/* Read whole through the one reader that refuses a FIFO or a device
 	 * instead of waiting on it; a link is followed (config management and
 	 * ConfigMaps install configs as links), the config holds no secret. */
+	free(o->config_file);
+	if (!(o->config_file = strdup(path)))
+		return AI_ERR_NOMEM;
 	ai_buf_init(&text, CONFIG_FILE_MAX);
 	if (ai_regfile_read(path, AI_REGFILE_FOLLOW, &text, why, sizeof why) != AI_OK) {
 		ai_error("config '%s': %s", path, why);
@@ -404,6 +411,8 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		r = set_value(cmd, &defs[i], o, value, now, where);
 		if (r == AI_ERR_USAGE)
 			r = AI_ERR_CONFIG;
+		o->origin[i] = AI_FROM_CONFIG;
+		o->line[i] = lineno;
 	}
 	if (f)
 		fclose(f);
@@ -461,6 +470,7 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
 			return AI_OK;
 		}
 		given[i] = 1;
+		o->origin[i] = AI_FROM_CLI;
 	}
 	/* No command takes arguments besides its options. */
 	if (optind < argc)
@@ -486,63 +496,33 @@ int ai_options_match(char *const *list, size_t n, const char *value)
 	return 0;
 }
 
-/* Reads a secret from a file: the first line, trimmed. The file must be a
- * regular file only its owner can read (not a link, never waited on). */
-static ai_result read_secret(const char *what, const char *path, char **out)
+enum ai_from ai_options_origin(const struct ai_options *o, const char *name, char *out,
+                               size_t cap)
 {
-	char why[512], *s;
-	struct ai_buf b;
-	ai_result r = AI_OK;
+	enum ai_from from = AI_FROM_DEFAULT;
 
-	ai_buf_init(&b, SECRET_FILE_MAX);
-	if (ai_regfile_read(path, AI_REGFILE_SECRET, &b, why, sizeof why) != AI_OK) {
-		ai_error("%s '%s': %s", what, path, why);
-		r = AI_ERR_CONFIG;
-		goto out;
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (strcmp(defs[i].name, name) != 0)
+			continue;
+		if (o->origin[i] == AI_FROM_CONFIG) {
+			snprintf(out, cap, "config file '%s' line %u",
+			         o->config_file ? o->config_file : "?", o->line[i]);
+			return AI_FROM_CONFIG;
+		}
+		if (o->origin[i] == AI_FROM_CLI ||
+		    (defs[i].kind == K_STR && *(char *const *)((const char *)o + defs[i].off)))
+			from = AI_FROM_CLI;
 	}
-	b.data[strcspn(b.data, "\r\n")] = '\0';
-	s = trim(b.data);
-	if (!*s) {
-		ai_error("%s '%s': the file is empty", what, path);
-		r = AI_ERR_CONFIG;
-		goto out;
-	}
-	*out = strdup(s);
-	if (!*out)
-		r = AI_ERR_NOMEM;
-out:
-	if (b.data)
-		ai_cleanse(b.data, b.alloc);
-	ai_buf_release(&b);
-	return r;
-}
-
-static ai_result env_secret(const char *side, const char *what, char **out)
-{
-	char name[64];
-	const char *v;
-
-	snprintf(name, sizeof name, "AIARCHIVE_%s_%s",
-	         strcmp(side, "source") == 0 ? "SOURCE" : strcmp(side, "witness") == 0 ? "WITNESS" :
-	         "DEST", what);
-	v = getenv(name);
-	if (!v || !*v)
-		return AI_OK;
-	*out = strdup(v);
-	return *out ? AI_OK : AI_ERR_NOMEM;
+	snprintf(out, cap, "--%s", name);
+	return from;
 }
 
 ai_result ai_options_store_config(const struct ai_options *o, const char *side,
-                                  struct ai_store_config *cfg, struct ai_secrets *sec)
+                                  struct ai_store_config *cfg, struct ai_credential *cred)
 {
 	int src = strcmp(side, "source") == 0, wit = strcmp(side, "witness") == 0;
-	const char *sas_file = src ? o->source_sas_file : wit ? o->witness_sas_file :
-	                       o->dest_sas_file;
-	const char *key_file = src ? o->source_key_file : wit ? o->witness_key_file :
-	                       o->dest_key_file;
-	ai_result r = AI_OK;
+	ai_result r;
 
-	memset(sec, 0, sizeof *sec);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->url = src ? o->source : wit ? o->witness : o->dest;
 	cfg->secondary_url = src ? o->source_secondary : wit ? NULL : o->dest_secondary;
@@ -551,51 +531,45 @@ ai_result ai_options_store_config(const struct ai_options *o, const char *side,
 	cfg->retry_total_ns = o->retry_total;
 	cfg->connect_timeout_ns = o->connect_timeout;
 	cfg->stall_timeout_ns = o->stall_timeout;
-	if (sas_file)
-		r = read_secret("SAS file", sas_file, &sec->sas);
-	if (r == AI_OK && !sec->sas)
-		r = env_secret(side, "SAS", &sec->sas);
-	if (r == AI_OK && !sec->sas && key_file)
-		r = read_secret("key file", key_file, &sec->key);
-	if (r == AI_OK && !sec->sas && !sec->key)
-		r = env_secret(side, "KEY", &sec->key);
-	if (r == AI_OK && !sec->sas && !sec->key)
-		r = env_secret(side, "CONNECTION_STRING", &sec->connection_string);
+	r = ai_credential_resolve(o, side, cred);
 	if (r != AI_OK)
 		return r;
-	if (sec->sas)
-		ai_redact_add(sec->sas);
-	if (sec->key)
-		ai_redact_add(sec->key);
-	if (sec->connection_string)
-		ai_redact_add(sec->connection_string);
-	cfg->sas = sec->sas;
-	cfg->account_key = sec->key;
-	cfg->connection_string = sec->connection_string;
+	if (cred->kind == AI_CRED_SAS)
+		cfg->sas = cred->secret;
+	else if (cred->kind == AI_CRED_ACCOUNT_KEY)
+		cfg->account_key = cred->secret;
+	else if (cred->kind == AI_CRED_CONNECTION_STRING)
+		cfg->connection_string = cred->secret;
+	cfg->credential = cred->described;
 	return AI_OK;
 }
 
-static void free_secret(char *s)
+/* Whether url is an Azure location (a credential's claims matter), and
+ * whether it names an account without a container (listing the
+ * account's containers). */
+static int azure_location(const char *url, int *account_level)
 {
-	if (s) {
-		ai_cleanse(s, strlen(s));
-		free(s);
-	}
+	struct ai_azurl u;
+	char *sas = NULL;
+	int ok;
+
+	*account_level = 0;
+	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+		return 0;
+	ok = ai_azurl_parse(url, &u, &sas) == AI_OK;
+	if (sas)
+		ai_cleanse(sas, strlen(sas));
+	free(sas);
+	*account_level = ok && !u.container[0];
+	return ok;
 }
 
-void ai_options_free_secrets(struct ai_secrets *s)
-{
-	free_secret(s->sas);
-	free_secret(s->key);
-	free_secret(s->connection_string);
-	memset(s, 0, sizeof *s);
-}
-
-ai_result ai_options_open_store(const struct ai_options *o, const char *side,
+ai_result ai_options_open_store(const struct ai_options *o, const char *side, const char *need,
                                 struct ai_store **out)
 {
 	struct ai_store_config cfg;
-	struct ai_secrets sec;
+	struct ai_credential cred;
+	int account;
 	ai_result r;
 
 	*out = NULL;
@@ -604,13 +578,19 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side,
 		ai_error("no --%s given (on the command line or in the config file)", side);
 		return AI_ERR_USAGE;
 	}
-	r = ai_options_store_config(o, side, &cfg, &sec);
+	r = ai_options_store_config(o, side, &cfg, &cred);
+	/* The service judges a SAS by its own clock, so the real one (not
+	 * AIARCHIVE_NOW) decides here too. */
+	if (r == AI_OK && need && azure_location(cfg.url, &account))
+		r = ai_credential_check(&cred, side, need, account, ai_clock_real());
 	if (r == AI_OK) {
 		r = ai_store_open(out, &cfg);
 		if (r != AI_OK)
 			ai_error("%s: %s", side, ai_store_why(r));
+		else
+			ai_debug("%s: %s", side, cred.described);
 	}
-	ai_options_free_secrets(&sec);
+	ai_credential_release(&cred);
 	return r;
 }
 
@@ -649,7 +629,8 @@ too_long:
 	return AI_ERR_CONFIG;
 }
 
-ai_result ai_options_witnesses(const struct ai_options *o, struct ai_witnesses *ws)
+ai_result ai_options_witnesses(const struct ai_options *o, const char *need,
+                               struct ai_witnesses *ws)
 {
 	char dir[1024];
 	struct ai_store *s = NULL;
@@ -665,7 +646,7 @@ ai_result ai_options_witnesses(const struct ai_options *o, struct ai_witnesses *
 	}
 	if (!o->witness)
 		return AI_OK;
-	r = ai_options_open_store(o, "witness", &s);
+	r = ai_options_open_store(o, "witness", need, &s);
 	if (r == AI_OK)
 		r = ai_witnesses_add_store(ws, s, 1);
 	return r;

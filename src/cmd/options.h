@@ -1,6 +1,7 @@
 /* options.h: the options every command takes, from the command line and
  * the config file (-c FILE, "key = value" lines, keys named like the long
- * options; the command line wins), plus the credentials of ARCHITECTURE.md §3.
+ * options; the command line wins), where each came from, and the stores
+ * of each side with their credentials (credential.h, ARCHITECTURE.md §3).
  * One table in options.c describes each option once: the commands that
  * take it, whether it is a config key, its --help line. */
 #ifndef AI_OPTIONS_H
@@ -14,6 +15,11 @@
 
 #define AI_MAX_TAGS 8
 #define AI_MAX_FILTERS 16
+/* Rows of the option table (options.c checks it has no more). */
+#define AI_OPTIONS_ROWS 64
+
+/* Where an option's value came from. */
+enum ai_from { AI_FROM_DEFAULT = 0, AI_FROM_CLI, AI_FROM_CONFIG };
 
 /* All options of all commands; each command accepts a subset. Strings
  * are owned by the struct (release with ai_options_release). */
@@ -57,6 +63,10 @@ struct ai_options {
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int help;
+	/* Where each row's value came from (ai_options_origin). */
+	unsigned char origin[AI_OPTIONS_ROWS];
+	unsigned line[AI_OPTIONS_ROWS];   /* AI_FROM_CONFIG: its line */
+	char *config_file;                /* the config file read, or NULL */
 };
 
 /* Sets the defaults. */
@@ -77,37 +87,38 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
  * takes, and which of them the config file may set. */
 void ai_options_help(FILE *f, const struct ai_cmd *cmd);
 
+/* Where option name's value came from: AI_FROM_CLI (also a field set
+ * by the program, not the parser), AI_FROM_CONFIG, or AI_FROM_DEFAULT
+ * when nobody set it. out gets "--name" or "config file 'F' line N". */
+enum ai_from ai_options_origin(const struct ai_options *o, const char *name, char *out,
+                               size_t cap);
+
+struct ai_credential;
 /* Builds the store configuration for one side ("source", "dest" or
- * "witness"): location, secondary, and credentials (first found wins:
- * --X-sas-file, AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
- * AIARCHIVE_X_CONNECTION_STRING). Secret strings are malloc'd into
- * *secrets (free with ai_options_free_secrets). */
-struct ai_secrets {
-	char *sas;
-	char *key;
-	char *connection_string;
-};
+ * "witness"): location, secondary, network options, and the one
+ * credential ai_credential_resolve picks (cred, released by the caller
+ * with ai_credential_release; cfg points into it and into o). */
 ai_result ai_options_store_config(const struct ai_options *o, const char *side,
                                   struct ai_store_config *cfg,
-                                  struct ai_secrets *secrets) AI_MUST_CHECK;
-void ai_options_free_secrets(struct ai_secrets *s);
+                                  struct ai_credential *cred) AI_MUST_CHECK;
 
-/* Opens one side's store (see above), reporting failures in one line. */
-ai_result ai_options_open_store(const struct ai_options *o, const char *side,
+/* Opens one side's store (see above), reporting failures in one line.
+ * Unless need is NULL, a SAS credential is first checked for what the
+ * command needs (AI_NEED_* of credential.h: its validity now and its
+ * permission letters); one the service would refuse is AI_ERR_AUTH. */
+ai_result ai_options_open_store(const struct ai_options *o, const char *side, const char *need,
                                 struct ai_store **out) AI_MUST_CHECK;
 
-/* The host's state directory (ARCHITECTURE.md §9.6): --state-dir, else
- * $STATE_DIRECTORY (its first entry), $XDG_STATE_HOME/aiarchive,
- * /var/lib/aiarchive. AI_ERR_CONFIG (logged) when it is not absolute or
- * too long. */
 ai_result ai_options_state_dir(const struct ai_options *o, char *out, size_t cap) AI_MUST_CHECK;
 
 struct ai_witnesses;
 /* Sets up ws (already initialised for the archive) with the archive's
  * witnesses: the checkpoint in the state directory, and --witness when
- * given (opened here; a --state-dir or --witness named by the operator is
+ * given (opened here, its credential checked for need, see
+ * ai_options_open_store; a --state-dir or --witness named by the operator is
  * required, see witness.h). Failures are reported in one line. */
-ai_result ai_options_witnesses(const struct ai_options *o, struct ai_witnesses *ws) AI_MUST_CHECK;
+ai_result ai_options_witnesses(const struct ai_options *o, const char *need,
+                               struct ai_witnesses *ws) AI_MUST_CHECK;
 
 /* Checks app/type/role filters (empty list: everything matches). */
 int ai_options_match(char *const *list, size_t n, const char *value);

@@ -20,6 +20,7 @@
 #include "engine/member.h"
 #include "engine/pack.h"
 #include "engine/replication.h"
+#include "engine/preflight.h"
 #include "engine/run.h"
 #include "engine/trust.h"
 #include "engine/witness.h"
@@ -1327,7 +1328,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		ai_error("manifest: %s", ai_store_why(r));
 		goto out;
 	}
-	if (p->key && (r = ai_archive_publish_key(p->dest, p->key)) != AI_OK) {
+	if (p->key && !p->dry_out && (r = ai_archive_publish_key(p->dest, p->key)) != AI_OK) {
 		ai_error("keys: %s", ai_store_why(r));
 		goto out;
 	}
@@ -1382,6 +1383,11 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		        items.n - run.skipped_archived - run.nwork);
 	}
 	if (p->dry_out) {
+		/* The preflight's last check: the run may read what it lists. */
+		r = ai_preflight_read(p->src, "source", run.nwork ? run.work[0].item->name :
+		                      items.n ? items.items[0].name : NULL, p->preflight_out);
+		if (r != AI_OK)
+			goto out;
 		print_dry(&run, p->dry_out);
 		for (size_t i = 0; i < run.nwork; i++) {
 			sum->blobs++;
@@ -1483,6 +1489,33 @@ out:
 	return r;
 }
 
+/* A dry run's preflight (ARCHITECTURE.md §3.1), before the dry run lists
+ * and plans: the signing key is the archive's current one (reading the
+ * key chain: read and list), the source lists, and the archive lets this
+ * run take the run lock (write and lease). The read of the source is
+ * checked once the plan names a blob (ai_run). */
+static ai_result preflight(const struct ai_run_params *p, struct ai_run_summary *sum)
+{
+	FILE *out = p->preflight_out;
+	struct ai_trust trust;
+	ai_result r;
+
+	ai_trust_init(&trust);
+	r = archive_keys(p, &trust, 0, sum);
+	ai_trust_release(&trust);
+	if (r != AI_OK)
+		return r;
+	if (p->key)
+		ai_preflight_say(out, "signing key %s: the archive's current key (archive %s)",
+		                 sum->key_id, sum->archive_id);
+	ai_preflight_say(out, "dest: read and list ok (the key chain), %s",
+	                 ai_store_credential(p->dest));
+	r = ai_preflight_list(p->src, "source", out);
+	if (r == AI_OK)
+		r = ai_preflight_lock(p->dest, p->o->lock_duration, p->run_id, out);
+	return r;
+}
+
 ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *sum)
 {
 	char sku[64] = "unknown";
@@ -1506,6 +1539,10 @@ ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *su
 		}
 		ai_replication_check(p->dest, sku);
 		r = ai_lock_take(p->dest, p->o->lock_duration, p->o->wait, p->run_id, &lock);
+		if (r != AI_OK)
+			return r;
+	} else {
+		r = preflight(p, sum);
 		if (r != AI_OK)
 			return r;
 	}

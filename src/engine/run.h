@@ -59,6 +59,8 @@ struct ai_run_params {
 	ai_time now;                      /* decides which hours are closed */
 	ai_time (*clock)(void);           /* timestamps for signatures */
 	FILE *dry_out;                    /* dry run: the list goes here */
+	FILE *preflight_out;              /* dry run: the preflight's lines (NULL: logged at
+	                                   * info level) */
 	int progress;                     /* draw a progress line on stderr */
 	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
 	struct ai_lock *lock;             /* held run lock, confirmed before each commit;

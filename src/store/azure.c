@@ -210,11 +210,13 @@ static ai_result map_status(const struct az_req *q, long status, const char *cod
 }
 
 /* Records "object: 403 Code: message" as the thread's last error. */
-static void record_error(const struct az_req *q, const struct ai_http_response *resp,
-                         const char *code, ai_result r, int secondary)
+static void record_error(const struct azure_store *s, const struct az_req *q,
+                         const struct ai_http_response *resp, const char *code, ai_result r,
+                         int secondary)
 {
 	char msg[256] = "";
 	char xcode[96] = "";
+	char with[1100] = "";
 
 	if (resp->status == 0) {
 		ai_store_set_error("%s: %s%s (%s)", q->what, ai_strerror(r),
@@ -225,8 +227,11 @@ static void record_error(const struct az_req *q, const struct ai_http_response *
 	    ai_blobxml_parse_error(resp->body.data, resp->body.len, xcode, sizeof xcode, msg,
 	                           sizeof msg) != AI_OK)
 		msg[0] = '\0';
-	ai_store_set_error("%s: %ld %s%s%s%s", q->what, resp->status, *code ? code : "error",
-	                   *msg ? ": " : "", msg, secondary ? " (secondary endpoint)" : "");
+	/* An authentication or authorization failure names the credential. */
+	if (resp->status == 401 || resp->status == 403)
+		snprintf(with, sizeof with, " [with %s]", s->base.credential);
+	ai_store_set_error("%s: %ld %s%s%s%s%s", q->what, resp->status, *code ? code : "error",
+	                   *msg ? ": " : "", msg, secondary ? " (secondary endpoint)" : "", with);
 }
 
 /* ----- one request, with retries ----- */
@@ -402,7 +407,7 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		if (secondary_ok && !q->use_secondary)
 			secondary = !secondary;
 	}
-	record_error(q, resp, code, r, secondary);
+	record_error(s, q, resp, code, r, secondary);
 	return r;
 }
 
@@ -1038,6 +1043,7 @@ static void op_free(struct ai_store *st)
 	if (s->sas)
 		ai_cleanse(s->sas, strlen(s->sas));
 	free(s->sas);
+	free(s->base.credential);
 	free(st->described);
 	free(s);
 }
@@ -1066,7 +1072,8 @@ static ai_result set_key(struct azure_store *s, const char *b64)
 {
 	if (ai_base64_decode(b64, strlen(b64), s->key, sizeof s->key, &s->keylen) != AI_OK ||
 	    s->keylen == 0) {
-		ai_store_set_error("%s: the account key is not valid base64", s->base.described);
+		ai_store_set_error("%s: the %s is not valid base64", s->base.described,
+		                   s->base.credential);
 		s->keylen = 0;
 		return AI_ERR_CONFIG;
 	}
@@ -1099,8 +1106,9 @@ static ai_result endpoint_string(const struct ai_azurl *u, int secondary, char *
 	return r;
 }
 
-/* Resolves credentials: a SAS first, then a key, then a connection
- * string (ARCHITECTURE.md §3). */
+/* Takes the one credential the configuration gives (a SAS, a key or a
+ * connection string; the caller has chosen it, ARCHITECTURE.md §3), else
+ * the SAS in the URL, else none. */
 static ai_result resolve_auth(struct azure_store *s, const struct ai_store_config *cfg,
                               char *url_sas)
 {
@@ -1109,23 +1117,23 @@ static ai_result resolve_auth(struct azure_store *s, const struct ai_store_confi
 
 	if (cfg->sas && *cfg->sas)
 		return set_sas(s, cfg->sas);
-	if (url_sas && *url_sas)
-		return set_sas(s, url_sas);
 	if (cfg->account_key && *cfg->account_key)
 		return set_key(s, cfg->account_key);
+	if ((!cfg->connection_string || !*cfg->connection_string) && url_sas && *url_sas)
+		return set_sas(s, url_sas);
 	if (!cfg->connection_string || !*cfg->connection_string)
 		return AI_OK; /* anonymous: public containers only */
 	ai_redact_add(cfg->connection_string);
 	r = ai_connstr_parse(cfg->connection_string, &cs_account, &cs_key, &cs_endpoint, &cs_sas);
 	if (r != AI_OK) {
-		ai_store_set_error("%s: the connection string is malformed", s->base.described);
+		ai_store_set_error("%s: the %s is malformed", s->base.described, s->base.credential);
 		r = AI_ERR_CONFIG;
 	} else if (cs_sas) {
 		r = set_sas(s, cs_sas);
 	} else if (cs_key) {
 		if (cs_account && strcmp(cs_account, s->loc.account) != 0) {
-			ai_store_set_error("%s: the connection string is for account '%s'",
-			                   s->base.described, cs_account);
+			ai_store_set_error("%s: the %s is for account '%s'", s->base.described,
+			                   s->base.credential, cs_account);
 			r = AI_ERR_CONFIG;
 		} else {
 			r = set_key(s, cs_key);
@@ -1171,7 +1179,11 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 	s->base.remote = 1;
 	s->base.now = cfg->now ? cfg->now : ai_clock_real;
 	s->base.described = describe_url(cfg->url);
-	if (!s->base.described) {
+	s->base.credential = strdup(cfg->credential ? cfg->credential
+	                       : cfg->sas ? "SAS" : cfg->account_key ? "account key"
+	                       : cfg->connection_string ? "connection string"
+	                       : "no credential (anonymous access)");
+	if (!s->base.described || !s->base.credential) {
 		r = AI_ERR_NOMEM;
 		goto out;
 	}

@@ -40,6 +40,7 @@ struct ai_store_ops {
 struct ai_store {
 	const struct ai_store_ops *ops;
 	char *described;            /* redacted location for messages */
+	char *credential;           /* its credential's kind and origin (NULL: none needed) */
 	int remote;
 	struct ai_store_stats stats; /* updated with __atomic builtins */
 	ai_time (*now)(void);

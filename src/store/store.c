@@ -110,6 +110,11 @@ void ai_store_free(struct ai_store *s)
 		s->ops->free(s);
 }
 
+const char *ai_store_credential(const struct ai_store *s)
+{
+	return s->credential ? s->credential : "no credential (a local directory)";
+}
+
 const char *ai_store_describe(const struct ai_store *s)
 {
 	return s->described;

@@ -78,6 +78,11 @@ struct ai_store_config {
 	const char *sas;            /* SAS token without '?', or NULL */
 	const char *account_key;    /* base64 account key, or NULL */
 	const char *connection_string; /* AccountName=..;AccountKey=..;BlobEndpoint=.. */
+	/* Without sas, account_key and connection_string, a SAS in url's query
+	 * string is used. */
+	const char *credential;     /* what the credential is and where it came from, named
+	                             * in every 401/403 ("account key from --dest-key-file
+	                             * '/etc/k'"), or NULL */
 	unsigned max_transfers;     /* concurrent HTTP transfers (0: 16) */
 	unsigned max_tries;         /* attempts per request (0: 6) */
 	int64_t retry_base_ns;      /* first backoff (0: 500 ms) */
@@ -94,6 +99,10 @@ void ai_store_free(struct ai_store *s);
 
 /* The location as a safe string for messages (no secrets). */
 const char *ai_store_describe(const struct ai_store *s);
+/* The credential it uses, its kind and where it came from ("SAS from
+ * AIARCHIVE_SOURCE_SAS (sp=rl, se=...)"), for messages; a local directory
+ * says it needs none. */
+const char *ai_store_credential(const struct ai_store *s);
 /* 1 for Azure, 0 for a local directory. */
 int ai_store_is_remote(const struct ai_store *s);
 /* Snapshot of the request counters. */

@@ -133,15 +133,15 @@ later=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
 check_exit 0 "a dry run two days later" -- env AIARCHIVE_NOW="$later" "$AIARCHIVE" gc \
 	--dest "file://$dst" --dry-run
 check "it would remove the orphans then" -- \
-	diff "$work/expected.list" <(grep -v '^gc: ' <<<"$LAST_OUTPUT" | cut -f1)
+	diff "$work/expected.list" <(grep -v '^gc: \|^preflight: ' <<<"$LAST_OUTPUT" | cut -f1)
 
 # ---- dry run
 
 check_exit 0 "gc --older-than 0s --dry-run" -- gc "$dst" --older-than 0s --dry-run
 out=$LAST_OUTPUT
-check "it lists exactly the orphans" -- diff "$work/expected.list" <(grep -v '^gc: ' <<<"$out" | cut -f1)
+check "it lists exactly the orphans" -- diff "$work/expected.list" <(grep -v '^gc: \|^preflight: ' <<<"$out" | cut -f1)
 check "each line has the size and the time" -- \
-	bash -c '! grep -v "^gc: " <<<"$0" | grep -Ev "^data/[^	]+	[0-9]+	[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"' "$out"
+	bash -c '! grep -v "^gc: \\|^preflight: " <<<"$0" | grep -Ev "^data/[^	]+	[0-9]+	[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"' "$out"
 check "its summary says what it would remove" -- \
 	grep -q "^gc: dry run: would remove $norphans unreferenced objects" <<<"$out"
 check "it removes nothing" -- diff "$work/before.all" <(all_files "$dst")
@@ -229,7 +229,7 @@ if command -v node >/dev/null 2>&1 && [ -x "$AZURITE_BIN" ]; then
 	check "it lists the two strays" -- diff <(printf '%s\n' \
 		data/app/Requests/2026-11-20/00/stray-1.jsonl.gz \
 		data/app/Requests/2026-11-20/00/stray-1.jsonl.gz.minisig) \
-		<(grep -v '^gc: ' <<<"$LAST_OUTPUT" | cut -f1)
+		<(grep -v '^gc: \|^preflight: ' <<<"$LAST_OUTPUT" | cut -f1)
 	check_exit 0 "gc on Azurite" -- "$AIARCHIVE" gc --dest "$adest" --older-than 0s
 	check "the strays are gone and nothing else (Azure SDK listing)" -- \
 		diff <(grep -v '/stray-1\.' "$work/az.before") \

@@ -64,7 +64,7 @@ check "the late blob is archived" -- jq -e '.blobs == 1 and .segment == 1' <<<"$
 check "still every source line exactly once" -- diff <(source_lines) <(archive_lines)
 
 check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
-	--source "file://$src/appinsights-export" --dest "file://$dst"
+	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"
 check_exit 2 "run without --key is a usage error" -- "$AIARCHIVE" run \
 	--source "file://$src/appinsights-export" --dest "file://$dst"
 check_exit 2 "a missing source is a clear error" -- "$AIARCHIVE" run \
