@@ -21,6 +21,9 @@ struct ai_options {
 	char *source, *source_secondary, *source_sas_file, *source_key_file;
 	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
 	char *witness, *witness_sas_file, *witness_key_file; /* another place for checkpoints */
+	char *source_auth, *dest_auth;           /* auth methods (store/auth/token.h names) */
+	char *source_client_id, *dest_client_id; /* token methods' client ids */
+	char *ca_file;             /* CA bundle for storage and token endpoints */
 	char *state_dir;           /* where the host's own checkpoints live */
 	char *layout;              /* auto, continuous-export, diagnostic-settings */
 	char *key;                 /* signing key file (init, run) */
@@ -56,6 +59,8 @@ struct ai_options {
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int help;
+	unsigned cmd_bit;          /* the AI_CMD_* bit of the command parsed */
+	const char *cmd_name;      /* and its name (static) */
 };
 
 /* Sets the defaults. */
@@ -79,7 +84,9 @@ void ai_options_help(FILE *f, const struct ai_cmd *cmd);
 /* Builds the store configuration for one side ("source", "dest" or
  * "witness"): location, secondary, and credentials (first found wins:
  * --X-sas-file, AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
- * AIARCHIVE_X_CONNECTION_STRING). Secret strings are malloc'd into
+ * AIARCHIVE_X_CONNECTION_STRING), the side's auth method and client id
+ * (--X-auth, --X-client-id; the witness's is auto), and the CA bundle
+ * (--ca-file, else $SSL_CERT_FILE). Secret strings are malloc'd into
  * *secrets (free with ai_options_free_secrets). */
 struct ai_secrets {
 	char *sas;
