@@ -65,26 +65,6 @@ struct az_req {
 
 /* ----- small helpers ----- */
 
-static double jitter(void)
-{
-	static __thread uint64_t state;
-
-	if (!state)
-		state = (uint64_t)ai_clock_mono_ns() ^ (uint64_t)(uintptr_t)&state;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return (double)(state >> 11) / 9007199254740992.0;
-}
-
-static void sleep_ns(int64_t ns)
-{
-	struct timespec ts = { .tv_sec = ns / AI_NS_PER_SEC, .tv_nsec = ns % AI_NS_PER_SEC };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 static void add_header(struct az_req *r, const char *name, const char *value)
 {
 	if (r->nhdr < AZ_MAX_HEADERS) {
@@ -438,14 +418,14 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		if (resp->status && ai_http_response_header(resp, "retry-after", ra, sizeof ra))
 			retry_after = ai_retry_after_ns(ra, s->base.now());
 		int64_t delay = ai_retry_delay(&s->retry, tries, ai_clock_mono_ns() - start, retry_after,
-		                               jitter());
+		                               ai_retry_jitter());
 		if (delay < 0)
 			break;
 		ai_debug("%s: %s, retrying in %lld ms", q->what,
 		         resp->status ? "service busy" : ai_strerror(r), (long long)(delay / 1000000));
 		__atomic_add_fetch(&s->base.stats.retries, 1, __ATOMIC_RELAXED);
 		sent_before = 1;
-		sleep_ns(delay);
+		ai_retry_sleep(delay);
 		/* Reads alternate to the RA-GRS secondary while the primary fails. */
 		if (secondary_ok && !q->use_secondary)
 			secondary = !secondary;
@@ -1245,7 +1225,7 @@ static ai_result resolve_method(struct azure_store *s, const struct ai_store_con
 		return AI_ERR_CONFIG;
 	}
 	if (!https) {
-		ai_store_set_error("%s: %s: a bearer token is only sent over HTTPS, and this location "
+		ai_store_set_error("%s: %s: tokens are only sent over HTTPS, and this location "
 		                   "is http://", s->base.described, ai_auth_method_name(m));
 		return AI_ERR_CONFIG;
 	}
@@ -1319,7 +1299,7 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 		if (r != AI_OK)
 			goto out;
 		if (s->token && strncmp(s->endpoint2, "https://", 8) != 0) {
-			ai_store_set_error("secondary location: a bearer token is only sent over HTTPS, "
+			ai_store_set_error("secondary location: tokens are only sent over HTTPS, "
 			                   "and it is http://");
 			r = AI_ERR_CONFIG;
 			goto out;

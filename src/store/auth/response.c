@@ -8,6 +8,7 @@
 #include <string.h>
 #include "store/auth/token.h"
 #include "util/crypto.h"
+#include "util/hex.h"
 
 #define JSON_DEPTH 16
 
@@ -19,17 +20,6 @@ static void skip_ws(struct jcur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
 		c->p++;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 /* Reads a string at c->p (on its '"'); with out, unescaped into out (cap
@@ -59,7 +49,7 @@ static int read_string(struct jcur *c, char *out, size_t cap)
 			case 'u': {
 				int v = 0;
 				for (int i = 0; i < 4; i++) {
-					int h = c->p < c->end ? hexval(*c->p++) : -1;
+					int h = c->p < c->end ? ai_hex_value((unsigned char)*c->p++) : -1;
 					if (h < 0)
 						return 0;
 					v = v * 16 + h;

@@ -19,7 +19,8 @@
  * when that is sooner; a failed early refresh waits this long. */
 #define REFRESH_MARGIN_S 300
 #define REFRESH_RETRY_S 30
-/* A token this close to its expiry is not handed out any more. */
+/* A token this close to its expiry (or a quarter of its life, when that is
+ * less) is not handed out any more. */
 #define EXPIRY_SLACK_S 2
 
 static const char *const method_names[AI_AUTH_METHODS] = {
@@ -72,18 +73,6 @@ ai_result ai_auth_fail(const struct ai_auth_ctx *c, ai_result r, const char *fmt
 	return r;
 }
 
-static double jitter(void)
-{
-	static __thread uint64_t state;
-
-	if (!state)
-		state = (uint64_t)ai_clock_mono_ns() ^ (uint64_t)(uintptr_t)&state;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return (double)(state >> 11) / 9007199254740992.0;
-}
-
 ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_auth_retry *rp,
                        const struct ai_http_request *req, struct ai_http_response *resp)
 {
@@ -108,17 +97,14 @@ ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_
 			return r;
 		if (r == AI_OK && ai_http_response_header(resp, "retry-after", ra, sizeof ra))
 			retry_after = ai_retry_after_ns(ra, ai_clock_real());
-		delay = ai_retry_delay(&pol, tries, ai_clock_mono_ns() - start, retry_after, jitter());
+		delay = ai_retry_delay(&pol, tries, ai_clock_mono_ns() - start, retry_after, ai_retry_jitter());
 		if (delay < 0)
 			return r;
 		ai_debug("%s: token endpoint answered %s, retrying in %lld ms",
 		         ai_auth_method_name(c->method),
 		         r == AI_OK ? "with a retryable status" : ai_strerror(r),
 		         (long long)(delay / 1000000));
-		struct timespec ts = { .tv_sec = delay / AI_NS_PER_SEC,
-		                       .tv_nsec = delay % AI_NS_PER_SEC };
-		while (nanosleep(&ts, &ts) != 0)
-			;
+		ai_retry_sleep(delay);
 	}
 }
 
@@ -176,6 +162,7 @@ struct ai_token_source {
 	pthread_cond_t cv;
 	char *token;            /* the cached token, or NULL */
 	int64_t expires_on;     /* epoch s */
+	int64_t usable_until;   /* epoch s: handed out before this */
 	int64_t refresh_at;     /* epoch s: refresh from here on */
 	int64_t retry_at;       /* epoch s: next early refresh after a failed one */
 	int fetching;           /* one thread is getting a token */
@@ -304,7 +291,7 @@ static void drop_token(struct ai_token_source *s)
 		free(s->token);
 		s->token = NULL;
 	}
-	s->expires_on = s->refresh_at = s->retry_at = 0;
+	s->expires_on = s->usable_until = s->refresh_at = s->retry_at = 0;
 }
 
 void ai_token_source_put(struct ai_token_source *src)
@@ -373,7 +360,7 @@ ai_result ai_token_acquire(struct ai_token_source *s, char **out)
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		now = now_s();
-		if (s->token && now + EXPIRY_SLACK_S < s->expires_on) {
+		if (s->token && now < s->usable_until) {
 			/* valid: one thread refreshes early, the others go on */
 			if (now < s->refresh_at || s->fetching || now < s->retry_at) {
 				r = copy_token(s, out);
@@ -406,13 +393,16 @@ ai_result ai_token_acquire(struct ai_token_source *s, char **out)
 	s->last_r = r;
 	now = now_s();
 	if (r == AI_OK) {
-		int64_t life = t.expires_on - now, margin = life / 2;
+		int64_t life = t.expires_on - now, margin = life / 2, slack = life / 4;
 		if (margin > REFRESH_MARGIN_S)
 			margin = REFRESH_MARGIN_S;
+		if (slack > EXPIRY_SLACK_S)
+			slack = EXPIRY_SLACK_S;
 		drop_token(s);
 		s->token = t.access_token;
 		t.access_token = NULL;
 		s->expires_on = t.expires_on;
+		s->usable_until = t.expires_on - slack;
 		s->refresh_at = t.refresh_on && t.refresh_on < t.expires_on ? t.refresh_on
 		                                                            : t.expires_on - margin;
 		ai_debug("%s: new token, expires in %lld s, refreshed in %lld s",
@@ -421,7 +411,7 @@ ai_result ai_token_acquire(struct ai_token_source *s, char **out)
 		r = copy_token(s, out);
 	} else {
 		snprintf(s->last_err, sizeof s->last_err, "%s", ai_store_last_error());
-		if (s->token && now + EXPIRY_SLACK_S < s->expires_on) {
+		if (s->token && now < s->usable_until) {
 			/* the early refresh failed; the token in hand is still good */
 			ai_debug("%s (early refresh failed; the current token stays in use)",
 			         s->last_err);
