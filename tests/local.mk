@@ -145,6 +145,7 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/entra.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
@@ -167,7 +168,8 @@ E2E_TESTS = \
 	tests/e2e/verify.sh
 
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
+EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs \
+	tests/tools/tokenstub.mjs
 
 # Attack tests: each reproduces a finding of an independent attack on the
 # archive (ARCHITECTURE.md §9.4) and asserts the behaviour its fix is to
