@@ -5,7 +5,7 @@
 confexampledir = $(sysconfdir)/aiarchive
 dist_confexample_DATA = etc/aiarchive.conf.example
 exampledir = $(docdir)/examples
-dist_example_DATA = etc/aiarchive.cron.example
+dist_example_DATA = etc/aiarchive.cron.example etc/aiarchive-cronjob.yaml
 
 if HAVE_SYSTEMD_UNITDIR
 systemdsystemunit_DATA = etc/aiarchive.service
