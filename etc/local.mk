@@ -6,6 +6,7 @@ confexampledir = $(sysconfdir)/aiarchive
 dist_confexample_DATA = etc/aiarchive.conf.example
 exampledir = $(docdir)/examples
 example_DATA = etc/aiarchive.cron.example
+dist_example_DATA = etc/aiarchive-cronjob.yaml
 
 AI_SERVICES = etc/aiarchive.service etc/aiarchive-verify.service etc/aiarchive-gc.service
 AI_TIMERS = etc/aiarchive.timer etc/aiarchive-verify.timer etc/aiarchive-gc.timer

@@ -39,6 +39,12 @@ src_libaiarchive_la_SOURCES += \
 	src/format/segindex.c src/format/segindex.h \
 	src/format/state.c src/format/state.h
 src_libaiarchive_la_SOURCES += \
+	src/store/auth/auth_int.h \
+	src/store/auth/cli.c \
+	src/store/auth/entra.c \
+	src/store/auth/managed.c \
+	src/store/auth/response.c \
+	src/store/auth/token.c src/store/auth/token.h \
 	src/store/azure.c \
 	src/store/azurl.c src/store/azurl.h \
 	src/store/backend.h \

@@ -19,6 +19,7 @@ EXTRA_DIST += tests/fuzz/fuzz_manifest.c
 
 UNIT_TESTS = \
 	tests/test_archive \
+	tests/test_auth \
 	tests/test_azurl \
 	tests/test_base64 \
 	tests/test_blobxml \
@@ -67,12 +68,16 @@ check-unit:
 UNIT_FIXTURES = \
 	tests/data/README.md \
 	tests/data/diag_AppRequests.json \
+	tests/data/sp_cert.pem \
+	tests/data/sp_cert_only.pem \
 	tests/data/request_msdocs_example.json
 EXTRA_DIST += $(UNIT_FIXTURES)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
 tests_test_archive_CFLAGS = $(UNIT_CFLAGS)
 tests_test_archive_LDADD = $(UNIT_LDADD)
+tests_test_auth_CFLAGS = $(UNIT_CFLAGS)
+tests_test_auth_LDADD = $(UNIT_LDADD)
 tests_test_azurl_CFLAGS = $(UNIT_CFLAGS)
 tests_test_azurl_LDADD = $(UNIT_LDADD)
 tests_test_retry_CFLAGS = $(UNIT_CFLAGS)
@@ -144,6 +149,7 @@ E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/credentials.sh \
+	tests/e2e/entra.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
@@ -168,7 +174,8 @@ E2E_TESTS = \
 	tests/e2e/verify.sh
 
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
+EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs \
+	tests/tools/tokenstub.mjs
 
 # Attack tests: each reproduces a finding of an independent attack on the
 # archive (ARCHITECTURE.md §9.4) and asserts the behaviour of its fix.

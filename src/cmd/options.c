@@ -18,6 +18,7 @@
 #include "engine/witness.h"
 #include "store/azurl.h"
 #include "util/clock.h"
+#include "store/auth/token.h"
 
 enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
 
@@ -65,6 +66,10 @@ static const struct def defs[] = {
 	  "SAS token for the source" },
 	{ "source-key-file", 0, "FILE", RUN | VERIFY, CFG, K_STR, O(source_key_file), 0, 0,
 	  "account key for the source" },
+	{ "source-auth", 0, "METHOD", RUN | VERIFY, CFG, K_STR, O(source_auth), 0, 0,
+	  "how to authenticate to the source (default auto; see the man page)" },
+	{ "source-client-id", 0, "ID", RUN | VERIFY, CFG, K_STR, O(source_client_id), 0, 0,
+	  "client id of the source's identity (default: $AZURE_CLIENT_ID)" },
 	{ "layout", 0, "LAYOUT", RUN | VERIFY, CFG, K_STR, O(layout), 0, 0,
 	  "source layout: auto, continuous-export or diagnostic-settings" },
 	{ "dest", 0, "URL", ARCHIVE, CFG, K_STR, O(dest), 0, 0,
@@ -75,6 +80,12 @@ static const struct def defs[] = {
 	  "SAS token for the archive" },
 	{ "dest-key-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(dest_key_file), 0, 0,
 	  "account key for the archive" },
+	{ "dest-auth", 0, "METHOD", ARCHIVE, CFG, K_STR, O(dest_auth), 0, 0,
+	  "how to authenticate to the archive (default auto; see the man page)" },
+	{ "dest-client-id", 0, "ID", ARCHIVE, CFG, K_STR, O(dest_client_id), 0, 0,
+	  "client id of the archive's identity (default: $AZURE_CLIENT_ID)" },
+	{ "ca-file", 0, "FILE", ARCHIVE, CFG, K_STR, O(ca_file), 0, 0,
+	  "CA certificates for storage and token endpoints (default: $SSL_CERT_FILE)" },
 	{ "witness", 0, "URL", RUN | GC | VERIFY, CFG, K_STR, O(witness), 0, 0,
 	  "also keep the chain's checkpoint here, and check it (another account)" },
 	{ "witness-sas-file", 0, "FILE", RUN | GC | VERIFY, CFG, K_STR, O(witness_sas_file), 0, 0,
@@ -445,6 +456,8 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
 	}
 	shorts[ns] = '\0';
 	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+	o->cmd_bit = cmd->bit;
+	o->cmd_name = cmd->name;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
@@ -517,6 +530,40 @@ enum ai_from ai_options_origin(const struct ai_options *o, const char *name, cha
 	return from;
 }
 
+/* The role a token's identity needs on one side for the command. */
+static const char *rbac_hint(const struct ai_options *o, int src, int wit)
+{
+	static __thread char hint[160];
+	int writes = (o->cmd_bit & (AI_CMD_RUN | AI_CMD_GC | AI_CMD_INIT)) != 0;
+
+	snprintf(hint, sizeof hint, "'%s' on the %s, for '%s'",
+	         writes && !src ? "Storage Blob Data Contributor" : "Storage Blob Data Reader",
+	         src ? "source" : wit ? "witness" : "archive", o->cmd_name ? o->cmd_name : "?");
+	return hint;
+}
+
+/* The side's auth method and client id (ARCHITECTURE.md §3.2): the one
+ * place that maps --X-auth METHOD onto the store's configuration. */
+static ai_result side_auth(const struct ai_options *o, int src, int wit,
+                           struct ai_store_config *cfg)
+{
+	const char *name = wit ? NULL : src ? o->source_auth : o->dest_auth;
+	enum ai_auth_method m = AI_AUTH_AUTO;
+	const char *ca = o->ca_file ? o->ca_file : getenv("SSL_CERT_FILE");
+
+	if (name && ai_auth_method_parse(name, &m) != AI_OK) {
+		ai_error("--%s-auth: unknown method '%s' (auto, key, sas, connection-string, "
+		         "managed-identity, workload-identity, service-principal, azure-cli, "
+		         "anonymous)", src ? "source" : "dest", name);
+		return AI_ERR_USAGE;
+	}
+	cfg->auth = (int)m;
+	cfg->client_id = wit ? NULL : src ? o->source_client_id : o->dest_client_id;
+	cfg->ca_file = ca && *ca ? ca : NULL;
+	cfg->rbac_hint = rbac_hint(o, src, wit);
+	return AI_OK;
+}
+
 ai_result ai_options_store_config(const struct ai_options *o, const char *side,
                                   struct ai_store_config *cfg, struct ai_credential *cred)
 {
@@ -531,7 +578,9 @@ ai_result ai_options_store_config(const struct ai_options *o, const char *side,
 	cfg->retry_total_ns = o->retry_total;
 	cfg->connect_timeout_ns = o->connect_timeout;
 	cfg->stall_timeout_ns = o->stall_timeout;
-	r = ai_credential_resolve(o, side, cred);
+	r = side_auth(o, src, wit, cfg);
+	if (r == AI_OK)
+		r = ai_credential_resolve(o, side, cred);
 	if (r != AI_OK)
 		return r;
 	if (cred->kind == AI_CRED_SAS)

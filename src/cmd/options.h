@@ -27,6 +27,9 @@ struct ai_options {
 	char *source, *source_secondary, *source_sas_file, *source_key_file;
 	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
 	char *witness, *witness_sas_file, *witness_key_file; /* another place for checkpoints */
+	char *source_auth, *dest_auth;           /* auth methods (store/auth/token.h names) */
+	char *source_client_id, *dest_client_id; /* token methods' client ids */
+	char *ca_file;             /* CA bundle for storage and token endpoints */
 	char *state_dir;           /* where the host's own checkpoints live */
 	char *layout;              /* auto, continuous-export, diagnostic-settings */
 	char *key;                 /* signing key file (init, run) */
@@ -67,6 +70,8 @@ struct ai_options {
 	unsigned char origin[AI_OPTIONS_ROWS];
 	unsigned line[AI_OPTIONS_ROWS];   /* AI_FROM_CONFIG: its line */
 	char *config_file;                /* the config file read, or NULL */
+	unsigned cmd_bit;          /* the AI_CMD_* bit of the command parsed */
+	const char *cmd_name;      /* and its name (static) */
 };
 
 /* Sets the defaults. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "store/auth/token.h"
 #include "store/azurl.h"
 #include "util/base64.h"
 #include "store/blobxml.h"
@@ -33,6 +34,8 @@ struct azure_store {
 	size_t keylen;            /* 0 without a key */
 	struct ai_http *http;
 	struct ai_retry_policy retry;
+	struct ai_token_source *token; /* a token method's shared source, or NULL */
+	char *rbac_hint;          /* see ai_store_config */
 };
 
 enum az_level { AZ_SERVICE, AZ_CONTAINER, AZ_BLOB };
@@ -61,26 +64,6 @@ struct az_req {
 };
 
 /* ----- small helpers ----- */
-
-static double jitter(void)
-{
-	static __thread uint64_t state;
-
-	if (!state)
-		state = (uint64_t)ai_clock_mono_ns() ^ (uint64_t)(uintptr_t)&state;
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return (double)(state >> 11) / 9007199254740992.0;
-}
-
-static void sleep_ns(int64_t ns)
-{
-	struct timespec ts = { .tv_sec = ns / AI_NS_PER_SEC, .tv_nsec = ns % AI_NS_PER_SEC };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
 
 static void add_header(struct az_req *r, const char *name, const char *value)
 {
@@ -227,6 +210,20 @@ static void record_error(const struct azure_store *s, const struct az_req *q,
 	    ai_blobxml_parse_error(resp->body.data, resp->body.len, xcode, sizeof xcode, msg,
 	                           sizeof msg) != AI_OK)
 		msg[0] = '\0';
+	if (resp->status == 403 && strcmp(code, "AuthorizationPermissionMismatch") == 0 &&
+	    s->token) {
+		ai_store_set_error("%s: 403 %s: the identity (%s) lacks a role: %s", q->what, code,
+		                   ai_auth_method_name(ai_token_source_method(s->token)),
+		                   s->rbac_hint ? s->rbac_hint
+		                                       : "see the Storage Blob Data roles");
+		return;
+	}
+	if ((resp->status == 401 || resp->status == 403) && s->token) {
+		ai_store_set_error("%s: %ld %s%s%s (with a %s token)", q->what, resp->status,
+		                   *code ? code : "error", *msg ? ": " : "", msg,
+		                   ai_auth_method_name(ai_token_source_method(s->token)));
+		return;
+	}
 	/* An authentication or authorization failure names the credential. */
 	if (resp->status == 401 || resp->status == 403)
 		snprintf(with, sizeof with, " [with %s]", s->base.credential);
@@ -235,6 +232,29 @@ static void record_error(const struct azure_store *s, const struct az_req *q,
 }
 
 /* ----- one request, with retries ----- */
+
+/* "Bearer <token>", malloc'd (wipe it with ai_token_free). */
+static ai_result ai_bearer_header(const char *token, char **out)
+{
+	size_t n = strlen(token);
+
+	*out = malloc(n + 8);
+	if (!*out)
+		return AI_ERR_NOMEM;
+	memcpy(*out, "Bearer ", 7);
+	memcpy(*out + 7, token, n + 1);
+	return AI_OK;
+}
+
+/* The service's challenge to get a new token: "WWW-Authenticate: Bearer
+ * authorization_uri=...". */
+static int bearer_challenge(const struct ai_http_response *resp)
+{
+	char v[1024];
+
+	return ai_http_response_header(resp, "www-authenticate", v, sizeof v) &&
+	       strncasecmp(v, "Bearer ", 7) == 0 && strstr(v, "authorization_uri=") != NULL;
+}
 
 /* The request's URL; *path_at is where its path starts and *sas_at where
  * the SAS appended to it starts (its length when there is none), so that
@@ -300,11 +320,12 @@ static void trace_attempt(const struct az_req *q, const struct ai_buf *url, size
 /* One attempt: sign, send, classify. retry counts the attempts before. */
 static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
                          struct ai_http_response *resp, char *code, size_t codecap,
-                         unsigned retry)
+                         unsigned retry, char **bearer)
 {
 	struct ai_http_header hdr[AZ_MAX_HEADERS + 4];
 	struct ai_buf url;
 	char date[AI_TIME_STRLEN], auth[160], clen[24];
+	char *token = NULL;
 	size_t n = 0, path_at, sas_at;
 	ai_time start = ai_clock_real();
 	int64_t t0 = ai_clock_mono_ns();
@@ -312,6 +333,18 @@ static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
 
 	ai_buf_init(&url, AZ_URL_MAX);
 	code[0] = '\0';
+	resp->status = 0;
+	resp->error[0] = '\0';
+	if (s->token) {
+		/* *bearer keeps the header ("Bearer <token>") for a 401's discard */
+		r = ai_token_acquire(s->token, &token);
+		if (r != AI_OK)
+			goto out;
+		r = ai_bearer_header(token, bearer);
+		ai_token_free(token);
+		if (r != AI_OK)
+			goto out;
+	}
 	r = build_url(s, q, secondary, &url, &path_at, &sas_at);
 	if (r != AI_OK)
 		goto out;
@@ -342,6 +375,8 @@ static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
 		if (r != AI_OK)
 			goto out;
 		hdr[n++] = (struct ai_http_header){ "Authorization", auth };
+	} else if (*bearer) {
+		hdr[n++] = (struct ai_http_header){ "Authorization", *bearer };
 	}
 	struct ai_http_request req = {
 		.method = q->method, .url = url.data, .headers = hdr, .nheaders = n,
@@ -373,7 +408,7 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 {
 	int64_t start = ai_clock_mono_ns();
 	int secondary = q->use_secondary, secondary_ok = q->readonly && s->endpoint2;
-	int sent_before = 0;
+	int sent_before = 0, challenged = 0;
 	char code[96];
 	ai_result r;
 
@@ -382,7 +417,29 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		return AI_ERR_CONFIG;
 	}
 	for (unsigned tries = 1;; tries++) {
-		r = attempt(s, q, secondary, resp, code, sizeof code, tries - 1);
+		char *bearer = NULL;
+		r = attempt(s, q, secondary, resp, code, sizeof code, tries - 1, &bearer);
+		if (s->token && !bearer) {
+			/* no token: the token source said why */
+			char why[768];
+			snprintf(why, sizeof why, "%s", ai_store_last_error());
+			ai_store_set_error("%s: %s", q->what, why);
+			return r;
+		}
+		/* An expired or revoked token: the service's Bearer challenge makes
+		 * the cached token go, and the request is sent once more with a
+		 * new one (it was refused, so nothing happened). */
+		if (r == AI_ERR_AUTH && bearer && resp->status == 401 && !challenged &&
+		    bearer_challenge(resp)) {
+			ai_debug("%s: 401 %s with a Bearer challenge: getting a new token", q->what,
+			         *code ? code : "error");
+			ai_token_discard(s->token, bearer + 7);
+			ai_token_free(bearer);
+			challenged = 1;
+			tries--;
+			continue;
+		}
+		ai_token_free(bearer);
 		if (r == AI_OK)
 			return AI_OK;
 		/* A create-only write that was sent before may have landed. */
@@ -395,14 +452,14 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		if (resp->status && ai_http_response_header(resp, "retry-after", ra, sizeof ra))
 			retry_after = ai_retry_after_ns(ra, s->base.now());
 		int64_t delay = ai_retry_delay(&s->retry, tries, ai_clock_mono_ns() - start, retry_after,
-		                               jitter());
+		                               ai_retry_jitter());
 		if (delay < 0)
 			break;
 		ai_debug("%s: %s, retrying in %lld ms", q->what,
 		         resp->status ? "service busy" : ai_strerror(r), (long long)(delay / 1000000));
 		__atomic_add_fetch(&s->base.stats.retries, 1, __ATOMIC_RELAXED);
 		sent_before = 1;
-		sleep_ns(delay);
+		ai_retry_sleep(delay);
 		/* Reads alternate to the RA-GRS secondary while the primary fails. */
 		if (secondary_ok && !q->use_secondary)
 			secondary = !secondary;
@@ -1037,6 +1094,8 @@ static void op_free(struct ai_store *st)
 	struct azure_store *s = az(st);
 
 	ai_http_free(s->http);
+	ai_token_source_put(s->token);
+	free(s->rbac_hint);
 	ai_cleanse(s->key, sizeof s->key);
 	free(s->endpoint);
 	free(s->endpoint2);
@@ -1148,6 +1207,79 @@ static ai_result resolve_auth(struct azure_store *s, const struct ai_store_confi
 	return r;
 }
 
+/* The side's method (ARCHITECTURE.md §3.2): key, SAS or connection
+ * string use only that credential; a token method gets the process's
+ * token source; auto takes an explicit credential when one is given, else
+ * what ai_token_detect finds (over https only). */
+static ai_result resolve_method(struct azure_store *s, const struct ai_store_config *cfg,
+                                char *url_sas)
+{
+	enum ai_auth_method m = (enum ai_auth_method)cfg->auth;
+	struct ai_store_config only = { 0 };
+	struct ai_token_params tp = { .client_id = cfg->client_id, .ca_file = cfg->ca_file,
+	                              .connect_timeout_ns = cfg->connect_timeout_ns };
+	int has_sas = (cfg->sas && *cfg->sas) || (url_sas && *url_sas);
+	int has_key = cfg->account_key && *cfg->account_key;
+	int has_cs = cfg->connection_string && *cfg->connection_string;
+	int https = strcmp(s->loc.scheme, "https") == 0;
+
+	switch (m) {
+	case AI_AUTH_AUTO:
+		if (has_sas || has_key || has_cs)
+			return resolve_auth(s, cfg, url_sas);
+		/* a bearer token never goes over http: there auto means anonymous */
+		if (!https)
+			return AI_OK;
+		m = ai_token_detect(&tp);
+		ai_debug("%s: auth auto: %s", s->base.described, ai_auth_method_name(m));
+		if (m == AI_AUTH_ANONYMOUS)
+			return AI_OK;
+		break;
+	case AI_AUTH_ANONYMOUS:
+		return AI_OK;
+	case AI_AUTH_KEY:
+		if (!has_key) {
+			ai_store_set_error("%s: auth 'key' needs an account key (--source-key-file, "
+			                   "--dest-key-file, or AIARCHIVE_SOURCE_KEY, AIARCHIVE_DEST_KEY)",
+			                   s->base.described);
+			return AI_ERR_CONFIG;
+		}
+		only.account_key = cfg->account_key;
+		return resolve_auth(s, &only, NULL);
+	case AI_AUTH_SAS:
+		if (!has_sas) {
+			ai_store_set_error("%s: auth 'sas' needs a SAS token (--source-sas-file, "
+			                   "--dest-sas-file, AIARCHIVE_SOURCE_SAS, AIARCHIVE_DEST_SAS or the "
+			                   "URL's query)", s->base.described);
+			return AI_ERR_CONFIG;
+		}
+		only.sas = cfg->sas;
+		return resolve_auth(s, &only, url_sas);
+	case AI_AUTH_CONNECTION_STRING:
+		if (!has_cs) {
+			ai_store_set_error("%s: auth 'connection-string' needs "
+			                   "AIARCHIVE_SOURCE_CONNECTION_STRING or "
+			                   "AIARCHIVE_DEST_CONNECTION_STRING", s->base.described);
+			return AI_ERR_CONFIG;
+		}
+		only.connection_string = cfg->connection_string;
+		return resolve_auth(s, &only, NULL);
+	default:
+		break;
+	}
+	if (!ai_auth_method_is_token(m)) {
+		ai_store_set_error("%s: unknown auth method", s->base.described);
+		return AI_ERR_CONFIG;
+	}
+	if (!https) {
+		ai_store_set_error("%s: %s: tokens are only sent over HTTPS, and this location "
+		                   "is http://", s->base.described, ai_auth_method_name(m));
+		return AI_ERR_CONFIG;
+	}
+	tp.method = m;
+	return ai_token_source_get(&tp, &s->token);
+}
+
 /* "scheme://host[:port]/path" without the query, for messages. */
 static char *describe_url(const char *url)
 {
@@ -1168,6 +1300,7 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 		.max_transfers = cfg->max_transfers ? cfg->max_transfers : 16,
 		.connect_timeout_ns = cfg->connect_timeout_ns,
 		.stall_timeout_ns = cfg->stall_timeout_ns,
+		.ca_file = cfg->ca_file,
 	};
 	char *url_sas = NULL;
 	ai_result r;
@@ -1193,9 +1326,13 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 		r = AI_ERR_CONFIG;
 		goto out;
 	}
-	r = resolve_auth(s, cfg, url_sas);
+	r = resolve_method(s, cfg, url_sas);
 	if (r != AI_OK)
 		goto out;
+	if (cfg->rbac_hint && !(s->rbac_hint = strdup(cfg->rbac_hint))) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
 	r = endpoint_string(&s->loc, s->loc.secondary, &s->endpoint);
 	if (r != AI_OK)
 		goto out;
@@ -1212,6 +1349,12 @@ ai_result ai_store_azure_open(struct ai_store **out, const struct ai_store_confi
 		r = endpoint_string(&sec, 1, &s->endpoint2);
 		if (r != AI_OK)
 			goto out;
+		if (s->token && strncmp(s->endpoint2, "https://", 8) != 0) {
+			ai_store_set_error("secondary location: tokens are only sent over HTTPS, "
+			                   "and it is http://");
+			r = AI_ERR_CONFIG;
+			goto out;
+		}
 	}
 	s->retry = (struct ai_retry_policy){
 		.max_tries = cfg->max_tries ? cfg->max_tries : 6,

@@ -59,6 +59,8 @@ struct ai_http {
 	long connect_ms;
 	int64_t stall_ns;
 	char user_agent[128];
+	char *ca_file;          /* NULL: the system's CA bundle */
+	int no_proxy;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -230,6 +232,11 @@ ai_result ai_http_new(struct ai_http **out, const struct ai_http_config *cfg)
 	h->stall_ns = stall_ns;
 	snprintf(h->user_agent, sizeof(h->user_agent), "%s",
 	         cfg && cfg->user_agent ? cfg->user_agent : "aiarchive/" PACKAGE_VERSION);
+	h->no_proxy = cfg && cfg->no_proxy;
+	if (cfg && cfg->ca_file && *cfg->ca_file && !(h->ca_file = strdup(cfg->ca_file))) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
 
 	if (pthread_mutex_init(&h->mu, NULL) != 0)
 		goto out;
@@ -267,6 +274,7 @@ out:
 			curl_multi_cleanup(h->multi);
 		if (mu_ok)
 			pthread_mutex_destroy(&h->mu);
+		free(h->ca_file);
 		free(h);
 	}
 	return r;
@@ -287,6 +295,7 @@ void ai_http_free(struct ai_http *h)
 		curl_easy_cleanup(h->idle[--h->nidle]);
 	curl_multi_cleanup(h->multi);
 	pthread_mutex_destroy(&h->mu);
+	free(h->ca_file);
 	free(h);
 }
 
@@ -528,6 +537,11 @@ static ai_result setup(struct ai_http *h, struct job *j, const struct ai_http_re
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file)
+		SET(CURLOPT_CAINFO, h->ca_file);
+	/* "" turns off every proxy, the environment's included */
+	if (h->no_proxy)
+		SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_USERAGENT, h->user_agent);
 	SET(CURLOPT_HTTPHEADER, *hdrs);
 	SET(CURLOPT_WRITEFUNCTION, on_body);

@@ -24,6 +24,8 @@ struct ai_http_config {
 	int64_t connect_timeout_ns;   /* 0: 10 s */
 	int64_t stall_timeout_ns;     /* abort when no byte moves this long (0: 30 s) */
 	const char *user_agent;       /* NULL: "aiarchive/<version>" */
+	const char *ca_file;          /* CA bundle to verify servers with (NULL: the system's) */
+	int no_proxy;                 /* never use a proxy, whatever the environment says */
 };
 
 /* Starts the engine and its I/O thread. Free with ai_http_free. */

@@ -1,7 +1,10 @@
 /* retry.c: when to retry a storage request and how long to wait first:
  * capped exponential backoff with jitter, bounded by attempts and time. */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include "util/clock.h"
 #include "util/parse.h"
 #include "store/retry.h"
 
@@ -80,4 +83,24 @@ int64_t ai_retry_after_ns(const char *value, int64_t now_ns)
 		return -1;
 	/* A date in the past means "now". */
 	return t > now_ns ? t - now_ns : 0;
+}
+
+double ai_retry_jitter(void)
+{
+	static __thread uint64_t state;
+
+	if (!state)
+		state = (uint64_t)ai_clock_mono_ns() ^ (uint64_t)(uintptr_t)&state;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return (double)(state >> 11) / 9007199254740992.0;
+}
+
+void ai_retry_sleep(int64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / AI_NS_PER_SEC, .tv_nsec = ns % AI_NS_PER_SEC };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }

@@ -27,4 +27,9 @@ int64_t ai_retry_delay(const struct ai_retry_policy *p, unsigned attempt, int64_
  * relative to now_ns); -1 when absent or invalid. */
 int64_t ai_retry_after_ns(const char *value, int64_t now_ns);
 
+/* A uniform random value in [0,1) for jitter (per thread, not for secrets). */
+double ai_retry_jitter(void);
+/* Sleeps ns nanoseconds, resuming after signals. */
+void ai_retry_sleep(int64_t ns);
+
 #endif

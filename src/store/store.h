@@ -83,6 +83,11 @@ struct ai_store_config {
 	const char *credential;     /* what the credential is and where it came from, named
 	                             * in every 401/403 ("account key from --dest-key-file
 	                             * '/etc/k'"), or NULL */
+	int auth;                   /* enum ai_auth_method (store/auth/token.h); 0: auto */
+	const char *client_id;      /* token methods: NULL means $AZURE_CLIENT_ID */
+	const char *ca_file;        /* CA bundle for the storage and token endpoints, or NULL */
+	const char *rbac_hint;      /* with a token, added to a 403 AuthorizationPermissionMismatch:
+	                             * the role this command needs on this side */
 	unsigned max_transfers;     /* concurrent HTTP transfers (0: 16) */
 	unsigned max_tries;         /* attempts per request (0: 6) */
 	int64_t retry_base_ns;      /* first backoff (0: 500 ms) */

@@ -79,3 +79,20 @@ ai_result ai_base64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
 	*outlen = n;
 	return AI_OK;
 }
+
+void ai_base64url_encode(const void *p, size_t n, char *out)
+{
+	char *o;
+
+	ai_base64_encode(p, n, out);
+	for (o = out; *o; o++) {
+		if (*o == '+')
+			*o = '-';
+		else if (*o == '/')
+			*o = '_';
+		else if (*o == '=') {
+			*o = '\0';
+			break;
+		}
+	}
+}

@@ -16,4 +16,8 @@ void ai_base64_encode(const void *p, size_t n, char *out);
 ai_result ai_base64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
                            size_t *outlen) AI_MUST_CHECK;
 
+/* Encodes n bytes as unpadded base64url (RFC 4648 §5, as JWTs use) into
+ * out (AI_BASE64_ENCLEN(n) bytes), NUL-terminated. */
+void ai_base64url_encode(const void *p, size_t n, char *out);
+
 #endif

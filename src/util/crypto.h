@@ -47,6 +47,30 @@ ai_result ai_ed25519_sign(const uint8_t seed[AI_ED25519_SEED_LEN], const void *m
 ai_result ai_ed25519_verify(const uint8_t pub[AI_ED25519_PUB_LEN], const void *msg,
                             size_t n, const uint8_t sig[AI_ED25519_SIG_LEN]) AI_MUST_CHECK;
 
+/* An RSA private key with its X.509 certificate, read from one PEM text
+ * (a service principal's certificate credential). */
+struct ai_certkey;
+#define AI_SHA1_LEN 20
+#define AI_RSA_SIG_MAX 1024 /* up to 8192-bit keys */
+/* Parses pem (n bytes): the first certificate and the private key, which
+ * must be RSA and must belong to the certificate. AI_ERR_CONFIG with a
+ * phrase in why (whycap bytes) when something is missing or does not fit. */
+ai_result ai_certkey_load(const void *pem, size_t n, struct ai_certkey **out, char *why,
+                          size_t whycap) AI_MUST_CHECK;
+/* The SHA-1 of the certificate's DER form (its thumbprint). */
+void ai_certkey_thumbprint(const struct ai_certkey *ck, uint8_t out[AI_SHA1_LEN]);
+/* The certificate's DER bytes (valid while ck lives). */
+const uint8_t *ai_certkey_der(const struct ai_certkey *ck, size_t *len);
+/* RSASSA-PKCS1-v1_5 with SHA-256 (JWT "RS256") of msg into sig (AI_RSA_SIG_MAX). */
+ai_result ai_certkey_sign_rs256(const struct ai_certkey *ck, const void *msg, size_t n,
+                                uint8_t *sig, size_t *siglen) AI_MUST_CHECK;
+/* Frees ck, wiping the key. NULL-safe. */
+void ai_certkey_free(struct ai_certkey *ck);
+/* Checks an RS256 signature with the public key of a PEM certificate:
+ * AI_OK when valid, AI_ERR_VERIFY when not. */
+ai_result ai_rs256_verify_cert(const void *certpem, size_t n, const void *msg, size_t mlen,
+                               const uint8_t *sig, size_t siglen) AI_MUST_CHECK;
+
 /* Fills p with n bytes from the system CSPRNG. */
 ai_result ai_random(void *p, size_t n) AI_MUST_CHECK;
 /* Wipes n bytes at p in a way the compiler keeps. */

@@ -47,6 +47,12 @@ static size_t value_len(const char *p, const char *stops)
 
 static const char REDACTED[] = "REDACTED";
 
+static int jwt_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
 /* Matches one of the keyword patterns at p; sets *skip to the bytes of
  * keyword to copy and *vlen to the secret that follows. */
 static int match_keyword(const char *start, const char *p, size_t *keep, size_t *vlen)
@@ -61,6 +67,9 @@ static int match_keyword(const char *start, const char *p, size_t *keep, size_t 
 		{ "SharedAccessSignature=", ";\"' \t\r\n", 1 },
 		{ "SharedKey ", "\"' \t\r\n", 0 },
 		{ "Bearer ", "\"' \t\r\n", 0 },
+		{ "Basic ", "\"' \t\r\n", 0 },
+		{ "client_secret=", "&\"' \t\r\n", 1 },
+		{ "client_assertion=", "&\"' \t\r\n", 1 },
 	};
 	size_t i;
 
@@ -74,6 +83,18 @@ static int match_keyword(const char *start, const char *p, size_t *keep, size_t 
 		*keep = wl;
 		*vlen = value_len(p + wl, words[i].stops);
 		return *vlen > 0;
+	}
+	/* A JWT anywhere (an access token, a client assertion): base64url of
+	 * '{"' and then two dots. */
+	if (strncmp(p, "eyJ", 3) == 0 && (p == start || !jwt_char(p[-1]))) {
+		size_t n = 0, dots = 0;
+		while (jwt_char(p[n]) || p[n] == '.')
+			dots += p[n++] == '.';
+		if (dots >= 2 && n >= 16) {
+			*keep = 0;
+			*vlen = n;
+			return 1;
+		}
 	}
 	return 0;
 }

@@ -26,7 +26,8 @@ const char *ai_log_first_error(void);
 
 /* Copies in to out (cap bytes, always NUL-terminated), replacing secrets
  * with "REDACTED": SAS signatures (sig=...), AccountKey=... in connection
- * strings, SharedKey/Bearer credentials in Authorization headers, and
+ * strings, SharedKey/Bearer/Basic credentials in Authorization headers,
+ * client_secret= and client_assertion= form fields, JWTs anywhere, and
  * any string registered with ai_redact_add. Returns out. */
 char *ai_redact(const char *in, char *out, size_t cap);
 

@@ -38,6 +38,10 @@
 #                                       accepts writes (a PUT there returns 201)
 #             NAME_CONN                 connection string with the well-known key
 #             NAME_PID                  pid of the Azurite process, also its process group
+#           AZURITE_OAUTH=1             (set before azurite_start) the instances also take
+#                                       bearer tokens (--oauth basic), which needs HTTPS: they
+#                                       serve https:// with a certificate of tls_setup's CA,
+#                                       and NAME_URL, NAME_CONN are https
 #           azurite_stop [-SIG] NAME... stops them (default TERM, then KILL after a grace period)
 #                                       and waits until every process of each group is gone
 #           azurite_leftovers           pids of Azurite processes this script started that
@@ -48,8 +52,16 @@
 #           sas_for NAME CONTAINER PERMS EXPIRY [blobtool sas options]
 #                                       prints a SAS query string; EXPIRY is ISO 8601 or
 #                                       relative such as +1h, -1h (already expired)
-# Call azurite_start and azurite_stop directly, not inside $(...) or check:
-# they set variables of the calling shell.
+# TLS:      tls_setup                   a throw-away CA and a server certificate for 127.0.0.1
+#                                       and localhost, in TLS_DIR ($TEST_TMP/tls): ca.pem,
+#                                       server.pem, server.key; exports TLS_CA (ca.pem) and
+#                                       NODE_EXTRA_CA_CERTS, so blobtool trusts it too
+# Entra:    tokenstub_start [OPT...]    tests/tools/tokenstub.mjs with the server certificate
+#                                       (OPT as it documents); exports STUB_HTTP, STUB_HTTPS
+#                                       (ports), STUB_URL (https://127.0.0.1:STUB_HTTPS)
+#           stub_get PATH / stub_post PATH JSON   its control endpoints
+# Call azurite_start, azurite_stop and tokenstub_start directly, not inside $(...) or
+# check: they set variables of the calling shell.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -246,7 +258,7 @@ _az_group_alive() {
 
 # _az_log_port FILE: prints the port once Azurite's log says it listens.
 _az_log_port() {
-	local line re='successfully listens on http://127\.0\.0\.1:([0-9]+)'
+	local line re='successfully listens on https?://127\.0\.0\.1:([0-9]+)'
 	while IFS= read -r line; do
 		[[ $line =~ $re ]] && { echo "${BASH_REMATCH[1]}"; return 0; }
 	done <"$1"
@@ -255,8 +267,13 @@ _az_log_port() {
 
 # azurite_start NAME...: starts one Azurite per NAME and waits until all listen.
 azurite_start() {
-	local name dir pid port deadline
-	local -a cmd=(node "$AZURITE_BIN")
+	local name dir pid port deadline scheme=http
+	local -a cmd=(node "$AZURITE_BIN") tls=()
+	if [ -n "${AZURITE_OAUTH:-}" ]; then
+		[ -n "${TLS_DIR:-}" ] || tls_setup || return 1
+		tls=(--oauth basic --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key")
+		scheme=https
+	fi
 	[ -x "$AZURITE_BIN" ] || { echo "# azurite not installed: run scripts/setup" >&2; return 1; }
 	[ ! -f "$_az_preload" ] || cmd=(node --require "$_az_preload" "$AZURITE_BIN")
 	for name in "$@"; do
@@ -285,7 +302,7 @@ azurite_start() {
 				exec "$@"' azurite "$dir/pid" "$$" "$TEST_TMP" \
 			"${cmd[@]}" --inMemoryPersistence --disableTelemetry --silent \
 				--loose --skipApiVersionCheck \
-				--blobHost 127.0.0.1 --blobPort 0) \
+				--blobHost 127.0.0.1 --blobPort 0 ${tls[@]+"${tls[@]}"}) \
 			</dev/null >"$dir/log" 2>&1 &
 		_az_job[$name]=$!
 		_az_pid[$name]=
@@ -312,9 +329,9 @@ azurite_start() {
 		pid=${_az_pid[$name]}
 		export "${name}_PORT=$port"
 		export "${name}_PID=$pid"
-		export "${name}_URL=http://127.0.0.1:$port/$AZURITE_ACCOUNT"
-		export "${name}_SECONDARY_URL=http://127.0.0.1:$port/$AZURITE_ACCOUNT-secondary"
-		export "${name}_CONN=DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$port/$AZURITE_ACCOUNT;"
+		export "${name}_URL=$scheme://127.0.0.1:$port/$AZURITE_ACCOUNT"
+		export "${name}_SECONDARY_URL=$scheme://127.0.0.1:$port/$AZURITE_ACCOUNT-secondary"
+		export "${name}_CONN=DefaultEndpointsProtocol=$scheme;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$scheme://127.0.0.1:$port/$AZURITE_ACCOUNT;"
 	done
 }
 
@@ -369,6 +386,53 @@ azurite_leftovers() {
 		[ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" != Z ] || continue
 		echo "$p"
 	done
+}
+
+# --- TLS and Entra ID ------------------------------------------------------
+
+# tls_setup: a CA that lives as long as the script, and a certificate it
+# signs for 127.0.0.1 and localhost.
+tls_setup() {
+	TLS_DIR=$TEST_TMP/tls
+	mkdir -p "$TLS_DIR" || return 1
+	(
+		cd "$TLS_DIR" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+			-subj "/CN=aiarchive test CA" -addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign &&
+		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+			-subj "/CN=127.0.0.1" &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out server.pem -days 2 -extfile ext
+	) >"$TEST_TMP/tls.log" 2>&1 || { echo "# tls_setup: $(tail -3 "$TEST_TMP/tls.log")" >&2; return 1; }
+	export TLS_DIR TLS_CA=$TLS_DIR/ca.pem NODE_EXTRA_CA_CERTS=$TLS_DIR/ca.pem
+}
+
+TOKENSTUB="$top_srcdir/tests/tools/tokenstub.mjs"
+# tokenstub_start [OPT...]: starts the token stub, waits until it listens.
+tokenstub_start() {
+	[ -n "${TLS_DIR:-}" ] || tls_setup || return 1
+	local out=$TEST_TMP/tokenstub.out i line=
+	node "$TOKENSTUB" --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" --ca "$TLS_CA" \
+		"$@" >"$out" 2>"$TEST_TMP/tokenstub.err" &
+	STUB_PID=$!
+	on_exit kill "$STUB_PID"
+	for ((i = 0; i < 200; i++)); do
+		line=$(head -1 "$out" 2>/dev/null) && [ -n "$line" ] && break
+		kill -0 "$STUB_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$line" ] || { echo "# tokenstub did not start: $(cat "$TEST_TMP/tokenstub.err")" >&2; return 1; }
+	STUB_HTTP=$(jq -r .http <<<"$line")
+	STUB_HTTPS=$(jq -r .https <<<"$line")
+	export STUB_PID STUB_HTTP STUB_HTTPS STUB_URL=https://127.0.0.1:$STUB_HTTPS
+}
+stub_get() {
+	curl -sf "http://127.0.0.1:$STUB_HTTP$1"
+}
+stub_post() {
+	curl -sf -X POST --data-binary "$2" "http://127.0.0.1:$STUB_HTTP$1" >/dev/null
 }
 
 # blobtool ARGS...: the Node client built on @azure/storage-blob.
