@@ -578,9 +578,10 @@ ai_result ai_options_store_config(const struct ai_options *o, const char *side,
 	cfg->retry_total_ns = o->retry_total;
 	cfg->connect_timeout_ns = o->connect_timeout;
 	cfg->stall_timeout_ns = o->stall_timeout;
-	r = side_auth(o, src, wit, cfg);
+	/* The credential first: it is released whatever fails after. */
+	r = ai_credential_resolve(o, side, cred);
 	if (r == AI_OK)
-		r = ai_credential_resolve(o, side, cred);
+		r = side_auth(o, src, wit, cfg);
 	if (r != AI_OK)
 		return r;
 	if (cred->kind == AI_CRED_SAS)
