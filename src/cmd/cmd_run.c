@@ -229,6 +229,10 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			r = AI_ERR_NOTHING;
 	}
 out:
+	/* The host keeps the outcome too: a run that fails before it can
+	 * write the archive's state is seen by status --prom. */
+	if (dest && !o.dry_run)
+		ai_options_record_outcome(&o, dest, "run", r, run_id);
 	ai_witnesses_release(&ws);
 	if (have_key)
 		ai_signing_key_release(&key);

@@ -180,6 +180,9 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	if (rep.errors)
 		r = AI_ERR_VERIFY;
 out:
+	/* For status --prom: verify writes nothing into the archive. */
+	if (dest)
+		ai_options_record_outcome(&o, dest, "verify", r, NULL);
 	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);
 	ai_trust_release(&trust);
