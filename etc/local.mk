@@ -18,3 +18,5 @@ EXTRA_DIST += etc/aiarchive.service.in
 CLEANFILES += etc/aiarchive.service
 etc/aiarchive.service: $(srcdir)/etc/aiarchive.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) etc && $(edit_in) $(srcdir)/etc/aiarchive.service.in >$@.tmp && mv $@.tmp $@
+# Prometheus alerting rules for status --prom, with the documentation.
+dist_example_DATA += etc/aiarchive.rules.yml

@@ -3,11 +3,11 @@
  *
  *   aiarchive-outcome 1
  *   command run
- *   time 2026-11-24T14:30:05Z
+ *   time 2026-11-24T14:30:05.123456789Z
  *   exit 1
  *   result partial
  *   run 20261124T143005Z-1a2b3c4d
- *   error partial failure
+ *   error partial success
  *
  * A reader ignores keys it does not know; it needs command, time, exit and
  * result. It is replaced through a fresh temporary name (regfile.h). */
@@ -75,7 +75,7 @@ ai_result ai_outcome_write(const char *dir, const struct ai_store *dest,
 		return r;
 	}
 	(void)outcome_path(dir, dest, o->command, path, sizeof path, 0);
-	ai_time_format(o->time, 0, when);
+	ai_time_format(o->time, 9, when);
 	ai_buf_init(&b, OUTCOME_MAX);
 	r = ai_buf_printf(&b, "aiarchive-outcome 1\ncommand %s\ntime %s\nexit %d\nresult %s\n",
 	                  o->command, when, o->exit_code, o->result);
