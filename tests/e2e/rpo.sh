@@ -17,7 +17,6 @@
 #   - every metric etc/aiarchive.rules.yml uses is in the file.
 . "$(dirname "$0")/lib.sh"
 AIGEN="$top_builddir/tools/aigen"
-FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
 [ -x "$AIGEN" ] || skip_all "aigen not built"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
@@ -25,24 +24,9 @@ command -v promtool >/dev/null 2>&1 || skip_all "promtool not installed (scripts
 require_azurite
 azurite_start SRC DST || bail_out "azurite did not start"
 
-PROXY_PID=
-proxy_stop() {
-	[ -n "$PROXY_PID" ] || return 0
-	kill "$PROXY_PID" 2>/dev/null || true
-	wait "$PROXY_PID" 2>/dev/null || true
-}
-on_exit proxy_stop
-node "$FAULTPROXY" --target "http://127.0.0.1:$SRC_PORT" >"$TEST_TMP/proxy.out" 2>"$TEST_TMP/proxy.err" &
-PROXY_PID=$!
-for ((i = 0; i < 200; i++)); do
-	port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$TEST_TMP/proxy.out")
-	[ -z "$port" ] || break
-	sleep 0.05
-done
-[ -n "$port" ] || bail_out "faultproxy did not start: $(cat "$TEST_TMP/proxy.err")"
-PS="http://127.0.0.1:$port"
+faultproxy_start PS "$SRC_PORT" || bail_out "faultproxy did not start"
 rules() {
-	curl -sf -X PUT --data-binary "$1" "$PS/__fault" >/dev/null
+	faultproxy_rules "$PS" "$1"
 }
 
 key="$TEST_TMP/key" other="$TEST_TMP/other"
