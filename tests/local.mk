@@ -154,6 +154,7 @@ E2E_TESTS = \
 	tests/e2e/store_azure.sh \
 	tests/e2e/store_large.sh \
 	tests/e2e/faultproxy.sh \
+	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
 	tests/e2e/run_concurrency.sh \
@@ -167,20 +168,13 @@ TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
 
 # Attack tests: each reproduces a finding of an independent attack on the
-# archive (ARCHITECTURE.md §9.4) and asserts the behaviour its fix is to
-# give, so today they fail. They join E2E_TESTS when the fixes land; until
-# then they run by name (make check TESTS=tests/e2e/proof_oracle.sh) or all
-# of them with ./configure --enable-proof-tests.
-PROOF_TESTS =
+# archive (ARCHITECTURE.md §9.4) and asserts the behaviour of its fix.
 E2E_TESTS += \
 	tests/e2e/proof_oracle.sh \
 	tests/e2e/proof_fencing.sh \
 	tests/e2e/proof_gc.sh \
 	tests/e2e/proof_rollback.sh
-if PROOF_TESTS
-TESTS += $(PROOF_TESTS)
-endif
-EXTRA_DIST += $(PROOF_TESTS) tests/e2e/proof_lib.sh
+EXTRA_DIST += tests/e2e/proof_lib.sh
 EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c
 EXTRA_DIST += tests/e2e/archive_lib.sh
 EXTRA_DIST += tests/data/aiarchive.rules.test.yml

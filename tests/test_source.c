@@ -397,6 +397,71 @@ Test(source, app_and_type_filters_ignore_case)
 	ai_source_list_release(&l);
 }
 
+Test(source, filter_values_that_match_no_folder_are_named_with_the_nearest_names)
+{
+	struct ai_source_list l;
+	struct ai_source_unmatched u[4];
+	char *apps[] = { S("shopweb"), S("SHOP") }, *types[] = { S("Request") };
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 11 * H);
+
+	put_ce("shop_" IKEY, "Requests", 10, "a.blob");
+	put_ce("shopapi_" IKEY, "Event", 3, "b.blob"); /* outside the window: still seen */
+	put_ce("web_" IKEY, "Traces", 10, "c.blob");
+	f.apps = apps;
+	f.napps = 2;
+	f.types = types;
+	f.ntypes = 1;
+	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
+	cr_assert_eq(l.n, 0);
+	cr_assert_eq(l.apps_seen.n, 3);
+	cr_assert_eq(ai_source_unmatched(&f, &l, AI_LAYOUT_CONTINUOUS, u, 4), 1,
+	             "an unmatched app holds back the judgement of the types");
+	cr_assert_str_eq(u[0].option, "--app");
+	cr_assert_str_eq(u[0].value, "shopweb");
+	cr_assert_eq(u[0].known, 3);
+	cr_assert_eq(u[0].n, 2, "shopweb is 3 edits from shop and from shopapi, 6 from web");
+	cr_assert_str_eq(u[0].nearest[0], "shop");
+	cr_assert_str_eq(u[0].nearest[1], "shopapi");
+	ai_source_list_release(&l);
+
+	f.napps = 0;
+	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
+	cr_assert_eq(ai_source_unmatched(&f, &l, AI_LAYOUT_CONTINUOUS, u, 4), 1);
+	cr_assert_str_eq(u[0].option, "--type");
+	cr_assert_str_eq(u[0].nearest[0], "Requests");
+	ai_source_list_release(&l);
+
+	types[0] = S("REQUESTS");
+	scan(AI_LAYOUT_CONTINUOUS, &f, &l);
+	cr_assert_eq(ai_source_unmatched(&f, &l, AI_LAYOUT_CONTINUOUS, u, 4), 0,
+	             "names match without case");
+	ai_source_list_release(&l);
+}
+
+Test(source, edit_distance_and_nearest_names)
+{
+	struct ai_strvec v = AI_STRVEC_INIT;
+	const char *near[3];
+
+	cr_assert_eq(ai_edit_distance("", ""), 0);
+	cr_assert_eq(ai_edit_distance("shop", "SHOP"), 0);
+	cr_assert_eq(ai_edit_distance("kitten", "sitting"), 3);
+	cr_assert_eq(ai_edit_distance("Request", "Requests"), 1);
+	cr_assert_eq(ai_edit_distance("", "abc"), 3);
+	cr_assert_eq(ai_strvec_nearest(&v, "x", near, 3), 0);
+	OK(ai_strvec_push_new(&v, "Requests"));
+	OK(ai_strvec_push_new(&v, "Requests"));
+	OK(ai_strvec_push_new(&v, "Exceptions"));
+	OK(ai_strvec_push_new(&v, "Traces"));
+	cr_assert_eq(v.n, 3, "push_new keeps each name once");
+	cr_assert(ai_strvec_has_nocase(&v, "traces"));
+	cr_assert_eq(ai_strvec_nearest(&v, "Request", near, 3), 1);
+	cr_assert_str_eq(near[0], "Requests");
+	cr_assert_eq(ai_strvec_nearest(&v, "Tracez", near, 1), 1);
+	cr_assert_str_eq(near[0], "Traces");
+	ai_strvec_release(&v);
+}
+
 Test(source, an_append_blob_is_marked_as_one_that_may_grow)
 {
 	struct ai_source_list l;

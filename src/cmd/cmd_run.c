@@ -181,6 +181,11 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.rescan && (o.has_from || o.has_to)) {
+		r = ai_cmd_usage_error(&ai_cmd_run, "--rescan lists the last DUR up to now: not with "
+		                       "--from or --to");
+		goto out;
+	}
 	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--lock-duration must be between 15s and 60s");
 		goto out;

@@ -3,6 +3,7 @@
  * and a summary. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
@@ -14,8 +15,91 @@
 #include "engine/verify.h"
 #include "engine/witness.h"
 
+/* Appends " WORD", quoted for a POSIX shell unless it needs no quotes. */
+static ai_result add_word(struct ai_buf *b, const char *w)
+{
+	ai_result r = ai_buf_addc(b, ' ');
+
+	if (r == AI_OK && *w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                  "0123456789_./:=,@%+-") == strlen(w))
+		return ai_buf_addstr(b, w);
+	if (r == AI_OK)
+		r = ai_buf_addc(b, '\'');
+	for (const char *p = w; r == AI_OK && *p; p++)
+		r = *p == '\'' ? ai_buf_addstr(b, "'\\''") : ai_buf_addc(b, *p);
+	if (r == AI_OK)
+		r = ai_buf_addc(b, '\'');
+	return r;
+}
+
+/* " --app a,b" when the names narrow the run (fewer than the source
+ * has, few enough for the option, none with a comma in it). */
+static ai_result add_filter(struct ai_buf *b, const char *option, const struct ai_strvec *names,
+                            size_t seen)
+{
+	struct ai_buf list;
+	ai_result r = AI_OK;
+
+	if (names->n >= seen || names->n > AI_MAX_FILTERS)
+		return AI_OK;
+	for (size_t i = 0; i < names->n; i++)
+		if (strchr(names->v[i], ','))
+			return AI_OK;
+	ai_buf_init(&list, 64 * 1024);
+	for (size_t i = 0; r == AI_OK && i < names->n; i++) {
+		if (i)
+			r = ai_buf_addc(&list, ',');
+		if (r == AI_OK)
+			r = ai_buf_addstr(&list, names->v[i]);
+	}
+	if (r == AI_OK)
+		r = ai_buf_printf(b, " %s", option);
+	if (r == AI_OK)
+		r = add_word(b, list.data ? list.data : "");
+	ai_buf_release(&list);
+	return r;
+}
+
+/* The run that archives what --source found missing: its source, archive,
+ * delivery hours and, when they narrow it, apps and types (the key and
+ * credentials are the operator's, as for any run). NULL when nothing is
+ * missing or out of memory; the caller frees it. */
+static char *fix_command(const struct ai_verify_report *rep, const struct ai_options *o,
+                         const struct ai_store *src, const struct ai_store *dest)
+{
+	char from[AI_TIME_STRLEN], to[AI_TIME_STRLEN];
+	struct ai_buf b;
+	ai_result r;
+
+	if (!src || !rep->fix_to)
+		return NULL;
+	ai_time_format(rep->fix_from, 0, from);
+	ai_time_format(rep->fix_to, 0, to);
+	ai_buf_init(&b, 64 * 1024);
+	r = ai_buf_addstr(&b, "aiarchive run --source");
+	if (r == AI_OK)
+		r = add_word(&b, ai_store_describe(src));
+	if (r == AI_OK)
+		r = ai_buf_addstr(&b, " --dest");
+	if (r == AI_OK)
+		r = add_word(&b, ai_store_describe(dest));
+	if (r == AI_OK && o->layout && strcmp(o->layout, "auto") != 0)
+		r = ai_buf_printf(&b, " --layout %s", o->layout);
+	if (r == AI_OK)
+		r = ai_buf_printf(&b, " --from %.13s --to %.13s", from, to);
+	if (r == AI_OK)
+		r = add_filter(&b, "--app", &rep->fix_apps, rep->apps_seen);
+	if (r == AI_OK)
+		r = add_filter(&b, "--type", &rep->fix_types, rep->types_seen);
+	if (r != AI_OK) {
+		ai_buf_release(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
 static void print_json(FILE *f, const struct ai_verify_report *rep, const struct ai_options *o,
-                       const struct ai_verify_params *p)
+                       const struct ai_verify_params *p, const char *fix)
 {
 	char t[AI_TIME_STRLEN];
 
@@ -48,8 +132,13 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 		fprintf(f, "{\"from\":\"%s\",", t);
 		ai_time_format(p->to, 0, t);
 		fprintf(f, "\"to\":\"%s\",\"blobs\":%" PRIu64 ",\"missing\":%" PRIu64
-		           ",\"quarantined\":%" PRIu64 "}",
+		           ",\"quarantined\":%" PRIu64 ",\"run\":",
 		        t, rep->source_blobs, rep->source_missing, rep->source_quarantined);
+		if (fix)
+			ai_json_string(f, fix);
+		else
+			fprintf(f, "null");
+		fputc('}', f);
 	} else {
 		fprintf(f, "null");
 	}
@@ -71,7 +160,8 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 }
 
 static void print_text(FILE *f, const struct ai_verify_report *rep,
-                       const struct ai_verify_params *p, const struct ai_options *o, int quiet)
+                       const struct ai_verify_params *p, const struct ai_options *o, int quiet,
+                       const char *fix)
 {
 	for (size_t i = 0; i < rep->nproblems; i++) {
 		const struct ai_verify_problem *pr = &rep->problems[i];
@@ -87,7 +177,7 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 		fputc('\n', f);
 	}
 	if (quiet)
-		return;
+		goto fix;
 	fprintf(f, "verified %" PRIu64 " segment%s (%" PRIu64 " members)", rep->segments,
 	        rep->segments == 1 ? "" : "s", rep->members);
 	if (rep->indexes)
@@ -116,6 +206,13 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 	if (rep->warnings)
 		fprintf(f, " (%" PRIu64 " warning%s)", rep->warnings, rep->warnings == 1 ? "" : "s");
 	fputc('\n', f);
+fix:
+	if (!fix)
+		return;
+	/* The one step that makes the archive complete again. */
+	fputs("to archive what is missing, run (with the usual --key and credentials): ", f);
+	ai_escape_put(f, fix);
+	fputc('\n', f);
 }
 
 static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
@@ -126,6 +223,7 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_verify_report rep;
 	struct ai_verify_params p;
 	struct ai_witnesses ws = { 0 };
+	char *fix = NULL;
 	ai_result r;
 
 	memset(&p, 0, sizeof p);
@@ -173,16 +271,18 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 	ai_say_trust(&trust);
 	if (r != AI_OK)
 		goto out;
+	fix = fix_command(&rep, &o, src, dest);
 	if (ctx->json)
-		print_json(ctx->out, &rep, &o, &p);
+		print_json(ctx->out, &rep, &o, &p, fix);
 	else
-		print_text(ctx->out, &rep, &p, &o, ctx->verbosity < 0);
+		print_text(ctx->out, &rep, &p, &o, ctx->verbosity < 0, fix);
 	if (rep.errors)
 		r = AI_ERR_VERIFY;
 out:
 	/* For status --prom: verify writes nothing into the archive. */
 	if (dest)
 		ai_options_record_outcome(&o, dest, "verify", r, NULL);
+	free(fix);
 	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);
 	ai_trust_release(&trust);

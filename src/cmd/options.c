@@ -147,6 +147,8 @@ static const struct def defs[] = {
 	  "largest pack before it is split (default 128MiB)" },
 	{ "lookback", 0, "DUR", RUN, CFG, K_DURATION, O(lookback), 0, 0,
 	  "delivery hours re-listed before the watermark (default 1h)" },
+	{ "rescan", 0, "DUR", RUN, CFG, K_DURATION, O(rescan), 0, 0,
+	  "also re-list the delivery hours of the last DUR (late blobs; default off)" },
 	{ "grace", 0, "DUR", RUN, CFG, K_DURATION, O(grace), 0, 0,
 	  "how long after its hour a folder may still change (default 15m)" },
 	{ "lock-duration", 0, "DUR", RUN | GC, CFG, K_DURATION, O(lock_duration), 0, 0,

@@ -47,6 +47,7 @@ struct ai_options {
 	uint64_t jobs;
 	uint64_t pack_size;
 	int64_t lookback;          /* ns */
+	int64_t rescan;            /* run: also list the delivery hours of this long ago, ns; 0: off */
 	int64_t grace;             /* ns */
 	int64_t lock_duration;     /* ns */
 	uint64_t max_tries;

@@ -245,6 +245,7 @@ struct run {
 	uint64_t pack_counter;       /* atomic */
 	struct ai_trust trust;       /* what every manifest object read must verify with */
 	struct seen foreign;         /* archived by other runs since this one planned */
+	size_t skipped_archived;     /* listed blobs the manifest already records as they are */
 };
 
 /* The last check before a pack name reaches a backend (ARCHITECTURE.md
@@ -620,6 +621,10 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 		*from = AI_TIME_MIN;
 		*full = 1;
 	}
+	/* --rescan reaches further back than the lookback for late blobs; the
+	 * manifest keeps what is archived from being archived again. */
+	if (o->rescan && !*full && !o->has_from && ai_time_hour(p->now - o->rescan) < *from)
+		*from = ai_time_hour(p->now - o->rescan);
 }
 
 /* Delivery hours before this one are closed: hour h is closed once
@@ -673,8 +678,10 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 			const char *etag = "";
 			uint64_t vend = 0;
 			if (archived && seen_version(seen, it->name, &etag, &vend) &&
-			    same_version(etag, vend, it))
+			    same_version(etag, vend, it)) {
+				run->skipped_archived++;
 				continue;
+			}
 			w->start = 0;
 			w->end = it->size;
 			w->final = 1;
@@ -698,8 +705,10 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
 				continue;
 			}
 			/* An empty blob is recorded once, when its hour is over. */
-			if (w->end == w->start && (archived || !closed || it->size != 0))
+			if (w->end == w->start && (archived || !closed || it->size != 0)) {
+				run->skipped_archived += archived;
 				continue;
+			}
 		}
 		w->item = it;
 		if (run->nparts == 0 ||
@@ -1347,6 +1356,41 @@ static void print_dry(const struct run *run, FILE *f)
 	}
 }
 
+/* "2026-11-20T13", the form --from and --to take. */
+static const char *hour_str(ai_time t, char out[AI_TIME_STRLEN])
+{
+	ai_time_format(ai_time_hour(t), 0, out);
+	out[13] = '\0';
+	return out;
+}
+
+/* A --app or --type value that matched no folder of the source: an error
+ * for an export that must be complete (--tag, --from, --to), a warning
+ * for any other run. Each is named with the nearest names listed. */
+static ai_result check_filters(const struct run *run, const struct ai_source_filter *f,
+                               const struct ai_source_list *items, enum ai_layout layout)
+{
+	const struct ai_options *o = run->o;
+	struct ai_source_unmatched u[2 * AI_MAX_FILTERS];
+	size_t n = ai_source_unmatched(f, items, layout, u, sizeof u / sizeof u[0]);
+	int fatal = o->ntags || o->has_from || o->has_to;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *what = strcmp(u[i].option, "--app") == 0 ? "app" : "type";
+		char near[1024] = "";
+		size_t len = 0;
+		for (size_t k = 0; k < u[i].n && len < sizeof near; k++)
+			len += (size_t)snprintf(near + len, sizeof near - len, "%s'%s'", k ? ", " : "",
+			                        u[i].nearest[k]);
+		ai_log(fatal ? AI_LOG_ERROR : AI_LOG_WARN,
+		       "%s '%s' matches no %s in the source (%s%s%s)%s", u[i].option, u[i].value,
+		       what, u[i].known ? "nearest: " : "it lists no ", u[i].known ? near : what,
+		       u[i].known ? "" : "s",
+		       fatal ? "; nothing archived, check the name" : "; nothing archived for it");
+	}
+	return n && fatal ? AI_ERR_USAGE : AI_OK;
+}
+
 /* The archive's key chain into trust: dest must be an archive (`init`
  * makes one: a typo in --dest must not start a second) and p->key its
  * current key; with p->old_key, once the lock is held (write), the
@@ -1452,6 +1496,17 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	plan_window(p, &a.state, &from, &to, &full);
 	sum->window_from = from;
 	sum->window_to = to;
+	{
+		char f[AI_TIME_STRLEN], t[AI_TIME_STRLEN], w[AI_TIME_STRLEN];
+		if (full)
+			ai_info("run: plan: the whole history up to %s (no watermark yet)", hour_str(to, t));
+		else
+			ai_info("run: plan: delivery hours %s to %s (%lld hours%s; watermark %s)",
+			        hour_str(from, f), hour_str(to, t), (long long)((to - from) / HOUR),
+			        p->o->rescan ? ", with --rescan" : "",
+			        watermark_known(a.state.watermark) ? hour_str(a.state.watermark, w)
+			                                           : "none");
+	}
 	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
 	                                    full ? AI_TIME_MIN : from, to };
 	r = ai_source_scan(p->src, layout, &filter, &items);
@@ -1459,6 +1514,11 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
+	ai_info("run: listed %zu blobs (apps seen %zu, types seen %zu, quarantined %zu)", items.n,
+	        items.apps_seen.n, items.types_seen.n, items.nquarantined);
+	r = check_filters(&run, &filter, &items, layout);
+	if (r != AI_OK)
+		goto out;
 	report_quarantined(&items);
 	sum->quarantined = items.nquarantined;
 	/* What is archived already: the segments holding these hours. */
@@ -1471,6 +1531,16 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r != AI_OK) {
 		ai_error("manifest: %s", ai_store_why(r));
 		goto out;
+	}
+	{
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < run.nwork; i++)
+			bytes += run.work[i].end - run.work[i].start;
+		ai_info("run: decide: %zu skipped as archived, %zu to archive (%.1f MiB) in %zu "
+		        "partitions, %zu not ready (empty in an open hour, or shorter than archived)",
+		        run.skipped_archived, run.nwork,
+		        (double)bytes / (1 << 20), run.nparts,
+		        items.n - run.skipped_archived - run.nwork);
 	}
 	if (p->dry_out) {
 		print_dry(&run, p->dry_out);
@@ -1489,6 +1559,17 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	}
 	if (r == AI_OK)
 		r = record(&run, &a, sum, 1);
+	/* Packs count once a segment records them. */
+	ai_info("run: packs: %llu committed (%.1f MiB), %llu blobs failed, %llu ranges pending",
+	        (unsigned long long)sum->packs, (double)sum->bytes_out / (1 << 20),
+	        (unsigned long long)sum->failed, (unsigned long long)sum->pending);
+	if (r == AI_OK && sum->segments)
+		ai_info("run: commit: %llu members in %llu segment%s (%lld to %lld)",
+		        (unsigned long long)sum->blobs, (unsigned long long)sum->segments,
+		        sum->segments == 1 ? "" : "s", (long long)sum->segment_first,
+		        (long long)sum->segment);
+	else if (r == AI_OK)
+		ai_info("run: commit: nothing to record, no segment written");
 	if (r == AI_OK) {
 		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
 		ai_time hold = AI_TIME_MAX;
@@ -1509,9 +1590,15 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		if (!a.state.source)
 			a.state.source = strdup(ai_store_describe(p->src));
 		r = ai_archive_save_state(&a, p->key, p->clock());
-		if (r != AI_OK)
+		if (r != AI_OK) {
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
 			        ai_store_why(r));
+		} else {
+			char w[AI_TIME_STRLEN];
+			ai_info("run: state: saved; archived through %s",
+			        watermark_known(a.state.watermark) ? hour_str(a.state.watermark, w)
+			                                           : "nothing yet");
+		}
 		/* The segments are the truth; the state is a summary. */
 		r = ai_witness_record(p->witness, p->dest, &run.trust, &a, p->key, p->clock());
 	}

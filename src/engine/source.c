@@ -60,6 +60,8 @@ void ai_source_list_release(struct ai_source_list *l)
 		free(l->quarantined[i].app);
 		free(l->quarantined[i].type);
 	}
+	ai_strvec_release(&l->apps_seen);
+	ai_strvec_release(&l->types_seen);
 	free(l->items);
 	free(l->quarantined);
 	ai_source_list_init(l);
@@ -384,6 +386,8 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 			ai_debug("source: skipping folder '%s' (not <app>_<ikey>)", apps.v[a]);
 			continue;
 		}
+		if ((r = ai_strvec_push_new(&out->apps_seen, app)) != AI_OK)
+			break;
 		if (!ai_options_match(f->apps, f->napps, app))
 			continue;
 		if (quarantine_folder(out, apps.v[a], app, 0, &r))
@@ -392,6 +396,8 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 		r = list_folders(src, apps.v[a], &types);
 		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
 			last_folder(types.v[t], type, sizeof type);
+			if ((r = ai_strvec_push_new(&out->types_seen, type)) != AI_OK)
+				break;
 			if (!ai_options_match(f->types, f->ntypes, type))
 				continue;
 			if (quarantine_folder(out, types.v[t], type, 1, &r))
@@ -438,6 +444,8 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
 			continue;
 		last_folder(conts.v[c] + strlen(DS_PREFIX), type, sizeof type);
+		if ((r = ai_strvec_push_new(&out->types_seen, type)) != AI_OK)
+			break;
 		if (!ai_options_match(f->types, f->ntypes, type))
 			continue;
 		if (quarantine_folder(out, conts.v[c], type, 1, &r))
@@ -448,6 +456,8 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 			/* The resource name: the folder after ".../COMPONENTS/". */
 			last_folder(res.v[i], app, sizeof app);
 			lowercase(app);
+			if ((r = ai_strvec_push_new(&out->apps_seen, app)) != AI_OK)
+				break;
 			if (!ai_options_match(f->apps, f->napps, app))
 				continue;
 			if (quarantine_folder(out, res.v[i], app, 0, &r))
@@ -458,6 +468,44 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 	ai_strvec_release(&res);
 	ai_strvec_release(&conts);
 	return r;
+}
+
+/* The values of one filter list that match none of the names seen. */
+static size_t unmatched_of(const char *option, char *const *values, size_t nvalues,
+                           const struct ai_strvec *seen, struct ai_source_unmatched *out,
+                           size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nvalues && n < max; i++) {
+		struct ai_source_unmatched *u = &out[n];
+		if (ai_strvec_has_nocase(seen, values[i]))
+			continue;
+		u->option = option;
+		u->value = values[i];
+		u->known = seen->n;
+		u->n = ai_strvec_nearest(seen, values[i], u->nearest,
+		                         sizeof u->nearest / sizeof u->nearest[0]);
+		n++;
+	}
+	return n;
+}
+
+size_t ai_source_unmatched(const struct ai_source_filter *f, const struct ai_source_list *l,
+                           enum ai_layout layout, struct ai_source_unmatched *out, size_t max)
+{
+	size_t n;
+
+	if (layout == AI_LAYOUT_DIAGNOSTIC) {
+		n = unmatched_of("--type", f->types, f->ntypes, &l->types_seen, out, max);
+		if (n == 0)
+			n = unmatched_of("--app", f->apps, f->napps, &l->apps_seen, out, max);
+	} else {
+		n = unmatched_of("--app", f->apps, f->napps, &l->apps_seen, out, max);
+		if (n == 0)
+			n = unmatched_of("--type", f->types, f->ntypes, &l->types_seen, out, max);
+	}
+	return n;
 }
 
 static int item_cmp(const void *a, const void *b)

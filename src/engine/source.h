@@ -8,6 +8,7 @@
 #include "util/parse.h"
 #include "util/result.h"
 #include "store/store.h"
+#include "util/strvec.h"
 
 enum ai_layout { AI_LAYOUT_AUTO, AI_LAYOUT_CONTINUOUS, AI_LAYOUT_DIAGNOSTIC };
 
@@ -43,12 +44,16 @@ struct ai_source_quarantined {
 };
 
 /* What a scan found: the blobs to archive and, apart, the names it put
- * in quarantine (sorted by name). */
+ * in quarantine (sorted by name), and the app and type names its folder
+ * listings showed before the filter was applied (each once, in listing
+ * order; types only below the apps, or in the categories, the filter
+ * let through), so that a filter matching nothing can name the nearest. */
 struct ai_source_list {
 	struct ai_source_item *items;
 	size_t n, cap;
 	struct ai_source_quarantined *quarantined;
 	size_t nquarantined, capquarantined;
+	struct ai_strvec apps_seen, types_seen;
 };
 void ai_source_list_init(struct ai_source_list *l);
 void ai_source_list_release(struct ai_source_list *l);
@@ -60,6 +65,24 @@ struct ai_source_filter {
 	size_t ntypes;
 	ai_time from, to;        /* delivery hours in [from, to) */
 };
+
+/* A value of --app or --type that matched no folder the scan listed, with
+ * the nearest names it did list. */
+struct ai_source_unmatched {
+	const char *option;      /* "--app" or "--type" */
+	const char *value;       /* the filter's value */
+	const char *nearest[3];  /* at least distance first; n of them */
+	size_t n;
+	size_t known;            /* how many names of that kind the scan listed */
+};
+
+/* The filter values of f that matched nothing in l (at most max, into
+ * out); returns how many. Types are judged only when every app value
+ * matched (or there is none) and the other way round for diagnostic
+ * settings' categories, since a scan lists the inner names only below
+ * the outer ones it let through. The strings point into f and l. */
+size_t ai_source_unmatched(const struct ai_source_filter *f, const struct ai_source_list *l,
+                           enum ai_layout layout, struct ai_source_unmatched *out, size_t max);
 
 /* Looks at the top of the source: insights-logs-* containers mean
  * diagnostic settings, anything else continuous export. */

@@ -18,6 +18,8 @@
 #include "engine/witness.h"
 #include "util/alloc.h"
 
+#define HOUR (3600 * AI_NS_PER_SEC)
+
 #define MAX_STATE_BYTES (256u << 20)
 #define CHUNK (4u << 20)
 #define TAIL_CHUNK (1u << 20)
@@ -44,6 +46,8 @@ void ai_verify_report_release(struct ai_verify_report *rep)
 		free(rep->problems[i].message);
 	}
 	free(rep->problems);
+	ai_strvec_release(&rep->fix_apps);
+	ai_strvec_release(&rep->fix_types);
 	pthread_mutex_destroy(&rep->mu);
 	memset(rep, 0, sizeof *rep);
 }
@@ -1073,8 +1077,24 @@ static ai_result last_newline(struct ai_store *src, const char *name, uint64_t f
 	return AI_OK;
 }
 
+/* Widens what the suggested run must cover to take in it. */
+static void need_run(struct vctx *v, const struct ai_source_item *it)
+{
+	struct ai_verify_report *rep = v->rep;
+
+	if (!rep->fix_to || it->hour < rep->fix_from)
+		rep->fix_from = it->hour;
+	if (!rep->fix_to || it->hour + HOUR > rep->fix_to)
+		rep->fix_to = it->hour + HOUR;
+	/* Without memory the command is only wider (no filter). */
+	if (ai_strvec_push_new(&rep->fix_apps, it->app) != AI_OK ||
+	    ai_strvec_push_new(&rep->fix_types, it->type) != AI_OK)
+		rep->apps_seen = rep->types_seen = 0;
+}
+
 static void missing_range(struct vctx *v, const struct ai_source_item *it, uint64_t a, uint64_t b)
 {
+	need_run(v, it);
 	v->rep->source_missing++;
 	ai_verify_add(v->rep, 0, "source blob", it->name,
 	              "bytes %" PRIu64 "-%" PRIu64 " (%" PRIu64 " bytes) not archived", a, b - 1, b - a);
@@ -1101,6 +1121,7 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 	if (lo == v->nranges || strcmp(v->ranges[lo].blob, it->name) != 0) {
 		if (it->append && it->size == 0)
 			return AI_OK; /* nothing to archive yet */
+		need_run(v, it);
 		v->rep->source_missing++;
 		ai_time_format(it->hour, 0, hour);
 		ai_verify_add(v->rep, 0, "source blob", it->name,
@@ -1119,6 +1140,8 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 			this_version = 1;
 	}
 	if (!it->append) {
+		if (!this_version)
+			need_run(v, it);
 		if (!this_version)
 			ai_verify_add(v->rep, 1, "source blob", it->name,
 			              "changed after it was archived: this version (%" PRIu64
@@ -1156,6 +1179,8 @@ static ai_result check_source(struct vctx *v)
 		log_store_error("source", ai_store_describe(v->p->src), r);
 		goto out;
 	}
+	v->rep->apps_seen = list.apps_seen.n;
+	v->rep->types_seen = list.types_seen.n;
 	if (v->nranges)
 		qsort(v->ranges, v->nranges, sizeof *v->ranges, range_cmp);
 	for (size_t i = 0; r == AI_OK && i < list.n; i++) {

@@ -48,6 +48,14 @@ struct ai_verify_report {
 	uint64_t source_missing;  /* --source: blobs or ranges not archived */
 	uint64_t checkpoints;     /* witnesses' checkpoints read and checked */
 	uint64_t source_quarantined; /* --source: names left out as unsafe (warnings) */
+	/* --source: what a run must list to archive what is missing (blobs not
+	 * archived, ranges, versions not archived yet): delivery hours
+	 * [fix_from, fix_to) (fix_to 0: nothing is missing), and the apps and
+	 * types involved, each once; a filter narrows the run only when
+	 * fewer than the source's apps_seen or types_seen. */
+	ai_time fix_from, fix_to;
+	struct ai_strvec fix_apps, fix_types;
+	size_t apps_seen, types_seen;
 	pthread_mutex_t mu;
 };
 

@@ -231,8 +231,11 @@ static void record_error(const struct az_req *q, const struct ai_http_response *
 
 /* ----- one request, with retries ----- */
 
+/* The request's URL; *path_at is where its path starts and *sas_at where
+ * the SAS appended to it starts (its length when there is none), so that
+ * the request trace can leave it out. */
 static ai_result build_url(struct azure_store *s, const struct az_req *q, int secondary,
-                           struct ai_buf *url, size_t *path_at)
+                           struct ai_buf *url, size_t *path_at, size_t *sas_at)
 {
 	const char *base = secondary ? s->endpoint2 : s->endpoint;
 	ai_result r = ai_buf_addstr(url, base);
@@ -257,6 +260,9 @@ static ai_result build_url(struct azure_store *s, const struct az_req *q, int se
 		r = ai_buf_addc(url, '?');
 	if (r == AI_OK && q->query)
 		r = ai_buf_addstr(url, q->query);
+	*sas_at = url->len;
+	if (r == AI_OK && !q->query && url->len && url->data[url->len - 1] == '?')
+		*sas_at = url->len - 1;
 	if (r == AI_OK && s->sas && !s->keylen) {
 		if (q->query)
 			r = ai_buf_addc(url, '&');
@@ -266,19 +272,42 @@ static ai_result build_url(struct azure_store *s, const struct az_req *q, int se
 	return r;
 }
 
-/* One attempt: sign, send, classify. */
+/* One line of the -vv request trace for an attempt that got an answer
+ * (or a transport failure): the URL up to its SAS (the trace goes through
+ * the log's redaction as well). */
+static void trace_attempt(const struct az_req *q, const struct ai_buf *url, size_t sas_at,
+                          const struct ai_http_response *resp, ai_result r, ai_time start,
+                          int64_t t0, unsigned retry)
+{
+	char target[2048], status[64];
+	size_t n = sas_at < sizeof target - 1 ? sas_at : sizeof target - 1;
+
+	memcpy(target, url->data, n);
+	target[n] = '\0';
+	if (resp->status)
+		snprintf(status, sizeof status, "%ld", resp->status);
+	else
+		snprintf(status, sizeof status, "%s", ai_strerror(r));
+	ai_store_trace(start, q->method, target, status, q->body_len, resp->body.len,
+	               ai_clock_mono_ns() - t0, retry);
+}
+
+/* One attempt: sign, send, classify. retry counts the attempts before. */
 static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
-                         struct ai_http_response *resp, char *code, size_t codecap)
+                         struct ai_http_response *resp, char *code, size_t codecap,
+                         unsigned retry)
 {
 	struct ai_http_header hdr[AZ_MAX_HEADERS + 4];
 	struct ai_buf url;
 	char date[AI_TIME_STRLEN], auth[160], clen[24];
-	size_t n = 0, path_at;
+	size_t n = 0, path_at, sas_at;
+	ai_time start = ai_clock_real();
+	int64_t t0 = ai_clock_mono_ns();
 	ai_result r;
 
 	ai_buf_init(&url, AZ_URL_MAX);
 	code[0] = '\0';
-	r = build_url(s, q, secondary, &url, &path_at);
+	r = build_url(s, q, secondary, &url, &path_at, &sas_at);
 	if (r != AI_OK)
 		goto out;
 	ai_time_format_http(s->base.now(), date);
@@ -314,6 +343,8 @@ static ai_result attempt(struct azure_store *s, struct az_req *q, int secondary,
 		.body = q->body, .body_len = q->body_len, .max_response = q->max_response,
 	};
 	r = ai_http_do(s->http, &req, resp);
+	if (ai_store_tracing())
+		trace_attempt(q, &url, sas_at, resp, r, start, t0, retry);
 	if (r != AI_OK)
 		goto out;
 	ai_store_count(&s->base, q->kind, resp->body.len, q->body_len);
@@ -346,7 +377,7 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		return AI_ERR_CONFIG;
 	}
 	for (unsigned tries = 1;; tries++) {
-		r = attempt(s, q, secondary, resp, code, sizeof code);
+		r = attempt(s, q, secondary, resp, code, sizeof code, tries - 1);
 		if (r == AI_OK)
 			return AI_OK;
 		/* A create-only write that was sent before may have landed. */

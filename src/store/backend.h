@@ -53,4 +53,15 @@ ai_result ai_store_file_open(struct ai_store **out, const char *root, const stru
 void ai_store_count(struct ai_store *s, enum ai_req_kind k, uint64_t bytes_read,
                     uint64_t bytes_written);
 
+/* The request trace of -vv (ARCHITECTURE.md §6.1): whether it is on, and
+ * one line for one request that started at start (wall clock) and took
+ * ns: method (or operation) and target (a URL without its SAS, or the
+ * object), status (an HTTP status or the result's text), bytes sent and
+ * received, and the retry it was (0 for the first attempt). The Azure
+ * backend traces each attempt itself (with status and retry), store.c
+ * each call of a backend that does not (s->remote == 0). */
+int ai_store_tracing(void);
+void ai_store_trace(ai_time start, const char *method, const char *target, const char *status,
+                    uint64_t sent, uint64_t received, int64_t ns, unsigned retry);
+
 #endif

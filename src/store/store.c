@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/backend.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 static __thread char last_error[512];
 
@@ -159,79 +161,120 @@ static void kill_hook(void)
 		raise(SIGKILL);
 }
 
+int ai_store_tracing(void)
+{
+	return ai_log_level >= AI_LOG_DEBUG;
+}
+
+void ai_store_trace(ai_time start, const char *method, const char *target, const char *status,
+                    uint64_t sent, uint64_t received, int64_t ns, unsigned retry)
+{
+	char ts[AI_TIME_STRLEN];
+
+	ai_time_format(start, 3, ts);
+	ai_debug("request %s %s %s -> %s, %llu bytes sent, %llu received, %lld ms, retry %u", ts,
+	         method, target, status, (unsigned long long)sent, (unsigned long long)received,
+	         (long long)(ns / 1000000), retry);
+}
+
+/* One call of a backend that does not trace its requests itself: the
+ * operation, the object below the location, the result. */
+static void trace_call(const struct ai_store *s, const char *op, const char *name, ai_result r,
+                       uint64_t sent, uint64_t received, ai_time start, int64_t t0)
+{
+	char target[1200];
+
+	snprintf(target, sizeof target, "%s%s%s", s->described, name && *name ? "/" : "",
+	         name ? name : "");
+	ai_store_trace(start, op, target, r == AI_OK ? "ok" : ai_strerror(r), sent, received,
+	               ai_clock_mono_ns() - t0, 0);
+}
+
 /* Every forwarder clears the last error first, so a stale text never
- * describes a later failure. */
-#define FORWARD(call) \
+ * describes a later failure, and traces the call when the backend does
+ * not (sent and received are evaluated after it). */
+#define FORWARD(s, op, name, sent, received, call) \
 	do { \
+		ai_time start_; \
+		int64_t t0_; \
+		ai_result r_; \
 		kill_hook(); \
 		last_error[0] = '\0'; \
-		return (call); \
+		if ((s)->remote || !ai_store_tracing()) \
+			return (call); \
+		start_ = ai_clock_real(); \
+		t0_ = ai_clock_mono_ns(); \
+		r_ = (call); \
+		trace_call((s), (op), (name), r_, (sent), (received), start_, t0_); \
+		return r_; \
 	} while (0)
 
 ai_result ai_store_list(struct ai_store *s, const char *prefix, const char *delimiter,
                         const char *marker, unsigned max, struct ai_blob_list *out)
 {
 	ai_blob_list_init(out);
-	FORWARD(s->ops->list(s, prefix, delimiter, marker, max ? max : 5000, out));
+	FORWARD(s, "list", prefix, 0, 0,
+	        s->ops->list(s, prefix, delimiter, marker, max ? max : 5000, out));
 }
 
 ai_result ai_store_read(struct ai_store *s, const char *name, uint64_t offset, uint64_t len,
                         const char *if_match, struct ai_buf *out, struct ai_blob_info *info)
 {
-	FORWARD(s->ops->read(s, name, offset, len, if_match, out, info));
+	FORWARD(s, "read", name, 0, out ? out->len : 0, s->ops->read(s, name, offset, len, if_match, out, info));
 }
 
 ai_result ai_store_put(struct ai_store *s, const char *name, const void *p, size_t n,
                        unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
-	FORWARD(s->ops->put(s, name, p, n, flags, meta, etag_out));
+	FORWARD(s, "put", name, n, 0, s->ops->put(s, name, p, n, flags, meta, etag_out));
 }
 
 ai_result ai_store_put_block(struct ai_store *s, const char *name, const char *block_id,
                              const void *p, size_t n)
 {
-	FORWARD(s->ops->put_block(s, name, block_id, p, n));
+	FORWARD(s, "put-block", name, n, 0, s->ops->put_block(s, name, block_id, p, n));
 }
 
 ai_result ai_store_put_block_list(struct ai_store *s, const char *name,
                                   const char *const *block_ids, size_t n, unsigned flags,
                                   const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
-	FORWARD(s->ops->put_block_list(s, name, block_ids, n, flags, meta, etag_out));
+	FORWARD(s, "put-block-list", name, 0, 0,
+	        s->ops->put_block_list(s, name, block_ids, n, flags, meta, etag_out));
 }
 
 ai_result ai_store_append(struct ai_store *s, const char *name, const void *p, size_t n,
                           uint64_t expected_pos)
 {
-	FORWARD(s->ops->append(s, name, p, n, expected_pos));
+	FORWARD(s, "append", name, n, 0, s->ops->append(s, name, p, n, expected_pos));
 }
 
 ai_result ai_store_lease(struct ai_store *s, const char *name, enum ai_lease_action action,
                          int duration_s, char lease_id[AI_LEASE_ID_MAX])
 {
-	FORWARD(s->ops->lease(s, name, action, duration_s, lease_id));
+	FORWARD(s, "lease", name, 0, 0, s->ops->lease(s, name, action, duration_s, lease_id));
 }
 
 ai_result ai_store_props(struct ai_store *s, const char *name, struct ai_blob_info *info,
                          struct ai_meta *meta)
 {
-	FORWARD(s->ops->props(s, name, info, meta));
+	FORWARD(s, "props", name, 0, 0, s->ops->props(s, name, info, meta));
 }
 
 ai_result ai_store_set_metadata(struct ai_store *s, const char *name, const struct ai_meta *meta,
                                 const char *lease_id)
 {
-	FORWARD(s->ops->set_metadata(s, name, meta, lease_id));
+	FORWARD(s, "set-metadata", name, 0, 0, s->ops->set_metadata(s, name, meta, lease_id));
 }
 
 ai_result ai_store_delete(struct ai_store *s, const char *name)
 {
-	FORWARD(s->ops->del(s, name));
+	FORWARD(s, "delete", name, 0, 0, s->ops->del(s, name));
 }
 
 ai_result ai_store_create_container(struct ai_store *s)
 {
-	FORWARD(s->ops->create_container(s));
+	FORWARD(s, "create-container", "", 0, 0, s->ops->create_container(s));
 }
 
 ai_result ai_store_cleanup(struct ai_store *s, ai_time before, int dry_run,
@@ -240,17 +283,17 @@ ai_result ai_store_cleanup(struct ai_store *s, ai_time before, int dry_run,
 	memset(out, 0, sizeof *out);
 	if (!s->ops->cleanup)
 		return AI_OK;
-	FORWARD(s->ops->cleanup(s, before, dry_run, out));
+	FORWARD(s, "cleanup", "", 0, 0, s->ops->cleanup(s, before, dry_run, out));
 }
 
 ai_result ai_store_account_info(struct ai_store *s, char sku[64], char kind[64])
 {
-	FORWARD(s->ops->account_info(s, sku, kind));
+	FORWARD(s, "account-info", "", 0, 0, s->ops->account_info(s, sku, kind));
 }
 
 ai_result ai_store_service_stats(struct ai_store *s, char status[16], ai_time *last_sync)
 {
-	FORWARD(s->ops->service_stats(s, status, last_sync));
+	FORWARD(s, "service-stats", "", 0, 0, s->ops->service_stats(s, status, last_sync));
 }
 
 ai_result ai_store_list_each(struct ai_store *s, const char *prefix, const char *delimiter,

@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# proof_rollback.sh: truncation and rollback of the chain must be caught
-# (ARCHITECTURE.md §9.4 item 4, §9.5: today no checkpoint of the head is
-# kept outside the archive). An archive of three segments, three runs, each
+# proof_rollback.sh: truncation and rollback of the chain are caught
+# (ARCHITECTURE.md §9.6). An archive of three segments, three runs, each
 # run writing its checkpoint to the local state directory (STATE_DIRECTORY)
 # and to a witness (--witness file://...). Then, on a file:// archive and
 # on Azurite:
 #
 # - rollback: the newest segment is deleted and the state the run before
-#   left (validly signed) put back. Today no command notices.
-# - truncation: the state and the two newest segments are deleted. Today
-#   pinned `verify --data` exits 0 with a warning, and `gc` removes the
-#   packs of the deleted segments as unreferenced.
+#   left (validly signed) put back;
+# - truncation: the state and the two newest segments are deleted.
 #
-# Expected (the fix): verify --witness, gc and run each exit 4, gc removes
-# nothing and run writes nothing; run and gc notice from the local
-# checkpoint alone too. Until --witness exists the runs that build the
-# archive go without it (and every command given it exits 2).
+# Expected: verify --witness, gc and run each exit 4, gc removes nothing
+# and run writes nothing; run and gc notice from the local checkpoint
+# alone too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
 . "$(dirname "$0")/proof_lib.sh"
