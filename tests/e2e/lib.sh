@@ -43,7 +43,8 @@
 #                                       prints a SAS query string; EXPIRY is ISO 8601 or
 #                                       relative such as +1h, -1h (already expired)
 # Faults:   faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
-#                                       stopped at exit; sets NAME to its base URL
+#                                       stopped at exit; sets NAME to its base URL, NAME_PORT
+#                                       and NAME_PID
 #           faultproxy_rules BASE JSON  replaces its rules ('[]' clears them), zeroes its counters
 # Call azurite_start, azurite_stop and faultproxy_start directly, not inside
 # $(...) or check: they set variables of the calling shell.
@@ -387,6 +388,8 @@ faultproxy_start() {
 	done
 	[ -n "$port" ] || return 1
 	printf -v "$name" '%s' "http://127.0.0.1:$port"
+	printf -v "${name}_PORT" '%s' "$port"
+	printf -v "${name}_PID" '%s' "${_fp_pid[$name]}"
 }
 _faultproxy_stop_all() {
 	local p
