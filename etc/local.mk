@@ -25,3 +25,5 @@ etc/aiarchive.cron.example: $(srcdir)/etc/aiarchive.cron.example.in
 etc/aiarchive.service: $(srcdir)/etc/aiarchive.service.in
 etc/aiarchive-verify.service: $(srcdir)/etc/aiarchive-verify.service.in
 etc/aiarchive-gc.service: $(srcdir)/etc/aiarchive-gc.service.in
+# Prometheus alerting rules for status --prom, with the documentation.
+dist_example_DATA += etc/aiarchive.rules.yml

@@ -72,6 +72,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/identity.c src/engine/identity.h \
 	src/engine/lock.c src/engine/lock.h \
 	src/engine/member.c src/engine/member.h \
+	src/engine/outcome.c src/engine/outcome.h \
 	src/engine/pack.c src/engine/pack.h \
 	src/engine/preflight.c src/engine/preflight.h \
 	src/engine/replication.c src/engine/replication.h \

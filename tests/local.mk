@@ -146,6 +146,7 @@ tests_test_source_CFLAGS = $(UNIT_CFLAGS)
 tests_test_source_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
+	tests/e2e/alert_rules.sh \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/credentials.sh \
@@ -157,6 +158,7 @@ E2E_TESTS = \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
 	tests/e2e/rollback.sh \
+	tests/e2e/rpo.sh \
 	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
@@ -187,6 +189,7 @@ E2E_TESTS += \
 EXTRA_DIST += tests/e2e/proof_lib.sh
 EXTRA_DIST += tests/tools/faultproxy.mjs tests/fuzz/fuzz_blobxml.c
 EXTRA_DIST += tests/e2e/archive_lib.sh
+EXTRA_DIST += tests/data/aiarchive.rules.test.yml
 # tamper.sh's outcome table (ARCHITECTURE.md §9.5): TSV and Markdown.
 CLEANFILES += tests/e2e/tamper.tsv tests/e2e/tamper.md
 

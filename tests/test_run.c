@@ -996,6 +996,8 @@ static ai_result run_capturing(struct ai_store *from, struct ai_run_summary *sum
 	return r;
 }
 
+static void read_state(struct ai_state *st);
+
 Test(run, a_blob_that_fails_is_left_out_reported_and_archived_by_the_next_run)
 {
 	struct ai_run_summary sum;
@@ -1017,7 +1019,22 @@ Test(run, a_blob_that_fails_is_left_out_reported_and_archived_by_the_next_run)
 	cr_assert_null(find_member(&seg, BLOB_B), "a failed blob is not recorded");
 	ai_segment_release(&seg);
 	expect_archived(got_first, 3);
-	cr_assert_eq(sum.watermark, T0 + 11 * H, "held at the failed blob's hour");
+	cr_assert_eq(sum.watermark, T0 + 12 * H, "a failed blob does not hold the listing");
+	{
+		struct ai_state st;
+		const struct ai_partition_state *ps;
+		read_state(&st);
+		ps = ai_state_find_part(&st, "shop", "Requests");
+		cr_assert_not_null(ps);
+		cr_assert_eq(ps->archived_through, T0 + 11 * H, "but its part's recovery point");
+		cr_assert_eq(ps->failed, 1);
+		cr_assert_eq(ps->failed_oldest, T0 + 11 * H);
+		ps = ai_state_find_part(&st, "shop", "Exceptions");
+		cr_assert_eq(ps->archived_through, T0 + 12 * H, "other parts reach the closed hours");
+		cr_assert_eq(ps->failed, 0);
+		cr_assert_eq(st.last_run_exit, 1, "partial");
+		ai_state_release(&st);
+	}
 	OK(run_at(NOW, &sum));
 	cr_assert_eq(sum.blobs, 1);
 	read_segment(1, &seg);
@@ -1026,6 +1043,61 @@ Test(run, a_blob_that_fails_is_left_out_reported_and_archived_by_the_next_run)
 	ai_segment_release(&seg);
 	cr_assert_eq(sum.watermark, T0 + 12 * H);
 	expect_archived(all_blobs, 4);
+	{
+		struct ai_state st;
+		const struct ai_partition_state *ps;
+		read_state(&st);
+		ps = ai_state_find_part(&st, "shop", "Requests");
+		cr_assert_eq(ps->archived_through, T0 + 12 * H, "the next run moves it");
+		cr_assert_eq(ps->failed, 0);
+		cr_assert_eq(ps->failed_oldest, 0);
+		cr_assert_eq(st.last_run_exit, 0);
+		ai_state_release(&st);
+	}
+}
+
+Test(run, a_failed_blob_is_tried_again_beyond_the_lookback)
+{
+	struct ai_run_summary sum;
+	struct ai_store *faulty = failing_reads_of(BLOB_B);
+	char err[4096];
+	struct ai_state st;
+
+	put_export();
+	o.lookback = 0;
+	cr_assert_eq(run_capturing(faulty, &sum, err, sizeof err), AI_ERR_PARTIAL);
+	ai_store_free(faulty);
+	/* Three hours on, the lookback alone would list from 12:00. */
+	OK(run_at(NOW + 3 * H, &sum));
+	cr_assert_eq(sum.window_from, T0 + 11 * H, "the window reaches the failed hour");
+	cr_assert_eq(sum.blobs, 1);
+	expect_archived(all_blobs, 4);
+	read_state(&st);
+	cr_assert_eq(ai_state_find_part(&st, "shop", "Requests")->archived_through, T0 + 15 * H);
+	cr_assert_eq(ai_state_find_part(&st, "shop", "Requests")->failed, 0);
+	ai_state_release(&st);
+}
+
+Test(run, an_open_hour_never_counts_as_archived)
+{
+	struct ai_run_summary sum;
+	struct ai_state st;
+	const struct ai_partition_state *ps;
+
+	put_export();
+	/* 11:30: hour 11 is open (15 minutes' grace), yet its blobs are read. */
+	OK(run_at(T0 + 11 * H + 30 * 60 * SEC, &sum));
+	expect_archived(all_blobs, 4);
+	read_state(&st);
+	ps = ai_state_find_part(&st, "shop", "Requests");
+	cr_assert_eq(ps->archived_through, T0 + 11 * H, "not past the closed hours");
+	cr_assert_eq(ps->failed + ps->pending, 0);
+	cr_assert_gt(ps->newest_blob, 0, "the newest source blob is recorded");
+	ai_state_release(&st);
+	OK(run_at(NOW, &sum));
+	read_state(&st);
+	cr_assert_eq(ai_state_find_part(&st, "shop", "Requests")->archived_through, T0 + 12 * H);
+	ai_state_release(&st);
 }
 
 Test(run, when_every_blob_fails_the_result_says_why)
@@ -1376,6 +1448,19 @@ Test(run, a_poison_name_is_quarantined_and_holds_back_nothing)
 	cr_assert_eq(st.quarantined[0].first_seen, NOW);
 	cr_assert_str_eq(st.quarantined[1].name, POISON_APP);
 	cr_assert_eq(st.quarantined[1].hour, AI_TIME_MIN);
+	cr_assert_str_eq(st.quarantined[0].app, "shop", "a blob's part is recorded");
+	cr_assert_null(st.quarantined[1].app, "a folder has none");
+	{
+		const struct ai_partition_state *ps = ai_state_find_part(&st, "shop", "Requests");
+		cr_assert_not_null(ps);
+		cr_assert_eq(ps->quarantined, 1);
+		cr_assert_eq(ps->quarantined_oldest, T0 + 10 * H);
+		cr_assert_eq(ps->archived_through, T0 + 10 * H,
+		             "the poison holds back its part's recovery point");
+		ps = ai_state_find_part(&st, "web", "Requests");
+		cr_assert_eq(ps->archived_through, T0 + 12 * H, "but no other part's");
+		cr_assert_eq(ps->quarantined, 0);
+	}
 	ai_state_release(&st);
 
 	/* An hour later: the folder is seen again, the blob's hour is no

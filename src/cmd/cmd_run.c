@@ -243,6 +243,10 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		              (unsigned long long)(sum.failed + sum.blobs),
 		              sum.failure[0] ? sum.failure : ai_strerror(r));
 out:
+	/* The host keeps the outcome too: a run that fails before it can
+	 * write the archive's state is seen by status --prom. */
+	if (dest && !o.dry_run)
+		ai_options_record_outcome(&o, dest, "run", r, run_id);
 	ai_witnesses_release(&ws);
 	if (have_key)
 		ai_signing_key_release(&key);

@@ -45,6 +45,12 @@ static void human_duration(ai_time d, char *out, size_t cap)
 }
 
 
+/* How far t lies behind now, never below 0 (a clock behind the archive's). */
+static ai_time behind(const struct ai_status *s, ai_time t)
+{
+	return s->now > t ? s->now - t : 0;
+}
+
 static void json_time(FILE *f, ai_time t)
 {
 	char s[AI_TIME_STRLEN];
@@ -57,9 +63,24 @@ static void json_time(FILE *f, ai_time t)
 	fprintf(f, "\"%s\"", s);
 }
 
+/* "NAME":TIME,"NAME_age_s":SECONDS, both null when t is unknown. */
+static void json_time_age(FILE *f, const struct ai_status *s, const char *name, ai_time t)
+{
+	fprintf(f, ",\"%s\":", name);
+	json_time(f, t);
+	fprintf(f, ",\"%s_age_s\":", name);
+	if (known(t))
+		fprintf(f, "%.0f", seconds(behind(s, t)));
+	else
+		fputs("null", f);
+}
+
 static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trust)
 {
 	const struct ai_state *st = &s->archive.state;
+	struct ai_status_run run;
+
+	ai_status_last_run(s, &run);
 
 	fprintf(f, "{\"dest\":");
 	ai_json_string(f, s->dest);
@@ -70,14 +91,30 @@ static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trus
 	fprintf(f, ",\"segments\":%" PRIu64 ",\"watermark\":", st->next_seq);
 	json_time(f, st->watermark);
 	fprintf(f, ",\"max_delivery_lag_s\":%.0f,\"last_run\":", seconds(st->max_lag));
-	if (st->last_run_id) {
+	if (run.known) {
 		fprintf(f, "{\"id\":");
-		ai_json_string(f, st->last_run_id);
+		ai_json_string(f, run.id);
 		fprintf(f, ",\"time\":");
-		json_time(f, st->last_run_time);
+		json_time(f, run.time);
 		fprintf(f, ",\"result\":");
-		ai_json_string(f, st->last_run_result ? st->last_run_result : "");
+		ai_json_string(f, run.result);
+		if (run.exit_code >= 0)
+			fprintf(f, ",\"exit_code\":%d", run.exit_code);
+		else
+			fprintf(f, ",\"exit_code\":null");
+		fprintf(f, ",\"recorded\":");
+		ai_json_string(f, run.recorded);
 		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"last_verify\":");
+	if (s->verify_outcome_known) {
+		fprintf(f, "{\"time\":");
+		json_time(f, s->verify_outcome.time);
+		fprintf(f, ",\"result\":");
+		ai_json_string(f, s->verify_outcome.result);
+		fprintf(f, ",\"exit_code\":%d}", s->verify_outcome.exit_code);
 	} else {
 		fputs("null", f);
 	}
@@ -117,11 +154,16 @@ static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trus
 		json_time(f, p->archived_through);
 		fprintf(f, ",\"lag_s\":");
 		if (known(p->archived_through))
-			fprintf(f, "%.0f", seconds(s->now - p->archived_through));
+			fprintf(f, "%.0f", seconds(behind(s, p->archived_through)));
 		else
 			fputs("null", f);
-		fprintf(f, ",\"last_event\":");
-		json_time(f, p->last_event);
+		json_time_age(f, s, "last_event", p->last_event);
+		json_time_age(f, s, "newest_blob", p->newest_blob);
+		fprintf(f, ",\"failed\":%" PRIu64, p->failed);
+		json_time_age(f, s, "failed_oldest", p->failed ? p->failed_oldest : 0);
+		fprintf(f, ",\"pending\":%" PRIu64 ",\"quarantined\":%" PRIu64, p->pending,
+		        p->quarantined);
+		json_time_age(f, s, "quarantined_oldest", p->quarantined ? p->quarantined_oldest : 0);
 		fprintf(f, ",\"members\":%" PRIu64 ",\"rows\":%" PRIu64 "}", p->members, p->rows);
 	}
 	fprintf(f, "],\"quarantined\":[");
@@ -151,12 +193,27 @@ static void put_escaped(FILE *f, const char *before, const char *s, const char *
 	fputs(after, f);
 }
 
+/* "0", or "2 (3h05m)": a count and the age of the oldest one's hour. */
+static void count_age(const struct ai_status *s, uint64_t n, ai_time oldest, char *out,
+                      size_t cap)
+{
+	char d[32];
+
+	if (!n || !known(oldest)) {
+		snprintf(out, cap, "%" PRIu64, n);
+		return;
+	}
+	human_duration(behind(s, oldest), d, sizeof d);
+	snprintf(out, cap, "%" PRIu64 " (%s)", n, d);
+}
+
 static void print_text(FILE *f, const struct ai_status *s)
 {
 	const struct ai_state *st = &s->archive.state;
 	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32], reason[128];
-	char **apps = NULL, **types = NULL;
+	char **apps = NULL, **types = NULL, nb[AI_TIME_STRLEN], fl[64], qu[64];
 	int wa = 3, wt = 4, wr = 6;
+	struct ai_status_run run;
 
 	put_escaped(f, "archive:   ", s->dest, "");
 	put_escaped(f, " (SKU ", s->sku, ")\n");
@@ -169,13 +226,23 @@ static void print_text(FILE *f, const struct ai_status *s)
 		}
 		fputc('\n', f);
 	}
-	if (st->last_run_id) {
-		ai_time_format(st->last_run_time, 0, t);
-		put_escaped(f, "last run:  ", st->last_run_id, "");
+	ai_status_last_run(s, &run);
+	if (run.known) {
+		ai_time_format(run.time, 0, t);
+		put_escaped(f, "last run:  ", *run.id ? run.id : "(no id)", "");
 		fprintf(f, " at %s: ", t);
-		put_escaped(f, "", st->last_run_result ? st->last_run_result : "?", "\n");
+		put_escaped(f, "", *run.result ? run.result : "?", "");
+		if (run.exit_code >= 0)
+			fprintf(f, " (exit %d)", run.exit_code);
+		fputc('\n', f);
 	} else {
 		fprintf(f, "last run:  none recorded\n");
+	}
+	if (s->verify_outcome_known) {
+		ai_time_format(s->verify_outcome.time, 0, t);
+		fprintf(f, "verified:  at %s: ", t);
+		put_escaped(f, "", s->verify_outcome.result, "");
+		fprintf(f, " (exit %d)\n", s->verify_outcome.exit_code);
 	}
 	put_escaped(f, "lock:      ", !s->lock_known ? "unknown" : *s->holder ? s->holder : "free",
 	            "\n");
@@ -204,21 +271,28 @@ static void print_text(FILE *f, const struct ai_status *s)
 	}
 	if (!apps || !types)
 		goto out;
-	fprintf(f, "\n%-*s  %-*s  %-20s  %-8s  %-20s  %8s  %10s\n", wa, "APP", wt, "TYPE",
-	        "ARCHIVED THROUGH", "LAG", "LAST EVENT", "MEMBERS", "ROWS");
+	fprintf(f, "\n%-*s  %-*s  %-20s  %-8s  %-20s  %-20s  %-14s  %-14s  %8s  %10s\n", wa,
+	        "APP", wt, "TYPE", "ARCHIVED THROUGH", "LAG", "LAST EVENT", "NEWEST BLOB",
+	        "FAILED", "QUARANTINED", "MEMBERS", "ROWS");
 	for (size_t i = 0; i < st->nparts; i++) {
 		const struct ai_partition_state *p = &st->parts[i];
 		snprintf(t, sizeof t, "never");
 		snprintf(d, sizeof d, "-");
 		snprintf(u, sizeof u, "-");
+		snprintf(nb, sizeof nb, "-");
 		if (known(p->archived_through)) {
 			ai_time_format(p->archived_through, 0, t);
-			human_duration(s->now - p->archived_through, d, sizeof d);
+			human_duration(behind(s, p->archived_through), d, sizeof d);
 		}
 		if (known(p->last_event))
 			ai_time_format(p->last_event, 0, u);
-		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %8" PRIu64 "  %10" PRIu64 "\n", wa,
-		        apps[i], wt, types[i], t, d, u, p->members, p->rows);
+		if (known(p->newest_blob))
+			ai_time_format(p->newest_blob, 0, nb);
+		count_age(s, p->failed, p->failed_oldest, fl, sizeof fl);
+		count_age(s, p->quarantined, p->quarantined_oldest, qu, sizeof qu);
+		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %-20s  %-14s  %-14s  %8" PRIu64
+		           "  %10" PRIu64 "\n", wa, apps[i], wt, types[i], t, d, u, nb, fl, qu,
+		        p->members, p->rows);
 	}
 quarantined:
 	for (size_t i = 0; i < st->nquarantined; i++) {
@@ -268,30 +342,74 @@ static void prom_head(FILE *f, const char *name, const char *type, const char *h
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One family with an {app,type} sample per partition. which: 0 archived
- * through, 1 lag, 2 last event, 3 members, 4 rows. */
-static void prom_parts(FILE *f, const struct ai_status *s, const char *name, const char *type,
-                       const char *help, int which)
+/* The per-partition families, in the order they are written. */
+enum {
+	P_THROUGH, P_LAG, P_LAST_EVENT, P_NEWEST_BLOB, P_FAILED, P_FAILED_AGE, P_PENDING,
+	P_QUARANTINED, P_QUARANTINED_AGE, P_MEMBERS, P_ROWS, P_N
+};
+
+static const struct {
+	const char *name, *type, *help;
+} part_families[P_N] = {
+	{ "aiarchive_archived_through_timestamp_seconds", "gauge",
+	  "The recovery point: every delivery hour before this time is closed and archived." },
+	{ "aiarchive_lag_seconds", "gauge",
+	  "Now minus archived through (never negative): the recovery point actually achieved." },
+	{ "aiarchive_last_event_timestamp_seconds", "gauge", "Newest event time archived." },
+	{ "aiarchive_newest_source_blob_timestamp_seconds", "gauge",
+	  "Newest Last-Modified of a source blob a run listed." },
+	{ "aiarchive_failed_blobs", "gauge",
+	  "Source blobs the last run could not archive (the next run tries them again)." },
+	{ "aiarchive_failed_oldest_age_seconds", "gauge",
+	  "Age of the delivery hour of the oldest failed blob." },
+	{ "aiarchive_pending_blobs", "gauge",
+	  "Source blobs of closed hours archived only in part (their last line waits)." },
+	{ "aiarchive_quarantined_blobs", "gauge",
+	  "Source blob names of the part left out as unsafe." },
+	{ "aiarchive_quarantined_oldest_age_seconds", "gauge",
+	  "Age of the delivery hour of the oldest quarantined blob." },
+	{ "aiarchive_archived_members_total", "counter",
+	  "Members (source blobs or appended ranges) archived." },
+	{ "aiarchive_archived_rows_total", "counter", "Telemetry rows archived." },
+};
+
+/* The sample of family which for a partition; 0 when it has none. */
+static int part_value(const struct ai_status *s, const struct ai_partition_state *p, int which,
+                      double *v)
+{
+	switch (which) {
+	case P_THROUGH: *v = seconds(p->archived_through); return known(p->archived_through);
+	case P_LAG: *v = seconds(behind(s, p->archived_through)); return known(p->archived_through);
+	case P_LAST_EVENT: *v = seconds(p->last_event); return known(p->last_event);
+	case P_NEWEST_BLOB: *v = seconds(p->newest_blob); return known(p->newest_blob);
+	case P_FAILED: *v = (double)p->failed; return 1;
+	case P_FAILED_AGE:
+		*v = seconds(behind(s, p->failed_oldest));
+		return p->failed && known(p->failed_oldest);
+	case P_PENDING: *v = (double)p->pending; return 1;
+	case P_QUARANTINED: *v = (double)p->quarantined; return 1;
+	case P_QUARANTINED_AGE:
+		*v = seconds(behind(s, p->quarantined_oldest));
+		return p->quarantined && known(p->quarantined_oldest);
+	case P_MEMBERS: *v = (double)p->members; return 1;
+	default: *v = (double)p->rows; return 1;
+	}
+}
+
+/* One family with an {app,type} sample per partition that has one. */
+static void prom_parts(FILE *f, const struct ai_status *s, int which)
 {
 	const struct ai_state *st = &s->archive.state;
+	const char *name = part_families[which].name;
 	int head = 0;
 
 	for (size_t i = 0; i < st->nparts; i++) {
 		const struct ai_partition_state *p = &st->parts[i];
 		double v;
-		if (which <= 1 && !known(p->archived_through))
+		if (!part_value(s, p, which, &v))
 			continue;
-		if (which == 2 && !known(p->last_event))
-			continue;
-		switch (which) {
-		case 0: v = seconds(p->archived_through); break;
-		case 1: v = seconds(s->now - p->archived_through); break;
-		case 2: v = seconds(p->last_event); break;
-		case 3: v = (double)p->members; break;
-		default: v = (double)p->rows; break;
-		}
 		if (!head++)
-			prom_head(f, name, type, help);
+			prom_head(f, name, part_families[which].type, part_families[which].help);
 		fprintf(f, "%s{app=", name);
 		prom_label(f, p->app);
 		fprintf(f, ",type=");
@@ -300,19 +418,36 @@ static void prom_parts(FILE *f, const struct ai_status *s, const char *name, con
 	}
 }
 
+/* aiarchive_last_<what>_{timestamp_seconds,success,exit_code}, of "the
+ * last <who>"; the exit code only when known (>= 0). */
+static void prom_outcome(FILE *f, const char *what, const char *who, ai_time when,
+                         int success, int exit_code)
+{
+	char name[64], help[128];
+
+	snprintf(name, sizeof name, "aiarchive_last_%s_timestamp_seconds", what);
+	snprintf(help, sizeof help, "When the last %s finished.", who);
+	prom_head(f, name, "gauge", help);
+	fprintf(f, "%s %.17g\n", name, seconds(when));
+	snprintf(name, sizeof name, "aiarchive_last_%s_success", what);
+	snprintf(help, sizeof help, "1 when the last %s succeeded (exit code 0).", who);
+	prom_head(f, name, "gauge", help);
+	fprintf(f, "%s %d\n", name, success);
+	if (exit_code < 0)
+		return;
+	snprintf(name, sizeof name, "aiarchive_last_%s_exit_code", what);
+	snprintf(help, sizeof help, "The exit code of the last %s.", who);
+	prom_head(f, name, "gauge", help);
+	fprintf(f, "%s %d\n", name, exit_code);
+}
+
 static void print_prom(FILE *f, const struct ai_status *s)
 {
 	const struct ai_state *st = &s->archive.state;
+	struct ai_status_run run;
 
-	prom_parts(f, s, "aiarchive_archived_through_timestamp_seconds", "gauge",
-	           "Every delivery hour before this time is archived.", 0);
-	prom_parts(f, s, "aiarchive_lag_seconds", "gauge",
-	           "Now minus archived through: the recovery point actually achieved.", 1);
-	prom_parts(f, s, "aiarchive_last_event_timestamp_seconds", "gauge",
-	           "Newest event time archived.", 2);
-	prom_parts(f, s, "aiarchive_archived_members_total", "counter",
-	           "Members (source blobs or appended ranges) archived.", 3);
-	prom_parts(f, s, "aiarchive_archived_rows_total", "counter", "Telemetry rows archived.", 4);
+	for (int which = 0; which < P_N; which++)
+		prom_parts(f, s, which);
 	prom_head(f, "aiarchive_quarantined_names", "gauge",
 	          "Source names left out of the archive as unsafe (status lists them).");
 	fprintf(f, "aiarchive_quarantined_names %zu\n", st->nquarantined);
@@ -323,15 +458,14 @@ static void print_prom(FILE *f, const struct ai_status *s)
 		          "Delivery hours before this time were listed completely.");
 		fprintf(f, "aiarchive_watermark_timestamp_seconds %.17g\n", seconds(st->watermark));
 	}
-	if (st->last_run_id) {
-		prom_head(f, "aiarchive_last_run_timestamp_seconds", "gauge",
-		          "When the last recorded run finished.");
-		fprintf(f, "aiarchive_last_run_timestamp_seconds %.17g\n", seconds(st->last_run_time));
-		prom_head(f, "aiarchive_last_run_success", "gauge",
-		          "1 when the last recorded run archived everything it found.");
-		fprintf(f, "aiarchive_last_run_success %d\n",
-		        st->last_run_result && strcmp(st->last_run_result, "ok") == 0);
-	}
+	ai_status_last_run(s, &run);
+	if (run.known)
+		prom_outcome(f, "run", "recorded run", run.time,
+		             run.exit_code >= 0 ? run.exit_code == 0 : strcmp(run.result, "ok") == 0,
+		             run.exit_code);
+	if (s->verify_outcome_known)
+		prom_outcome(f, "verify", "verify on this host", s->verify_outcome.time, s->verify_outcome.exit_code == 0,
+		             s->verify_outcome.exit_code);
 	if (s->lock_known) {
 		prom_head(f, "aiarchive_lock_held", "gauge", "1 while a run holds the lock.");
 		fprintf(f, "aiarchive_lock_held %d\n", *s->holder != '\0');
@@ -417,6 +551,10 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	ai_say_trust(&trust);
 	if (r != AI_OK)
 		goto out;
+	s.run_outcome_known =
+		ai_options_read_outcome(&o, dest, "run", &s.run_outcome) == AI_OK;
+	s.verify_outcome_known =
+		ai_options_read_outcome(&o, dest, "verify", &s.verify_outcome) == AI_OK;
 	if (o.prom) {
 		r = write_prom(o.prom, &s);
 		if (r != AI_OK)

@@ -314,6 +314,9 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 			              rep.problems[i].message);
 	}
 out:
+	/* For status --prom: verify writes nothing into the archive. */
+	if (dest)
+		ai_options_record_outcome(&o, dest, "verify", r, NULL);
 	free(fix);
 	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);

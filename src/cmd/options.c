@@ -15,6 +15,7 @@
 #include "util/regfile.h"
 #include "cmd/credential.h"
 #include "cmd/options.h"
+#include "engine/outcome.h"
 #include "engine/witness.h"
 #include "store/azurl.h"
 #include "util/clock.h"
@@ -92,8 +93,8 @@ static const struct def defs[] = {
 	  "SAS token for the witness" },
 	{ "witness-key-file", 0, "FILE", RUN | GC | VERIFY, CFG, K_STR, O(witness_key_file), 0, 0,
 	  "account key for the witness" },
-	{ "state-dir", 0, "DIR", RUN | GC | VERIFY, CFG, K_STR, O(state_dir), 0, 0,
-	  "where this host keeps checkpoints (default: $STATE_DIRECTORY, ...)" },
+	{ "state-dir", 0, "DIR", RUN | GC | VERIFY | STATUS, CFG, K_STR, O(state_dir), 0, 0,
+	  "where this host keeps checkpoints and outcomes (default: $STATE_DIRECTORY, ...)" },
 	{ "key", 'k', "FILE", INIT | RUN, CFG, K_STR, O(key), 0, 0,
 	  "private signing key" },
 	/* Not config keys: a rotation is done once, by hand. */
@@ -700,4 +701,27 @@ ai_result ai_options_witnesses(const struct ai_options *o, const char *need,
 	if (r == AI_OK)
 		r = ai_witnesses_add_store(ws, s, 1);
 	return r;
+}
+
+void ai_options_record_outcome(const struct ai_options *o, const struct ai_store *dest,
+                               const char *command, ai_result r, const char *run_id)
+{
+	char dir[1024];
+	struct ai_outcome oc;
+
+	if (!dest || ai_options_state_dir(o, dir, sizeof dir) != AI_OK)
+		return;
+	ai_outcome_make(&oc, command, r, ai_clock_real(), run_id);
+	if (ai_outcome_write(dir, dest, &oc) != AI_OK)
+		return; /* said in a warning */
+}
+
+ai_result ai_options_read_outcome(const struct ai_options *o, const struct ai_store *dest,
+                                  const char *command, struct ai_outcome *out)
+{
+	char dir[1024];
+
+	if (ai_options_state_dir(o, dir, sizeof dir) != AI_OK)
+		return AI_ERR_NOT_FOUND;
+	return ai_outcome_read(dir, dest, command, out);
 }

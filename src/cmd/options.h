@@ -125,6 +125,16 @@ struct ai_witnesses;
 ai_result ai_options_witnesses(const struct ai_options *o, const char *need,
                                struct ai_witnesses *ws) AI_MUST_CHECK;
 
+struct ai_outcome;
+/* Records the outcome of command ("run", "verify") with result r for the
+ * archive at dest in the host's state directory (outcome.h), timed now;
+ * run_id for a run, else NULL. A failure is only a warning. */
+void ai_options_record_outcome(const struct ai_options *o, const struct ai_store *dest,
+                               const char *command, ai_result r, const char *run_id);
+/* Reads the outcome of command for dest (AI_ERR_NOT_FOUND: none). */
+ai_result ai_options_read_outcome(const struct ai_options *o, const struct ai_store *dest,
+                                  const char *command, struct ai_outcome *out) AI_MUST_CHECK;
+
 /* Checks app/type/role filters (empty list: everything matches). */
 int ai_options_match(char *const *list, size_t n, const char *value);
 

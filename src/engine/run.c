@@ -614,6 +614,13 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 		*from = ai_time_hour(o->from);
 	} else if (watermark_known(st->watermark)) {
 		*from = ai_time_hour(st->watermark - o->lookback);
+		/* Blobs that failed are tried again, however far back
+		 * (ARCHITECTURE.md §7.4): they hold back their part's
+		 * recovery point, not the listing watermark. */
+		for (size_t i = 0; i < st->nparts; i++)
+			if (st->parts[i].failed && watermark_known(st->parts[i].failed_oldest) &&
+			    st->parts[i].failed_oldest < *from)
+				*from = ai_time_hour(st->parts[i].failed_oldest);
 	} else {
 		*from = AI_TIME_MIN;
 		*full = 1;
@@ -1021,24 +1028,37 @@ static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_sum
 	return r;
 }
 
-/* Moves the watermark: every delivery hour before it is archived, except
- * for the tails that wait for a run to list them again (hold: the
- * earliest of their hours, AI_TIME_MAX when none). */
+/* The closed-hour watermark of this run: the start of its first open
+ * hour, capped at the window's end. */
+static ai_time closed_through(const struct run *run, ai_time to)
+{
+	ai_time cand = first_open_hour(run->p);
+
+	return cand > to ? to : cand;
+}
+
+/* Whether the window reaches back to what was listed before (or lists the
+ * whole history), so that what it finds continues the archived past. */
+static int window_joins(const struct ai_state *st, ai_time from, int full)
+{
+	return full || (watermark_known(st->watermark) && from <= st->watermark);
+}
+
+/* Moves the listing watermark: every delivery hour before it was listed,
+ * except for the tails that wait for a run to list them again (hold: the
+ * earliest of their hours, AI_TIME_MAX when none). A failed blob does not
+ * hold it: it holds its part's recovery point (update_partitions), and
+ * plan_window lists its hour again. */
 static void update_watermark(struct run *run, struct ai_state *st, ai_time from, ai_time to,
                              int full, ai_time hold)
 {
 	const struct ai_options *o = run->o;
-	ai_time cand = first_open_hour(run->p);
-	if (cand > to)
-		cand = to;
+	ai_time cand = closed_through(run, to);
 	if (hold < cand)
 		cand = hold;
-	for (size_t i = 0; i < run->nwork; i++)
-		if (run->work[i].state == WORK_FAILED && run->work[i].item->hour < cand)
-			cand = run->work[i].item->hour;
 	if (o->napps || o->ntypes)
 		return; /* a filtered run did not look at everything */
-	if (!full && !(watermark_known(st->watermark) && from <= st->watermark))
+	if (!window_joins(st, from, full))
 		return; /* the window does not join the archived past */
 	if (cand > st->watermark || !watermark_known(st->watermark))
 		st->watermark = cand;
@@ -1088,8 +1108,10 @@ static ai_result remember_quarantined(struct run *run, struct ai_state *st,
 		return AI_ERR_NOMEM;
 	for (size_t i = 0; r == AI_OK && i < n; i++) {
 		const struct ai_source_quarantined *q = &items->quarantined[i];
-		v[i] = (struct ai_quarantine_entry){ q->name, strdup(q->reason), q->hour,
-		                                     run->p->now, run->p->now };
+		v[i] = (struct ai_quarantine_entry){ .name = q->name, .reason = strdup(q->reason),
+		                                     .app = q->app, .type = q->type,
+		                                     .hour = q->hour, .first_seen = run->p->now,
+		                                     .last_seen = run->p->now };
 		if (!v[i].reason)
 			r = AI_ERR_NOMEM;
 	}
@@ -1154,15 +1176,157 @@ static ai_result remember_tails(struct run *run, struct ai_state *st, const stru
 	return r;
 }
 
-static void update_partitions(struct run *run, struct ai_state *st)
+/* What one run found of a part. */
+struct part_found {
+	uint64_t failed, pending, quarantined;
+	ai_time failed_oldest, quarantined_oldest, newest_blob;
+	ai_time held;                /* the earliest hour not archived */
+};
+
+static void earliest(ai_time *at, ai_time t)
 {
-	/* archived_through per app and type: the run's closed, fully archived
-	 * hours, for status to report. */
+	if (t < *at)
+		*at = t;
+}
+
+/* Whether a work item is not (wholly) archived after the run: it failed,
+ * was never done, or a blob of a closed hour still lacks its last line. */
+static int work_held(const struct work *w, ai_time first_open)
+{
+	if (w->state == WORK_FAILED || w->state == WORK_PENDING || w->state == WORK_PARTIAL)
+		return 1;
+	return w->item->append && w->item->hour < first_open && !w->final &&
+	       w->end < w->item->size;
+}
+
+/* The found entry of the part of app and type, or NULL. */
+static struct part_found *found_of(const struct ai_state *st, struct part_found *found,
+                                   const char *app, const char *type)
+{
+	const struct ai_partition_state *ps = app && type ? ai_state_find_part(st, app, type) : NULL;
+
+	return ps ? &found[ps - st->parts] : NULL;
+}
+
+/* What the run found of each part: newest blob listed, the blobs not
+ * (wholly) archived, the quarantined names as the state now keeps them. */
+static void parts_found(const struct run *run, const struct ai_source_list *items,
+                        const struct ai_state *st, struct part_found *found)
+{
+	ai_time first_open = first_open_hour(run->p);
+	struct part_found *f;
+
+	for (size_t i = 0; i < st->nparts; i++)
+		found[i].failed_oldest = found[i].quarantined_oldest = found[i].held = AI_TIME_MAX;
+	for (size_t i = 0; i < items->n; i++) {
+		const struct ai_source_item *it = &items->items[i];
+		if ((f = found_of(st, found, it->app, it->type)) && it->last_modified > f->newest_blob)
+			f->newest_blob = it->last_modified;
+	}
+	for (size_t i = 0; i < run->nwork; i++) {
+		const struct work *w = &run->work[i];
+		if (!work_held(w, first_open) || !(f = found_of(st, found, w->item->app, w->item->type)))
+			continue;
+		if (w->state == WORK_FAILED) {
+			f->failed++;
+			earliest(&f->failed_oldest, w->item->hour);
+		} else {
+			f->pending++;
+		}
+		earliest(&f->held, w->item->hour);
+	}
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		if (!(f = found_of(st, found, q->app, q->type)))
+			continue;
+		f->quarantined++;
+		earliest(&f->quarantined_oldest, q->hour);
+		earliest(&f->held, q->hour);
+	}
+}
+
+/* Whether the run looked at app and type (its filters). */
+static int run_covers(const struct run *run, const char *app, const char *type)
+{
+	const struct ai_options *o = run->o;
+
+	return ai_options_match(o->apps, o->napps, app) && ai_options_match(o->types, o->ntypes, type);
+}
+
+/* The recovery point per app and type (ARCHITECTURE.md §8.4): the
+ * contiguous frontier, bounded by the run's closed-hour watermark and by
+ * the earliest hour of the part that is still failed, pending or
+ * quarantined; with the counts status reports. Only the parts the run
+ * looked at change. joined: the window reached back to the listing
+ * watermark before the run (or listed the whole history). */
+static ai_result update_partitions(struct run *run, struct ai_state *st,
+                                   const struct ai_source_list *items, ai_time from, ai_time to,
+                                   int full, int joined)
+{
+	ai_time cap = closed_through(run, to);
+	struct part_found *found = NULL;
+	ai_result r;
+
+	/* Parts with blobs but nothing archived yet (every blob failed). */
+	for (size_t i = 0; i < items->n; i++) {
+		struct ai_partition_state *ps;
+		if ((r = ai_state_add_part(st, items->items[i].app, items->items[i].type, &ps)) != AI_OK)
+			return r;
+	}
+	if (st->nparts && !(found = calloc(st->nparts, sizeof *found)))
+		return AI_ERR_NOMEM;
+	parts_found(run, items, st, found);
 	for (size_t i = 0; i < st->nparts; i++) {
 		struct ai_partition_state *ps = &st->parts[i];
-		if (st->watermark > ps->archived_through && !run->o->napps && !run->o->ntypes)
-			ps->archived_through = st->watermark;
+		struct part_found f = found[i];
+		ai_time through;
+		int was = watermark_known(ps->archived_through);
+		if (!run_covers(run, ps->app, ps->type))
+			continue;
+		/* Failures of hours the window did not reach (--from) still stand. */
+		if (!full && ps->failed && watermark_known(ps->failed_oldest) &&
+		    ps->failed_oldest < from) {
+			f.failed += ps->failed;
+			earliest(&f.failed_oldest, ps->failed_oldest);
+			earliest(&f.held, ps->failed_oldest);
+		}
+		/* A window that does not continue the archived past only ever
+		 * holds the recovery point back; with nothing known it stays so. */
+		through = joined || (was && from <= ps->archived_through) ? cap
+		          : was ? ps->archived_through : AI_TIME_MIN;
+		earliest(&through, f.held);
+		if (through != AI_TIME_MIN)
+			ps->archived_through = through;
+		ps->failed = f.failed;
+		ps->failed_oldest = f.failed ? f.failed_oldest : 0;
+		ps->pending = f.pending;
+		ps->quarantined = f.quarantined;
+		ps->quarantined_oldest = f.quarantined ? f.quarantined_oldest : 0;
+		if (f.newest_blob > ps->newest_blob)
+			ps->newest_blob = f.newest_blob;
 	}
+	free(found);
+	return AI_OK;
+}
+
+/* A run's result r once its blobs are done: partial when some failed,
+ * and when every one failed the class of the first failure, so that
+ * "nothing got through" shows in the exit code. */
+static ai_result partial_result(const struct run *run, const struct ai_run_summary *sum,
+                                ai_result r)
+{
+	if (r == AI_OK && sum->failed)
+		r = AI_ERR_PARTIAL;
+	if (r != AI_ERR_PARTIAL || sum->blobs != 0)
+		return r;
+	for (size_t i = 0; i < run->nwork; i++)
+		if (run->work[i].state == WORK_FAILED) {
+			ai_result e = run->work[i].err;
+			if (ai_result_transient(e) || e == AI_ERR_AUTH)
+				r = e;
+			break;
+		}
+	return r;
 }
 
 void ai_run_make_id(ai_time now, char *out, size_t cap)
@@ -1420,17 +1584,20 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	if (r == AI_OK) {
 		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
 		ai_time hold = AI_TIME_MAX;
+		int joined = window_joins(&a.state, from, full);
 		if (remember_tails(&run, &a.state, &looked, &hold) != AI_OK)
 			ai_warn("state: no memory to record the incomplete last lines");
 		update_watermark(&run, &a.state, from, to, full, hold);
-		update_partitions(&run, &a.state);
 		if (remember_quarantined(&run, &a.state, &items, &looked) != AI_OK)
 			ai_warn("state: no memory to record the quarantined names");
+		if (update_partitions(&run, &a.state, &items, from, to, full, joined) != AI_OK)
+			ai_warn("state: no memory to record the recovery point");
 		free(a.state.last_run_id);
 		a.state.last_run_id = strdup(run.run_id);
 		a.state.last_run_time = p->clock();
 		free(a.state.last_run_result);
 		a.state.last_run_result = strdup(sum->failed ? "partial" : "ok");
+		a.state.last_run_exit = ai_exit_code(partial_result(&run, sum, AI_OK));
 		if (!a.state.source)
 			a.state.source = strdup(ai_store_describe(p->src));
 		/* A run that lost its lock writes no state: another run may have
@@ -1453,18 +1620,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		r = ai_witness_record(p->witness, p->dest, &run.trust, &a, p->key, p->clock());
 	}
 	sum->watermark = a.state.watermark;
-	if (r == AI_OK && sum->failed)
-		r = AI_ERR_PARTIAL;
-	if (r == AI_ERR_PARTIAL && sum->blobs == 0) {
-		/* Nothing got through: say why in the exit code. */
-		for (size_t i = 0; i < run.nwork; i++)
-			if (run.work[i].state == WORK_FAILED) {
-				ai_result e = run.work[i].err;
-				if (ai_result_transient(e) || e == AI_ERR_AUTH)
-					r = e;
-				break;
-			}
-	}
+	r = partial_result(&run, sum, r);
 out:
 	ai_store_get_stats(p->src, &sum->src_stats);
 	ai_store_get_stats(p->dest, &sum->dest_stats);

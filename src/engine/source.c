@@ -55,8 +55,11 @@ void ai_source_list_release(struct ai_source_list *l)
 		free(l->items[i].app);
 		free(l->items[i].type);
 	}
-	for (size_t i = 0; i < l->nquarantined; i++)
+	for (size_t i = 0; i < l->nquarantined; i++) {
 		free(l->quarantined[i].name);
+		free(l->quarantined[i].app);
+		free(l->quarantined[i].type);
+	}
 	ai_strvec_release(&l->apps_seen);
 	ai_strvec_release(&l->types_seen);
 	free(l->items);
@@ -146,16 +149,27 @@ int ai_source_part_ok(const char *part, int type, const char **reason)
 	return !e;
 }
 
+/* app and type: a blob's (both or neither). */
 static ai_result quarantine(struct ai_source_list *l, const char *name, const char *reason,
-                            ai_time hour)
+                            ai_time hour, const char *app, const char *type)
 {
 	struct ai_source_quarantined *q;
 
 	if (AI_GROW(l->quarantined, l->nquarantined + 1, l->capquarantined) != AI_OK)
 		return AI_ERR_NOMEM;
 	q = &l->quarantined[l->nquarantined];
-	if (!(q->name = strdup(name)))
+	memset(q, 0, sizeof *q);
+	q->name = strdup(name);
+	if (app && type) {
+		q->app = strdup(app);
+		q->type = strdup(type);
+	}
+	if (!q->name || (app && type && (!q->app || !q->type))) {
+		free(q->name);
+		free(q->app);
+		free(q->type);
 		return AI_ERR_NOMEM;
+	}
 	q->reason = reason;
 	q->hour = hour;
 	l->nquarantined++;
@@ -172,7 +186,7 @@ static int quarantine_folder(struct ai_source_list *l, const char *folder, const
 
 	if (ai_source_name_ok(folder, &why) && ai_source_part_ok(part, type, &why))
 		return 0;
-	*r = quarantine(l, folder, why, AI_TIME_MIN);
+	*r = quarantine(l, folder, why, AI_TIME_MIN, NULL, NULL);
 	return 1;
 }
 
@@ -300,7 +314,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 				continue;
 		}
 		if (!ai_source_name_ok(b->name, &why)) {
-			if (quarantine(l, b->name, why, hour) != AI_OK)
+			if (quarantine(l, b->name, why, hour, f->app, f->type) != AI_OK)
 				return AI_ERR_NOMEM;
 			continue;
 		}

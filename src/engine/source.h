@@ -40,6 +40,7 @@ struct ai_source_quarantined {
 	char *name;
 	const char *reason;
 	ai_time hour;            /* a blob's delivery hour; AI_TIME_MIN for a folder */
+	char *app, *type;        /* a blob's app and type (owned); NULL for a folder */
 };
 
 /* What a scan found: the blobs to archive and, apart, the names it put

@@ -75,3 +75,32 @@ ai_result ai_status_read(struct ai_status *s, struct ai_store *dest, ai_time now
 	}
 	return AI_OK;
 }
+
+void ai_status_last_run(const struct ai_status *s, struct ai_status_run *out)
+{
+	const struct ai_state *st = &s->archive.state;
+	const struct ai_outcome *h = &s->run_outcome;
+	int same;
+
+	memset(out, 0, sizeof *out);
+	out->exit_code = -1;
+	if (st->last_run_id) {
+		out->known = 1;
+		out->id = st->last_run_id;
+		out->time = st->last_run_time;
+		out->result = st->last_run_result ? st->last_run_result : "";
+		out->exit_code = st->last_run_exit;
+		out->recorded = "state";
+	}
+	if (!s->run_outcome_known)
+		return;
+	same = out->known && strcmp(h->run_id, out->id) == 0;
+	if (!same && out->known && h->time <= out->time)
+		return; /* a later run, of another host, wrote the state */
+	out->known = 1;
+	out->id = h->run_id;
+	out->time = h->time;
+	out->result = h->result;
+	out->exit_code = h->exit_code;
+	out->recorded = "host";
+}

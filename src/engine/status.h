@@ -6,6 +6,7 @@
 #define AI_STATUS_H
 
 #include "engine/archive.h"
+#include "engine/outcome.h"
 #include "util/parse.h"
 #include "util/result.h"
 #include "store/store.h"
@@ -21,7 +22,23 @@ struct ai_status {
 	ai_time now;
 	struct ai_archive archive;
 	int archive_open;
+	/* What this host recorded (outcome.h): the caller fills them in. */
+	struct ai_outcome run_outcome, verify_outcome;
+	int run_outcome_known, verify_outcome_known;
 };
+
+/* The last run, from the state it wrote or, when this host recorded a
+ * later one (a run that failed before it could write the state) or the
+ * same one (whose exit code it knows for sure), from the host's record. */
+struct ai_status_run {
+	int known;
+	const char *id;           /* "" when the host's record has none */
+	ai_time time;
+	const char *result;       /* "ok", "partial", "failed", ... */
+	int exit_code;            /* -1 unknown */
+	const char *recorded;     /* "state" or "host" */
+};
+void ai_status_last_run(const struct ai_status *s, struct ai_status_run *out);
 
 void ai_status_init(struct ai_status *s);
 struct ai_trust;

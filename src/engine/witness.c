@@ -13,21 +13,30 @@
 
 #define WHY_MAX 512
 
-void ai_witnesses_init(struct ai_witnesses *ws, const struct ai_store *dest)
+void ai_archive_location_hash(const struct ai_store *dest, char *archive, size_t cap,
+                              char hex[33])
 {
 	uint8_t sha[AI_SHA256_LEN];
-	char hex[2 * AI_SHA256_LEN + 1];
+	char full[2 * AI_SHA256_LEN + 1];
 	size_t n;
 
-	memset(ws, 0, sizeof *ws);
 	/* "…/archive" and "…/archive/" are one archive. */
-	snprintf(ws->archive, sizeof ws->archive, "%s", ai_store_describe(dest));
-	n = strlen(ws->archive);
-	while (n > 1 && ws->archive[n - 1] == '/')
-		ws->archive[--n] = '\0';
-	if (ai_sha256(ws->archive, n, sha) != AI_OK)
+	snprintf(archive, cap, "%s", ai_store_describe(dest));
+	n = strlen(archive);
+	while (n > 1 && archive[n - 1] == '/')
+		archive[--n] = '\0';
+	if (ai_sha256(archive, n, sha) != AI_OK)
 		memset(sha, 0, sizeof sha);
-	ai_hex(sha, 16, hex);
+	ai_hex(sha, 16, full);
+	memcpy(hex, full, 33);
+}
+
+void ai_witnesses_init(struct ai_witnesses *ws, const struct ai_store *dest)
+{
+	char hex[33];
+
+	memset(ws, 0, sizeof *ws);
+	ai_archive_location_hash(dest, ws->archive, sizeof ws->archive, hex);
 	snprintf(ws->name, sizeof ws->name, AI_WITNESS_PREFIX "%s.ckpt", hex);
 }
 
@@ -251,9 +260,7 @@ ai_result ai_witness_check(struct ai_witnesses *ws, struct ai_store *dest,
 	return opened;
 }
 
-/* mkdir -p dir, its last component mode 0700 (checkpoints are not secret,
- * but nobody else has any business there). */
-static ai_result make_dir(const char *dir)
+ai_result ai_state_dir_make(const char *dir)
 {
 	char path[sizeof ((struct ai_witness *)0)->dir];
 	size_t n = strlen(dir);
@@ -285,7 +292,7 @@ static ai_result write_one(struct ai_witnesses *ws, size_t i, struct ai_store *d
 	ai_result r = AI_OK;
 
 	if (w->dir[0]) {
-		r = make_dir(w->dir);
+		r = ai_state_dir_make(w->dir);
 		if (r == AI_OK)
 			r = ai_store_create_container(w->store);
 		if (r != AI_OK)

@@ -41,6 +41,16 @@ struct ai_witnesses {
 	uint8_t written_head[AI_SHA256_LEN];
 };
 
+/* The archive's location as witnesses name it (without a trailing '/',
+ * into archive, cap bytes) and the first 32 hex digits of its SHA-256
+ * (hex): what names the files a host keeps about the archive. */
+void ai_archive_location_hash(const struct ai_store *dest, char *archive, size_t cap,
+                              char hex[33]);
+/* mkdir -p dir, its last component mode 0700 (what a host keeps there is
+ * not secret, but nobody else has any business there). Failures are set
+ * as the store's error (ai_store_why). */
+ai_result ai_state_dir_make(const char *dir) AI_MUST_CHECK;
+
 /* Prepares ws for the archive at dest (no witness yet). The checkpoint's
  * name is derived from dest's location alone, never from what the archive
  * holds, so no change to the archive can make its checkpoint look absent. */

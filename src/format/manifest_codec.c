@@ -82,22 +82,31 @@
  *   "last_run_result" str
  *   "source"          str
  *   "parts"           array of [app str, type str, archived_through int,
- *                     last_event int, members uint, rows uint], strictly
- *                     ascending by (app, type) in byte order
+ *                     last_event int, members uint, rows uint, failed uint,
+ *                     failed_oldest int, pending uint, quarantined uint,
+ *                     quarantined_oldest int, newest_blob int], strictly
+ *                     ascending by (app, type) in byte order; the last six
+ *                     were added later: a part of 6 elements, as earlier
+ *                     versions wrote, reads them as 0 (unknown)
  *   "by_delivery"     array of [hour int, [seq uint, ...]]
  *   "by_event"        array of [hour int, [seq uint, ...]]
  *   "wide"            array of seq uint
- * and then two optional keys, written only when their list is not empty
- * (a state without them, as earlier versions wrote, has empty lists):
+ * and then optional keys, each written only when its list is not empty
+ * (or its value known; a state without them, as earlier versions wrote,
+ * has empty lists and an unknown exit code):
  *   "quarantined"     array of [name str, reason str, hour int, first_seen
- *                     int, last_seen int]: source names left out as unsafe
- *                     (hour: a blob's delivery hour, INT64_MIN for a
- *                     folder), at most AI_STATE_MAX_QUARANTINED (1000)
+ *                     int, last_seen int, app str, type str]: source names
+ *                     left out as unsafe (hour: a blob's delivery hour,
+ *                     INT64_MIN for a folder), at most
+ *                     AI_STATE_MAX_QUARANTINED (1000); app and type only
+ *                     for a blob (an entry of 5 reads as a folder's)
  *   "tails"           array of [name str, hour int, length uint, seen int]:
  *                     append blobs whose incomplete last line waits for a
  *                     run to find them the same length, at most
  *                     AI_STATE_MAX_TAILS (10^4)
- * both strictly ascending by name in byte order.
+ *   "last_run_exit"   uint the exit code the last run's result maps to
+ *                     (0..255), when known
+ * both lists strictly ascending by name in byte order.
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
  * with each seq < next_seq. Readers ignore elements past the ones listed in
@@ -835,7 +844,8 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	struct enc e;
 
 	enc_init(&e, out);
-	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0));
+	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0) +
+	                            (st->last_run_exit >= 0));
 	put_str(&e, "format");
 	put_str(&e, AI_STATE_FORMAT);
 	put_str(&e, "version");
@@ -863,13 +873,19 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	for (size_t i = 0; i < st->nparts && e.r == AI_OK; i++) {
 		const struct ai_partition_state *p = &st->parts[i];
 
-		msgpack_pack_array(&e.pk, 6);
+		msgpack_pack_array(&e.pk, 12);
 		put_str(&e, p->app);
 		put_str(&e, p->type);
 		put_time(&e, p->archived_through);
 		put_time(&e, p->last_event);
 		put_u64(&e, p->members);
 		put_u64(&e, p->rows);
+		put_u64(&e, p->failed);
+		put_time(&e, p->failed_oldest);
+		put_u64(&e, p->pending);
+		put_u64(&e, p->quarantined);
+		put_time(&e, p->quarantined_oldest);
+		put_time(&e, p->newest_blob);
 	}
 	put_str(&e, "by_delivery");
 	put_entries(&e, st->by_delivery, st->nby_delivery);
@@ -884,12 +900,17 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 		msgpack_pack_array(&e.pk, st->nquarantined);
 		for (size_t i = 0; i < st->nquarantined && e.r == AI_OK; i++) {
 			const struct ai_quarantine_entry *q = &st->quarantined[i];
-			msgpack_pack_array(&e.pk, 5);
+			int blob = q->app && q->type;
+			msgpack_pack_array(&e.pk, blob ? 7 : 5);
 			put_str(&e, q->name);
 			put_str(&e, q->reason);
 			put_time(&e, q->hour);
 			put_time(&e, q->first_seen);
 			put_time(&e, q->last_seen);
+			if (blob) {
+				put_str(&e, q->app);
+				put_str(&e, q->type);
+			}
 		}
 	}
 	if (st->ntails) {
@@ -903,6 +924,10 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 			put_u64(&e, t->length);
 			put_time(&e, t->seen);
 		}
+	}
+	if (st->last_run_exit >= 0) {
+		put_str(&e, "last_run_exit");
+		put_u64(&e, (uint64_t)st->last_run_exit);
 	}
 	return enc_finish(&e, start);
 }
@@ -974,7 +999,8 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
                            size_t cap)
 {
 	static const char *const names[] = {
-		"app", "type", "archived_through", "last_event", "members", "rows",
+		"app", "type", "archived_through", "last_event", "members", "rows", "failed",
+		"failed_oldest", "pending", "quarantined", "quarantined_oldest", "newest_blob",
 	};
 	const char *e = NULL;
 	int k;
@@ -993,7 +1019,7 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 		st->nparts++;
 		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 6)
 			return ai_manifest_bad(why, cap, "part %u: not an array of 6", i);
-		for (k = 0; k < 6 && !e; k++) {
+		for (k = 0; k < 12 && (uint32_t)k < a->via.array.size && !e; k++) {
 			const msgpack_object *v = &a->via.array.ptr[k];
 
 			switch (k) {
@@ -1003,6 +1029,12 @@ static ai_result get_parts(const msgpack_object *o, struct ai_state *st, char *w
 			case 3: e = want_time(v, &p->last_event); break;
 			case 4: e = want_u64(v, &p->members); break;
 			case 5: e = want_u64(v, &p->rows); break;
+			case 6: e = want_u64(v, &p->failed); break;
+			case 7: e = want_time(v, &p->failed_oldest); break;
+			case 8: e = want_u64(v, &p->pending); break;
+			case 9: e = want_u64(v, &p->quarantined); break;
+			case 10: e = want_time(v, &p->quarantined_oldest); break;
+			case 11: e = want_time(v, &p->newest_blob); break;
 			}
 		}
 		if (e == NOMEM_REASON)
@@ -1022,7 +1054,7 @@ static ai_result get_quarantined(const msgpack_object *o, struct ai_state *st, c
                                  size_t cap)
 {
 	static const char *const names[] = {
-		"name", "reason", "hour", "first_seen", "last_seen",
+		"name", "reason", "hour", "first_seen", "last_seen", "app", "type",
 	};
 	const char *e = NULL;
 	int k;
@@ -1044,7 +1076,9 @@ static ai_result get_quarantined(const msgpack_object *o, struct ai_state *st, c
 		st->nquarantined++;
 		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 5)
 			return ai_manifest_bad(why, cap, "quarantined %u: not an array of 5", i);
-		for (k = 0; k < 5 && !e; k++) {
+		/* app and type go together: both or neither */
+		int nk = a->via.array.size >= 7 ? 7 : 5;
+		for (k = 0; k < nk && !e; k++) {
 			const msgpack_object *v = &a->via.array.ptr[k];
 
 			switch (k) {
@@ -1053,6 +1087,8 @@ static ai_result get_quarantined(const msgpack_object *o, struct ai_state *st, c
 			case 2: e = want_time(v, &q->hour); break;
 			case 3: e = want_time(v, &q->first_seen); break;
 			case 4: e = want_time(v, &q->last_seen); break;
+			case 5: e = want_str(v, &q->app); break;
+			case 6: e = want_str(v, &q->type); break;
 			}
 		}
 		if (e == NOMEM_REASON)
@@ -1117,7 +1153,7 @@ enum {
 	T_LAST_RUN_ID, T_LAST_RUN_TIME, T_LAST_RUN_RESULT, T_SOURCE, T_PARTS,
 	T_BY_DELIVERY, T_BY_EVENT, T_WIDE,
 	T_NREQUIRED,                  /* the rest are optional */
-	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_NFIELDS
+	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_NFIELDS
 };
 
 static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
@@ -1129,6 +1165,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		{ "last_run_id", NULL }, { "last_run_time", NULL }, { "last_run_result", NULL },
 		{ "source", NULL }, { "parts", NULL }, { "by_delivery", NULL },
 		{ "by_event", NULL }, { "wide", NULL }, { "quarantined", NULL }, { "tails", NULL },
+		{ "last_run_exit", NULL },
 	};
 	const char *e;
 	ai_result r;
@@ -1178,6 +1215,14 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		return r;
 	if (f[T_TAILS].val && (r = get_tails(f[T_TAILS].val, st, why, cap)) != AI_OK)
 		return r;
+	if (f[T_LAST_RUN_EXIT].val) {
+		uint64_t x;
+		if ((e = want_u64(f[T_LAST_RUN_EXIT].val, &x)))
+			return fail_field(e, why, cap, "", "last_run_exit");
+		if (x > 255)
+			return ai_manifest_bad(why, cap, "last_run_exit: more than 255");
+		st->last_run_exit = (int)x;
+	}
 	return AI_OK;
 }
 

@@ -11,9 +11,11 @@
  * are in no event hour, so event-time queries do not find them (queries
  * without a time window do). A query for [from, to) takes the entries
  * with floor_hour(from) <= hour < to, plus, for event time, every wide
- * seq. Per part (app, type): archived_through =
- * max(floor_hour(delivery_hour) + 1h), last_event = max(max_event) over
- * members with has_time (0 if none), members and rows are sums. max_lag =
+ * seq. Per part (app, type): last_event = max(max_event) over members
+ * with has_time (0 if none), members and rows are sums; archived_through
+ * and the counts of failed, pending and quarantined blobs are not derived
+ * from segments but set by the run that looked at the part (run.c,
+ * update_partitions), so folding leaves them alone. max_lag =
  * max(floor_hour(delivery_hour) + 1h - min_event) over members with
  * has_time, never below 0. */
 #include <stdlib.h>
@@ -45,6 +47,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 void ai_state_init(struct ai_state *st)
 {
 	memset(st, 0, sizeof *st);
+	st->last_run_exit = -1;
 }
 
 static void entries_free(struct ai_hour_entry *v, size_t n)
@@ -56,12 +59,18 @@ static void entries_free(struct ai_hour_entry *v, size_t n)
 	free(v);
 }
 
+static void q_free(struct ai_quarantine_entry *q)
+{
+	free(q->name);
+	free(q->reason);
+	free(q->app);
+	free(q->type);
+}
+
 static void quarantined_free(struct ai_quarantine_entry *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].reason);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		q_free(&v[i]);
 	free(v);
 }
 
@@ -89,7 +98,7 @@ void ai_state_release(struct ai_state *st)
 	free(st->wide_seqs);
 	quarantined_free(st->quarantined, st->nquarantined);
 	tails_free(st->tails, st->ntails);
-	memset(st, 0, sizeof *st);
+	ai_state_init(st);
 }
 
 /* ---- folding segments in ---- */
@@ -101,27 +110,52 @@ int ai_state_part_cmp(const char *app, const char *type, const struct ai_partiti
 	return c ? c : strcmp(type, p->type ? p->type : "");
 }
 
-static ai_result find_part(struct ai_state *st, const char *app, const char *type,
-                           struct ai_partition_state **out)
+/* The index of the part of app and type, or where it would go (*found 0). */
+static size_t part_index(const struct ai_state *st, const char *app, const char *type,
+                         int *found)
 {
 	size_t lo = 0, hi = st->nparts;
-	struct ai_partition_state *p;
-	ai_result r;
 
-	app = app ? app : "";
-	type = type ? type : "";
+	*found = 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = ai_state_part_cmp(app, type, &st->parts[mid]);
 
 		if (c == 0) {
-			*out = &st->parts[mid];
-			return AI_OK;
+			*found = 1;
+			return mid;
 		}
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
+	}
+	return lo;
+}
+
+struct ai_partition_state *ai_state_find_part(const struct ai_state *st, const char *app,
+                                              const char *type)
+{
+	int found;
+	size_t i = part_index(st, app ? app : "", type ? type : "", &found);
+
+	return found ? &st->parts[i] : NULL;
+}
+
+ai_result ai_state_add_part(struct ai_state *st, const char *app, const char *type,
+                            struct ai_partition_state **out)
+{
+	struct ai_partition_state *p;
+	size_t lo;
+	int found;
+	ai_result r;
+
+	app = app ? app : "";
+	type = type ? type : "";
+	lo = part_index(st, app, type, &found);
+	if (found) {
+		*out = &st->parts[lo];
+		return AI_OK;
 	}
 	r = ai_grow_uncounted(&st->parts, st->nparts, sizeof *st->parts);
 	if (r != AI_OK)
@@ -196,15 +230,13 @@ static ai_result fold_member(struct ai_state *st, const struct ai_member *m, uin
 	ai_time dh, through, f0, f1;
 	ai_result r;
 
-	r = find_part(st, m->app, m->type, &p);
+	r = ai_state_add_part(st, m->app, m->type, &p);
 	if (r != AI_OK)
 		return r;
 	p->members = add_sat(p->members, 1);
 	p->rows = add_sat(p->rows, m->rows);
 	dh = ai_state_hour(m->delivery_hour);
 	through = dh + HOUR;
-	if (through > p->archived_through)
-		p->archived_through = through;
 	r = index_add(&st->by_delivery, &st->nby_delivery, dh, seq);
 	if (r != AI_OK || !m->has_time)
 		return r;
@@ -364,10 +396,14 @@ static size_t find_name(const void *v, size_t n, size_t size, const char *name)
 
 static int q_copy(struct ai_quarantine_entry *to, const struct ai_quarantine_entry *from)
 {
+	int blob = from->app && from->type;
+
 	*to = *from;
 	to->name = strdup(from->name ? from->name : "");
 	to->reason = strdup(from->reason ? from->reason : "");
-	return to->name && to->reason;
+	to->app = blob ? strdup(from->app) : NULL;
+	to->type = blob ? strdup(from->type) : NULL;
+	return to->name && to->reason && (!blob || (to->app && to->type));
 }
 
 ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quarantine_entry *found,
@@ -386,8 +422,7 @@ ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quaran
 	nf = 0; /* one entry per name */
 	for (size_t i = 0; i < k; i++) {
 		if (nf && strcmp(v[i].name, v[nf - 1].name) == 0) {
-			free(v[i].name);
-			free(v[i].reason);
+			q_free(&v[i]);
 			continue;
 		}
 		v[nf++] = v[i];
@@ -407,10 +442,8 @@ ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quaran
 	}
 	if (k > AI_STATE_MAX_QUARANTINED) {
 		qsort(v, k, sizeof *v, q_age_cmp);
-		for (size_t i = AI_STATE_MAX_QUARANTINED; i < k; i++) {
-			free(v[i].name);
-			free(v[i].reason);
-		}
+		for (size_t i = AI_STATE_MAX_QUARANTINED; i < k; i++)
+			q_free(&v[i]);
 		k = AI_STATE_MAX_QUARANTINED;
 	}
 	if (k > 1)

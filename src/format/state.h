@@ -14,14 +14,24 @@
 #include "util/parse.h"
 #include "util/result.h"
 
-/* Per-partition progress that status reports. */
+/* Per-partition progress that status reports. Folding segments in
+ * counts members and rows and moves last_event; the rest is what the last
+ * run that looked at the part found (ARCHITECTURE.md §8.4), so a state
+ * rebuilt from the segments starts it unknown (0). */
 struct ai_partition_state {
 	char *app;
 	char *type;
-	ai_time archived_through; /* every delivery hour before this is archived */
+	ai_time archived_through; /* the recovery point: every delivery hour
+	                           * before this is closed and archived; 0 unknown */
 	ai_time last_event;       /* newest event time archived */
 	uint64_t members;
 	uint64_t rows;
+	uint64_t failed;          /* blobs of the part the last run could not archive */
+	ai_time failed_oldest;    /* the earliest delivery hour among them; 0 none */
+	uint64_t pending;         /* blobs of closed hours only partly archived */
+	uint64_t quarantined;     /* names of the part in quarantine (§4.1) */
+	ai_time quarantined_oldest; /* the earliest delivery hour among them; 0 none */
+	ai_time newest_blob;      /* newest Last-Modified of a source blob listed; 0 none */
 };
 
 /* One entry of an hour index: the segments holding members of that hour. */
@@ -39,6 +49,7 @@ struct ai_quarantine_entry {
 	ai_time hour;            /* a blob's delivery hour; AI_TIME_MIN for a folder */
 	ai_time first_seen;      /* the run that first listed it */
 	ai_time last_seen;       /* the latest run that listed it */
+	char *app, *type;        /* a blob's app and type; NULL for a folder */
 };
 
 /* An append blob whose last line was still incomplete when a run saw it
@@ -64,6 +75,7 @@ struct ai_state {
 	char *last_run_id;
 	ai_time last_run_time;
 	char *last_run_result;   /* "ok", "partial", ... */
+	int last_run_exit;       /* the exit code the run's result maps to; -1 unknown */
 	char *source;            /* the source location archived */
 	struct ai_partition_state *parts;
 	size_t nparts;
@@ -123,6 +135,13 @@ ai_result ai_state_merge_quarantined(struct ai_state *st, const struct ai_quaran
  * the same name); past AI_STATE_MAX_TAILS the oldest seen are dropped. */
 ai_result ai_state_merge_tails(struct ai_state *st, const struct ai_tail_entry *found, size_t n,
                                ai_state_covered_fn covered, const void *ctx) AI_MUST_CHECK;
+/* The part of app and type, or NULL. */
+struct ai_partition_state *ai_state_find_part(const struct ai_state *st, const char *app,
+                                              const char *type);
+/* Adds the part of app and type unless it is there (AI_ERR_NOMEM). */
+ai_result ai_state_add_part(struct ai_state *st, const char *app, const char *type,
+                            struct ai_partition_state **out) AI_MUST_CHECK;
+
 /* The state's tail entry for name, or NULL. */
 const struct ai_tail_entry *ai_state_find_tail(const struct ai_state *st, const char *name);
 

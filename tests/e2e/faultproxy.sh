@@ -7,24 +7,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 require_azurite
 
-FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
 PROXY_PID=
-
-# proxy_start TARGET: starts the proxy in front of TARGET; sets PROXY_PID,
-# PROXY_PORT and PROXY (its base URL).
-proxy_start() {
-	local i
-	node "$FAULTPROXY" --target "$1" >"$TEST_TMP/proxy.out" 2>"$TEST_TMP/proxy.err" &
-	PROXY_PID=$!
-	for ((i = 0; i < 200; i++)); do
-		PROXY_PORT=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$TEST_TMP/proxy.out")
-		[ -z "$PROXY_PORT" ] || break
-		kill -0 "$PROXY_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -n "$PROXY_PORT" ] || return 1
-	PROXY="http://127.0.0.1:$PROXY_PORT"
-}
 
 proxy_stop() {
 	[ -n "$PROXY_PID" ] || return 0
@@ -51,7 +34,7 @@ now_ms() {
 }
 
 azurite_start A || bail_out "azurite did not start"
-proxy_start "http://127.0.0.1:$A_PORT" || bail_out "faultproxy did not start: $(cat "$TEST_TMP/proxy.err")"
+faultproxy_start PROXY "$A_PORT" || bail_out "faultproxy did not start: $(cat "$TEST_TMP/faultproxy-PROXY.err")"
 check "proxy prints its port first" -- test "$PROXY_PORT" -gt 0
 
 PROXY_CONN="DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$PROXY/$AZURITE_ACCOUNT;"

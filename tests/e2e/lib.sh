@@ -60,8 +60,12 @@
 #                                       (OPT as it documents); exports STUB_HTTP, STUB_HTTPS
 #                                       (ports), STUB_URL (https://127.0.0.1:STUB_HTTPS)
 #           stub_get PATH / stub_post PATH JSON   its control endpoints
-# Call azurite_start, azurite_stop and tokenstub_start directly, not inside $(...) or
-# check: they set variables of the calling shell.
+# Faults:   faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
+#                                       stopped at exit; sets NAME to its base URL, NAME_PORT
+#                                       and NAME_PID
+#           faultproxy_rules BASE JSON  replaces its rules ('[]' clears them), zeroes its counters
+# Call azurite_start, azurite_stop, tokenstub_start and faultproxy_start directly, not inside
+# $(...) or check: they set variables of the calling shell.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -449,4 +453,35 @@ blobtool_at() {
 # sas_for NAME CONTAINER PERMS EXPIRY [OPTIONS]: a SAS query string.
 sas_for() {
 	blobtool_at "$1" sas "${@:2}"
+}
+
+# --- the fault proxy -----------------------------------------------------
+
+declare -gA _fp_pid=()
+faultproxy_start() {
+	local name=$1 out="$TEST_TMP/faultproxy-$1.out" port= i
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "http://127.0.0.1:$2" \
+		>"$out" 2>"$TEST_TMP/faultproxy-$1.err" &
+	_fp_pid[$name]=$!
+	[ ${#_fp_pid[@]} -gt 1 ] || on_exit _faultproxy_stop_all
+	for ((i = 0; i < 200; i++)); do
+		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
+		[ -z "$port" ] || break
+		kill -0 "${_fp_pid[$name]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$port" ] || return 1
+	printf -v "$name" '%s' "http://127.0.0.1:$port"
+	printf -v "${name}_PORT" '%s' "$port"
+	printf -v "${name}_PID" '%s' "${_fp_pid[$name]}"
+}
+_faultproxy_stop_all() {
+	local p
+	for p in "${_fp_pid[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+faultproxy_rules() {
+	curl -sf -X PUT --data-binary "$2" "$1/__fault" >/dev/null && curl -sf -X DELETE "$1/__stats" >/dev/null
 }
