@@ -28,6 +28,7 @@ UNIT_TESTS = \
 	tests/test_checkpoint \
 	tests/test_crypto \
 	tests/test_fetch \
+	tests/test_dedupe \
 	tests/test_escape \
 	tests/test_gz \
 	tests/test_http \
@@ -66,7 +67,8 @@ check-unit:
 UNIT_FIXTURES = \
 	tests/data/README.md \
 	tests/data/diag_AppRequests.json \
-	tests/data/request_msdocs_example.json
+	tests/data/request_msdocs_example.json \
+	tests/data/ws_AppRequests.json
 EXTRA_DIST += $(UNIT_FIXTURES)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
@@ -98,6 +100,8 @@ tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_escape_CFLAGS = $(UNIT_CFLAGS)
 tests_test_escape_LDADD = $(UNIT_LDADD)
+tests_test_dedupe_CFLAGS = $(UNIT_CFLAGS)
+tests_test_dedupe_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)

@@ -22,7 +22,8 @@ struct ai_options {
 	char *dest, *dest_secondary, *dest_sas_file, *dest_key_file;
 	char *witness, *witness_sas_file, *witness_key_file; /* another place for checkpoints */
 	char *state_dir;           /* where the host's own checkpoints live */
-	char *layout;              /* auto, continuous-export, diagnostic-settings */
+	char *layout;              /* auto, continuous-export, diagnostic-settings,
+	                            * workspace-export */
 	char *key;                 /* signing key file (init, run) */
 	char *old_key;             /* run --rotate-key: the archive's current key file */
 	char *pubkey;              /* public key file (verify, query, cat) */
@@ -48,6 +49,7 @@ struct ai_options {
 	uint64_t pack_size;
 	int64_t lookback;          /* ns */
 	int64_t grace;             /* ns */
+	int64_t late_window;       /* ns: how long a workspace export's folder may grow */
 	int64_t lock_duration;     /* ns */
 	uint64_t max_tries;
 	int64_t retry_total;       /* ns */
@@ -55,6 +57,7 @@ struct ai_options {
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
+	int dedupe;                /* cat: each record once */
 	int help;
 };
 
