@@ -163,7 +163,8 @@ E2E_TESTS = \
 	tests/e2e/source_changes.sh \
 	tests/e2e/status.sh \
 	tests/e2e/tamper.sh \
-	tests/e2e/verify.sh
+	tests/e2e/verify.sh \
+	tests/e2e/workspace.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs
