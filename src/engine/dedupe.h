@@ -1,6 +1,6 @@
 /* dedupe.h: the set of records `cat --dedupe` has printed. A record is
  * known by its _ItemId, else its Id, else its whole line; the set keeps a
- * 16-byte digest of that key per record (ARCHITECTURE.md §4.2). */
+ * 16-byte digest of that key per record (ARCHITECTURE.md §4). */
 #ifndef AI_DEDUPE_H
 #define AI_DEDUPE_H
 
