@@ -1,4 +1,4 @@
-/* source.h: finding export blobs in the source, for both layouts of
+/* source.h: finding export blobs in the source, for the three layouts of
  * ARCHITECTURE.md §4, listing only the delivery-hour folders asked for, never the
  * whole history. */
 #ifndef AI_SOURCE_H

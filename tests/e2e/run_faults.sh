@@ -8,35 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/archive_lib.sh"
 archive_tools_needed
-FAULTPROXY="$top_srcdir/tests/tools/faultproxy.mjs"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 require_azurite
 azurite_start SRC DST || bail_out "azurite did not start"
 
-declare -A proxy_pid=()
-# proxy_start NAME TARGET-PORT: a faultproxy in front of 127.0.0.1:PORT;
-# sets NAME (its base URL, account path included).
-proxy_start() {
-	local name=$1 out="$TEST_TMP/proxy-$1.out" port= i
-	node "$FAULTPROXY" --target "http://127.0.0.1:$2" >"$out" 2>"$TEST_TMP/proxy-$1.err" &
-	proxy_pid[$name]=$!
-	for ((i = 0; i < 200; i++)); do
-		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
-		[ -z "$port" ] || break
-		kill -0 "${proxy_pid[$name]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -n "$port" ] || return 1
-	printf -v "$name" '%s' "http://127.0.0.1:$port"
-}
-proxy_stop_all() {
-	local p
-	for p in "${proxy_pid[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-on_exit proxy_stop_all
 # rules BASE JSON: replaces the proxy's rules ('[]' clears them).
 rules() {
 	curl -sf -X PUT --data-binary "$2" "$1/__fault" >/dev/null && curl -sf -X DELETE "$1/__stats" >/dev/null
@@ -46,8 +21,8 @@ stats() {
 }
 
 SRC="http://127.0.0.1:$SRC_PORT"
-proxy_start PD "$DST_PORT" || bail_out "faultproxy did not start"
-proxy_start PS "$SRC_PORT" || bail_out "faultproxy did not start"
+faultproxy_start PD "$DST_PORT" || bail_out "faultproxy did not start"
+faultproxy_start PS "$SRC_PORT" || bail_out "faultproxy did not start"
 
 key="$TEST_TMP/key"
 "$AIARCHIVE" keygen -o "$key" >/dev/null || bail_out "keygen failed"
