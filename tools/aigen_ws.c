@@ -308,8 +308,9 @@ static ai_result gen_folder(struct ws_state *st, enum ag_kind k, unsigned w, uns
 	uint64_t n;
 	ai_result res = AI_OK;
 
-	ag_rng_seed(&r, ag_mix(ag_mix(ag_mix(o->seed, 0x7773), k * 1000 + w),
-	                       (uint64_t)h * FOLDERS_PER_HOUR + slot));
+	/* Keyed by the folder's time: the same folder gets the same records
+	 * whatever --from and --hours are (as long as its age is the same). */
+	ag_rng_seed(&r, ag_mix(ag_mix(ag_mix(o->seed, 0x7773), k * 1000 + w), (uint64_t)start));
 	n = (uint64_t)(o->rows * (0.5 + ag_unit(&r)) + 0.5);
 	if (n < 1)
 		n = 1;
