@@ -727,13 +727,10 @@ static void blob_path(struct state *st, const struct blob *b, int64_t hour_start
 		ag_put(p, tmp + 17, 2);
 		AG_LIT(p, ".blob");
 	} else {
-		char tmp[40];
-		struct ag_out t = { tmp, 0, sizeof(tmp) };
 		const char *ds = ag_kinds[b->kind].ds;
 
 		AG_LIT(p, "insights-logs-");
-		for (const char *c = ds; *c; c++)
-			ag_putc(p, *c >= 'A' && *c <= 'Z' ? (char)(*c + 32) : *c);
+		ag_put_lower(p, ds);
 		ag_putc(p, '/');
 		*rel = p->n;
 		AG_LIT(p, "resourceId=/SUBSCRIPTIONS/");
@@ -742,16 +739,8 @@ static void blob_path(struct state *st, const struct blob *b, int64_t hour_start
 		ag_puts(p, app->rg);
 		AG_LIT(p, "/PROVIDERS/MICROSOFT.INSIGHTS/COMPONENTS/");
 		ag_puts(p, app->upper);
-		ag_put_time(&t, hour_start, 0);
-		AG_LIT(p, "/y=");
-		ag_put(p, tmp, 4);
-		AG_LIT(p, "/m=");
-		ag_put(p, tmp + 5, 2);
-		AG_LIT(p, "/d=");
-		ag_put(p, tmp + 8, 2);
-		AG_LIT(p, "/h=");
-		ag_put(p, tmp + 11, 2);
-		AG_LIT(p, "/m=00/PT1H.json");
+		ag_put_folder(p, hour_start);
+		AG_LIT(p, "/PT1H.json");
 	}
 	ag_putc(p, '\0');
 }

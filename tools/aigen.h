@@ -94,6 +94,13 @@ static inline void ag_puts(struct ag_out *o, const char *s)
 	ag_put(o, s, strlen(s));
 }
 
+/* s lowercased (ASCII). */
+static inline void ag_put_lower(struct ag_out *o, const char *s)
+{
+	for (; *s; s++)
+		ag_putc(o, *s >= 'A' && *s <= 'Z' ? (char)(*s + 32) : *s);
+}
+
 #define AG_LIT(o, s) ag_put((o), "" s, sizeof(s) - 1)
 
 void ag_put_u64(struct ag_out *o, uint64_t v);
@@ -107,6 +114,8 @@ void ag_put_jstr(struct ag_out *o, const char *s);
 void ag_put_jstrn(struct ag_out *o, const char *s, size_t n);
 /* "2026-11-20T13:04:05.1234567Z" with digits (0..7) fractional digits. */
 void ag_put_time(struct ag_out *o, int64_t ticks, unsigned digits);
+/* "/y=YYYY/m=MM/d=DD/h=HH/m=mm" for the time t (ticks). */
+void ag_put_folder(struct ag_out *o, int64_t t);
 /* A random (version 4) GUID, lowercase. */
 void ag_put_guid(struct ag_out *o, struct ag_rng *r);
 

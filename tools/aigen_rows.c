@@ -1761,12 +1761,6 @@ void ag_ds_row(struct ag_row *rw, struct ag_out *o)
 	ag_putc(o, '}');
 }
 
-static void put_lower(struct ag_out *o, const char *s)
-{
-	for (; *s; s++)
-		ag_putc(o, *s >= 'A' && *s <= 'Z' ? (char)(*s + 32) : *s);
-}
-
 void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant)
 {
 	AG_LIT(o, "{\"TenantId\":\"");
@@ -1774,9 +1768,9 @@ void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant)
 	AG_LIT(o, "\",\"TimeGenerated\":\"");
 	ag_put_time(o, rw->t, 7);
 	AG_LIT(o, "\",\"_ResourceId\":\"/subscriptions/");
-	put_lower(o, rw->g->sub);
+	ag_put_lower(o, rw->g->sub);
 	AG_LIT(o, "/resourcegroups/");
-	put_lower(o, rw->app->rg);
+	ag_put_lower(o, rw->app->rg);
 	AG_LIT(o, "/providers/microsoft.insights/components/");
 	ag_puts(o, rw->app->name);
 	AG_LIT(o, "\",\"_ItemId\":\"");

@@ -136,39 +136,22 @@ static unsigned pick_app(const struct ws_state *st, unsigned w, struct ag_rng *r
 	return w + (unsigned)ag_below(r, n) * st->o->workspaces;
 }
 
-static void put_lower(struct ag_out *o, const char *s)
-{
-	for (; *s; s++)
-		ag_putc(o, *s >= 'A' && *s <= 'Z' ? (char)(*s + 32) : *s);
-}
-
 /* "am-<table>/" and the blob's name below it. */
 static void blob_name(struct ws_state *st, enum ag_kind k, unsigned w, int64_t start,
                       unsigned blob, struct ag_out *p, size_t *rel)
 {
-	char tmp[40], leaf[32];
-	struct ag_out t = { tmp, 0, sizeof tmp };
+	char leaf[32];
 
 	AG_LIT(p, "am-");
-	put_lower(p, ag_kinds[k].ds);
+	ag_put_lower(p, ag_kinds[k].ds);
 	ag_putc(p, '/');
 	*rel = p->n;
 	AG_LIT(p, "WorkspaceResourceId=/subscriptions/");
-	put_lower(p, st->g->sub);
+	ag_put_lower(p, st->g->sub);
 	AG_LIT(p, "/resourcegroups/rg-monitoring/providers/microsoft.operationalinsights/"
 	          "workspaces/");
 	ag_puts(p, ag_ws_name(w, leaf, sizeof leaf));
-	ag_put_time(&t, start, 0);
-	AG_LIT(p, "/y=");
-	ag_put(p, tmp, 4);
-	AG_LIT(p, "/m=");
-	ag_put(p, tmp + 5, 2);
-	AG_LIT(p, "/d=");
-	ag_put(p, tmp + 8, 2);
-	AG_LIT(p, "/h=");
-	ag_put(p, tmp + 11, 2);
-	AG_LIT(p, "/m=");
-	ag_put(p, tmp + 14, 2);
+	ag_put_folder(p, start);
 	if (blob)
 		snprintf(leaf, sizeof leaf, "/PT05M_%u.json", blob);
 	else

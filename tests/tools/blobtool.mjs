@@ -178,6 +178,22 @@ async function walkFiles(dir, rel = '', out = []) {
 	return out;
 }
 
+// treeJobs creates a container per top-level directory of DIR (not starting
+// with '.') and returns one {container, blob} per file below it.
+async function treeJobs(svc, dir) {
+	const tops = (await fsp.readdir(dir, { withFileTypes: true }))
+		.filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+		.map((e) => e.name)
+		.sort();
+	const jobs = [];
+	for (const c of tops) {
+		await svc.getContainerClient(c).createIfNotExists();
+		for (const rel of await walkFiles(path.join(dir, c)))
+			jobs.push({ container: c, blob: rel });
+	}
+	return jobs;
+}
+
 // appendCuts splits LEN bytes of DATA into STEPS roughly equal pieces,
 // moving each cut to just after the next newline unless MIDLINE is set, so
 // that a reader polling the blob sees whole lines; empty pieces are dropped.
@@ -234,16 +250,7 @@ const commands = {
 		if (!Number.isInteger(steps) || steps < 1)
 			usage('--append-steps wants a positive integer');
 		const dir = pos[0];
-		const tops = (await fsp.readdir(dir, { withFileTypes: true }))
-			.filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-			.map((e) => e.name)
-			.sort();
-		const jobs = [];
-		for (const c of tops) {
-			await svc.getContainerClient(c).createIfNotExists();
-			for (const rel of await walkFiles(path.join(dir, c)))
-				jobs.push({ container: c, blob: rel });
-		}
+		const jobs = await treeJobs(svc, dir);
 		await runPool(jobs, PARALLEL, async ({ container, blob }) => {
 			const file = path.join(dir, container, blob);
 			const cc = svc.getContainerClient(container);
@@ -270,16 +277,7 @@ const commands = {
 		if (pos.length !== 1)
 			usage('usage: append-tree DIR');
 		const dir = pos[0];
-		const tops = (await fsp.readdir(dir, { withFileTypes: true }))
-			.filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-			.map((e) => e.name)
-			.sort();
-		const jobs = [];
-		for (const c of tops) {
-			await svc.getContainerClient(c).createIfNotExists();
-			for (const rel of await walkFiles(path.join(dir, c)))
-				jobs.push({ container: c, blob: rel });
-		}
+		const jobs = await treeJobs(svc, dir);
 		await runPool(jobs, PARALLEL, async ({ container, blob }) => {
 			const data = await fsp.readFile(path.join(dir, container, blob));
 			const ab = svc.getContainerClient(container).getAppendBlobClient(blob);
