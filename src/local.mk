@@ -67,6 +67,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/archive.c src/engine/archive.h \
 	src/engine/cat.c src/engine/cat.h \
 	src/engine/catalog.c src/engine/catalog.h \
+	src/engine/dedupe.c src/engine/dedupe.h \
 	src/engine/fetch.c src/engine/fetch.h \
 	src/engine/gc.c src/engine/gc.h \
 	src/engine/identity.c src/engine/identity.h \

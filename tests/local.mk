@@ -29,6 +29,7 @@ UNIT_TESTS = \
 	tests/test_checkpoint \
 	tests/test_crypto \
 	tests/test_fetch \
+	tests/test_dedupe \
 	tests/test_escape \
 	tests/test_gz \
 	tests/test_http \
@@ -70,7 +71,8 @@ UNIT_FIXTURES = \
 	tests/data/diag_AppRequests.json \
 	tests/data/sp_cert.pem \
 	tests/data/sp_cert_only.pem \
-	tests/data/request_msdocs_example.json
+	tests/data/request_msdocs_example.json \
+	tests/data/ws_AppRequests.json
 EXTRA_DIST += $(UNIT_FIXTURES)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 UNIT_LDADD = $(AI_LIBS) $(CRITERION_LIBS)
@@ -106,6 +108,8 @@ tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_escape_CFLAGS = $(UNIT_CFLAGS)
 tests_test_escape_LDADD = $(UNIT_LDADD)
+tests_test_dedupe_CFLAGS = $(UNIT_CFLAGS)
+tests_test_dedupe_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)
 tests_test_gz_LDADD = $(UNIT_LDADD)
 tests_test_http_CFLAGS = $(UNIT_CFLAGS)
@@ -173,7 +177,8 @@ E2E_TESTS = \
 	tests/e2e/status.sh \
 	tests/e2e/tamper.sh \
 	tests/e2e/units.sh \
-	tests/e2e/verify.sh
+	tests/e2e/verify.sh \
+	tests/e2e/workspace.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs \

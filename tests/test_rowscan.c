@@ -54,6 +54,28 @@ Test(rowscan, finds_diagnostic_settings_fields_in_the_sample)
 	cr_assert_str_eq(f.role, "functionAppName goes here");
 }
 
+Test(rowscan, finds_workspace_export_fields_and_the_record_ids)
+{
+	struct ai_row_facts f;
+
+	scan(read_sample("ws_AppRequests.json"), AI_SCHEMA_WORKSPACE, &f);
+	cr_assert(f.valid);
+	cr_assert(f.has_time);
+	cr_assert_eq(f.event_time, 1619736074 * AI_NS_PER_SEC + 123838100);
+	cr_assert_str_eq(f.op_id, "12345");
+	cr_assert_str_eq(f.role, "functionAppName goes here");
+	cr_assert_str_eq(f.item_id, "6c1f2a0e-8c0b-4f5e-9d7a-2b1c3d4e5f60");
+	cr_assert_str_eq(f.id, "09d760d34d75e847");
+	scan("{\"time\":\"2024-05-01T00:00:00Z\",\"Id\":\"x\"}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_not(f.has_time, "a workspace record's time is TimeGenerated");
+	cr_assert_str_eq(f.item_id, "");
+	cr_assert_str_eq(f.id, "x");
+	scan("{\"internal\":{\"data\":{\"id\":\"ce-1\"}},\"Id\":\"y\"}", AI_SCHEMA_CONTINUOUS,
+	     &f);
+	cr_assert_str_eq(f.item_id, "ce-1", "continuous export: internal.data.id");
+	cr_assert_str_eq(f.id, "", "and no top-level Id");
+}
+
 Test(rowscan, takes_fields_only_at_their_paths)
 {
 	struct ai_row_facts f;

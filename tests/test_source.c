@@ -2,7 +2,9 @@
  * layouts: continuous export (<app>_<ikey>/<Type>/<yyyy-MM-dd>/<HH>/...)
  * and diagnostic settings (insights-logs-<category>/resourceId=/.../
  * y=/m=/d=/h=/m=00/PT1H.json, where the source is the account: a local
- * directory's top folders play its containers). Layout detection, the
+ * directory's top folders play its containers), and the workspace data
+ * export (am-<table>/WorkspaceResourceId=/.../y=/m=/d=/h=/m=<mm>/PT05M.json,
+ * 5-minute folders). Layout detection, the
  * hour window listed without the rest of the history, filters, the app
  * name split at its last '_', and folders that fit no layout skipped. */
 #include <criterion/criterion.h>
@@ -97,6 +99,22 @@ static void put_ds(const char *category, const char *resource, int h, const char
 	put_append(name, content);
 }
 
+#define WS_RES "WorkspaceResourceId=/subscriptions/1111-2222/resourcegroups/rg-one/providers/" \
+               "microsoft.operationalinsights/workspaces/"
+
+/* A workspace export blob of table and workspace at hour T0 + h, in the
+ * 5-minute folder of minute min, named leaf (PT05M.json, PT05M_1.json). */
+static void put_ws(const char *table, const char *ws, int h, int min, const char *leaf,
+                   const char *content)
+{
+	char name[1024], iso[AI_TIME_STRLEN];
+
+	ai_time_format(T0 + h * H, 0, iso);
+	snprintf(name, sizeof name, "am-%s/" WS_RES "%s/y=%.4s/m=%.2s/d=%.2s/h=%.2s/m=%02d/%s",
+	         table, ws, iso, iso + 5, iso + 8, iso + 11, min, leaf);
+	put_append(name, content);
+}
+
 static struct ai_source_filter window(ai_time from, ai_time to)
 {
 	struct ai_source_filter f = { .from = from, .to = to };
@@ -137,6 +155,8 @@ ParameterizedTestParameters(source, layout_names_parse)
 		{ "continuous", AI_OK, AI_LAYOUT_CONTINUOUS },
 		{ "diagnostic-settings", AI_OK, AI_LAYOUT_DIAGNOSTIC },
 		{ "diagnostic", AI_OK, AI_LAYOUT_DIAGNOSTIC },
+		{ "workspace-export", AI_OK, AI_LAYOUT_WORKSPACE },
+		{ "workspace", AI_OK, AI_LAYOUT_WORKSPACE },
 		{ "", AI_ERR_USAGE, AI_LAYOUT_AUTO },
 		{ "Continuous-Export", AI_ERR_USAGE, AI_LAYOUT_AUTO },
 		{ "export", AI_ERR_USAGE, AI_LAYOUT_AUTO },
@@ -182,6 +202,15 @@ Test(source, detects_diagnostic_settings_from_insights_logs_containers)
 	put_ds("apprequests", "SHOP", 10, "{}\n");
 	OK(ai_source_detect(src, &l));
 	cr_assert_eq(l, AI_LAYOUT_DIAGNOSTIC);
+}
+
+Test(source, detects_a_workspace_export_from_am_containers)
+{
+	enum ai_layout l = AI_LAYOUT_AUTO;
+
+	put_ws("apprequests", "law", 10, 5, "PT05M.json", "{}\n");
+	OK(ai_source_detect(src, &l));
+	cr_assert_eq(l, AI_LAYOUT_WORKSPACE);
 }
 
 Test(source, an_empty_source_is_taken_for_continuous_export)
@@ -590,6 +619,105 @@ Test(source, diagnostic_scans_read_only_insights_logs_containers_and_filter_them
 	cr_assert_eq(l.n, 1);
 	cr_assert_str_eq(l.items[0].app, "billing");
 	ai_source_list_release(&l);
+}
+
+/* ---- workspace export ---- */
+
+Test(source, workspace_blobs_of_an_hour_come_from_its_5_minute_folders_with_rollovers)
+{
+	struct ai_source_list l;
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 11 * H);
+
+	put_ws("apprequests", "Contoso-Logs", 10, 0, "PT05M.json", "{}\n");
+	put_ws("apprequests", "Contoso-Logs", 10, 55, "PT05M.json", "{}\n");
+	put_ws("apprequests", "Contoso-Logs", 10, 55, "PT05M_1.json", "{}\n");
+	put_ws("appdependencies", "Contoso-Logs", 10, 30, "PT05M.json", "{}\n");
+	put_ws("apprequests", "Contoso-Logs", 11, 0, "PT05M.json", "{}\n");
+	put_ws("apprequests", "Contoso-Logs", 9, 55, "PT05M.json", "{}\n");
+	put_ds("apprequests", "SHOP", 10, "{}\n");
+	scan(AI_LAYOUT_WORKSPACE, &f, &l);
+	cr_assert_eq(l.n, 4);
+	cr_assert_str_eq(l.items[0].type, "appdependencies");
+	for (size_t i = 0; i < l.n; i++) {
+		cr_assert_str_eq(l.items[i].app, "contoso-logs", "the workspace, lowercased");
+		cr_assert_eq(l.items[i].hour, T0 + 10 * H);
+		cr_assert_eq(l.items[i].append, 1);
+	}
+	cr_assert_str_eq(l.items[3].name, "am-apprequests/" WS_RES
+	                 "Contoso-Logs/y=2024/m=05/d=01/h=10/m=55/PT05M_1.json");
+	ai_source_list_release(&l);
+}
+
+Test(source, workspace_window_costs_one_listing_per_hour_whatever_the_history)
+{
+	struct ai_source_list l;
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 12 * H);
+	uint64_t before, small, big;
+
+	put_ws("apprequests", "law", 10, 5, "PT05M.json", "{}\n");
+	before = list_requests();
+	scan(AI_LAYOUT_WORKSPACE, &f, &l);
+	small = list_requests() - before;
+	ai_source_list_release(&l);
+	for (size_t i = 0; i < sizeof history / sizeof history[0]; i++)
+		for (int m = 0; m < 60; m += 5)
+			put_ws("apprequests", "law", history[i], m, "PT05M.json", "{}\n");
+	before = list_requests();
+	scan(AI_LAYOUT_WORKSPACE, &f, &l);
+	big = list_requests() - before;
+	cr_assert_eq(l.n, 1, "no hour of the history is in the window");
+	cr_assert_eq(big, small, "%llu vs %llu requests", (unsigned long long)big,
+	             (unsigned long long)small);
+	ai_source_list_release(&l);
+}
+
+Test(source, workspace_filters_take_the_table_in_any_case_and_the_workspace)
+{
+	struct ai_source_list l;
+	struct ai_source_filter f = window(T0 + 10 * H, T0 + 11 * H);
+	char *types[] = { S("AppRequests") }, *apps[] = { S("LAW-B") };
+
+	put_ws("apprequests", "law-a", 10, 5, "PT05M.json", "{}\n");
+	put_ws("apprequests", "law-b", 10, 5, "PT05M.json", "{}\n");
+	put_ws("apptraces", "law-b", 10, 5, "PT05M.json", "{}\n");
+	f.types = types;
+	f.ntypes = 1;
+	f.apps = apps;
+	f.napps = 1;
+	scan(AI_LAYOUT_WORKSPACE, &f, &l);
+	cr_assert_eq(l.n, 1);
+	cr_assert_str_eq(l.items[0].app, "law-b");
+	cr_assert_str_eq(l.items[0].type, "apprequests");
+	ai_source_list_release(&l);
+}
+
+Test(source, workspace_whole_history_takes_hours_from_the_names)
+{
+	struct ai_source_list l;
+	struct ai_source_filter f = window(AI_TIME_MIN, T0 + 11 * H);
+
+	put_ws("apprequests", "law", -24 * 30, 40, "PT05M.json", "{}\n");
+	put_ws("apprequests", "law", 10, 55, "PT05M_2.json", "{}\n");
+	put_ws("apprequests", "law", 11, 0, "PT05M.json", "{}\n");
+	scan(AI_LAYOUT_WORKSPACE, &f, &l);
+	cr_assert_eq(l.n, 2);
+	cr_assert_eq(l.items[0].hour, T0 - 24 * 30 * H);
+	cr_assert_eq(l.items[1].hour, T0 + 10 * H);
+	ai_source_list_release(&l);
+}
+
+Test(source, a_workspace_folder_settles_after_the_late_window)
+{
+	int64_t g = 15 * 60 * AI_NS_PER_SEC, late = 13 * H;
+
+	cr_assert_eq(ai_source_settle(AI_LAYOUT_WORKSPACE, g, late), late);
+	cr_assert_eq(ai_source_settle(AI_LAYOUT_WORKSPACE, 14 * H, late), 14 * H);
+	cr_assert_eq(ai_source_settle(AI_LAYOUT_DIAGNOSTIC, g, late), g);
+	cr_assert_eq(ai_source_settle(AI_LAYOUT_CONTINUOUS, g, late), g);
+	cr_assert_eq(ai_layout_schema(AI_LAYOUT_WORKSPACE), AI_SCHEMA_WORKSPACE);
+	cr_assert_eq(ai_layout_schema_named("workspace-export"), AI_SCHEMA_WORKSPACE);
+	cr_assert_eq(ai_layout_schema_named("diagnostic-settings"), AI_SCHEMA_DIAGNOSTIC);
+	cr_assert_eq(ai_layout_schema_named("something-else"), AI_SCHEMA_CONTINUOUS);
 }
 
 Test(source, a_list_can_be_released_twice_and_reused)

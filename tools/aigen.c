@@ -1,5 +1,5 @@
 /* aigen.c: writes a realistic Application Insights export tree (continuous
- * export and/or diagnostic settings) with optional faults, deterministically
+ * export and/or diagnostic settings, or a workspace data export) with optional faults, deterministically
  * from a seed, plus a manifest of every blob for tests and benchmarks. */
 #include "config.h"
 #include <dirent.h>
@@ -17,6 +17,7 @@
 
 #define LAYOUT_CE 1u
 #define LAYOUT_DS 2u
+#define LAYOUT_WS 4u
 
 enum fault {
 	F_EMPTY,
@@ -55,6 +56,10 @@ struct opts {
 	unsigned faults;      /* bit per enum fault */
 	uint64_t huge;
 	uint64_t target;
+	/* workspace export */
+	unsigned steps, rollover, workspaces;
+	bool late_appends, split_lines;
+	double dups;
 };
 
 struct site {
@@ -100,7 +105,8 @@ static void usage(FILE *f)
 	      "bytes. A manifest of every blob goes to DIR/.aigen/manifest.jsonl.\n"
 	      "\n"
 	      "  --out DIR              output directory (created; must be empty)\n"
-	      "  --layout L             continuous, diagnostic or both (default continuous)\n"
+	      "  --layout L             continuous, diagnostic, both or workspace (default\n"
+	      "                         continuous)\n"
 	      "  --apps N               number of Application Insights resources (default 3)\n"
 	      "  --from TIME            first delivery hour, UTC (default 2026-11-20T00)\n"
 	      "  --hours H              number of delivery hours (default 3)\n"
@@ -124,6 +130,21 @@ static void usage(FILE *f)
 	      "  --target-bytes SIZE    scale rows per blob (or blobs per hour, when\n"
 	      "                         --rows-per-blob is given) to make about SIZE bytes,\n"
 	      "                         not counting the huge blob\n"
+	      "Workspace data export (--layout workspace: am-<table> containers, 5-minute\n"
+	      "folders of TimeGenerated, append blobs; DIR/step-<s>/ holds the bytes step s\n"
+	      "appends to each blob, DIR/all/ every blob whole; --rows-per-blob is the mean\n"
+	      "number of records per table, workspace and 5-minute folder):\n"
+	      "  --steps K              append steps (default 1, at most 16); the last\n"
+	      "                         hour's records are spread over them\n"
+	      "  --late-appends         steps 2.. also append into folders 1 to 11 hours old\n"
+	      "  --rollover N           records per blob before PT05M_1.json, PT05M_2.json,\n"
+	      "                         ... (default 0: never)\n"
+	      "  --duplicates F         share of records delivered twice (default 0)\n"
+	      "  --split-lines          a step's piece of a blob may end in mid-line, the rest\n"
+	      "                         of the line coming with the next step\n"
+	      "  --workspaces W         workspaces (default 1); app i goes to workspace\n"
+	      "                         i mod W, named logs-ws1, logs-ws2, ...\n"
+	      "\n"
 	      "  --help                 show this help\n"
 	      "\n"
 	      "SIZE takes B, K, M, G suffixes (binary). Exit status: 0 done, 1 write error,\n"
@@ -243,7 +264,8 @@ static bool valid_container(const char *s)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_OUT = 256, O_LAYOUT, O_APPS, O_FROM, O_HOURS, O_SEED, O_TYPES, O_BPH, O_RPB,
-	       O_CONTAINER, O_LATE_FRACTION, O_LATE_DAYS, O_FAULTS, O_HUGE, O_TARGET, O_HELP };
+	       O_CONTAINER, O_LATE_FRACTION, O_LATE_DAYS, O_FAULTS, O_HUGE, O_TARGET, O_STEPS,
+	       O_LATE_APPENDS, O_ROLLOVER, O_DUPS, O_SPLIT, O_WORKSPACES, O_HELP };
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, O_OUT },
 		{ "layout", required_argument, NULL, O_LAYOUT },
@@ -260,6 +282,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "faults", required_argument, NULL, O_FAULTS },
 		{ "huge-blob", required_argument, NULL, O_HUGE },
 		{ "target-bytes", required_argument, NULL, O_TARGET },
+		{ "steps", required_argument, NULL, O_STEPS },
+		{ "late-appends", no_argument, NULL, O_LATE_APPENDS },
+		{ "rollover", required_argument, NULL, O_ROLLOVER },
+		{ "duplicates", required_argument, NULL, O_DUPS },
+		{ "split-lines", no_argument, NULL, O_SPLIT },
+		{ "workspaces", required_argument, NULL, O_WORKSPACES },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -280,8 +308,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->layouts = LAYOUT_DS;
 			else if (!strcmp(optarg, "both"))
 				o->layouts = LAYOUT_CE | LAYOUT_DS;
+			else if (!strcmp(optarg, "workspace"))
+				o->layouts = LAYOUT_WS;
 			else
-				return usage_error("--layout: want continuous, diagnostic or both, not", optarg);
+				return usage_error("--layout: want continuous, diagnostic, both or workspace, not",
+						   optarg);
 			break;
 		case O_APPS:
 			if (!parse_uint(optarg, 1, 10000, &o->apps))
@@ -342,6 +373,28 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (ai_parse_size(optarg, UINT64_C(1) << 44, &o->target) != AI_OK || !o->target)
 				return usage_error("--target-bytes: want a size like 2G, not", optarg);
 			break;
+		case O_STEPS:
+			if (!parse_uint(optarg, 1, AG_WS_MAX_STEPS, &o->steps))
+				return usage_error("--steps: want 1..16, not", optarg);
+			break;
+		case O_LATE_APPENDS:
+			o->late_appends = true;
+			break;
+		case O_ROLLOVER:
+			if (!parse_uint(optarg, 0, 50000, &o->rollover))
+				return usage_error("--rollover: want 0..50000, not", optarg);
+			break;
+		case O_DUPS:
+			if (!parse_fraction(optarg, &o->dups))
+				return usage_error("--duplicates: want 0..1, not", optarg);
+			break;
+		case O_SPLIT:
+			o->split_lines = true;
+			break;
+		case O_WORKSPACES:
+			if (!parse_uint(optarg, 1, 100, &o->workspaces))
+				return usage_error("--workspaces: want 1..100, not", optarg);
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -357,6 +410,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return usage_error("--out DIR is required", NULL);
 	if (o->target && o->bph_set && o->rpb_set)
 		return usage_error("--target-bytes needs one of --blobs-per-hour and --rows-per-blob left free", NULL);
+	if (o->layouts == LAYOUT_WS && (o->faults || o->huge || o->target))
+		return usage_error("--layout workspace takes no --faults, --huge-blob or --target-bytes",
+				   NULL);
+	if (o->layouts != LAYOUT_WS && (o->steps > 1 || o->late_appends || o->rollover ||
+					 o->dups > 0.0 || o->split_lines || o->workspaces > 1))
+		return usage_error("--steps, --late-appends, --rollover, --duplicates, --split-lines "
+				   "and --workspaces are for --layout workspace", NULL);
+	if (o->workspaces > o->apps)
+		return usage_error("--workspaces: more workspaces than --apps", NULL);
 	if (o->faults & (1u << F_HUGE) && !o->huge)
 		o->huge = DEFAULT_HUGE;
 	if (o->huge)
@@ -390,7 +452,7 @@ static int first_kind(const struct opts *o, unsigned layout)
 	return -1;
 }
 
-static ai_result mkdirs(char *path)
+ai_result ag_mkdirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
@@ -665,13 +727,10 @@ static void blob_path(struct state *st, const struct blob *b, int64_t hour_start
 		ag_put(p, tmp + 17, 2);
 		AG_LIT(p, ".blob");
 	} else {
-		char tmp[40];
-		struct ag_out t = { tmp, 0, sizeof(tmp) };
 		const char *ds = ag_kinds[b->kind].ds;
 
 		AG_LIT(p, "insights-logs-");
-		for (const char *c = ds; *c; c++)
-			ag_putc(p, *c >= 'A' && *c <= 'Z' ? (char)(*c + 32) : *c);
+		ag_put_lower(p, ds);
 		ag_putc(p, '/');
 		*rel = p->n;
 		AG_LIT(p, "resourceId=/SUBSCRIPTIONS/");
@@ -680,16 +739,8 @@ static void blob_path(struct state *st, const struct blob *b, int64_t hour_start
 		ag_puts(p, app->rg);
 		AG_LIT(p, "/PROVIDERS/MICROSOFT.INSIGHTS/COMPONENTS/");
 		ag_puts(p, app->upper);
-		ag_put_time(&t, hour_start, 0);
-		AG_LIT(p, "/y=");
-		ag_put(p, tmp, 4);
-		AG_LIT(p, "/m=");
-		ag_put(p, tmp + 5, 2);
-		AG_LIT(p, "/d=");
-		ag_put(p, tmp + 8, 2);
-		AG_LIT(p, "/h=");
-		ag_put(p, tmp + 11, 2);
-		AG_LIT(p, "/m=00/PT1H.json");
+		ag_put_folder(p, hour_start);
+		AG_LIT(p, "/PT1H.json");
 	}
 	ag_putc(p, '\0');
 }
@@ -817,7 +868,7 @@ static ai_result write_blob(struct state *st, const struct blob *b)
 	slash = strrchr(pathbuf, '/');
 	*slash = '\0';
 	if (strcmp(pathbuf, st->lastdir)) {
-		if (mkdirs(pathbuf) != AI_OK) {
+		if (ag_mkdirs(pathbuf) != AI_OK) {
 			fprintf(stderr, "aigen: directory '%s': %s\n", pathbuf, strerror(errno));
 			return AI_ERR_IO;
 		}
@@ -1044,6 +1095,49 @@ static ai_result write_summary(struct state *st)
 	return AI_OK;
 }
 
+static void state_release(struct state *st);
+
+/* --layout workspace: the tree of aigen_ws.c, and its summary. */
+static int write_workspace(struct state *st, const struct opts *o)
+{
+	struct ag_ws_opts w = {
+		.out = o->out, .from = o->from, .hours = o->hours, .seed = o->seed,
+		.kinds = o->kinds, .rows = o->rpb, .steps = o->steps, .late = o->late_appends,
+		.rollover = o->rollover, .dups = o->dups, .split_lines = o->split_lines,
+		.workspaces = o->workspaces,
+	};
+	struct ag_ws_totals t;
+	FILE *f;
+	ai_result r = st->faultlist ? ag_ws_tree(&w, &st->gen, st->manifest, &t) : AI_ERR_IO;
+	char from[40];
+	struct ag_out fo = { from, 0, sizeof from };
+
+	ag_put_time(&fo, o->from, 0);
+	ag_putc(&fo, '\0');
+	if (r == AI_OK && !(f = open_meta(o->out, "summary.json")))
+		r = AI_ERR_IO;
+	if (r == AI_OK) {
+		fprintf(f, "{\"layout\":\"workspace\",\"seed\":%llu,\"from\":\"%s\",\"hours\":%u,"
+			"\"apps\":%u,\"workspaces\":%u,\"steps\":%u,\"blobs\":%llu,\"bytes\":%llu,"
+			"\"rows\":%llu,\"duplicates\":%llu}\n",
+			(unsigned long long)o->seed, from, o->hours, o->apps, o->workspaces, o->steps,
+			(unsigned long long)t.blobs, (unsigned long long)t.bytes,
+			(unsigned long long)t.rows, (unsigned long long)t.duplicates);
+		if (fclose(f))
+			r = AI_ERR_IO;
+	}
+	if (r == AI_OK && fflush(st->manifest))
+		r = AI_ERR_IO;
+	if (r == AI_OK)
+		printf("aigen: wrote %llu blobs, %llu bytes, %llu rows (%llu duplicated) in %u "
+		       "steps to %s\n", (unsigned long long)t.blobs, (unsigned long long)t.bytes,
+		       (unsigned long long)t.rows, (unsigned long long)t.duplicates, o->steps, o->out);
+	else
+		fprintf(stderr, "aigen: %s\n", ai_strerror(r));
+	state_release(st);
+	return r == AI_OK ? 0 : 1;
+}
+
 static ai_result state_init(struct state *st, const struct opts *o)
 {
 	struct ag_rng r;
@@ -1109,6 +1203,8 @@ int main(int argc, char **argv)
 		.rpb = 5.0,
 		.late_fraction = 0.02,
 		.late_days = 2,
+		.steps = 1,
+		.workspaces = 1,
 	};
 	struct state st;
 	char meta[4096];
@@ -1145,13 +1241,15 @@ int main(int argc, char **argv)
 	place_faults(&st);
 
 	snprintf(meta, sizeof(meta), "%s/.aigen", o.out);
-	if (mkdirs(meta) != AI_OK) {
+	if (ag_mkdirs(meta) != AI_OK) {
 		fprintf(stderr, "aigen: directory '%s': %s\n", meta, strerror(errno));
 		state_release(&st);
 		return 1;
 	}
 	st.manifest = open_meta(o.out, "manifest.jsonl");
 	st.faultlist = st.manifest ? open_meta(o.out, "faults.txt") : NULL;
+	if (o.layouts == LAYOUT_WS)
+		return write_workspace(&st, &o);
 	r = st.faultlist ? write_tree(&st) : AI_ERR_IO;
 	if (r == AI_OK)
 		r = write_summary(&st);

@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include "util/result.h"
 
 /* Times are 100 ns ticks since the Unix epoch: the 7 fractional digits of
  * Application Insights timestamps, exactly. */
@@ -92,6 +94,13 @@ static inline void ag_puts(struct ag_out *o, const char *s)
 	ag_put(o, s, strlen(s));
 }
 
+/* s lowercased (ASCII). */
+static inline void ag_put_lower(struct ag_out *o, const char *s)
+{
+	for (; *s; s++)
+		ag_putc(o, *s >= 'A' && *s <= 'Z' ? (char)(*s + 32) : *s);
+}
+
 #define AG_LIT(o, s) ag_put((o), "" s, sizeof(s) - 1)
 
 void ag_put_u64(struct ag_out *o, uint64_t v);
@@ -105,6 +114,8 @@ void ag_put_jstr(struct ag_out *o, const char *s);
 void ag_put_jstrn(struct ag_out *o, const char *s, size_t n);
 /* "2026-11-20T13:04:05.1234567Z" with digits (0..7) fractional digits. */
 void ag_put_time(struct ag_out *o, int64_t ticks, unsigned digits);
+/* "/y=YYYY/m=MM/d=DD/h=HH/m=mm" for the time t (ticks). */
+void ag_put_folder(struct ag_out *o, int64_t t);
 /* A random (version 4) GUID, lowercase. */
 void ag_put_guid(struct ag_out *o, struct ag_rng *r);
 
@@ -192,6 +203,36 @@ void ag_row_setup(struct ag_row *rw, const struct ag_gen *g, unsigned appi,
 void ag_ce_row(struct ag_row *rw, struct ag_out *o);
 /* One diagnostic-settings record (no line terminator); t is its `time`. */
 void ag_ds_row(struct ag_row *rw, struct ag_out *o);
+/* One workspace data export record (no line terminator): the table's
+ * columns, TimeGenerated its t, with _ResourceId, _ItemId and TenantId. */
+void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant);
+/* The workspace data export layout (aigen_ws.c). */
+#define AG_WS_MAX_STEPS 16
+struct ag_ws_opts {
+	const char *out;
+	int64_t from;         /* ticks, on an hour */
+	unsigned hours;
+	uint64_t seed;
+	unsigned kinds;       /* bit per enum ag_kind */
+	double rows;          /* mean records per table, workspace and 5-minute folder */
+	unsigned steps;       /* append steps, written to step-1/ .. step-<steps>/ */
+	bool late;            /* later steps append into folders 1 to 11 hours old */
+	unsigned rollover;    /* records per blob before PT05M_<n>.json; 0: never */
+	double dups;          /* share of records delivered twice */
+	bool split_lines;     /* a step may end in the middle of a line */
+	unsigned workspaces;  /* component i goes to workspace i % workspaces */
+};
+struct ag_ws_totals {
+	uint64_t blobs, bytes, rows, duplicates;
+};
+/* Writes the tree: step-<s>/ (each blob's bytes appended in step s),
+ * all/ (every blob whole), one manifest line per blob. */
+ai_result ag_ws_tree(const struct ag_ws_opts *o, const struct ag_gen *g, FILE *manifest,
+                     struct ag_ws_totals *t);
+/* Workspace w's name ("logs-ws1", ...). */
+const char *ag_ws_name(unsigned w, char *out, size_t cap);
+/* mkdir -p. */
+ai_result ag_mkdirs(char *path);
 /* Fills app i of a tree with the given seed. */
 void ag_app_init(struct ag_app *a, unsigned i, uint64_t seed);
 

@@ -198,3 +198,21 @@ void ag_put_guid(struct ag_out *o, struct ag_rng *r)
 	ag_putc(o, '-');
 	ag_put_hex(o, b & UINT64_C(0xffffffffffff), 12);
 }
+
+void ag_put_folder(struct ag_out *o, int64_t t)
+{
+	char tmp[40];
+	struct ag_out iso = { tmp, 0, sizeof(tmp) };
+
+	ag_put_time(&iso, t, 0); /* "YYYY-MM-DDTHH:MM:SSZ" */
+	AG_LIT(o, "/y=");
+	ag_put(o, tmp, 4);
+	AG_LIT(o, "/m=");
+	ag_put(o, tmp + 5, 2);
+	AG_LIT(o, "/d=");
+	ag_put(o, tmp + 8, 2);
+	AG_LIT(o, "/h=");
+	ag_put(o, tmp + 11, 2);
+	AG_LIT(o, "/m=");
+	ag_put(o, tmp + 14, 2);
+}

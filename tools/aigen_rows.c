@@ -1686,21 +1686,14 @@ static void put_ds_kind(struct ag_row *rw, struct ag_out *o)
 	ag_put_u64(o, rw->count);
 }
 
-void ag_ds_row(struct ag_row *rw, struct ag_out *o)
+/* The columns after Type, the same in both record layouts. */
+static void put_record_body(struct ag_row *rw, struct ag_out *o)
 {
 	const struct ag_app *app = rw->app;
 	const struct loc *l = &locs[rw->loc];
 	bool plain = rw->kind == AG_PERFCOUNTER || rw->kind == AG_METRIC;
 
-	AG_LIT(o, "{\"time\":\"");
-	ag_put_time(o, rw->t, 7);
-	AG_LIT(o, "\",\"resourceId\":");
-	put_resource_id(rw, o);
-	AG_LIT(o, ",\"ResourceGUID\":\"");
-	ag_puts(o, app->resource_guid);
-	AG_LIT(o, "\",\"Type\":\"");
-	ag_puts(o, ag_kinds[rw->kind].ds);
-	AG_LIT(o, "\",\"AppRoleInstance\":");
+	AG_LIT(o, ",\"AppRoleInstance\":");
 	ag_put_jstr(o, app->instances[rw->instance]);
 	AG_LIT(o, ",\"AppRoleName\":");
 	ag_put_jstr(o, app->roles[rw->browser ? 0 : rw->role]);
@@ -1751,5 +1744,40 @@ void ag_ds_row(struct ag_row *rw, struct ag_out *o)
 		ag_putc(o, '}');
 	}
 	put_ds_kind(rw, o);
+}
+
+void ag_ds_row(struct ag_row *rw, struct ag_out *o)
+{
+	AG_LIT(o, "{\"time\":\"");
+	ag_put_time(o, rw->t, 7);
+	AG_LIT(o, "\",\"resourceId\":");
+	put_resource_id(rw, o);
+	AG_LIT(o, ",\"ResourceGUID\":\"");
+	ag_puts(o, rw->app->resource_guid);
+	AG_LIT(o, "\",\"Type\":\"");
+	ag_puts(o, ag_kinds[rw->kind].ds);
+	ag_putc(o, '"');
+	put_record_body(rw, o);
+	ag_putc(o, '}');
+}
+
+void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant)
+{
+	AG_LIT(o, "{\"TenantId\":\"");
+	ag_puts(o, tenant);
+	AG_LIT(o, "\",\"TimeGenerated\":\"");
+	ag_put_time(o, rw->t, 7);
+	AG_LIT(o, "\",\"_ResourceId\":\"/subscriptions/");
+	ag_put_lower(o, rw->g->sub);
+	AG_LIT(o, "/resourcegroups/");
+	ag_put_lower(o, rw->app->rg);
+	AG_LIT(o, "/providers/microsoft.insights/components/");
+	ag_puts(o, rw->app->name);
+	AG_LIT(o, "\",\"_ItemId\":\"");
+	ag_put_guid(o, rw->r);
+	AG_LIT(o, "\",\"Type\":\"");
+	ag_puts(o, ag_kinds[rw->kind].ds);
+	ag_putc(o, '"');
+	put_record_body(rw, o);
 	ag_putc(o, '}');
 }

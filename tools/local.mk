@@ -2,7 +2,8 @@
 
 # aigen: writes realistic Application Insights export trees.
 noinst_PROGRAMS += tools/aigen
-tools_aigen_SOURCES = tools/aigen.c tools/aigen.h tools/aigen_json.c tools/aigen_rows.c
+tools_aigen_SOURCES = tools/aigen.c tools/aigen.h tools/aigen_json.c tools/aigen_rows.c \
+	tools/aigen_ws.c
 tools_aigen_LDADD = $(AI_LIBS)
 
 # manifest-dump: segment files as TSV, for tests that check archives with stock tools.

@@ -50,12 +50,16 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		.copts = &copts,
 		.jobs = (unsigned)o.jobs,
 		.out = ctx->out,
+		.dedupe = o.dedupe,
 	};
 	r = ai_cat(&p, &sum);
 	ai_say_trust(&trust);
 	if (sum.members)
 		ai_info("cat: %zu member%s, %llu bytes of packs read", sum.members,
 		        sum.members == 1 ? "" : "s", (unsigned long long)sum.bytes_read);
+	if (o.dedupe && sum.members)
+		ai_info("cat: %llu duplicate record%s left out", (unsigned long long)sum.duplicates,
+		        sum.duplicates == 1 ? "" : "s");
 out:
 	ai_store_free(dest);
 	ai_trust_release(&trust);
@@ -66,7 +70,7 @@ out:
 const struct ai_cmd ai_cmd_cat = {
 	.name = "cat",
 	.bit = AI_CMD_CAT,
-	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--jobs N]",
+	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--dedupe] [--jobs N]",
 	.summary = "print archived telemetry rows (JSON Lines), verified, matching filters",
 	.exec = exec_cat,
 };

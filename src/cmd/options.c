@@ -72,7 +72,7 @@ static const struct def defs[] = {
 	{ "source-client-id", 0, "ID", RUN | VERIFY, CFG, K_STR, O(source_client_id), 0, 0,
 	  "client id of the source's identity (default: $AZURE_CLIENT_ID)" },
 	{ "layout", 0, "LAYOUT", RUN | VERIFY, CFG, K_STR, O(layout), 0, 0,
-	  "source layout: auto, continuous-export or diagnostic-settings" },
+	  "source layout: auto, continuous-export, diagnostic-settings, workspace-export" },
 	{ "dest", 0, "URL", ARCHIVE, CFG, K_STR, O(dest), 0, 0,
 	  "the archive container (and prefix)" },
 	{ "dest-secondary", 0, "URL", READERS, CFG, K_STR, O(dest_secondary), 0, 0,
@@ -136,6 +136,8 @@ static const struct def defs[] = {
 	  "rows as archived, one JSON object a line (the only format)" },
 	{ "cache-dir", 0, "DIR", QUERY | CAT, CFG, K_STR, O(cache_dir), 0, 0,
 	  "manifest cache (default: XDG cache directory)" },
+	{ "dedupe", 0, NULL, CAT, CFG, K_FLAG, O(dedupe), 0, 0,
+	  "print each record once (by _ItemId, Id or the whole line)" },
 	{ "no-cache", 0, NULL, QUERY | CAT, CFG, K_FLAG, O(no_cache), 0, 0,
 	  "do not use the local manifest cache" },
 	{ "data", 0, NULL, VERIFY, CFG, K_FLAG, O(data), 0, 0,
@@ -163,6 +165,8 @@ static const struct def defs[] = {
 	  "also re-list the delivery hours of the last DUR (late blobs; default off)" },
 	{ "grace", 0, "DUR", RUN, CFG, K_DURATION, O(grace), 0, 0,
 	  "how long after its hour a folder may still change (default 15m)" },
+	{ "late-window", 0, "DUR", RUN, CFG, K_DURATION, O(late_window), 0, 0,
+	  "workspace export: how long a 5-minute folder may grow (default 13h)" },
 	{ "lock-duration", 0, "DUR", RUN | GC, CFG, K_DURATION, O(lock_duration), 0, 0,
 	  "run lock lease, 15s to 60s, renewed (default 60s)" },
 	{ "max-tries", 0, "N", RUN | GC, CFG, K_UINT, O(max_tries), 0, 100,
@@ -186,6 +190,7 @@ void ai_options_init(struct ai_options *o)
 	o->pack_size = 128ULL << 20;
 	o->lookback = 3600 * AI_NS_PER_SEC;
 	o->grace = 15 * 60 * AI_NS_PER_SEC;
+	o->late_window = 13 * 3600 * AI_NS_PER_SEC;
 	o->lock_duration = 60 * AI_NS_PER_SEC;
 	o->max_tries = 6;
 	o->retry_total = 120 * AI_NS_PER_SEC;

@@ -31,7 +31,8 @@ struct ai_options {
 	char *source_client_id, *dest_client_id; /* token methods' client ids */
 	char *ca_file;             /* CA bundle for storage and token endpoints */
 	char *state_dir;           /* where the host's own checkpoints live */
-	char *layout;              /* auto, continuous-export, diagnostic-settings */
+	char *layout;              /* auto, continuous-export, diagnostic-settings,
+	                            * workspace-export */
 	char *key;                 /* signing key file (init, run) */
 	char *old_key;             /* run --rotate-key: the archive's current key file */
 	char *pubkey;              /* public key file (verify, query, cat) */
@@ -58,6 +59,7 @@ struct ai_options {
 	int64_t lookback;          /* ns */
 	int64_t rescan;            /* run: also list the delivery hours of this long ago, ns; 0: off */
 	int64_t grace;             /* ns */
+	int64_t late_window;       /* ns: how long a workspace export's folder may grow */
 	int64_t lock_duration;     /* ns */
 	uint64_t max_tries;
 	int64_t retry_total;       /* ns */
@@ -65,6 +67,7 @@ struct ai_options {
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
+	int dedupe;                /* cat: each record once */
 	int help;
 	/* Where each row's value came from (ai_options_origin). */
 	unsigned char origin[AI_OPTIONS_ROWS];

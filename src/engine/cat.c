@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/cat.h"
+#include "engine/dedupe.h"
 #include "engine/fetch.h"
+#include "engine/source.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "cmd/options.h"
@@ -44,6 +46,9 @@ struct cat {
 	struct ai_store *dest;
 	const struct ai_catalog_filter *f;
 	int row_filter;
+	int dedupe;
+	struct ai_dedupe seen;    /* with dedupe: the records printed */
+	uint64_t duplicates;
 	struct job *jobs;
 	size_t njobs, cap;
 	pthread_mutex_t mu;
@@ -97,6 +102,52 @@ static ai_result spool_print(struct spool *s, FILE *out)
 		if (fwrite(tmp, 1, n, out) != n)
 			return AI_ERR_IO;
 	return ferror(s->file) ? AI_ERR_IO : AI_OK;
+}
+
+/* Prints the whole lines of s (the row filter made them, each with its
+ * '\n') whose record c->seen does not hold yet, in order. */
+static ai_result print_lines(struct cat *c, const char *p, size_t n, enum ai_row_schema schema,
+                             FILE *out)
+{
+	const char *end = p + n;
+	ai_result r = AI_OK;
+
+	while (p < end && r == AI_OK) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t k = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p), len = k;
+		int fresh;
+		if (len && p[len - 1] == '\n')
+			len--;
+		if (len && p[len - 1] == '\r')
+			len--;
+		r = ai_dedupe_add(&c->seen, p, len, schema, &fresh);
+		if (r == AI_OK && !fresh)
+			c->duplicates++;
+		else if (r == AI_OK && fwrite(p, 1, k, out) != k)
+			r = AI_ERR_IO;
+		p += k;
+	}
+	return r;
+}
+
+/* spool_print for --dedupe: line by line through the set. */
+static ai_result spool_print_dedupe(struct cat *c, struct spool *s, enum ai_row_schema schema,
+                                    FILE *out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	ai_result r = print_lines(c, s->mem.data, s->mem.len, schema, out);
+
+	if (r != AI_OK || !s->file)
+		return r;
+	rewind(s->file);
+	while (r == AI_OK && (n = getline(&line, &cap, s->file)) > 0)
+		r = print_lines(c, line, (size_t)n, schema, out);
+	free(line);
+	if (r == AI_OK && ferror(s->file))
+		r = AI_ERR_IO;
+	return r;
 }
 
 static int list_has(char *const *list, size_t n, const char *v)
@@ -311,9 +362,7 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	j->length = m->length;
 	j->raw_size = m->raw_size;
 	memcpy(j->sha256, m->sha256, AI_SHA256_LEN);
-	j->schema = seg->layout && strcmp(seg->layout, "diagnostic-settings") == 0
-	                    ? AI_SCHEMA_DIAGNOSTIC
-	                    : AI_SCHEMA_CONTINUOUS;
+	j->schema = ai_layout_schema_named(seg->layout);
 	c->njobs++;
 	return AI_OK;
 }
@@ -345,11 +394,18 @@ static ai_result run_jobs(struct cat *c, unsigned nthreads, FILE *out)
 		if (skipped)
 			break;
 		if (j->r == AI_OK && r == AI_OK) {
-			r = spool_print(&j->out, out);
+			r = c->dedupe ? spool_print_dedupe(c, &j->out, j->schema, out)
+			              : spool_print(&j->out, out);
 			if (r == AI_OK && fflush(out) != 0)
 				r = AI_ERR_IO;
-			if (r != AI_OK) {
+			if (r == AI_ERR_TOO_BIG) {
+				ai_error("cat: --dedupe holds at most %llu distinct records; narrow "
+				         "the selection (--from, --to, --type)",
+				         (unsigned long long)AI_DEDUPE_MAX);
+			} else if (r != AI_OK) {
 				ai_error("cat: writing the output failed");
+			}
+			if (r != AI_OK) {
 				pthread_mutex_lock(&c->mu);
 				c->stop = 1;
 				pthread_mutex_unlock(&c->mu);
@@ -391,7 +447,9 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	memset(sum, 0, sizeof *sum);
 	c.dest = p->dest;
 	c.f = f;
-	c.row_filter = f->has_from || f->has_to || f->nop_ids || f->nroles;
+	c.dedupe = p->dedupe;
+	c.row_filter = f->has_from || f->has_to || f->nop_ids || f->nroles || p->dedupe;
+	ai_dedupe_init(&c.seen);
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv_done, NULL);
 	pthread_cond_init(&c.cv_room, NULL);
@@ -404,7 +462,9 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 		ai_store_get_stats(p->dest, &after);
 		sum->members = c.njobs;
 		sum->bytes_read = after.bytes_read - before.bytes_read;
+		sum->duplicates = c.duplicates;
 	}
+	ai_dedupe_release(&c.seen);
 	for (size_t i = 0; i < c.njobs; i++) {
 		free(c.jobs[i].pack);
 		free(c.jobs[i].blob);

@@ -20,11 +20,13 @@ struct ai_cat_params {
 	const struct ai_catalog_opts *copts;
 	unsigned jobs;            /* members fetched at once (1..; AI_CAT_MAX_JOBS at most) */
 	FILE *out;                /* where the rows go */
+	int dedupe;               /* print each record once (engine/dedupe.h) */
 };
 
 struct ai_cat_summary {
 	size_t members;           /* members fetched (0 when the selection failed) */
 	uint64_t bytes_read;      /* pack bytes read for them */
+	uint64_t duplicates;      /* with dedupe: rows left out as printed before */
 };
 
 /* Prints the rows of every member that matches, as archived; a member

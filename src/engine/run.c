@@ -229,6 +229,7 @@ struct run {
 	const struct ai_run_params *p;
 	const struct ai_options *o;
 	enum ai_row_schema schema;
+	int64_t settle;            /* how long after its hour a folder may change, ns */
 	char run_id[64];
 	struct work *work;
 	size_t nwork;
@@ -632,10 +633,11 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 }
 
 /* Delivery hours before this one are closed: hour h is closed once
- * h + 1h + grace <= now. */
-static ai_time first_open_hour(const struct ai_run_params *p)
+ * h + 1h + settle <= now (settle: --grace, or for a workspace export
+ * --late-window, ARCHITECTURE.md §4). */
+static ai_time first_open_hour(const struct run *run)
 {
-	return ai_time_hour(p->now - p->o->grace - HOUR) + HOUR;
+	return ai_time_hour(run->p->now - run->settle - HOUR) + HOUR;
 }
 
 /* Work items of one app, type and delivery hour share packs. */
@@ -665,7 +667,7 @@ static ai_result make_plan(struct run *run, struct ai_source_list *items, const 
                            const struct ai_state *st)
 {
 	size_t cap = items->n ? items->n : 1;
-	ai_time first_open = first_open_hour(run->p);
+	ai_time first_open = first_open_hour(run);
 
 	run->work = calloc(cap, sizeof *run->work);
 	run->parts = calloc(cap, sizeof *run->parts);
@@ -1032,7 +1034,7 @@ static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_sum
  * hour, capped at the window's end. */
 static ai_time closed_through(const struct run *run, ai_time to)
 {
-	ai_time cand = first_open_hour(run->p);
+	ai_time cand = first_open_hour(run);
 
 	return cand > to ? to : cand;
 }
@@ -1145,7 +1147,7 @@ static int tails_looked(const void *ctx, const char *name, ai_time hour)
 static ai_result remember_tails(struct run *run, struct ai_state *st, const struct looked *l,
                                 ai_time *hold)
 {
-	ai_time first_open = first_open_hour(run->p);
+	ai_time first_open = first_open_hour(run);
 	struct ai_tail_entry *v = NULL;
 	size_t k = 0;
 	ai_result r;
@@ -1213,7 +1215,7 @@ static struct part_found *found_of(const struct ai_state *st, struct part_found 
 static void parts_found(const struct run *run, const struct ai_source_list *items,
                         const struct ai_state *st, struct part_found *found)
 {
-	ai_time first_open = first_open_hour(run->p);
+	ai_time first_open = first_open_hour(run);
 	struct part_found *f;
 
 	for (size_t i = 0; i < st->nparts; i++)
@@ -1478,7 +1480,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		goto out;
 	}
 	sum->layout = layout;
-	run.schema = layout == AI_LAYOUT_DIAGNOSTIC ? AI_SCHEMA_DIAGNOSTIC : AI_SCHEMA_CONTINUOUS;
+	run.schema = ai_layout_schema(layout);
+	run.settle = ai_source_settle(layout, p->o->grace, p->o->late_window);
 
 	r = archive_keys(p, &run.trust, 1, sum);
 	if (r != AI_OK)

@@ -1,5 +1,5 @@
 /* source.c: discovery and hour-by-hour listing of export blobs, in the
- * continuous-export and diagnostic-settings layouts. */
+ * continuous-export, diagnostic-settings and workspace-export layouts. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define DS_PREFIX "insights-logs-"
+#define WS_PREFIX "am-"
 #define MAX_DS_DEPTH 14
 
 const char *ai_layout_name(enum ai_layout l)
@@ -23,6 +24,8 @@ const char *ai_layout_name(enum ai_layout l)
 		return "continuous-export";
 	case AI_LAYOUT_DIAGNOSTIC:
 		return "diagnostic-settings";
+	case AI_LAYOUT_WORKSPACE:
+		return "workspace-export";
 	default:
 		return "auto";
 	}
@@ -36,9 +39,32 @@ ai_result ai_layout_parse(const char *s, enum ai_layout *out)
 		*out = AI_LAYOUT_CONTINUOUS;
 	else if (strcmp(s, "diagnostic-settings") == 0 || strcmp(s, "diagnostic") == 0)
 		*out = AI_LAYOUT_DIAGNOSTIC;
+	else if (strcmp(s, "workspace-export") == 0 || strcmp(s, "workspace") == 0)
+		*out = AI_LAYOUT_WORKSPACE;
 	else
 		return AI_ERR_USAGE;
 	return AI_OK;
+}
+
+enum ai_row_schema ai_layout_schema(enum ai_layout l)
+{
+	return l == AI_LAYOUT_DIAGNOSTIC ? AI_SCHEMA_DIAGNOSTIC
+	       : l == AI_LAYOUT_WORKSPACE ? AI_SCHEMA_WORKSPACE
+	                                  : AI_SCHEMA_CONTINUOUS;
+}
+
+enum ai_row_schema ai_layout_schema_named(const char *name)
+{
+	enum ai_layout l;
+
+	if (!name || ai_layout_parse(name, &l) != AI_OK)
+		l = AI_LAYOUT_CONTINUOUS;
+	return ai_layout_schema(l);
+}
+
+int64_t ai_source_settle(enum ai_layout l, int64_t grace, int64_t late_window)
+{
+	return l == AI_LAYOUT_WORKSPACE && late_window > grace ? late_window : grace;
 }
 
 void ai_source_list_init(struct ai_source_list *l)
@@ -248,9 +274,13 @@ ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out)
 	ai_result r = list_folders(src, "", &top);
 
 	*out = AI_LAYOUT_CONTINUOUS;
-	for (size_t i = 0; r == AI_OK && i < top.n; i++)
+	for (size_t i = 0; r == AI_OK && i < top.n; i++) {
 		if (strncmp(top.v[i], DS_PREFIX, strlen(DS_PREFIX)) == 0)
 			*out = AI_LAYOUT_DIAGNOSTIC;
+		else if (strncmp(top.v[i], WS_PREFIX, strlen(WS_PREFIX)) == 0 &&
+		         *out == AI_LAYOUT_CONTINUOUS)
+			*out = AI_LAYOUT_WORKSPACE;
+	}
 	ai_strvec_release(&top);
 	return r;
 }
@@ -271,7 +301,7 @@ void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap
 	char iso[AI_TIME_STRLEN];
 
 	ai_time_format(hour, 0, iso); /* 2026-11-20T13:00:00Z */
-	if (l == AI_LAYOUT_DIAGNOSTIC)
+	if (l == AI_LAYOUT_DIAGNOSTIC || l == AI_LAYOUT_WORKSPACE)
 		snprintf(out, cap, "y=%.4s/m=%.2s/d=%.2s/h=%.2s/", iso, iso + 5, iso + 8, iso + 11);
 	else
 		snprintf(out, cap, "%.10s/%.2s/", iso, iso + 11);
@@ -285,7 +315,7 @@ static int hour_from_name(const char *p, enum ai_layout l, ai_time *out)
 	int n = 0;
 	char iso[32];
 
-	if (l == AI_LAYOUT_DIAGNOSTIC) {
+	if (l == AI_LAYOUT_DIAGNOSTIC || l == AI_LAYOUT_WORKSPACE) {
 		if (sscanf(p, "y=%4u/m=%2u/d=%2u/h=%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n)
 			return 0;
 	} else if (sscanf(p, "%4u-%2u-%2u/%2u/%n", &y, &mo, &d, &h, &n) != 4 || !n) {
@@ -335,7 +365,7 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 		it->size = b->size;
 		memcpy(it->etag, b->etag, sizeof it->etag);
 		it->last_modified = b->last_modified;
-		it->append = b->type == AI_BLOB_APPEND || f->layout == AI_LAYOUT_DIAGNOSTIC;
+		it->append = b->type == AI_BLOB_APPEND || f->layout != AI_LAYOUT_CONTINUOUS;
 		l->n++;
 	}
 	return AI_OK;
@@ -433,17 +463,23 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
 	return r;
 }
 
-static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_filter *f,
-                                 struct ai_source_list *out)
+/* Both layouts with one container per category or table ("insights-logs-"
+ * or "am-" and its name, the type), resource or workspace folders below it
+ * (the app: the last folder above "y=", lowercased), and the hour folders
+ * below those. A workspace export's listing of an hour folder returns the
+ * blobs of its twelve 5-minute folders, rolled-over PT05M_<n>.json too. */
+static ai_result scan_by_container(struct ai_store *src, enum ai_layout layout,
+                                   const struct ai_source_filter *f, struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
 	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
+	const char *pre = layout == AI_LAYOUT_WORKSPACE ? WS_PREFIX : DS_PREFIX;
 	ai_result r = list_folders(src, "", &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
-		if (strncmp(conts.v[c], DS_PREFIX, strlen(DS_PREFIX)) != 0)
+		if (strncmp(conts.v[c], pre, strlen(pre)) != 0)
 			continue;
-		last_folder(conts.v[c] + strlen(DS_PREFIX), type, sizeof type);
+		last_folder(conts.v[c] + strlen(pre), type, sizeof type);
 		if ((r = ai_strvec_push_new(&out->types_seen, type)) != AI_OK)
 			break;
 		if (!ai_options_match(f->types, f->ntypes, type))
@@ -453,7 +489,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 		ai_strvec_release(&res);
 		r = find_resources(src, conts.v[c], 0, &res);
 		for (size_t i = 0; r == AI_OK && i < res.n; i++) {
-			/* The resource name: the folder after ".../COMPONENTS/". */
+			/* ".../COMPONENTS/<name>/" or ".../workspaces/<name>/" */
 			last_folder(res.v[i], app, sizeof app);
 			lowercase(app);
 			if ((r = ai_strvec_push_new(&out->apps_seen, app)) != AI_OK)
@@ -462,7 +498,7 @@ static ai_result scan_diagnostic(struct ai_store *src, const struct ai_source_fi
 				continue;
 			if (quarantine_folder(out, res.v[i], app, 0, &r))
 				continue;
-			r = scan_hours(src, AI_LAYOUT_DIAGNOSTIC, res.v[i], app, type, f, out);
+			r = scan_hours(src, layout, res.v[i], app, type, f, out);
 		}
 	}
 	ai_strvec_release(&res);
@@ -536,8 +572,8 @@ ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
 		if (r != AI_OK)
 			return r;
 	}
-	r = layout == AI_LAYOUT_DIAGNOSTIC ? scan_diagnostic(src, f, out)
-	                                   : scan_continuous(src, f, out);
+	r = layout == AI_LAYOUT_CONTINUOUS ? scan_continuous(src, f, out)
+	                                   : scan_by_container(src, layout, f, out);
 	if (r == AI_OK && out->n)
 		qsort(out->items, out->n, sizeof out->items[0], item_cmp);
 	if (r == AI_OK && out->nquarantined)

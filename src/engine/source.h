@@ -1,32 +1,44 @@
-/* source.h: finding export blobs in the source, for both layouts of
+/* source.h: finding export blobs in the source, for the three layouts of
  * ARCHITECTURE.md §4, listing only the delivery-hour folders asked for, never the
  * whole history. */
 #ifndef AI_SOURCE_H
 #define AI_SOURCE_H
 
 #include <stddef.h>
+#include "format/rowscan.h"
 #include "util/parse.h"
 #include "util/result.h"
 #include "store/store.h"
 #include "util/strvec.h"
 
-enum ai_layout { AI_LAYOUT_AUTO, AI_LAYOUT_CONTINUOUS, AI_LAYOUT_DIAGNOSTIC };
+enum ai_layout {
+	AI_LAYOUT_AUTO,
+	AI_LAYOUT_CONTINUOUS,
+	AI_LAYOUT_DIAGNOSTIC,
+	AI_LAYOUT_WORKSPACE,   /* Log Analytics workspace data export, am-* containers */
+};
 
-/* "continuous-export" / "diagnostic-settings". */
+/* "continuous-export" / "diagnostic-settings" / "workspace-export". */
 const char *ai_layout_name(enum ai_layout l);
+/* The row fields a layout's records carry (format/rowscan.h), by layout
+ * or by the name a segment records (unknown names: continuous export). */
+enum ai_row_schema ai_layout_schema(enum ai_layout l);
+enum ai_row_schema ai_layout_schema_named(const char *name);
 /* Parses the --layout value; AI_ERR_USAGE when unknown. */
 ai_result ai_layout_parse(const char *s, enum ai_layout *out) AI_MUST_CHECK;
 /* The layout's folder for a delivery hour, below a type folder
  * ("2026-11-20/13/", also the archive's own naming below data/<app>/<type>/)
- * or a diagnostic-settings resource folder ("y=2026/m=11/d=20/h=13/"). */
+ * or a diagnostic-settings resource folder or workspace folder
+ * ("y=2026/m=11/d=20/h=13/"). */
 void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap);
 
 /* One source blob found in a delivery-hour folder. Strings are owned. */
 struct ai_source_item {
 	char *name;              /* blob name in the source store */
-	char *app;               /* lowercase resource name */
-	char *type;              /* type folder, or category ("apprequests") */
-	ai_time hour;            /* delivery hour (folder time) */
+	char *app;               /* lowercase resource (or workspace) name */
+	char *type;              /* type folder, category ("apprequests") or table */
+	ai_time hour;            /* delivery hour (folder time; for a workspace
+	                          * export the hour of its records' TimeGenerated) */
 	uint64_t size;
 	char etag[AI_ETAG_MAX];
 	ai_time last_modified;
@@ -84,8 +96,14 @@ struct ai_source_unmatched {
 size_t ai_source_unmatched(const struct ai_source_filter *f, const struct ai_source_list *l,
                            enum ai_layout layout, struct ai_source_unmatched *out, size_t max);
 
+/* How long after its hour a folder of the layout may still change: grace,
+ * or for a workspace export (appends into the folder of a record's
+ * TimeGenerated, retried for up to 12 hours) late_window when longer. */
+int64_t ai_source_settle(enum ai_layout l, int64_t grace, int64_t late_window);
+
 /* Looks at the top of the source: insights-logs-* containers mean
- * diagnostic settings, anything else continuous export. */
+ * diagnostic settings, else am-* containers a workspace data export,
+ * anything else continuous export. */
 ai_result ai_source_detect(struct ai_store *src, enum ai_layout *out) AI_MUST_CHECK;
 
 /* Lists the blobs of the delivery hours in the filter's window, sorted by

@@ -36,7 +36,8 @@
  *   "key_id"   str  minisign key id of the signer (16 hex digits)
  *   "tags"     array of str: the run's tags, applying to every member
  *   "source"   str  the source location (no secrets)
- *   "layout"   str  "continuous-export" or "diagnostic-settings"
+ *   "layout"   str  "continuous-export", "diagnostic-settings" or
+ *              "workspace-export"
  *   "packs"    array of maps {"name": str, "size": uint, "sha256": bin32}
  *              in this key order; members refer to packs by position
  *   "members"  array of members, at most AI_MANIFEST_MAX_MEMBERS (10^6)

@@ -6,9 +6,9 @@
 #include "util/hex.h"
 
 #define MAX_DEPTH 64
-#define NPATHS 3
+#define NPATHS 5
 
-enum { P_TIME, P_OP, P_ROLE };
+enum { P_TIME, P_OP, P_ROLE, P_ITEM, P_ID };
 
 struct path {
 	int len;
@@ -20,12 +20,24 @@ static const struct path continuous_paths[NPATHS] = {
 	[P_TIME] = { 3, { "context", "data", "eventTime" }, { 7, 4, 9 } },
 	[P_OP] = { 3, { "context", "operation", "id" }, { 7, 9, 2 } },
 	[P_ROLE] = { 3, { "context", "device", "roleName" }, { 7, 6, 8 } },
+	[P_ITEM] = { 3, { "internal", "data", "id" }, { 8, 4, 2 } },
+	[P_ID] = { 0, { NULL }, { 0 } },
 };
 
 static const struct path diagnostic_paths[NPATHS] = {
 	[P_TIME] = { 1, { "time" }, { 4 } },
 	[P_OP] = { 1, { "OperationId" }, { 11 } },
 	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
+	[P_ITEM] = { 1, { "_ItemId" }, { 7 } },
+	[P_ID] = { 1, { "Id" }, { 2 } },
+};
+
+static const struct path workspace_paths[NPATHS] = {
+	[P_TIME] = { 1, { "TimeGenerated" }, { 13 } },
+	[P_OP] = { 1, { "OperationId" }, { 11 } },
+	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
+	[P_ITEM] = { 1, { "_ItemId" }, { 7 } },
+	[P_ID] = { 1, { "Id" }, { 2 } },
 };
 
 struct scan {
@@ -262,8 +274,12 @@ static void capture(struct scan *s, int i, const char *decoded, int ok)
 		f->has_time = ai_parse_time(decoded, strlen(decoded), &f->event_time) == AI_OK;
 	else if (i == P_OP)
 		memcpy(f->op_id, decoded, strlen(decoded) + 1);
-	else
+	else if (i == P_ROLE)
 		memcpy(f->role, decoded, strlen(decoded) + 1);
+	else if (i == P_ITEM)
+		memcpy(f->item_id, decoded, strlen(decoded) + 1);
+	else
+		memcpy(f->id, decoded, strlen(decoded) + 1);
 }
 
 static int scan_value(struct scan *s, unsigned mask, int depth);
@@ -385,7 +401,9 @@ void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
 	struct scan s = {
 		.p = (const unsigned char *)row,
 		.end = (const unsigned char *)row + len,
-		.paths = schema == AI_SCHEMA_DIAGNOSTIC ? diagnostic_paths : continuous_paths,
+		.paths = schema == AI_SCHEMA_DIAGNOSTIC ? diagnostic_paths
+		         : schema == AI_SCHEMA_WORKSPACE ? workspace_paths
+		                                         : continuous_paths,
 		.out = out,
 	};
 
@@ -394,6 +412,8 @@ void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
 	out->event_time = 0;
 	out->op_id[0] = '\0';
 	out->role[0] = '\0';
+	out->item_id[0] = '\0';
+	out->id[0] = '\0';
 	skip_ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		return;

@@ -1,7 +1,8 @@
 /* rowscan.h: a narrow, fast scanner for one telemetry row (one JSON
  * document on one line). It checks that the row is well-formed JSON and
  * picks out the few fields the manifest indexes: event time, operation id
- * and cloud role, at fixed paths per export layout. It allocates nothing,
+ * and cloud role, at fixed paths per export layout, and the record's ids
+ * that `cat --dedupe` goes by. It allocates nothing,
  * so it keeps up with gzip on the same bytes. */
 #ifndef AI_ROWSCAN_H
 #define AI_ROWSCAN_H
@@ -13,6 +14,7 @@ enum ai_row_schema {
 	AI_SCHEMA_CONTINUOUS, /* context.data.eventTime, context.operation.id,
 	                       * context.device.roleName */
 	AI_SCHEMA_DIAGNOSTIC, /* time, OperationId, AppRoleName */
+	AI_SCHEMA_WORKSPACE,  /* TimeGenerated, OperationId, AppRoleName */
 };
 
 #define AI_ROW_FIELD_MAX 128
@@ -23,6 +25,11 @@ struct ai_row_facts {
 	ai_time event_time;
 	char op_id[AI_ROW_FIELD_MAX];     /* decoded; "" when absent or too long */
 	char role[AI_ROW_FIELD_MAX];      /* decoded; "" when absent or too long */
+	/* The record's own ids, "" when absent or too long: _ItemId
+	 * (internal.data.id in continuous export) and Id (top level; none in
+	 * continuous export). */
+	char item_id[AI_ROW_FIELD_MAX];
+	char id[AI_ROW_FIELD_MAX];
 };
 
 /* Scans one row (without its line terminator). Never reads past len. */

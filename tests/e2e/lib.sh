@@ -49,6 +49,9 @@
 #           BLOBTOOL                    tests/tools/blobtool.mjs, or a copy that finds NODE_MODULES
 #           blobtool ARGS...            node $BLOBTOOL, connection from AZ_CONN
 #           blobtool_at NAME ARGS...    blobtool against instance NAME
+#           faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT;
+#                                       sets NAME to its base URL (add the account path); it
+#                                       stops at exit, or with faultproxy_stop_all
 #           sas_for NAME CONTAINER PERMS EXPIRY [blobtool sas options]
 #                                       prints a SAS query string; EXPIRY is ISO 8601 or
 #                                       relative such as +1h, -1h (already expired)
@@ -448,6 +451,33 @@ blobtool() {
 blobtool_at() {
 	local conn="${1}_CONN"
 	AZ_CONN=${!conn} blobtool "${@:2}"
+}
+
+# faultproxy_start NAME TARGET-PORT: a faultproxy in front of
+# 127.0.0.1:PORT; sets NAME (its base URL, without the account path).
+declare -gA _fp_pid=()
+faultproxy_start() {
+	local name=$1 out="$TEST_TMP/proxy-$1.out" port= i
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "http://127.0.0.1:$2" \
+		>"$out" 2>"$TEST_TMP/proxy-$1.err" &
+	_fp_pid[$name]=$!
+	[ "${#_fp_pid[@]}" -gt 1 ] || on_exit faultproxy_stop_all
+	for ((i = 0; i < 200; i++)); do
+		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
+		[ -z "$port" ] || break
+		kill -0 "${_fp_pid[$name]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$port" ] || return 1
+	printf -v "$name" '%s' "http://127.0.0.1:$port"
+}
+faultproxy_stop_all() {
+	local p
+	for p in "${_fp_pid[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	_fp_pid=()
 }
 
 # sas_for NAME CONTAINER PERMS EXPIRY [OPTIONS]: a SAS query string.

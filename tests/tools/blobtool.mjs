@@ -13,6 +13,10 @@
 //                                          written in K appends (cut at line ends unless
 //                                          --split-mid-line), the rest block blobs.
 //                                          One JSON line per blob: {container,blob,type,size,appends}
+//   append-tree DIR                        like upload-tree, but every file is appended to its
+//                                          append blob (created if missing), in one append:
+//                                          the steps of a workspace data export. One JSON line
+//                                          per blob: {container,blob,type,size,appended}
 //   append CONTAINER BLOB FILE             appends FILE to an append blob (created if missing);
 //                                          JSON line {container,blob,size,appendOffset,committedBlockCount}
 //   put CONTAINER BLOB FILE                block blob; JSON line {container,blob,size,etag}
@@ -174,6 +178,22 @@ async function walkFiles(dir, rel = '', out = []) {
 	return out;
 }
 
+// treeJobs creates a container per top-level directory of DIR (not starting
+// with '.') and returns one {container, blob} per file below it.
+async function treeJobs(svc, dir) {
+	const tops = (await fsp.readdir(dir, { withFileTypes: true }))
+		.filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+		.map((e) => e.name)
+		.sort();
+	const jobs = [];
+	for (const c of tops) {
+		await svc.getContainerClient(c).createIfNotExists();
+		for (const rel of await walkFiles(path.join(dir, c)))
+			jobs.push({ container: c, blob: rel });
+	}
+	return jobs;
+}
+
 // appendCuts splits LEN bytes of DATA into STEPS roughly equal pieces,
 // moving each cut to just after the next newline unless MIDLINE is set, so
 // that a reader polling the blob sees whole lines; empty pieces are dropped.
@@ -230,16 +250,7 @@ const commands = {
 		if (!Number.isInteger(steps) || steps < 1)
 			usage('--append-steps wants a positive integer');
 		const dir = pos[0];
-		const tops = (await fsp.readdir(dir, { withFileTypes: true }))
-			.filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-			.map((e) => e.name)
-			.sort();
-		const jobs = [];
-		for (const c of tops) {
-			await svc.getContainerClient(c).createIfNotExists();
-			for (const rel of await walkFiles(path.join(dir, c)))
-				jobs.push({ container: c, blob: rel });
-		}
+		const jobs = await treeJobs(svc, dir);
 		await runPool(jobs, PARALLEL, async ({ container, blob }) => {
 			const file = path.join(dir, container, blob);
 			const cc = svc.getContainerClient(container);
@@ -258,6 +269,23 @@ const commands = {
 				rec = { type: 'BlockBlob', size: st.size };
 			}
 			console.log(JSON.stringify({ container, blob, ...rec }));
+		});
+	},
+
+	async 'append-tree'(svc, argv) {
+		const { pos } = parseArgs(argv);
+		if (pos.length !== 1)
+			usage('usage: append-tree DIR');
+		const dir = pos[0];
+		const jobs = await treeJobs(svc, dir);
+		await runPool(jobs, PARALLEL, async ({ container, blob }) => {
+			const data = await fsp.readFile(path.join(dir, container, blob));
+			const ab = svc.getContainerClient(container).getAppendBlobClient(blob);
+			await ab.createIfNotExists();
+			const r = await appendBytes(ab, data);
+			const size = r ? Number(r.blobAppendOffset) + data.length : data.length;
+			console.log(JSON.stringify({ container, blob, type: 'AppendBlob', size,
+				appended: data.length }));
 		});
 	},
 
