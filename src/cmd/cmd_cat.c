@@ -3,6 +3,7 @@
  * is printed (engine/cat.c). */
 #include <stdio.h>
 #include <string.h>
+#include "engine/archive.h"
 #include "engine/cat.h"
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
@@ -39,6 +40,8 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r = ai_options_open_store(&o, "dest", &dest);
+	if (r == AI_OK)
+		r = ai_archive_require(dest);
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);

@@ -157,6 +157,8 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	ai_witnesses_init(&ws, dest);
 	r = ai_options_witnesses(&o, &ws);
+	if (r == AI_OK)
+		r = ai_witness_require(&ws, dest, &trust, 0);
 	if (r != AI_OK)
 		goto out;
 	p.witness = &ws;
