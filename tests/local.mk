@@ -139,6 +139,7 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 
 E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
+	tests/e2e/cat_rows.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \

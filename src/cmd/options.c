@@ -116,10 +116,15 @@ static const struct def defs[] = {
 	  "only members archived with these tags" },
 	{ "format", 0, "table|jsonl|csv", QUERY, CFG, K_STR, O(format), 0, 0,
 	  "output format (default: table on a terminal, else jsonl)" },
-	/* Not a config key for cat: a config's format is query's, and cat
-	 * prints rows only as archived. */
-	{ "format", 0, "jsonl", CAT, CLI, K_STR, O(format), 0, 0,
-	  "rows as archived, one JSON object a line (the only format)" },
+	/* Not config keys for cat: a config's format is query's. */
+	{ "format", 0, "jsonl|csv", CAT, CLI, K_STR, O(format), 0, 0,
+	  "one JSON object a line (default), or CSV of --fields" },
+	{ "fields", 0, "PATH,...", CAT, CLI, K_STR, O(fields), 0, 0,
+	  "CSV columns: dotted paths, array elements by number (a.0.b)" },
+	{ "sort", 0, "time", CAT, CLI, K_STR, O(sort), 0, 0,
+	  "merge the rows in event-time order" },
+	{ "raw", 0, NULL, CAT, CLI, K_FLAG, O(raw), 0, 0,
+	  "the members' bytes exactly as archived, malformed rows too" },
 	{ "cache-dir", 0, "DIR", QUERY | CAT, CFG, K_STR, O(cache_dir), 0, 0,
 	  "manifest cache (default: XDG cache directory)" },
 	{ "no-cache", 0, NULL, QUERY | CAT, CFG, K_FLAG, O(no_cache), 0, 0,

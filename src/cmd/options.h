@@ -29,6 +29,8 @@ struct ai_options {
 	char *key_id;              /* pinned key id */
 	char *output;              /* keygen -o */
 	char *format;              /* table, jsonl, csv */
+	char *fields;              /* cat --fields: CSV columns, dotted paths */
+	char *sort;                /* cat --sort: "time" */
 	char *prom;                /* status --prom FILE */
 	char *cache_dir;
 	char *subset;              /* verify --subset n/m */
@@ -55,6 +57,7 @@ struct ai_options {
 	int64_t stall_timeout;     /* ns */
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
+	int raw;                   /* cat --raw */
 	int help;
 };
 
