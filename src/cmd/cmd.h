@@ -28,6 +28,7 @@ enum {
 	AI_CMD_KEYGEN = 1 << 6,
 	AI_CMD_VERSION = 1 << 7,
 	AI_CMD_INIT = 1 << 8,
+	AI_CMD_COMPLETION = 1 << 9,
 };
 
 struct ai_cmd {
@@ -49,6 +50,7 @@ ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 extern const struct ai_cmd ai_cmd_cat;
+extern const struct ai_cmd ai_cmd_completion;
 extern const struct ai_cmd ai_cmd_gc;
 extern const struct ai_cmd ai_cmd_init;
 extern const struct ai_cmd ai_cmd_keygen;

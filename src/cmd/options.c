@@ -48,7 +48,8 @@ enum {
 	GC = AI_CMD_GC,
 	KEYGEN = AI_CMD_KEYGEN,
 	INIT = AI_CMD_INIT,
-	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
+	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION |
+	      AI_CMD_COMPLETION,
 	ARCHIVE = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
 	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
 };
@@ -321,6 +322,22 @@ void ai_options_help(FILE *f, const struct ai_cmd *cmd)
 		        defs[i].name);
 	}
 	fprintf(f, ".\n");
+}
+
+void ai_options_each(const struct ai_cmd *cmd,
+                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx)
+{
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!takes(&defs[i], cmd))
+			continue;
+		struct ai_option_info info = {
+			.name = defs[i].name,
+			.shortc = defs[i].shortc,
+			.arg = defs[i].arg,
+			.help = defs[i].help,
+		};
+		fn(ctx, &info);
+	}
 }
 
 static char *trim(char *s)

@@ -79,6 +79,18 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
  * takes, and which of them the config file may set. */
 void ai_options_help(FILE *f, const struct ai_cmd *cmd);
 
+/* One option as --help shows it. */
+struct ai_option_info {
+	const char *name;   /* long name, without the dashes */
+	int shortc;         /* its letter, or 0 */
+	const char *arg;    /* its value's name in --help, or NULL for a flag */
+	const char *help;
+};
+/* Calls fn for each option cmd takes, in --help order (for the shell
+ * completions). */
+void ai_options_each(const struct ai_cmd *cmd,
+                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx);
+
 /* Builds the store configuration for one side ("source", "dest" or
  * "witness"): location, secondary, and credentials (first found wins:
  * --X-sas-file, AIARCHIVE_X_SAS, --X-key-file, AIARCHIVE_X_KEY,
