@@ -190,6 +190,13 @@ CLEANFILES += $(LONG_TESTS:.sh=.log) $(LONG_TESTS:.sh=.trs)
 check-long:
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(LONG_TESTS)'
 .PHONY: check-long
+# The Debian package: built from a copy of the tree, checked with lintian
+# and unpacked into a throw-away root (minutes: not in make check).
+PACKAGE_TESTS = tests/e2e/package.sh
+EXTRA_DIST += $(PACKAGE_TESTS)
+check-package:
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACKAGE_TESTS)'
+.PHONY: check-package
 
 # `make distcheck-quick`: make distcheck, the tarball checked with the unit
 # tests and the scripts that use its own etc/, doc/ and tests/tools/ and
