@@ -87,6 +87,7 @@ src_libaiarchive_la_SOURCES += \
 src_libaiarchive_la_SOURCES += \
 	src/cmd/cmd.c src/cmd/cmd.h \
 	src/cmd/cmd_cat.c \
+	src/cmd/cmd_completion.c \
 	src/cmd/cmd_gc.c \
 	src/cmd/cmd_init.c \
 	src/cmd/cmd_keygen.c \
@@ -106,3 +107,19 @@ AI_LIBS = src/libaiarchive.la $(CURL_LIBS) -lpthread $(ZLIB_LIBS) $(CRYPTO_LIBS)
 bin_PROGRAMS += src/aiarchive
 src_aiarchive_SOURCES = src/cmd/main.c
 src_aiarchive_LDADD = $(AI_LIBS)
+
+# Shell completions, made at build time by the binary from its command and
+# option tables, installed where bash-completion, zsh and fish look.
+bashcompletiondir = $(datadir)/bash-completion/completions
+bashcompletion_DATA = completions/aiarchive
+zshcompletiondir = $(datadir)/zsh/vendor-completions
+zshcompletion_DATA = completions/_aiarchive
+fishcompletiondir = $(datadir)/fish/vendor_completions.d
+fishcompletion_DATA = completions/aiarchive.fish
+CLEANFILES += $(bashcompletion_DATA) $(zshcompletion_DATA) $(fishcompletion_DATA)
+completions/aiarchive: src/aiarchive$(EXEEXT)
+	$(AM_V_GEN)$(MKDIR_P) completions && src/aiarchive completion bash >$@.tmp && mv $@.tmp $@
+completions/_aiarchive: src/aiarchive$(EXEEXT)
+	$(AM_V_GEN)$(MKDIR_P) completions && src/aiarchive completion zsh >$@.tmp && mv $@.tmp $@
+completions/aiarchive.fish: src/aiarchive$(EXEEXT)
+	$(AM_V_GEN)$(MKDIR_P) completions && src/aiarchive completion fish >$@.tmp && mv $@.tmp $@

@@ -152,12 +152,15 @@ tests_test_source_LDADD = $(UNIT_LDADD)
 E2E_TESTS = \
 	tests/e2e/alert_rules.sh \
 	tests/e2e/azurite_smoke.sh \
+	tests/e2e/cat_rows.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/completion.sh \
 	tests/e2e/credentials.sh \
 	tests/e2e/entra.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
+	tests/e2e/no_archive.sh \
 	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/query_trust.sh \
@@ -209,6 +212,13 @@ CLEANFILES += $(LONG_TESTS:.sh=.log) $(LONG_TESTS:.sh=.trs)
 check-long:
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(LONG_TESTS)'
 .PHONY: check-long
+# The Debian package: built from a copy of the tree, checked with lintian
+# and unpacked into a throw-away root (minutes: not in make check).
+PACKAGE_TESTS = tests/e2e/package.sh
+EXTRA_DIST += $(PACKAGE_TESTS)
+check-package:
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACKAGE_TESTS)'
+.PHONY: check-package
 
 # `make distcheck-quick`: make distcheck, the tarball checked with the unit
 # tests and the scripts that use its own etc/, doc/ and tests/tools/ and

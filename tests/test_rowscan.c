@@ -166,3 +166,69 @@ Test(rowscan, a_bad_time_is_not_a_time)
 	cr_assert(f.valid);
 	cr_assert_not(f.has_time);
 }
+
+/* ai_row_extract over a literal row: the value text at each dotted path. */
+static void extract(const char *row, const char *const *dotted, size_t n, char out[][64])
+{
+	struct ai_row_path paths[8];
+	struct ai_row_value vals[8];
+
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(ai_row_path_parse(dotted[i], &paths[i]), AI_OK, "%s", dotted[i]);
+	cr_assert(ai_row_extract(row, strlen(row), paths, n, vals));
+	for (size_t i = 0; i < n; i++) {
+		struct ai_buf b;
+		ai_buf_init(&b, 1 << 20);
+		cr_assert_eq(ai_row_value_text(&vals[i], &b), AI_OK);
+		snprintf(out[i], 64, "%s", b.data ? b.data : "");
+		ai_buf_release(&b);
+	}
+}
+
+Test(rowscan, extracts_values_at_dotted_paths_and_array_indexes)
+{
+	static const char *const paths[] = {
+		"a.b", "arr.1.x", "arr.0", "n", "t", "nul", "obj", "missing.path", "arr.7.x",
+	};
+	char got[9][64];
+
+	extract("{\"a\":{\"b\":\"caf\\u00e9 \\\"q\\\"\"},\"arr\":[{\"x\":1},{\"x\":\"two\"}],"
+	        "\"n\":-1.5e3,\"t\":true,\"nul\":null,\"obj\":{\"k\": [1, 2]}}",
+	        paths, 8, got);
+	cr_assert_str_eq(got[0], "caf\xc3\xa9 \"q\"");
+	cr_assert_str_eq(got[1], "two");
+	cr_assert_str_eq(got[2], "{\"x\":1}");
+	cr_assert_str_eq(got[3], "-1.5e3");
+	cr_assert_str_eq(got[4], "true");
+	cr_assert_str_eq(got[5], "");
+	cr_assert_str_eq(got[6], "{\"k\": [1, 2]}");
+	cr_assert_str_eq(got[7], "");
+}
+
+Test(rowscan, extract_takes_the_first_of_duplicate_keys_and_checks_the_whole_row)
+{
+	static const char *const paths[] = { "k" };
+	struct ai_row_path p;
+	struct ai_row_value v;
+	char got[1][64];
+
+	extract("{\"k\":\"first\",\"k\":\"second\"}", paths, 1, got);
+	cr_assert_str_eq(got[0], "first");
+	cr_assert_eq(ai_row_path_parse("k", &p), AI_OK);
+	cr_assert(!ai_row_extract("{\"k\":1,}", 8, &p, 1, &v));
+	cr_assert(!ai_row_extract("[1]", 3, &p, 1, &v));
+}
+
+Test(rowscan, path_parse_rejects_empty_segments_and_too_deep_paths)
+{
+	struct ai_row_path p;
+
+	cr_assert_eq(ai_row_path_parse("a.b.0", &p), AI_OK);
+	cr_assert_eq(p.nseg, 3);
+	cr_assert_eq(p.seglen[2], 1);
+	cr_assert_neq(ai_row_path_parse("", &p), AI_OK);
+	cr_assert_neq(ai_row_path_parse("a..b", &p), AI_OK);
+	cr_assert_neq(ai_row_path_parse("a.", &p), AI_OK);
+	cr_assert_neq(ai_row_path_parse(".a", &p), AI_OK);
+	cr_assert_neq(ai_row_path_parse("a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a", &p), AI_OK);
+}

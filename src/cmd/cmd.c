@@ -14,6 +14,7 @@ const struct ai_cmd *const ai_cmds[] = {
 	&ai_cmd_gc,
 	&ai_cmd_keygen,
 	&ai_cmd_version,
+	&ai_cmd_completion,
 	NULL,
 };
 
@@ -31,7 +32,7 @@ void ai_usage(FILE *f)
 	           "Archives Azure Application Insights exports into a geo-redundant,\n"
 	           "signed, indexed archive.\n\ncommands:\n");
 	for (size_t i = 0; ai_cmds[i]; i++)
-		fprintf(f, "  %-8s %s\n", ai_cmds[i]->name, ai_cmds[i]->summary);
+		fprintf(f, "  %-10s %s\n", ai_cmds[i]->name, ai_cmds[i]->summary);
 	fprintf(f, "\nglobal options:\n"
 	           "  -c, --config FILE  read options from FILE (the command line wins)\n"
 	           "  -v, --verbose      more messages (repeat for debug)\n"

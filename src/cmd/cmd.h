@@ -32,6 +32,7 @@ enum {
 	AI_CMD_KEYGEN = 1 << 6,
 	AI_CMD_VERSION = 1 << 7,
 	AI_CMD_INIT = 1 << 8,
+	AI_CMD_COMPLETION = 1 << 9,
 };
 
 struct ai_cmd {
@@ -62,6 +63,7 @@ void ai_cmd_failed(struct ai_ctx *ctx, const char *next, const char *fmt, ...)
 void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_result r);
 
 extern const struct ai_cmd ai_cmd_cat;
+extern const struct ai_cmd ai_cmd_completion;
 extern const struct ai_cmd ai_cmd_gc;
 extern const struct ai_cmd ai_cmd_init;
 extern const struct ai_cmd ai_cmd_keygen;

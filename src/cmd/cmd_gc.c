@@ -126,6 +126,8 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	ai_witnesses_init(&ws, dest);
 	r = ai_options_witnesses(&o, AI_NEED_WITNESS, &ws);
+	if (r == AI_OK)
+		r = ai_witness_require(&ws, dest, &trust, 1);
 	if (r != AI_OK)
 		goto out;
 	/* The lock keeps runs out between writing their packs and committing

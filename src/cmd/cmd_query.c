@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd/jsonout.h"
+#include "engine/archive.h"
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
 #include "util/crypto.h"
@@ -294,6 +295,8 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
+	if (r == AI_OK)
+		r = ai_archive_require(dest);
 	if (r != AI_OK)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);

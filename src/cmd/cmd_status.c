@@ -15,6 +15,7 @@
 #include "util/regfile.h"
 #include "cmd/credential.h"
 #include "cmd/options.h"
+#include "engine/archive.h"
 #include "engine/status.h"
 #include "engine/trust.h"
 
@@ -545,6 +546,8 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
+	if (r == AI_OK)
+		r = ai_archive_require(dest);
 	if (r != AI_OK)
 		goto out;
 	r = ai_status_read(&s, dest, ctx->now, o.dest_secondary != NULL, &trust);

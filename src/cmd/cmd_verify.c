@@ -279,6 +279,8 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	ai_witnesses_init(&ws, dest);
 	r = ai_options_witnesses(&o, AI_NEED_WITNESS_READ, &ws);
+	if (r == AI_OK)
+		r = ai_witness_require(&ws, dest, &trust, 0);
 	if (r != AI_OK)
 		goto out;
 	p.witness = &ws;
@@ -314,8 +316,9 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 			              rep.problems[i].message);
 	}
 out:
-	/* For status --prom: verify writes nothing into the archive. */
-	if (dest)
+	/* For status --prom: verify writes nothing into the archive (and no
+	 * record of a location that holds none). */
+	if (dest && r != AI_ERR_CONFIG)
 		ai_options_record_outcome(&o, dest, "verify", r, NULL);
 	free(fix);
 	ai_witnesses_release(&ws);

@@ -52,7 +52,8 @@ enum {
 	GC = AI_CMD_GC,
 	KEYGEN = AI_CMD_KEYGEN,
 	INIT = AI_CMD_INIT,
-	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION,
+	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION |
+	      AI_CMD_COMPLETION,
 	ARCHIVE = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
 	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
 };
@@ -130,10 +131,15 @@ static const struct def defs[] = {
 	  "only members archived with these tags" },
 	{ "format", 0, "table|jsonl|csv", QUERY, CFG, K_STR, O(format), 0, 0,
 	  "output format (default: table on a terminal, else jsonl)" },
-	/* Not a config key for cat: a config's format is query's, and cat
-	 * prints rows only as archived. */
-	{ "format", 0, "jsonl", CAT, CLI, K_STR, O(format), 0, 0,
-	  "rows as archived, one JSON object a line (the only format)" },
+	/* Not config keys for cat: a config's format is query's. */
+	{ "format", 0, "jsonl|csv", CAT, CLI, K_STR, O(format), 0, 0,
+	  "one JSON object a line (default), or CSV of --fields" },
+	{ "fields", 0, "PATH,...", CAT, CLI, K_STR, O(fields), 0, 0,
+	  "CSV columns: dotted paths, array elements by number (a.0.b)" },
+	{ "sort", 0, "time", CAT, CLI, K_STR, O(sort), 0, 0,
+	  "merge the rows in event-time order" },
+	{ "raw", 0, NULL, CAT, CLI, K_FLAG, O(raw), 0, 0,
+	  "the members' bytes exactly as archived, malformed rows too" },
 	{ "cache-dir", 0, "DIR", QUERY | CAT, CFG, K_STR, O(cache_dir), 0, 0,
 	  "manifest cache (default: XDG cache directory)" },
 	{ "dedupe", 0, NULL, CAT, CFG, K_FLAG, O(dedupe), 0, 0,
@@ -339,6 +345,22 @@ void ai_options_help(FILE *f, const struct ai_cmd *cmd)
 		        defs[i].name);
 	}
 	fprintf(f, ".\n");
+}
+
+void ai_options_each(const struct ai_cmd *cmd,
+                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx)
+{
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!takes(&defs[i], cmd))
+			continue;
+		struct ai_option_info info = {
+			.name = defs[i].name,
+			.shortc = defs[i].shortc,
+			.arg = defs[i].arg,
+			.help = defs[i].help,
+		};
+		fn(ctx, &info);
+	}
 }
 
 static char *trim(char *s)

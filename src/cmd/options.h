@@ -39,6 +39,8 @@ struct ai_options {
 	char *key_id;              /* pinned key id */
 	char *output;              /* keygen -o */
 	char *format;              /* table, jsonl, csv */
+	char *fields;              /* cat --fields: CSV columns, dotted paths */
+	char *sort;                /* cat --sort: "time" */
 	char *prom;                /* status --prom FILE */
 	char *cache_dir;
 	char *subset;              /* verify --subset n/m */
@@ -68,6 +70,7 @@ struct ai_options {
 	int64_t older_than;        /* gc: age an unreferenced object must reach, ns */
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int dedupe;                /* cat: each record once */
+	int raw;                   /* cat --raw */
 	int help;
 	/* Where each row's value came from (ai_options_origin). */
 	unsigned char origin[AI_OPTIONS_ROWS];
@@ -102,6 +105,18 @@ enum ai_from ai_options_origin(const struct ai_options *o, const char *name, cha
                                size_t cap);
 
 struct ai_credential;
+/* One option as --help shows it. */
+struct ai_option_info {
+	const char *name;   /* long name, without the dashes */
+	int shortc;         /* its letter, or 0 */
+	const char *arg;    /* its value's name in --help, or NULL for a flag */
+	const char *help;
+};
+/* Calls fn for each option cmd takes, in --help order (for the shell
+ * completions). */
+void ai_options_each(const struct ai_cmd *cmd,
+                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx);
+
 /* Builds the store configuration for one side ("source", "dest" or
  * "witness"): location, secondary, network options, and the one
  * credential ai_credential_resolve picks (cred, released by the caller

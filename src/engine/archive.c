@@ -9,10 +9,46 @@
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "format/genesis.h"
 #include "format/manifest_codec.h"
 
 #define MAX_SEGMENT_BYTES (512u << 20)
 #define MAX_STATE_BYTES (256u << 20)
+
+ai_result ai_archive_present(struct ai_store *dest, int *present)
+{
+	char seg0[64];
+	const char *probe[] = { AI_GENESIS_NAME, AI_STATE_NAME, seg0 };
+
+	*present = 0;
+	ai_archive_segment_name(0, seg0, sizeof seg0);
+	for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+		struct ai_blob_info info = { 0 };
+		ai_result r = ai_store_props(dest, probe[i], &info, NULL);
+		ai_blob_info_release(&info);
+		if (r == AI_OK)
+			*present = 1;
+		if (r != AI_ERR_NOT_FOUND)
+			return r;
+	}
+	return AI_OK;
+}
+
+ai_result ai_archive_require(struct ai_store *dest)
+{
+	const char *url = ai_store_describe(dest);
+	int present;
+	ai_result r = ai_archive_present(dest, &present);
+
+	if (r != AI_OK) {
+		ai_error("dest '%s': %s", url, ai_store_why(r));
+		return r;
+	}
+	if (present)
+		return AI_OK;
+	ai_error("no archive at %s (make one with 'aiarchive init --dest %s --key FILE')", url, url);
+	return AI_ERR_CONFIG;
+}
 
 void ai_archive_segment_name(uint64_t seq, char *out, size_t cap)
 {

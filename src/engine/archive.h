@@ -48,6 +48,15 @@ typedef ai_result (*ai_archive_check)(void *ctx, const char *kind, const char *n
 ai_result ai_archive_open_checked(struct ai_archive *a, struct ai_store *dest,
                                   ai_archive_check check, void *ctx) AI_MUST_CHECK;
 
+/* Whether dest holds an archive at all: a genesis, a state or a first
+ * segment (an archive made before init has no genesis). AI_OK when it
+ * does; else "no archive at URL" is logged and the result is AI_ERR_CONFIG
+ * (exit 2), or the store's failure. Reads only. */
+ai_result ai_archive_require(struct ai_store *dest) AI_MUST_CHECK;
+/* The same, quiet: *present says whether dest holds an archive; any
+ * other result is the store's failure. */
+ai_result ai_archive_present(struct ai_store *dest, int *present) AI_MUST_CHECK;
+
 /* Restores the .minisig of name from the signature the object carries
  * (signed.h), which the caller has checked; why says what was wrong with
  * the file. A copy, never a new signature; the outcome is logged. */

@@ -1,7 +1,9 @@
 /* cat.c: the archived rows of the members matching a filter: each member
  * fetched alone with Range reads, a few at a time, checked against its
  * recorded SHA-256 before any of it is printed, in segment and member
- * order. */
+ * order; or, for --sort time, members taken in the order of their first
+ * event time and their rows merged through a heap, a row printed once no
+ * member still to come can hold an earlier one. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,9 @@
 /* Longest row the row filters look at. */
 #define MAX_ROW (256u << 20)
 
+/* Line numbers of a member's malformed rows that its report names. */
+#define BAD_LINES 5
+
 /* A member's output, held until its digest checks out. */
 struct spool {
 	struct ai_buf mem;
@@ -35,20 +40,49 @@ struct job {
 	uint64_t offset, length, raw_size;
 	uint8_t sha256[AI_SHA256_LEN];
 	enum ai_row_schema schema;
+	int has_time;             /* min_event is the member's first event time */
+	ai_time min_event;
+	size_t order;             /* its place in the catalog's order */
 	/* results */
+	uint64_t malformed;       /* rows left out: not one JSON object */
+	uint64_t bad_line[BAD_LINES];
 	int done;
 	ai_result r;
 	char msg[768];
 	struct spool out;
 };
 
+/* --sort time: a row waiting in the heap. */
+struct row {
+	ai_time t;
+	uint64_t seq;   /* arrival order, so that equal times keep it */
+	size_t len;
+	char data[];
+};
+
+struct merge {
+	struct row **heap;
+	size_t n, cap;
+	uint64_t seq;
+	size_t bytes;           /* held in the heap */
+	struct spool untimed;   /* rows without an event time, printed last */
+	int has_last;
+	ai_time last;           /* the last time printed */
+	uint64_t late;          /* rows printed after a later one */
+};
+
 struct cat {
 	struct ai_store *dest;
 	const struct ai_catalog_filter *f;
-	int row_filter;
 	int dedupe;
 	struct ai_dedupe seen;    /* with dedupe: the records printed */
 	uint64_t duplicates;
+	const struct ai_cat_params *p;
+	FILE *out;
+	struct merge m;
+	enum ai_row_schema schema;  /* of the member being merged */
+	struct ai_row_value *vals;  /* CSV: one per field */
+	struct ai_buf cell, rec;
 	struct job *jobs;
 	size_t njobs, cap;
 	pthread_mutex_t mu;
@@ -61,7 +95,7 @@ struct cat {
 struct member_read {
 	const struct cat *c;
 	struct job *j;
-	char last;
+	uint64_t line;
 	struct ai_buf partial;
 };
 
@@ -104,49 +138,30 @@ static ai_result spool_print(struct spool *s, FILE *out)
 	return ferror(s->file) ? AI_ERR_IO : AI_OK;
 }
 
-/* Prints the whole lines of s (the row filter made them, each with its
- * '\n') whose record c->seen does not hold yet, in order. */
-static ai_result print_lines(struct cat *c, const char *p, size_t n, enum ai_row_schema schema,
-                             FILE *out)
+/* Calls fn for each line of s (without its newline). */
+static ai_result spool_lines(struct spool *s, ai_result (*fn)(struct cat *, const char *, size_t),
+                             struct cat *c)
 {
-	const char *end = p + n;
-	ai_result r = AI_OK;
-
-	while (p < end && r == AI_OK) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t k = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p), len = k;
-		int fresh;
-		if (len && p[len - 1] == '\n')
-			len--;
-		if (len && p[len - 1] == '\r')
-			len--;
-		r = ai_dedupe_add(&c->seen, p, len, schema, &fresh);
-		if (r == AI_OK && !fresh)
-			c->duplicates++;
-		else if (r == AI_OK && fwrite(p, 1, k, out) != k)
-			r = AI_ERR_IO;
-		p += k;
-	}
-	return r;
-}
-
-/* spool_print for --dedupe: line by line through the set. */
-static ai_result spool_print_dedupe(struct cat *c, struct spool *s, enum ai_row_schema schema,
-                                    FILE *out)
-{
+	const char *p = s->mem.data, *end = p + s->mem.len;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	ai_result r = print_lines(c, s->mem.data, s->mem.len, schema, out);
+	ai_result r = AI_OK;
 
+	while (p && p < end && r == AI_OK) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		r = fn(c, p, k);
+		p += k + 1;
+	}
 	if (r != AI_OK || !s->file)
 		return r;
 	rewind(s->file);
 	while (r == AI_OK && (n = getline(&line, &cap, s->file)) > 0)
-		r = print_lines(c, line, (size_t)n, schema, out);
-	free(line);
+		r = fn(c, line, (size_t)n - (line[n - 1] == '\n'));
 	if (r == AI_OK && ferror(s->file))
 		r = AI_ERR_IO;
+	free(line);
 	return r;
 }
 
@@ -158,9 +173,16 @@ static int list_has(char *const *list, size_t n, const char *v)
 	return 0;
 }
 
-/* One whole line (with its terminator when it has one): kept when the
- * row matches every row filter. Blank lines and malformed rows match no
- * row filter: their facts are unknown. */
+static int blank(const char *p, size_t n)
+{
+	while (n && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++, n--;
+	return n == 0;
+}
+
+/* One whole line (with its terminator when it has one): kept when it is
+ * one JSON object matching every row filter, then printed with a newline.
+ * Blank lines are skipped; a malformed row is left out and counted. */
 static ai_result row_line(struct member_read *mr, const char *p, size_t n)
 {
 	const struct ai_catalog_filter *f = mr->c->f;
@@ -168,13 +190,20 @@ static ai_result row_line(struct member_read *mr, const char *p, size_t n)
 	size_t len = n;
 	ai_result r;
 
+	mr->line++;
 	if (len && p[len - 1] == '\n')
 		len--;
 	if (len && p[len - 1] == '\r')
 		len--;
 	ai_row_scan(p, len, mr->j->schema, &rf);
-	if (!rf.valid)
+	if (!rf.valid) {
+		if (!blank(p, len)) {
+			if (mr->j->malformed < BAD_LINES)
+				mr->j->bad_line[mr->j->malformed] = mr->line;
+			mr->j->malformed++;
+		}
 		return AI_OK;
+	}
 	if (f->has_from || f->has_to) {
 		if (!rf.has_time || (f->has_from && rf.event_time < f->from) ||
 		    (f->has_to && rf.event_time >= f->to))
@@ -184,8 +213,8 @@ static ai_result row_line(struct member_read *mr, const char *p, size_t n)
 		return AI_OK;
 	if (f->nroles && !ai_options_match(f->roles, f->nroles, rf.role))
 		return AI_OK;
-	r = spool_add(&mr->j->out, p, n);
-	if (r == AI_OK && (!n || p[n - 1] != '\n'))
+	r = spool_add(&mr->j->out, p, len);
+	if (r == AI_OK)
 		r = spool_add(&mr->j->out, "\n", 1);
 	return r;
 }
@@ -199,8 +228,7 @@ static ai_result member_sink(void *ctx, const void *data, size_t n)
 
 	if (!n)
 		return AI_OK;
-	mr->last = p[n - 1];
-	if (!mr->c->row_filter)
+	if (mr->c->p->raw)
 		return spool_add(&mr->j->out, data, n);
 	while (p < end && r == AI_OK) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -273,6 +301,7 @@ static void job_done(struct job *j, ai_result r)
 	if (r != AI_OK) {
 		spool_release(&j->out);
 		ai_buf_init(&j->out.mem, SPOOL_MEM);
+		j->malformed = 0;
 	}
 	j->r = r;
 }
@@ -298,9 +327,6 @@ static void do_job(const struct cat *c, struct ai_fetch *fetch, struct job *j)
 	}
 	if (r == AI_OK && mr.partial.len)
 		r = row_line(&mr, mr.partial.data, mr.partial.len);
-	/* As archived, but rows of adjacent members must not run together. */
-	if (r == AI_OK && !c->row_filter && got.size && mr.last != '\n')
-		r = spool_add(&j->out, "\n", 1);
 	job_done(j, r);
 	ai_buf_release(&mr.partial);
 }
@@ -363,12 +389,243 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	j->raw_size = m->raw_size;
 	memcpy(j->sha256, m->sha256, AI_SHA256_LEN);
 	j->schema = ai_layout_schema_named(seg->layout);
+	j->has_time = m->has_time;
+	j->min_event = m->min_event;
+	j->order = c->njobs;
 	c->njobs++;
 	return AI_OK;
 }
 
+/* Appends a CSV field (RFC 4180: quoted when it holds a comma, a quote
+ * or a line break, quotes doubled). */
+static ai_result csv_field(struct ai_buf *rec, const char *p, size_t n)
+{
+	ai_result r;
+
+	if (!memchr(p, ',', n) && !memchr(p, '"', n) && !memchr(p, '\n', n) &&
+	    !memchr(p, '\r', n))
+		return ai_buf_add(rec, p, n);
+	r = ai_buf_addc(rec, '"');
+	for (size_t i = 0; i < n && r == AI_OK; i++)
+		r = p[i] == '"' ? ai_buf_add(rec, "\"\"", 2) : ai_buf_addc(rec, p[i]);
+	return r == AI_OK ? ai_buf_addc(rec, '"') : r;
+}
+
+/* Ends the record in c->rec (unless r failed) and prints it. */
+static ai_result csv_print(struct cat *c, ai_result r)
+{
+	if (r == AI_OK)
+		r = ai_buf_add(&c->rec, "\r\n", 2);
+	if (r == AI_OK && fwrite(c->rec.data, 1, c->rec.len, c->out) != c->rec.len)
+		r = AI_ERR_IO;
+	return r;
+}
+
+static ai_result print_csv_header(struct cat *c)
+{
+	ai_result r = AI_OK;
+
+	ai_buf_reset(&c->rec);
+	for (size_t i = 0; i < c->p->nfields && r == AI_OK; i++) {
+		if (i)
+			r = ai_buf_addc(&c->rec, ',');
+		if (r == AI_OK)
+			r = csv_field(&c->rec, c->p->field_names[i], strlen(c->p->field_names[i]));
+	}
+	return csv_print(c, r);
+}
+
+/* With --dedupe, whether the record of a row (of the member c->schema
+ * describes) was printed before: then it is counted and left out. */
+static ai_result seen_before(struct cat *c, const char *p, size_t n, int *dup)
+{
+	int fresh = 1;
+	ai_result r = AI_OK;
+
+	*dup = 0;
+	if (!c->dedupe)
+		return AI_OK;
+	r = ai_dedupe_add(&c->seen, p, n, c->schema, &fresh);
+	if (r == AI_ERR_TOO_BIG)
+		ai_error("cat: --dedupe holds at most %llu distinct records; narrow the selection "
+		         "(--from, --to, --type)", (unsigned long long)AI_DEDUPE_MAX);
+	if (r == AI_OK && !fresh) {
+		c->duplicates++;
+		*dup = 1;
+	}
+	return r;
+}
+
+/* Prints one row (a valid JSON object, without its newline): as it is,
+ * or as a CSV record of its fields; with --dedupe once per record (unless
+ * --sort time, which leaves duplicates out before the merge). */
+static ai_result emit_row(struct cat *c, const char *p, size_t n)
+{
+	ai_result r = AI_OK;
+	int dup = 0;
+
+	if (!c->p->sort_time && (r = seen_before(c, p, n, &dup)) != AI_OK)
+		return r;
+	if (dup)
+		return AI_OK;
+	if (!c->p->nfields) {
+		if (fwrite(p, 1, n, c->out) != n || putc('\n', c->out) == EOF)
+			return AI_ERR_IO;
+		return AI_OK;
+	}
+	(void)ai_row_extract(p, n, c->p->fields, c->p->nfields, c->vals);
+	ai_buf_reset(&c->rec);
+	for (size_t i = 0; i < c->p->nfields && r == AI_OK; i++) {
+		ai_buf_reset(&c->cell);
+		if (i)
+			r = ai_buf_addc(&c->rec, ',');
+		if (r == AI_OK)
+			r = ai_row_value_text(&c->vals[i], &c->cell);
+		if (r == AI_OK)
+			r = csv_field(&c->rec, c->cell.data ? c->cell.data : "", c->cell.len);
+	}
+	return csv_print(c, r);
+}
+
+static int row_before(const struct row *a, const struct row *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static ai_result heap_push(struct merge *m, struct row *x)
+{
+	size_t i;
+
+	if (AI_GROW(m->heap, m->n + 1, m->cap) != AI_OK)
+		return AI_ERR_NOMEM;
+	for (i = m->n++; i && row_before(x, m->heap[(i - 1) / 2]); i = (i - 1) / 2)
+		m->heap[i] = m->heap[(i - 1) / 2];
+	m->heap[i] = x;
+	return AI_OK;
+}
+
+static struct row *heap_pop(struct merge *m)
+{
+	struct row *top = m->heap[0], *x = m->heap[--m->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= m->n)
+			break;
+		if (k + 1 < m->n && row_before(m->heap[k + 1], m->heap[k]))
+			k++;
+		if (!row_before(m->heap[k], x))
+			break;
+		m->heap[i] = m->heap[k];
+		i = k;
+	}
+	if (m->n)
+		m->heap[i] = x;
+	return top;
+}
+
+/* Prints the held rows earlier than limit (all of them when all). */
+static ai_result merge_flush(struct cat *c, ai_time limit, int all)
+{
+	struct merge *m = &c->m;
+	ai_result r = AI_OK;
+
+	while (r == AI_OK && m->n && (all || m->heap[0]->t < limit)) {
+		struct row *x = heap_pop(m);
+		if (m->has_last && x->t < m->last)
+			m->late++;
+		m->has_last = 1;
+		m->last = x->t;
+		m->bytes -= x->len;
+		r = emit_row(c, x->data, x->len);
+		free(x);
+	}
+	return r;
+}
+
+/* A row of the member being merged: into the heap, or with no event time
+ * to the rows printed last. */
+static ai_result merge_add(struct cat *c, const char *p, size_t n)
+{
+	struct merge *m = &c->m;
+	struct ai_row_facts rf;
+	struct row *x;
+	ai_result r;
+
+	int dup;
+
+	if ((r = seen_before(c, p, n, &dup)) != AI_OK || dup)
+		return r;
+	ai_row_scan(p, n, c->schema, &rf);
+	if (!rf.has_time) {
+		r = spool_add(&m->untimed, p, n);
+		return r == AI_OK ? spool_add(&m->untimed, "\n", 1) : r;
+	}
+	if (m->bytes + n > AI_CAT_SORT_MEM) {
+		ai_error("cat --sort time: the rows of the members whose event times overlap exceed "
+		         "%u MiB; narrow --from/--to or the filters", AI_CAT_SORT_MEM >> 20);
+		return AI_ERR_TOO_BIG;
+	}
+	if (!(x = malloc(sizeof *x + n)))
+		return AI_ERR_NOMEM;
+	x->t = rf.event_time;
+	x->seq = m->seq++;
+	x->len = n;
+	memcpy(x->data, p, n);
+	r = heap_push(m, x);
+	if (r != AI_OK)
+		free(x);
+	else
+		m->bytes += n;
+	return r;
+}
+
+/* Prints a member that checked out: its rows, or for --sort time those
+ * rows held that no member still to come can precede, its own merged in. */
+static ai_result print_job(struct cat *c, struct job *j)
+{
+	ai_result r;
+
+	c->schema = j->schema;
+	if (!c->p->sort_time)
+		return c->p->nfields || c->dedupe ? spool_lines(&j->out, emit_row, c)
+		                                  : spool_print(&j->out, c->out);
+	if (j->has_time && (r = merge_flush(c, j->min_event, 0)) != AI_OK)
+		return r;
+	return spool_lines(&j->out, merge_add, c);
+}
+
+/* The rows still held once every member is in. */
+static ai_result merge_finish(struct cat *c)
+{
+	ai_result r = merge_flush(c, 0, 1);
+
+	if (r == AI_OK)
+		r = spool_lines(&c->m.untimed, emit_row, c);
+	if (r == AI_OK && c->m.late)
+		ai_warn("cat --sort time: %llu row%s came before rows already printed (their "
+		        "member's recorded first event time is later)", (unsigned long long)c->m.late,
+		        c->m.late == 1 ? "" : "s");
+	return r;
+}
+
+static void report_malformed(const struct job *j)
+{
+	char name[2400], lines[128];
+	size_t n = 0;
+
+	job_name(j, name, sizeof name);
+	for (uint64_t k = 0; k < j->malformed && k < BAD_LINES && n < sizeof lines; k++)
+		n += (size_t)snprintf(lines + n, sizeof lines - n, "%s%llu", k ? ", " : "",
+		                      (unsigned long long)j->bad_line[k]);
+	ai_warn("%s: left out %llu malformed row%s (not one JSON object): line%s %s%s", name,
+	        (unsigned long long)j->malformed, j->malformed == 1 ? "" : "s",
+	        j->malformed == 1 ? "" : "s", lines, j->malformed > BAD_LINES ? ", ..." : "");
+}
+
 /* Runs the jobs on a few threads and prints them in order. */
-static ai_result run_jobs(struct cat *c, unsigned nthreads, FILE *out)
+static ai_result run_jobs(struct cat *c, unsigned nthreads, struct ai_cat_summary *sum)
 {
 	pthread_t th[AI_CAT_MAX_JOBS];
 	unsigned started = 0;
@@ -394,18 +651,19 @@ static ai_result run_jobs(struct cat *c, unsigned nthreads, FILE *out)
 		if (skipped)
 			break;
 		if (j->r == AI_OK && r == AI_OK) {
-			r = c->dedupe ? spool_print_dedupe(c, &j->out, j->schema, out)
-			              : spool_print(&j->out, out);
-			if (r == AI_OK && fflush(out) != 0)
+			r = print_job(c, j);
+			if (r == AI_OK && fflush(c->out) != 0)
 				r = AI_ERR_IO;
-			if (r == AI_ERR_TOO_BIG) {
-				ai_error("cat: --dedupe holds at most %llu distinct records; narrow "
-				         "the selection (--from, --to, --type)",
-				         (unsigned long long)AI_DEDUPE_MAX);
-			} else if (r != AI_OK) {
-				ai_error("cat: writing the output failed");
+			if (j->malformed) {
+				report_malformed(j);
+				sum->malformed += j->malformed;
+				sum->malformed_members++;
 			}
 			if (r != AI_OK) {
+				if (r == AI_ERR_IO)
+					ai_error("cat: writing the output failed");
+				else if (r == AI_ERR_NOMEM)
+					ai_error("cat: out of memory");
 				pthread_mutex_lock(&c->mu);
 				c->stop = 1;
 				pthread_mutex_unlock(&c->mu);
@@ -430,12 +688,32 @@ static ai_result run_jobs(struct cat *c, unsigned nthreads, FILE *out)
 	pthread_mutex_unlock(&c->mu);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
+	if (r == AI_OK && c->p->sort_time) {
+		r = merge_finish(c);
+		if (r == AI_OK && fflush(c->out) != 0)
+			r = AI_ERR_IO;
+		if (r == AI_ERR_IO)
+			ai_error("cat: writing the output failed");
+	}
 	if (bad)
 		ai_error("cat: %llu member%s failed verification; nothing of %s was printed",
 		         (unsigned long long)bad, bad == 1 ? "" : "s", bad == 1 ? "it" : "them");
 	if (r != AI_OK)
 		return r;
 	return bad ? AI_ERR_VERIFY : first;
+}
+
+/* --sort time: members by first event time (none first), else as the
+ * catalog gave them. */
+static int by_first_event(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+
+	if (x->has_time != y->has_time)
+		return x->has_time ? 1 : -1;
+	if (x->has_time && x->min_event != y->min_event)
+		return x->min_event < y->min_event ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
@@ -448,17 +726,28 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	c.dest = p->dest;
 	c.f = f;
 	c.dedupe = p->dedupe;
-	c.row_filter = f->has_from || f->has_to || f->nop_ids || f->nroles || p->dedupe;
 	ai_dedupe_init(&c.seen);
+	c.p = p;
+	c.out = p->out;
+	ai_buf_init(&c.m.untimed.mem, SPOOL_MEM);
+	ai_buf_init(&c.cell, MAX_ROW);
+	ai_buf_init(&c.rec, MAX_ROW);
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv_done, NULL);
 	pthread_cond_init(&c.cv_room, NULL);
-	r = ai_catalog_select(p->dest, f, p->copts, on_member, &c, NULL);
+	if (p->nfields && !(c.vals = calloc(p->nfields, sizeof *c.vals)))
+		r = AI_ERR_NOMEM;
+	else
+		r = ai_catalog_select(p->dest, f, p->copts, on_member, &c, NULL);
+	if (r == AI_OK && p->nfields && (r = print_csv_header(&c)) != AI_OK)
+		ai_error("cat: writing the output failed");
+	if (r == AI_OK && p->sort_time && c.njobs > 1)
+		qsort(c.jobs, c.njobs, sizeof *c.jobs, by_first_event);
 	if (r == AI_OK && c.njobs) {
 		struct ai_store_stats before, after;
 
 		ai_store_get_stats(p->dest, &before);
-		r = run_jobs(&c, p->jobs < AI_CAT_MAX_JOBS ? p->jobs : AI_CAT_MAX_JOBS, p->out);
+		r = run_jobs(&c, p->jobs < AI_CAT_MAX_JOBS ? p->jobs : AI_CAT_MAX_JOBS, sum);
 		ai_store_get_stats(p->dest, &after);
 		sum->members = c.njobs;
 		sum->bytes_read = after.bytes_read - before.bytes_read;
@@ -471,6 +760,13 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 		spool_release(&c.jobs[i].out);
 	}
 	free(c.jobs);
+	while (c.m.n)
+		free(heap_pop(&c.m));
+	free(c.m.heap);
+	spool_release(&c.m.untimed);
+	free(c.vals);
+	ai_buf_release(&c.cell);
+	ai_buf_release(&c.rec);
 	pthread_cond_destroy(&c.cv_room);
 	pthread_cond_destroy(&c.cv_done);
 	pthread_mutex_destroy(&c.mu);

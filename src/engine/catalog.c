@@ -578,11 +578,10 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 		ai_error("dest '%s': %s", ai_store_describe(dest), ai_store_why(r));
 	if (r != AI_OK)
 		goto out;
-	if (!s->a.state_found && s->a.state.next_seq == 0) {
-		ai_error("dest '%s': no archive here (no manifest)", ai_store_describe(dest));
-		r = AI_ERR_CONFIG;
+	/* Nothing archived yet (whether there is an archive at all is the
+	 * caller's question: ai_archive_require). */
+	if (!s->a.state_found && s->a.state.next_seq == 0)
 		goto out;
-	}
 	s->st.segments = s->a.state.next_seq;
 	r = ai_catalog_segments(&s->a.state, f, &seqs, &nseqs);
 	if (r != AI_OK)

@@ -378,3 +378,29 @@ ai_result ai_witness_record(struct ai_witnesses *ws, struct ai_store *dest,
 	ai_buf_release(&text);
 	return r != AI_OK ? r : first;
 }
+
+ai_result ai_witness_require(struct ai_witnesses *ws, struct ai_store *dest,
+                             struct ai_trust *trust, int data)
+{
+	struct ai_blob_list l;
+	int present;
+	ai_result r = ai_archive_present(dest, &present);
+
+	if (r != AI_OK || present)
+		return ai_archive_require(dest);
+	if (data) {
+		ai_blob_list_init(&l);
+		r = ai_store_list(dest, "data/", NULL, NULL, 1, &l);
+		present = r == AI_OK && l.n;
+		ai_blob_list_release(&l);
+		if (present)
+			return AI_OK;
+	}
+	for (size_t i = 0; i < ws->n; i++) {
+		struct ai_checkpoint c;
+		char why[256];
+		if (ai_witness_read(ws, i, dest, trust, &c, why, sizeof why) != AI_ERR_NOT_FOUND)
+			return AI_OK;
+	}
+	return ai_archive_require(dest);
+}

@@ -93,6 +93,14 @@ ai_result ai_witness_check(struct ai_witnesses *ws, struct ai_store *dest,
                            struct ai_trust *trust, const struct ai_archive *a,
                            ai_result opened) AI_MUST_CHECK;
 
+/* ai_archive_require for the commands that check witnesses: a location
+ * where nothing of the archive is left, but of which a witness holds a
+ * checkpoint, is an archive (one rolled back, as ai_witness_check says);
+ * with data, so is one that holds anything under data/ (gc then finds
+ * packs without a manifest). */
+ai_result ai_witness_require(struct ai_witnesses *ws, struct ai_store *dest,
+                             struct ai_trust *trust, int data) AI_MUST_CHECK;
+
 /* Writes a checkpoint of a's chain, signed with key, to every witness
  * (ws or key NULL: nothing), unless it is the one last written. A
  * checkpoint of a longer chain already there (a concurrent run's) is

@@ -1,6 +1,9 @@
-/* rowscan.c: a single-pass JSON validator that captures string values at
- * a few fixed key paths. Recursive descent with a depth limit; the set of
- * wanted paths still matching at each depth is carried as a bit mask. */
+/* rowscan.c: a single-pass JSON validator that captures the values at a
+ * few key paths. Recursive descent with a depth limit; the set of wanted
+ * paths still matching at each depth is carried as a bit mask. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "format/rowscan.h"
 #include "util/hex.h"
@@ -10,13 +13,7 @@
 
 enum { P_TIME, P_OP, P_ROLE, P_ITEM, P_ID };
 
-struct path {
-	int len;
-	const char *key[3];
-	size_t keylen[3];
-};
-
-static const struct path continuous_paths[NPATHS] = {
+static const struct ai_row_path continuous_paths[NPATHS] = {
 	[P_TIME] = { 3, { "context", "data", "eventTime" }, { 7, 4, 9 } },
 	[P_OP] = { 3, { "context", "operation", "id" }, { 7, 9, 2 } },
 	[P_ROLE] = { 3, { "context", "device", "roleName" }, { 7, 6, 8 } },
@@ -24,7 +21,7 @@ static const struct path continuous_paths[NPATHS] = {
 	[P_ID] = { 0, { NULL }, { 0 } },
 };
 
-static const struct path diagnostic_paths[NPATHS] = {
+static const struct ai_row_path diagnostic_paths[NPATHS] = {
 	[P_TIME] = { 1, { "time" }, { 4 } },
 	[P_OP] = { 1, { "OperationId" }, { 11 } },
 	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
@@ -32,7 +29,7 @@ static const struct path diagnostic_paths[NPATHS] = {
 	[P_ID] = { 1, { "Id" }, { 2 } },
 };
 
-static const struct path workspace_paths[NPATHS] = {
+static const struct ai_row_path workspace_paths[NPATHS] = {
 	[P_TIME] = { 1, { "TimeGenerated" }, { 13 } },
 	[P_OP] = { 1, { "OperationId" }, { 11 } },
 	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
@@ -42,9 +39,10 @@ static const struct path workspace_paths[NPATHS] = {
 
 struct scan {
 	const unsigned char *p, *end;
-	const struct path *paths;
-	struct ai_row_facts *out;
-	unsigned found;  /* paths already captured (first value wins) */
+	const struct ai_row_path *paths;
+	size_t npaths;
+	struct ai_row_value *vals;
+	uint64_t found;  /* paths already captured (first value wins) */
 };
 
 static void skip_ws(struct scan *s)
@@ -262,30 +260,47 @@ static int scan_literal(struct scan *s, const char *word, size_t n)
 	return 1;
 }
 
-/* Stores a captured string value for path i. */
-static void capture(struct scan *s, int i, const char *decoded, int ok)
+/* The paths in mask whose segment at depth is the key (or array index)
+ * seg: those that end there (*target) and those that go on (*sub). */
+static void match_seg(const struct scan *s, uint64_t mask, int depth, const void *seg,
+                      size_t seglen, uint64_t *target, uint64_t *sub)
 {
-	struct ai_row_facts *f = s->out;
-
-	s->found |= 1u << i;
-	if (!ok)
-		return;
-	if (i == P_TIME)
-		f->has_time = ai_parse_time(decoded, strlen(decoded), &f->event_time) == AI_OK;
-	else if (i == P_OP)
-		memcpy(f->op_id, decoded, strlen(decoded) + 1);
-	else if (i == P_ROLE)
-		memcpy(f->role, decoded, strlen(decoded) + 1);
-	else if (i == P_ITEM)
-		memcpy(f->item_id, decoded, strlen(decoded) + 1);
-	else
-		memcpy(f->id, decoded, strlen(decoded) + 1);
+	*target = *sub = 0;
+	for (size_t i = 0; mask && i < s->npaths; i++) {
+		const struct ai_row_path *pt = &s->paths[i];
+		if (!(mask & (1ull << i)) || (size_t)depth >= pt->nseg ||
+		    pt->seglen[depth] != seglen || memcmp(pt->seg[depth], seg, seglen) != 0)
+			continue;
+		if ((size_t)depth + 1 == pt->nseg)
+			*target |= 1ull << i;
+		else
+			*sub |= 1ull << i;
+	}
+	*target &= ~s->found;
 }
 
-static int scan_value(struct scan *s, unsigned mask, int depth);
+static int scan_value(struct scan *s, uint64_t mask, int depth);
+
+/* One member's or element's value, captured for the paths in target. */
+static int scan_member_value(struct scan *s, uint64_t target, uint64_t sub, int depth)
+{
+	const unsigned char *start;
+
+	skip_ws(s);
+	start = s->p;
+	if (!scan_value(s, sub, depth + 1))
+		return 0;
+	for (size_t i = 0; target && i < s->npaths; i++)
+		if (target & (1ull << i)) {
+			s->vals[i].p = (const char *)start;
+			s->vals[i].len = (size_t)(s->p - start);
+		}
+	s->found |= target;
+	return 1;
+}
 
 /* An object whose members at this depth may continue the paths in mask. */
-static int scan_object(struct scan *s, unsigned mask, int depth)
+static int scan_object(struct scan *s, uint64_t mask, int depth)
 {
 	s->p++; /* '{' */
 	skip_ws(s);
@@ -296,40 +311,19 @@ static int scan_object(struct scan *s, unsigned mask, int depth)
 	for (;;) {
 		const unsigned char *key;
 		size_t keylen;
-		unsigned sub = 0, target = 0;
+		uint64_t sub = 0, target = 0;
 
 		skip_ws(s);
 		if (s->p >= s->end || *s->p != '"' || !scan_string(s, &key, &keylen, NULL, 0, NULL))
 			return 0;
-		for (int i = 0; mask && i < NPATHS; i++) {
-			const struct path *pt = &s->paths[i];
-			if (!(mask & (1u << i)) || depth >= pt->len || pt->keylen[depth] != keylen ||
-			    memcmp(pt->key[depth], key, keylen) != 0)
-				continue;
-			if (depth + 1 == pt->len)
-				target |= 1u << i;
-			else
-				sub |= 1u << i;
-		}
+		if (mask)
+			match_seg(s, mask, depth, key, keylen, &target, &sub);
 		skip_ws(s);
 		if (s->p >= s->end || *s->p != ':')
 			return 0;
 		s->p++;
-		skip_ws(s);
-		target &= ~s->found;
-		if (target && s->p < s->end && *s->p == '"') {
-			char buf[AI_ROW_FIELD_MAX];
-			const unsigned char *raw;
-			size_t rawlen;
-			int ok = 1;
-			if (!scan_string(s, &raw, &rawlen, buf, sizeof buf, &ok))
-				return 0;
-			for (int i = 0; i < NPATHS; i++)
-				if (target & (1u << i))
-					capture(s, i, buf, ok);
-		} else if (!scan_value(s, sub, depth + 1)) {
+		if (!scan_member_value(s, target, sub, depth))
 			return 0;
-		}
 		skip_ws(s);
 		if (s->p >= s->end)
 			return 0;
@@ -343,7 +337,8 @@ static int scan_object(struct scan *s, unsigned mask, int depth)
 	}
 }
 
-static int scan_array(struct scan *s, int depth)
+/* An array: a path's segment of decimal digits names an element. */
+static int scan_array(struct scan *s, uint64_t mask, int depth)
 {
 	s->p++; /* '[' */
 	skip_ws(s);
@@ -351,8 +346,14 @@ static int scan_array(struct scan *s, int depth)
 		s->p++;
 		return 1;
 	}
-	for (;;) {
-		if (!scan_value(s, 0, depth + 1))
+	for (size_t k = 0;; k++) {
+		uint64_t sub = 0, target = 0;
+		if (mask) {
+			char idx[24];
+			int n = snprintf(idx, sizeof idx, "%zu", k);
+			match_seg(s, mask, depth, idx, (size_t)n, &target, &sub);
+		}
+		if (!scan_member_value(s, target, sub, depth))
 			return 0;
 		skip_ws(s);
 		if (s->p >= s->end)
@@ -367,7 +368,7 @@ static int scan_array(struct scan *s, int depth)
 	}
 }
 
-static int scan_value(struct scan *s, unsigned mask, int depth)
+static int scan_value(struct scan *s, uint64_t mask, int depth)
 {
 	const unsigned char *raw;
 	size_t rawlen;
@@ -381,7 +382,7 @@ static int scan_value(struct scan *s, unsigned mask, int depth)
 	case '{':
 		return scan_object(s, mask, depth);
 	case '[':
-		return scan_array(s, depth);
+		return scan_array(s, mask, depth);
 	case '"':
 		return scan_string(s, &raw, &rawlen, NULL, 0, NULL);
 	case 't':
@@ -395,30 +396,109 @@ static int scan_value(struct scan *s, unsigned mask, int depth)
 	}
 }
 
-void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
-                 struct ai_row_facts *out)
+int ai_row_extract(const char *row, size_t len, const struct ai_row_path *paths, size_t n,
+                   struct ai_row_value *vals)
 {
 	struct scan s = {
 		.p = (const unsigned char *)row,
 		.end = (const unsigned char *)row + len,
-		.paths = schema == AI_SCHEMA_DIAGNOSTIC ? diagnostic_paths
-		         : schema == AI_SCHEMA_WORKSPACE ? workspace_paths
-		                                         : continuous_paths,
-		.out = out,
+		.paths = paths,
+		.npaths = n < AI_ROW_PATH_MAX ? n : AI_ROW_PATH_MAX,
+		.vals = vals,
 	};
 
-	out->valid = 0;
+	for (size_t i = 0; i < n; i++)
+		vals[i].p = NULL, vals[i].len = 0;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return 0;
+	if (!scan_object(&s, s.npaths >= 64 ? ~0ull : (1ull << s.npaths) - 1, 0))
+		return 0;
+	skip_ws(&s);
+	return s.p == s.end;
+}
+
+ai_result ai_row_path_parse(const char *dotted, struct ai_row_path *out)
+{
+	const char *p = dotted;
+
+	memset(out, 0, sizeof *out);
+	for (;;) {
+		size_t k = strcspn(p, ".");
+		if (!k || out->nseg == AI_ROW_PATH_DEPTH)
+			return AI_ERR_BAD_INPUT;
+		out->seg[out->nseg] = p;
+		out->seglen[out->nseg++] = k;
+		if (!p[k])
+			return AI_OK;
+		p += k + 1;
+	}
+}
+
+/* Decodes the JSON string v (quotes included) into dst (cap bytes with
+ * the NUL); 0 when it is no string or does not fit. */
+static int decode_string(const struct ai_row_value *v, char *dst, size_t cap)
+{
+	struct scan s = {
+		.p = (const unsigned char *)v->p,
+		.end = (const unsigned char *)v->p + v->len,
+	};
+	const unsigned char *raw;
+	size_t rawlen;
+	int ok = 1;
+
+	if (!v->p || !v->len || *v->p != '"' || !cap)
+		return 0;
+	if (!scan_string(&s, &raw, &rawlen, dst, cap, &ok))
+		return 0;
+	return ok;
+}
+
+ai_result ai_row_value_text(const struct ai_row_value *v, struct ai_buf *out)
+{
+	char *tmp;
+	ai_result r;
+
+	if (!v->p || (v->len == 4 && memcmp(v->p, "null", 4) == 0))
+		return AI_OK;
+	if (*v->p != '"')
+		return ai_buf_add(out, v->p, v->len);
+	/* Decoding never lengthens a string. */
+	if (!(tmp = malloc(v->len + 1)))
+		return AI_ERR_NOMEM;
+	r = decode_string(v, tmp, v->len + 1) ? ai_buf_add(out, tmp, strlen(tmp))
+	                                      : AI_ERR_BAD_INPUT;
+	free(tmp);
+	return r;
+}
+
+void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
+                 struct ai_row_facts *out)
+{
+	struct ai_row_value v[NPATHS];
+	char buf[AI_ROW_FIELD_MAX];
+
 	out->has_time = 0;
 	out->event_time = 0;
 	out->op_id[0] = '\0';
 	out->role[0] = '\0';
 	out->item_id[0] = '\0';
 	out->id[0] = '\0';
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
+	out->valid = ai_row_extract(row, len,
+	                            schema == AI_SCHEMA_DIAGNOSTIC   ? diagnostic_paths
+	                            : schema == AI_SCHEMA_WORKSPACE ? workspace_paths
+	                                                            : continuous_paths,
+	                            NPATHS, v);
+	if (!out->valid)
 		return;
-	if (!scan_object(&s, (1u << NPATHS) - 1, 0))
-		return;
-	skip_ws(&s);
-	out->valid = s.p == s.end;
+	if (decode_string(&v[P_TIME], buf, sizeof buf))
+		out->has_time = ai_parse_time(buf, strlen(buf), &out->event_time) == AI_OK;
+	if (!decode_string(&v[P_OP], out->op_id, sizeof out->op_id))
+		out->op_id[0] = '\0';
+	if (!decode_string(&v[P_ROLE], out->role, sizeof out->role))
+		out->role[0] = '\0';
+	if (!decode_string(&v[P_ITEM], out->item_id, sizeof out->item_id))
+		out->item_id[0] = '\0';
+	if (!decode_string(&v[P_ID], out->id, sizeof out->id))
+		out->id[0] = '\0';
 }

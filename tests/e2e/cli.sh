@@ -31,7 +31,7 @@ check "and says so" -- grep -q "option '--jobs' is unknown" <<<"$LAST_OUTPUT"
 printf 'format = csv\n' >"$TEST_TMP/csv.conf"
 check_exit 2 "a config's format is query's: cat goes on (to the missing archive)" -- \
 	"$AIARCHIVE" -c "$TEST_TMP/csv.conf" cat --dest "file://$TEST_TMP/none"
-check "and complains about the archive, not the format" -- grep -q "no archive here" <<<"$LAST_OUTPUT"
+check "and complains about the archive, not the format" -- grep -q "no archive at" <<<"$LAST_OUTPUT"
 check "every command in --help has its own --help" -- bash -c '
 	for c in $("$0" --help | awk "/^commands:/{f=1;next} /^$/{f=0} f{print \$1}"); do
 		"$0" "$c" --help >/dev/null || exit 1

@@ -86,9 +86,11 @@ tail_checks() {
 	check_eq "$label: cat prints P1's two source rows, both valid" "a b" \
 		"$(jq -r .OperationId "$TEST_TMP/$label.p1" | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "$label: ... and nothing else" 2 "$(wc -l <"$TEST_TMP/$label.p1")"
-	"$AIARCHIVE" cat --dest "$dst" --type apptraces >"$TEST_TMP/$label.p2"
-	check_eq "$label: P2's tail is one line, as the source has it" \
+	"$AIARCHIVE" cat --dest "$dst" --type apptraces --raw >"$TEST_TMP/$label.p2"
+	check_eq "$label: P2's tail is one line, as the source has it (cat --raw)" \
 		"$(printf '%s\n' "$P2_ALL")" "$(cat "$TEST_TMP/$label.p2")"
+	check_eq "$label: plain cat leaves its cut last line out" "${P2_ALL%%$'\n'*}" \
+		"$("$AIARCHIVE" cat --dest "$dst" --type apptraces 2>/dev/null)"
 	check_exit 0 "$label: verify --source" -- "$AIARCHIVE" verify --dest "$dst" --source "$src" \
 		--layout diagnostic --from 2026-11-20T10 --to 2026-11-20T11
 	check "$label: ... finds everything archived" -- grep -q '2 blobs, 0 missing; ok' <<<"$LAST_OUTPUT"

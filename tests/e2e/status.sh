@@ -112,6 +112,9 @@ check "the lag metric agrees with the JSON" -- \
 
 check_exit 2 "status of a container that does not exist" -- "$AIARCHIVE" status --dest "$DST_URL/nosuch"
 blobtool_at DST mkcontainer empty >/dev/null
+check_exit 2 "status of an empty container (no archive)" -- "$AIARCHIVE" status --dest "$DST_URL/empty"
+check "says so" -- grep -qF "no archive at $DST_URL/empty" <<<"$LAST_OUTPUT"
+check "init makes it an archive" -- ai_init "$DST_URL/empty" "$key"
 check_exit 0 "status of an archive with no run yet" -- "$AIARCHIVE" status --dest "$DST_URL/empty"
 check "says so" -- grep -q '^last run: *none recorded' <<<"$LAST_OUTPUT"
 check_exit 3 "status with a wrong key exits 3" -- \
