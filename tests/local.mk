@@ -220,6 +220,28 @@ check-package:
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACKAGE_TESTS)'
 .PHONY: check-package
 
+# `make check-san`: for a build with --enable-asan --enable-ubsan (CI): the
+# unit tests and the end-to-end scripts that take every command through its
+# main paths on both backends, bad input and faults included; the rest of
+# the quick tier repeats those paths with other data.
+SAN_TESTS = $(UNIT_TESTS_RUN) \
+	tests/e2e/run_local.sh \
+	tests/e2e/run_azurite.sh \
+	tests/e2e/run_faults.sh \
+	tests/e2e/query_cat.sh \
+	tests/e2e/cat_rows.sh \
+	tests/e2e/verify.sh \
+	tests/e2e/status.sh \
+	tests/e2e/poison.sh \
+	tests/e2e/hardening.sh \
+	tests/e2e/source_changes.sh \
+	tests/e2e/credentials.sh \
+	tests/e2e/proof_oracle.sh \
+	tests/e2e/no_archive.sh
+check-san:
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SAN_TESTS)'
+.PHONY: check-san
+
 # `make distcheck-quick`: make distcheck, the tarball checked with the unit
 # tests and the scripts that use its own etc/, doc/ and tests/tools/ and
 # the node_modules it is given; for CI, which has run the rest on the tree.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/archive.h"
+#include "engine/lock.h"
 #include "engine/signed.h"
 #include "engine/trust.h"
 #include "util/crypto.h"
@@ -434,6 +435,9 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
 		r = ai_segment_encode(seg, &buf);
 	if (r == AI_OK)
 		r = ai_sha256(buf.data, buf.len, sha);
+	/* The point of no return: the lock once more, as late as it can be. */
+	if (r == AI_OK && a->lock)
+		r = ai_lock_confirm(a->lock);
 	if (r == AI_OK)
 		r = ai_signed_put(a->dest, name, buf.data, buf.len, 0, key, "segment", now);
 	if (r == AI_OK)

@@ -20,6 +20,10 @@ struct ai_archive {
 	                              * failed (AI_ERR_VERIFY), the state is folded from
 	                              * the chain all the same */
 	uint64_t probed;             /* segments read past the stored state */
+	struct ai_lock *lock;        /* when set (run): confirmed right before each
+	                              * segment is written, so that a run paused after
+	                              * its fence commits nothing once it lost the lock
+	                              * (ARCHITECTURE.md §7.3); not owned */
 };
 
 struct ai_trust;

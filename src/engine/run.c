@@ -1488,6 +1488,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		goto out;
 	r = ai_archive_open(&a, p->dest, &run.trust, !p->dry_out);
 	archive_open = 1;
+	a.lock = p->lock;
 	/* Before anything is planned or written: the chain must contain what
 	 * the witnesses saw (ARCHITECTURE.md §9.6). */
 	r = ai_witness_check(p->witness, p->dest, &run.trust, &a, r);

@@ -145,6 +145,8 @@ const char *ai_log_first_error(void)
 
 /* Formats, redacts and escapes one message into shown (cap bytes). */
 static void render(char *shown, size_t cap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void render(char *shown, size_t cap, const char *fmt, va_list ap)
 {
 	char raw[4096], clean[4096];
 	size_t n;

@@ -42,12 +42,13 @@ suite() {
 	check "$label: ... naming the nearest type" -- grep -q \
 		"error: --type 'Request' matches no type in the source (nearest: 'Requests')" <<<"$LAST_OUTPUT"
 	check_exit 2 "$label: a dry run with a typo'd --app and --tag exits 2 too" -- \
-		"$AIARCHIVE" run -n --source "$src" --dest "$dst" --app shopweb --tag INC-4711
+		"$AIARCHIVE" run -n --source "$src" --dest "$dst" --key "$key" --app shopweb --tag INC-4711
+	check "$label: ... for the filter" -- grep -q "error: --app 'shopweb' matches no app" <<<"$LAST_OUTPUT"
 	check_exit 0 "$label: a typo'd --app without --tag or a window" -- "${run[@]}" --app shopweb
 	check "$label: ... is a warning naming the nearest app" -- grep -q \
 		"warning: --app 'shopweb' matches no app in the source (nearest: 'shop')" <<<"$LAST_OUTPUT"
 	check_exit 0 "$label: a dry run after them" -- \
-		"$AIARCHIVE" --json run -n --source "$src" --dest "$dst"
+		"$AIARCHIVE" --json run -n --source "$src" --dest "$dst" --key "$key"
 	check_eq "$label: ... would archive all three blobs: nothing was archived" 3 \
 		"$(grep '^{' <<<"$LAST_OUTPUT" | jq .blobs)"
 
