@@ -2,11 +2,12 @@
 # run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
 #
 # Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
-#                     [--only store|archive|manifest] [--history "N N ..."]
+#                     [--only store|archive|manifest|auth] [--history "N N ..."]
 # Results go to bench/out/results.tsv (appended; each row names its size),
 # the tables to bench/out/summary.md. Needs a build with tools/aigen and
 # tools/storebench, Node with the project's node_modules (Azurite and
-# @azure/storage-blob), rclone, gzip, sha256sum, minisign, jq and GNU time.
+# @azure/storage-blob), rclone, gzip, sha256sum, minisign, jq, openssl,
+# curl and GNU time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 size=small reps=3 only= history=
@@ -18,11 +19,11 @@ while [ $# -gt 0 ]; do
 	--builddir) top_builddir=$(cd "$2" && pwd); shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--history) history=$2; shift 2 ;;
-	-h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
-for tool in node rclone gzip sha256sum minisign jq bc /usr/bin/time; do
+for tool in node rclone gzip sha256sum minisign jq openssl curl bc /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 1; }
 done
 export top_builddir BENCH_SIZE=$size BENCH_REPS=$reps
@@ -56,6 +57,10 @@ if [ -z "$only" ] || [ "$only" = manifest ]; then
 	else
 		"$here/manifest.sh"
 	fi
+fi
+if [ -z "$only" ] || [ "$only" = auth ]; then
+	# Its table is also in the summary below.
+	"$here/auth.sh" >"$BENCH_OUT/auth-$size.md"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$BENCH_OUT/machine-$size.txt"
 node "$here/summary.mjs" "$BENCH_RESULTS" | tee "$BENCH_OUT/summary.md"

@@ -142,3 +142,24 @@ for (const size of sizes('manifest')) {
 		med(g, 'pack_bytes') ? `${f(100 * med(g, 'pack_bytes') / med(g, 'day_pack_bytes'), 3)}%` : '—',
 		loadRange(g)]));
 }
+
+for (const size of sizes('auth')) {
+	const k = group('auth', size, 'shared-key');
+	const t = group('auth', size, 'bearer-token');
+	if (!k || !t)
+		continue;
+	const fetch = group('auth', size, 'token-fetch');
+	const j = k.rows.find((r) => r.json)?.json;
+	const vals = (g, key) => [...new Set(g.rows.map((r) => r.json?.[key]))].sort((a, b) => a - b).join('–');
+	const spread = (g) => `${f(Math.min(...g.rows.map((r) => r.wall)))}–${f(Math.max(...g.rows.map((r) => r.wall)))}`;
+	console.log(`**Shared Key against a bearer token** (${size}: ${j ? j.blobs : '?'} blobs, ` +
+		`${j ? f(j.bytes_in / 2 ** 20, 1) : '?'} MiB, HTTPS, Azurite --oauth basic; median of ${k.n}, alternating):\n`);
+	table(['credential', 'storage requests (trace)', 'requests (run\'s summary)', '401/403', 'tokens fetched',
+		'wall s (median)', 'wall s (min–max)', 'CPU s', 'peak RSS MiB', 'wall vs Shared Key', 'load avg'],
+	[['Shared Key (account key)', k], ['bearer token (service principal)', t]].map(([name, g]) => [name,
+		vals(g, 'trace_requests'), vals(g, 'summary_requests'), vals(g, 'auth_failures'), vals(g, 'tokens'),
+		f(g.wall), spread(g), f(g.cpu), mib(g.rss), f(g.wall / k.wall), loadRange(g)]));
+	if (fetch)
+		console.log(`One token request on its own (curl, new TLS connection to the stub): median ` +
+			`${f(median(fetch.rows.map((r) => r.json?.ms)), 1)} ms of ${fetch.n}.\n`);
+}
