@@ -194,8 +194,14 @@ ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, con
 
 	if (r == AI_ERR_LOCKED) {
 		char holder[256] = "";
-		if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
-			holder[0] = '\0';
+		/* The holder writes its name right after it took the lease: a
+		 * moment's wait names it rather than nobody. */
+		for (int i = 0; i < 10 && !*holder; i++) {
+			if (i)
+				usleep(100 * 1000);
+			if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
+				holder[0] = '\0';
+		}
 		ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
 	} else if (r != AI_OK) {
 		ai_error("lock: %s", ai_store_why(r));
