@@ -87,7 +87,7 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 		        (unsigned long long)s->blobs, (double)s->bytes_in / (1 << 20));
 		if (s->quarantined)
 			fprintf(f, ", %llu quarantined", (unsigned long long)s->quarantined);
-		fprintf(f, "; archived through %s\n", wm);
+		fprintf(f, "; listed through %s\n", wm);
 		return;
 	}
 	if (s->rotation)
@@ -113,7 +113,7 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	print_requests(f, &s->src_stats, 0);
 	fprintf(f, "; dest ");
 	print_requests(f, &s->dest_stats, 0);
-	fprintf(f, "; archived through %s; %.1f s\n", wm, s->seconds);
+	fprintf(f, "; listed through %s; %.1f s\n", wm, s->seconds);
 }
 
 /* Test hook: AIARCHIVE_TEST_SEGMENT_MEMBERS=N makes a run commit a

@@ -1616,7 +1616,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 			        ai_store_why(r));
 		} else {
 			char w[AI_TIME_STRLEN];
-			ai_info("run: state: saved; archived through %s",
+			ai_info("run: state: saved; listed through %s (the recovery point of "
+			        "each app and type: aiarchive status)",
 			        watermark_known(a.state.watermark) ? hour_str(a.state.watermark, w)
 			                                           : "nothing yet");
 		}

@@ -62,7 +62,7 @@ suite() {
 	check "$label: -v: the packs line" -- grep -q '^aiarchive: run: packs: 3 committed' <<<"$out"
 	check "$label: -v: the commit line" -- grep -q '^aiarchive: run: commit: 3 members in 1 segment' <<<"$out"
 	check "$label: -v: the state line" -- \
-		grep -q '^aiarchive: run: state: saved; archived through 2026-11-20T11' <<<"$out"
+		grep -q '^aiarchive: run: state: saved; listed through 2026-11-20T11' <<<"$out"
 	check "$label: -v: no request lines" -- bash -c '! grep -q "^aiarchive: request " <<<"$0"' "$out"
 
 	# --- late blobs ---
