@@ -49,9 +49,6 @@
 #           BLOBTOOL                    tests/tools/blobtool.mjs, or a copy that finds NODE_MODULES
 #           blobtool ARGS...            node $BLOBTOOL, connection from AZ_CONN
 #           blobtool_at NAME ARGS...    blobtool against instance NAME
-#           faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT;
-#                                       sets NAME to its base URL (add the account path); it
-#                                       stops at exit, or with faultproxy_stop_all
 #           sas_for NAME CONTAINER PERMS EXPIRY [blobtool sas options]
 #                                       prints a SAS query string; EXPIRY is ISO 8601 or
 #                                       relative such as +1h, -1h (already expired)
@@ -64,8 +61,9 @@
 #                                       (ports), STUB_URL (https://127.0.0.1:STUB_HTTPS)
 #           stub_get PATH / stub_post PATH JSON   its control endpoints
 # Faults:   faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
-#                                       stopped at exit; sets NAME to its base URL, NAME_PORT
-#                                       and NAME_PID
+#                                       stopped at exit or by faultproxy_stop_all; sets NAME
+#                                       to its base URL (add the account path), NAME_PORT and
+#                                       NAME_PID
 #           faultproxy_rules BASE JSON  replaces its rules ('[]' clears them), zeroes its counters
 # Call azurite_start, azurite_stop, tokenstub_start and faultproxy_start directly, not inside
 # $(...) or check: they set variables of the calling shell.
@@ -469,33 +467,6 @@ blobtool_at() {
 	AZ_CONN=${!conn} blobtool "${@:2}"
 }
 
-# faultproxy_start NAME TARGET-PORT: a faultproxy in front of
-# 127.0.0.1:PORT; sets NAME (its base URL, without the account path).
-declare -gA _fp_pid=()
-faultproxy_start() {
-	local name=$1 out="$TEST_TMP/proxy-$1.out" port= i
-	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "http://127.0.0.1:$2" \
-		>"$out" 2>"$TEST_TMP/proxy-$1.err" &
-	_fp_pid[$name]=$!
-	[ "${#_fp_pid[@]}" -gt 1 ] || on_exit faultproxy_stop_all
-	for ((i = 0; i < 200; i++)); do
-		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
-		[ -z "$port" ] || break
-		kill -0 "${_fp_pid[$name]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -n "$port" ] || return 1
-	printf -v "$name" '%s' "http://127.0.0.1:$port"
-}
-faultproxy_stop_all() {
-	local p
-	for p in "${_fp_pid[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	_fp_pid=()
-}
-
 # sas_for NAME CONTAINER PERMS EXPIRY [OPTIONS]: a SAS query string.
 sas_for() {
 	blobtool_at "$1" sas "${@:2}"
@@ -509,7 +480,7 @@ faultproxy_start() {
 	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "http://127.0.0.1:$2" \
 		>"$out" 2>"$TEST_TMP/faultproxy-$1.err" &
 	_fp_pid[$name]=$!
-	[ ${#_fp_pid[@]} -gt 1 ] || on_exit _faultproxy_stop_all
+	[ ${#_fp_pid[@]} -gt 1 ] || on_exit faultproxy_stop_all
 	for ((i = 0; i < 200; i++)); do
 		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
 		[ -z "$port" ] || break
@@ -521,7 +492,7 @@ faultproxy_start() {
 	printf -v "${name}_PORT" '%s' "$port"
 	printf -v "${name}_PID" '%s' "${_fp_pid[$name]}"
 }
-_faultproxy_stop_all() {
+faultproxy_stop_all() {
 	local p
 	for p in "${_fp_pid[@]}"; do
 		kill "$p" 2>/dev/null || true
