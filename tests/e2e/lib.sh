@@ -214,6 +214,8 @@ _lib_cleanup() {
 	# graceful shutdown.
 	[ ${#_az_pid[@]} -eq 0 ] || azurite_stop -KILL "${!_az_pid[@]}" || true
 	rm -rf "$TEST_TMP"
+	# How long the script took, for finding what makes the suite slow.
+	echo "# $(basename "$0") took $SECONDS s"
 }
 # The checkpoints runs leave on the host: one directory per script, so that
 # no script sees another's archives as rolled back.
