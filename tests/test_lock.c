@@ -3,6 +3,7 @@
  * holder's lease has expired, and describing its holder. The store's clock
  * is a variable the tests move, so a lease expires without waiting. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -293,4 +294,46 @@ Test(lock, take_refuses_a_held_lock_in_one_line_naming_the_holder)
 Test(lock, releasing_null_is_harmless)
 {
 	ai_lock_release(NULL);
+}
+
+/* Writes an empty file named leaf into every lease directory of the archive. */
+static void plant_generation(const char *leaf)
+{
+	char dir[600], path[1200];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/dest/.aiarchive-store/leases", tmpdir);
+	d = opendir(dir);
+	cr_assert_not_null(d, "%s", dir);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, leaf);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		cr_assert(fd >= 0, "%s", path);
+		close(fd);
+		n++;
+	}
+	closedir(d);
+	cr_assert_gt(n, 0, "no lease directory under %s", dir);
+}
+
+Test(lock, a_generation_number_put_there_by_hand_neither_wraps_nor_holds_the_lock)
+{
+	struct ai_lock *l;
+
+	OK(ai_lock_acquire(a, 15, 0, "run-a", &l));
+	ai_lock_release(l);
+	/* the largest 20-digit names: one saturates strtoull, one is 2^64-1 */
+	plant_generation("99999999999999999999");
+	plant_generation("18446744073709551615");
+	OK(ai_lock_acquire(b, 15, 0, "run-b", &l));
+	OK(ai_lock_confirm(l));
+	cr_assert_eq(ai_lock_acquire(a, 15, 0, "run-a", &(struct ai_lock *){ NULL }), AI_ERR_LOCKED,
+	             "the lease taken over the planted names holds");
+	ai_lock_release(l);
+	OK(ai_lock_acquire(a, 15, 0, "run-a2", &l));
+	ai_lock_release(l);
 }

@@ -868,9 +868,11 @@ static ai_result f_refuse(void)
 }
 
 static ai_result f_put(struct ai_store *s, const char *name, const void *p, size_t n,
-                       unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+                       unsigned flags, const char *if_match, const struct ai_meta *meta,
+                       char etag_out[AI_ETAG_MAX])
 {
-	(void)s, (void)name, (void)p, (void)n, (void)flags, (void)meta, (void)etag_out;
+	(void)s, (void)name, (void)p, (void)n, (void)flags, (void)if_match, (void)meta,
+		(void)etag_out;
 	return f_refuse();
 }
 

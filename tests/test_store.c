@@ -424,6 +424,75 @@ Test(store, if_match_reads_only_the_expected_version)
 	ai_buf_release(&b);
 }
 
+Test(store, a_put_if_match_replaces_only_the_version_it_names)
+{
+	char a[512], e1[AI_ETAG_MAX], e2[AI_ETAG_MAX], e3[AI_ETAG_MAX];
+
+	OK(ai_store_put(st, N(a, "cas"), "v1", 2, 0, NULL, e1));
+	OK(ai_store_put_if_match(st, a, "v2", 2, e1, NULL, e2));
+	expect_content(a, "v2");
+	cr_assert_str_neq(e1, e2);
+	/* a writer still holding the first version's ETag changes nothing */
+	FAILS(AI_ERR_CONFLICT, ai_store_put_if_match(st, a, "stale", 5, e1, NULL, e3));
+	expect_content(a, "v2");
+	OK(ai_store_put_if_match(st, a, "v3", 2, e2, NULL, e3));
+	expect_content(a, "v3");
+	/* a name that is gone has no version to match */
+	OK(ai_store_delete(st, a));
+	FAILS(AI_ERR_CONFLICT, ai_store_put_if_match(st, a, "v4", 2, e3, NULL, NULL));
+	FAILS(AI_ERR_NOT_FOUND, ai_store_props(st, a, &(struct ai_blob_info){ 0 }, NULL));
+}
+
+struct cas_racer {
+	const char *name;
+	const char *etag;
+	int index;
+	pthread_barrier_t *start;
+	ai_result r;
+};
+
+static void *race_cas(void *arg)
+{
+	struct cas_racer *rc = arg;
+	char body[32];
+
+	snprintf(body, sizeof body, "writer-%02d", rc->index);
+	pthread_barrier_wait(rc->start);
+	rc->r = ai_store_put_if_match(st, rc->name, body, strlen(body), rc->etag, NULL, NULL);
+	return NULL;
+}
+
+Test(store, of_racing_writers_matching_one_etag_exactly_one_wins)
+{
+	enum { WRITERS = 8 };
+	struct cas_racer rc[WRITERS];
+	pthread_t t[WRITERS];
+	pthread_barrier_t start;
+	char a[512], e[AI_ETAG_MAX], want[32];
+	int wins = 0, winner = -1;
+
+	OK(ai_store_put(st, N(a, "race/state"), "v0", 2, 0, NULL, e));
+	pthread_barrier_init(&start, NULL, WRITERS);
+	for (int i = 0; i < WRITERS; i++) {
+		rc[i] = (struct cas_racer){ .name = a, .etag = e, .index = i, .start = &start };
+		cr_assert_eq(pthread_create(&t[i], NULL, race_cas, &rc[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < WRITERS; i++) {
+		cr_assert(rc[i].r == AI_OK || rc[i].r == AI_ERR_CONFLICT, "writer %d: %s", i,
+		          ai_strerror(rc[i].r));
+		if (rc[i].r == AI_OK) {
+			wins++;
+			winner = i;
+		}
+	}
+	cr_assert_eq(wins, 1);
+	snprintf(want, sizeof want, "writer-%02d", winner);
+	expect_content(a, want);
+}
+
 Test(store, props_report_size_type_etag_and_time)
 {
 	char a[512], etag[AI_ETAG_MAX];

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cmd/cmd.h"
 #include "cmd/jsonout.h"
+#include "engine/archive.h"
 #include "engine/gc.h"
 #include "engine/trust.h"
 #include "engine/lock.h"
@@ -120,6 +121,17 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
 		r = ai_cmd_usage_error(&ai_cmd_gc, "--lock-duration must be between 15s and 60s");
 		goto out;
+	}
+	/* A stopped run may still write a segment naming a pack up to the
+	 * pack bound after committing it: nothing younger than twice that
+	 * goes (ARCHITECTURE.md §7.3). */
+	if (o.older_than < 2 * ai_pack_bound_ns()) {
+		char asked[32], floor[32];
+		format_duration(o.older_than, asked, sizeof asked);
+		format_duration(2 * ai_pack_bound_ns(), floor, sizeof floor);
+		ai_warn("gc: --older-than %s is less than the %s a stopped run may still name a pack "
+		        "for; keeping everything younger than %s", asked, floor, floor);
+		o.older_than = 2 * ai_pack_bound_ns();
 	}
 	r = ai_options_open_store(&o, "dest", AI_NEED_DELETE, &dest);
 	if (r != AI_OK)

@@ -237,7 +237,14 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 			              "nothing new to archive (--error-on-nothing)");
 		}
 	}
-	if (sum.failed)
+	/* A run that lost its lock half way keeps what it committed before. */
+	if (r == AI_ERR_LOCKED && sum.segments > 0)
+		ai_cmd_failed(ctx, "the next run archives the rest (--wait waits for it)",
+		              "%s; the %llu segments this run committed before (%lld-%lld) stay",
+		              *ai_log_first_error() ? ai_log_first_error() : ai_strerror(r),
+		              (unsigned long long)sum.segments, (long long)sum.segment_first,
+		              (long long)sum.segment);
+	else if (sum.failed)
 		ai_cmd_failed(ctx, "nothing was recorded for them, the next run retries them",
 		              "%llu of %llu blobs failed (%s)", (unsigned long long)sum.failed,
 		              (unsigned long long)(sum.failed + sum.blobs),

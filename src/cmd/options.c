@@ -153,7 +153,7 @@ static const struct def defs[] = {
 	{ "prom", 0, "FILE", STATUS, CFG, K_STR, O(prom), 0, 0,
 	  "write Prometheus text-format metrics to FILE" },
 	{ "older-than", 0, "DUR", GC, CFG, K_DURATION, O(older_than), 0, 0,
-	  "only remove objects last changed this long ago (default 24h)" },
+	  "only remove objects last changed this long ago (default 24h, at least 2h)" },
 	{ "dry-run", 'n', NULL, RUN | GC, CFG, K_FLAG, O(dry_run), 0, 0,
 	  "print what would be done, change nothing" },
 	{ "wait", 0, NULL, RUN | GC, CFG, K_FLAG, O(wait), 0, 0,

@@ -7,6 +7,7 @@
 #include "engine/lock.h"
 #include "engine/signed.h"
 #include "engine/trust.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -175,21 +176,27 @@ ai_result ai_archive_read_segment(struct ai_store *dest, uint64_t seq, struct ai
 /* Reads the state; a reader's check is run on its bytes before they are
  * decoded. */
 static ai_result read_state(struct ai_store *dest, struct ai_buf *buf, ai_archive_check check,
-                            void *ctx)
+                            void *ctx, char etag[AI_ETAG_MAX])
 {
+	struct ai_blob_info info;
 	ai_result r;
 
-	r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
+	r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, &info);
 	if (r != AI_OK)
 		return r;
+	memcpy(etag, info.etag, AI_ETAG_MAX);
+	ai_blob_info_release(&info);
 	r = check(ctx, "state", AI_STATE_NAME, buf);
 	if (r == AI_ERR_VERIFY) {
 		/* A run replaces the state and then its signature file: a
 		 * reader between the two may see them disagree. Read again, once. */
 		ai_buf_reset(buf);
-		r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, NULL);
-		if (r == AI_OK)
+		r = ai_store_read(dest, AI_STATE_NAME, 0, 0, NULL, buf, &info);
+		if (r == AI_OK) {
+			memcpy(etag, info.etag, AI_ETAG_MAX);
+			ai_blob_info_release(&info);
 			r = check(ctx, "state", AI_STATE_NAME, buf);
+		}
 	}
 	return r == AI_ERR_NOT_FOUND ? AI_ERR_VERIFY : r;
 }
@@ -231,7 +238,7 @@ static ai_result open_archive(struct ai_archive *a, struct ai_store *dest, ai_ar
 	a->dest = dest;
 	ai_state_init(&a->state);
 	ai_buf_init(&buf, MAX_STATE_BYTES);
-	r = read_state(dest, &buf, check, ctx);
+	r = read_state(dest, &buf, check, ctx, a->state_etag);
 	if (r == AI_OK) {
 		r = ai_state_decode(buf.data, buf.len, &a->state, why, sizeof why);
 		if (r != AI_OK) {
@@ -410,6 +417,40 @@ static void put_index(struct ai_store *dest, const struct ai_segment *seg,
 	ai_buf_release(&buf);
 }
 
+/* After a segment written past its deadline: gc may have removed a pack
+ * it names meanwhile (the run stopped between its checks and the write, for
+ * longer than the pack bound); look each up. */
+static ai_result check_packs(struct ai_store *dest, const struct ai_segment *seg,
+                             const char *name)
+{
+	size_t gone = 0;
+	const char *first = NULL;
+
+	for (size_t i = 0; i < seg->npacks; i++) {
+		struct ai_blob_info info;
+		ai_result r = ai_store_props(dest, seg->packs[i].name, &info, NULL);
+		if (r == AI_OK) {
+			ai_blob_info_release(&info);
+			continue;
+		}
+		if (r != AI_ERR_NOT_FOUND) {
+			ai_warn("segment '%s': written late; pack '%s' cannot be looked up (%s)", name,
+			        seg->packs[i].name, ai_store_why(r));
+			continue;
+		}
+		if (!first)
+			first = seg->packs[i].name;
+		gone++;
+	}
+	if (!gone)
+		return AI_OK;
+	ai_store_set_error("segment '%s': written more than the pack bound after its checks (was "
+	                   "the run stopped?), and %zu of the packs it names are gone (the first: "
+	                   "'%s'): gc removed them meanwhile; 'aiarchive verify --data' lists them "
+	                   "(ARCHITECTURE.md §7.3)", name, gone, first);
+	return AI_ERR_VERIFY;
+}
+
 ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
                             size_t bloom_len, const struct ai_signing_key *key, ai_time now)
 {
@@ -438,14 +479,44 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
 	/* The point of no return: the lock once more, as late as it can be. */
 	if (r == AI_OK && a->lock)
 		r = ai_lock_confirm(a->lock);
+	a->late = 0;
+	if (r == AI_OK && a->deadline_ns && ai_clock_mono_ns() > a->deadline_ns) {
+		ai_store_set_error("segment '%s': not written: a pack it names was committed "
+		                   "more than the pack bound ago", name);
+		a->late = 1;
+		r = AI_ERR_TIMEOUT;
+	}
 	if (r == AI_OK)
 		r = ai_signed_put(a->dest, name, buf.data, buf.len, 0, key, "segment", now);
 	if (r == AI_OK)
 		r = ai_state_add_segment(&a->state, seg, sha);
 	if (r == AI_OK)
 		put_index(a->dest, seg, sha, bloom, bloom_len, key, now);
+	if (r == AI_OK && a->deadline_ns && ai_clock_mono_ns() > a->deadline_ns)
+		r = check_packs(a->dest, seg, name);
 	ai_buf_release(&buf);
 	return r;
+}
+
+int64_t ai_pack_bound_ns(void)
+{
+	static int64_t bound;
+	const char *v;
+
+	int64_t known = __atomic_load_n(&bound, __ATOMIC_RELAXED);
+
+	if (known)
+		return known < 0 ? 0 : known;
+	v = getenv("AIARCHIVE_TEST_PACK_BOUND");
+	int64_t b = 3600 * AI_NS_PER_SEC;
+	if (v && *v && ai_parse_duration(v, 24 * 3600 * AI_NS_PER_SEC, &b) != AI_OK) {
+		ai_warn("AIARCHIVE_TEST_PACK_BOUND: not a duration: '%s'; using 1h", v);
+		b = 3600 * AI_NS_PER_SEC;
+	}
+	if (b == 0)
+		b = -1; /* off: remembered as such */
+	__atomic_store_n(&bound, b, __ATOMIC_RELAXED);
+	return b < 0 ? 0 : b;
 }
 
 ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_key *key,
@@ -458,7 +529,15 @@ ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_ke
 	ai_buf_init(&buf, MAX_STATE_BYTES);
 	r = ai_state_encode(&a->state, &buf);
 	if (r == AI_OK)
-		r = ai_signed_put(a->dest, AI_STATE_NAME, buf.data, buf.len, 1, key, "state", now);
+		r = ai_signed_replace(a->dest, AI_STATE_NAME, buf.data, buf.len, a->state_etag, key,
+		                      "state", now);
+	if (r == AI_ERR_CONFLICT || r == AI_ERR_EXISTS) {
+		ai_store_set_error("state '%s': %s by another run since this one %s (this run "
+		                   "lost its lock); not overwritten", AI_STATE_NAME,
+		                   r == AI_ERR_EXISTS ? "created" : "replaced",
+		                   a->state_etag[0] ? "read or saved it" : "found none");
+		r = AI_ERR_LOCKED;
+	}
 	ai_buf_release(&buf);
 	return r;
 }

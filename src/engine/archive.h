@@ -20,6 +20,13 @@ struct ai_archive {
 	                              * failed (AI_ERR_VERIFY), the state is folded from
 	                              * the chain all the same */
 	uint64_t probed;             /* segments read past the stored state */
+	char state_etag[AI_ETAG_MAX]; /* the state's ETag as read or last saved ("" when
+	                              * there was none): a save replaces only that one */
+	int64_t deadline_ns;         /* when set (run): the monotonic time by which the
+	                              * segment being committed must be written, as it
+	                              * names packs committed a pack bound before
+	                              * (ai_pack_bound_ns); see ai_archive_commit */
+	int late;                    /* ai_archive_commit found the deadline passed */
 	struct ai_lock *lock;        /* when set (run): confirmed right before each
 	                              * segment is written, so that a run paused after
 	                              * its fence commits nothing once it lost the lock
@@ -123,13 +130,30 @@ ai_result ai_archive_link_trusted(struct ai_store *dest, struct ai_trust *trust,
  * bloom, the filter of all its members' operation ids (length 0: not
  * known). Segment 0 of an archive without a state object is preceded by
  * the state, so that a state exists whenever a segment does. AI_ERR_EXISTS
- * when another writer took that number first (reopen and retry). */
+ * when another writer took that number first (reopen and retry). With a
+ * deadline_ns that has passed when the segment is about to be written (the
+ * run was stopped or starved after its checks), nothing is written: late
+ * is set and the result is AI_ERR_TIMEOUT (drop the late packs and retry).
+ * When the deadline passed while the segment was being written, every pack
+ * it names is looked up: one that is gone is AI_ERR_VERIFY, naming it. */
 ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const uint8_t *bloom,
                             size_t bloom_len, const struct ai_signing_key *key,
                             ai_time now) AI_MUST_CHECK;
 
+/* The pack bound (ARCHITECTURE.md §7.3): a run writes no segment that names
+ * a pack it committed longer ago than this by its monotonic clock, and gc
+ * removes nothing younger than twice this, so that no segment names a pack
+ * gc could have removed. One hour; the test hook AIARCHIVE_TEST_PACK_BOUND
+ * (a duration) sets it, 0 turning it off (runs never drop a pack, gc keeps
+ * nothing back beyond --older-than). */
+int64_t ai_pack_bound_ns(void);
+
 /* Writes the state carrying its signature, then its .minisig (both are
- * replaced each run). */
+ * replaced each run). The state is replaced only while it is the one this
+ * archive read or last saved (state_etag), created only while there is
+ * none: when another writer saved one meanwhile, nothing is written and
+ * the result is AI_ERR_LOCKED (a run that lost its lock; ARCHITECTURE.md
+ * §7.3). */
 ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_key *key,
                                 ai_time now) AI_MUST_CHECK;
 

@@ -263,9 +263,10 @@ ai_result ai_gc(const struct ai_gc_params *p, struct ai_gc_report *rep)
 	r = load_chain(&g);
 	if (r == AI_OK)
 		r = find_victims(&g);
-	/* Data without any segment is more likely a lost manifest or a wrong
-	 * --dest than the leftovers of a first run that never finished. */
-	if (r == AI_OK && rep->segments == 0 && rep->objects > 0) {
+	/* Data old enough to go without any segment is more likely a lost
+	 * manifest or a wrong --dest than the leftovers of a first run that
+	 * never finished (young data may be a first run's, still going). */
+	if (r == AI_OK && rep->segments == 0 && rep->nvictims > 0) {
 		ai_error("manifest: no segment, yet %" PRIu64 " objects under '" AI_GC_DATA_PREFIX
 		         "'; removing nothing", rep->objects);
 		r = AI_ERR_VERIFY;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "engine/archive.h"
 #include "engine/identity.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/escape.h"
 #include "util/hex.h"
@@ -218,7 +219,8 @@ struct work {
  * name); the others have ref.name NULL. */
 struct ready {
 	struct work *w;
-	struct ai_pack_ref ref;
+	struct ai_pack_ref ref;   /* on a pack's first member only */
+	int64_t committed_ns;     /* with ref: when the pack's commit began (monotonic) */
 };
 
 struct partition {
@@ -288,7 +290,8 @@ static ai_result new_pack(struct run *run, const struct ai_source_item *it, stru
 
 /* Queues the members of a committed pack for the next segment; takes
  * ref's name (freed here on failure). */
-static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct work **ws, size_t n)
+static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, int64_t committed_ns,
+                              struct work **ws, size_t n)
 {
 	ai_result r = AI_OK;
 
@@ -302,6 +305,7 @@ static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, struct w
 			ws[i]->state = WORK_PACKED;
 		}
 		run->ready[run->nready].ref = *ref;
+		run->ready[run->nready].committed_ns = committed_ns;
 		ref->name = NULL;
 		if (run->nready < run->seg_max && run->nready + n >= run->seg_max)
 			pthread_cond_broadcast(&run->cv);
@@ -401,9 +405,11 @@ static void commit_pack(struct worker *wk, struct ai_pack **pack, struct work **
 
 	if (!*pack)
 		return;
+	/* no later than the pack's Last-Modified, which is what gc goes by */
+	int64_t t0 = ai_clock_mono_ns();
 	r = ai_pack_commit(*pack, run->p->key, run->run_id, run->p->clock(), &ref);
 	if (r == AI_OK)
-		r = publish_pack(run, &ref, members, *nmembers);
+		r = publish_pack(run, &ref, t0, members, *nmembers);
 	end_pack(pack, members, nmembers, r);
 }
 
@@ -901,14 +907,56 @@ static size_t prune_batch(struct run *run, struct ready *batch, size_t n)
 	return kept;
 }
 
+/* Leaves out of the batch every pack committed more than the pack bound
+ * ago: gc may remove it from twice the bound on (ARCHITECTURE.md §7.3). Its
+ * members are left for the next run. Sets the archive's deadline for the
+ * segment of the rest and returns their number. */
+static size_t drop_late(struct ai_archive *a, struct ready *batch, size_t n)
+{
+	int64_t bound = ai_pack_bound_ns(), now = ai_clock_mono_ns(), oldest = now;
+	size_t kept = 0;
+
+	a->deadline_ns = 0;
+	if (!bound)
+		return n;
+	for (size_t g = 0; g < n;) {
+		size_t end = g + 1;
+		while (end < n && !batch[end].ref.name)
+			end++;
+		if (now - batch[g].committed_ns <= bound) {
+			if (batch[g].committed_ns < oldest)
+				oldest = batch[g].committed_ns;
+			memmove(batch + kept, batch + g, (end - g) * sizeof *batch);
+			kept += end - g;
+			g = end;
+			continue;
+		}
+		ai_warn("pack '%s': committed %.0f s ago, longer than a segment may wait for it (was "
+		        "the run stopped?); left unreferenced for gc, its %zu blobs for the next run",
+		        batch[g].ref.name, (double)(now - batch[g].committed_ns) / AI_NS_PER_SEC,
+		        end - g);
+		for (size_t i = g; i < end; i++) {
+			batch[i].w->state = WORK_FAILED;
+			batch[i].w->err = AI_ERR_TIMEOUT;
+			drop_member(batch[i].w);
+		}
+		free(batch[g].ref.name);
+		batch[g].ref.name = NULL;
+		g = end;
+	}
+	a->deadline_ns = oldest + bound;
+	return kept;
+}
+
 /* Commits the batch as one segment: fenced, pruned, and again after
- * another writer took the sequence number first. */
+ * another writer took the sequence number first or the run was held up
+ * past a pack's bound. */
 static ai_result commit_batch(struct run *run, struct ai_archive *a, struct ready *batch,
                               size_t *n, enum ai_layout layout, struct ai_segment *seg)
 {
 	ai_result r = AI_ERR_EXISTS;
 
-	for (int attempt = 0; attempt < 5 && r == AI_ERR_EXISTS; attempt++) {
+	for (int attempt = 0; attempt < 5 && (r == AI_ERR_EXISTS || a->late); attempt++) {
 		struct ai_idset ids;
 		uint8_t *bloom = NULL;
 		size_t bloom_len = 0;
@@ -917,7 +965,13 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
 		ai_segment_init(seg);
 		if ((r = fence(run, a)) != AI_OK)
 			return r;
+		size_t before = *n;
 		*n = prune_batch(run, batch, *n);
+		*n = drop_late(a, batch, *n);
+		/* what lies past the kept ones was moved forward or freed */
+		for (size_t i = *n; i < before; i++)
+			batch[i].ref.name = NULL;
+		a->late = 0;
 		if (!*n)
 			return AI_OK;
 		ai_idset_init(&ids, MAX_SEGMENT_IDS);
@@ -936,7 +990,10 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
 		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
 		free(bloom);
 	}
-	if (r != AI_OK)
+	a->deadline_ns = 0;
+	if (r == AI_ERR_VERIFY)
+		ai_error("%s", ai_store_why(r));
+	else if (r != AI_OK)
 		ai_error("manifest: cannot commit the segment: %s", ai_store_why(r));
 	return r;
 }
@@ -1611,6 +1668,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 			goto out;
 		}
 		r = ai_archive_save_state(&a, p->key, p->clock());
+		if (r == AI_ERR_LOCKED) {
+			ai_error("%s", ai_store_why(r));
+			goto out;
+		}
 		if (r != AI_OK) {
 			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
 			        ai_store_why(r));

@@ -59,9 +59,12 @@ ai_result ai_signed_put_sig(struct ai_store *dest, const char *name, const char 
 	return ai_store_put(dest, sig_name, text, len, 0, NULL, NULL);
 }
 
-ai_result ai_signed_put(struct ai_store *dest, const char *name, const void *p, size_t n,
-                        int replace, const struct ai_signing_key *key, const char *what,
-                        ai_time now)
+/* The write of ai_signed_put and ai_signed_replace: replace 0
+ * (create-only), 1 (replace), or 2 (replace while the ETag is etag, or
+ * create-only when etag is empty). */
+static ai_result signed_write(struct ai_store *dest, const char *name, const void *p, size_t n,
+                              int replace, char etag[AI_ETAG_MAX],
+                              const struct ai_signing_key *key, const char *what, ai_time now)
 {
 	uint8_t sha[AI_SHA256_LEN];
 	char hex[2 * AI_SHA256_LEN + 1], when[AI_TIME_STRLEN], comment[512];
@@ -79,14 +82,35 @@ ai_result ai_signed_put(struct ai_store *dest, const char *name, const void *p, 
 	r = ai_minisign_sign(key, p, n, comment, &sig);
 	if (r == AI_OK)
 		r = sig_to_meta(&sig, &meta);
-	if (r == AI_OK)
-		r = ai_store_put(dest, name, p, n, replace ? 0 : AI_PUT_CREATE_ONLY, &meta, NULL);
+	if (r == AI_OK && replace == 2 && etag[0]) {
+		char want[AI_ETAG_MAX];
+		memcpy(want, etag, sizeof want);
+		r = ai_store_put_if_match(dest, name, p, n, want, &meta, etag);
+	}
+	else if (r == AI_OK)
+		r = ai_store_put(dest, name, p, n, replace == 1 ? 0 : AI_PUT_CREATE_ONLY, &meta, etag);
 	/* The object is ours now, whatever a .minisig beside it says. */
 	if (r == AI_OK)
 		r = ai_signed_put_sig(dest, name, sig.data, sig.len);
 out:
 	ai_buf_release(&sig);
 	return r;
+}
+
+ai_result ai_signed_put(struct ai_store *dest, const char *name, const void *p, size_t n,
+                        int replace, const struct ai_signing_key *key, const char *what,
+                        ai_time now)
+{
+	char etag[AI_ETAG_MAX];
+
+	return signed_write(dest, name, p, n, replace ? 1 : 0, etag, key, what, now);
+}
+
+ai_result ai_signed_replace(struct ai_store *dest, const char *name, const void *p, size_t n,
+                            char etag[AI_ETAG_MAX], const struct ai_signing_key *key,
+                            const char *what, ai_time now)
+{
+	return signed_write(dest, name, p, n, 2, etag, key, what, now);
 }
 
 static const char *meta_get(const struct ai_meta *m, const char *name)

@@ -21,6 +21,15 @@
 ai_result ai_signed_put(struct ai_store *dest, const char *name, const void *p, size_t n,
                         int replace, const struct ai_signing_key *key, const char *what,
                         ai_time now) AI_MUST_CHECK;
+/* As ai_signed_put, for an object one writer at a time replaces: with an
+ * if_match ETag (that of the object as last read or written), the write
+ * is a replace only while the object still has it (AI_ERR_CONFLICT when
+ * another writer replaced it since: nothing is written then); with an empty
+ * one, create-only (AI_ERR_EXISTS when another writer created it). etag
+ * receives the new object's ETag. */
+ai_result ai_signed_replace(struct ai_store *dest, const char *name, const void *p, size_t n,
+                            char etag[AI_ETAG_MAX], const struct ai_signing_key *key,
+                            const char *what, ai_time now) AI_MUST_CHECK;
 
 /* Rebuilds the .minisig text that name carries in its metadata into out
  * (appended). AI_ERR_NOT_FOUND when the object carries none (written by

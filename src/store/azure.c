@@ -61,6 +61,7 @@ struct az_req {
 	int readonly;             /* may be served by the secondary */
 	int use_secondary;        /* only the secondary can answer */
 	int create_only;          /* If-None-Match: * (412 means "exists") */
+	int if_match;             /* If-Match: a 412 after a resend may be our own write */
 };
 
 /* ----- small helpers ----- */
@@ -445,6 +446,8 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		/* A create-only write that was sent before may have landed. */
 		if (r == AI_ERR_EXISTS && sent_before)
 			q->create_only = 2;
+		if (r == AI_ERR_CONFLICT && q->if_match && sent_before)
+			q->if_match = 2;
 		if (!ai_result_transient(r) || !q->idempotent)
 			break;
 		char ra[64];
@@ -728,8 +731,9 @@ out:
 	return r;
 }
 
-/* Error replies to a retried create-only write: if the object now there is
- * ours (same size and MD5), the earlier attempt succeeded. */
+/* Error replies to a retried conditional write (create-only, or If-Match):
+ * if the object now there is ours (same size and MD5), the earlier attempt
+ * succeeded. */
 static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
                               const char *md5_b64, uint64_t size)
 {
@@ -739,7 +743,8 @@ static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_
 	char v[64];
 	ai_result hr;
 
-	if (r != AI_ERR_EXISTS || q->create_only != 2)
+	if (!(r == AI_ERR_EXISTS && q->create_only == 2) &&
+	    !(r == AI_ERR_CONFLICT && q->if_match == 2))
 		return r;
 	memcpy(h.what, q->what, sizeof h.what);
 	ai_http_response_init(&resp);
@@ -770,7 +775,8 @@ static ai_result finish_write(ai_result r, const char *name, const struct ai_htt
 }
 
 static ai_result op_put(struct ai_store *st, const char *name, const void *p, size_t n,
-                        unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
+                        unsigned flags, const char *if_match, const struct ai_meta *meta,
+                        char etag_out[AI_ETAG_MAX])
 {
 	struct azure_store *s = az(st);
 	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_PUT, .idempotent = 1 } };
@@ -788,10 +794,17 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
 		md5 = set_body(&b.q, p, n);
 	}
 	add_create_only(&b.q, flags);
+	if (if_match) {
+		add_headerf(&b.q, "If-Match", "\"%s\"", if_match);
+		b.q.if_match = 1;
+	}
 	add_meta(&b.q, meta);
 	r = az_call(s, &b.q, &b.resp);
 	r = check_landed(s, &b.q, r, md5, n);
 	r = finish_write(r, name, &b.resp, etag_out);
+	if (r == AI_ERR_CONFLICT && if_match)
+		ai_store_set_error("blob '%s': replaced or removed by another writer since it was read",
+		                   name);
 out:
 	blob_req_release(&b);
 	return r;

@@ -11,8 +11,10 @@ struct ai_store_ops {
 	                  const char *marker, unsigned max, struct ai_blob_list *out);
 	ai_result (*read)(struct ai_store *s, const char *name, uint64_t offset, uint64_t len,
 	                  const char *if_match, struct ai_buf *out, struct ai_blob_info *info);
+	/* if_match: NULL, or the ETag the blob must have for a replace */
 	ai_result (*put)(struct ai_store *s, const char *name, const void *p, size_t n,
-	                 unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX]);
+	                 unsigned flags, const char *if_match, const struct ai_meta *meta,
+	                 char etag_out[AI_ETAG_MAX]);
 	ai_result (*put_block)(struct ai_store *s, const char *name, const char *block_id,
 	                       const void *p, size_t n);
 	ai_result (*put_block_list)(struct ai_store *s, const char *name,

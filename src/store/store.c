@@ -135,12 +135,15 @@ int ai_store_is_remote(const struct ai_store *s)
  * the start of the call, or for a lease call in its middle, where the
  * call has read the lease and not yet written it (ai_store_test_pause,
  * called by the file backend; other backends pause after the request).
+ * Calls of a thread that called ai_store_test_uncounted (the lock's timed
+ * renewals) are not counted: their number would depend on the clock.
  * Unset, they cost one load. */
 static uint64_t kill_after;   /* 0: off; UINT64_MAX: count */
 static uint64_t stop_after;   /* 0: off */
 static uint64_t store_calls;  /* atomic */
 static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
 static __thread int stop_inside; /* this thread's lease call is to pause */
+static __thread int uncounted;   /* this thread's calls are not counted */
 
 static uint64_t lease_calls[32]; /* in count mode, the numbers of the first lease calls */
 static unsigned nlease_calls;     /* atomic */
@@ -179,7 +182,7 @@ static void kill_hook(int lease)
 	uint64_t n;
 
 	pthread_once(&kill_once, kill_hook_init);
-	if (!kill_after && !stop_after)
+	if ((!kill_after && !stop_after) || uncounted)
 		return;
 	n = __atomic_add_fetch(&store_calls, 1, __ATOMIC_RELAXED);
 	if (lease && kill_after == UINT64_MAX) {
@@ -195,6 +198,11 @@ static void kill_hook(int lease)
 		else
 			raise(SIGSTOP);
 	}
+}
+
+void ai_store_test_uncounted(void)
+{
+	uncounted = 1;
 }
 
 void ai_store_test_pause(void)
@@ -270,7 +278,16 @@ ai_result ai_store_read(struct ai_store *s, const char *name, uint64_t offset, u
 ai_result ai_store_put(struct ai_store *s, const char *name, const void *p, size_t n,
                        unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
 {
-	FORWARD(s, "put", name, n, 0, s->ops->put(s, name, p, n, flags, meta, etag_out));
+	FORWARD(s, "put", name, n, 0, s->ops->put(s, name, p, n, flags, NULL, meta, etag_out));
+}
+
+ai_result ai_store_put_if_match(struct ai_store *s, const char *name, const void *p, size_t n,
+                                const char *if_match, const struct ai_meta *meta,
+                                char etag_out[AI_ETAG_MAX])
+{
+	if (!if_match || !*if_match)
+		return AI_ERR_INTERNAL;
+	FORWARD(s, "put", name, n, 0, s->ops->put(s, name, p, n, 0, if_match, meta, etag_out));
 }
 
 ai_result ai_store_put_block(struct ai_store *s, const char *name, const char *block_id,

@@ -148,10 +148,23 @@ ai_result ai_store_read(struct ai_store *s, const char *name, uint64_t offset, u
 #define AI_PUT_CREATE_ONLY 1u   /* fail with AI_ERR_EXISTS if the name exists */
 #define AI_PUT_APPEND_BLOB 2u   /* create an (empty) append blob */
 
+/* For the test hooks (AIARCHIVE_TEST_KILL_AFTER, _STOP_AFTER, store.c):
+ * the calling thread's storage calls are left out of the count, so that a
+ * call's number does not depend on timers (the lock's renewal thread). */
+void ai_store_test_uncounted(void);
+
 /* Writes a whole blob in one request (small objects). etag_out may be NULL. */
 ai_result ai_store_put(struct ai_store *s, const char *name, const void *p, size_t n,
                        unsigned flags, const struct ai_meta *meta,
                        char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;
+
+/* Replaces a blob only while its ETag is if_match: AI_ERR_CONFLICT when
+ * another writer replaced it since (or it is gone). The check and the
+ * replace are one step on both backends, so of two writers that read the
+ * same ETag, one wins. */
+ai_result ai_store_put_if_match(struct ai_store *s, const char *name, const void *p, size_t n,
+                                const char *if_match, const struct ai_meta *meta,
+                                char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;
 
 /* Stages one block (<= 100 MiB) with a Content-MD5 check. block_id is
  * base64, the same length for every block of one blob. */

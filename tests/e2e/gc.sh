@@ -25,9 +25,11 @@ run() {
 	AIARCHIVE_NOW=2026-11-20T03 "$AIARCHIVE" --json run --source "file://$src/appinsights-export" \
 		--dest "file://$d" --key "$key" --jobs 1 --lock-duration 15s "$@"
 }
+# (AIARCHIVE_TEST_PACK_BOUND=0: gc keeps nothing back beyond --older-than,
+# instead of the 2h a stopped run may still name a pack for.)
 gc() {
 	local d=$1; shift
-	"$AIARCHIVE" gc --dest "file://$d" --lock-duration 15s "$@"
+	AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" gc --dest "file://$d" --lock-duration 15s "$@"
 }
 # first_run DEST: archives the first hour only, leaving the second for later.
 first_run() {
@@ -145,7 +147,7 @@ check "each line has the size and the time" -- \
 check "its summary says what it would remove" -- \
 	grep -q "^gc: dry run: would remove $norphans unreferenced objects" <<<"$out"
 check "it removes nothing" -- diff "$work/before.all" <(all_files "$dst")
-check_exit 0 "gc --json --dry-run" -- "$AIARCHIVE" --json gc --dest "file://$dst" \
+check_exit 0 "gc --json --dry-run" -- env AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" --json gc --dest "file://$dst" \
 	--older-than 0s --dry-run
 check "the JSON summary names the candidates" -- jq -e --argjson n "$norphans" \
 	'.dry_run == true and .removed == 0 and .unreferenced == $n and (.candidates | length) == $n and .segments == 1' \
@@ -172,7 +174,7 @@ check_exit 4 "gc with data but no manifest at all exits 4" -- gc "$dst" --older-
 check "the checkpoint the runs left says why" -- \
 	grep -q "archive rolled back: witness saw segment 0, the archive has no segment" <<<"$LAST_OUTPUT"
 check_exit 4 "so does gc on a host without that checkpoint" -- \
-	env STATE_DIRECTORY="$work/no-state" "$AIARCHIVE" gc --dest "file://$dst" --lock-duration 15s \
+	env STATE_DIRECTORY="$work/no-state" AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" gc --dest "file://$dst" --lock-duration 15s \
 	--older-than 0s
 check "it says why" -- grep -q "manifest: no segment, yet [0-9]* objects under 'data/'" <<<"$LAST_OUTPUT"
 mv "$work/manifest" "$dst/manifest"
@@ -181,6 +183,11 @@ check "after all of these nothing was removed" -- diff "$work/before.all" <(all_
 # ---- removal
 
 bytes=$(cd "$dst" && xargs stat -c %s <"$work/expected.list" | awk '{ s += $1 } END { print s + 0 }')
+check_exit 0 "gc --older-than 0s, without the test hook" -- \
+	"$AIARCHIVE" gc --dest "file://$dst" --lock-duration 15s --older-than 0s
+check "it keeps what a stopped run may still name (2h) and says so" -- \
+	grep -q "^aiarchive: warning: gc: --older-than 0s is less than the 2h a stopped run may still name a pack for; keeping everything younger than 2h$" <<<"$LAST_OUTPUT"
+check "... and removes nothing" -- grep -q "^gc: removed 0 unreferenced objects (0 bytes) of [0-9]* under data/; [0-9]* younger than 2h kept$" <<<"$LAST_OUTPUT"
 check_exit 0 "gc --older-than 0s" -- gc "$dst" --older-than 0s
 out=$LAST_OUTPUT
 diag "$out"
@@ -202,7 +209,7 @@ check_exit 0 "a rerun completes" -- run "$dst"
 check "it archives the second hour" -- jq -e '.blobs > 0 and .failed == 0 and .segment == 1' \
 	<<<"$LAST_OUTPUT"
 check_exit 0 "verify --data after the rerun" -- "$AIARCHIVE" verify --dest "file://$dst" --data
-check_exit 0 "gc after the rerun" -- "$AIARCHIVE" --json gc --dest "file://$dst" --older-than 0s
+check_exit 0 "gc after the rerun" -- env AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" --json gc --dest "file://$dst" --older-than 0s
 check "it removes nothing and saw two segments" -- \
 	jq -e '.removed == 0 and .unreferenced == 0 and .segments == 2 and .failed == 0' <<<"$LAST_OUTPUT"
 
@@ -225,11 +232,12 @@ if command -v node >/dev/null 2>&1 && [ -x "$AZURITE_BIN" ]; then
 		blobtool_at DST put archive data/app/Requests/2026-11-20/00/stray-1.jsonl.gz.minisig "$work/orphan" >/dev/null ||
 		bail_out "blobtool put failed"
 	blobtool_at DST list archive --prefix data/ | cut -f1 | LC_ALL=C sort >"$work/az.before"
+	export AIARCHIVE_TEST_PACK_BOUND=0
 	check_exit 0 "gc --dry-run on Azurite" -- "$AIARCHIVE" gc --dest "$adest" --older-than 0s --dry-run
 	check "it lists the two strays" -- diff <(printf '%s\n' \
 		data/app/Requests/2026-11-20/00/stray-1.jsonl.gz \
 		data/app/Requests/2026-11-20/00/stray-1.jsonl.gz.minisig) \
-		<(grep -v '^gc: \|^preflight: ' <<<"$LAST_OUTPUT" | cut -f1)
+		<(grep -v '^gc: \|^preflight: \|^aiarchive: ' <<<"$LAST_OUTPUT" | cut -f1)
 	check_exit 0 "gc on Azurite" -- "$AIARCHIVE" gc --dest "$adest" --older-than 0s
 	check "the strays are gone and nothing else (Azure SDK listing)" -- \
 		diff <(grep -v '/stray-1\.' "$work/az.before") \

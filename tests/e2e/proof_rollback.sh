@@ -51,7 +51,7 @@ run() {
 }
 gc() {
 	local b=$1 v=$2; shift 2
-	with_state "$v" "$AIARCHIVE" gc --dest "$(dest_url "$b" "$v")" --older-than 0s \
+	with_state "$v" env AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" gc --dest "$(dest_url "$b" "$v")" --older-than 0s \
 		--lock-duration 15s "$@"
 }
 verify_pinned() {

@@ -62,7 +62,7 @@ run() {
 }
 gc() {
 	local b=$1 v=$2; shift 2
-	at "$v" "$AIARCHIVE" gc --dest "$(dest_url "$b" "$v")" --older-than 0s --lock-duration 15s "$@"
+	at "$v" env AIARCHIVE_TEST_PACK_BOUND=0 "$AIARCHIVE" gc --dest "$(dest_url "$b" "$v")" --older-than 0s --lock-duration 15s "$@"
 }
 verify() {
 	local b=$1 v=$2; shift 2

@@ -181,7 +181,7 @@ ai_result ai_file_put_block_list(struct ai_store *s, const char *name,
 	for (size_t i = 0; i < n; i++)
 		if ((r = block_copy(fs, name, ids[i], fd, &off, buf)) != AI_OK)
 			goto out;
-	if ((r = ai_file_commit(fs, name, fd, tmp, AI_BLOB_BLOCK, flags, meta, etag_out)) != AI_OK)
+	if ((r = ai_file_commit(fs, name, fd, tmp, AI_BLOB_BLOCK, flags, NULL, meta, etag_out)) != AI_OK)
 		goto out;
 	ai_file_blocks_drop(fs, name);
 out:

@@ -140,10 +140,13 @@ ai_result ai_file_lease_guard(struct file_store *fs, const char *name,
 /* ---- object.c and blocks.c: writing blobs ---- */
 
 /* Makes the finished temp file tmp (open as fd) the blob name; tmp[0] is
- * '\0' once the temp name is gone. */
+ * '\0' once the temp name is gone. A replace takes the lock of the
+ * blob's directory for the rename, and with if_match (may be NULL) first
+ * checks under it that the blob there has that ETag (AI_ERR_CONFLICT if
+ * not, or if it is gone). */
 ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char tmp[PATH_MAX],
-                         enum ai_blob_type type, unsigned flags, const struct ai_meta *meta,
-                         char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;
+                         enum ai_blob_type type, unsigned flags, const char *if_match,
+                         const struct ai_meta *meta, char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;
 /* Removes the staged blocks of name; a failure leaves only garbage. */
 void ai_file_blocks_drop(struct file_store *fs, const char *name);
 
@@ -153,7 +156,8 @@ void ai_file_blocks_drop(struct file_store *fs, const char *name);
 ai_result ai_file_read(struct ai_store *s, const char *name, uint64_t offset, uint64_t len,
                        const char *if_match, struct ai_buf *out, struct ai_blob_info *info);
 ai_result ai_file_put(struct ai_store *s, const char *name, const void *p, size_t n,
-                      unsigned flags, const struct ai_meta *meta, char etag_out[AI_ETAG_MAX]);
+                      unsigned flags, const char *if_match, const struct ai_meta *meta,
+                      char etag_out[AI_ETAG_MAX]);
 ai_result ai_file_append(struct ai_store *s, const char *name, const void *p, size_t n,
                          uint64_t expected_pos);
 ai_result ai_file_props(struct ai_store *s, const char *name, struct ai_blob_info *info,

@@ -37,6 +37,10 @@ struct lease {
  * two newest generations are kept, the older ones removed. */
 #define GEN_DIGITS 20
 #define CAS_TRIES 1000
+/* No process counts this far (a million changes a second for 30,000
+ * years): a higher number was put there by hand, and is not a generation,
+ * so it can neither wrap the count nor hold the lock for good. */
+#define GEN_MAX UINT64_C(1000000000000000000)
 
 /* The highest generation in dir (0: none, or no directory). */
 static ai_result newest_gen(const char *dir, const char *name, uint64_t *out)
@@ -57,6 +61,8 @@ static ai_result newest_gen(const char *dir, const char *name, uint64_t *out)
 		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS)
 			continue;
 		g = strtoull(e->d_name, NULL, 10);
+		if (g > GEN_MAX)
+			continue;
 		if (g > *out)
 			*out = g;
 	}
@@ -79,8 +85,11 @@ static void drop_old_gens(const char *dir, const char *name, uint64_t keep)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS ||
-		    strtoull(e->d_name, NULL, 10) >= keep)
+		uint64_t g;
+		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS)
+			continue;
+		g = strtoull(e->d_name, NULL, 10);
+		if (g >= keep && g <= GEN_MAX)
 			continue;
 		if (ai_file_path(path, name, "%s/%s", dir, e->d_name) == AI_OK && unlink(path) != 0) {
 			/* garbage only */
