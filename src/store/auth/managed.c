@@ -117,6 +117,33 @@ void ai_auth_managed_release(struct ai_auth_ctx *c)
 	c->method_state = NULL;
 }
 
+void ai_auth_managed_describe(const struct ai_auth_ctx *c, char *out, size_t cap)
+{
+	const struct mi_state *m = c->method_state;
+	const char *host = getenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+	char where[URL_MAX + 64], who[1024];
+
+	if (!m)
+		return;
+	if (m->kind == MI_APPSERVICE)
+		snprintf(where, sizeof where, "App Service, IDENTITY_ENDPOINT=%s", m->endpoint);
+	else if (m->kind == MI_ARC)
+		snprintf(where, sizeof where, "Azure Arc, IDENTITY_ENDPOINT=%s", m->endpoint);
+	else if (host && *host)
+		snprintf(where, sizeof where, "IMDS, AZURE_POD_IDENTITY_AUTHORITY_HOST=%s", host);
+	else
+		snprintf(where, sizeof where, "IMDS");
+	if (!c->client_id)
+		snprintf(who, sizeof who, "system-assigned");
+	else if (c->client_id[0] == '/')
+		ai_auth_describe_client(c, "user-assigned resource id", who, sizeof who);
+	else if (strncmp(c->client_id, "object_id=", 10) == 0)
+		ai_auth_describe_client(c, "user-assigned", who, sizeof who);
+	else
+		ai_auth_describe_client(c, "user-assigned client id", who, sizeof who);
+	snprintf(out, cap, "%s, %s", where, who);
+}
+
 /* The user-assigned identity's query parameter: a resource id
  * (/subscriptions/...), "object_id=GUID", or a client id. */
 static ai_result add_identity(const struct ai_auth_ctx *c, enum mi_kind k, struct ai_buf *q)
