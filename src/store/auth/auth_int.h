@@ -27,14 +27,19 @@ ai_result ai_auth_fail(const struct ai_auth_ctx *c, ai_result r, const char *fmt
 /* One request with up to max_tries attempts: transport failures are tried
  * again when retry_transport, HTTP statuses when retry_status(status) says
  * so, with exponential backoff from base_ns (Retry-After honoured, capped
- * at 60 s), all within total_ns. AI_OK when a final answer arrived (look
- * at resp->status); else the transport's result with resp->error. */
+ * at 60 s), all within total_ns. Without retry_transport, a refused or
+ * reset connection (AI_ERR_NETWORK, not a timeout) is still tried again
+ * up to net_tries attempts in all (0: never), waiting from net_base_ns,
+ * doubling. AI_OK when a final answer arrived (look at resp->status); else
+ * the transport's result with resp->error. */
 struct ai_auth_retry {
 	unsigned max_tries;
 	int64_t base_ns;
 	int64_t total_ns;
 	int retry_transport;
 	int (*retry_status)(long status);
+	unsigned net_tries;
+	int64_t net_base_ns;
 };
 ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_auth_retry *rp,
                        const struct ai_http_request *req,

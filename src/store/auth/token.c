@@ -98,7 +98,14 @@ ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_
 		.max_delay_ns = 60 * AI_NS_PER_SEC,
 		.total_ns = rp->total_ns,
 	};
+	struct ai_retry_policy net = {
+		.max_tries = rp->net_tries,
+		.base_ns = rp->net_base_ns,
+		.max_delay_ns = 60 * AI_NS_PER_SEC,
+		.total_ns = rp->total_ns,
+	};
 	int64_t start = ai_clock_mono_ns();
+	unsigned nets = 0;
 	ai_result r;
 
 	for (unsigned tries = 1;; tries++) {
@@ -107,6 +114,20 @@ ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_
 		int64_t retry_after = -1, delay;
 
 		r = ai_http_do(direct ? c->direct : c->http, req, resp);
+		if (r == AI_ERR_NETWORK && !rp->retry_transport && rp->net_tries) {
+			/* refused or reset: the endpoint may be starting or restarting */
+			delay = ai_retry_delay(&net, ++nets, ai_clock_mono_ns() - start, -1,
+			                       ai_retry_jitter());
+			if (delay < 0)
+				return r;
+			ai_debug("%s: connection failed (%s), try %u of %u in %lld ms",
+			         ai_auth_method_name(c->method), resp->error[0] ? resp->error
+			                                                        : ai_strerror(r),
+			         nets + 1, rp->net_tries, (long long)(delay / 1000000));
+			ai_retry_sleep(delay);
+			tries--;
+			continue;
+		}
 		again = r == AI_OK ? rp->retry_status && rp->retry_status(resp->status)
 		                   : rp->retry_transport && ai_result_transient(r);
 		if (!again)
