@@ -1,12 +1,17 @@
 /* test_auth.c: Entra ID tokens: the token responses of every endpoint, the
  * service principal's JWT assertion (checked with OpenSSL against its
  * certificate), the token cache shared by threads with its early refresh
- * (through a stand-in `az` on PATH), and that no secret reaches a message. */
+ * (through a stand-in `az` on PATH), that no secret reaches a message, and
+ * that a refused or reset IMDS is tried again (a listener in the test). */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -427,4 +432,150 @@ Test(auth, a_method_missing_its_environment_says_what)
 	cr_assert_eq(ai_token_source_get(&p, &s), AI_ERR_CONFIG);
 	cr_assert_str_eq(ai_store_last_error(),
 	                 "workload-identity: AZURE_FEDERATED_TOKEN_FILE is not set");
+}
+
+/* ----- a refused or reset identity endpoint ----- */
+
+/* A listener on 127.0.0.1 that resets its first `resets` connections and
+ * answers the others with `answer` (a whole HTTP response). */
+static struct {
+	int fd, port, resets;
+	const char *answer;
+	atomic_int accepted;
+	pthread_t th;
+} lis;
+
+static void *listener(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(lis.fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		int n = atomic_fetch_add(&lis.accepted, 1);
+		if (n < lis.resets) {
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			close(c);
+			continue;
+		}
+		char req[8192];
+		size_t got = 0;
+		ssize_t k;
+		while (got < sizeof req - 1 && (k = read(c, req + got, sizeof req - 1 - got)) > 0) {
+			got += (size_t)k;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		if (write(c, lis.answer, strlen(lis.answer)) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+/* Starts the listener (resets < 0: a port with no listener at all) and
+ * points IMDS at it. */
+static void imds_at(int resets, const char *answer)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	char url[64];
+
+	unsetenv("IDENTITY_ENDPOINT");
+	unsetenv("IMDS_ENDPOINT");
+	unsetenv("AZURE_TENANT_ID");
+	unsetenv("AZURE_CLIENT_ID");
+	setenv("PATH", "/nonexistent", 1); /* no az for auto */
+	lis.fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(lis.fd, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(getsockname(lis.fd, (struct sockaddr *)&a, &alen), 0);
+	lis.port = ntohs(a.sin_port);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", lis.port);
+	setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", url, 1);
+	if (resets < 0) {
+		close(lis.fd); /* refused from now on */
+		return;
+	}
+	lis.resets = resets;
+	lis.answer = answer;
+	cr_assert_eq(listen(lis.fd, 16), 0);
+	pthread_create(&lis.th, NULL, listener, NULL);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define IMDS_BODY "{\"access_token\":\"tok-imds\",\"expires_in\":\"3600\",\"token_type\":\"Bearer\"}"
+#define IMDS_PROBE "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+Test(auth, imds_reset_connections_are_tried_again)
+{
+	struct ai_token_params p = { .method = AI_AUTH_MANAGED_IDENTITY };
+	struct ai_token_source *s = NULL;
+	char *tok = NULL;
+
+	static char ok[512];
+
+	snprintf(ok, sizeof ok, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	         "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", strlen(IMDS_BODY), IMDS_BODY);
+	imds_at(2, ok);
+	cr_assert_eq(ai_token_source_get(&p, &s), AI_OK);
+	cr_assert_eq(ai_token_acquire(s, &tok), AI_OK, "%s", ai_store_last_error());
+	cr_assert_str_eq(tok, "tok-imds");
+	cr_assert_eq(atomic_load(&lis.accepted), 3, "two resets, then the answer");
+	ai_token_free(tok);
+	ai_token_source_put(s);
+}
+
+Test(auth, a_refused_imds_is_tried_four_times_then_reported)
+{
+	struct ai_token_params p = { .method = AI_AUTH_MANAGED_IDENTITY };
+	struct ai_token_source *s = NULL;
+	char *tok = NULL;
+	int64_t t0, dt;
+
+	imds_at(-1, NULL);
+	cr_assert_eq(ai_token_source_get(&p, &s), AI_OK);
+	t0 = mono_ms();
+	cr_assert_eq(ai_token_acquire(s, &tok), AI_ERR_AUTH);
+	dt = mono_ms() - t0;
+	/* waits of 0.25, 0.5 and 1 s, each at least 80% of that */
+	cr_assert_geq(dt, 1400, "gave up after %lld ms", (long long)dt);
+	cr_assert_lt(dt, 4000, "took %lld ms", (long long)dt);
+	cr_assert(strstr(ai_store_last_error(), "managed-identity: IMDS at http://127.0.0.1:"),
+	          "%s", ai_store_last_error());
+	cr_assert(strstr(ai_store_last_error(), "is unreachable"), "%s", ai_store_last_error());
+	ai_token_source_put(s);
+}
+
+Test(auth, auto_probes_imds_again_after_a_reset_within_its_second)
+{
+	struct ai_token_params p = { .method = AI_AUTH_AUTO };
+	int64_t t0;
+
+	imds_at(1, IMDS_PROBE);
+	t0 = mono_ms();
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_MANAGED_IDENTITY);
+	cr_assert_lt(mono_ms() - t0, 1000);
+	cr_assert_eq(atomic_load(&lis.accepted), 2);
+}
+
+Test(auth, auto_gives_up_on_a_refused_imds_well_within_its_second)
+{
+	struct ai_token_params p = { .method = AI_AUTH_AUTO };
+	int64_t t0, dt;
+
+	imds_at(-1, NULL);
+	t0 = mono_ms();
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_ANONYMOUS);
+	dt = mono_ms() - t0;
+	cr_assert_geq(dt, 120, "tried again after 50 and 100 ms (%lld ms)", (long long)dt);
+	cr_assert_lt(dt, 500, "took %lld ms", (long long)dt);
 }

@@ -666,7 +666,7 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side, co
 		if (r != AI_OK)
 			ai_error("%s: %s", side, ai_store_why(r));
 		else
-			ai_debug("%s: %s", side, cred.described);
+			ai_debug("%s: %s", side, ai_store_credential(*out));
 	}
 	ai_credential_release(&cred);
 	return r;

@@ -1774,6 +1774,10 @@ ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *su
 		r = ai_run(&locked, sum);
 	}
 	ai_lock_release(lock);
+	/* The lock's last renewal and its release are requests of this run
+	 * too: the counts are taken once the lock is gone. */
+	ai_store_get_stats(p->src, &sum->src_stats);
+	ai_store_get_stats(p->dest, &sum->dest_stats);
 	memcpy(sum->sku, sku, sizeof sum->sku);
 	return r;
 }

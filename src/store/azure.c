@@ -220,9 +220,11 @@ static void record_error(const struct azure_store *s, const struct az_req *q,
 		return;
 	}
 	if ((resp->status == 401 || resp->status == 403) && s->token) {
-		ai_store_set_error("%s: %ld %s%s%s (with a %s token)", q->what, resp->status,
+		char detail[1536];
+		ai_token_source_describe(s->token, detail, sizeof detail);
+		ai_store_set_error("%s: %ld %s%s%s (with a %s token: %s)", q->what, resp->status,
 		                   *code ? code : "error", *msg ? ": " : "", msg,
-		                   ai_auth_method_name(ai_token_source_method(s->token)));
+		                   ai_auth_method_name(ai_token_source_method(s->token)), detail);
 		return;
 	}
 	/* An authentication or authorization failure names the credential. */
@@ -1220,6 +1222,28 @@ static ai_result resolve_auth(struct azure_store *s, const struct ai_store_confi
 	return r;
 }
 
+/* Gets the token source and describes it as the store's credential:
+ * "managed identity (IMDS, system-assigned)", with ", chosen by auth auto"
+ * when auto found it. */
+static ai_result token_source(struct azure_store *s, const struct ai_token_params *tp, int chosen)
+{
+	char detail[1536];
+	size_t n;
+	ai_result r = ai_token_source_get(tp, &s->token);
+
+	if (r != AI_OK)
+		return r;
+	ai_token_source_describe(s->token, detail, sizeof detail);
+	n = strlen(detail) + 64;
+	free(s->base.credential);
+	s->base.credential = malloc(n);
+	if (!s->base.credential)
+		return AI_ERR_NOMEM;
+	snprintf(s->base.credential, n, "%s (%s)%s", ai_auth_method_title(tp->method), detail,
+	         chosen ? ", chosen by auth auto" : "");
+	return AI_OK;
+}
+
 /* The side's method (ARCHITECTURE.md §3.2): key, SAS or connection
  * string use only that credential; a token method gets the process's
  * token source; auto takes an explicit credential when one is given, else
@@ -1290,7 +1314,7 @@ static ai_result resolve_method(struct azure_store *s, const struct ai_store_con
 		return AI_ERR_CONFIG;
 	}
 	tp.method = m;
-	return ai_token_source_get(&tp, &s->token);
+	return token_source(s, &tp, cfg->auth == AI_AUTH_AUTO);
 }
 
 /* "scheme://host[:port]/path" without the query, for messages. */

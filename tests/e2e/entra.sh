@@ -192,12 +192,52 @@ check_eq "... one challenge" "$(( $(jq -r .challenged <<<"$before") + 1 ))" "$(j
 check_eq "... two tokens: the revoked one and its successor" \
 	"$(( $(jq -r .issued.imds <<<"$before") + 2 ))" "$(jq -r .issued.imds <<<"$after")"
 
+# --- the same challenge from the fault proxy, and one right after ----------
+# The proxy speaks TLS on both sides (a bearer token only goes over https).
+faultproxy_start FP "$DST_PORT" https || bail_out "faultproxy did not start: $(cat "$TEST_TMP/faultproxy-FP.err")"
+fp_stats() { curl -sf --cacert "$TLS_CA" "$FP/__stats"; }
+FP_ARCH=$FP/devstoreaccount1/arch-challenge
+MI_DETAIL="IMDS, AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:$STUB_HTTP, system-assigned"
+check "init through the fault proxy" -- ai -q init --dest "$FP_ARCH" --key "$key" --dest-auth managed-identity
+faultproxy_rules "$FP" '{"action":"challenge","count":1,"method":"PUT","path":"/data/"}'
+n=$(issued imds)
+check_exit 0 "a run whose data upload gets a 401 Bearer challenge from the proxy succeeds" -- \
+	ai --json run --source "$SRC_URL/appinsights-export" --source-auth managed-identity \
+	--dest "$FP_ARCH" --dest-auth managed-identity --key "$key"
+check "... with no failed blob" -- jq -e '.failed == 0 and .blobs > 0' <<<"$LAST_OUTPUT"
+check_eq "... the proxy challenged once" 1 "$(fp_stats | jq .byAction.challenge)"
+check_eq "... and the run fetched a new token once (two in all)" "$((n + 2))" "$(issued imds)"
+faultproxy_rules "$FP" '{"action":"challenge","count":2,"method":"PUT","path":"comp=lease"}'
+n=$(issued imds)
+check_exit 3 "a second 401 right after the new token: an auth error, exit 3" -- \
+	ai run --source "$SRC_URL/appinsights-export" --source-auth managed-identity \
+	--dest "$FP_ARCH" --dest-auth managed-identity --key "$key"
+check "... naming the credential ('$(head -1 <<<"$LAST_OUTPUT")')" -- \
+	grep -q "401 InvalidAuthenticationInfo: .*(with a managed-identity token: $MI_DETAIL)" <<<"$LAST_OUTPUT"
+check_eq "... after two challenges" 2 "$(fp_stats | jq .byAction.challenge)"
+check_eq "... and one new token, not more" "$((n + 2))" "$(issued imds)"
+faultproxy_rules "$FP" '[]'
+
+# --- the summary counts every lease request the trace shows -----------------
+check "init an archive for the lease count" -- ai -q init --dest "$DST_URL/arch-leases" --key "$key" \
+	--dest-auth managed-identity
+rc=0
+"$AIARCHIVE" -vv --json run --source "$SRC_URL/appinsights-export" --source-auth managed-identity \
+	--dest "$DST_URL/arch-leases" --dest-auth managed-identity --key "$key" --ca-file "$TLS_CA" \
+	>"$TEST_TMP/lease.json" 2>"$TEST_TMP/lease.trace" || rc=$?
+cat "$TEST_TMP/lease.trace" >>"$all_output"
+check_eq "a -vv --json run succeeds" 0 "$rc"
+traced=$(grep -c '^.*request .* PUT .*comp=lease -> ' "$TEST_TMP/lease.trace")
+counted=$(jq '.requests.dest.lease + .requests.source.lease' "$TEST_TMP/lease.json")
+check "... the trace shows lease requests ($traced)" -- test "$traced" -ge 2
+check_eq "... the summary counts as many lease requests as the trace shows" "$traced" "$counted"
+
 # --- failures: one line naming the method -----------------------------------
 one_line() { test "$(grep -c . <<<"$LAST_OUTPUT")" -eq 1; }
 stub_post /__set '{"audience":"https://management.azure.com"}'
 check_exit 3 "wrong audience: exit 3" -- ai status --dest "$DST_URL/arch-managed-identity" --dest-auth managed-identity
 check "... one line naming the method" -- one_line
-check "... '$LAST_OUTPUT'" -- grep -q "403 AuthenticationFailed.*(with a managed-identity token)" <<<"$LAST_OUTPUT"
+check "... '$LAST_OUTPUT'" -- grep -q "403 AuthenticationFailed.*(with a managed-identity token: $MI_DETAIL)" <<<"$LAST_OUTPUT"
 stub_post /__set '{"audience":"https://storage.azure.com"}'
 
 stub_post /__set '{"forbid":"PUT"}'
@@ -250,6 +290,56 @@ check_exit 3 "Azure Arc: a challenge file outside /var/opt/azcmagent/tokens is r
 check "... saying where it must be ('$LAST_OUTPUT')" -- \
 	grep -q "named the challenge file '$TEST_TMP/arc.key', which is not a .key file in /var/opt/azcmagent/tokens/; refused" <<<"$LAST_OUTPUT"
 
+# Azure Arc's way, end to end: the agent serves IMDS's path on its own port
+# (IDENTITY_ENDPOINT, IMDS_ENDPOINT), answers 401 naming a .key file in
+# /var/opt/azcmagent/tokens, and takes that file's content back as Basic.
+# The directory is fixed, so this needs root; what it makes there goes.
+ARC_TOKENS=/var/opt/azcmagent/tokens
+arc_made=
+arc_cleanup() {
+	[ -z "${ARC_KEY:-}" ] || rm -f "$ARC_KEY"
+	[ -z "$arc_made" ] || rmdir $arc_made 2>/dev/null || true
+}
+if [ "$(id -u)" -ne 0 ]; then
+	tap_result 0 "Azure Arc: a run with the challenge file in $ARC_TOKENS # SKIP not root (the directory is root's)"
+else
+	d=$ARC_TOKENS
+	# the directories that are not there yet, deepest first, for the cleanup
+	while [ ! -e "$d" ] && [ "$d" != / ]; do
+		arc_made="$arc_made $d"
+		d=$(dirname "$d")
+	done
+	on_exit arc_cleanup
+	ARC_KEY=$ARC_TOKENS/aiarchive-e2e-$$.key
+	if mkdir -p "$ARC_TOKENS" && (umask 077 && echo "arc-secret-$$-0123456789" >"$ARC_KEY"); then
+		method_env managed-identity
+		unset AZURE_POD_IDENTITY_AUTHORITY_HOST
+		export IDENTITY_ENDPOINT=http://127.0.0.1:$STUB_HTTP/metadata/identity/oauth2/token \
+			IMDS_ENDPOINT=http://127.0.0.1:$STUB_HTTP
+		stub_post /__set "{\"arc\":true,\"arcFile\":\"$ARC_KEY\"}"
+		n=$(stub_get /__stats | jq -r '.issued.arc // 0')
+		check "Azure Arc: init with the challenge file in $ARC_TOKENS" -- \
+			ai -q init --dest "$DST_URL/arch-arc" --key "$key" --dest-auth managed-identity
+		check_exit 0 "Azure Arc: a run with --dest-auth managed-identity succeeds" -- \
+			ai --json run --source "$SRC_URL/appinsights-export" --source-auth managed-identity \
+			--dest "$DST_URL/arch-arc" --dest-auth managed-identity --key "$key"
+		check "... archiving every blob" -- jq -e '.blobs > 0 and .failed == 0' <<<"$LAST_OUTPUT"
+		check "... with tokens Arc issued after its challenge" -- \
+			test "$(stub_get /__stats | jq -r '.issued.arc // 0')" -gt "$n"
+		check_exit 0 "Azure Arc: -vv describes the credential" -- \
+			ai -vv status --dest "$DST_URL/arch-arc" --dest-auth managed-identity
+		check "... 'dest: managed identity (Azure Arc, IDENTITY_ENDPOINT=$IDENTITY_ENDPOINT, system-assigned)'" -- \
+			grep -qF "dest: managed identity (Azure Arc, IDENTITY_ENDPOINT=$IDENTITY_ENDPOINT, system-assigned)" <<<"$LAST_OUTPUT"
+		check "... never the file's content" -- bash -c '! grep -q "arc-secret-$1" <<<"$2"' _ "$$" "$LAST_OUTPUT"
+		stub_post /__set '{"arc":false,"arcFile":null}'
+	else
+		tap_result 0 "Azure Arc: a run with the challenge file in $ARC_TOKENS # SKIP cannot write $ARC_KEY"
+	fi
+	arc_cleanup
+	ARC_KEY=
+	arc_made=
+fi
+
 method_env managed-identity
 check_exit 2 "a token over http:// is refused before anything is sent" -- \
 	ai status --dest "http://127.0.0.1:$DST_PORT/devstoreaccount1/arch-managed-identity" --dest-auth managed-identity
@@ -261,16 +351,47 @@ check_exit 0 "SSL_CERT_FILE stands in for --ca-file" -- \
 	env SSL_CERT_FILE="$TLS_CA" AIARCHIVE_DEST_KEY="$AZURITE_KEY" "$AIARCHIVE" -q status \
 	--dest "$DST_URL/arch-managed-identity"
 
-# --- no secret anywhere, -vv included --------------------------------------
+# --- no secret anywhere, -vv included; -vv names the credential -------------
+# says LINE: the -vv output has the line "dest: LINE" (and no anonymous access).
+says() {
+	grep -qxF "aiarchive: dest: $1" <<<"$LAST_OUTPUT" && ! grep -q "anonymous access" <<<"$LAST_OUTPUT"
+}
 method_env service-principal
 check_exit 0 "-vv status with a service principal" -- ai -vv status --dest "$DST_URL/arch-managed-identity" \
 	--dest-auth service-principal
+check "... names it: secret from AZURE_CLIENT_SECRET" -- \
+	says "service principal (secret from AZURE_CLIENT_SECRET, client id $CID from AZURE_CLIENT_ID, tenant $TENANT, AZURE_AUTHORITY_HOST=$STUB_URL)"
+check_exit 0 "-vv status with auto finding the service principal" -- \
+	ai -vv status --dest "$DST_URL/arch-managed-identity"
+check "... says auto chose it" -- \
+	says "service principal (secret from AZURE_CLIENT_SECRET, client id $CID from AZURE_CLIENT_ID, tenant $TENANT, AZURE_AUTHORITY_HOST=$STUB_URL), chosen by auth auto"
 method_env workload-identity
 check_exit 0 "-vv status with workload identity" -- ai -vv status --dest "$DST_URL/arch-managed-identity" \
 	--dest-auth workload-identity
+check "... names its token file" -- \
+	says "workload identity (AZURE_FEDERATED_TOKEN_FILE=$FED, client id $CID from AZURE_CLIENT_ID, tenant $TENANT, AZURE_AUTHORITY_HOST=$STUB_URL/)"
 method_env service-principal-cert
 check_exit 0 "-vv status with a certificate" -- ai -vv status --dest "$DST_URL/arch-managed-identity" \
 	--dest-auth service-principal
+check "... names the certificate's path" -- \
+	says "service principal (certificate AZURE_CLIENT_CERTIFICATE_PATH=$SPCERT, client id $CID from AZURE_CLIENT_ID, tenant $TENANT, AZURE_AUTHORITY_HOST=$STUB_URL)"
+method_env managed-identity
+check_exit 0 "-vv status with a system-assigned managed identity" -- \
+	ai -vv status --dest "$DST_URL/arch-managed-identity" --dest-auth managed-identity
+check "... names IMDS" -- says "managed identity ($MI_DETAIL)"
+check_exit 0 "-vv status with a user-assigned one" -- ai -vv status --dest "$DST_URL/arch-managed-identity" \
+	--dest-auth managed-identity --dest-client-id "$CID"
+check "... names its client id" -- \
+	says "managed identity (IMDS, AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:$STUB_HTTP, user-assigned client id $CID)"
+method_env app-service
+check_exit 0 "-vv status with App Service's identity" -- \
+	ai -vv status --dest "$DST_URL/arch-managed-identity" --dest-auth managed-identity
+check "... names its endpoint, not its header" -- \
+	says "managed identity (App Service, IDENTITY_ENDPOINT=$IDENTITY_ENDPOINT, system-assigned)"
+method_env azure-cli
+check_exit 0 "-vv status with the Azure CLI" -- ai -vv status --dest "$DST_URL/arch-managed-identity" \
+	--dest-auth azure-cli
+check "... names it" -- says "Azure CLI (az account get-access-token, az on PATH)"
 unset_all
 check "the output of every command above holds no token, secret or assertion" -- \
 	bash -c '! grep -E "eyJ[A-Za-z0-9_-]{8,}\.|$1|$2|arc-secret|identity-header-0123" "$3"' _ \

@@ -79,6 +79,21 @@ check "after two 503s the request passes" -- bash -c 'curl -sf "$1" | cmp - "$2"
 rules '{"action":"status","status":500,"code":"InternalError","method":"PUT"}'
 check "a PUT-only rule leaves GET alone" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
 
+# --- challenge -----------------------------------------------------------
+
+rules '{"action":"challenge","count":2,"path":"/fpc/big\\.bin"}'
+for i in 1 2; do
+	curl -s -D "$TEST_TMP/h.c$i" -o "$TEST_TMP/b.c$i" "$BLOB"
+	check "challenge number $i: 401 answered by the proxy" -- grep -q '^HTTP/1.1 401 ' "$TEST_TMP/h.c$i"
+	check "challenge number $i: WWW-Authenticate: Bearer authorization_uri=" -- \
+		grep -qi '^WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/.* resource_id=https://storage.azure.com' "$TEST_TMP/h.c$i"
+	check "challenge number $i: x-ms-error-code InvalidAuthenticationInfo" -- \
+		grep -qi '^x-ms-error-code: InvalidAuthenticationInfo' "$TEST_TMP/h.c$i"
+done
+check "after two challenges the request passes" -- bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BLOB" "$TEST_TMP/big.bin"
+check_eq "the proxy counts them" 2 "$(curl -sf "$PROXY/__stats" | jq .byAction.challenge)"
+rules '[]'
+
 # --- reset ---------------------------------------------------------------
 
 rules '{"action":"reset","bytes":100000}'
@@ -120,7 +135,7 @@ curl -sf -X DELETE "$PROXY/__fault" >/dev/null
 curl -sf "$PROXY/__stats" >"$TEST_TMP/stats.json"
 check "stats count requests" -- jq -e '.requests >= 14' "$TEST_TMP/stats.json"
 check "stats count faults by action" -- jq -e \
-	'.byAction == {"status":2,"reset":1,"stall":2,"delay":1,"drop":1} and .faults == 7' "$TEST_TMP/stats.json"
+	'.byAction == {"status":2,"challenge":2,"reset":1,"stall":2,"delay":1,"drop":1} and .faults == 9' "$TEST_TMP/stats.json"
 check "stats list recent requests" -- jq -e '[.recent[] | select(.action == "status")] | length == 2' "$TEST_TMP/stats.json"
 check "control requests are not counted" -- \
 	bash -c 'a=$(curl -sf "$1/__stats" | jq .requests); b=$(curl -sf "$1/__stats" | jq .requests); [ "$a" = "$b" ]' _ "$PROXY"

@@ -60,10 +60,12 @@
 #                                       (OPT as it documents); exports STUB_HTTP, STUB_HTTPS
 #                                       (ports), STUB_URL (https://127.0.0.1:STUB_HTTPS)
 #           stub_get PATH / stub_post PATH JSON   its control endpoints
-# Faults:   faultproxy_start NAME PORT  tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
+# Faults:   faultproxy_start NAME PORT [https]
+#                                       tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
 #                                       stopped at exit or by faultproxy_stop_all; sets NAME
 #                                       to its base URL (add the account path), NAME_PORT and
-#                                       NAME_PID
+#                                       NAME_PID; with https, both sides speak TLS with
+#                                       tls_setup's certificates (an AZURITE_OAUTH Azurite)
 #           faultproxy_rules BASE JSON  replaces its rules ('[]' clears them), zeroes its counters
 # Call azurite_start, azurite_stop, tokenstub_start and faultproxy_start directly, not inside
 # $(...) or check: they set variables of the calling shell.
@@ -478,8 +480,13 @@ sas_for() {
 
 declare -gA _fp_pid=()
 faultproxy_start() {
-	local name=$1 out="$TEST_TMP/faultproxy-$1.out" port= i
-	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "http://127.0.0.1:$2" \
+	local name=$1 out="$TEST_TMP/faultproxy-$1.out" port= i scheme=http tls=()
+	if [ "${3:-}" = https ]; then
+		[ -n "${TLS_DIR:-}" ] || tls_setup || return 1
+		scheme=https
+		tls=(--cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" --ca "$TLS_CA")
+	fi
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "$scheme://127.0.0.1:$2" "${tls[@]}" \
 		>"$out" 2>"$TEST_TMP/faultproxy-$1.err" &
 	_fp_pid[$name]=$!
 	[ ${#_fp_pid[@]} -gt 1 ] || on_exit faultproxy_stop_all
@@ -490,7 +497,7 @@ faultproxy_start() {
 		sleep 0.05
 	done
 	[ -n "$port" ] || return 1
-	printf -v "$name" '%s' "http://127.0.0.1:$port"
+	printf -v "$name" '%s' "$scheme://127.0.0.1:$port"
 	printf -v "${name}_PORT" '%s' "$port"
 	printf -v "${name}_PID" '%s' "${_fp_pid[$name]}"
 }
@@ -502,5 +509,8 @@ faultproxy_stop_all() {
 	done
 }
 faultproxy_rules() {
-	curl -sf -X PUT --data-binary "$2" "$1/__fault" >/dev/null && curl -sf -X DELETE "$1/__stats" >/dev/null
+	local ca=()
+	[ -z "${TLS_CA:-}" ] || ca=(--cacert "$TLS_CA")
+	curl -sf "${ca[@]}" -X PUT --data-binary "$2" "$1/__fault" >/dev/null &&
+		curl -sf "${ca[@]}" -X DELETE "$1/__stats" >/dev/null
 }

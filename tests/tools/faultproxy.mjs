@@ -3,14 +3,17 @@
 // injects faults (error statuses, resets, stalls, delays, dropped connections)
 // by rules that can be changed while it runs. Node standard library only.
 //
-// Usage: node faultproxy.mjs --target http://127.0.0.1:PORT [--port N] [--host ADDR]
+// Usage: node faultproxy.mjs --target http(s)://127.0.0.1:PORT [--port N] [--host ADDR]
+//                            [--cert FILE --key FILE] [--ca FILE]
 //                            [--rules JSON-ARRAY] [--rule JSON-OBJECT]... [--verbose]
 //   Prints "port N" as its first line on stdout once it listens (--port 0, the
 //   default, picks a free port). --host defaults to 127.0.0.1. SIGTERM/SIGINT stop it.
+//   With --cert and --key it listens with TLS (a bearer token is only sent over
+//   https); an https:// target is checked against --ca (else Node's own CAs).
 //
 // Rules are tried in order; the first whose filters match and that has uses
 // left handles the request. Fields:
-//   action   "status" | "reset" | "stall" | "delay" | "drop"            (required)
+//   action   "status" | "challenge" | "reset" | "stall" | "delay" | "drop" (required)
 //   count    how many matching requests it applies to (default 1; -1: all)
 //   skip     let this many matching requests pass untouched first (default 0)
 //   method   "GET" or ["PUT","HEAD"]: only these methods
@@ -25,6 +28,10 @@
 //            delay: wait before forwarding (default 1)
 //
 //   status  answers itself with an Azure-style XML error; nothing is forwarded.
+//   challenge  answers itself as Blob Storage answers a revoked or expired
+//           bearer token: 401 InvalidAuthenticationInfo with
+//           WWW-Authenticate: Bearer authorization_uri=... resource_id=...
+//           (code and message override the error's); nothing is forwarded.
 //   reset   forwards, then resets the client connection (TCP RST) after `bytes`
 //           bytes of the response body.
 //   stall   forwards, stops the response body after `bytes` bytes for `seconds`.
@@ -43,12 +50,15 @@
 // Forwarding is transparent: the request line, raw header names, order and
 // values (Host, Authorization, x-ms-*) and streamed bodies go through as sent,
 // so Shared Key signatures computed for the target stay valid.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { URL } from 'node:url';
 
-const ACTIONS = new Set(['status', 'reset', 'stall', 'delay', 'drop']);
+const ACTIONS = new Set(['status', 'challenge', 'reset', 'stall', 'delay', 'drop']);
 const DEFAULT_CODES = {
 	400: ['InvalidInput', 'One of the request inputs is not valid.'],
+	401: ['InvalidAuthenticationInfo', 'Authentication information is not given in the correct format.'],
 	403: ['AuthorizationFailure', 'This request is not authorized to perform this operation.'],
 	404: ['ResourceNotFound', 'The specified resource does not exist.'],
 	408: ['OperationTimedOut', 'The operation could not be completed within the permitted time.'],
@@ -103,6 +113,8 @@ function makeRule(r) {
 		served: 0,
 		seen: 0,
 	};
+	if (rule.action === 'challenge')
+		rule.status = 401;
 	if (rule.status > 599)
 		throw new Error(`bad status: ${rule.status}`);
 	rule.re = rule.path === null ? null : new RegExp(rule.path);
@@ -116,6 +128,7 @@ function parseRules(text) {
 
 const FIELDS = {
 	status: ['status', 'code', 'message', 'retryAfter'],
+	challenge: ['code', 'message'],
 	reset: ['bytes'],
 	stall: ['bytes', 'seconds'],
 	delay: ['seconds'],
@@ -132,7 +145,7 @@ function showRule(r) {
 	return out;
 }
 
-const opts = { target: null, port: 0, host: '127.0.0.1', verbose: false };
+const opts = { target: null, port: 0, host: '127.0.0.1', verbose: false, cert: null, key: null, ca: null };
 let rules = [];
 {
 	const argv = process.argv.slice(2);
@@ -147,6 +160,9 @@ let rules = [];
 			case '--target': opts.target = next(i++); break;
 			case '--port': opts.port = Number(next(i++)); break;
 			case '--host': opts.host = next(i++); break;
+			case '--cert': opts.cert = next(i++); break;
+			case '--key': opts.key = next(i++); break;
+			case '--ca': opts.ca = next(i++); break;
 			case '--rules':
 			case '--rule': rules = rules.concat(parseRules(next(i++))); break;
 			case '--verbose': opts.verbose = true; break;
@@ -163,13 +179,17 @@ let rules = [];
 		usage('bad --port');
 }
 const target = new URL(opts.target);
-if (target.protocol !== 'http:')
-	usage('--target must be an http:// URL');
+if (target.protocol !== 'http:' && target.protocol !== 'https:')
+	usage('--target must be an http:// or https:// URL');
+if (!opts.cert !== !opts.key)
+	usage('--cert and --key go together');
+const upstream = target.protocol === 'https:' ? https : http;
+const caText = opts.ca ? fs.readFileSync(opts.ca) : undefined;
 
 const stats = { requests: 0, forwarded: 0, faults: 0, byAction: {}, recent: [] };
 function resetStats() {
 	stats.requests = stats.forwarded = stats.faults = 0;
-	stats.byAction = { status: 0, reset: 0, stall: 0, delay: 0, drop: 0 };
+	stats.byAction = { status: 0, challenge: 0, reset: 0, stall: 0, delay: 0, drop: 0 };
 	stats.recent = [];
 }
 resetStats();
@@ -279,6 +299,9 @@ function answerStatus(req, res, rule) {
 	};
 	if (rule.retryAfter !== null)
 		headers['Retry-After'] = rule.retryAfter;
+	if (rule.action === 'challenge')
+		headers['WWW-Authenticate'] = 'Bearer authorization_uri=https://login.microsoftonline.com/' +
+			'common/oauth2/authorize resource_id=https://storage.azure.com';
 	// Reading the request body first keeps a client that is still sending
 	// from seeing a reset instead of the answer.
 	req.resume();
@@ -301,9 +324,10 @@ function resetClient(sock) {
 
 function forward(req, res, rule) {
 	stats.forwarded++;
-	const up = http.request({
+	const up = upstream.request({
 		host: target.hostname,
-		port: target.port || 80,
+		port: target.port || (upstream === https ? 443 : 80),
+		ca: caText,
 		method: req.method,
 		path: req.url,
 		// rawHeaders keeps names, order, duplicates and the client's Host.
@@ -425,6 +449,7 @@ function handle(req, res) {
 	log(`${req.method} ${req.url} -> ${action}`);
 	switch (action) {
 	case 'status':
+	case 'challenge':
 		return answerStatus(req, res, rule);
 	case 'drop':
 		return req.socket.destroy();
@@ -438,7 +463,9 @@ function handle(req, res) {
 	}
 }
 
-const server = http.createServer(handle);
+const server = opts.cert
+	? https.createServer({ cert: fs.readFileSync(opts.cert), key: fs.readFileSync(opts.key) }, handle)
+	: http.createServer(handle);
 // A stalled answer must stay stalled: no server-side timeouts.
 server.requestTimeout = 0;
 server.headersTimeout = 0;

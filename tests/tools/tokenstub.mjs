@@ -21,9 +21,11 @@
 //       IMDS's 400 at once
 //   GET /appservice/token   App Service: X-IDENTITY-HEADER = --identity-header,
 //       api-version 2019-08-01
-//   GET /arc/token   Azure Arc: without Authorization, 401 with
-//       WWW-Authenticate: Basic realm=--arc-file; with "Basic <the file's
-//       content>", a token
+//   GET /arc/token   Azure Arc: api-version 2020-06-01; without Authorization,
+//       401 with WWW-Authenticate: Basic realm=--arc-file (or /__set's arcFile);
+//       with "Basic <the file's content>", a token. While /__set's "arc" is
+//       true, the IMDS path answers as Arc does (the agent serves
+//       /metadata/identity/oauth2/token on localhost:40342)
 // On https://127.0.0.1:HTTPS:
 //   POST /TENANT/oauth2/v2.0/token   Entra: form grant_type=client_credentials,
 //       client_id, scope https://storage.azure.com/.default, and client_secret
@@ -40,7 +42,7 @@
 //                    the target),"tokens":[{kind,jti,exp}]}
 //   POST /__set     JSON: {"lifetime":s,"audience":"...","fail":"imds-503:2"|
 //                    "imds-400"|"entra-401"|null,"revokeAfter":n,"refreshIn":s,
-//                    "forbid":"PUT"|null,"delayMs":n}
+//                    "forbid":"PUT"|null,"delayMs":n,"arc":bool,"arcFile":path}
 //                   revokeAfter: after n more proxied requests, revoke every
 //                   token issued so far; forbid: answer every proxied request
 //                   of that method 403 AuthorizationPermissionMismatch (a
@@ -72,6 +74,8 @@ const state = {
 	refreshIn: 0,
 	forbid: null,
 	delayMs: 0,
+	arc: false,
+	arcFile: null,
 };
 const stats = { issued: {}, rejected: [], proxied: 0, challenged: 0, forbidden: 0, authFailures: 0, tokens: [] };
 const revoked = new Set();
@@ -135,7 +139,8 @@ function identityParam(q, names) {
 function managed(req, res, u) {
 	const q = u.searchParams;
 	let kind, why = null, id = {};
-	if (u.pathname === '/metadata/identity/oauth2/token') {
+	const arcFile = state.arcFile || args['arc-file'];
+	if (u.pathname === '/metadata/identity/oauth2/token' && !state.arc) {
 		kind = 'imds';
 		// what IMDS answers a probe without the header, at once
 		if (req.headers.metadata === undefined && !q.has('api-version')) {
@@ -150,15 +155,16 @@ function managed(req, res, u) {
 		if (req.headers['x-identity-header'] !== args['identity-header']) why = 'App Service without the right X-IDENTITY-HEADER';
 		else if (q.get('api-version') !== '2019-08-01') why = `App Service api-version ${q.get('api-version')}`;
 		else ({ why = null, ...id } = identityParam(q, ['client_id', 'principal_id', 'mi_res_id']));
-	} else if (u.pathname === '/arc/token') {
+	} else if (u.pathname === '/arc/token' || u.pathname === '/metadata/identity/oauth2/token') {
 		kind = 'arc';
 		if (req.headers.metadata !== 'true') why = 'Arc without Metadata: true';
+		else if (q.get('api-version') !== '2020-06-01') why = `Arc api-version ${q.get('api-version')}`;
 		else if (!req.headers.authorization) {
 			stats.issued.arcChallenge = (stats.issued.arcChallenge || 0) + 1;
-			return send(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': `Basic realm=${args['arc-file']}` });
+			return send(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': `Basic realm=${arcFile}` });
 		} else {
 			let secret = '';
-			try { secret = fs.readFileSync(args['arc-file'], 'utf8').trim(); } catch { /* none */ }
+			try { secret = fs.readFileSync(arcFile, 'utf8').trim(); } catch { /* none */ }
 			if (req.headers.authorization !== `Basic ${secret}`) why = 'Arc with the wrong Basic secret';
 		}
 	} else if (u.pathname === '/cli/token') {
@@ -246,7 +252,7 @@ function control(req, res, u, body) {
 	if (u.pathname === '/__stats') return send(res, 200, stats);
 	if (u.pathname === '/__set' && req.method === 'POST') {
 		const s = JSON.parse(body || '{}');
-		for (const k of ['lifetime', 'audience', 'revokeAfter', 'refreshIn', 'forbid', 'delayMs']) if (k in s) state[k] = s[k];
+		for (const k of ['lifetime', 'audience', 'revokeAfter', 'refreshIn', 'forbid', 'delayMs', 'arc', 'arcFile']) if (k in s) state[k] = s[k];
 		if ('fail' in s) {
 			state.fail = s.fail;
 			const n = s.fail && s.fail.includes(':') ? Number(s.fail.split(':')[1]) : -1;

@@ -12,6 +12,7 @@
 struct ai_auth_ctx {
 	enum ai_auth_method method;
 	char *client_id;           /* the option, else $AZURE_CLIENT_ID; may be NULL */
+	int client_id_env;         /* client_id came from $AZURE_CLIENT_ID */
 	char *ca_file;
 	int64_t connect_timeout_ns;
 	struct ai_http *http;      /* token endpoints: the environment's proxy is used */
@@ -26,14 +27,19 @@ ai_result ai_auth_fail(const struct ai_auth_ctx *c, ai_result r, const char *fmt
 /* One request with up to max_tries attempts: transport failures are tried
  * again when retry_transport, HTTP statuses when retry_status(status) says
  * so, with exponential backoff from base_ns (Retry-After honoured, capped
- * at 60 s), all within total_ns. AI_OK when a final answer arrived (look
- * at resp->status); else the transport's result with resp->error. */
+ * at 60 s), all within total_ns. Without retry_transport, a refused or
+ * reset connection (AI_ERR_NETWORK, not a timeout) is still tried again
+ * up to net_tries attempts in all (0: never), waiting from net_base_ns,
+ * doubling. AI_OK when a final answer arrived (look at resp->status); else
+ * the transport's result with resp->error. */
 struct ai_auth_retry {
 	unsigned max_tries;
 	int64_t base_ns;
 	int64_t total_ns;
 	int retry_transport;
 	int (*retry_status)(long status);
+	unsigned net_tries;
+	int64_t net_base_ns;
 };
 ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_auth_retry *rp,
                        const struct ai_http_request *req,
@@ -49,10 +55,12 @@ ai_result ai_auth_form_add(struct ai_buf *b, const char *name, const char *value
 
 /* The methods. init reads the environment (AI_ERR_CONFIG with a message
  * when something is missing), fetch gets one new token, release frees
- * method_state. */
+ * method_state, describe writes what the source uses and where that came
+ * from (never a secret). */
 ai_result ai_auth_managed_init(struct ai_auth_ctx *c) AI_MUST_CHECK;
 ai_result ai_auth_managed_fetch(struct ai_auth_ctx *c, struct ai_token *out) AI_MUST_CHECK;
 void ai_auth_managed_release(struct ai_auth_ctx *c);
+void ai_auth_managed_describe(const struct ai_auth_ctx *c, char *out, size_t cap);
 /* 1 when a managed identity endpoint is there: App Service or Arc
  * variables, else IMDS answering within 1 s. */
 int ai_auth_managed_available(struct ai_auth_ctx *c);
@@ -60,6 +68,10 @@ int ai_auth_managed_available(struct ai_auth_ctx *c);
 ai_result ai_auth_entra_init(struct ai_auth_ctx *c) AI_MUST_CHECK;
 ai_result ai_auth_entra_fetch(struct ai_auth_ctx *c, struct ai_token *out) AI_MUST_CHECK;
 void ai_auth_entra_release(struct ai_auth_ctx *c);
+void ai_auth_entra_describe(const struct ai_auth_ctx *c, char *out, size_t cap);
+/* ", client id X" (and " from AZURE_CLIENT_ID" when it came from there). */
+void ai_auth_describe_client(const struct ai_auth_ctx *c, const char *what, char *out,
+                             size_t cap);
 
 ai_result ai_auth_cli_init(struct ai_auth_ctx *c) AI_MUST_CHECK;
 ai_result ai_auth_cli_fetch(struct ai_auth_ctx *c, struct ai_token *out) AI_MUST_CHECK;

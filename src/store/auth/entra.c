@@ -24,6 +24,7 @@ struct entra_state {
 	char *secret;          /* service principal: AZURE_CLIENT_SECRET */
 	struct ai_certkey *cert; /* service principal: AZURE_CLIENT_CERTIFICATE_PATH */
 	char *token_file;      /* workload identity: AZURE_FEDERATED_TOKEN_FILE */
+	char *cert_path;       /* the certificate's path, for messages */
 };
 
 static int retry_status(long st)
@@ -103,8 +104,11 @@ ai_result ai_auth_entra_init(struct ai_auth_ctx *c)
 		ai_redact_add(e->secret);
 		return AI_OK;
 	}
-	if (env("AZURE_CLIENT_CERTIFICATE_PATH"))
-		return load_cert(c, e, env("AZURE_CLIENT_CERTIFICATE_PATH"));
+	if (env("AZURE_CLIENT_CERTIFICATE_PATH")) {
+		if (!(e->cert_path = strdup(env("AZURE_CLIENT_CERTIFICATE_PATH"))))
+			return AI_ERR_NOMEM;
+		return load_cert(c, e, e->cert_path);
+	}
 	return ai_auth_fail(c, AI_ERR_CONFIG, "neither AZURE_CLIENT_SECRET nor "
 	                    "AZURE_CLIENT_CERTIFICATE_PATH is set");
 }
@@ -122,8 +126,30 @@ void ai_auth_entra_release(struct ai_auth_ctx *c)
 	}
 	ai_certkey_free(e->cert);
 	free(e->token_file);
+	free(e->cert_path);
 	free(e);
 	c->method_state = NULL;
+}
+
+void ai_auth_entra_describe(const struct ai_auth_ctx *c, char *out, size_t cap)
+{
+	const struct entra_state *e = c->method_state;
+	const char *host = env("AZURE_AUTHORITY_HOST"), *tenant = env("AZURE_TENANT_ID");
+	char what[1200], who[600], at[600] = "";
+
+	if (!e)
+		return;
+	if (e->token_file)
+		snprintf(what, sizeof what, "AZURE_FEDERATED_TOKEN_FILE=%s", e->token_file);
+	else if (e->secret)
+		snprintf(what, sizeof what, "secret from AZURE_CLIENT_SECRET");
+	else
+		snprintf(what, sizeof what, "certificate AZURE_CLIENT_CERTIFICATE_PATH=%s",
+		         e->cert_path ? e->cert_path : "?");
+	ai_auth_describe_client(c, "client id", who, sizeof who);
+	if (host)
+		snprintf(at, sizeof at, ", AZURE_AUTHORITY_HOST=%s", host);
+	snprintf(out, cap, "%s, %s, tenant %s%s", what, who, tenant ? tenant : "?", at);
 }
 
 /* A JSON string value: the ids and URLs here are checked not to need escapes. */

@@ -21,6 +21,15 @@
 #define ARC_DIR "/var/opt/azcmagent/tokens/"
 #define ARC_KEY_MAX 4096
 #define URL_MAX 8192
+/* A refused or reset connection to the identity endpoint (starting,
+ * restarting) is tried again: 4 attempts in all, 0.25, 0.5 and 1 s apart
+ * (each +-20%). auto's probe: 3 attempts, 50 and 100 ms apart, none
+ * started after PROBE_RETRY_MS, so the probe stays within its 1 s. */
+#define NET_TRIES 4
+#define NET_BASE_NS (250 * 1000000LL)
+#define PROBE_TRIES 3
+#define PROBE_BASE_MS 50
+#define PROBE_RETRY_MS 300
 
 enum mi_kind { MI_IMDS, MI_APPSERVICE, MI_ARC };
 
@@ -117,6 +126,33 @@ void ai_auth_managed_release(struct ai_auth_ctx *c)
 	c->method_state = NULL;
 }
 
+void ai_auth_managed_describe(const struct ai_auth_ctx *c, char *out, size_t cap)
+{
+	const struct mi_state *m = c->method_state;
+	const char *host = getenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+	char where[URL_MAX + 64], who[1024];
+
+	if (!m)
+		return;
+	if (m->kind == MI_APPSERVICE)
+		snprintf(where, sizeof where, "App Service, IDENTITY_ENDPOINT=%s", m->endpoint);
+	else if (m->kind == MI_ARC)
+		snprintf(where, sizeof where, "Azure Arc, IDENTITY_ENDPOINT=%s", m->endpoint);
+	else if (host && *host)
+		snprintf(where, sizeof where, "IMDS, AZURE_POD_IDENTITY_AUTHORITY_HOST=%s", host);
+	else
+		snprintf(where, sizeof where, "IMDS");
+	if (!c->client_id)
+		snprintf(who, sizeof who, "system-assigned");
+	else if (c->client_id[0] == '/')
+		ai_auth_describe_client(c, "user-assigned resource id", who, sizeof who);
+	else if (strncmp(c->client_id, "object_id=", 10) == 0)
+		ai_auth_describe_client(c, "user-assigned", who, sizeof who);
+	else
+		ai_auth_describe_client(c, "user-assigned client id", who, sizeof who);
+	snprintf(out, cap, "%s, %s", where, who);
+}
+
 /* The user-assigned identity's query parameter: a resource id
  * (/subscriptions/...), "object_id=GUID", or a client id. */
 static ai_result add_identity(const struct ai_auth_ctx *c, enum mi_kind k, struct ai_buf *q)
@@ -185,7 +221,8 @@ ai_result ai_auth_managed_fetch(struct ai_auth_ctx *c, struct ai_token *out)
 	struct ai_auth_retry rp = { .max_tries = 5, .base_ns = AI_NS_PER_SEC,
 	                            .total_ns = 70 * AI_NS_PER_SEC,
 	                            .retry_status = m->kind == MI_IMDS ? imds_retry_status
-	                                                               : appservice_retry_status };
+	                                                               : appservice_retry_status,
+	                            .net_tries = NET_TRIES, .net_base_ns = NET_BASE_NS };
 	ai_result r;
 
 	ai_buf_init(&url, URL_MAX);
@@ -263,7 +300,18 @@ int ai_auth_managed_available(struct ai_auth_ctx *c)
 	if (base && ai_buf_printf(&url, "%s%s", base, IMDS_PATH) == AI_OK &&
 	    ai_http_new(&probe, &hc) == AI_OK) {
 		struct ai_http_request req = { .method = "GET", .url = url.data };
-		ok = ai_http_do(probe, &req, &resp) == AI_OK && resp.status != 0;
+		int64_t t0 = ai_clock_mono_ns();
+		for (int i = 0; i < PROBE_TRIES; i++) {
+			ai_result r = ai_http_do(probe, &req, &resp);
+			ok = r == AI_OK && resp.status != 0;
+			/* refused or reset: once more, soon; a timeout has used the second */
+			if (ok || r != AI_ERR_NETWORK || i + 1 == PROBE_TRIES ||
+			    ai_clock_mono_ns() - t0 > PROBE_RETRY_MS * 1000000LL)
+				break;
+			ai_debug("auto: IMDS: connection failed (%s), once more in %d ms", resp.error,
+			         PROBE_BASE_MS << i);
+			ai_retry_sleep((int64_t)(PROBE_BASE_MS << i) * 1000000);
+		}
 	}
 	ai_debug("auto: IMDS %s", ok ? "answered" : "did not answer within 1 s");
 	ai_http_free(probe);

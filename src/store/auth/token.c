@@ -57,6 +57,22 @@ int ai_auth_method_is_token(enum ai_auth_method m)
 	       m == AI_AUTH_SERVICE_PRINCIPAL || m == AI_AUTH_AZURE_CLI;
 }
 
+const char *ai_auth_method_title(enum ai_auth_method m)
+{
+	switch (m) {
+	case AI_AUTH_MANAGED_IDENTITY:
+		return "managed identity";
+	case AI_AUTH_WORKLOAD_IDENTITY:
+		return "workload identity";
+	case AI_AUTH_SERVICE_PRINCIPAL:
+		return "service principal";
+	case AI_AUTH_AZURE_CLI:
+		return "Azure CLI";
+	default:
+		return ai_auth_method_name(m);
+	}
+}
+
 /* ----- shared helpers ----- */
 
 ai_result ai_auth_fail(const struct ai_auth_ctx *c, ai_result r, const char *fmt, ...)
@@ -82,7 +98,14 @@ ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_
 		.max_delay_ns = 60 * AI_NS_PER_SEC,
 		.total_ns = rp->total_ns,
 	};
+	struct ai_retry_policy net = {
+		.max_tries = rp->net_tries,
+		.base_ns = rp->net_base_ns,
+		.max_delay_ns = 60 * AI_NS_PER_SEC,
+		.total_ns = rp->total_ns,
+	};
 	int64_t start = ai_clock_mono_ns();
+	unsigned nets = 0;
 	ai_result r;
 
 	for (unsigned tries = 1;; tries++) {
@@ -91,6 +114,20 @@ ai_result ai_auth_http(const struct ai_auth_ctx *c, int direct, const struct ai_
 		int64_t retry_after = -1, delay;
 
 		r = ai_http_do(direct ? c->direct : c->http, req, resp);
+		if (r == AI_ERR_NETWORK && !rp->retry_transport && rp->net_tries) {
+			/* refused or reset: the endpoint may be starting or restarting */
+			delay = ai_retry_delay(&net, ++nets, ai_clock_mono_ns() - start, -1,
+			                       ai_retry_jitter());
+			if (delay < 0)
+				return r;
+			ai_debug("%s: connection failed (%s), try %u of %u in %lld ms",
+			         ai_auth_method_name(c->method), resp->error[0] ? resp->error
+			                                                        : ai_strerror(r),
+			         nets + 1, rp->net_tries, (long long)(delay / 1000000));
+			ai_retry_sleep(delay);
+			tries--;
+			continue;
+		}
 		again = r == AI_OK ? rp->retry_status && rp->retry_status(resp->status)
 		                   : rp->retry_transport && ai_result_transient(r);
 		if (!again)
@@ -213,6 +250,7 @@ static ai_result ctx_base(struct ai_auth_ctx *c, const struct ai_token_params *p
 	memset(c, 0, sizeof *c);
 	c->method = p->method;
 	c->connect_timeout_ns = p->connect_timeout_ns;
+	c->client_id_env = !(p->client_id && *p->client_id);
 	if ((cid && *cid && !(c->client_id = strdup(cid))) ||
 	    (p->ca_file && !(c->ca_file = strdup(p->ca_file))))
 		return AI_ERR_NOMEM;
@@ -322,6 +360,32 @@ void ai_token_source_put(struct ai_token_source *src)
 enum ai_auth_method ai_token_source_method(const struct ai_token_source *src)
 {
 	return src->ctx.method;
+}
+
+void ai_auth_describe_client(const struct ai_auth_ctx *c, const char *what, char *out,
+                             size_t cap)
+{
+	snprintf(out, cap, "%s %s%s", what, c->client_id ? c->client_id : "(none)",
+	         c->client_id && c->client_id_env ? " from AZURE_CLIENT_ID" : "");
+}
+
+void ai_token_source_describe(const struct ai_token_source *src, char *out, size_t cap)
+{
+	out[0] = '\0';
+	switch (src->ctx.method) {
+	case AI_AUTH_MANAGED_IDENTITY:
+		ai_auth_managed_describe(&src->ctx, out, cap);
+		break;
+	case AI_AUTH_WORKLOAD_IDENTITY:
+	case AI_AUTH_SERVICE_PRINCIPAL:
+		ai_auth_entra_describe(&src->ctx, out, cap);
+		break;
+	case AI_AUTH_AZURE_CLI:
+		snprintf(out, cap, "az account get-access-token, az on PATH");
+		break;
+	default:
+		break;
+	}
 }
 
 static ai_result fetch(struct ai_token_source *s, struct ai_token *t)

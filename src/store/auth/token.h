@@ -58,6 +58,14 @@ ai_result ai_token_source_get(const struct ai_token_params *p,
                               struct ai_token_source **out) AI_MUST_CHECK;
 void ai_token_source_put(struct ai_token_source *src);
 enum ai_auth_method ai_token_source_method(const struct ai_token_source *src);
+/* "managed identity", "workload identity", "service principal", "Azure CLI". */
+const char *ai_auth_method_title(enum ai_auth_method m);
+/* What the source uses and where that came from, for messages; never a
+ * secret: "IMDS, system-assigned", "AZURE_FEDERATED_TOKEN_FILE=/var/run/...,
+ * client id X from AZURE_CLIENT_ID, tenant T", "secret from
+ * AZURE_CLIENT_SECRET, client id X from AZURE_CLIENT_ID, tenant T",
+ * "az on PATH". */
+void ai_token_source_describe(const struct ai_token_source *src, char *out, size_t cap);
 
 /* A valid access token, malloc'd into *token (wipe and free it with
  * ai_token_free). AI_ERR_AUTH, AI_ERR_NETWORK, ... with the store's last
