@@ -336,6 +336,8 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 	ai_result r;
 
 	r = ai_member_begin(wk->mb, it->name, it->last_modified, run->schema, sink, ctx);
+	if (r == AI_OK)
+		ai_member_set_app(wk->mb, it->app);
 	while (r == AI_OK && off < w->end) {
 		uint64_t len = w->end - off < CHUNK ? w->end - off : CHUNK;
 		ai_buf_reset(&wk->chunk);

@@ -65,10 +65,15 @@
  *   18 roles          array of at most 16 str: distinct cloud role names
  *   19 bloom          bin  Bloom filter of operation ids (bloom.h), at most
  *                          AI_BLOOM_MAX_BYTES (4096); empty matches any id
- *   20 replaces       str  optional, written only when not empty: the member
- *                          is a new version of a block blob whose earlier
- *                          version (a member of the same blob with this
- *                          ETag) stays archived; at most 79 bytes
+ *   20 replaces       str  optional, written only when not empty or when 21
+ *                          is written ("" then: none): the member is a new
+ *                          version of a block blob whose earlier version (a
+ *                          member of the same blob with this ETag) stays
+ *                          archived; at most 79 bytes
+ *   21 apps           array of at most 256 str, optional (workspace export):
+ *                          the apps its rows carry, distinct, not empty,
+ *                          strictly ascending; an empty array: more than 256,
+ *                          any app. Absent (or nil): the member carries "app".
  *
  * State: a map with these keys, written in this order:
  *   "format"          str  "aiarchive-state"
@@ -222,7 +227,7 @@ static void put_member(struct enc *e, const struct ai_member *m)
 {
 	msgpack_packer *pk = &e->pk;
 
-	msgpack_pack_array(pk, MEMBER_FIELDS + (*m->replaces != '\0'));
+	msgpack_pack_array(pk, MEMBER_FIELDS + (m->has_apps ? 2 : *m->replaces != '\0'));
 	put_str(e, m->blob);
 	put_str(e, m->etag);
 	put_time(e, m->last_modified);
@@ -249,8 +254,10 @@ static void put_member(struct enc *e, const struct ai_member *m)
 	}
 	put_strs(e, m->roles, m->nroles);
 	put_bin(e, m->bloom, m->bloom_len);
-	if (*m->replaces)
+	if (*m->replaces || m->has_apps)
 		put_str(e, m->replaces);
+	if (m->has_apps)
+		put_strs(e, m->apps, m->napps);
 }
 
 /* Ends an encoding: on failure out is cut back to where it was. */
@@ -706,6 +713,16 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 		e = want_str_into(&a[MEMBER_FIELDS], m->replaces, sizeof m->replaces);
 		if (e && e != NOMEM_REASON)
 			return ai_manifest_bad(why, cap, "member %zu: replaces: %s", idx, e);
+	}
+	if (!e && o->via.array.size > MEMBER_FIELDS + 1 &&
+	    a[MEMBER_FIELDS + 1].type != MSGPACK_OBJECT_NIL) {
+		m->has_apps = 1;
+		e = want_strs(&a[MEMBER_FIELDS + 1], AI_MEMBER_MAX_APPS, &m->apps, &m->napps);
+		for (size_t i = 0; !e && i < m->napps; i++)
+			if (!*m->apps[i] || (i && strcmp(m->apps[i - 1], m->apps[i]) >= 0))
+				e = "not distinct and ascending";
+		if (e && e != NOMEM_REASON)
+			return ai_manifest_bad(why, cap, "member %zu: apps: %s", idx, e);
 	}
 	if (e == NOMEM_REASON)
 		return AI_ERR_NOMEM;
