@@ -1384,17 +1384,24 @@ static ai_result check_filters(const struct run *run, const struct ai_source_fil
 	int fatal = o->ntags || o->has_from || o->has_to;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *what = strcmp(u[i].option, "--app") == 0 ? "app" : "type";
+		int app = strcmp(u[i].option, "--app") == 0;
+		/* A workspace export is archived by workspace (§4): its blobs mix
+		 * the records of every component sending to it. */
+		int ws = app && layout == AI_LAYOUT_WORKSPACE;
+		const char *what = ws ? "workspace" : app ? "app" : "type";
 		char near[1024] = "";
 		size_t len = 0;
 		for (size_t k = 0; k < u[i].n && len < sizeof near; k++)
 			len += (size_t)snprintf(near + len, sizeof near - len, "%s'%s'", k ? ", " : "",
 			                        u[i].nearest[k]);
 		ai_log(fatal ? AI_LOG_ERROR : AI_LOG_WARN,
-		       "%s '%s' matches no %s in the source (%s%s%s)%s", u[i].option, u[i].value,
+		       "%s '%s' matches no %s in the source (%s%s%s)%s%s", u[i].option, u[i].value,
 		       what, u[i].known ? "nearest: " : "it lists no ", u[i].known ? near : what,
 		       u[i].known ? "" : "s",
-		       fatal ? "; nothing archived, check the name" : "; nothing archived for it");
+		       fatal ? "; nothing archived, check the name" : "; nothing archived for it",
+		       ws ? " (a workspace export is archived by workspace: run --app names the "
+		            "workspace; query and cat --app name the component)"
+		          : "");
 	}
 	return n && fatal ? AI_ERR_USAGE : AI_OK;
 }
