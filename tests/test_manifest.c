@@ -1902,3 +1902,35 @@ Test(segindex, lists_the_apps_members_carry_and_gives_up_on_any)
 	             "a member that may carry any app leaves nothing to rule out by");
 	ai_segment_release(&s);
 }
+
+/* The state keeps the layout of the newest segment folded in (or a run's),
+ * written only when known, so an earlier state reads as unknown. */
+Test(manifest, the_state_records_the_layout)
+{
+	struct ai_state st, d;
+	struct ai_segment s;
+	struct ai_buf b;
+	uint8_t sha[AI_SHA256_LEN] = { 1 };
+	char why[128] = "";
+
+	ai_state_init(&st);
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_null(memmem(b.data, b.len, "layout", 6), "unknown: not written");
+	cr_assert_eq(ai_state_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_null(d.layout);
+	ai_state_release(&d);
+	make_segment(&s, 2, 0);
+	free(s.layout);
+	s.layout = strdup("workspace-export");
+	cr_assert_eq(ai_state_add_segment(&st, &s, sha), AI_OK);
+	cr_assert_str_eq(st.layout, "workspace-export");
+	ai_buf_reset(&b);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_eq(ai_state_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.layout, "workspace-export");
+	ai_state_release(&d);
+	ai_buf_release(&b);
+	ai_segment_release(&s);
+	ai_state_release(&st);
+}

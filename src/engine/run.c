@@ -1613,6 +1613,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		a.state.last_run_exit = ai_exit_code(partial_result(&run, sum, AI_OK));
 		if (!a.state.source)
 			a.state.source = strdup(ai_store_describe(p->src));
+		if (!a.state.layout || strcmp(a.state.layout, ai_layout_name(layout)) != 0) {
+			free(a.state.layout);
+			a.state.layout = strdup(ai_layout_name(layout));
+		}
 		/* A run that lost its lock writes no state: another run may have
 		 * saved a newer one meanwhile (ARCHITECTURE.md §7.3). */
 		if (p->lock && (r = ai_lock_confirm(p->lock)) != AI_OK) {

@@ -112,6 +112,8 @@
  *                     AI_STATE_MAX_TAILS (10^4)
  *   "last_run_exit"   uint the exit code the last run's result maps to
  *                     (0..255), when known
+ *   "layout"          str  the source layout of the last run or of the
+ *                     newest segment folded in, as a segment names it
  * both lists strictly ascending by name in byte order.
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
@@ -863,7 +865,7 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 
 	enc_init(&e, out);
 	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0) +
-	                            (st->last_run_exit >= 0));
+	                            (st->last_run_exit >= 0) + (st->layout && *st->layout));
 	put_str(&e, "format");
 	put_str(&e, AI_STATE_FORMAT);
 	put_str(&e, "version");
@@ -946,6 +948,10 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	if (st->last_run_exit >= 0) {
 		put_str(&e, "last_run_exit");
 		put_u64(&e, (uint64_t)st->last_run_exit);
+	}
+	if (st->layout && *st->layout) {
+		put_str(&e, "layout");
+		put_str(&e, st->layout);
 	}
 	return enc_finish(&e, start);
 }
@@ -1171,7 +1177,7 @@ enum {
 	T_LAST_RUN_ID, T_LAST_RUN_TIME, T_LAST_RUN_RESULT, T_SOURCE, T_PARTS,
 	T_BY_DELIVERY, T_BY_EVENT, T_WIDE,
 	T_NREQUIRED,                  /* the rest are optional */
-	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_NFIELDS
+	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_LAYOUT, T_NFIELDS
 };
 
 static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
@@ -1183,7 +1189,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		{ "last_run_id", NULL }, { "last_run_time", NULL }, { "last_run_result", NULL },
 		{ "source", NULL }, { "parts", NULL }, { "by_delivery", NULL },
 		{ "by_event", NULL }, { "wide", NULL }, { "quarantined", NULL }, { "tails", NULL },
-		{ "last_run_exit", NULL },
+		{ "last_run_exit", NULL }, { "layout", NULL },
 	};
 	const char *e;
 	ai_result r;
@@ -1241,6 +1247,8 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 			return ai_manifest_bad(why, cap, "last_run_exit: more than 255");
 		st->last_run_exit = (int)x;
 	}
+	if (f[T_LAYOUT].val && (e = want_str(f[T_LAYOUT].val, &st->layout)))
+		return fail_field(e, why, cap, "", "layout");
 	return AI_OK;
 }
 

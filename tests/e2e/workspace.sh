@@ -67,6 +67,18 @@ check_exit 0 "a run after the late window has passed for every folder" -- \
 check_eq "... archives nothing and moves the watermark past them" "0 2026-11-20T13:00:00Z" \
 	"$(grep '^{' <<<"$LAST_OUTPUT" | jq -r '"\(.blobs) \(.watermark)"')"
 
+# status --prom: each part labelled with the layout, its recovery point at
+# least the 13 hours of --late-window behind (the stock rule allows for it,
+# tests/e2e/alert_rules.sh).
+check_exit 0 "status --prom" -- env AIARCHIVE_NOW=2026-11-21T02:30:00Z \
+	"$AIARCHIVE" status --dest "$DEST" --prom "$TEST_TMP/status.prom"
+check "... labels every part layout=\"workspace-export\"" -- test "$(grep -c \
+	'^aiarchive_archived_through_timestamp_seconds{app="logs-ws[12]",type="app[a-z]*",layout="workspace-export"} ' \
+	"$TEST_TMP/status.prom")" -eq 4
+check "... with a recovery point 13 to 15 hours behind" -- awk '
+	/^aiarchive_lag_seconds\{/ { n++; if ($2 < 13 * 3600 || $2 >= 15 * 3600) bad++ }
+	END { exit !(n == 4 && !bad) }' "$TEST_TMP/status.prom"
+
 # What the archive holds, read with independent tools.
 "$AIARCHIVE" query --dest "$DEST" --format jsonl >"$TEST_TMP/members.jsonl"
 mkdir -p "$TEST_TMP/arc"
