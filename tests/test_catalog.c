@@ -726,3 +726,29 @@ Test(catalog_index, rules_out_segments_without_the_app_type_role_or_operation)
 	x.bloom_len = 0;
 	cr_assert(ai_catalog_index_matches(&f, &x), "no filter: any id may be there");
 }
+
+Test(catalog_member, a_workspace_member_matches_the_apps_its_rows_carry)
+{
+	struct ai_member m;
+	char *carried[] = { S("shop-api"), S("shop-web") };
+	char *web[] = { S("SHOP-WEB") }, *ws[] = { S("shop") }, *other[] = { S("billing") };
+	struct ai_catalog_filter f = { .apps = web, .napps = 1 };
+
+	make_member(&m, T0, T0, T0, NULL, NULL);
+	cr_expect_not(ai_catalog_member_matches(&f, &m), "none recorded: by its app");
+	f.apps = ws;
+	cr_expect(ai_catalog_member_matches(&f, &m));
+	m.has_apps = 1;
+	m.apps = carried;
+	m.napps = 2;
+	cr_expect_not(ai_catalog_member_matches(&f, &m), "its app is not among those carried");
+	f.apps = web;
+	cr_expect(ai_catalog_member_matches(&f, &m), "ignoring case");
+	f.apps = other;
+	cr_expect_not(ai_catalog_member_matches(&f, &m));
+	m.napps = 0;
+	m.apps = NULL;
+	cr_expect(ai_catalog_member_matches(&f, &m), "more than were kept: any app");
+	f.napps = 0;
+	cr_expect(ai_catalog_member_matches(&f, &m));
+}

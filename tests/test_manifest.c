@@ -9,6 +9,7 @@
 #include "format/bloom.h"
 #include "format/genesis.h"
 #include "format/manifest_codec.h"
+#include "format/manifest_int.h"
 #include "format/segindex.h"
 #include "format/state.h"
 
@@ -139,7 +140,7 @@ struct bend {
 
 static void w_member(struct w *w, const struct ai_member *m, const struct bend *b)
 {
-	int nf = b && b->nfields ? b->nfields : 20 + (*m->replaces != '\0');
+	int nf = b && b->nfields ? b->nfields : m->has_apps ? 22 : 20 + (*m->replaces != '\0');
 
 	w_array(w, (size_t)nf);
 	for (int k = 0; k < nf; k++) {
@@ -173,6 +174,15 @@ static void w_member(struct w *w, const struct ai_member *m, const struct bend *
 			break;
 		case 19: w_bin(w, m->bloom, m->bloom_len); break;
 		case 20: w_str(w, m->replaces); break;
+		case 21:
+			if (!m->has_apps) {
+				w_byte(w, 0xc0);
+				break;
+			}
+			w_array(w, m->napps);
+			for (size_t i = 0; i < m->napps; i++)
+				w_str(w, m->apps[i]);
+			break;
 		default: w_byte(w, 0xc0); break; /* a later version's field */
 		}
 	}
@@ -280,6 +290,8 @@ static void fill_member(struct ai_member *m, int i, uint32_t pack)
 }
 
 static uint8_t bloom_bytes[64];
+static char ws_api[] = "shop-api", ws_web[] = "shop-web";
+static char *ws_apps[] = { ws_api, ws_web };
 
 /* A segment of n members over two packs, with tags and Bloom filters. */
 static void make_segment(struct ai_segment *s, size_t n, uint64_t seq)
@@ -320,6 +332,10 @@ static void make_segment(struct ai_segment *s, size_t n, uint64_t seq)
 		}
 		if (i % 4 == 3)
 			snprintf(m.replaces, sizeof m.replaces, "0x8DC%04zuA1B2C3D4", i);
+		/* Workspace export: the apps of the rows. */
+		m.has_apps = i % 5 == 2;
+		m.apps = m.has_apps ? ws_apps : NULL;
+		m.napps = m.has_apps ? 2 : 0;
 		cr_assert_eq(ai_segment_add_member(s, &m), AI_OK);
 	}
 }
@@ -357,6 +373,10 @@ static void assert_members_equal(const struct ai_member *a, const struct ai_memb
 	if (a->bloom_len)
 		cr_assert_arr_eq(a->bloom, b->bloom, a->bloom_len);
 	cr_assert_str_eq(a->replaces, b->replaces);
+	cr_assert_eq(!!a->has_apps, !!b->has_apps);
+	cr_assert_eq(a->napps, b->napps);
+	for (size_t i = 0; i < a->napps; i++)
+		cr_assert_str_eq(a->apps[i], b->apps[i]);
 }
 
 /* A NULL string is written as "". */
@@ -1280,7 +1300,7 @@ Test(segindex, built_from_a_segment_lists_its_names_and_filters_its_ids)
 	free(filter);
 	cr_assert_eq(x.seq, 7);
 	cr_assert_eq(x.members, 10);
-	cr_assert_eq(x.napps, 3);
+	cr_assert_eq(x.napps, 5, "app0..app2 and the apps members 2 and 7 carry");
 	cr_assert_str_eq(x.apps[0], "app0");
 	cr_assert_str_eq(x.apps[2], "app2");
 	cr_assert_eq(x.ntypes, 2);
@@ -1295,7 +1315,7 @@ Test(segindex, built_from_a_segment_lists_its_names_and_filters_its_ids)
 	cr_assert_eq(ai_segment_index_decode(b.data, b.len, &y, why, sizeof why), AI_OK, "%s", why);
 	cr_assert_eq(y.seq, 7);
 	cr_assert_eq(memcmp(y.segment_sha256, sha, sizeof sha), 0);
-	cr_assert_eq(y.napps, 3);
+	cr_assert_eq(y.napps, 5);
 	cr_assert_str_eq(y.roles[1], "worker-1");
 	cr_assert_eq(y.bloom_len, x.bloom_len);
 	cr_assert_eq(memcmp(y.bloom, x.bloom, x.bloom_len), 0);
@@ -1815,5 +1835,102 @@ Test(manifest, the_recovery_point_fields_round_trip)
 	ai_state_release(&d);
 	st.last_run_exit = 256;
 	expect_state_bad(&st, "last_run_exit: more than 255");
+	ai_state_release(&st);
+}
+
+/* Workspace export: the apps a member's rows carry are element 21, after a
+ * "replaces" written as "" when there is none; an earlier segment (20
+ * elements) or a nil there reads as none recorded. */
+Test(manifest, member_apps_round_trip_and_are_checked)
+{
+	struct ai_segment s, d;
+	struct ai_buf b;
+	char why[128] = "";
+	char *apps[] = { S("b"), S("a") }, *dup[] = { S("a"), S("a") };
+
+	make_segment(&s, 1, 0);
+	cr_assert_not(s.members[0].has_apps);
+	encode(&s, &b);
+	cr_assert_eq(ai_segment_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_not(d.members[0].has_apps, "none recorded");
+	ai_segment_release(&d);
+	ai_buf_release(&b);
+	ai_segment_release(&s);
+
+	make_segment(&s, 3, 0);
+	cr_assert(s.members[2].has_apps);
+	cr_assert_eq(s.members[2].napps, 2);
+	encode(&s, &b);
+	cr_assert_eq(ai_segment_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.members[2].apps[0], "shop-api");
+	cr_assert_str_eq(d.members[2].apps[1], "shop-web");
+	cr_assert_str_eq(d.members[2].replaces, "");
+	ai_segment_release(&d);
+	ai_buf_release(&b);
+	/* Out of order, repeated or too many: refused by the encoder. */
+	ai_manifest_strs_free(s.members[2].apps, s.members[2].napps);
+	s.members[2].apps = apps;
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_segment_encode(&s, &b), AI_ERR_BAD_INPUT, "apps out of order");
+	s.members[2].apps = dup;
+	cr_assert_eq(ai_segment_encode(&s, &b), AI_ERR_BAD_INPUT, "an app twice");
+	s.members[2].napps = AI_MEMBER_MAX_APPS + 1;
+	cr_assert_eq(ai_segment_encode(&s, &b), AI_ERR_BAD_INPUT, "too many apps");
+	s.members[2].apps = NULL;
+	s.members[2].napps = 0;
+	ai_buf_release(&b);
+	ai_segment_release(&s);
+}
+
+Test(segindex, lists_the_apps_members_carry_and_gives_up_on_any)
+{
+	struct ai_segment s;
+	struct ai_segment_index x;
+	uint8_t sha[AI_SHA256_LEN] = { 0 };
+
+	make_segment(&s, 3, 0);
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, 0, &x), AI_OK);
+	cr_assert_eq(x.napps, 5);
+	cr_assert_str_eq(x.apps[0], "app0");
+	cr_assert_str_eq(x.apps[3], "shop-api");
+	cr_assert_str_eq(x.apps[4], "shop-web");
+	ai_segment_index_release(&x);
+	ai_segment_release(&s);
+	make_segment(&s, 5, 0);
+	s.members[4].has_apps = 1;
+	cr_assert_eq(ai_segment_index_build(&s, sha, NULL, 0, &x), AI_ERR_TOO_BIG,
+	             "a member that may carry any app leaves nothing to rule out by");
+	ai_segment_release(&s);
+}
+
+/* The state keeps the layout of the newest segment folded in (or a run's),
+ * written only when known, so an earlier state reads as unknown. */
+Test(manifest, the_state_records_the_layout)
+{
+	struct ai_state st, d;
+	struct ai_segment s;
+	struct ai_buf b;
+	uint8_t sha[AI_SHA256_LEN] = { 1 };
+	char why[128] = "";
+
+	ai_state_init(&st);
+	ai_buf_init(&b, 1 << 20);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_null(memmem(b.data, b.len, "layout", 6), "unknown: not written");
+	cr_assert_eq(ai_state_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_null(d.layout);
+	ai_state_release(&d);
+	make_segment(&s, 2, 0);
+	free(s.layout);
+	s.layout = strdup("workspace-export");
+	cr_assert_eq(ai_state_add_segment(&st, &s, sha), AI_OK);
+	cr_assert_str_eq(st.layout, "workspace-export");
+	ai_buf_reset(&b);
+	cr_assert_eq(ai_state_encode(&st, &b), AI_OK);
+	cr_assert_eq(ai_state_decode(b.data, b.len, &d, why, sizeof why), AI_OK, "%s", why);
+	cr_assert_str_eq(d.layout, "workspace-export");
+	ai_state_release(&d);
+	ai_buf_release(&b);
+	ai_segment_release(&s);
 	ai_state_release(&st);
 }

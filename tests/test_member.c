@@ -557,3 +557,71 @@ Test(member, freeing_null_is_harmless)
 {
 	ai_member_builder_free(NULL);
 }
+
+/* One workspace-export member built from text, its rows naming none taken
+ * as the workspace's. */
+static void build_ws(const char *text, const char *ws, struct ai_member *m)
+{
+	struct ai_member_builder *mb;
+	struct ai_buf gz;
+	uint64_t consumed, compressed;
+
+	memset(m, 0, sizeof *m);
+	ai_buf_init(&gz, 1 << 24);
+	OK(ai_member_builder_new(&mb, 6));
+	OK(ai_member_begin(mb, "a.json", T0, AI_SCHEMA_WORKSPACE, buf_sink, &gz));
+	ai_member_set_app(mb, ws);
+	OK(ai_member_feed(mb, text, strlen(text)));
+	OK(ai_member_end(mb, 1, m, &consumed, &compressed));
+	ai_member_builder_free(mb);
+	ai_buf_release(&gz);
+}
+
+Test(member, workspace_rows_give_the_apps_they_carry)
+{
+	struct ai_member m;
+	char *text;
+	size_t cap = (AI_MEMBER_MAX_APPS + 2) * 128, n = 0;
+
+	build_ws("{\"_ResourceId\":\"/s/x/providers/microsoft.insights/components/Web\"}\n"
+	         "{\"_ResourceId\":\"/s/x/providers/microsoft.insights/components/api\"}\n"
+	         "not json, carries nothing\n"
+	         "{\"_ResourceId\":\"/s/x/providers/microsoft.insights/components/WEB\"}\n",
+	         "ws1", &m);
+	cr_assert(m.has_apps);
+	cr_assert_eq(m.napps, 2);
+	cr_assert_str_eq(m.apps[0], "api", "distinct, ascending, lowercased");
+	cr_assert_str_eq(m.apps[1], "web");
+	ai_member_release(&m);
+
+	build_ws("{\"_ResourceId\":\"/c/zz\"}\n{\"TimeGenerated\":\"x\"}\n", "ws1", &m);
+	cr_assert_eq(m.napps, 2);
+	cr_assert_str_eq(m.apps[0], "ws1", "a row naming none is the workspace's");
+	cr_assert_str_eq(m.apps[1], "zz");
+	ai_member_release(&m);
+
+	build_ws("garbage\n\n", "ws1", &m);
+	cr_assert_not(m.has_apps, "no valid rows: nothing recorded");
+	ai_member_release(&m);
+
+	text = malloc(cap);
+	cr_assert_not_null(text);
+	for (int i = 0; i <= AI_MEMBER_MAX_APPS; i++)
+		n += (size_t)snprintf(text + n, cap - n, "{\"_ResourceId\":\"/c/app%d\"}\n", i);
+	build_ws(text, "ws1", &m);
+	cr_assert(m.has_apps);
+	cr_assert_eq(m.napps, 0, "more than the manifest keeps: any app");
+	ai_member_release(&m);
+	free(text);
+}
+
+Test(member, other_layouts_record_no_apps)
+{
+	struct built b;
+
+	build_in_steps("{\"_ResourceId\":\"/c/zz\",\"time\":\"2024-05-01T10:00:00Z\"}\n", 54, 0, 1,
+	               AI_SCHEMA_DIAGNOSTIC, &b);
+	cr_assert_not(b.m.has_apps);
+	cr_assert_eq(b.m.napps, 0);
+	built_release(&b);
+}

@@ -232,3 +232,37 @@ Test(rowscan, path_parse_rejects_empty_segments_and_too_deep_paths)
 	cr_assert_neq(ai_row_path_parse(".a", &p), AI_OK);
 	cr_assert_neq(ai_row_path_parse("a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a", &p), AI_OK);
 }
+
+Test(rowscan, a_workspace_record_names_its_app_by_its_resource_id)
+{
+	struct ai_row_facts f;
+	char row[8192];
+
+	scan("{\"_ResourceId\":\"/subscriptions/s/resourcegroups/rg/providers/"
+	     "microsoft.insights/components/Shop-Web\",\"TimeGenerated\":\"x\"}",
+	     AI_SCHEMA_WORKSPACE, &f);
+	cr_assert(f.valid);
+	cr_assert_str_eq(f.app, "shop-web", "the last segment, lowercased");
+	scan("{\"_ResourceId\":\"\\/subscriptions\\/s\\/COMPONENTS\\/API\\/\"}", AI_SCHEMA_WORKSPACE,
+	     &f);
+	cr_assert_str_eq(f.app, "api", "escaped slashes and a trailing one");
+	scan("{\"TimeGenerated\":\"x\"}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_str_eq(f.app, "", "none");
+	scan("{\"_ResourceId\":\"\"}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_str_eq(f.app, "", "empty");
+	scan("{\"_ResourceId\":\"///\"}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_str_eq(f.app, "", "no segment");
+	scan("{\"_ResourceId\":7}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_str_eq(f.app, "", "not a string");
+	scan("{\"x\":{\"_ResourceId\":\"/a/b\"}}", AI_SCHEMA_WORKSPACE, &f);
+	cr_assert_str_eq(f.app, "", "only at the top level");
+	scan("{\"_ResourceId\":\"/a/b\"}", AI_SCHEMA_DIAGNOSTIC, &f);
+	cr_assert_str_eq(f.app, "", "only for workspace export");
+	/* Longer than a _ResourceId is looked at: none. */
+	memset(row, 'a', sizeof row);
+	memcpy(row, "{\"_ResourceId\":\"/", 17);
+	memcpy(row + sizeof row - 3, "\"}", 3);
+	scan(row, AI_SCHEMA_WORKSPACE, &f);
+	cr_assert(f.valid);
+	cr_assert_str_eq(f.app, "");
+}

@@ -60,6 +60,7 @@ struct opts {
 	unsigned steps, rollover, workspaces;
 	bool late_appends, split_lines;
 	double dups;
+	double unnamed;
 };
 
 struct site {
@@ -144,6 +145,7 @@ static void usage(FILE *f)
 	      "                         of the line coming with the next step\n"
 	      "  --workspaces W         workspaces (default 1); app i goes to workspace\n"
 	      "                         i mod W, named logs-ws1, logs-ws2, ...\n"
+	      "  --no-resource-id F     share of records without _ResourceId (default 0)\n"
 	      "\n"
 	      "  --help                 show this help\n"
 	      "\n"
@@ -265,7 +267,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_OUT = 256, O_LAYOUT, O_APPS, O_FROM, O_HOURS, O_SEED, O_TYPES, O_BPH, O_RPB,
 	       O_CONTAINER, O_LATE_FRACTION, O_LATE_DAYS, O_FAULTS, O_HUGE, O_TARGET, O_STEPS,
-	       O_LATE_APPENDS, O_ROLLOVER, O_DUPS, O_SPLIT, O_WORKSPACES, O_HELP };
+	       O_LATE_APPENDS, O_ROLLOVER, O_DUPS, O_SPLIT, O_WORKSPACES, O_UNNAMED,
+	       O_HELP };
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, O_OUT },
 		{ "layout", required_argument, NULL, O_LAYOUT },
@@ -288,6 +291,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "duplicates", required_argument, NULL, O_DUPS },
 		{ "split-lines", no_argument, NULL, O_SPLIT },
 		{ "workspaces", required_argument, NULL, O_WORKSPACES },
+		{ "no-resource-id", required_argument, NULL, O_UNNAMED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -395,6 +399,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (!parse_uint(optarg, 1, 100, &o->workspaces))
 				return usage_error("--workspaces: want 1..100, not", optarg);
 			break;
+		case O_UNNAMED:
+			if (!parse_fraction(optarg, &o->unnamed))
+				return usage_error("--no-resource-id: want 0..1, not", optarg);
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -414,9 +422,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return usage_error("--layout workspace takes no --faults, --huge-blob or --target-bytes",
 				   NULL);
 	if (o->layouts != LAYOUT_WS && (o->steps > 1 || o->late_appends || o->rollover ||
-					 o->dups > 0.0 || o->split_lines || o->workspaces > 1))
-		return usage_error("--steps, --late-appends, --rollover, --duplicates, --split-lines "
-				   "and --workspaces are for --layout workspace", NULL);
+					 o->dups > 0.0 || o->split_lines || o->workspaces > 1 ||
+					 o->unnamed > 0.0))
+		return usage_error("--steps, --late-appends, --rollover, --duplicates, --split-lines, "
+				   "--workspaces and --no-resource-id are for --layout workspace",
+				   NULL);
 	if (o->workspaces > o->apps)
 		return usage_error("--workspaces: more workspaces than --apps", NULL);
 	if (o->faults & (1u << F_HUGE) && !o->huge)
@@ -1104,7 +1114,7 @@ static int write_workspace(struct state *st, const struct opts *o)
 		.out = o->out, .from = o->from, .hours = o->hours, .seed = o->seed,
 		.kinds = o->kinds, .rows = o->rpb, .steps = o->steps, .late = o->late_appends,
 		.rollover = o->rollover, .dups = o->dups, .split_lines = o->split_lines,
-		.workspaces = o->workspaces,
+		.workspaces = o->workspaces, .unnamed = o->unnamed,
 	};
 	struct ag_ws_totals t;
 	FILE *f;

@@ -204,8 +204,9 @@ void ag_ce_row(struct ag_row *rw, struct ag_out *o);
 /* One diagnostic-settings record (no line terminator); t is its `time`. */
 void ag_ds_row(struct ag_row *rw, struct ag_out *o);
 /* One workspace data export record (no line terminator): the table's
- * columns, TimeGenerated its t, with _ResourceId, _ItemId and TenantId. */
-void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant);
+ * columns, TimeGenerated its t, with _ItemId, TenantId and (named) the
+ * component's _ResourceId. */
+void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant, bool named);
 /* The workspace data export layout (aigen_ws.c). */
 #define AG_WS_MAX_STEPS 16
 struct ag_ws_opts {
@@ -221,6 +222,7 @@ struct ag_ws_opts {
 	double dups;          /* share of records delivered twice */
 	bool split_lines;     /* a step may end in the middle of a line */
 	unsigned workspaces;  /* component i goes to workspace i % workspaces */
+	double unnamed;       /* share of records without _ResourceId */
 };
 struct ag_ws_totals {
 	uint64_t blobs, bytes, rows, duplicates;

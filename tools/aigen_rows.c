@@ -1761,18 +1761,20 @@ void ag_ds_row(struct ag_row *rw, struct ag_out *o)
 	ag_putc(o, '}');
 }
 
-void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant)
+void ag_ws_row(struct ag_row *rw, struct ag_out *o, const char *tenant, bool named)
 {
 	AG_LIT(o, "{\"TenantId\":\"");
 	ag_puts(o, tenant);
 	AG_LIT(o, "\",\"TimeGenerated\":\"");
 	ag_put_time(o, rw->t, 7);
-	AG_LIT(o, "\",\"_ResourceId\":\"/subscriptions/");
-	ag_put_lower(o, rw->g->sub);
-	AG_LIT(o, "/resourcegroups/");
-	ag_put_lower(o, rw->app->rg);
-	AG_LIT(o, "/providers/microsoft.insights/components/");
-	ag_puts(o, rw->app->name);
+	if (named) {
+		AG_LIT(o, "\",\"_ResourceId\":\"/subscriptions/");
+		ag_put_lower(o, rw->g->sub);
+		AG_LIT(o, "/resourcegroups/");
+		ag_put_lower(o, rw->app->rg);
+		AG_LIT(o, "/providers/microsoft.insights/components/");
+		ag_puts(o, rw->app->name);
+	}
 	AG_LIT(o, "\",\"_ItemId\":\"");
 	ag_put_guid(o, rw->r);
 	AG_LIT(o, "\",\"Type\":\"");

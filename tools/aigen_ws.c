@@ -116,7 +116,7 @@ static ai_result gen_rec(struct ws_state *st, enum ag_kind k, unsigned appi, int
 	st->row.n = 0;
 	st->scratch.n = 0;
 	ag_row_setup(&rw, st->g, appi, k, t, r, &st->scratch);
-	ag_ws_row(&rw, &st->row, st->tenant);
+	ag_ws_row(&rw, &st->row, st->tenant, !(o->unnamed > 0.0 && ag_unit(r) < o->unnamed));
 	res = add_rec(&st->f, step, st->row.p, st->row.n, false);
 	if (res == AI_OK && o->dups > 0.0 && ag_unit(r) < o->dups) {
 		unsigned again = step + (unsigned)ag_below(r, 2);

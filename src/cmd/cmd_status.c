@@ -397,7 +397,9 @@ static int part_value(const struct ai_status *s, const struct ai_partition_state
 	}
 }
 
-/* One family with an {app,type} sample per partition that has one. */
+/* One family with an {app,type,layout} sample per partition that has one
+ * (layout, the source's as the state records it, so that an alert can
+ * allow for a workspace export's late window; left out when unknown). */
 static void prom_parts(FILE *f, const struct ai_status *s, int which)
 {
 	const struct ai_state *st = &s->archive.state;
@@ -415,6 +417,10 @@ static void prom_parts(FILE *f, const struct ai_status *s, int which)
 		prom_label(f, p->app);
 		fprintf(f, ",type=");
 		prom_label(f, p->type);
+		if (st->layout && *st->layout) {
+			fprintf(f, ",layout=");
+			prom_label(f, st->layout);
+		}
 		fprintf(f, "} %.17g\n", v);
 	}
 }

@@ -35,6 +35,8 @@ struct spool {
 struct job {
 	char *pack;
 	char *blob;
+	char *app;                /* the member's app: that of its rows naming none */
+	int row_apps;             /* its rows carry their own apps (workspace export) */
 	uint64_t seq;
 	uint64_t range_start, range_end;
 	uint64_t offset, length, raw_size;
@@ -213,6 +215,9 @@ static ai_result row_line(struct member_read *mr, const char *p, size_t n)
 		return AI_OK;
 	if (f->nroles && !ai_options_match(f->roles, f->nroles, rf.role))
 		return AI_OK;
+	if (f->napps && mr->j->row_apps &&
+	    !ai_options_match(f->apps, f->napps, rf.app[0] ? rf.app : mr->j->app))
+		return AI_OK;
 	r = spool_add(&mr->j->out, p, len);
 	if (r == AI_OK)
 		r = spool_add(&mr->j->out, "\n", 1);
@@ -376,11 +381,14 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	ai_buf_init(&j->out.mem, SPOOL_MEM);
 	j->pack = strdup(pack->name ? pack->name : "");
 	j->blob = strdup(m->blob ? m->blob : "");
-	if (!j->pack || !j->blob) {
+	j->app = strdup(m->app ? m->app : "");
+	if (!j->pack || !j->blob || !j->app) {
 		free(j->pack);
 		free(j->blob);
+		free(j->app);
 		return AI_ERR_NOMEM;
 	}
+	j->row_apps = m->has_apps;
 	j->seq = seg->seq;
 	j->range_start = m->range_start;
 	j->range_end = m->range_end;
@@ -757,6 +765,7 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	for (size_t i = 0; i < c.njobs; i++) {
 		free(c.jobs[i].pack);
 		free(c.jobs[i].blob);
+		free(c.jobs[i].app);
 		spool_release(&c.jobs[i].out);
 	}
 	free(c.jobs);

@@ -122,10 +122,16 @@ int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct a
 	return 0;
 }
 
+int ai_catalog_member_app(const struct ai_catalog_filter *f, const struct ai_member *m)
+{
+	if (!m->has_apps)
+		return ai_options_match(f->apps, f->napps, m->app);
+	return !m->napps || any_listed(f->apps, f->napps, m->apps, m->napps);
+}
+
 int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai_member *m)
 {
-	if (!ai_options_match(f->apps, f->napps, m->app) ||
-	    !ai_options_match(f->types, f->ntypes, m->type))
+	if (!ai_catalog_member_app(f, m) || !ai_options_match(f->types, f->ntypes, m->type))
 		return 0;
 	if (f->has_from || f->has_to) {
 		if (!m->has_time)

@@ -89,6 +89,10 @@ int ai_catalog_index_useful(const struct ai_catalog_filter *f);
 int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_segment_index *x);
 /* 1 when seg carries one of f's tags (or f has none). */
 int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct ai_segment *seg);
+/* 1 when m may carry one of f's apps (or f has none): its app, or for a
+ * member that records the apps of its rows (workspace export), one of
+ * those. */
+int ai_catalog_member_app(const struct ai_catalog_filter *f, const struct ai_member *m);
 /* 1 when m may match f: app, type, event window, roles (a member with the
  * most roles the manifest keeps may hold others), operation ids (Bloom). */
 int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai_member *m);

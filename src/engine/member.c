@@ -23,6 +23,12 @@ struct ai_member_builder {
 	ai_time min, max;
 	char *roles[MAX_ROLES];
 	size_t nroles;
+	/* Workspace export: the apps of the rows (§4). */
+	char **apps;
+	size_t napps, last_app;
+	int apps_over;               /* more than AI_MEMBER_MAX_APPS */
+	int unnamed;                 /* a row names no app */
+	const char *app;             /* theirs (ai_member_set_app) */
 	struct ai_idset ids;         /* operation ids seen */
 	int last_nl;                 /* the last byte emitted was '\n' */
 	ai_result err;
@@ -52,6 +58,11 @@ static void clear_sets(struct ai_member_builder *b)
 	for (size_t i = 0; i < b->nroles; i++)
 		free(b->roles[i]);
 	b->nroles = 0;
+	for (size_t i = 0; i < b->napps; i++)
+		free(b->apps[i]);
+	b->napps = b->last_app = 0;
+	b->apps_over = b->unnamed = 0;
+	b->app = NULL;
 	ai_idset_clear(&b->ids);
 }
 
@@ -60,6 +71,7 @@ void ai_member_builder_free(struct ai_member_builder *b)
 	if (!b)
 		return;
 	clear_sets(b);
+	free(b->apps);
 	ai_idset_release(&b->ids);
 	if (b->sha_live)
 		ai_hash_release(&b->sha);
@@ -118,6 +130,40 @@ static void add_role(struct ai_member_builder *b, const char *role)
 		b->nroles++;
 }
 
+static void add_app(struct ai_member_builder *b, const char *app)
+{
+	char *d;
+
+	if (b->apps_over)
+		return;
+	if (b->last_app < b->napps && strcmp(b->apps[b->last_app], app) == 0)
+		return;
+	for (size_t i = 0; i < b->napps; i++)
+		if (strcmp(b->apps[i], app) == 0) {
+			b->last_app = i;
+			return;
+		}
+	if (b->napps == AI_MEMBER_MAX_APPS) {
+		b->apps_over = 1;
+		return;
+	}
+	if (!b->apps && !(b->apps = malloc(AI_MEMBER_MAX_APPS * sizeof *b->apps))) {
+		b->err = AI_ERR_NOMEM;
+		return;
+	}
+	if (!(d = strdup(app))) {
+		b->err = AI_ERR_NOMEM;
+		return;
+	}
+	b->last_app = b->napps;
+	b->apps[b->napps++] = d;
+}
+
+void ai_member_set_app(struct ai_member_builder *b, const char *app)
+{
+	b->app = app;
+}
+
 /* One line without its '\n'. Blank lines are neither rows nor bad rows. */
 static void scan_line(struct ai_member_builder *b, const char *p, size_t n)
 {
@@ -147,6 +193,12 @@ static void scan_line(struct ai_member_builder *b, const char *p, size_t n)
 		add_id(b, f.op_id);
 	if (f.role[0])
 		add_role(b, f.role);
+	if (b->schema != AI_SCHEMA_WORKSPACE)
+		return;
+	if (f.app[0])
+		add_app(b, f.app);
+	else
+		b->unnamed = 1;
 }
 
 /* Lines wholly inside p[0..n) (n ends just after a '\n'). */
@@ -215,6 +267,39 @@ ai_result ai_member_feed(struct ai_member_builder *b, const void *data, size_t n
 	return b->err;
 }
 
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The member's apps: those of its rows, and the builder's app for rows
+ * naming none; recorded only for workspace export, when it has rows. */
+static ai_result take_apps(struct ai_member_builder *b, struct ai_member *m)
+{
+	m->has_apps = 0;
+	m->apps = NULL;
+	m->napps = 0;
+	if (b->schema != AI_SCHEMA_WORKSPACE || (!b->napps && !b->unnamed && !b->apps_over))
+		return AI_OK;
+	if (b->unnamed && b->app && *b->app)
+		add_app(b, b->app);
+	if (b->err != AI_OK)
+		return b->err;
+	if (!b->napps && !b->apps_over)
+		return AI_OK;
+	m->has_apps = 1;
+	if (b->apps_over)
+		return AI_OK;
+	m->apps = malloc(b->napps * sizeof *m->apps);
+	if (!m->apps)
+		return AI_ERR_NOMEM;
+	memcpy(m->apps, b->apps, b->napps * sizeof *m->apps);
+	qsort(m->apps, b->napps, sizeof *m->apps, str_cmp);
+	m->napps = b->napps;
+	b->napps = b->last_app = 0;
+	return AI_OK;
+}
+
 ai_result ai_member_end(struct ai_member_builder *b, int final, struct ai_member *m,
                         uint64_t *consumed, uint64_t *compressed)
 {
@@ -257,6 +342,9 @@ ai_result ai_member_end(struct ai_member_builder *b, int final, struct ai_member
 		m->nroles = b->nroles;
 		b->nroles = 0;
 	}
+	r = take_apps(b, m);
+	if (r != AI_OK)
+		return r;
 	m->bloom = NULL;
 	m->bloom_len = 0;
 	/* No filter at all (length 0) means "may hold any id": only for

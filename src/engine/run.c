@@ -340,6 +340,8 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 	ai_result r;
 
 	r = ai_member_begin(wk->mb, it->name, it->last_modified, run->schema, sink, ctx);
+	if (r == AI_OK)
+		ai_member_set_app(wk->mb, it->app);
 	while (r == AI_OK && off < w->end) {
 		uint64_t len = w->end - off < CHUNK ? w->end - off : CHUNK;
 		ai_buf_reset(&wk->chunk);
@@ -1439,17 +1441,24 @@ static ai_result check_filters(const struct run *run, const struct ai_source_fil
 	int fatal = o->ntags || o->has_from || o->has_to;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *what = strcmp(u[i].option, "--app") == 0 ? "app" : "type";
+		int app = strcmp(u[i].option, "--app") == 0;
+		/* A workspace export is archived by workspace (§4): its blobs mix
+		 * the records of every component sending to it. */
+		int ws = app && layout == AI_LAYOUT_WORKSPACE;
+		const char *what = ws ? "workspace" : app ? "app" : "type";
 		char near[1024] = "";
 		size_t len = 0;
 		for (size_t k = 0; k < u[i].n && len < sizeof near; k++)
 			len += (size_t)snprintf(near + len, sizeof near - len, "%s'%s'", k ? ", " : "",
 			                        u[i].nearest[k]);
 		ai_log(fatal ? AI_LOG_ERROR : AI_LOG_WARN,
-		       "%s '%s' matches no %s in the source (%s%s%s)%s", u[i].option, u[i].value,
+		       "%s '%s' matches no %s in the source (%s%s%s)%s%s", u[i].option, u[i].value,
 		       what, u[i].known ? "nearest: " : "it lists no ", u[i].known ? near : what,
 		       u[i].known ? "" : "s",
-		       fatal ? "; nothing archived, check the name" : "; nothing archived for it");
+		       fatal ? "; nothing archived, check the name" : "; nothing archived for it",
+		       ws ? " (a workspace export is archived by workspace: run --app names the "
+		            "workspace; query and cat --app name the component)"
+		          : "");
 	}
 	return n && fatal ? AI_ERR_USAGE : AI_OK;
 }
@@ -1661,6 +1670,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		a.state.last_run_exit = ai_exit_code(partial_result(&run, sum, AI_OK));
 		if (!a.state.source)
 			a.state.source = strdup(ai_store_describe(p->src));
+		if (!a.state.layout || strcmp(a.state.layout, ai_layout_name(layout)) != 0) {
+			free(a.state.layout);
+			a.state.layout = strdup(ai_layout_name(layout));
+		}
 		/* A run that lost its lock writes no state: another run may have
 		 * saved a newer one meanwhile (ARCHITECTURE.md §7.3). */
 		if (p->lock && (r = ai_lock_confirm(p->lock)) != AI_OK) {

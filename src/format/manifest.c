@@ -82,6 +82,7 @@ void ai_member_release(struct ai_member *m)
 	free(m->app);
 	free(m->type);
 	ai_manifest_strs_free(m->roles, m->nroles);
+	ai_manifest_strs_free(m->apps, m->napps);
 	free(m->bloom);
 	memset(m, 0, sizeof *m);
 }
@@ -120,6 +121,7 @@ ai_result ai_segment_add_member(struct ai_segment *seg, const struct ai_member *
 	d->app = dup_str(m->app);
 	d->type = dup_str(m->type);
 	d->roles = NULL;
+	d->apps = NULL;
 	d->bloom = NULL;
 	r = AI_ERR_NOMEM;
 	if ((m->blob && !d->blob) || (m->app && !d->app) || (m->type && !d->type))
@@ -127,6 +129,11 @@ ai_result ai_segment_add_member(struct ai_segment *seg, const struct ai_member *
 	if (m->nroles && !m->roles)
 		goto fail_input;
 	r = dup_strs(m->roles, m->nroles, &d->roles);
+	if (r != AI_OK)
+		goto fail;
+	if (m->napps && !m->apps)
+		goto fail_input;
+	r = dup_strs(m->apps, m->napps, &d->apps);
 	if (r != AI_OK)
 		goto fail;
 	if (m->bloom_len && !m->bloom)
@@ -140,6 +147,7 @@ fail_input:
 	r = AI_ERR_BAD_INPUT;
 fail:
 	d->nroles = d->roles ? d->nroles : 0;
+	d->napps = d->apps ? d->napps : 0;
 	ai_member_release(d);
 	return r;
 }
@@ -203,6 +211,17 @@ static ai_result check_member(const struct ai_segment *seg, size_t i, int string
 	for (size_t j = 0; j < m->nroles; j++)
 		if ((e = check_str(m->roles[j])))
 			return ai_manifest_bad(why, cap, "member %zu: role %zu: %s", i, j, e);
+	if (m->napps > AI_MEMBER_MAX_APPS || (m->napps && !m->has_apps))
+		return ai_manifest_bad(why, cap, "member %zu: %zu apps", i, m->napps);
+	if (m->napps && !m->apps)
+		return ai_manifest_bad(why, cap, "member %zu: apps missing", i);
+	for (size_t j = 0; j < m->napps; j++) {
+		if ((e = check_str(m->apps[j])))
+			return ai_manifest_bad(why, cap, "member %zu: app %zu: %s", i, j, e);
+		if (!*m->apps[j] || (j && strcmp(m->apps[j - 1], m->apps[j]) >= 0))
+			return ai_manifest_bad(why, cap, "member %zu: apps not distinct and ascending",
+			                       i);
+	}
 	if (m->bloom_len > AI_BLOOM_MAX_BYTES)
 		return ai_manifest_bad(why, cap, "member %zu: bloom filter of %zu bytes", i,
 		                       m->bloom_len);

@@ -21,6 +21,7 @@
 #define AI_MANIFEST_MAX_STRING 4096
 #define AI_BLOOM_MAX_BYTES 4096
 #define AI_MEMBER_MAX_ROLES 16
+#define AI_MEMBER_MAX_APPS 256
 
 /* One archived member. Strings are owned (malloc'd) by the record. */
 struct ai_member {
@@ -49,6 +50,15 @@ struct ai_member {
 	char replaces[80];       /* a new version of a block blob: the ETag of the
 	                          * version archived before (its earlier member);
 	                          * "" for a blob's first version */
+	/* Workspace export (ARCHITECTURE.md §4): the apps its rows carry, each
+	 * row's component (from its _ResourceId) or, for a row naming none,
+	 * the member's app (the workspace). has_apps 0: not recorded (another
+	 * layout, a member without valid rows, an earlier version), the member
+	 * carries app; has_apps 1 and napps 0: more than AI_MEMBER_MAX_APPS,
+	 * it may carry any app. */
+	int has_apps;
+	char **apps;             /* distinct, ascending */
+	size_t napps;
 };
 
 struct ai_pack_ref {

@@ -65,10 +65,15 @@
  *   18 roles          array of at most 16 str: distinct cloud role names
  *   19 bloom          bin  Bloom filter of operation ids (bloom.h), at most
  *                          AI_BLOOM_MAX_BYTES (4096); empty matches any id
- *   20 replaces       str  optional, written only when not empty: the member
- *                          is a new version of a block blob whose earlier
- *                          version (a member of the same blob with this
- *                          ETag) stays archived; at most 79 bytes
+ *   20 replaces       str  optional, written only when not empty or when 21
+ *                          is written ("" then: none): the member is a new
+ *                          version of a block blob whose earlier version (a
+ *                          member of the same blob with this ETag) stays
+ *                          archived; at most 79 bytes
+ *   21 apps           array of at most 256 str, optional (workspace export):
+ *                          the apps its rows carry, distinct, not empty,
+ *                          strictly ascending; an empty array: more than 256,
+ *                          any app. Absent (or nil): the member carries "app".
  *
  * State: a map with these keys, written in this order:
  *   "format"          str  "aiarchive-state"
@@ -107,6 +112,8 @@
  *                     AI_STATE_MAX_TAILS (10^4)
  *   "last_run_exit"   uint the exit code the last run's result maps to
  *                     (0..255), when known
+ *   "layout"          str  the source layout of the last run or of the
+ *                     newest segment folded in, as a segment names it
  * both lists strictly ascending by name in byte order.
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
@@ -222,7 +229,7 @@ static void put_member(struct enc *e, const struct ai_member *m)
 {
 	msgpack_packer *pk = &e->pk;
 
-	msgpack_pack_array(pk, MEMBER_FIELDS + (*m->replaces != '\0'));
+	msgpack_pack_array(pk, MEMBER_FIELDS + (m->has_apps ? 2 : *m->replaces != '\0'));
 	put_str(e, m->blob);
 	put_str(e, m->etag);
 	put_time(e, m->last_modified);
@@ -249,8 +256,10 @@ static void put_member(struct enc *e, const struct ai_member *m)
 	}
 	put_strs(e, m->roles, m->nroles);
 	put_bin(e, m->bloom, m->bloom_len);
-	if (*m->replaces)
+	if (*m->replaces || m->has_apps)
 		put_str(e, m->replaces);
+	if (m->has_apps)
+		put_strs(e, m->apps, m->napps);
 }
 
 /* Ends an encoding: on failure out is cut back to where it was. */
@@ -707,6 +716,16 @@ static ai_result get_member(const msgpack_object *o, struct ai_member *m, size_t
 		if (e && e != NOMEM_REASON)
 			return ai_manifest_bad(why, cap, "member %zu: replaces: %s", idx, e);
 	}
+	if (!e && o->via.array.size > MEMBER_FIELDS + 1 &&
+	    a[MEMBER_FIELDS + 1].type != MSGPACK_OBJECT_NIL) {
+		m->has_apps = 1;
+		e = want_strs(&a[MEMBER_FIELDS + 1], AI_MEMBER_MAX_APPS, &m->apps, &m->napps);
+		for (size_t i = 0; !e && i < m->napps; i++)
+			if (!*m->apps[i] || (i && strcmp(m->apps[i - 1], m->apps[i]) >= 0))
+				e = "not distinct and ascending";
+		if (e && e != NOMEM_REASON)
+			return ai_manifest_bad(why, cap, "member %zu: apps: %s", idx, e);
+	}
 	if (e == NOMEM_REASON)
 		return AI_ERR_NOMEM;
 	if (e)
@@ -846,7 +865,7 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 
 	enc_init(&e, out);
 	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0) +
-	                            (st->last_run_exit >= 0));
+	                            (st->last_run_exit >= 0) + (st->layout && *st->layout));
 	put_str(&e, "format");
 	put_str(&e, AI_STATE_FORMAT);
 	put_str(&e, "version");
@@ -929,6 +948,10 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	if (st->last_run_exit >= 0) {
 		put_str(&e, "last_run_exit");
 		put_u64(&e, (uint64_t)st->last_run_exit);
+	}
+	if (st->layout && *st->layout) {
+		put_str(&e, "layout");
+		put_str(&e, st->layout);
 	}
 	return enc_finish(&e, start);
 }
@@ -1154,7 +1177,7 @@ enum {
 	T_LAST_RUN_ID, T_LAST_RUN_TIME, T_LAST_RUN_RESULT, T_SOURCE, T_PARTS,
 	T_BY_DELIVERY, T_BY_EVENT, T_WIDE,
 	T_NREQUIRED,                  /* the rest are optional */
-	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_NFIELDS
+	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_LAYOUT, T_NFIELDS
 };
 
 static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
@@ -1166,7 +1189,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		{ "last_run_id", NULL }, { "last_run_time", NULL }, { "last_run_result", NULL },
 		{ "source", NULL }, { "parts", NULL }, { "by_delivery", NULL },
 		{ "by_event", NULL }, { "wide", NULL }, { "quarantined", NULL }, { "tails", NULL },
-		{ "last_run_exit", NULL },
+		{ "last_run_exit", NULL }, { "layout", NULL },
 	};
 	const char *e;
 	ai_result r;
@@ -1224,6 +1247,8 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 			return ai_manifest_bad(why, cap, "last_run_exit: more than 255");
 		st->last_run_exit = (int)x;
 	}
+	if (f[T_LAYOUT].val && (e = want_str(f[T_LAYOUT].val, &st->layout)))
+		return fail_field(e, why, cap, "", "layout");
 	return AI_OK;
 }
 

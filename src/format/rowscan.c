@@ -9,9 +9,9 @@
 #include "util/hex.h"
 
 #define MAX_DEPTH 64
-#define NPATHS 5
+#define NPATHS 6
 
-enum { P_TIME, P_OP, P_ROLE, P_ITEM, P_ID };
+enum { P_TIME, P_OP, P_ROLE, P_ITEM, P_ID, P_RESOURCE };
 
 static const struct ai_row_path continuous_paths[NPATHS] = {
 	[P_TIME] = { 3, { "context", "data", "eventTime" }, { 7, 4, 9 } },
@@ -19,6 +19,7 @@ static const struct ai_row_path continuous_paths[NPATHS] = {
 	[P_ROLE] = { 3, { "context", "device", "roleName" }, { 7, 6, 8 } },
 	[P_ITEM] = { 3, { "internal", "data", "id" }, { 8, 4, 2 } },
 	[P_ID] = { 0, { NULL }, { 0 } },
+	[P_RESOURCE] = { 0, { NULL }, { 0 } },
 };
 
 static const struct ai_row_path diagnostic_paths[NPATHS] = {
@@ -27,6 +28,7 @@ static const struct ai_row_path diagnostic_paths[NPATHS] = {
 	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
 	[P_ITEM] = { 1, { "_ItemId" }, { 7 } },
 	[P_ID] = { 1, { "Id" }, { 2 } },
+	[P_RESOURCE] = { 0, { NULL }, { 0 } },
 };
 
 static const struct ai_row_path workspace_paths[NPATHS] = {
@@ -35,6 +37,7 @@ static const struct ai_row_path workspace_paths[NPATHS] = {
 	[P_ROLE] = { 1, { "AppRoleName" }, { 11 } },
 	[P_ITEM] = { 1, { "_ItemId" }, { 7 } },
 	[P_ID] = { 1, { "Id" }, { 2 } },
+	[P_RESOURCE] = { 1, { "_ResourceId" }, { 11 } },
 };
 
 struct scan {
@@ -472,6 +475,28 @@ ai_result ai_row_value_text(const struct ai_row_value *v, struct ai_buf *out)
 	return r;
 }
 
+/* The app a _ResourceId names: its last segment (trailing slashes left
+ * out), lowercased; "" when there is none or it does not fit. */
+static void resource_app(const struct ai_row_value *v, char *app, size_t cap)
+{
+	char id[AI_ROW_RESOURCE_MAX];
+	size_t n, k;
+
+	app[0] = '\0';
+	if (!v->p || !decode_string(v, id, sizeof id))
+		return;
+	n = strlen(id);
+	while (n && id[n - 1] == '/')
+		n--;
+	for (k = n; k && id[k - 1] != '/'; k--)
+		;
+	if (n == k || n - k >= cap)
+		return;
+	for (size_t i = k; i < n; i++)
+		app[i - k] = id[i] >= 'A' && id[i] <= 'Z' ? (char)(id[i] - 'A' + 'a') : id[i];
+	app[n - k] = '\0';
+}
+
 void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
                  struct ai_row_facts *out)
 {
@@ -484,6 +509,7 @@ void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
 	out->role[0] = '\0';
 	out->item_id[0] = '\0';
 	out->id[0] = '\0';
+	out->app[0] = '\0';
 	out->valid = ai_row_extract(row, len,
 	                            schema == AI_SCHEMA_DIAGNOSTIC   ? diagnostic_paths
 	                            : schema == AI_SCHEMA_WORKSPACE ? workspace_paths
@@ -501,4 +527,5 @@ void ai_row_scan(const char *row, size_t len, enum ai_row_schema schema,
 		out->item_id[0] = '\0';
 	if (!decode_string(&v[P_ID], out->id, sizeof out->id))
 		out->id[0] = '\0';
+	resource_app(&v[P_RESOURCE], out->app, sizeof out->app);
 }

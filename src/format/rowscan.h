@@ -1,7 +1,8 @@
 /* rowscan.h: a narrow, fast scanner for one telemetry row (one JSON
  * document on one line). It checks that the row is well-formed JSON and
- * picks out the few fields the manifest indexes: event time, operation id
- * and cloud role, at fixed paths per export layout, and the record's ids
+ * picks out the few fields the manifest indexes: event time, operation id,
+ * cloud role and (workspace export) the record's app, at fixed paths per
+ * export layout, and the record's ids
  * that `cat --dedupe` goes by. It allocates nothing,
  * so it keeps up with gzip on the same bytes. */
 #ifndef AI_ROWSCAN_H
@@ -20,6 +21,8 @@ enum ai_row_schema {
 };
 
 #define AI_ROW_FIELD_MAX 128
+#define AI_ROW_APP_MAX 1024       /* an app name from _ResourceId, with its NUL */
+#define AI_ROW_RESOURCE_MAX 4096  /* a _ResourceId looked at, with its NUL */
 
 struct ai_row_facts {
 	int valid;                        /* the row is one well-formed JSON object */
@@ -32,6 +35,11 @@ struct ai_row_facts {
 	 * continuous export). */
 	char item_id[AI_ROW_FIELD_MAX];
 	char id[AI_ROW_FIELD_MAX];
+	/* Workspace export: the app the record belongs to, the last segment
+	 * of its _ResourceId (.../microsoft.insights/components/<name>),
+	 * lowercased; "" when it has none (absent, not a string, longer than
+	 * AI_ROW_RESOURCE_MAX, or no last segment) or for another schema. */
+	char app[AI_ROW_APP_MAX];
 };
 
 /* Scans one row (without its line terminator). Never reads past len. */

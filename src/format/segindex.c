@@ -1,5 +1,5 @@
 /* segindex.c: a segment's index, built from the segment: its members'
- * distinct apps, types and roles, with the operation-id filter the caller
+ * distinct apps (with the apps their rows carry), types and roles, with the operation-id filter the caller
  * made. */
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +94,12 @@ ai_result ai_segment_index_build(const struct ai_segment *seg,
 	for (size_t i = 0; i < seg->nmembers && r == AI_OK; i++) {
 		const struct ai_member *m = &seg->members[i];
 		r = names_add(&apps, m->app);
+		/* Workspace export: the apps the rows carry too (a member that
+		 * may carry any leaves the index nothing to rule out by). */
+		for (size_t k = 0; k < m->napps && r == AI_OK; k++)
+			r = names_add(&apps, m->apps[k]);
+		if (m->has_apps && !m->napps)
+			apps.full = 1;
 		if (r == AI_OK)
 			r = names_add(&types, m->type);
 		for (size_t k = 0; k < m->nroles && r == AI_OK; k++)

@@ -18,7 +18,8 @@ struct ai_segment_index {
 	uint64_t seq;
 	uint8_t segment_sha256[AI_SHA256_LEN]; /* of the segment's bytes */
 	uint64_t members;
-	char **apps;             /* distinct, ascending: every member's app */
+	char **apps;             /* distinct, ascending: every member's app and
+	                          * the apps it carries (workspace export) */
 	size_t napps;
 	char **types;            /* likewise */
 	size_t ntypes;

@@ -88,6 +88,7 @@ void ai_state_release(struct ai_state *st)
 	free(st->last_run_id);
 	free(st->last_run_result);
 	free(st->source);
+	free(st->layout);
 	for (size_t i = 0; i < st->nparts; i++) {
 		free(st->parts[i].app);
 		free(st->parts[i].type);
@@ -279,6 +280,13 @@ ai_result ai_state_add_segment(struct ai_state *st, const struct ai_segment *seg
 		r = fold_member(st, &seg->members[i], seg->seq);
 		if (r != AI_OK)
 			return r;
+	}
+	if (seg->layout && *seg->layout && !(st->layout && strcmp(st->layout, seg->layout) == 0)) {
+		char *l = strdup(seg->layout);
+		if (!l)
+			return AI_ERR_NOMEM;
+		free(st->layout);
+		st->layout = l;
 	}
 	st->next_seq = seg->seq + 1;
 	memcpy(st->head_sha256, sha256, AI_SHA256_LEN);

@@ -77,6 +77,8 @@ struct ai_state {
 	char *last_run_result;   /* "ok", "partial", ... */
 	int last_run_exit;       /* the exit code the run's result maps to; -1 unknown */
 	char *source;            /* the source location archived */
+	char *layout;            /* of the last run or the newest segment folded in
+	                          * (a segment's "layout"); NULL unknown */
 	struct ai_partition_state *parts;
 	size_t nparts;
 	struct ai_hour_entry *by_delivery; /* ascending by hour */

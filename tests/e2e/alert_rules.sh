@@ -4,6 +4,8 @@
 # tests/data/aiarchive.rules.test.yml: a healthy archive fires nothing, an
 # app whose export stops fires AiarchiveExportStalled while its recovery
 # point keeps moving, a failing blob fires AiarchiveRecoveryPointBehind,
+# a workspace export (layout="workspace-export") 13 to 15h behind does not
+# while another layout's part as far behind does,
 # runs that keep failing, a failed verify, quarantined names and a stale
 # textfile fire theirs), and every metric the rules use is documented in
 # the man page and the README (tests/e2e/rpo.sh checks that a real

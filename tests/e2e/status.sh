@@ -108,7 +108,7 @@ for m in 'aiarchive_archived_through_timestamp_seconds{app="' 'aiarchive_lag_sec
 done
 lag_json=$(jq '.partitions[0].lag_s' <<<"$json")
 check "the lag metric agrees with the JSON" -- \
-	grep -Eq "^aiarchive_lag_seconds\{app=\"[^\"]+\",type=\"$(jq -r '.partitions[0].type' <<<"$json")\"\} $lag_json\$" "$prom"
+	grep -Eq "^aiarchive_lag_seconds\{app=\"[^\"]+\",type=\"$(jq -r '.partitions[0].type' <<<"$json")\",layout=\"[a-z-]+\"\} $lag_json\$" "$prom"
 
 check_exit 2 "status of a container that does not exist" -- "$AIARCHIVE" status --dest "$DST_URL/nosuch"
 blobtool_at DST mkcontainer empty >/dev/null

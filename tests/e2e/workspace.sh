@@ -12,7 +12,11 @@
 # verify --source clean, cat --operation-id across am-apprequests and
 # am-appdependencies equal to jq over the source, cat --dedupe leaving out
 # exactly the duplicated records, the same source listing requests in
-# every hourly run, and --type / --app filters.
+# every hourly run, and --type / --app filters. A workspace mixes the
+# records of two components, and some records carry no _ResourceId:
+# query --app selects the members carrying a component (python3 over the
+# source bytes of each member's range), cat --app prints that component's
+# records (jq over the source), the workspace's name those without one.
 . "$(dirname "$0")/lib.sh"
 require_azurite
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
@@ -25,7 +29,7 @@ gen="$TEST_TMP/gen"
 "$AIGEN" --out "$gen" --layout workspace --seed 7 --apps 3 --workspaces 2 \
 	--from 2026-11-20T00 --hours 13 --types AppRequests,AppDependencies \
 	--rows-per-blob 3 --steps 3 --late-appends --rollover 5 --duplicates 0.05 \
-	--split-lines >/dev/null || bail_out "aigen failed"
+	--split-lines --no-resource-id 0.1 >/dev/null || bail_out "aigen failed"
 
 azurite_start SRC ARC || bail_out "azurite did not start"
 DEST="$ARC_URL/archive"
@@ -62,6 +66,18 @@ check_exit 0 "a run after the late window has passed for every folder" -- \
 	env AIARCHIVE_NOW=2026-11-21T02:30:00Z "${run[@]}"
 check_eq "... archives nothing and moves the watermark past them" "0 2026-11-20T13:00:00Z" \
 	"$(grep '^{' <<<"$LAST_OUTPUT" | jq -r '"\(.blobs) \(.watermark)"')"
+
+# status --prom: each part labelled with the layout, its recovery point at
+# least the 13 hours of --late-window behind (the stock rule allows for it,
+# tests/e2e/alert_rules.sh).
+check_exit 0 "status --prom" -- env AIARCHIVE_NOW=2026-11-21T02:30:00Z \
+	"$AIARCHIVE" status --dest "$DEST" --prom "$TEST_TMP/status.prom"
+check "... labels every part layout=\"workspace-export\"" -- test "$(grep -c \
+	'^aiarchive_archived_through_timestamp_seconds{app="logs-ws[12]",type="app[a-z]*",layout="workspace-export"} ' \
+	"$TEST_TMP/status.prom")" -eq 4
+check "... with a recovery point 13 to 15 hours behind" -- awk '
+	/^aiarchive_lag_seconds\{/ { n++; if ($2 < 13 * 3600 || $2 >= 15 * 3600) bad++ }
+	END { exit !(n == 4 && !bad) }' "$TEST_TMP/status.prom"
 
 # What the archive holds, read with independent tools.
 "$AIARCHIVE" query --dest "$DEST" --format jsonl >"$TEST_TMP/members.jsonl"
@@ -132,10 +148,66 @@ check "... leaving out exactly the duplicated records" -- \
 check "... and says how many it left out" -- \
 	grep -q "cat: $dups duplicate records left out" <<<"$LAST_OUTPUT"
 
-check_eq "query --type AppRequests --app LOGS-WS2 selects one table of one workspace" \
-	"logs-ws2 apprequests" \
-	"$("$AIARCHIVE" query --dest "$DEST" --type AppRequests --app LOGS-WS2 --format jsonl |
-		jq -r '"\(.app) \(.type)"' | sort -u | paste -sd' ' -)"
+# Each record's app: its component, or the workspace of its blob.
+(cd "$gen/all" && find . -type f -printf '%P\n' | sort | while read -r f; do
+	ws=${f#*/workspaces/}
+	jq -c --arg ws "${ws%%/*}" '{app: (._ResourceId // "" | sub("/+$"; "") | split("/") |
+		last // "" | ascii_downcase | if . == "" then $ws else . end), line: tojson}' "$f"
+done) >"$TEST_TMP/apps.jsonl"
+comps=$(jq -r 'select(.app | startswith("logs-ws") | not) | .app' "$TEST_TMP/apps.jsonl" |
+	sort -u | paste -sd' ' -)
+diag "components: $comps"
+check "aigen wrote records without _ResourceId" -- \
+	jq -s -e 'map(select(.app | startswith("logs-ws"))) | length > 0' "$TEST_TMP/apps.jsonl"
+# python3: the apps each member's source bytes carry.
+python3 - "$gen/all" "$TEST_TMP/members.jsonl" >"$TEST_TMP/member-apps.jsonl" <<'PY' ||
+import json, sys
+root, members = sys.argv[1], sys.argv[2]
+for line in open(members):
+    m = json.loads(line)
+    with open(root + "/" + m["blob"], "rb") as f:
+        f.seek(m["range_start"])
+        data = f.read(m["range_end"] - m["range_start"])
+    ws = m["blob"].split("/workspaces/")[1].split("/")[0]
+    apps = set()
+    for row in data.splitlines():
+        try:
+            rec = json.loads(row)
+        except ValueError:
+            continue
+        rid = rec.get("_ResourceId")
+        name = rid.rstrip("/").split("/")[-1].lower() if isinstance(rid, str) else ""
+        apps.add(name or ws)
+    print(json.dumps({"blob": m["blob"], "range_start": m["range_start"], "apps": sorted(apps),
+                      "lines": len(data.splitlines())}))
+PY
+	bail_out "python3 over the members failed"
+check "a workspace's members carry records of two components" -- \
+	jq -s -e 'map(.apps | map(select(startswith("logs-ws") | not)) | length) | max >= 2' \
+	"$TEST_TMP/member-apps.jsonl"
+for c in $comps logs-ws1; do
+	want=$(jq -s --arg c "$c" 'map(select(.apps | index($c))) | length' "$TEST_TMP/member-apps.jsonl")
+	got=$("$AIARCHIVE" query --dest "$DEST" --app "${c^^}" --format jsonl | wc -l)
+	check_eq "query --app ${c^^} selects the $want members carrying it" "$want" "$got"
+	jq -r --arg c "$c" 'select(.app == $c) | .line' "$TEST_TMP/apps.jsonl" | jq -c . |
+		sort >"$TEST_TMP/app.want"
+	check_exit 0 "cat --app $c" -- "$AIARCHIVE" -q cat --dest "$DEST" --app "$c"
+	jq -c . <<<"$LAST_OUTPUT" | sort >"$TEST_TMP/app.got"
+	check "... prints exactly its $(wc -l <"$TEST_TMP/app.want") records (jq over the source)" -- \
+		cmp -s "$TEST_TMP/app.want" "$TEST_TMP/app.got"
+done
+c=${comps%% *}
+check_exit 0 "cat --app $c --raw" -- "$AIARCHIVE" -q cat --dest "$DEST" --app "$c" --raw
+check_eq "... prints the lines of the members carrying it, other components' records too" \
+	"$(jq -s --arg c "$c" 'map(select(.apps | index($c)) | .lines) | add' \
+		"$TEST_TMP/member-apps.jsonl")" "$(wc -l <<<"$LAST_OUTPUT")"
+check_eq "query --type AppRequests --app ${c^^} selects one table" "apprequests" \
+	"$("$AIARCHIVE" query --dest "$DEST" --type AppRequests --app "${c^^}" --format jsonl |
+		jq -r .type | sort -u | paste -sd' ' -)"
+check_exit 0 "verify recomputes the indexes' apps from the members" -- \
+	"$AIARCHIVE" --json verify --dest "$DEST"
+check_eq "... without an error or a warning" "0 0" \
+	"$(grep '^{' <<<"$LAST_OUTPUT" | jq -r '"\(.warnings) \(.errors)"')"
 
 # A filtered run archives one table of one workspace into a new archive.
 DEST2="$ARC_URL/filtered"
@@ -147,5 +219,11 @@ want=$(cd "$gen/all" && find am-appdependencies -path '*workspaces/logs-ws1/*' -
 	-exec cat {} + | wc -l)
 check_eq "... the rows of that table and workspace" "$want" \
 	"$(grep '^{' <<<"$LAST_OUTPUT" | jq .rows)"
+check_exit 2 "run --from --to --app $c (a component, not a workspace) is refused" -- \
+	env AIARCHIVE_NOW=2026-11-20T13:05:00Z "$AIARCHIVE" run --source "$SRC_URL" \
+	--dest "$DEST2" --key "$key" --from 2026-11-20T00 --to 2026-11-20T02 --app "$c"
+check "... saying that run --app names the workspace" -- \
+	grep -q "matches no workspace in the source (nearest: .*'logs-ws.*run --app names the workspace" \
+	<<<"$LAST_OUTPUT"
 
 tap_done
