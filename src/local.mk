@@ -25,6 +25,7 @@ src_libaiarchive_la_SOURCES += \
 	src/util/regfile.c src/util/regfile.h \
 	src/util/result.c src/util/result.h \
 	src/util/strvec.c src/util/strvec.h \
+	src/util/table.c src/util/table.h \
 	src/util/version.c src/util/version.h
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \

@@ -51,6 +51,7 @@ UNIT_TESTS = \
 	tests/test_sharedkey \
 	tests/test_source \
 	tests/test_store \
+	tests/test_table \
 	tests/test_trust \
 	tests/test_verify \
 	tests/test_witness
@@ -94,6 +95,8 @@ tests_test_blobxml_CFLAGS = $(UNIT_CFLAGS)
 tests_test_blobxml_LDADD = $(UNIT_LDADD)
 tests_test_bloom_CFLAGS = $(UNIT_CFLAGS)
 tests_test_bloom_LDADD = $(UNIT_LDADD)
+tests_test_table_CFLAGS = $(UNIT_CFLAGS)
+tests_test_table_LDADD = $(UNIT_LDADD)
 tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)

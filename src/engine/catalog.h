@@ -30,6 +30,8 @@ struct ai_catalog_filter {
 	size_t nop_ids;
 	char *const *tags;           /* the run's tags, recorded per segment */
 	size_t ntags;
+	const char *blob;            /* NULL, or the one source blob name */
+	const char *blob_prefix;     /* NULL, or what the source blob name starts with */
 };
 
 struct ai_trust;
@@ -89,8 +91,11 @@ int ai_catalog_index_useful(const struct ai_catalog_filter *f);
 int ai_catalog_index_matches(const struct ai_catalog_filter *f, const struct ai_segment_index *x);
 /* 1 when seg carries one of f's tags (or f has none). */
 int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct ai_segment *seg);
-/* 1 when m may match f: app, type, event window, roles (a member with the
- * most roles the manifest keeps may hold others), operation ids (Bloom). */
+/* 1 when m may match f: app, type, source blob name (exactly, and by
+ * prefix, case-sensitive as blob names are; the segment index does not
+ * know names, so every segment is read for it), event window, roles (a
+ * member with the most roles the manifest keeps may hold others),
+ * operation ids (Bloom). */
 int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai_member *m);
 
 /* The cache root: $XDG_CACHE_HOME/aiarchive, else ~/.cache/aiarchive.

@@ -101,7 +101,7 @@ check_eq "a folder is reported once per run" 720 \
 	"$(grep -cF "folder '_$IKEY/': quarantined (empty app name)" "$TEST_TMP/local.jsonl.err")"
 
 status_now=$(at 720)
-check_exit 0 "status" -- env AIARCHIVE_NOW="$status_now" "$AIARCHIVE" status --dest "file://$dst"
+check_exit 0 "status" -- env AIARCHIVE_NOW="$status_now" "$AIARCHIVE" status --dest "file://$dst" --wide
 st_text=$LAST_OUTPUT
 check "status says how many names are quarantined" -- \
 	grep -q '^quarantine: 7 source names not archived' <<<"$st_text"
