@@ -42,6 +42,7 @@ UNIT_TESTS = \
 	tests/test_options \
 	tests/test_pack \
 	tests/test_parse \
+	tests/test_progress \
 	tests/test_regfile \
 	tests/test_result \
 	tests/test_retry \
@@ -95,6 +96,8 @@ tests_test_blobxml_CFLAGS = $(UNIT_CFLAGS)
 tests_test_blobxml_LDADD = $(UNIT_LDADD)
 tests_test_bloom_CFLAGS = $(UNIT_CFLAGS)
 tests_test_bloom_LDADD = $(UNIT_LDADD)
+tests_test_progress_CFLAGS = $(UNIT_CFLAGS)
+tests_test_progress_LDADD = $(UNIT_LDADD)
 tests_test_table_CFLAGS = $(UNIT_CFLAGS)
 tests_test_table_LDADD = $(UNIT_LDADD)
 tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
