@@ -176,6 +176,7 @@ E2E_TESTS = \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
 	tests/e2e/store_large.sh \
+	tests/e2e/tables.sh \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
