@@ -22,9 +22,11 @@ src_libaiarchive_la_SOURCES += \
 	src/util/hex.c src/util/hex.h \
 	src/util/log.c src/util/log.h \
 	src/util/parse.c src/util/parse.h \
+	src/util/progress.c src/util/progress.h \
 	src/util/regfile.c src/util/regfile.h \
 	src/util/result.c src/util/result.h \
 	src/util/strvec.c src/util/strvec.h \
+	src/util/table.c src/util/table.h \
 	src/util/version.c src/util/version.h
 src_libaiarchive_la_SOURCES += \
 	src/format/bloom.c src/format/bloom.h \

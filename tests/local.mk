@@ -42,6 +42,7 @@ UNIT_TESTS = \
 	tests/test_options \
 	tests/test_pack \
 	tests/test_parse \
+	tests/test_progress \
 	tests/test_regfile \
 	tests/test_result \
 	tests/test_retry \
@@ -51,6 +52,7 @@ UNIT_TESTS = \
 	tests/test_sharedkey \
 	tests/test_source \
 	tests/test_store \
+	tests/test_table \
 	tests/test_trust \
 	tests/test_verify \
 	tests/test_witness
@@ -94,6 +96,10 @@ tests_test_blobxml_CFLAGS = $(UNIT_CFLAGS)
 tests_test_blobxml_LDADD = $(UNIT_LDADD)
 tests_test_bloom_CFLAGS = $(UNIT_CFLAGS)
 tests_test_bloom_LDADD = $(UNIT_LDADD)
+tests_test_progress_CFLAGS = $(UNIT_CFLAGS)
+tests_test_progress_LDADD = $(UNIT_LDADD)
+tests_test_table_CFLAGS = $(UNIT_CFLAGS)
+tests_test_table_LDADD = $(UNIT_LDADD)
 tests_test_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_test_buf_LDADD = $(UNIT_LDADD)
 tests_test_catalog_CFLAGS = $(UNIT_CFLAGS)
@@ -170,6 +176,7 @@ E2E_TESTS = \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
 	tests/e2e/store_large.sh \
+	tests/e2e/tables.sh \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \

@@ -1,8 +1,11 @@
 /* cmd.c: the command table and the shared usage text. */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 const struct ai_cmd *const ai_cmds[] = {
 	&ai_cmd_init,
@@ -116,4 +119,20 @@ void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_
 	if (!what[0])
 		what = ai_strerror(r);
 	ai_say("%s: %s; %s; exit %d", cmd->name, what, next, code);
+}
+
+ai_result ai_cmd_progress(const struct ai_cmd *cmd, const struct ai_ctx *ctx,
+                          const struct ai_options *o, const char *unit, int rows_on_stdout,
+                          struct ai_progress **out)
+{
+	int on;
+
+	*out = NULL;
+	if (o->progress && o->no_progress)
+		return ai_cmd_usage_error(cmd, "--progress and --no-progress: give one");
+	on = o->progress || (!o->no_progress && ctx->verbosity >= 0 && !ctx->json &&
+	                     isatty(STDERR_FILENO) && !(rows_on_stdout && isatty(fileno(ctx->out))));
+	if (on)
+		*out = ai_progress_new(stderr, cmd->name, unit);
+	return AI_OK;
 }

@@ -62,6 +62,18 @@ void ai_cmd_failed(struct ai_ctx *ctx, const char *next, const char *fmt, ...)
 /* Prints that closing line for cmd's result r (not AI_OK). */
 void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_result r);
 
+struct ai_options;
+struct ai_progress;
+/* The progress line (util/progress.h) cmd draws on stderr, counting unit:
+ * with --progress always; else unless --no-progress, -q or --json, when
+ * stderr is a terminal and, for a command whose results go to stdout
+ * while it works (rows_on_stdout), stdout is not one (the rows would cut
+ * through the line). *out is NULL for none (also when out of memory);
+ * --progress with --no-progress is a usage error. */
+ai_result ai_cmd_progress(const struct ai_cmd *cmd, const struct ai_ctx *ctx,
+                          const struct ai_options *o, const char *unit, int rows_on_stdout,
+                          struct ai_progress **out) AI_MUST_CHECK;
+
 extern const struct ai_cmd ai_cmd_cat;
 extern const struct ai_cmd ai_cmd_completion;
 extern const struct ai_cmd ai_cmd_gc;

@@ -9,6 +9,7 @@
 #include "engine/cat.h"
 #include "engine/catalog.h"
 #include "cmd/cmd.h"
+#include "util/progress.h"
 #include "cmd/jsonout.h"
 #include "util/log.h"
 #include "cmd/credential.h"
@@ -73,6 +74,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	char *names[AI_ROW_PATH_MAX] = { 0 };
 	struct ai_row_path paths[AI_ROW_PATH_MAX];
 	size_t nfields = 0;
+	struct ai_progress *progress = NULL;
 	ai_result r;
 
 	ai_trust_init(&trust);
@@ -92,6 +94,9 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_cat, "--jobs must be at least 1");
 		goto out;
 	}
+	r = ai_cmd_progress(&ai_cmd_cat, ctx, &o, "members", 1, &progress);
+	if (r != AI_OK)
+		goto out;
 	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r == AI_OK)
 		r = ai_archive_require(dest);
@@ -111,8 +116,11 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		.fields = paths,
 		.field_names = names,
 		.nfields = nfields,
+		.progress = progress,
 	};
 	r = ai_cat(&p, &sum);
+	ai_progress_end(progress);
+	progress = NULL;
 	ai_say_trust(&trust);
 	if (sum.members)
 		ai_info("cat: %zu member%s, %llu bytes of packs read", sum.members,
@@ -125,6 +133,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		        "as archived)", (unsigned long long)sum.malformed, sum.malformed == 1 ? "" : "s",
 		        (unsigned long long)sum.malformed_members, sum.malformed_members == 1 ? "" : "s");
 out:
+	ai_progress_end(progress);
 	for (size_t i = 0; i < nfields; i++)
 		free(names[i]);
 	ai_store_free(dest);

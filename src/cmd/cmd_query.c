@@ -12,6 +12,8 @@
 #include "util/escape.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/alloc.h"
+#include "util/table.h"
 #include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/trust.h"
@@ -34,24 +36,55 @@ static const int col_numeric[NCOLS] = {
 	[C_RAW_SIZE] = 1, [C_OFFSET] = 1, [C_LENGTH] = 1, [C_SEGMENT] = 1,
 };
 
-/* The table puts short columns first and the long blob name last. */
-static const enum col table_cols[] = {
+/* --wide: every column, short ones first and the long blob name last. */
+static const enum col wide_cols[] = {
 	C_APP, C_TYPE, C_DELIVERY, C_MIN_EVENT, C_MAX_EVENT, C_ROWS, C_BAD_ROWS, C_RAW_SIZE,
 	C_SEGMENT, C_RUN_ID, C_TAGS, C_PACK, C_OFFSET, C_LENGTH, C_SHA256, C_RANGE_START,
 	C_RANGE_END, C_ETAG, C_REPLACES, C_BLOB,
 };
-#define NTABLE (sizeof table_cols / sizeof table_cols[0])
+/* The default table, within 80 columns: what, when delivered, how many rows,
+ * and the source blob, cut in the middle when the line would be too long. */
+static const enum col default_cols[] = {
+	C_APP, C_TYPE, C_DELIVERY, C_ROWS, C_BLOB,
+};
+/* Names and the like may be cut in the middle; times and numbers never. */
+static const int col_shrinks[NCOLS] = {
+	[C_BLOB] = 1, [C_APP] = 1, [C_TYPE] = 1, [C_PACK] = 1, [C_SHA256] = 1, [C_RUN_ID] = 1,
+	[C_TAGS] = 1, [C_ETAG] = 1, [C_REPLACES] = 1,
+};
+#define NWIDE (sizeof wide_cols / sizeof wide_cols[0])
+#define NDEFAULT (sizeof default_cols / sizeof default_cols[0])
 #define TABLE_PAGE 1000
+
+/* --group-by keys; --count is the one group of no key. */
+enum key { K_APP, K_TYPE, K_HOUR, NKEYS };
+static const char *const key_names[NKEYS] = { "app", "type", "hour" };
+
+struct group {
+	char *app, *type;          /* NULL unless a key */
+	ai_time hour;              /* the delivery hour, 0 unless a key */
+	uint64_t members, rows, bytes;
+};
+
+struct groups {
+	enum key keys[NKEYS];
+	size_t nkeys;
+	struct group *v;
+	size_t n, cap;
+	size_t *slot;              /* open addressing: index + 1, 0 empty */
+	size_t nslots;
+};
 
 struct query {
 	FILE *out;
 	enum format format;
 	uint64_t matched;
-	/* table: a page of rows, cells malloc'd, printed once widths are known */
-	char *(*page)[NCOLS];
-	size_t npage;
-	size_t width[NCOLS];
-	int header_done;
+	enum col cols[NCOLS];      /* the table's and the CSV's columns */
+	size_t ncols;
+	struct ai_table table;
+	int table_ready;
+	int counting;              /* --count or --group-by */
+	struct groups g;
 };
 
 /* Event times keep every digit they have: 7 for Application Insights
@@ -161,62 +194,290 @@ static void print_jsonl(FILE *f, const struct ai_segment *seg, char *c[NCOLS])
 	fputs("}\n", f);
 }
 
-static void print_csv_header(FILE *f)
+static void print_csv_header(const struct query *q)
 {
-	for (int i = 0; i < NCOLS; i++)
-		fprintf(f, "%s%s", i ? "," : "", col_names[i]);
-	fputc('\n', f);
+	for (size_t k = 0; k < q->ncols; k++)
+		fprintf(q->out, "%s%s", k ? "," : "", col_names[q->cols[k]]);
+	fputc('\n', q->out);
 }
 
-static void print_csv(FILE *f, char *c[NCOLS])
+static void print_csv(const struct query *q, char *c[NCOLS])
 {
-	for (int i = 0; i < NCOLS; i++) {
-		if (i)
-			fputc(',', f);
-		csv_str(f, c[i]);
+	for (size_t k = 0; k < q->ncols; k++) {
+		if (k)
+			fputc(',', q->out);
+		csv_str(q->out, c[q->cols[k]]);
 	}
-	fputc('\n', f);
+	fputc('\n', q->out);
 }
 
-/* Widths only grow, so a long listing keeps its columns where the
- * first page put them. */
-static void table_flush(struct query *q)
+/* One table row: the chosen cells, escaped (widths are measured on what
+ * the terminal shows). */
+static ai_result table_row(struct query *q, char *c[NCOLS])
 {
-	for (size_t r = 0; r < q->npage; r++)
-		for (size_t k = 0; k < NTABLE; k++) {
-			size_t w = strlen(q->page[r][table_cols[k]]);
-			if (w > q->width[table_cols[k]])
-				q->width[table_cols[k]] = w;
+	char *row[NCOLS];
+	size_t k;
+	ai_result r = AI_OK;
+
+	for (k = 0; k < q->ncols; k++)
+		if (!(row[k] = ai_escape_new(c[q->cols[k]]))) {
+			r = AI_ERR_NOMEM;
+			break;
 		}
-	if (!q->header_done) {
-		for (size_t k = 0; k < NTABLE; k++) {
-			enum col c = table_cols[k];
-			if (strlen(col_names[c]) > q->width[c])
-				q->width[c] = strlen(col_names[c]);
-		}
-		for (size_t k = 0; k < NTABLE; k++) {
-			enum col c = table_cols[k];
-			if (k + 1 == NTABLE)
-				fprintf(q->out, "%s\n", col_names[c]);
-			else
-				fprintf(q->out, col_numeric[c] ? "%*s  " : "%-*s  ", (int)q->width[c],
-				        col_names[c]);
-		}
-		q->header_done = 1;
+	if (r == AI_OK)
+		r = ai_table_add(&q->table, (const char *const *)row);
+	while (k--)
+		free(row[k]);
+	if (r == AI_OK && q->table.nrows == TABLE_PAGE)
+		r = ai_table_flush(&q->table, q->out);
+	return r;
+}
+
+/* ---- --count and --group-by ---- */
+
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * FNV_PRIME;
+	return (h ^ 0xff) * FNV_PRIME;
+}
+
+struct group_key {
+	const char *app, *type;    /* NULL unless a key */
+	ai_time hour;
+};
+
+static uint64_t group_hash(const struct group_key *k)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	h = hash_str(h, k->app);
+	h = hash_str(h, k->type);
+	return (h ^ (uint64_t)k->hour) * FNV_PRIME;
+}
+
+static void key_of(const struct group *x, struct group_key *k)
+{
+	*k = (struct group_key){ .app = x->app, .type = x->type, .hour = x->hour };
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int group_eq(const struct group *a, const struct group_key *b)
+{
+	return str_eq(a->app, b->app) && str_eq(a->type, b->type) && a->hour == b->hour;
+}
+
+static ai_result groups_rehash(struct groups *g)
+{
+	size_t n = g->nslots ? 2 * g->nslots : 64;
+	size_t *slot = calloc(n, sizeof *slot);
+
+	if (!slot)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < g->n; i++) {
+		struct group_key k;
+		key_of(&g->v[i], &k);
+		size_t at = (size_t)(group_hash(&k) & (n - 1));
+		while (slot[at])
+			at = (at + 1) & (n - 1);
+		slot[at] = i + 1;
 	}
-	for (size_t r = 0; r < q->npage; r++) {
-		for (size_t k = 0; k < NTABLE; k++) {
-			enum col c = table_cols[k];
-			const char *v = *q->page[r][c] ? q->page[r][c] : "-";
-			if (k + 1 == NTABLE)
-				fprintf(q->out, "%s\n", v);
-			else
-				fprintf(q->out, col_numeric[c] ? "%*s  " : "%-*s  ",
-				        (int)q->width[c], v);
+	free(g->slot);
+	g->slot = slot;
+	g->nslots = n;
+	return AI_OK;
+}
+
+static int has_key(const struct groups *g, enum key k)
+{
+	for (size_t i = 0; i < g->nkeys; i++)
+		if (g->keys[i] == k)
+			return 1;
+	return 0;
+}
+
+/* Adds m's counts to its group (m NULL: makes the group of no key). */
+static ai_result group_add(struct groups *g, const struct ai_member *m)
+{
+	static const struct ai_member none;
+	struct group_key want;
+	struct group *x;
+	size_t at;
+
+	if (!m)
+		m = &none;
+	want = (struct group_key){
+		.app = has_key(g, K_APP) ? (m->app ? m->app : "") : NULL,
+		.type = has_key(g, K_TYPE) ? (m->type ? m->type : "") : NULL,
+		.hour = has_key(g, K_HOUR) ? m->delivery_hour : 0,
+	};
+	if (4 * (g->n + 1) > 3 * g->nslots && groups_rehash(g) != AI_OK)
+		return AI_ERR_NOMEM;
+	at = (size_t)(group_hash(&want) & (g->nslots - 1));
+	while (g->slot[at] && !group_eq(&g->v[g->slot[at] - 1], &want))
+		at = (at + 1) & (g->nslots - 1);
+	if (!g->slot[at]) {
+		if (AI_GROW(g->v, g->n + 1, g->cap) != AI_OK)
+			return AI_ERR_NOMEM;
+		x = &g->v[g->n];
+		memset(x, 0, sizeof *x);
+		x->hour = want.hour;
+		x->app = want.app ? strdup(want.app) : NULL;
+		x->type = want.type ? strdup(want.type) : NULL;
+		if ((want.app && !x->app) || (want.type && !x->type)) {
+			free(x->app);
+			free(x->type);
+			return AI_ERR_NOMEM;
 		}
-		cells_free(q->page[r]);
+		g->slot[at] = ++g->n;
 	}
-	q->npage = 0;
+	if (m == &none)
+		return AI_OK;
+	x = &g->v[g->slot[at] - 1];
+	x->members++;
+	x->rows += m->rows;
+	x->bytes += m->raw_size;
+	return AI_OK;
+}
+
+static void groups_release(struct groups *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->v[i].app);
+		free(g->v[i].type);
+	}
+	free(g->v);
+	free(g->slot);
+}
+
+/* Groups in the order of their keys, the keys in the order given. */
+static const struct groups *sort_keys;
+
+static int group_cmp(const void *pa, const void *pb)
+{
+	const struct group *a = pa, *b = pb;
+
+	for (size_t i = 0; i < sort_keys->nkeys; i++) {
+		int c;
+		switch (sort_keys->keys[i]) {
+		case K_APP: c = strcmp(a->app, b->app); break;
+		case K_TYPE: c = strcmp(a->type, b->type); break;
+		default: c = a->hour < b->hour ? -1 : a->hour > b->hour; break;
+		}
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static const char *key_value(const struct group *x, enum key k, char t[AI_TIME_STRLEN])
+{
+	if (k == K_APP)
+		return x->app;
+	if (k == K_TYPE)
+		return x->type;
+	ai_time_format(x->hour, 0, t);
+	return t;
+}
+
+static ai_result group_table_row(struct ai_table *t, const struct groups *g,
+                                 const struct group *x, char nums[3][24])
+{
+	char *row[NKEYS + 3], tb[AI_TIME_STRLEN];
+	size_t k;
+	ai_result r = AI_OK;
+
+	for (k = 0; k < g->nkeys; k++)
+		if (!(row[k] = ai_escape_new(key_value(x, g->keys[k], tb)))) {
+			r = AI_ERR_NOMEM;
+			break;
+		}
+	if (r == AI_OK) {
+		for (size_t i = 0; i < 3; i++)
+			row[g->nkeys + i] = nums[i];
+		r = ai_table_add(t, (const char *const *)row);
+	}
+	while (k--)
+		free(row[k]);
+	return r;
+}
+
+/* --count: one line (even when nothing matches); --group-by: one a group. */
+static ai_result print_groups(struct query *q, int wide)
+{
+	struct groups *g = &q->g;
+	static const char *const sums[3] = { "members", "rows", "bytes" };
+	struct ai_table_col cols[NKEYS + 3];
+	struct ai_table t = { 0 };
+	char tb[AI_TIME_STRLEN], nums[3][24];
+	ai_result r = AI_OK;
+
+	if (!g->nkeys && !g->n && (r = group_add(g, NULL)) != AI_OK)
+		return r;
+	sort_keys = g;
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof *g->v, group_cmp);
+	if (q->format == F_TABLE && !g->nkeys) {
+		fprintf(q->out, "%llu members, %llu rows, %llu bytes\n",
+		        (unsigned long long)g->v[0].members, (unsigned long long)g->v[0].rows,
+		        (unsigned long long)g->v[0].bytes);
+		return ferror(q->out) ? AI_ERR_IO : AI_OK;
+	}
+	if (q->format == F_CSV) {
+		for (size_t k = 0; k < g->nkeys; k++)
+			fprintf(q->out, "%s,", key_names[g->keys[k]]);
+		fputs("members,rows,bytes\n", q->out);
+	}
+	if (q->format == F_TABLE) {
+		if (!g->n)
+			return AI_OK;
+		for (size_t k = 0; k < g->nkeys; k++)
+			cols[k] = (struct ai_table_col){ .title = key_names[g->keys[k]],
+			                                 .shrink = g->keys[k] != K_HOUR };
+		for (size_t i = 0; i < 3; i++)
+			cols[g->nkeys + i] = (struct ai_table_col){ .title = sums[i], .right = 1 };
+		r = ai_table_init(&t, cols, g->nkeys + 3, wide ? 0 : AI_TABLE_WIDTH);
+	}
+	for (size_t i = 0; i < g->n && r == AI_OK; i++) {
+		const struct group *x = &g->v[i];
+		snprintf(nums[0], sizeof nums[0], "%llu", (unsigned long long)x->members);
+		snprintf(nums[1], sizeof nums[1], "%llu", (unsigned long long)x->rows);
+		snprintf(nums[2], sizeof nums[2], "%llu", (unsigned long long)x->bytes);
+		if (q->format == F_JSONL) {
+			fputc('{', q->out);
+			for (size_t k = 0; k < g->nkeys; k++) {
+				fprintf(q->out, "\"%s\":", key_names[g->keys[k]]);
+				ai_json_string(q->out, key_value(x, g->keys[k], tb));
+				fputc(',', q->out);
+			}
+			fprintf(q->out, "\"members\":%s,\"rows\":%s,\"bytes\":%s}\n", nums[0], nums[1],
+			        nums[2]);
+		} else if (q->format == F_CSV) {
+			for (size_t k = 0; k < g->nkeys; k++) {
+				csv_str(q->out, key_value(x, g->keys[k], tb));
+				fputc(',', q->out);
+			}
+			fprintf(q->out, "%s,%s,%s\n", nums[0], nums[1], nums[2]);
+		} else {
+			r = group_table_row(&t, g, x, nums);
+			if (r == AI_OK && t.nrows == TABLE_PAGE)
+				r = ai_table_flush(&t, q->out);
+		}
+	}
+	if (q->format == F_TABLE) {
+		if (r == AI_OK)
+			r = ai_table_flush(&t, q->out);
+		ai_table_release(&t);
+	}
+	if (r == AI_OK && ferror(q->out))
+		r = AI_ERR_IO;
+	return r;
 }
 
 static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct ai_member *m,
@@ -227,36 +488,114 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	ai_result r;
 
 	q->matched++;
+	if (q->counting)
+		return group_add(&q->g, m);
 	r = cells(seg, m, pack, q->format == F_CSV ? ";" : ",", c);
-	if (r != AI_OK) {
-		cells_free(c);
-		return r;
-	}
-	switch (q->format) {
-	case F_JSONL:
-		print_jsonl(q->out, seg, c);
-		break;
-	case F_CSV:
-		print_csv(q->out, c);
-		break;
-	case F_TABLE:
-		/* Widths are measured on what the terminal shows. */
-		for (int i = 0; i < NCOLS; i++) {
-			char *e = ai_escape_new(c[i]);
-			if (!e) {
-				cells_free(c);
-				return AI_ERR_NOMEM;
-			}
-			free(c[i]);
-			c[i] = e;
+	if (r == AI_OK) {
+		switch (q->format) {
+		case F_JSONL:
+			print_jsonl(q->out, seg, c);
+			break;
+		case F_CSV:
+			print_csv(q, c);
+			break;
+		case F_TABLE:
+			r = table_row(q, c);
+			break;
 		}
-		memcpy(q->page[q->npage++], c, sizeof c);
-		if (q->npage == TABLE_PAGE)
-			table_flush(q);
-		return AI_OK;
 	}
 	cells_free(c);
-	return ferror(q->out) ? AI_ERR_IO : AI_OK;
+	if (r == AI_OK && ferror(q->out))
+		r = AI_ERR_IO;
+	return r;
+}
+
+/* "a,b,c" into the indexes of names (each once); a usage error lists the
+ * valid names. */
+static ai_result parse_names(const char *opt, const char *list, const char *const *names,
+                             size_t nnames, unsigned *out, size_t *n)
+{
+	const char *p = list;
+	char valid[512] = "";
+
+	*n = 0;
+	for (size_t i = 0; i < nnames; i++)
+		snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "",
+		         names[i]);
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+		const char *w = p;
+		p += len + (p[len] == ',');
+		while (len && *w == ' ')
+			w++, len--;
+		while (len && w[len - 1] == ' ')
+			len--;
+		if (!len)
+			continue;
+		for (i = 0; i < nnames; i++)
+			if (strlen(names[i]) == len && strncmp(names[i], w, len) == 0)
+				break;
+		if (i == nnames)
+			return ai_cmd_usage_error(&ai_cmd_query, "%s: unknown name '%.*s' (one of %s)",
+			                          opt, (int)len, w, valid);
+		for (size_t k = 0; k < *n; k++)
+			if (out[k] == i)
+				return ai_cmd_usage_error(&ai_cmd_query, "%s: '%s' given twice", opt,
+				                          names[i]);
+		out[(*n)++] = (unsigned)i;
+	}
+	if (!*n)
+		return ai_cmd_usage_error(&ai_cmd_query, "%s: no name given (one of %s)", opt, valid);
+	return AI_OK;
+}
+
+/* The shape of the output: --columns, --wide, --count, --group-by. */
+static ai_result choose_output(struct query *q, const struct ai_options *o)
+{
+	unsigned idx[NCOLS];
+	size_t n;
+	ai_result r;
+
+	q->counting = o->count || o->group_by;
+	if (q->counting && o->columns)
+		return ai_cmd_usage_error(&ai_cmd_query, "--columns chooses the members' columns: "
+		                          "not with --count or --group-by");
+	if (o->group_by) {
+		r = parse_names("--group-by", o->group_by, key_names, NKEYS, idx, &n);
+		if (r != AI_OK)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			q->g.keys[i] = (enum key)idx[i];
+		q->g.nkeys = n;
+	}
+	if (o->columns) {
+		r = parse_names("--columns", o->columns, col_names, NCOLS, idx, &n);
+		if (r != AI_OK)
+			return r;
+		for (size_t i = 0; i < n; i++)
+			q->cols[i] = (enum col)idx[i];
+		q->ncols = n;
+	} else if (q->format == F_CSV) {
+		for (int i = 0; i < NCOLS; i++)
+			q->cols[i] = (enum col)i;
+		q->ncols = NCOLS;
+	} else {
+		q->ncols = o->wide ? NWIDE : NDEFAULT;
+		memcpy(q->cols, o->wide ? wide_cols : default_cols, q->ncols * sizeof *q->cols);
+	}
+	return AI_OK;
+}
+
+static ai_result table_start(struct query *q, int wide, struct ai_table_col *tcols)
+{
+	for (size_t k = 0; k < q->ncols; k++)
+		tcols[k] = (struct ai_table_col){ .title = col_names[q->cols[k]],
+		                                  .right = col_numeric[q->cols[k]],
+		                                  .shrink = col_shrinks[q->cols[k]] };
+	if (ai_table_init(&q->table, tcols, q->ncols, wide ? 0 : AI_TABLE_WIDTH) != AI_OK)
+		return AI_ERR_NOMEM;
+	q->table_ready = 1;
+	return AI_OK;
 }
 
 static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
@@ -267,6 +606,7 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_catalog_opts copts;
 	struct ai_trust trust;
 	struct query q = { .out = ctx->out };
+	struct ai_table_col tcols[NCOLS];
 	ai_result r;
 
 	ai_trust_init(&trust);
@@ -290,10 +630,11 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 		                       o.format);
 		goto out;
 	}
-	if (q.format == F_TABLE && !(q.page = calloc(TABLE_PAGE, sizeof *q.page))) {
-		r = AI_ERR_NOMEM;
+	r = choose_output(&q, &o);
+	if (r == AI_OK && q.format == F_TABLE && !q.counting)
+		r = table_start(&q, o.wide, tcols);
+	if (r != AI_OK)
 		goto out;
-	}
 	r = ai_options_open_store(&o, "dest", AI_NEED_READ, &dest);
 	if (r == AI_OK)
 		r = ai_archive_require(dest);
@@ -301,22 +642,25 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);
 	ai_catalog_opts_from_options(&copts, &o, dest, &trust);
-	if (q.format == F_CSV)
-		print_csv_header(q.out);
+	if (q.format == F_CSV && !q.counting)
+		print_csv_header(&q);
 	r = ai_catalog_select(dest, &f, &copts, on_member, &q, NULL);
 	ai_say_trust(&trust);
-	if (q.format == F_TABLE && (q.npage || (r == AI_OK && q.matched)))
-		table_flush(&q);
-	if (r == AI_OK && !q.matched && q.format == F_TABLE)
+	if (r == AI_OK && q.counting)
+		r = print_groups(&q, o.wide);
+	if (q.table_ready && (q.table.nrows || (r == AI_OK && q.matched))) {
+		ai_result fr = ai_table_flush(&q.table, q.out);
+		if (r == AI_OK)
+			r = fr;
+	}
+	if (r == AI_OK && !q.matched && q.format == F_TABLE && (!q.counting || q.g.nkeys))
 		ai_info("query: no archived member matches");
 	if (r == AI_ERR_IO)
 		ai_error("query: writing the output failed");
 out:
-	if (q.page) {
-		for (size_t i = 0; i < q.npage; i++)
-			cells_free(q.page[i]);
-		free(q.page);
-	}
+	if (q.table_ready)
+		ai_table_release(&q.table);
+	groups_release(&q.g);
 	ai_store_free(dest);
 	ai_trust_release(&trust);
 	ai_options_release(&o);
@@ -326,7 +670,8 @@ out:
 const struct ai_cmd ai_cmd_query = {
 	.name = "query",
 	.bit = AI_CMD_QUERY,
-	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--format table|jsonl|csv]",
+	.args = "--dest URL [--from TIME] [--to TIME] [filters] [--format table|jsonl|csv] "
+	        "[--wide | --columns COL,...] [--count | --group-by KEY,...]",
 	.summary = "list archived members matching filters (event time, app, type, ...)",
 	.exec = exec_query,
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "format/minisign.h"
 #include "cmd/credential.h"
 #include "cmd/options.h"
@@ -149,6 +150,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
+	struct ai_progress *progress = NULL;
 	int have_key = 0, have_old = 0;
 	ai_result r;
 
@@ -159,6 +161,9 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	if (r != AI_OK || o.help)
 		goto out;
 	r = segment_members_hook(&segment_members);
+	/* A dry run only lists: it has no work to show. */
+	if (r == AI_OK && !o.dry_run)
+		r = ai_cmd_progress(&ai_cmd_run, ctx, &o, "blobs", 0, &progress);
 	if (r != AI_OK)
 		goto out;
 	/* A dry run checks the key too (ARCHITECTURE.md §3.1). */
@@ -222,11 +227,13 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
 		.preflight_out = ctx->json ? NULL : ctx->out,
-		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
+		.progress = progress,
 		.segment_members = segment_members,
 		.witness = &ws,
 	};
 	r = ai_run_locked(&p, &sum);
+	ai_progress_end(progress);
+	progress = NULL;
 	sum.seconds = ai_clock_mono_s() - t0;
 	if (r == AI_OK || r == AI_ERR_PARTIAL) {
 		if (ctx->verbosity >= 0 || ctx->json)
@@ -250,6 +257,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		              (unsigned long long)(sum.failed + sum.blobs),
 		              sum.failure[0] ? sum.failure : ai_strerror(r));
 out:
+	ai_progress_end(progress);
 	/* The host keeps the outcome too: a run that fails before it can
 	 * write the archive's state is seen by status --prom. */
 	if (dest && !o.dry_run)

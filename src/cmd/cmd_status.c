@@ -13,6 +13,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/regfile.h"
+#include "util/table.h"
 #include "cmd/credential.h"
 #include "cmd/options.h"
 #include "engine/archive.h"
@@ -208,13 +209,192 @@ static void count_age(const struct ai_status *s, uint64_t n, ai_time oldest, cha
 	snprintf(out, cap, "%" PRIu64 " (%s)", n, d);
 }
 
-static void print_text(FILE *f, const struct ai_status *s)
+/* The per-partition table's columns: --columns names, titles, today's
+ * widths for --wide. */
+enum pcol {
+	PC_APP, PC_TYPE, PC_THROUGH, PC_LAG, PC_LAST_EVENT, PC_NEWEST_BLOB, PC_FAILED,
+	PC_QUARANTINED, PC_MEMBERS, PC_ROWS, NPCOLS
+};
+static const struct {
+	const char *name;
+	struct ai_table_col col;
+} pcols[NPCOLS] = {
+	[PC_APP] = { "app", { "APP", 0, 1, 3 } },
+	[PC_TYPE] = { "type", { "TYPE", 0, 1, 4 } },
+	[PC_THROUGH] = { "archived_through", { "ARCHIVED THROUGH", 0, 0, 20 } },
+	[PC_LAG] = { "lag", { "LAG", 0, 0, 8 } },
+	[PC_LAST_EVENT] = { "last_event", { "LAST EVENT", 0, 0, 20 } },
+	[PC_NEWEST_BLOB] = { "newest_blob", { "NEWEST BLOB", 0, 0, 20 } },
+	[PC_FAILED] = { "failed", { "FAILED", 0, 0, 14 } },
+	[PC_QUARANTINED] = { "quarantined", { "QUARANTINED", 0, 0, 14 } },
+	[PC_MEMBERS] = { "members", { "MEMBERS", 1, 0, 8 } },
+	[PC_ROWS] = { "rows", { "ROWS", 1, 0, 10 } },
+};
+/* Within 80 columns: how far each part reaches, how far behind, what
+ * holds it back (quarantined names are listed below the table). */
+static const enum pcol default_pcols[] = {
+	PC_APP, PC_TYPE, PC_THROUGH, PC_LAG, PC_FAILED, PC_ROWS,
+};
+
+struct table_choice {
+	enum pcol cols[NPCOLS];
+	size_t ncols;
+	int wide;
+};
+
+static ai_result choose_columns(const struct ai_options *o, struct table_choice *tc)
+{
+	const char *p = o->columns;
+	char valid[256] = "";
+
+	tc->wide = o->wide;
+	tc->ncols = 0;
+	if (!p) {
+		size_t n = o->wide ? NPCOLS : sizeof default_pcols / sizeof default_pcols[0];
+		for (size_t i = 0; i < n; i++)
+			tc->cols[i] = o->wide ? (enum pcol)i : default_pcols[i];
+		tc->ncols = n;
+		return AI_OK;
+	}
+	for (size_t i = 0; i < NPCOLS; i++)
+		snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "",
+		         pcols[i].name);
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+		const char *w = p;
+		p += len + (p[len] == ',');
+		while (len && *w == ' ')
+			w++, len--;
+		while (len && w[len - 1] == ' ')
+			len--;
+		if (!len)
+			continue;
+		for (i = 0; i < NPCOLS; i++)
+			if (strlen(pcols[i].name) == len && strncmp(pcols[i].name, w, len) == 0)
+				break;
+		if (i == NPCOLS)
+			return ai_cmd_usage_error(&ai_cmd_status, "--columns: unknown name '%.*s' "
+			                          "(one of %s)", (int)len, w, valid);
+		for (size_t k = 0; k < tc->ncols; k++)
+			if (tc->cols[k] == (enum pcol)i)
+				return ai_cmd_usage_error(&ai_cmd_status, "--columns: '%s' given twice",
+				                          pcols[i].name);
+		tc->cols[tc->ncols++] = (enum pcol)i;
+	}
+	if (!tc->ncols)
+		return ai_cmd_usage_error(&ai_cmd_status, "--columns: no name given (one of %s)",
+		                          valid);
+	return AI_OK;
+}
+
+/* One partition's cells, escaped where they come from the source. */
+static ai_result part_cells(const struct ai_status *s, const struct ai_partition_state *p,
+                            char cell[NPCOLS][AI_TIME_STRLEN + 48], char **app, char **type)
+{
+	memset(cell, 0, NPCOLS * sizeof cell[0]);
+	*app = ai_escape_new(p->app);
+	*type = ai_escape_new(p->type);
+	if (!*app || !*type)
+		return AI_ERR_NOMEM;
+	snprintf(cell[PC_THROUGH], sizeof cell[0], "never");
+	snprintf(cell[PC_LAG], sizeof cell[0], "-");
+	snprintf(cell[PC_LAST_EVENT], sizeof cell[0], "-");
+	snprintf(cell[PC_NEWEST_BLOB], sizeof cell[0], "-");
+	if (known(p->archived_through)) {
+		ai_time_format(p->archived_through, 0, cell[PC_THROUGH]);
+		human_duration(behind(s, p->archived_through), cell[PC_LAG], sizeof cell[0]);
+	}
+	if (known(p->last_event))
+		ai_time_format(p->last_event, 0, cell[PC_LAST_EVENT]);
+	if (known(p->newest_blob))
+		ai_time_format(p->newest_blob, 0, cell[PC_NEWEST_BLOB]);
+	count_age(s, p->failed, p->failed_oldest, cell[PC_FAILED], sizeof cell[0]);
+	count_age(s, p->quarantined, p->quarantined_oldest, cell[PC_QUARANTINED], sizeof cell[0]);
+	snprintf(cell[PC_MEMBERS], sizeof cell[0], "%" PRIu64, p->members);
+	snprintf(cell[PC_ROWS], sizeof cell[0], "%" PRIu64, p->rows);
+	return AI_OK;
+}
+
+static ai_result print_parts(FILE *f, const struct ai_status *s, const struct table_choice *tc)
 {
 	const struct ai_state *st = &s->archive.state;
-	char t[AI_TIME_STRLEN], u[AI_TIME_STRLEN], d[32], reason[128];
-	char **apps = NULL, **types = NULL, nb[AI_TIME_STRLEN], fl[64], qu[64];
-	int wa = 3, wt = 4, wr = 6;
+	struct ai_table_col cols[NPCOLS];
+	struct ai_table t;
+	char cell[NPCOLS][AI_TIME_STRLEN + 48];
+	ai_result r;
+
+	/* --wide is today's table: its widths at least. */
+	for (size_t k = 0; k < tc->ncols; k++) {
+		cols[k] = pcols[tc->cols[k]].col;
+		if (!tc->wide)
+			cols[k].min = 0;
+	}
+	r = ai_table_init(&t, cols, tc->ncols, tc->wide ? 0 : AI_TABLE_WIDTH);
+	if (r != AI_OK)
+		return r;
+	fputc('\n', f);
+	for (size_t i = 0; i < st->nparts && r == AI_OK; i++) {
+		const char *row[NPCOLS];
+		char *app = NULL, *type = NULL;
+		r = part_cells(s, &st->parts[i], cell, &app, &type);
+		for (size_t k = 0; r == AI_OK && k < tc->ncols; k++)
+			row[k] = tc->cols[k] == PC_APP ? app : tc->cols[k] == PC_TYPE ? type :
+			         cell[tc->cols[k]];
+		if (r == AI_OK)
+			r = ai_table_add(&t, row);
+		free(app);
+		free(type);
+	}
+	if (r == AI_OK)
+		r = ai_table_flush(&t, f);
+	ai_table_release(&t);
+	return r;
+}
+
+/* The quarantined names: by default within 80 columns (the name cut in
+ * the middle, no last-seen time); --wide every column, whole. */
+static ai_result print_quarantined(FILE *f, const struct ai_state *st, int wide)
+{
+	static const struct ai_table_col wide_cols[] = {
+		{ "FIRST SEEN", 0, 0, 20 }, { "LAST SEEN", 0, 0, 20 }, { "REASON", 0, 0, 6 },
+		{ "QUARANTINED NAME", 0, 0, 0 },
+	};
+	static const struct ai_table_col fit_cols[] = {
+		{ "FIRST SEEN", 0, 0, 0 }, { "REASON", 0, 1, 0 }, { "QUARANTINED NAME", 0, 1, 0 },
+	};
+	struct ai_table t;
+	char first[AI_TIME_STRLEN], last[AI_TIME_STRLEN];
+	ai_result r;
+
+	if (!st->nquarantined)
+		return AI_OK;
+	r = wide ? ai_table_init(&t, wide_cols, 4, 0) : ai_table_init(&t, fit_cols, 3,
+	                                                                AI_TABLE_WIDTH);
+	if (r != AI_OK)
+		return r;
+	fputc('\n', f);
+	for (size_t i = 0; i < st->nquarantined && r == AI_OK; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		char *reason = ai_escape_new(q->reason), *name = ai_escape_new(q->name);
+		const char *wrow[4] = { first, last, reason, name }, *frow[3] = { first, reason, name };
+		ai_time_format(q->first_seen, 0, first);
+		ai_time_format(q->last_seen, 0, last);
+		r = reason && name ? ai_table_add(&t, wide ? wrow : frow) : AI_ERR_NOMEM;
+		free(reason);
+		free(name);
+	}
+	if (r == AI_OK)
+		r = ai_table_flush(&t, f);
+	ai_table_release(&t);
+	return r;
+}
+
+static ai_result print_text(FILE *f, const struct ai_status *s, const struct table_choice *tc)
+{
+	const struct ai_state *st = &s->archive.state;
+	char t[AI_TIME_STRLEN], d[32];
 	struct ai_status_run run;
+	ai_result r = AI_OK;
 
 	put_escaped(f, "archive:   ", s->dest, "");
 	put_escaped(f, " (SKU ", s->sku, ")\n");
@@ -257,70 +437,13 @@ static void print_text(FILE *f, const struct ai_status *s)
 		fprintf(f, "quarantine: %zu source name%s not archived "
 		           "(unsafe names, listed below)\n",
 		        st->nquarantined, st->nquarantined == 1 ? "" : "s");
-	if (!st->nparts)
-		goto quarantined;
-	apps = calloc(st->nparts, sizeof *apps);
-	types = calloc(st->nparts, sizeof *types);
-	for (size_t i = 0; apps && types && i < st->nparts; i++) {
-		apps[i] = ai_escape_new(st->parts[i].app);
-		types[i] = ai_escape_new(st->parts[i].type);
-		if (!apps[i] || !types[i])
-			goto out;
-		int la = (int)strlen(apps[i]), lt = (int)strlen(types[i]);
-		wa = la > wa ? la : wa;
-		wt = lt > wt ? lt : wt;
-	}
-	if (!apps || !types)
-		goto out;
-	fprintf(f, "\n%-*s  %-*s  %-20s  %-8s  %-20s  %-20s  %-14s  %-14s  %8s  %10s\n", wa,
-	        "APP", wt, "TYPE", "ARCHIVED THROUGH", "LAG", "LAST EVENT", "NEWEST BLOB",
-	        "FAILED", "QUARANTINED", "MEMBERS", "ROWS");
-	for (size_t i = 0; i < st->nparts; i++) {
-		const struct ai_partition_state *p = &st->parts[i];
-		snprintf(t, sizeof t, "never");
-		snprintf(d, sizeof d, "-");
-		snprintf(u, sizeof u, "-");
-		snprintf(nb, sizeof nb, "-");
-		if (known(p->archived_through)) {
-			ai_time_format(p->archived_through, 0, t);
-			human_duration(behind(s, p->archived_through), d, sizeof d);
-		}
-		if (known(p->last_event))
-			ai_time_format(p->last_event, 0, u);
-		if (known(p->newest_blob))
-			ai_time_format(p->newest_blob, 0, nb);
-		count_age(s, p->failed, p->failed_oldest, fl, sizeof fl);
-		count_age(s, p->quarantined, p->quarantined_oldest, qu, sizeof qu);
-		fprintf(f, "%-*s  %-*s  %-20s  %-8s  %-20s  %-20s  %-14s  %-14s  %8" PRIu64
-		           "  %10" PRIu64 "\n", wa, apps[i], wt, types[i], t, d, u, nb, fl, qu,
-		        p->members, p->rows);
-	}
-quarantined:
-	for (size_t i = 0; i < st->nquarantined; i++) {
-		int lr = (int)strlen(ai_escape(st->quarantined[i].reason, reason, sizeof reason));
-		wr = lr > wr ? lr : wr;
-	}
-	if (st->nquarantined)
-		fprintf(f, "\n%-20s  %-20s  %-*s  %s\n", "FIRST SEEN", "LAST SEEN", wr, "REASON",
-		        "QUARANTINED NAME");
-	for (size_t i = 0; i < st->nquarantined; i++) {
-		const struct ai_quarantine_entry *q = &st->quarantined[i];
-		ai_time_format(q->first_seen, 0, t);
-		ai_time_format(q->last_seen, 0, u);
-		fprintf(f, "%-20s  %-20s  %-*s  ", t, u, wr,
-		        ai_escape(q->reason, reason, sizeof reason));
-		ai_escape_put(f, q->name);
-		fputc('\n', f);
-	}
-out:
-	for (size_t i = 0; i < st->nparts; i++) {
-		if (apps)
-			free(apps[i]);
-		if (types)
-			free(types[i]);
-	}
-	free(apps);
-	free(types);
+	if (st->nparts)
+		r = print_parts(f, s, tc);
+	if (r == AI_OK)
+		r = print_quarantined(f, st, tc->wide);
+	if (r == AI_OK && ferror(f))
+		r = AI_ERR_IO;
+	return r;
 }
 
 /* Label values escape backslash, double quote and newline. */
@@ -534,6 +657,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	struct ai_store *dest = NULL;
 	struct ai_status s;
 	struct ai_trust trust;
+	struct table_choice tc;
 	char why[256];
 	ai_result r;
 
@@ -543,7 +667,9 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_options_parse(&ai_cmd_status, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	r = ai_trust_from_options(&trust, &ai_cmd_status, &o);
+	r = choose_columns(&o, &tc);
+	if (r == AI_OK)
+		r = ai_trust_from_options(&trust, &ai_cmd_status, &o);
 	if (r != AI_OK)
 		goto out;
 	if (ai_trust_pubkey_conflict(&trust, why, sizeof why)) {
@@ -572,7 +698,7 @@ static ai_result exec_status(struct ai_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		print_json(ctx->out, &s, &trust);
 	else if (ctx->verbosity >= 0)
-		print_text(ctx->out, &s);
+		r = print_text(ctx->out, &s, &tc);
 out:
 	ai_status_release(&s);
 	ai_trust_release(&trust);
@@ -584,7 +710,8 @@ out:
 const struct ai_cmd ai_cmd_status = {
 	.name = "status",
 	.bit = AI_CMD_STATUS,
-	.args = "--dest URL [--dest-secondary URL] [--prom FILE] [--pubkey FILE] [--key-id ID]",
+	.args = "--dest URL [--dest-secondary URL] [--prom FILE] [--pubkey FILE] [--key-id ID] "
+	        "[--wide | --columns COL,...]",
 	.summary = "show how far the archive reaches, the lag, the last run and replication",
 	.exec = exec_status,
 };

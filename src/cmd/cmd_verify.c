@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cmd/jsonout.h"
 #include "cmd/cmd.h"
+#include "util/progress.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "format/minisign.h"
@@ -283,6 +284,12 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_witness_require(&ws, dest, &trust, 0);
 	if (r != AI_OK)
 		goto out;
+	/* Without --data a check reads little: no progress line. */
+	if (o.data || o.subset) {
+		r = ai_cmd_progress(&ai_cmd_verify, ctx, &o, "members", 0, &p.progress);
+		if (r != AI_OK)
+			goto out;
+	}
 	p.witness = &ws;
 	p.dest = dest;
 	p.trust = &trust;
@@ -294,6 +301,8 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		p.to = o.to;
 	}
 	r = ai_verify(&p, &rep);
+	ai_progress_end(p.progress);
+	p.progress = NULL;
 	ai_say_trust(&trust);
 	if (r != AI_OK)
 		goto out;
@@ -320,6 +329,7 @@ out:
 	 * record of a location that holds none). */
 	if (dest && r != AI_ERR_CONFIG)
 		ai_options_record_outcome(&o, dest, "verify", r, NULL);
+	ai_progress_end(p.progress);
 	free(fix);
 	ai_witnesses_release(&ws);
 	ai_verify_report_release(&rep);

@@ -131,6 +131,21 @@ static const struct def defs[] = {
 	  "only members archived with these tags" },
 	{ "format", 0, "table|jsonl|csv", QUERY, CFG, K_STR, O(format), 0, 0,
 	  "output format (default: table on a terminal, else jsonl)" },
+	{ "blob", 0, "NAME", QUERY | CAT, CFG, K_STR, O(blob), 0, 0,
+	  "only the members of this source blob (its full name)" },
+	{ "blob-prefix", 0, "PREFIX", QUERY | CAT, CFG, K_STR, O(blob_prefix), 0, 0,
+	  "only the members of source blobs whose names start so" },
+	/* Not config keys: how one listing looks, not what it selects. */
+	{ "columns", 0, "COL,...", QUERY, CLI, K_STR, O(columns), 0, 0,
+	  "the table's (and CSV's) columns, in this order (a wrong name lists them)" },
+	{ "columns", 0, "COL,...", STATUS, CLI, K_STR, O(columns), 0, 0,
+	  "the table's columns, in this order (a wrong name lists them)" },
+	{ "wide", 0, NULL, QUERY | STATUS, CLI, K_FLAG, O(wide), 0, 0,
+	  "the table with every column, nothing shortened (default: fit 80 columns)" },
+	{ "count", 0, NULL, QUERY, CLI, K_FLAG, O(count), 0, 0,
+	  "one line: the members, rows and bytes that match" },
+	{ "group-by", 0, "KEY,...", QUERY, CLI, K_STR, O(group_by), 0, 0,
+	  "members, rows and bytes per app, type and/or (delivery) hour" },
 	/* Not config keys for cat: a config's format is query's. */
 	{ "format", 0, "jsonl|csv", CAT, CLI, K_STR, O(format), 0, 0,
 	  "one JSON object a line (default), or CSV of --fields" },
@@ -183,6 +198,11 @@ static const struct def defs[] = {
 	  "TCP/TLS connect timeout (default 10s)" },
 	{ "stall-timeout", 0, "DUR", RUN | GC, CFG, K_DURATION, O(stall_timeout), 0, 0,
 	  "abort a transfer with no progress this long (default 30s)" },
+	/* Not config keys: a terminal's matter, decided on each invocation. */
+	{ "progress", 0, NULL, RUN | CAT | VERIFY, CLI, K_FLAG, O(progress), 0, 0,
+	  "a progress line on stderr even off a terminal or with -q/--json" },
+	{ "no-progress", 0, NULL, RUN | CAT | VERIFY, CLI, K_FLAG, O(no_progress), 0, 0,
+	  "no progress line, even on a terminal" },
 	{ "help", 'h', NULL, ALL, CLI, K_FLAG, O(help), 0, 0,
 	  "this text" },
 };

@@ -16,7 +16,7 @@
 #define AI_MAX_TAGS 8
 #define AI_MAX_FILTERS 16
 /* Rows of the option table (options.c checks it has no more). */
-#define AI_OPTIONS_ROWS 64
+#define AI_OPTIONS_ROWS 80
 
 /* Where an option's value came from. */
 enum ai_from { AI_FROM_DEFAULT = 0, AI_FROM_CLI, AI_FROM_CONFIG };
@@ -44,6 +44,10 @@ struct ai_options {
 	char *prom;                /* status --prom FILE */
 	char *cache_dir;
 	char *subset;              /* verify --subset n/m */
+	char *columns;             /* query, status: the table's columns, a,b,c */
+	char *group_by;            /* query: app,type,hour (any of them, in order) */
+	char *blob;                /* query, cat: one source blob's members */
+	char *blob_prefix;         /* query, cat: the members of blobs named so */
 	char *apps[AI_MAX_FILTERS];
 	size_t napps;
 	char *types[AI_MAX_FILTERS];
@@ -71,6 +75,9 @@ struct ai_options {
 	int dry_run, wait, error_on_nothing, data, no_cache, rotate_key;
 	int dedupe;                /* cat: each record once */
 	int raw;                   /* cat --raw */
+	int wide;                  /* query, status: every column, nothing cut */
+	int count;                 /* query: counts instead of members */
+	int progress, no_progress; /* run, cat, verify: the progress line forced on or off */
 	int help;
 	/* Where each row's value came from (ai_options_origin). */
 	unsigned char origin[AI_OPTIONS_ROWS];

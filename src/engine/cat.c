@@ -5,6 +5,7 @@
  * event time and their rows merged through a heap, a row printed once no
  * member still to come can hold an earlier one. */
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "engine/source.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "cmd/options.h"
 #include "format/rowscan.h"
 #include "util/alloc.h"
@@ -652,8 +654,22 @@ static ai_result run_jobs(struct cat *c, unsigned nthreads, struct ai_cat_summar
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct job *j = &c->jobs[i];
 		pthread_mutex_lock(&c->mu);
-		while (!j->done && !(c->stop && i >= c->next))
-			pthread_cond_wait(&c->cv_done, &c->mu);
+		while (!j->done && !(c->stop && i >= c->next)) {
+			if (!c->p->progress) {
+				pthread_cond_wait(&c->cv_done, &c->mu);
+				continue;
+			}
+			/* cv_done waits on the monotonic clock. */
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += AI_PROGRESS_INTERVAL_NS;
+			if (until.tv_nsec >= 1000000000)
+				until.tv_sec++, until.tv_nsec -= 1000000000;
+			pthread_cond_timedwait(&c->cv_done, &c->mu, &until);
+			pthread_mutex_unlock(&c->mu);
+			ai_progress_tick(c->p->progress);
+			pthread_mutex_lock(&c->mu);
+		}
 		int skipped = !j->done;
 		pthread_mutex_unlock(&c->mu);
 		if (skipped)
@@ -685,6 +701,8 @@ static ai_result run_jobs(struct cat *c, unsigned nthreads, struct ai_cat_summar
 				first = j->r;
 		}
 		spool_release(&j->out);
+		ai_progress_add(c->p->progress, 1, j->length);
+		ai_progress_tick(c->p->progress);
 		pthread_mutex_lock(&c->mu);
 		c->printed = i + 1;
 		pthread_cond_broadcast(&c->cv_room);
@@ -741,7 +759,13 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	ai_buf_init(&c.cell, MAX_ROW);
 	ai_buf_init(&c.rec, MAX_ROW);
 	pthread_mutex_init(&c.mu, NULL);
-	pthread_cond_init(&c.cv_done, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c.cv_done, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&c.cv_room, NULL);
 	if (p->nfields && !(c.vals = calloc(p->nfields, sizeof *c.vals)))
 		r = AI_ERR_NOMEM;
@@ -754,6 +778,13 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	if (r == AI_OK && c.njobs) {
 		struct ai_store_stats before, after;
 
+		if (p->progress) {
+			uint64_t bytes = 0;
+			for (size_t i = 0; i < c.njobs; i++)
+				bytes += c.jobs[i].length;
+			ai_progress_total(p->progress, c.njobs, bytes);
+			ai_progress_tick(p->progress);
+		}
 		ai_store_get_stats(p->dest, &before);
 		r = run_jobs(&c, p->jobs < AI_CAT_MAX_JOBS ? p->jobs : AI_CAT_MAX_JOBS, sum);
 		ai_store_get_stats(p->dest, &after);

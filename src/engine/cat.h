@@ -20,6 +20,7 @@
  * whose event-time spans overlap the point the merge has reached). */
 #define AI_CAT_SORT_MEM (512u << 20)
 
+struct ai_progress;
 struct ai_cat_params {
 	struct ai_store *dest;
 	const struct ai_catalog_filter *f;   /* the members, and which of their rows */
@@ -34,6 +35,7 @@ struct ai_cat_params {
 	const struct ai_row_path *fields;
 	char *const *field_names;
 	size_t nfields;
+	struct ai_progress *progress; /* members printed, pack bytes; NULL: none */
 };
 
 struct ai_cat_summary {

@@ -42,6 +42,8 @@ void ai_catalog_filter_from_options(struct ai_catalog_filter *f, const struct ai
 	f->nop_ids = o->noperation_ids;
 	f->tags = o->tags;
 	f->ntags = o->ntags;
+	f->blob = o->blob;
+	f->blob_prefix = o->blob_prefix;
 }
 
 void ai_catalog_opts_from_options(struct ai_catalog_opts *c, const struct ai_options *o,
@@ -132,6 +134,11 @@ int ai_catalog_member_app(const struct ai_catalog_filter *f, const struct ai_mem
 int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai_member *m)
 {
 	if (!ai_catalog_member_app(f, m) || !ai_options_match(f->types, f->ntypes, m->type))
+		return 0;
+	if (f->blob && (!m->blob || strcmp(m->blob, f->blob) != 0))
+		return 0;
+	if (f->blob_prefix &&
+	    (!m->blob || strncmp(m->blob, f->blob_prefix, strlen(f->blob_prefix)) != 0))
 		return 0;
 	if (f->has_from || f->has_to) {
 		if (!m->has_time)

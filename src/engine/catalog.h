@@ -30,6 +30,8 @@ struct ai_catalog_filter {
 	size_t nop_ids;
 	char *const *tags;           /* the run's tags, recorded per segment */
 	size_t ntags;
+	const char *blob;            /* NULL, or the one source blob name */
+	const char *blob_prefix;     /* NULL, or what the source blob name starts with */
 };
 
 struct ai_trust;
@@ -93,8 +95,11 @@ int ai_catalog_segment_matches(const struct ai_catalog_filter *f, const struct a
  * member that records the apps of its rows (workspace export), one of
  * those. */
 int ai_catalog_member_app(const struct ai_catalog_filter *f, const struct ai_member *m);
-/* 1 when m may match f: app, type, event window, roles (a member with the
- * most roles the manifest keeps may hold others), operation ids (Bloom). */
+/* 1 when m may match f: app, type, source blob name (exactly, and by
+ * prefix, case-sensitive as blob names are; the segment index does not
+ * know names, so every segment is read for it), event window, roles (a
+ * member with the most roles the manifest keeps may hold others),
+ * operation ids (Bloom). */
 int ai_catalog_member_matches(const struct ai_catalog_filter *f, const struct ai_member *m);
 
 /* The cache root: $XDG_CACHE_HOME/aiarchive, else ~/.cache/aiarchive.

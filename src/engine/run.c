@@ -18,6 +18,7 @@
 #include "util/hex.h"
 #include "engine/lock.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "engine/member.h"
 #include "engine/pack.h"
 #include "engine/replication.h"
@@ -238,8 +239,6 @@ struct run {
 	struct partition *parts;
 	size_t nparts;
 	size_t next_part;            /* atomic */
-	uint64_t done;               /* atomic: work items finished */
-	uint64_t bytes_done;         /* atomic */
 	int stop;                    /* atomic: a segment failed, workers stop early */
 	size_t seg_max;              /* members per segment */
 	pthread_mutex_t mu;          /* guards active and ready */
@@ -354,7 +353,7 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 		if (r == AI_OK)
 			r = ai_member_feed(wk->mb, wk->chunk.data, wk->chunk.len);
 		off += len;
-		__atomic_add_fetch(&run->bytes_done, len, __ATOMIC_RELAXED);
+		ai_progress_add(run->p->progress, 0, len);
 	}
 	if (r == AI_OK)
 		r = ai_member_end(wk->mb, w->final, &w->member, &consumed, &w->compressed);
@@ -455,7 +454,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 			break;
 		if (w->end - w->start > SMALL_MEMBER) {
 			do_big(wk, w);
-			__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
+			ai_progress_add(run->p->progress, 1, 0);
 			continue;
 		}
 		ai_buf_reset(&wk->member);
@@ -484,7 +483,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 				end_pack(&pack, in_pack, &nin, r);
 			}
 		}
-		__atomic_add_fetch(&run->done, 1, __ATOMIC_RELAXED);
+		ai_progress_add(run->p->progress, 1, 0);
 	}
 	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
 		ai_pack_free(pack); /* nothing will record it */
@@ -507,16 +506,6 @@ static void *worker_main(void *arg)
 	pthread_cond_broadcast(&run->cv);
 	pthread_mutex_unlock(&run->mu);
 	return NULL;
-}
-
-static void draw_progress(struct run *run, int last)
-{
-	uint64_t done = __atomic_load_n(&run->done, __ATOMIC_RELAXED);
-	uint64_t bytes = __atomic_load_n(&run->bytes_done, __ATOMIC_RELAXED);
-
-	fprintf(stderr, "\r%llu/%zu blobs, %.1f MiB%s", (unsigned long long)done, run->nwork,
-	        (double)bytes / (1 << 20), last ? "\n" : "");
-	fflush(stderr);
 }
 
 static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum,
@@ -559,6 +548,7 @@ static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_ru
 		else
 			started++;
 	}
+	ai_progress_tick(run->p->progress);
 	pthread_mutex_lock(&run->mu);
 	run->active -= (int)(n - started);
 	if (r != AI_OK)
@@ -573,14 +563,15 @@ static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_ru
 			continue;
 		}
 		if (run->p->progress) {
+			/* The condition variable waits on the monotonic clock. */
 			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 250000000;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += AI_PROGRESS_INTERVAL_NS;
 			if (until.tv_nsec >= 1000000000)
 				until.tv_sec++, until.tv_nsec -= 1000000000;
 			pthread_cond_timedwait(&run->cv, &run->mu, &until);
 			pthread_mutex_unlock(&run->mu);
-			draw_progress(run, 0);
+			ai_progress_tick(run->p->progress);
 			pthread_mutex_lock(&run->mu);
 		} else {
 			pthread_cond_wait(&run->cv, &run->mu);
@@ -589,8 +580,7 @@ static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_ru
 	pthread_mutex_unlock(&run->mu);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	if (run->p->progress)
-		draw_progress(run, 1);
+	ai_progress_tick(run->p->progress);
 out:
 	for (unsigned i = 0; wks && i < n; i++) {
 		ai_member_builder_free(wks[i].mb);
@@ -1528,7 +1518,13 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	sum->watermark = AI_TIME_MIN;
 	ai_source_list_init(&items);
 	pthread_mutex_init(&run.mu, NULL);
-	pthread_cond_init(&run.cv, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&run.cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	/* The run trusts the archive's key chain; it signs with the current key. */
 	ai_trust_init(&run.trust);
 	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
@@ -1631,6 +1627,12 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		goto out;
 	}
 
+	if (p->progress) {
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < run.nwork; i++)
+			bytes += run.work[i].end - run.work[i].start;
+		ai_progress_total(p->progress, run.nwork, bytes);
+	}
 	r = run_workers(&run, &a, sum);
 	for (size_t i = 0; i < run.nwork; i++) {
 		sum->failed += run.work[i].state == WORK_FAILED;

@@ -45,6 +45,7 @@ struct ai_run_summary {
 };
 
 struct ai_lock;
+struct ai_progress;
 struct ai_witnesses;
 
 struct ai_run_params {
@@ -61,7 +62,8 @@ struct ai_run_params {
 	FILE *dry_out;                    /* dry run: the list goes here */
 	FILE *preflight_out;              /* dry run: the preflight's lines (NULL: logged at
 	                                   * info level) */
-	int progress;                     /* draw a progress line on stderr */
+	struct ai_progress *progress;     /* the progress line (blobs, source bytes); NULL:
+	                                   * none */
 	size_t segment_members;           /* 0: AI_RUN_SEGMENT_MEMBERS */
 	struct ai_lock *lock;             /* held run lock, confirmed before each commit;
 	                                   * NULL: none (dry runs, tests) */

@@ -12,6 +12,7 @@
 #include "engine/fetch.h"
 #include "engine/identity.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "format/manifest_codec.h"
 #include "engine/trust.h"
 #include "engine/verify.h"
@@ -313,6 +314,7 @@ struct vctx {
 	struct ai_verify_report *rep;
 	struct arch_range *ranges;
 	size_t nranges, capranges;
+	uint64_t segs_done, segs_total;  /* for the progress line */
 };
 
 /* Reads a small object whole; NOT_FOUND and TOO_BIG are left to the caller. */
@@ -418,6 +420,8 @@ static ai_result check_member(struct seg_job *j, struct worker *w, size_t i)
 
 	r = ai_fetch_member(&w->fetch, j->v->p->dest, &rec, NULL, NULL, &got);
 	count(rep, &rep->bytes_read, got.bytes_read);
+	ai_progress_add(j->v->p->progress, 1, got.bytes_read);
+	ai_progress_tick(j->v->p->progress);
 	if (r != AI_OK) {
 		if (got.store_failed)
 			log_store_error("pack", pack, r);
@@ -506,6 +510,8 @@ static ai_result check_pack(struct seg_job *j, struct worker *w, uint32_t i)
 			goto out;
 		}
 		count(rep, &rep->bytes_read, len);
+		ai_progress_add(v->p->progress, 0, len);
+		ai_progress_tick(v->p->progress);
 		r = ai_hash_update(&sha, w->buf.data, w->buf.len);
 		if (r == AI_OK)
 			r = ai_hash_update(&blake, w->buf.data, w->buf.len);
@@ -807,8 +813,11 @@ static ai_result walk_one(void *ctx, const struct ai_archive_link *l)
 			    l->seg.members[i].delivery_hour < v->p->to)
 				r = add_range(v, &l->seg.members[i]);
 	}
-	if (r == AI_OK && v->p->data)
+	if (r == AI_OK && v->p->data) {
 		r = check_data(v, &l->seg, e->name_seq);
+		ai_progress_steps(v->p->progress, ++v->segs_done, v->segs_total);
+		ai_progress_tick(v->p->progress);
+	}
 	if (r != AI_OK)
 		return r;
 index:
@@ -1247,6 +1256,7 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 			seqs[w.nseqs++] = found[i].seq;
 	}
 	w.seqs = seqs;
+	v.segs_total = w.nseqs;
 	sw.v = &v;
 	sw.e = e;
 	sw.ix = ix;

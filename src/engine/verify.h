@@ -19,6 +19,7 @@
 #include "engine/trust.h"
 
 struct ai_witnesses;
+struct ai_progress;
 
 /* One thing found wrong. kind says what object is meant ("segment",
  * "segment-index", "state", "pack", "key", "manifest", "source blob",
@@ -122,6 +123,8 @@ struct ai_verify_params {
 	enum ai_layout layout;    /* of src; AUTO detects it */
 	ai_time from, to;         /* delivery hours to check in src */
 	struct ai_witnesses *witness; /* checkpoints the chain must agree with; NULL: none */
+	struct ai_progress *progress; /* with data: members re-read, pack bytes, segments;
+	                               * NULL: none */
 };
 
 /* Runs the checks. AI_OK when they ran (look at rep->errors), else the

@@ -134,6 +134,30 @@ char *ai_redact(const char *in, char *out, size_t cap)
 	return out;
 }
 
+static void (*hook_before)(void *), (*hook_after)(void *);
+static void *hook_arg;
+
+void ai_log_set_hook(void (*before)(void *), void (*after)(void *), void *arg)
+{
+	__atomic_store_n(&hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&hook_after, after, __ATOMIC_RELAXED);
+	__atomic_store_n(&hook_before, before, __ATOMIC_RELEASE);
+}
+
+/* Writes one line to stderr between the hook's calls. */
+static void put_line(const char *prefix, const char *shown)
+{
+	void (*before)(void *) = __atomic_load_n(&hook_before, __ATOMIC_ACQUIRE);
+	void (*after)(void *) = __atomic_load_n(&hook_after, __ATOMIC_RELAXED);
+	void *arg = __atomic_load_n(&hook_arg, __ATOMIC_RELAXED);
+
+	if (before && after)
+		before(arg);
+	fprintf(stderr, "aiarchive: %s%s\n", prefix, shown);
+	if (before && after)
+		after(arg);
+}
+
 /* The first error of the process, as shown (for the closing line). */
 static char first_error[512];
 static pthread_mutex_t first_error_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -182,9 +206,7 @@ void ai_log(enum ai_log_level level, const char *fmt, ...)
 		if (level > ai_log_level)
 			return;
 	}
-	fprintf(stderr, "aiarchive: %s%s\n",
-	        level == AI_LOG_ERROR ? "error: " : level == AI_LOG_WARN ? "warning: " : "",
-	        shown);
+	put_line(level == AI_LOG_ERROR ? "error: " : level == AI_LOG_WARN ? "warning: " : "", shown);
 }
 
 void ai_say(const char *fmt, ...)
@@ -195,5 +217,5 @@ void ai_say(const char *fmt, ...)
 	va_start(ap, fmt);
 	render(shown, sizeof shown, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "aiarchive: %s\n", shown);
+	put_line("", shown);
 }

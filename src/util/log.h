@@ -24,6 +24,10 @@ void ai_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * the "error: " prefix; kept even when the level dropped it), or "". */
 const char *ai_log_first_error(void);
 
+/* Called before and after each message is written to stderr, with arg:
+ * a progress line (progress.h) clears itself first. NULL: none. */
+void ai_log_set_hook(void (*before)(void *), void (*after)(void *), void *arg);
+
 /* Copies in to out (cap bytes, always NUL-terminated), replacing secrets
  * with "REDACTED": SAS signatures (sig=...), AccountKey=... in connection
  * strings, SharedKey/Bearer/Basic credentials in Authorization headers,

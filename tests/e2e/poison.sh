@@ -101,7 +101,7 @@ check_eq "a folder is reported once per run" 720 \
 	"$(grep -cF "folder '_$IKEY/': quarantined (empty app name)" "$TEST_TMP/local.jsonl.err")"
 
 status_now=$(at 720)
-check_exit 0 "status" -- env AIARCHIVE_NOW="$status_now" "$AIARCHIVE" status --dest "file://$dst"
+check_exit 0 "status" -- env AIARCHIVE_NOW="$status_now" "$AIARCHIVE" status --dest "file://$dst" --wide
 st_text=$LAST_OUTPUT
 check "status says how many names are quarantined" -- \
 	grep -q '^quarantine: 7 source names not archived' <<<"$st_text"
@@ -136,7 +136,7 @@ ai_init_once "file://$tagged" "$key"
 check_exit 0 "a run with a tag holding an escape sequence" -- env AIARCHIVE_NOW="$(at 801)" \
 	"$AIARCHIVE" run --source "file://$src" --dest "file://$tagged" --key "$key" \
 	--from "$(at 800)" --to "$(at 801)" --tag $'INC\x1b[31m-1'
-check_exit 0 "query as a table" -- "$AIARCHIVE" query --dest "file://$tagged" --format table
+check_exit 0 "query as a table (with its tags column)" -- "$AIARCHIVE" query --dest "file://$tagged" --format table --columns app,tags,blob
 check "the table shows the tag escaped" -- grep -qF 'INC\x1b[31m-1' <<<"$LAST_OUTPUT"
 check "the table holds no raw control character" -- \
 	bash -c "! LC_ALL=C grep -q '$ctl_re' <<<\"\$0\"" "$LAST_OUTPUT"

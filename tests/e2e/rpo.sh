@@ -127,7 +127,7 @@ scenario() {
 	check "$name: the .prom says so" -- \
 		bash -c "grep -qx 'aiarchive_last_verify_success 0' '$prom' && grep -qx 'aiarchive_last_verify_exit_code 4' '$prom'"
 	check "$name: promtool accepts it" -- bash -c "promtool check metrics <'$prom'"
-	check_exit 0 "$name: status as a table" -- env AIARCHIVE_NOW=2026-11-20T13:55:00Z "$AIARCHIVE" status --dest "$dest"
+	check_exit 0 "$name: status as a table" -- env AIARCHIVE_NOW=2026-11-20T13:55:00Z "$AIARCHIVE" status --dest "$dest" --wide
 	check "$name: it shows the last run's exit code and the last verify" -- bash -c '
 		grep -Eq "^last run: .*: failed \(exit 4\)$" <<<"$0" && grep -Eq "^verified: +at .*: failed \(exit 4\)$" <<<"$0"' "$LAST_OUTPUT"
 	check "$name: and one line per app and type with FAILED and QUARANTINED" -- bash -c '
