@@ -174,6 +174,7 @@ E2E_TESTS = \
 	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
+	tests/e2e/global_options.sh \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
 	tests/e2e/source_changes.sh \
