@@ -160,6 +160,7 @@ E2E_TESTS = \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
+	tests/e2e/json.sh \
 	tests/e2e/no_archive.sh \
 	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \

@@ -113,8 +113,9 @@ void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_
 	if (!what[0])
 		what = ai_strerror(r);
 	snprintf(line, sizeof line, "%s: %s; %s; exit %d", cmd->name, what, next, code);
-	ai_say("%s", line);
+	/* The JSON first: with stderr on stdout, the closing line stays last. */
 	ai_cmd_json_error(ctx, r, line);
+	ai_say("%s", line);
 }
 
 void ai_cmd_object(struct ai_ctx *ctx, const char *fmt, ...)

@@ -221,6 +221,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.now = ctx->now,
 		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
+		.dry_json = ctx->json,
 		.preflight_out = ctx->json ? NULL : ctx->out,
 		.progress = isatty(2) && ctx->verbosity >= 0 && !o.dry_run,
 		.segment_members = segment_members,
