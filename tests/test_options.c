@@ -415,7 +415,7 @@ ParameterizedTestParameters(options, durations)
 {
 	static struct duration_case cases[] = {
 		{ "90m", 90 * 60 * SEC }, { "2h", 2 * H },     { "1d", 24 * H },
-		{ "45", 45 * SEC },       { "45s", 45 * SEC }, { "1500ms", 1500 * SEC / 1000 },
+		{ "30s", 30 * SEC },      { "45s", 45 * SEC }, { "1500ms", 1500 * SEC / 1000 },
 		{ "0", 0 },               { "366d", 366 * 24 * H },
 	};
 	return cr_make_param_array(struct duration_case, cases, sizeof cases / sizeof cases[0]);
@@ -1010,4 +1010,18 @@ Test(options, the_nearest_name_is_a_typo_or_a_prefix_away)
 	/* Config keys: not the global options, which are no keys. */
 	cr_assert_null(ai_options_nearest(AI_CMD_RUN, 1, "jsn"));
 	cr_assert_str_eq(ai_options_nearest(AI_CMD_RUN, 1, "grase"), "grace");
+}
+
+Test(options, a_duration_needs_its_unit)
+{
+	struct ai_options o;
+
+	cr_assert_eq(parse(NULL, &o, "--lookback", "2", NULL), AI_ERR_USAGE);
+	ai_options_release(&o);
+	cr_assert_eq(parse("grace = 15\n", &o, NULL), AI_ERR_CONFIG);
+	ai_options_release(&o);
+	OK(parse(NULL, &o, "--rescan", "0", "--lookback", "2h", NULL));
+	cr_assert_eq(o.rescan, 0);
+	cr_assert_eq(o.lookback, 2 * H);
+	ai_options_release(&o);
 }

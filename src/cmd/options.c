@@ -320,6 +320,13 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 		r = ai_parse_size(value, 1ULL << 40, (uint64_t *)base);
 		break;
 	case K_DURATION:
+		/* A bare number is no duration: 2 what? ("0" is 0 in any unit.) */
+		if (*value && strspn(value, "0123456789") == strlen(value) &&
+		    strspn(value, "0") != strlen(value)) {
+			ai_error("%s: %s: --%s %s: %s what? e.g. %sh, %sm or %ss", cmd->name, where,
+			         d->name, value, value, value, value, value);
+			return AI_ERR_USAGE;
+		}
 		r = ai_parse_duration(value, 366LL * 86400 * AI_NS_PER_SEC, (int64_t *)base);
 		break;
 	case K_TIME:
@@ -328,9 +335,18 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 			*(int *)((char *)o + d->count_off) = 1;
 		break;
 	}
+	if (r != AI_OK && r != AI_ERR_NOMEM && d->kind == K_TIME) {
+		ai_error("%s: %s: bad value '%s' for --%s: a time is 2026-11-20T13:05:00Z (or "
+		         "+HH:MM, a fraction, a space for T), 2026-11-20T13:05Z, 2026-11-20T13 or "
+		         "2026-11-20 (UTC), now, or now-DUR (now-2h, now-30m, now-7d)", cmd->name,
+		         where, value, d->name);
+		return AI_ERR_USAGE;
+	}
 	if (r != AI_OK && r != AI_ERR_NOMEM) {
-		ai_error("%s: %s: bad value '%s' for --%s (%s)", cmd->name, where, value, d->name,
-		         d->arg ? d->arg : "true/false");
+		ai_error("%s: %s: bad value '%s' for --%s (%s%s)", cmd->name, where, value, d->name,
+		         d->arg ? d->arg : "true/false",
+		         d->kind == K_DURATION ? ": a number and a unit, ms, s, m, h or d, e.g. 90s" :
+		         d->kind == K_SIZE ? ": e.g. 64MiB" : "");
 		return AI_ERR_USAGE;
 	}
 	return r;
@@ -511,7 +527,12 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		value = trim(eq + 1);
 		i = config_row(cmd, key, &ignore);
 		if (i == NDEFS) {
-			ai_error("config '%s' line %u: unknown key '%s'", path, lineno, key);
+			const char *near = ai_options_nearest(~0u, 1, key);
+			char hint[128] = "";
+			if (near)
+				snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+			snprintf(ctx->object, sizeof ctx->object, "%s", path);
+			ai_error("config '%s' line %u: unknown key '%s'%s", path, lineno, key, hint);
 			r = AI_ERR_CONFIG;
 			break;
 		}

@@ -101,6 +101,17 @@ check "  says it needs a value" -- grep -q "option '--config' needs a value (FIL
 check_exit 2 "a flag given a value" -- "$AIARCHIVE" gc --dest "$D" --dry-run=yes
 check "  says it takes none" -- grep -q "option '--dry-run' takes no value" <<<"$LAST_OUTPUT"
 
+# Values: a duration needs its unit, a bad time lists the forms, a config
+# key's typo names the nearest key.
+check_exit 2 "--lookback 2 (no unit)" -- "$AIARCHIVE" run --source "$S" --dest "$D" --key "$key" --lookback 2
+check "  asks 2 what?" -- grep -q -- "--lookback 2: 2 what? e.g. 2h" <<<"$LAST_OUTPUT"
+check_exit 2 "a bad time" -- "$AIARCHIVE" query --dest "$D" --from yesterday
+check "  lists the accepted forms" -- \
+	grep -q "bad value 'yesterday' for --from: a time is 2026-11-20T13:05:00Z .*now-DUR" <<<"$LAST_OUTPUT"
+printf 'lookbak = 2h\n' >"$TEST_TMP/typo.conf"
+check_exit 2 "a config key's typo" -- "$AIARCHIVE" -c "$TEST_TMP/typo.conf" status --dest "$D"
+check "  names the nearest key" -- grep -q "unknown key 'lookbak'; did you mean 'lookback'?" <<<"$LAST_OUTPUT"
+
 # --help of a command shows the global options, from the same table.
 check "status --help has a global options block" -- bash -c \
 	"'$AIARCHIVE' status --help | grep -A4 '^global options' | grep -q -- '--json'"
