@@ -166,6 +166,7 @@ E2E_TESTS = \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
+	tests/e2e/json.sh \
 	tests/e2e/no_archive.sh \
 	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \
@@ -181,6 +182,7 @@ E2E_TESTS = \
 	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
+	tests/e2e/global_options.sh \
 	tests/e2e/run_concurrency.sh \
 	tests/e2e/run_faults.sh \
 	tests/e2e/source_changes.sh \

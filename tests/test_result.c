@@ -36,3 +36,16 @@ Test(result, only_network_class_results_are_transient)
 	cr_assert_not(ai_result_transient(AI_ERR_AUTH));
 	cr_assert_not(ai_result_transient(AI_ERR_EXISTS));
 }
+
+Test(result, every_result_has_a_distinct_symbolic_name)
+{
+	for (int r = 0; r < AI_RESULT_COUNT; r++) {
+		const char *n = ai_result_name((ai_result)r);
+		cr_assert(n && *n && strcmp(n, "unknown") != 0, "result %d has a name", r);
+		cr_assert_eq(strspn(n, "abcdefghijklmnopqrstuvwxyz_"), strlen(n), "'%s' is a word", n);
+		for (int k = 0; k < r; k++)
+			cr_assert_str_neq(n, ai_result_name((ai_result)k));
+	}
+	cr_assert_str_eq(ai_result_name(AI_ERR_NOT_FOUND), "not_found");
+	cr_assert_str_eq(ai_result_name((ai_result)999), "unknown");
+}

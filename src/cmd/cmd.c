@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
+#include "cmd/jsonout.h"
 #include "cmd/options.h"
 #include "util/log.h"
 #include "util/progress.h"
@@ -36,14 +37,9 @@ void ai_usage(FILE *f)
 	           "signed, indexed archive.\n\ncommands:\n");
 	for (size_t i = 0; ai_cmds[i]; i++)
 		fprintf(f, "  %-10s %s\n", ai_cmds[i]->name, ai_cmds[i]->summary);
-	fprintf(f, "\nglobal options:\n"
-	           "  -c, --config FILE  read options from FILE (the command line wins)\n"
-	           "  -v, --verbose      more messages (repeat for debug)\n"
-	           "  -q, --quiet        errors and warnings only (no summary, no progress)\n"
-	           "      --json         machine-readable output\n"
-	           "  -h, --help         this text; 'aiarchive <command> --help' for a command\n"
-	           "  -V, --version      print the version\n\n"
-	           "exit codes: 0 ok, 1 partial, 2 usage/config, 3 auth, 4 verification failed,\n"
+	fprintf(f, "\nglobal options (before or after the command):\n");
+	ai_options_help_global(f);
+	fprintf(f, "\nexit codes: 0 ok, 1 partial, 2 usage/config, 3 auth, 4 verification failed,\n"
 	           "5 locked, 6 network/service unavailable, 9 nothing new (--error-on-nothing)\n");
 }
 
@@ -93,7 +89,7 @@ void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_
 {
 	int code = ai_exit_code(r), is_run = cmd == &ai_cmd_run;
 	const char *what = ctx->failure, *first = ai_log_first_error();
-	char next[512];
+	char next[512], line[2048];
 
 	if (ctx->next[0]) {
 		snprintf(next, sizeof next, "%s", ctx->next);
@@ -118,7 +114,42 @@ void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_
 	}
 	if (!what[0])
 		what = ai_strerror(r);
-	ai_say("%s: %s; %s; exit %d", cmd->name, what, next, code);
+	snprintf(line, sizeof line, "%s: %s; %s; exit %d", cmd->name, what, next, code);
+	/* The JSON first: with stderr on stdout, the closing line stays last. */
+	ai_cmd_json_error(ctx, r, line);
+	ai_say("%s", line);
+}
+
+void ai_cmd_object(struct ai_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->object, sizeof ctx->object, fmt, ap);
+	va_end(ap);
+}
+
+void ai_cmd_json_error(const struct ai_ctx *ctx, ai_result r, const char *message)
+{
+	char clean[2048], object[1024];
+	FILE *f = ctx->out ? ctx->out : stdout;
+
+	if (!ctx->json)
+		return;
+	/* The same redaction as every message: no secret in the object. */
+	ai_redact(message ? message : "", clean, sizeof clean);
+	fprintf(f, "{\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":", ai_result_name(r),
+	        ai_exit_code(r));
+	ai_json_string(f, clean);
+	fputs(",\"object\":", f);
+	if (ctx->object[0]) {
+		ai_redact(ctx->object, object, sizeof object);
+		ai_json_string(f, object);
+	} else {
+		fputs("null", f);
+	}
+	fputs("}}\n", f);
+	fflush(f);
 }
 
 ai_result ai_cmd_progress(const struct ai_cmd *cmd, const struct ai_ctx *ctx,

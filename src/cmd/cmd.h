@@ -18,6 +18,9 @@ struct ai_ctx {
 	 * what failed, and what the next run does about it ("" = main's). */
 	char failure[512];
 	char next[256];
+	/* The object a failure is about (a file, a blob, an option), for
+	 * --json's error object ("" = null). */
+	char object[512];
 };
 
 /* One bit per command: the option table (options.c) names with them the
@@ -33,6 +36,8 @@ enum {
 	AI_CMD_VERSION = 1 << 7,
 	AI_CMD_INIT = 1 << 8,
 	AI_CMD_COMPLETION = 1 << 9,
+	/* Not a command: the options main parses before the command's name. */
+	AI_CMD_MAIN = 1 << 10,
 };
 
 struct ai_cmd {
@@ -40,6 +45,7 @@ struct ai_cmd {
 	unsigned bit;        /* its AI_CMD_* bit */
 	const char *args;    /* one-line synopsis of the arguments */
 	const char *summary; /* one line for --help */
+	int operands;        /* arguments besides the options it takes (0 or 1) */
 	/* argv[0] is the command name; prints its own usage errors. */
 	ai_result (*exec)(struct ai_ctx *ctx, int argc, char **argv);
 };
@@ -59,8 +65,15 @@ ai_result ai_cmd_usage_error(const struct ai_cmd *cmd, const char *fmt, ...)
  * the result's message, and what its exit code means for the next run. */
 void ai_cmd_failed(struct ai_ctx *ctx, const char *next, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Prints that closing line for cmd's result r (not AI_OK). */
+/* Prints that closing line for cmd's result r (not AI_OK) on stderr, and
+ * with --json the error object on ctx->out as the last line. */
 void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_result r);
+/* With --json, writes {"error": {"code", "exit", "message", "object"}} for
+ * r on ctx->out, one line (object: ctx->object, else null). */
+void ai_cmd_json_error(const struct ai_ctx *ctx, ai_result r, const char *message);
+/* Names the object a failure is about, for the JSON error object. */
+void ai_cmd_object(struct ai_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct ai_options;
 struct ai_progress;

@@ -3,20 +3,11 @@
  * commands, each command's options, and the values of options that take
  * files, directories or one of a few words. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cmd/cmd.h"
+#include "cmd/jsonout.h"
 #include "cmd/options.h"
-
-/* The global options, which main parses before the command. */
-static const struct ai_option_info globals[] = {
-	{ "config", 'c', "FILE", "read options from FILE (the command line wins)" },
-	{ "verbose", 'v', NULL, "more messages (repeat for debug)" },
-	{ "quiet", 'q', NULL, "errors only" },
-	{ "json", 0, NULL, "machine-readable output" },
-	{ "help", 'h', NULL, "this text; 'aiarchive <command> --help' for a command" },
-	{ "version", 'V', NULL, "print the version" },
-};
-#define NGLOBALS (sizeof globals / sizeof globals[0])
 
 static const char *const shells[] = { "bash", "zsh", "fish" };
 
@@ -136,8 +127,7 @@ static void bash_lists(FILE *f, const struct ai_cmd *cmd)
 		if (cmd)
 			ai_options_each(cmd, bash_list, &w);
 		else
-			for (size_t i = 0; i < NGLOBALS; i++)
-				bash_list(&w, &globals[i]);
+			ai_options_each_global(bash_list, &w);
 		fputs("'\n", f);
 	}
 	fputs("\t\tcase $prev in\n", f);
@@ -146,6 +136,20 @@ static void bash_lists(FILE *f, const struct ai_cmd *cmd)
 		ai_options_each(cmd, bash_words, &w);
 	}
 	fputs("\t\tesac\n", f);
+}
+
+/* A case of the loop that finds the command: a global option's value is
+ * no command. */
+static void bash_skip(void *ctx, const struct ai_option_info *o)
+{
+	FILE *f = ctx;
+
+	if (!o->arg)
+		return;
+	fputs("\t\t", f);
+	if (o->shortc)
+		fprintf(f, "-%c|", o->shortc);
+	fprintf(f, "--%s) ((i++)) ;;\n", o->name);
 }
 
 static void print_bash(FILE *f)
@@ -157,9 +161,10 @@ static void print_bash(FILE *f)
 	      "\t[ \"$COMP_CWORD\" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD-1]}\n"
 	      "\tCOMPREPLY=()\n"
 	      "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
-	      "\t\tcase ${COMP_WORDS[i]} in\n"
-	      "\t\t-c|--config) ((i++)) ;;\n"
-	      "\t\t-*) ;;\n"
+	      "\t\tcase ${COMP_WORDS[i]} in\n", f);
+	/* The command is the first word that is no option nor a value. */
+	ai_options_each_global(bash_skip, f);
+	fputs("\t\t-*) ;;\n"
 	      "\t\t*) cmd=${COMP_WORDS[i]}; break ;;\n"
 	      "\t\tesac\n"
 	      "\tdone\n"
@@ -244,6 +249,11 @@ static void zsh_opt(void *ctx, const struct ai_option_info *o)
 	zsh_spec(w->f, o, "\t\t\t\t");
 }
 
+static void zsh_global(void *ctx, const struct ai_option_info *o)
+{
+	zsh_spec(ctx, o, "\t\t");
+}
+
 static void print_zsh(FILE *f)
 {
 	fputs("#compdef aiarchive\n"
@@ -259,8 +269,7 @@ static void print_zsh(FILE *f)
 		fputs("'\n", f);
 	}
 	fputs("\t)\n\t_arguments -C \\\n", f);
-	for (size_t i = 0; i < NGLOBALS; i++)
-		zsh_spec(f, &globals[i], "\t\t");
+	ai_options_each_global(zsh_global, f);
 	fputs("\t\t'1:command:->command' \\\n"
 	      "\t\t'*::argument:->argument'\n"
 	      "\tcase $state in\n"
@@ -316,6 +325,11 @@ static void fish_opt(void *ctx, const struct ai_option_info *o)
 	fish_line(w->f, w->cond, o);
 }
 
+static void fish_global(void *ctx, const struct ai_option_info *o)
+{
+	fish_line(ctx, "__fish_use_subcommand", o);
+}
+
 static void print_fish(FILE *f)
 {
 	fputs("# fish completion for aiarchive, made by 'aiarchive completion fish'.\n"
@@ -326,8 +340,7 @@ static void print_fish(FILE *f)
 		put_fish(f, ai_cmds[i]->summary);
 		fputs("'\n", f);
 	}
-	for (size_t i = 0; i < NGLOBALS; i++)
-		fish_line(f, "__fish_use_subcommand", &globals[i]);
+	ai_options_each_global(fish_global, f);
 	for (size_t i = 0; ai_cmds[i]; i++) {
 		struct fish_walk w = { .f = f };
 		snprintf(w.cond, sizeof w.cond, "__fish_seen_subcommand_from %s", ai_cmds[i]->name);
@@ -340,40 +353,51 @@ static void print_fish(FILE *f)
 static ai_result exec_completion(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
-	const char *shell = NULL;
-	char *opts[9];
-	int n = 0;
-	ai_result r = AI_OK;
+	const char *shell;
+	char *script = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	ai_result r;
 
 	ai_options_init(&o);
-	/* The shell is the first argument that is no option; the rest go to
-	 * the option parser, which refuses any other argument. */
-	for (int i = 0; i < argc && r == AI_OK; i++) {
-		if (i > 0 && !shell && argv[i][0] != '-')
-			shell = argv[i];
-		else if (n == 8)
-			r = ai_cmd_usage_error(&ai_cmd_completion, "too many arguments");
-		else
-			opts[n++] = argv[i];
-	}
-	opts[n] = NULL;
-	if (r == AI_OK)
-		r = ai_options_parse(&ai_cmd_completion, ctx, n, opts, &o);
+	/* The shell is the command's one argument besides its options. */
+	r = ai_options_parse(&ai_cmd_completion, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
+	shell = o.operand;
 	if (!shell) {
 		r = ai_cmd_usage_error(&ai_cmd_completion, "which shell: bash, zsh or fish");
 		goto out;
 	}
-	if (strcmp(shell, shells[0]) == 0)
-		print_bash(ctx->out);
-	else if (strcmp(shell, shells[1]) == 0)
-		print_zsh(ctx->out);
-	else if (strcmp(shell, shells[2]) == 0)
-		print_fish(ctx->out);
-	else
+	if (strcmp(shell, shells[0]) != 0 && strcmp(shell, shells[1]) != 0 &&
+	    strcmp(shell, shells[2]) != 0) {
+		snprintf(ctx->object, sizeof ctx->object, "%s", shell);
 		r = ai_cmd_usage_error(&ai_cmd_completion, "'%s' is not bash, zsh or fish", shell);
+		goto out;
+	}
+	/* --json: the script as a string in one object. */
+	f = ctx->json ? open_memstream(&script, &len) : ctx->out;
+	if (!f) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	if (strcmp(shell, shells[0]) == 0)
+		print_bash(f);
+	else if (strcmp(shell, shells[1]) == 0)
+		print_zsh(f);
+	else
+		print_fish(f);
+	if (ctx->json) {
+		if (fclose(f) != 0) {
+			r = AI_ERR_NOMEM;
+			goto out;
+		}
+		fprintf(ctx->out, "{\"shell\":\"%s\",\"script\":", shell);
+		ai_json_string(ctx->out, script);
+		fputs("}\n", ctx->out);
+	}
 out:
+	free(script);
 	ai_options_release(&o);
 	return r;
 }
@@ -382,6 +406,7 @@ const struct ai_cmd ai_cmd_completion = {
 	.name = "completion",
 	.bit = AI_CMD_COMPLETION,
 	.args = "bash|zsh|fish",
+	.operands = 1,
 	.summary = "print a shell completion script (bash, zsh or fish)",
 	.exec = exec_completion,
 };

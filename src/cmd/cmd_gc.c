@@ -38,28 +38,31 @@ static void format_duration(int64_t d, char *out, size_t cap)
 	snprintf(out, cap, "%llds", (long long)(d / AI_NS_PER_SEC));
 }
 
+/* JSON Lines: one object per removal (or candidate of a dry run), then
+ * the summary. */
 static void print_json(FILE *f, const struct ai_gc_report *g, const struct ai_options *o,
                        const struct ai_store_stats *st, double seconds)
 {
 	char t[AI_TIME_STRLEN];
 	int first = 1;
 
+	for (size_t i = 0; i < g->nvictims; i++) {
+		ai_time_format(g->victims[i].last_modified, 0, t);
+		fputs("{\"name\":", f);
+		ai_json_string(f, g->victims[i].name);
+		fprintf(f, ",\"size\":%" PRIu64 ",\"last_modified\":\"%s\",\"removed\":%s}\n",
+		        g->victims[i].size, t, g->victims[i].removed ? "true" : "false");
+	}
+
 	fprintf(f, "{\"dry_run\":%s,\"older_than_s\":%.3f,\"segments\":%" PRIu64
 	           ",\"referenced_packs\":%zu,\"objects\":%" PRIu64 ",\"unreferenced\":%" PRIu64
 	           ",\"young_kept\":%" PRIu64 ",\"removed\":%" PRIu64 ",\"removed_bytes\":%" PRIu64
 	           ",\"failed\":%" PRIu64 ",\"temp_files\":%" PRIu64 ",\"temp_bytes\":%" PRIu64
-	           ",\"candidates\":[",
+	           ",\"candidates\":%zu,\"requests\":{",
 	        o->dry_run ? "true" : "false", (double)o->older_than / AI_NS_PER_SEC, g->segments,
 	        g->packs.n, g->objects, (uint64_t)g->nvictims + g->young,
 	        g->young, g->removed, g->removed_bytes, g->failed + g->tmp.failed, g->tmp.files,
-	        g->tmp.bytes);
-	for (size_t i = 0; i < g->nvictims; i++) {
-		ai_time_format(g->victims[i].last_modified, 0, t);
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		ai_json_string(f, g->victims[i].name);
-		fprintf(f, ",\"size\":%" PRIu64 ",\"last_modified\":\"%s\"}", g->victims[i].size, t);
-	}
-	fprintf(f, "],\"requests\":{");
+	        g->tmp.bytes, g->nvictims);
 	for (int k = 0; k < AI_REQ_KINDS; k++) {
 		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
 		        ai_req_kind_name((enum ai_req_kind)k), st->requests[k]);

@@ -22,6 +22,8 @@ static ai_result exec_keygen(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r = ai_minisign_keygen(o.output, keyid);
+	if (r != AI_OK)
+		ai_cmd_object(ctx, "%s", o.output);
 	if (r == AI_ERR_EXISTS)
 		r = AI_ERR_CONFIG; /* never replace a key: the operator must choose */
 	if (r != AI_OK)

@@ -617,6 +617,19 @@ static ai_result exec_query(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_trust_from_options(&trust, &ai_cmd_query, &o);
 	if (r != AI_OK)
 		goto out;
+	/* --json: JSON Lines, whatever a config's format; another on the
+	 * command line is an error. */
+	if (ctx->json && o.format && strcmp(o.format, "jsonl") != 0 &&
+	    strcmp(o.format, "json") != 0) {
+		char from[64];
+		if (ai_options_origin(&o, "format", from, sizeof from) == AI_FROM_CLI) {
+			r = ai_cmd_usage_error(&ai_cmd_query, "--json prints JSON Lines: not with "
+			                       "--format %s", o.format);
+			goto out;
+		}
+		free(o.format);
+		o.format = NULL;
+	}
 	if (!o.format)
 		q.format = ctx->json || !isatty(fileno(ctx->out)) ? F_JSONL : F_TABLE;
 	else if (strcmp(o.format, "table") == 0)

@@ -226,6 +226,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.now = ctx->now,
 		.clock = ai_clock_real,
 		.dry_out = o.dry_run ? ctx->out : NULL,
+		.dry_json = ctx->json,
 		.preflight_out = ctx->json ? NULL : ctx->out,
 		.progress = progress,
 		.segment_members = segment_members,

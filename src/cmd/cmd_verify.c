@@ -319,6 +319,8 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 			i++;
 		r = AI_ERR_VERIFY;
 		if (i < rep.nproblems)
+			ai_cmd_object(ctx, "%s", rep.problems[i].object);
+		if (i < rep.nproblems)
 			ai_cmd_failed(ctx, NULL, "%llu problem%s found (first: %s %s: %s)",
 			              (unsigned long long)rep.errors, rep.errors == 1 ? "" : "s",
 			              rep.problems[i].kind, rep.problems[i].object,

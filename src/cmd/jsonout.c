@@ -2,26 +2,12 @@
 #include <string.h>
 #include "cmd/jsonout.h"
 #include "engine/trust.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 void ai_json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\r')
-			fputs("\\r", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	ai_json_put(f, s);
 }
 
 void ai_json_trust(FILE *f, struct ai_trust *t)

@@ -1,7 +1,7 @@
-/* main.c: start the libraries, parse the global options, dispatch a
- * command from the table, map its result to an exit code, and close a
+/* main.c: start the libraries, parse the global options before the
+ * command (options.c's table, as the command parses them after it),
+ * dispatch a command from the table, map its result to an exit code, and close a
  * failure with one line saying what failed and what comes next. */
-#include <getopt.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #endif
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "util/log.h"
 #include "util/clock.h"
 
@@ -32,20 +33,11 @@ static void no_core_dumps(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ai_ctx ctx = { .now = ai_clock_real(), .out = stdout };
 	const char *fake_now = getenv("AIARCHIVE_NOW");
 	const struct ai_cmd *cmd;
+	int first, help, version;
 	ai_result r;
-	int c;
 
 	no_core_dumps();
 	/* Manifest objects are decoded one after another; keeping freed heap
@@ -53,57 +45,40 @@ int main(int argc, char **argv)
 	 * storms on a query over thousands of segments. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			ctx.config_path = optarg;
-			break;
-		case 'v':
-			ctx.verbosity++;
-			break;
-		case 'q':
-			ctx.verbosity = -1;
-			break;
-		case 'j':
-			ctx.json = 1;
-			break;
-		case 'h':
-			ai_usage(stdout);
-			return 0;
-		case 'V':
-			printf("aiarchive %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			if (optopt && optopt != '?')
-				ai_error("option '-%c' %s (see 'aiarchive --help')", optopt,
-				         strchr("c", optopt) ? "needs an argument" : "is unknown");
-			else
-				ai_error("unknown option '%s' (see 'aiarchive --help')",
-				         argv[optind - 1]);
-			return 2;
-		}
+	/* The global options before the command; the command's parser takes
+	 * them after its name too (options.c, one table). */
+	r = ai_options_parse_main(&ctx, argc, argv, &first, &help, &version);
+	if (r != AI_OK) {
+		ai_cmd_json_error(&ctx, r, ai_log_first_error());
+		return ai_exit_code(r);
+	}
+	if (help) {
+		ai_usage(stdout);
+		return 0;
+	}
+	if (version) {
+		printf("aiarchive %s\n", PACKAGE_VERSION);
+		return 0;
 	}
 	/* Tests pin "now" to decide which delivery hours are over. */
 	if (fake_now && *fake_now && ai_parse_time_arg(fake_now, ctx.now, &ctx.now) != AI_OK) {
 		ai_error("AIARCHIVE_NOW: not a time: '%s'", fake_now);
+		ai_cmd_json_error(&ctx, AI_ERR_CONFIG, ai_log_first_error());
 		return 2;
 	}
-	/* -q drops the summary and the progress, never a warning. */
-	ai_log_level = ctx.verbosity <= 0 ? AI_LOG_WARN
-	             : ctx.verbosity == 1 ? AI_LOG_INFO : AI_LOG_DEBUG;
-	if (optind >= argc) {
+	if (first >= argc) {
 		ai_usage(stderr);
+		ai_cmd_json_error(&ctx, AI_ERR_USAGE, "no command given (see 'aiarchive --help')");
 		return 2;
 	}
-	cmd = ai_cmd_find(argv[optind]);
+	cmd = ai_cmd_find(argv[first]);
 	if (!cmd) {
-		ai_error("unknown command '%s' (see 'aiarchive --help')", argv[optind]);
+		ai_error("unknown command '%s' (see 'aiarchive --help')", argv[first]);
+		snprintf(ctx.object, sizeof ctx.object, "%s", argv[first]);
+		ai_cmd_json_error(&ctx, AI_ERR_USAGE, ai_log_first_error());
 		return 2;
 	}
-	c = optind;
-	optind = 0; /* each command runs getopt afresh on its own argv */
-	r = cmd->exec(&ctx, argc - c, argv + c);
+	r = cmd->exec(&ctx, argc - first, argv + first);
 	if (fflush(stdout) != 0 && r == AI_OK) {
 		ai_error("stdout: write failed");
 		r = AI_ERR_IO;

@@ -21,7 +21,8 @@
 #include "util/clock.h"
 #include "store/auth/token.h"
 
-enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME };
+/* K_VERBOSE and K_QUIET are -v and -q: one more, and -1. */
+enum kind { K_STR, K_LIST, K_FLAG, K_UINT, K_SIZE, K_DURATION, K_TIME, K_VERBOSE, K_QUIET };
 
 /* One row per option and meaning: an option that means one thing to some
  * commands and another to others (--from is a delivery hour to run, an
@@ -32,7 +33,8 @@ struct def {
 	int shortc;
 	const char *arg;   /* its value's name in --help; NULL: a flag */
 	unsigned cmds;     /* AI_CMD_* bits of the commands that take it */
-	int config;        /* also a config-file key */
+	int config;        /* CFG: also a config-file key; GLOB: a global option (off is a
+	                    * field of struct ai_ctx), not a key */
 	enum kind kind;
 	size_t off;        /* field in struct ai_options */
 	size_t count_off;  /* K_LIST: its count; K_TIME: its has_ flag */
@@ -41,6 +43,7 @@ struct def {
 };
 
 #define O(f) offsetof(struct ai_options, f)
+#define C(f) offsetof(struct ai_ctx, f)
 #define CONFIG_FILE_MAX (1u << 20)
 
 enum {
@@ -54,10 +57,14 @@ enum {
 	INIT = AI_CMD_INIT,
 	ALL = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC | KEYGEN | AI_CMD_VERSION |
 	      AI_CMD_COMPLETION,
+	MAIN = AI_CMD_MAIN,   /* before the command's name */
+	GLOBAL = ALL | MAIN,  /* before or after it */
 	ARCHIVE = INIT | RUN | QUERY | CAT | VERIFY | STATUS | GC, /* the commands that open --dest */
 	READERS = QUERY | CAT | VERIFY | STATUS,           /* ... and only read it */
 };
-enum { CLI = 0, CFG = 1 };
+enum { CLI = 0, CFG = 1, GLOB = 2 };
+#define IS_CFG(d) ((d)->config == CFG)
+#define IS_GLOBAL(d) ((d)->config == GLOB)
 
 static const struct def defs[] = {
 	{ "source", 0, "URL", RUN | VERIFY, CFG, K_STR, O(source), 0, 0,
@@ -203,8 +210,19 @@ static const struct def defs[] = {
 	  "a progress line on stderr even off a terminal or with -q/--json" },
 	{ "no-progress", 0, NULL, RUN | CAT | VERIFY, CLI, K_FLAG, O(no_progress), 0, 0,
 	  "no progress line, even on a terminal" },
-	{ "help", 'h', NULL, ALL, CLI, K_FLAG, O(help), 0, 0,
-	  "this text" },
+	/* The global options, taken before the command's name or after it. */
+	{ "config", 'c', "FILE", GLOBAL, GLOB, K_STR, C(config_path), 0, 0,
+	  "read options from FILE (the command line wins)" },
+	{ "verbose", 'v', NULL, GLOBAL, GLOB, K_VERBOSE, C(verbosity), 0, 0,
+	  "more messages (repeat for debug)" },
+	{ "quiet", 'q', NULL, GLOBAL, GLOB, K_QUIET, C(verbosity), 0, 0,
+	  "errors and warnings only (no summary, no progress)" },
+	{ "json", 0, NULL, GLOBAL, GLOB, K_FLAG, C(json), 0, 0,
+	  "machine-readable output: JSON, errors too (see JSON OUTPUT in aiarchive(1))" },
+	{ "help", 'h', NULL, ALL | MAIN, CLI, K_FLAG, O(help), 0, 0,
+	  "this text; 'aiarchive <command> --help' for a command" },
+	{ "version", 'V', NULL, MAIN, CLI, K_FLAG, O(version), 0, 0,
+	  "print the version" },
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 _Static_assert(NDEFS <= AI_OPTIONS_ROWS, "raise AI_OPTIONS_ROWS");
@@ -230,6 +248,8 @@ void ai_options_release(struct ai_options *o)
 {
 	for (size_t i = 0; i < NDEFS; i++) {
 		char *base = (char *)o + defs[i].off;
+		if (IS_GLOBAL(&defs[i]))
+			continue;
 		if (defs[i].kind == K_STR) {
 			free(*(char **)base);
 			*(char **)base = NULL;
@@ -251,12 +271,23 @@ static int takes(const struct def *d, const struct ai_cmd *cmd)
 
 /* Stores value into the field of d; one-line error on bad values. */
 static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct ai_options *o,
-                           const char *value, ai_time now, const char *where)
+                           struct ai_ctx *ctx, const char *value, const char *where)
 {
-	char *base = (char *)o + d->off;
+	char *base = IS_GLOBAL(d) ? (char *)ctx + d->off : (char *)o + d->off;
+	ai_time now = ctx->now;
 	ai_result r = AI_OK;
 
+	if (IS_GLOBAL(d) && d->kind == K_STR) {
+		*(const char **)base = value; /* argv's, not ours */
+		return AI_OK;
+	}
 	switch (d->kind) {
+	case K_VERBOSE:
+		(*(int *)base)++;
+		break;
+	case K_QUIET:
+		*(int *)base = -1;
+		break;
 	case K_FLAG:
 		if (!value || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
 		    strcmp(value, "1") == 0)
@@ -309,6 +340,13 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 		r = ai_parse_size(value, 1ULL << 40, (uint64_t *)base);
 		break;
 	case K_DURATION:
+		/* A bare number is no duration: 2 what? ("0" is 0 in any unit.) */
+		if (*value && strspn(value, "0123456789") == strlen(value) &&
+		    strspn(value, "0") != strlen(value)) {
+			ai_error("%s: %s: --%s %s: %s what? e.g. %sh, %sm or %ss", cmd->name, where,
+			         d->name, value, value, value, value, value);
+			return AI_ERR_USAGE;
+		}
 		r = ai_parse_duration(value, 366LL * 86400 * AI_NS_PER_SEC, (int64_t *)base);
 		break;
 	case K_TIME:
@@ -317,9 +355,18 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 			*(int *)((char *)o + d->count_off) = 1;
 		break;
 	}
+	if (r != AI_OK && r != AI_ERR_NOMEM && d->kind == K_TIME) {
+		ai_error("%s: %s: bad value '%s' for --%s: a time is 2026-11-20T13:05:00Z (or "
+		         "+HH:MM, a fraction, a space for T), 2026-11-20T13:05Z, 2026-11-20T13 or "
+		         "2026-11-20 (UTC), now, or now-DUR (now-2h, now-30m, now-7d)", cmd->name,
+		         where, value, d->name);
+		return AI_ERR_USAGE;
+	}
 	if (r != AI_OK && r != AI_ERR_NOMEM) {
-		ai_error("%s: %s: bad value '%s' for --%s (%s)", cmd->name, where, value, d->name,
-		         d->arg ? d->arg : "true/false");
+		ai_error("%s: %s: bad value '%s' for --%s (%s%s)", cmd->name, where, value, d->name,
+		         d->arg ? d->arg : "true/false",
+		         d->kind == K_DURATION ? ": a number and a unit, ms, s, m, h or d, e.g. 90s" :
+		         d->kind == K_SIZE ? ": e.g. 64MiB" : "");
 		return AI_ERR_USAGE;
 	}
 	return r;
@@ -331,56 +378,96 @@ static void left_column(const struct def *d, char *buf, size_t cap)
 	         d->shortc ? ", " : "  ", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 }
 
-void ai_options_help(FILE *f, const struct ai_cmd *cmd)
+/* The width of the left column of rows in (taken by bit, global or not). */
+static int column_width(unsigned bit, int global)
 {
 	char left[80];
 	int width = 0;
-	size_t nconfig = 0, nonconfig = 0, said = 0;
 
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (!takes(&defs[i], cmd))
+		if (!(defs[i].cmds & bit) || (global >= 0 && IS_GLOBAL(&defs[i]) != global))
 			continue;
 		left_column(&defs[i], left, sizeof left);
 		if ((int)strlen(left) > width)
 			width = (int)strlen(left);
-		nconfig += defs[i].config;
-		nonconfig += !defs[i].config;
 	}
-	fprintf(f, "usage: aiarchive %s%s%s\n\n%s\n\noptions:\n", cmd->name, *cmd->args ? " " : "",
-	        cmd->args, cmd->summary);
+	return width;
+}
+
+/* One line per option bit takes (global: only the global ones, or none
+ * of them; -1: both). */
+static void option_lines(FILE *f, unsigned bit, int global)
+{
+	char left[80];
+	int width = column_width(bit, global);
+
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (!takes(&defs[i], cmd))
+		if (!(defs[i].cmds & bit) || (global >= 0 && IS_GLOBAL(&defs[i]) != global))
 			continue;
 		left_column(&defs[i], left, sizeof left);
 		fprintf(f, "  %-*s  %s\n", width, left, defs[i].help);
 	}
-	if (!nconfig)
-		return;
-	fprintf(f, "\nIn the config file (-c FILE), \"name = value\" sets any option above");
-	for (size_t i = 0; i < NDEFS; i++) {
-		if (!takes(&defs[i], cmd) || defs[i].config)
-			continue;
-		said++;
-		fprintf(f, "%s--%s", said == 1 ? " but " : said == nonconfig ? " and " : ", ",
-		        defs[i].name);
-	}
-	fprintf(f, ".\n");
 }
 
-void ai_options_each(const struct ai_cmd *cmd,
-                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx)
+void ai_options_help_global(FILE *f)
+{
+	option_lines(f, MAIN, -1);
+}
+
+void ai_options_help(FILE *f, const struct ai_cmd *cmd)
+{
+	size_t nconfig = 0, nonconfig = 0, said = 0;
+
+	for (size_t i = 0; i < NDEFS; i++) {
+		if (!takes(&defs[i], cmd) || IS_GLOBAL(&defs[i]))
+			continue;
+		nconfig += IS_CFG(&defs[i]);
+		nonconfig += !IS_CFG(&defs[i]);
+	}
+	fprintf(f, "usage: aiarchive %s%s%s\n\n%s\n\noptions:\n", cmd->name, *cmd->args ? " " : "",
+	        cmd->args, cmd->summary);
+	option_lines(f, cmd->bit, 0);
+	if (nconfig) {
+		fprintf(f, "\nIn the config file (-c FILE), \"name = value\" sets any option above");
+		for (size_t i = 0; i < NDEFS; i++) {
+			if (!takes(&defs[i], cmd) || IS_CFG(&defs[i]) || IS_GLOBAL(&defs[i]))
+				continue;
+			said++;
+			fprintf(f, "%s--%s", said == 1 ? " but " : said == nonconfig ? " and " : ", ",
+			        defs[i].name);
+		}
+		fprintf(f, ".\n");
+	}
+	fprintf(f, "\nglobal options (before or after '%s'):\n", cmd->name);
+	option_lines(f, cmd->bit, 1);
+}
+
+static void each(unsigned bit, void (*fn)(void *ctx, const struct ai_option_info *opt),
+                 void *ctx)
 {
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (!takes(&defs[i], cmd))
+		if (!(defs[i].cmds & bit))
 			continue;
 		struct ai_option_info info = {
 			.name = defs[i].name,
 			.shortc = defs[i].shortc,
 			.arg = defs[i].arg,
 			.help = defs[i].help,
+			.global = IS_GLOBAL(&defs[i]),
 		};
 		fn(ctx, &info);
 	}
+}
+
+void ai_options_each(const struct ai_cmd *cmd,
+                     void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx)
+{
+	each(cmd->bit, fn, ctx);
+}
+
+void ai_options_each_global(void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx)
+{
+	each(MAIN, fn, ctx);
 }
 
 static char *trim(char *s)
@@ -403,7 +490,7 @@ static size_t config_row(const struct ai_cmd *cmd, const char *key, int *ignore)
 
 	*ignore = 1;
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (!defs[i].config || strcmp(defs[i].name, key) != 0)
+		if (!IS_CFG(&defs[i]) || strcmp(defs[i].name, key) != 0)
 			continue;
 		known = i;
 		if (takes(&defs[i], cmd)) {
@@ -415,7 +502,7 @@ static size_t config_row(const struct ai_cmd *cmd, const char *key, int *ignore)
 }
 
 static ai_result read_config(const struct ai_cmd *cmd, const char *path,
-                             const unsigned char *given, struct ai_options *o, ai_time now)
+                             const unsigned char *given, struct ai_options *o, struct ai_ctx *ctx)
 {
 	char line[4096], where[600], why[512];
 	struct ai_buf text;
@@ -460,14 +547,19 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		value = trim(eq + 1);
 		i = config_row(cmd, key, &ignore);
 		if (i == NDEFS) {
-			ai_error("config '%s' line %u: unknown key '%s'", path, lineno, key);
+			const char *near = ai_options_nearest(~0u, 1, key);
+			char hint[128] = "";
+			if (near)
+				snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+			snprintf(ctx->object, sizeof ctx->object, "%s", path);
+			ai_error("config '%s' line %u: unknown key '%s'%s", path, lineno, key, hint);
 			r = AI_ERR_CONFIG;
 			break;
 		}
 		if (ignore || given[i])
 			continue;
 		snprintf(where, sizeof where, "config '%s' line %u", path, lineno);
-		r = set_value(cmd, &defs[i], o, value, now, where);
+		r = set_value(cmd, &defs[i], o, ctx, value, where);
 		if (r == AI_ERR_USAGE)
 			r = AI_ERR_CONFIG;
 		o->origin[i] = AI_FROM_CONFIG;
@@ -479,68 +571,275 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 	return r;
 }
 
-ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
-                           struct ai_options *o)
+/* The pseudo-command of the options before a command's name. */
+static const struct ai_cmd main_cmd = { .name = "aiarchive", .bit = AI_CMD_MAIN, .args = "" };
+
+/* After an error: --json anywhere on the command line asks for the JSON
+ * error object, even when the parser stopped before reaching it. */
+static void notice_json(struct ai_ctx *ctx, int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			ctx->json = 1;
+}
+
+/* -q and -v decide the log level: -q drops the summary and the
+ * progress, never a warning. */
+static void apply_globals(const struct ai_ctx *ctx)
+{
+	ai_log_level = ctx->verbosity <= 0 ? AI_LOG_WARN
+	             : ctx->verbosity == 1 ? AI_LOG_INFO : AI_LOG_DEBUG;
+}
+
+/* Edit distance of a and b (each cut at 63 bytes): insertions, deletions,
+ * substitutions and swaps of two neighbours ("jsno" is 1 from "json"). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 63), lb = strnlen(b, 63);
+	unsigned char d[64][64];
+
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1u < v)
+				v = d[i - 1][j] + 1u;
+			if (d[i][j - 1] + 1u < v)
+				v = d[i][j - 1] + 1u;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1u < v)
+				v = d[i - 2][j - 2] + 1u;
+			d[i][j] = (unsigned char)v;
+		}
+	return d[la][lb];
+}
+
+const char *ai_options_nearest(unsigned bit, int config, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, len = strcspn(name, "=");
+	char given[64];
+
+	snprintf(given, sizeof given, "%.*s", (int)(len < 63 ? len : 63), name);
+	for (size_t i = 0; i < NDEFS; i++) {
+		size_t d;
+		if (!(defs[i].cmds & bit) || (config && !IS_CFG(&defs[i])))
+			continue;
+		d = distance(given, defs[i].name);
+		/* A prefix of a longer name ("--look") counts as near. */
+		if (strncmp(given, defs[i].name, strlen(given)) == 0 && d > 1)
+			d = 1;
+		if (d < best_d) {
+			best_d = d;
+			best = defs[i].name;
+		}
+	}
+	/* Near: a typo or two, not another word. */
+	if (!best || best_d > (len <= 4 ? 1 : len <= 8 ? 2 : 3))
+		return NULL;
+	return best;
+}
+
+/* The commands other than bit's that take an option named name, as
+ * "run, cat and verify" (empty: none). */
+static void takers(const char *name, unsigned bit, char *out, size_t cap)
+{
+	unsigned bits = 0;
+	size_t n = 0, k = 0, len = 0;
+
+	for (size_t i = 0; i < NDEFS; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			bits |= defs[i].cmds & ~bit & ~(unsigned)MAIN;
+	for (size_t i = 0; ai_cmds[i]; i++)
+		n += (bits & ai_cmds[i]->bit) != 0;
+	*out = '\0';
+	for (size_t i = 0; ai_cmds[i] && len < cap; i++) {
+		if (!(bits & ai_cmds[i]->bit))
+			continue;
+		k++;
+		len += (size_t)snprintf(out + len, cap - len, "%s%s",
+		                        k == 1 ? "" : k == n ? " and " : ", ", ai_cmds[i]->name);
+	}
+}
+
+/* The one-line error for an unknown option (arg as given). */
+static ai_result unknown_option(const struct ai_cmd *cmd, struct ai_ctx *ctx, const char *arg,
+                                int shortc)
+{
+	char name[64], others[256], hint[320] = "";
+	const char *near;
+
+	if (shortc)
+		snprintf(name, sizeof name, "-%c", shortc);
+	else
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+	snprintf(ctx->object, sizeof ctx->object, "%s", name);
+	takers(name[1] == '-' ? name + 2 : "", cmd->bit, others, sizeof others);
+	near = name[1] == '-' ? ai_options_nearest(cmd->bit, 0, name + 2) : NULL;
+	if (near)
+		snprintf(hint, sizeof hint, "; did you mean --%s?", near);
+	else if (*others && cmd == &main_cmd)
+		snprintf(hint, sizeof hint, "; it is an option of %s: put it after the command's "
+		         "name", others);
+	else if (*others)
+		snprintf(hint, sizeof hint, "; %s take%s it", others, strchr(others, ' ') ? "" : "s");
+	if (cmd == &main_cmd)
+		ai_error("option '%s' is unknown%s (see 'aiarchive --help')", name, hint);
+	else
+		ai_cmd_usage_error(cmd, "option '%s' is unknown%s", name, hint);
+	return AI_ERR_USAGE;
+}
+
+/* Parses the options in argv[1..] that cmd takes into o and ctx; given
+ * marks the rows set. stop: at the first argument that is no option
+ * (main's, before the command's name; *next is its index), else the
+ * arguments that are no options are cmd's operands. */
+static ai_result parse_argv(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
+                            struct ai_options *o, unsigned char *given, int stop, int *next)
 {
 	struct option lopts[NDEFS + 1];
-	unsigned char given[NDEFS] = { 0 };
-	char shorts[2 * NDEFS + 2] = "+";
-	size_t nl = 0, ns = 1;
-	const char *config = ctx->config_path ? ctx->config_path : getenv("AIARCHIVE_CONFIG");
-	int c, idx, any_config = 0;
+	char shorts[2 * NDEFS + 3];
+	size_t nl = 0, ns = 0;
+	int c, noperands = 0;
 
+	shorts[ns++] = stop ? '+' : '-'; /* '-': operands in place, whatever POSIXLY_CORRECT */
+	shorts[ns++] = ':';              /* a missing value is ':', not '?' */
 	for (size_t i = 0; i < NDEFS; i++) {
 		if (!takes(&defs[i], cmd))
 			continue;
-		any_config |= defs[i].config;
 		lopts[nl++] = (struct option){ defs[i].name,
-		                               defs[i].kind == K_FLAG ? no_argument : required_argument,
+		                               defs[i].arg ? required_argument : no_argument,
 		                               NULL, 1000 + (int)i };
 		if (defs[i].shortc) {
 			shorts[ns++] = (char)defs[i].shortc;
-			if (defs[i].kind != K_FLAG)
+			if (defs[i].arg)
 				shorts[ns++] = ':';
 		}
 	}
 	shorts[ns] = '\0';
 	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
-	o->cmd_bit = cmd->bit;
-	o->cmd_name = cmd->name;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
-		size_t i;
-		if (c == '?' || c == ':') {
-			if (optopt && optopt < 1000 && optopt != '?')
-				return ai_cmd_usage_error(cmd, "option '-%c' is unknown or needs a value",
-				                          optopt);
-			return ai_cmd_usage_error(cmd, "option '%s' is unknown or needs a value",
-			                          argv[optind - 1]);
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		const struct def *d = NULL;
+		ai_result r;
+
+		if (c == 1) {
+			if (noperands++ < cmd->operands) {
+				o->operand = optarg;
+				continue;
+			}
+			notice_json(ctx, argc, argv);
+			snprintf(ctx->object, sizeof ctx->object, "%s", optarg);
+			return ai_cmd_usage_error(cmd, "unexpected argument '%s'", optarg);
+		}
+		if (c == ':') {
+			notice_json(ctx, argc, argv);
+			d = optopt >= 1000 ? &defs[optopt - 1000] : NULL;
+			for (size_t i = 0; !d && i < NDEFS; i++)
+				if (defs[i].shortc == optopt && takes(&defs[i], cmd))
+					d = &defs[i];
+			if (!d)
+				return unknown_option(cmd, ctx, argv[optind - 1], 0);
+			snprintf(ctx->object, sizeof ctx->object, "--%s", d->name);
+			if (cmd == &main_cmd) {
+				ai_error("option '--%s' needs a value (%s)", d->name, d->arg);
+				return AI_ERR_USAGE;
+			}
+			return ai_cmd_usage_error(cmd, "option '--%s' needs a value (%s)", d->name,
+			                          d->arg);
+		}
+		if (c == '?' && optopt >= 1000) {
+			notice_json(ctx, argc, argv);
+			snprintf(ctx->object, sizeof ctx->object, "--%s", defs[optopt - 1000].name);
+			return ai_cmd_usage_error(cmd, "option '--%s' takes no value",
+			                          defs[optopt - 1000].name);
+		}
+		if (c == '?') {
+			notice_json(ctx, argc, argv);
+			return unknown_option(cmd, ctx, argv[optind - 1],
+			                      optopt > 0 && optopt < 1000 ? optopt : 0);
 		}
 		if (c >= 1000) {
-			i = (size_t)(c - 1000);
+			d = &defs[c - 1000];
 		} else {
-			for (i = 0; i < NDEFS && !(defs[i].shortc == c && takes(&defs[i], cmd)); i++)
-				;
+			for (size_t i = 0; !d && i < NDEFS; i++)
+				if (defs[i].shortc == c && takes(&defs[i], cmd))
+					d = &defs[i];
 		}
-		ai_result r = set_value(cmd, &defs[i], o, optarg, ctx->now, "command line");
-		if (r != AI_OK)
+		r = set_value(cmd, d, o, ctx, optarg, "command line");
+		if (r != AI_OK) {
+			notice_json(ctx, argc, argv);
+			snprintf(ctx->object, sizeof ctx->object, "--%s", d->name);
 			return r;
-		if (o->help) {
-			ai_options_help(ctx->out, cmd);
-			return AI_OK;
 		}
-		given[i] = 1;
-		o->origin[i] = AI_FROM_CLI;
+		given[d - defs] = 1;
+		if (!IS_GLOBAL(d))
+			o->origin[d - defs] = AI_FROM_CLI;
 	}
-	/* No command takes arguments besides its options. */
-	if (optind < argc)
+	/* After "--": operands too. */
+	for (; !stop && optind < argc; optind++) {
+		if (noperands++ < cmd->operands) {
+			o->operand = argv[optind];
+			continue;
+		}
+		notice_json(ctx, argc, argv);
+		snprintf(ctx->object, sizeof ctx->object, "%s", argv[optind]);
 		return ai_cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	}
+	if (next)
+		*next = optind;
+	apply_globals(ctx);
+	return AI_OK;
+}
+
+ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *command,
+                                int *help, int *version)
+{
+	struct ai_options o;
+	unsigned char given[NDEFS] = { 0 };
+	ai_result r;
+
+	ai_options_init(&o);
+	apply_globals(ctx);
+	r = parse_argv(&main_cmd, ctx, argc, argv, &o, given, 1, command);
+	*help = o.help;
+	*version = o.version;
+	ai_options_release(&o);
+	return r;
+}
+
+ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
+                           struct ai_options *o)
+{
+	unsigned char given[NDEFS] = { 0 };
+	const char *config;
+	int any_config = 0;
+	ai_result r;
+
+	for (size_t i = 0; i < NDEFS; i++)
+		any_config |= takes(&defs[i], cmd) && IS_CFG(&defs[i]);
+	o->cmd_bit = cmd->bit;
+	o->cmd_name = cmd->name;
+	r = parse_argv(cmd, ctx, argc, argv, o, given, 0, NULL);
+	if (r != AI_OK)
+		return r;
+	if (o->help) {
+		ai_options_help(ctx->out, cmd);
+		return AI_OK;
+	}
 	/* A command without config keys (version) leaves the file alone. */
-	if (config && any_config) {
-		ai_result r = read_config(cmd, config, given, o, ctx->now);
-		if (r != AI_OK)
+	config = ctx->config_path ? ctx->config_path : getenv("AIARCHIVE_CONFIG");
+	if (config && *config && any_config) {
+		r = read_config(cmd, config, given, o, ctx);
+		if (r != AI_OK) {
+			if (!ctx->object[0])
+				snprintf(ctx->object, sizeof ctx->object, "%s", config);
 			return r;
+		}
 	}
 	if (o->has_from && o->has_to && o->from >= o->to)
 		return ai_cmd_usage_error(cmd, "--from must be before --to");
@@ -563,7 +862,7 @@ enum ai_from ai_options_origin(const struct ai_options *o, const char *name, cha
 	enum ai_from from = AI_FROM_DEFAULT;
 
 	for (size_t i = 0; i < NDEFS; i++) {
-		if (strcmp(defs[i].name, name) != 0)
+		if (strcmp(defs[i].name, name) != 0 || IS_GLOBAL(&defs[i]))
 			continue;
 		if (o->origin[i] == AI_FROM_CONFIG) {
 			snprintf(out, cap, "config file '%s' line %u",

@@ -79,6 +79,8 @@ struct ai_options {
 	int count;                 /* query: counts instead of members */
 	int progress, no_progress; /* run, cat, verify: the progress line forced on or off */
 	int help;
+	int version;               /* -V before the command (main) */
+	const char *operand;       /* the command's argument (completion's shell), argv's */
 	/* Where each row's value came from (ai_options_origin). */
 	unsigned char origin[AI_OPTIONS_ROWS];
 	unsigned line[AI_OPTIONS_ROWS];   /* AI_FROM_CONFIG: its line */
@@ -92,18 +94,33 @@ void ai_options_init(struct ai_options *o);
 void ai_options_release(struct ai_options *o);
 
 /* Parses argv (argv[0] is the command name) for cmd, accepting only the
- * options the table gives to cmd, then the config file ctx->config_path
+ * options the table gives to cmd and the global options (-c, -v, -q,
+ * --json: into ctx, in any place), then the config file ctx->config_path
  * or $AIARCHIVE_CONFIG (keys this command does not take are ignored,
  * unknown keys are errors; a command without config keys reads no file).
- * Prints one-line errors; on --help prints ai_options_help and sets
- * o->help. Arguments other than options, and a --from not before --to,
- * are usage errors. */
+ * Prints one-line errors (an unknown option with the nearest name); on
+ * --help prints ai_options_help and sets o->help. Arguments other than
+ * options beyond cmd->operands (o->operand), and a --from not before
+ * --to, are usage errors. */
 ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int argc, char **argv,
                            struct ai_options *o) AI_MUST_CHECK;
 
+/* Parses the global options before the command's name (argv[0] is the
+ * program) from the same table into ctx: *command gets the index of the
+ * first argument that is no option, *help and *version whether -h or -V
+ * were given. Prints one-line errors. */
+ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *command,
+                                int *help, int *version) AI_MUST_CHECK;
+
 /* Prints cmd's --help to f: usage line, summary, one line per option it
- * takes, and which of them the config file may set. */
+ * takes, which of them the config file may set, and the global options. */
 void ai_options_help(FILE *f, const struct ai_cmd *cmd);
+/* Prints the lines of the options main takes before a command. */
+void ai_options_help_global(FILE *f);
+
+/* The option (config: config key) of the commands in bit nearest to name
+ * (a typo or two away, or a prefix), or NULL. */
+const char *ai_options_nearest(unsigned bit, int config, const char *name);
 
 /* Where option name's value came from: AI_FROM_CLI (also a field set
  * by the program, not the parser), AI_FROM_CONFIG, or AI_FROM_DEFAULT
@@ -118,11 +135,14 @@ struct ai_option_info {
 	int shortc;         /* its letter, or 0 */
 	const char *arg;    /* its value's name in --help, or NULL for a flag */
 	const char *help;
+	int global;         /* taken before the command's name too */
 };
-/* Calls fn for each option cmd takes, in --help order (for the shell
- * completions). */
+/* Calls fn for each option cmd takes, the global ones included, in --help
+ * order (for the shell completions). */
 void ai_options_each(const struct ai_cmd *cmd,
                      void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx);
+/* Calls fn for each option taken before a command's name. */
+void ai_options_each_global(void (*fn)(void *ctx, const struct ai_option_info *opt), void *ctx);
 
 /* Builds the store configuration for one side ("source", "dest" or
  * "witness"): location, secondary, network options, and the one

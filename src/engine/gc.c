@@ -62,6 +62,7 @@ static ai_result victim_add(struct ai_gc_report *rep, const struct ai_blob_info 
 		return AI_ERR_NOMEM;
 	rep->victims[rep->nvictims].size = b->size;
 	rep->victims[rep->nvictims].last_modified = b->last_modified;
+	rep->victims[rep->nvictims].removed = 0;
 	rep->nvictims++;
 	return AI_OK;
 }
@@ -245,6 +246,7 @@ static ai_result remove_victims(struct gc *g)
 			ai_info("object '%s': removed (%" PRIu64 " bytes)", v->name, v->size);
 			rep->removed++;
 			rep->removed_bytes += v->size;
+			rep->victims[i].removed = 1;
 			continue;
 		}
 		ai_error("object '%s': cannot remove (%s)", v->name, ai_store_why(r));

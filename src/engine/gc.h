@@ -33,6 +33,7 @@ struct ai_gc_victim {
 	char *name;
 	uint64_t size;
 	ai_time last_modified;
+	int removed;              /* deleted (or gone already) */
 };
 
 /* What gc found and did. Caller-held; strings owned by it. */

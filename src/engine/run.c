@@ -1393,12 +1393,24 @@ void ai_run_make_id(ai_time now, char *out, size_t cap)
 	         hex);
 }
 
-static void print_dry(const struct run *run, FILE *f)
+static void print_dry(const struct run *run, FILE *f, int json)
 {
 	for (size_t i = 0; i < run->nwork; i++) {
 		const struct work *w = &run->work[i];
 		char hp[32];
 		ai_layout_hour_folder(AI_LAYOUT_CONTINUOUS, w->item->hour, hp, sizeof hp);
+		if (json) {
+			fputs("{\"blob\":", f);
+			ai_json_put(f, w->item->name);
+			fprintf(f, ",\"start\":%llu,\"end\":%llu,\"final\":%s,\"new_version\":%s,"
+			        "\"app\":", (unsigned long long)w->start, (unsigned long long)w->end,
+			        w->final ? "true" : "false", *w->replaces ? "true" : "false");
+			ai_json_put(f, w->item->app);
+			fputs(",\"type\":", f);
+			ai_json_put(f, w->item->type);
+			fprintf(f, ",\"hour\":\"%.*s\"}\n", (int)strcspn(hp, "/") + 3, hp);
+			continue;
+		}
 		ai_escape_put(f, w->item->name);
 		fprintf(f, "\tbytes %llu-%llu%s%s\t-> data/", (unsigned long long)w->start,
 		        (unsigned long long)w->end,
@@ -1618,7 +1630,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		                      items.n ? items.items[0].name : NULL, p->preflight_out);
 		if (r != AI_OK)
 			goto out;
-		print_dry(&run, p->dry_out);
+		print_dry(&run, p->dry_out, p->dry_json);
 		for (size_t i = 0; i < run.nwork; i++) {
 			sum->blobs++;
 			sum->bytes_in += run.work[i].end - run.work[i].start;

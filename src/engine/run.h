@@ -60,6 +60,7 @@ struct ai_run_params {
 	ai_time now;                      /* decides which hours are closed */
 	ai_time (*clock)(void);           /* timestamps for signatures */
 	FILE *dry_out;                    /* dry run: the list goes here */
+	int dry_json;                     /* ... as JSON Lines, one object a blob */
 	FILE *preflight_out;              /* dry run: the preflight's lines (NULL: logged at
 	                                   * info level) */
 	struct ai_progress *progress;     /* the progress line (blobs, source bytes); NULL:

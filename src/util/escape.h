@@ -29,4 +29,8 @@ char *ai_escape_new(const char *in);
 /* Writes s to f as ai_escape renders it, however long; NULL writes nothing. */
 void ai_escape_put(FILE *f, const char *s);
 
+/* Writes s to f as a quoted JSON string (NULL as ""), escaping quotes,
+ * backslashes and control characters; other bytes pass through. */
+void ai_json_put(FILE *f, const char *s);
+
 #endif

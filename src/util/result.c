@@ -26,6 +26,38 @@ static const char *const messages[AI_RESULT_COUNT] = {
 	[AI_ERR_INTERNAL] = "internal error",
 };
 
+static const char *const names[AI_RESULT_COUNT] = {
+	[AI_OK] = "ok",
+	[AI_ERR_USAGE] = "usage",
+	[AI_ERR_CONFIG] = "config",
+	[AI_ERR_AUTH] = "auth",
+	[AI_ERR_NOT_FOUND] = "not_found",
+	[AI_ERR_EXISTS] = "exists",
+	[AI_ERR_CONFLICT] = "conflict",
+	[AI_ERR_LOCKED] = "locked",
+	[AI_ERR_VERIFY] = "verify",
+	[AI_ERR_NETWORK] = "network",
+	[AI_ERR_UNAVAILABLE] = "unavailable",
+	[AI_ERR_TIMEOUT] = "timeout",
+	[AI_ERR_PROTOCOL] = "protocol",
+	[AI_ERR_BAD_INPUT] = "bad_input",
+	[AI_ERR_TOO_BIG] = "too_big",
+	[AI_ERR_NOMEM] = "nomem",
+	[AI_ERR_IO] = "io",
+	[AI_ERR_CRYPTO] = "crypto",
+	[AI_ERR_PARTIAL] = "partial",
+	[AI_ERR_NOTHING] = "nothing",
+	[AI_ERR_INTERRUPTED] = "interrupted",
+	[AI_ERR_INTERNAL] = "internal",
+};
+
+const char *ai_result_name(ai_result r)
+{
+	if ((unsigned)r >= AI_RESULT_COUNT || !names[r])
+		return "unknown";
+	return names[r];
+}
+
 const char *ai_strerror(ai_result r)
 {
 	if ((unsigned)r >= AI_RESULT_COUNT || !messages[r])

@@ -34,6 +34,10 @@ typedef enum ai_result {
 /* Returns a static lowercase message for r; never NULL. */
 const char *ai_strerror(ai_result r);
 
+/* Returns r's symbolic name for machine-readable output ("usage",
+ * "not_found", ...); never NULL. */
+const char *ai_result_name(ai_result r);
+
 /* Maps r to the process exit code of ARCHITECTURE.md §10. */
 int ai_exit_code(ai_result r);
 

@@ -31,6 +31,10 @@ check_eq "aiarchive <TAB> lists every command" \
 check_eq "aiarchive --js<TAB> (a global option)" "--json" "$(complete_at aiarchive --js)"
 check_eq "aiarchive -c FILE ver<TAB> skips the config file" "verify version" \
 	"$(complete_at aiarchive -c x.conf ver)"
+check_eq "aiarchive status --js<TAB> (a global option after the command)" "--json" \
+	"$(complete_at aiarchive status --js)"
+check_eq "aiarchive status -c <TAB> offers files" "$TEST_TMP/aiarchive.bash" \
+	"$(complete_at aiarchive status -c "$TEST_TMP/aiarchive.b")"
 check_eq "aiarchive cat --format <TAB>" "csv jsonl" "$(complete_at aiarchive cat --format '')"
 check_eq "aiarchive cat --sort <TAB>" "time" "$(complete_at aiarchive cat --sort '')"
 check_eq "aiarchive run --layout c<TAB>" "continuous-export" \

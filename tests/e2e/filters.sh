@@ -50,7 +50,9 @@ suite() {
 	check_exit 0 "$label: a dry run after them" -- \
 		"$AIARCHIVE" --json run -n --source "$src" --dest "$dst" --key "$key"
 	check_eq "$label: ... would archive all three blobs: nothing was archived" 3 \
-		"$(grep '^{' <<<"$LAST_OUTPUT" | jq .blobs)"
+		"$(grep '^{' <<<"$LAST_OUTPUT" | tail -n 1 | jq .blobs)"
+	check_eq "$label: ... one JSON line per blob before the summary" 3 \
+		"$(grep '^{"blob"' <<<"$LAST_OUTPUT" | jq -s length)"
 
 	# --- -v: the phases of a run ---
 	check_exit 0 "$label: a run with -v" -- "$AIARCHIVE" -v "${run[@]:1}"

@@ -182,7 +182,7 @@ check_eq "each key of the example is listed once, under a '# read by:' line" "" 
 	"$(awk -F'\t' '$1 == "bad" { print $3 }' <<<"$example")"
 
 # The global options: `aiarchive --help` against SYNOPSIS and GLOBAL OPTIONS.
-global=$("$AIARCHIVE" --help | parse help "global options:")
+global=$("$AIARCHIVE" --help | parse help "global options (before or after the command):")
 check_eq "global: the usage line is the man page's first synopsis" \
 	"$(field syn - <<<"$global" | tr -d '<>')" "$(field syn - <<<"$man" | grep '^aiarchive \[')"
 check_same "global: --help lists the options of GLOBAL OPTIONS" \

@@ -77,7 +77,8 @@ check "  which says nothing was done and the next run tries again (exit 5)" -- \
 check "that line names the holder: host, the winner's pid and run id" -- \
 	grep -q "another run holds the lock: host .* pid $(cat "$TEST_TMP/t1.$win.pid") run $(jq -r .run_id "$TEST_TMP/t1.$win")\$" \
 	<<<"$err"
-check "the loser printed no summary" -- test ! -s "$TEST_TMP/t1.$lose"
+check "the loser printed no summary, only the JSON error object (locked, exit 5)" -- jq -e -s \
+	'length == 1 and .[0].error.code == "locked" and .[0].error.exit == 5' "$TEST_TMP/t1.$lose"
 check "every line archived exactly once" -- archived_once archive1
 
 # ---- with --wait: the second waits, then finds everything archived

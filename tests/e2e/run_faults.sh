@@ -113,7 +113,10 @@ rules "$PD" "{\"action\":\"status\",\"status\":503,\"count\":-1,\"method\":\"PUT
 check_exit 1 "a run whose first app's pack signatures are refused exits 1 (partial)" -- \
 	run "$SRC" refuse --max-tries 2 --retry-total 2s
 check "it archived the other app" -- \
-	jq -e --argjson n "$((nblobs - napp1))" '.blobs == $n and .failed > 0' <<<"$(grep '^{' <<<"$LAST_OUTPUT")"
+	jq -e --argjson n "$((nblobs - napp1))" '.blobs == $n and .failed > 0' \
+	<<<"$(grep '^{"run_id"' <<<"$LAST_OUTPUT")"
+check "  and the error object after it (exit 1, partial)" -- \
+	jq -e '.error.exit == 1 and .error.code == "partial"' <<<"$(grep '^{"error"' <<<"$LAST_OUTPUT")"
 check "every pack a segment references is stored and signed" -- recorded_is_stored refuse
 check "no member of the first app is recorded" -- \
 	bash -c '! grep -q "^member	[0-9]*	data/$1/" "$2"' _ "$app1" "$TEST_TMP/dl-refuse.dump"

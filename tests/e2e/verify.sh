@@ -385,7 +385,11 @@ check "it names the blob" -- \
 check_exit 4 "--json" -- "$AIARCHIVE" --json verify --dest "file://$dst" --source "file://$export" \
 	--from "$from" --to "$to"
 check "the JSON report counts one missing blob" -- \
-	jq -e '.ok == false and .source.missing == 1 and .problems[0].kind == "source blob"' <<<"$LAST_OUTPUT"
+	jq -e '.ok == false and .source.missing == 1 and .problems[0].kind == "source blob"' \
+	<<<"$(grep '^{' <<<"$LAST_OUTPUT" | head -n 1)"
+check "then the error object, naming the blob" -- \
+	jq -e '.error.exit == 4 and .error.code == "verify" and (.error.object | test("0badc0de"))' \
+	<<<"$(grep '^{' <<<"$LAST_OUTPUT" | tail -n 1)"
 check_exit 0 "a window before the new blob passes" -- \
 	verify --source "file://$export" --from "$from" --to 2026-11-20T02
 check "a run archives it" -- run
