@@ -155,43 +155,44 @@ tests_test_run_LDADD = $(UNIT_LDADD)
 tests_test_source_CFLAGS = $(UNIT_CFLAGS)
 tests_test_source_LDADD = $(UNIT_LDADD)
 
+# The slowest first, so that a parallel make check does not end waiting
+# for one of them started last.
 E2E_TESTS = \
+	tests/e2e/poison.sh \
+	tests/e2e/tamper.sh \
+	tests/e2e/workspace.sh \
+	tests/e2e/entra.sh \
+	tests/e2e/units.sh \
+	tests/e2e/query_trust.sh \
+	tests/e2e/run_faults.sh \
+	tests/e2e/store_large.sh \
+	tests/e2e/run_concurrency.sh \
 	tests/e2e/alert_rules.sh \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cat_rows.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/completion.sh \
 	tests/e2e/credentials.sh \
-	tests/e2e/entra.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
 	tests/e2e/json.sh \
 	tests/e2e/no_archive.sh \
-	tests/e2e/poison.sh \
 	tests/e2e/query_cat.sh \
-	tests/e2e/query_trust.sh \
 	tests/e2e/rollback.sh \
 	tests/e2e/rpo.sh \
 	tests/e2e/run_azurite.sh \
 	tests/e2e/run_local.sh \
 	tests/e2e/store_azure.sh \
-	tests/e2e/store_large.sh \
 	tests/e2e/tables.sh \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/filters.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
 	tests/e2e/global_options.sh \
-	tests/e2e/run_concurrency.sh \
-	tests/e2e/run_faults.sh \
 	tests/e2e/source_changes.sh \
 	tests/e2e/status.sh \
-	tests/e2e/tamper.sh \
-	tests/e2e/units.sh \
-	tests/e2e/verify.sh \
-	tests/e2e/workspace.sh
-
+	tests/e2e/verify.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/tools/blobtool.mjs tests/tools/azurite-preload.cjs \
 	tests/tools/tokenstub.mjs
@@ -228,28 +229,6 @@ EXTRA_DIST += $(PACKAGE_TESTS)
 check-package:
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PACKAGE_TESTS)'
 .PHONY: check-package
-
-# `make check-san`: for a build with --enable-asan --enable-ubsan (CI): the
-# unit tests and the end-to-end scripts that take every command through its
-# main paths on both backends, bad input and faults included; the rest of
-# the quick tier repeats those paths with other data.
-SAN_TESTS = $(UNIT_TESTS_RUN) \
-	tests/e2e/run_local.sh \
-	tests/e2e/run_azurite.sh \
-	tests/e2e/run_faults.sh \
-	tests/e2e/query_cat.sh \
-	tests/e2e/cat_rows.sh \
-	tests/e2e/verify.sh \
-	tests/e2e/status.sh \
-	tests/e2e/poison.sh \
-	tests/e2e/hardening.sh \
-	tests/e2e/source_changes.sh \
-	tests/e2e/credentials.sh \
-	tests/e2e/proof_oracle.sh \
-	tests/e2e/no_archive.sh
-check-san:
-	@$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SAN_TESTS)'
-.PHONY: check-san
 
 # `make distcheck-quick`: make distcheck, the tarball checked with the unit
 # tests and the scripts that use its own etc/, doc/ and tests/tools/ and

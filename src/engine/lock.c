@@ -173,7 +173,8 @@ ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
 		return AI_OK;
 	if (r != AI_OK)
 		return r;
-	if (info.lease == AI_LEASE_LEASED) {
+	/* Leased but not named yet: the holder writes its name right after. */
+	if (info.lease == AI_LEASE_LEASED && meta.n) {
 		for (size_t i = 0; i < meta.n; i++) {
 			if (strcmp(meta.kv[i].name, "host") == 0)
 				host = meta.kv[i].value;
@@ -197,8 +198,9 @@ ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, con
 	if (r == AI_ERR_LOCKED) {
 		char holder[256] = "";
 		/* The holder writes its name right after it took the lease: a
-		 * moment's wait names it rather than nobody. */
-		for (int i = 0; i < 10 && !*holder; i++) {
+		 * moment's wait (up to 3 s, for a loaded machine) names it rather
+		 * than nobody. */
+		for (int i = 0; i < 30 && !*holder; i++) {
 			if (i)
 				usleep(100 * 1000);
 			if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)

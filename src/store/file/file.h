@@ -140,10 +140,10 @@ ai_result ai_file_lease_guard(struct file_store *fs, const char *name,
 /* ---- object.c and blocks.c: writing blobs ---- */
 
 /* Makes the finished temp file tmp (open as fd) the blob name; tmp[0] is
- * '\0' once the temp name is gone. A replace takes the lock of the
- * blob's directory for the rename, and with if_match (may be NULL) first
- * checks under it that the blob there has that ETag (AI_ERR_CONFLICT if
- * not, or if it is gone). */
+ * '\0' once the temp name is gone. With if_match (may be NULL), a replace
+ * first locks the blob there and checks that it has that ETag
+ * (AI_ERR_CONFLICT if not, or if it is gone), and renames over it under
+ * that lock. */
 ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char tmp[PATH_MAX],
                          enum ai_blob_type type, unsigned flags, const char *if_match,
                          const struct ai_meta *meta, char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;

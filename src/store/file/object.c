@@ -70,47 +70,30 @@ static int make_parents(char *path, size_t rootlen)
 
 static int etag_matches(const char *want, const char *etag);
 
-/* Locks the directory path's blob is in (exclusively), for a replace;
- * *dirfd is then open. */
-static ai_result lock_parent(const char *name, const char *path, int *dirfd)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-	int rc;
-
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	*dirfd = open(n ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dirfd < 0)
-		return ai_file_sys_fail(name, "cannot open its directory", errno);
-	rc = ai_file_lock(*dirfd, LOCK_EX);
-	if (rc == EWOULDBLOCK)
-		return ai_file_fail(AI_ERR_CONFLICT, name, "its directory is locked by another "
-		                    "process for over %d s (a stopped one?)", AI_FILE_LOCK_WAIT_S);
-	if (rc != 0)
-		return ai_file_sys_fail(name, "cannot lock its directory", rc);
-	return AI_OK;
-}
-
-/* Whether the blob at path has the ETag want (under its directory's lock). */
-static ai_result check_etag(struct file_store *fs, const char *name, const char *path,
-                            const char *want)
+/* For a replace while the blob has the ETag want: locks the blob now at
+ * path (exclusively, as an append does; *lockfd stays open and locked
+ * until the caller has renamed over it) and checks its ETag. Another
+ * conditional writer that got there first has renamed its file over this
+ * one, which the lock's holder sees as a changed inode at path. */
+static ai_result lock_if_match(struct file_store *fs, const char *name, const char *path,
+                               const char *want, int *lockfd)
 {
 	char etag[AI_ETAG_MAX];
 	struct props p;
-	struct stat st;
+	struct stat st, now;
 	ai_result r;
-	int fd;
 
-	r = open_blob(name, path, O_RDONLY, 0, &fd, &st);
+	*lockfd = -1;
+	r = open_blob(name, path, O_RDONLY, LOCK_EX, lockfd, &st);
 	if (r == AI_ERR_NOT_FOUND)
 		return ai_file_fail(AI_ERR_CONFLICT, name, "removed by another writer since it "
 		                    "was read");
 	if (r != AI_OK)
 		return r;
+	if (lstat(path, &now) != 0 || now.st_ino != st.st_ino)
+		return ai_file_fail(AI_ERR_CONFLICT, name, "replaced by another writer since it was "
+		                    "read");
 	r = ai_file_props_load(fs, name, st.st_ino, &p);
-	close(fd);
 	if (r != AI_OK)
 		return r;
 	ai_file_etag(&st, &p, etag);
@@ -120,10 +103,6 @@ static ai_result check_etag(struct file_store *fs, const char *name, const char 
 	return AI_OK;
 }
 
-/* Makes the temp file tmp (open as fd) the blob name, with a fresh
- * sidecar. Create-only uses link(), which fails atomically when the name
- * exists; otherwise rename() replaces. tmp[0] is '\0' once the temp name is
- * gone. */
 ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char tmp[PATH_MAX],
                          enum ai_blob_type type, unsigned flags, const char *if_match,
                          const struct ai_meta *meta, char etag_out[AI_ETAG_MAX])
@@ -132,7 +111,7 @@ ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char t
 	struct props p;
 	struct stat st;
 	ai_result r;
-	int oldfd = -1, dirfd = -1, have_props = 0, rc = 0;
+	int oldfd = -1, lockfd = -1, have_props = 0, rc = 0;
 
 	memset(&st, 0, sizeof st);
 	if (fsync(fd) != 0 || fstat(fd, &st) != 0) {
@@ -161,11 +140,10 @@ ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char t
 			 * sidecar name, cannot be reused before we drop it */
 			if (oldfd < 0)
 				oldfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-			/* one replace at a time in a directory, so that the
-			 * ETag checked is the one replaced */
-			if (dirfd < 0 && (r = lock_parent(name, path, &dirfd)) != AI_OK)
-				goto out;
-			if (if_match && (r = check_etag(fs, name, path, if_match)) != AI_OK)
+			/* a conditional replace holds the blob it checked
+			 * until it has renamed over it */
+			if (if_match && lockfd < 0 &&
+			    (r = lock_if_match(fs, name, path, if_match, &lockfd)) != AI_OK)
 				goto out;
 			rc = rename(tmp, path) == 0 ? 0 : errno;
 		}
@@ -196,8 +174,8 @@ out:
 		ai_file_props_remove(fs, st.st_ino);
 	if (oldfd >= 0)
 		close(oldfd);
-	if (dirfd >= 0)
-		close(dirfd);
+	if (lockfd >= 0)
+		close(lockfd);
 	return r;
 }
 
