@@ -171,6 +171,7 @@ E2E_TESTS = \
 	tests/e2e/azurite_smoke.sh \
 	tests/e2e/cat_rows.sh \
 	tests/e2e/cli.sh \
+	tests/e2e/config.sh \
 	tests/e2e/completion.sh \
 	tests/e2e/credentials.sh \
 	tests/e2e/hardening.sh \

@@ -41,6 +41,9 @@ static void setup(void)
 		unsetenv(env_vars[i]);
 	snprintf(tmpdir, sizeof tmpdir, "%s/aiarchive-test-options-XXXXXX", t && *t ? t : "/tmp");
 	cr_assert_not_null(mkdtemp(tmpdir));
+	/* No system's or user's config file. */
+	setenv("AIARCHIVE_TEST_SYSCONF", "", 1);
+	setenv("XDG_CONFIG_HOME", tmpdir, 1);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -349,6 +352,65 @@ Test(options, the_config_file_comes_from_AIARCHIVE_CONFIG_unless_one_is_given)
 	OK(ai_options_parse(&ai_cmd_run, &ctx, 1, argv, &o));
 	cr_assert_str_eq(o.source, "file:///given");
 	ai_options_release(&o);
+}
+
+Test(options, the_environment_beats_the_config_file_and_the_command_line_beats_both)
+{
+	struct ai_options o;
+	char *argv[] = { S("test"), S("--jobs"), S("3"), NULL };
+	struct ai_ctx ctx = { .now = NOW, .out = stdout };
+	char where[128];
+
+	ctx.config_path = write_file("c.conf", "lookback = 3h\njobs = 5\ngrace = 20m\n");
+	setenv("AIARCHIVE_LOOKBACK", "2h", 1);
+	setenv("AIARCHIVE_JOBS", "4", 1);
+	setenv("AIARCHIVE_DRY_RUN", "yes", 1);
+	setenv("AIARCHIVE_GRACE", "", 1); /* empty: as if unset */
+	ai_options_init(&o);
+	OK(ai_options_parse(&ai_cmd_run, &ctx, 3, argv, &o));
+	cr_assert_eq(o.lookback, 2 * H);
+	cr_assert_eq(o.jobs, 3);
+	cr_assert_eq(o.dry_run, 1);
+	cr_assert_eq(o.grace, 20 * 60 * SEC);
+	cr_assert_eq(ai_options_origin(&o, "lookback", where, sizeof where), AI_FROM_ENV);
+	cr_assert_str_eq(where, "AIARCHIVE_LOOKBACK");
+	ai_options_release(&o);
+	/* A bad value names its variable; a command without the key ignores it. */
+	setenv("AIARCHIVE_LOOKBACK", "2", 1);
+	ai_options_init(&o);
+	cr_assert_eq(ai_options_parse(&ai_cmd_run, &ctx, 1, argv, &o), AI_ERR_CONFIG);
+	cr_assert_str_eq(ctx.object, "AIARCHIVE_LOOKBACK");
+	ai_options_release(&o);
+	ctx.object[0] = '\0';
+	ai_options_init(&o);
+	OK(ai_options_parse(&ai_cmd_status, &ctx, 1, argv, &o));
+	ai_options_release(&o);
+	unsetenv("AIARCHIVE_LOOKBACK");
+	unsetenv("AIARCHIVE_JOBS");
+	unsetenv("AIARCHIVE_DRY_RUN");
+	unsetenv("AIARCHIVE_GRACE");
+}
+
+Test(options, an_option_from_the_environment_ranks_with_the_environments_credentials)
+{
+	struct ai_options o;
+	struct ai_store_config cfg;
+	struct ai_credential cred;
+	char *argv[] = { S("test"), NULL };
+	struct ai_ctx ctx = { .now = NOW, .out = stdout };
+	const char *sas = write_file("s.sas", "sv=file-sas&sig=f\n");
+
+	chmod(sas, 0600);
+	ctx.config_path = write_file("c.conf", "source = file:///src\n");
+	setenv("AIARCHIVE_SOURCE_SAS_FILE", sas, 1);
+	ai_options_init(&o);
+	OK(ai_options_parse(&ai_cmd_run, &ctx, 1, argv, &o));
+	OK(ai_options_store_config(&o, "source", &cfg, &cred));
+	cr_assert_eq(cred.kind, AI_CRED_SAS);
+	cr_assert(strstr(cred.origin, "AIARCHIVE_SOURCE_SAS_FILE"), "%s", cred.origin);
+	ai_credential_release(&cred);
+	ai_options_release(&o);
+	unsetenv("AIARCHIVE_SOURCE_SAS_FILE");
 }
 
 /* ---- values ---- */

@@ -265,6 +265,16 @@ static ai_result exec_verify(struct ai_ctx *ctx, int argc, char **argv)
 		r = ai_cmd_usage_error(&ai_cmd_verify, "--subset wants N/M with 1 <= N <= M, or day/M");
 		goto out;
 	}
+	/* A shared config's source is run's: verify compares with it only
+	 * when asked, by --from and --to (or --source on the command line). */
+	if (o.source && !o.has_from && !o.has_to) {
+		char from[600];
+		if (ai_options_origin(&o, "source", from, sizeof from) != AI_FROM_CLI) {
+			ai_debug("%s: the source is not compared without --from and --to", from);
+			free(o.source);
+			o.source = NULL;
+		}
+	}
 	if (o.source && (!o.has_from || !o.has_to)) {
 		r = ai_cmd_usage_error(&ai_cmd_verify, "--source needs --from and --to");
 		goto out;

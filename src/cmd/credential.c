@@ -138,15 +138,15 @@ static ai_result try_place(const struct ai_options *o, const char *side, const s
 		c->secret = strdup(v);
 		return c->secret ? AI_OK : AI_ERR_NOMEM;
 	}
-	if (level == L_ENV)
-		return AI_OK;
+	/* An option from its environment variable (AIARCHIVE_SOURCE_SAS_FILE)
+	 * is of the environment's level. */
 	v = option_value(o, side, p->how, p->name);
 	if (p->how == OPT_URL)
 		snprintf(opt, sizeof opt, "%s", side);
 	else
 		snprintf(opt, sizeof opt, "%s-%s", side, p->name);
 	if (!v || ai_options_origin(o, opt, where, sizeof where) !=
-	          (level == L_CLI ? AI_FROM_CLI : AI_FROM_CONFIG))
+	          (level == L_CLI ? AI_FROM_CLI : level == L_ENV ? AI_FROM_ENV : AI_FROM_CONFIG))
 		return AI_OK;
 	*found = 1;
 	if (p->how == OPT_URL) {

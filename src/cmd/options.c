@@ -45,6 +45,7 @@ struct def {
 #define O(f) offsetof(struct ai_options, f)
 #define C(f) offsetof(struct ai_ctx, f)
 #define CONFIG_FILE_MAX (1u << 20)
+#define AI_SYSTEM_CONFIG "/etc/aiarchive/aiarchive.conf"
 
 enum {
 	RUN = AI_CMD_RUN,
@@ -470,6 +471,15 @@ void ai_options_each_global(void (*fn)(void *ctx, const struct ai_option_info *o
 	each(MAIN, fn, ctx);
 }
 
+/* The variable of d: AIARCHIVE_ and its name in upper case, '_' for '-'. */
+static void env_name(const struct def *d, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "AIARCHIVE_%s", d->name);
+
+	for (char *p = out + strlen("AIARCHIVE_"); p < out + (n < cap ? n : cap - 1); p++)
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -569,6 +579,94 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		fclose(f);
 	ai_buf_release(&text);
 	return r;
+}
+
+/* The variables that already mean something else: a key whose name
+ * would be one is not read from the environment. */
+static int documented_env(const char *name)
+{
+	static const char *const sides[] = { "SOURCE_", "DEST_", "WITNESS_" };
+	static const char *const kinds[] = { "SAS", "KEY", "CONNECTION_STRING" };
+	const char *p = name + strlen("AIARCHIVE_");
+
+	if (strcmp(p, "CONFIG") == 0 || strcmp(p, "NOW") == 0 || strncmp(p, "TEST_", 5) == 0)
+		return 1;
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < 3; k++)
+			if (strncmp(p, sides[i], strlen(sides[i])) == 0 &&
+			    strcmp(p + strlen(sides[i]), kinds[k]) == 0)
+				return 1;
+	return 0;
+}
+
+/* The environment (AIARCHIVE_LOOKBACK for lookback) sets the keys cmd
+ * takes that the command line did not; given then keeps the config file
+ * from them. An empty variable is as if unset. */
+static ai_result read_env(const struct ai_cmd *cmd, unsigned char *given, struct ai_options *o,
+                          struct ai_ctx *ctx)
+{
+	char name[64], where[96];
+
+	for (size_t i = 0; i < NDEFS; i++) {
+		const char *v;
+		ai_result r;
+
+		if (!takes(&defs[i], cmd) || !IS_CFG(&defs[i]) || given[i])
+			continue;
+		env_name(&defs[i], name, sizeof name);
+		if (documented_env(name) || !(v = getenv(name)) || !*v)
+			continue;
+		snprintf(where, sizeof where, "environment variable %s", name);
+		r = set_value(cmd, &defs[i], o, ctx, v, where);
+		if (r != AI_OK) {
+			snprintf(ctx->object, sizeof ctx->object, "%s", name);
+			return r == AI_ERR_USAGE ? AI_ERR_CONFIG : r;
+		}
+		given[i] = 1;
+		o->origin[i] = AI_FROM_ENV;
+	}
+	return AI_OK;
+}
+
+/* A regular file (or a link to one) at path. */
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* The config file: -c, else AIARCHIVE_CONFIG (empty: none), else the
+ * first found of the system's and the user's (NULL: none); *how says
+ * which. */
+static const char *config_path(const struct ai_ctx *ctx, char *buf, size_t cap, const char **how)
+{
+	const char *v, *home;
+
+	if (ctx->config_path) {
+		*how = "-c";
+		return *ctx->config_path ? ctx->config_path : NULL;
+	}
+	if ((v = getenv("AIARCHIVE_CONFIG"))) {
+		*how = "AIARCHIVE_CONFIG";
+		return *v ? v : NULL;
+	}
+	*how = "found";
+	v = getenv("AIARCHIVE_TEST_SYSCONF");
+	if (!v)
+		v = AI_SYSTEM_CONFIG;
+	if (*v && exists(v))
+		return v;
+	/* The XDG spec ignores a relative XDG_CONFIG_HOME. */
+	if ((v = getenv("XDG_CONFIG_HOME")) && *v == '/') {
+		if ((size_t)snprintf(buf, cap, "%s/aiarchive/config", v) < cap && exists(buf))
+			return buf;
+	} else if ((home = getenv("HOME")) && *home == '/') {
+		if ((size_t)snprintf(buf, cap, "%s/.config/aiarchive/config", home) < cap &&
+		    exists(buf))
+			return buf;
+	}
+	return NULL;
 }
 
 /* The pseudo-command of the options before a command's name. */
@@ -816,7 +914,8 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
                            struct ai_options *o)
 {
 	unsigned char given[NDEFS] = { 0 };
-	const char *config;
+	char found[400]; /* a longer one is not looked for */
+	const char *config, *how;
 	int any_config = 0;
 	ai_result r;
 
@@ -831,9 +930,16 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
 		ai_options_help(ctx->out, cmd);
 		return AI_OK;
 	}
-	/* A command without config keys (version) leaves the file alone. */
-	config = ctx->config_path ? ctx->config_path : getenv("AIARCHIVE_CONFIG");
-	if (config && *config && any_config) {
+	/* A command without config keys (version) leaves the environment
+	 * and the file alone. */
+	if (!any_config)
+		goto checks;
+	r = read_env(cmd, given, o, ctx);
+	if (r != AI_OK)
+		return r;
+	config = config_path(ctx, found, sizeof found, &how);
+	if (config) {
+		ai_info("config file '%s' (%s)", config, how);
 		r = read_config(cmd, config, given, o, ctx);
 		if (r != AI_OK) {
 			if (!ctx->object[0])
@@ -841,6 +947,7 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
 			return r;
 		}
 	}
+checks:
 	if (o->has_from && o->has_to && o->from >= o->to)
 		return ai_cmd_usage_error(cmd, "--from must be before --to");
 	return AI_OK;
@@ -868,6 +975,10 @@ enum ai_from ai_options_origin(const struct ai_options *o, const char *name, cha
 			snprintf(out, cap, "config file '%s' line %u",
 			         o->config_file ? o->config_file : "?", o->line[i]);
 			return AI_FROM_CONFIG;
+		}
+		if (o->origin[i] == AI_FROM_ENV) {
+			env_name(&defs[i], out, cap);
+			return AI_FROM_ENV;
 		}
 		if (o->origin[i] == AI_FROM_CLI ||
 		    (defs[i].kind == K_STR && *(char *const *)((const char *)o + defs[i].off)))
@@ -972,7 +1083,9 @@ ai_result ai_options_open_store(const struct ai_options *o, const char *side, co
 	*out = NULL;
 	if (!(strcmp(side, "source") == 0 ? o->source : strcmp(side, "witness") == 0 ? o->witness :
 	      o->dest)) {
-		ai_error("no --%s given (on the command line or in the config file)", side);
+		ai_error("no --%s given (on the command line, in AIARCHIVE_%s or in the config file)",
+		         side, strcmp(side, "source") == 0 ? "SOURCE" :
+		         strcmp(side, "witness") == 0 ? "WITNESS" : "DEST");
 		return AI_ERR_USAGE;
 	}
 	r = ai_options_store_config(o, side, &cfg, &cred);

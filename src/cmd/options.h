@@ -19,7 +19,7 @@
 #define AI_OPTIONS_ROWS 80
 
 /* Where an option's value came from. */
-enum ai_from { AI_FROM_DEFAULT = 0, AI_FROM_CLI, AI_FROM_CONFIG };
+enum ai_from { AI_FROM_DEFAULT = 0, AI_FROM_CLI, AI_FROM_ENV, AI_FROM_CONFIG };
 
 /* All options of all commands; each command accepts a subset. Strings
  * are owned by the struct (release with ai_options_release). */
@@ -123,8 +123,9 @@ void ai_options_help_global(FILE *f);
 const char *ai_options_nearest(unsigned bit, int config, const char *name);
 
 /* Where option name's value came from: AI_FROM_CLI (also a field set
- * by the program, not the parser), AI_FROM_CONFIG, or AI_FROM_DEFAULT
- * when nobody set it. out gets "--name" or "config file 'F' line N". */
+ * by the program, not the parser), AI_FROM_ENV, AI_FROM_CONFIG, or
+ * AI_FROM_DEFAULT when nobody set it. out gets "--name", "AIARCHIVE_NAME"
+ * or "config file 'F' line N". */
 enum ai_from ai_options_origin(const struct ai_options *o, const char *name, char *out,
                                size_t cap);
 

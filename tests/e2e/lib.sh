@@ -223,6 +223,8 @@ _lib_cleanup() {
 # no script sees another's archives as rolled back.
 export STATE_DIRECTORY="$TEST_TMP/state"
 unset XDG_STATE_HOME
+# No system's or user's config file is found (config.sh sets its own).
+export AIARCHIVE_TEST_SYSCONF= XDG_CONFIG_HOME="$TEST_TMP/config"
 forget_checkpoints() {
 	rm -rf "$STATE_DIRECTORY"
 }
