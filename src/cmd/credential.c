@@ -210,6 +210,56 @@ static void describe(struct ai_credential *c)
 		snprintf(c->described + n, sizeof c->described - (size_t)n, " (%s)", facts);
 }
 
+/* The Azure CLI's variables, for a side given nothing more specific: a
+ * connection string whose AccountName is the side's account, else
+ * AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY when AZURE_STORAGE_ACCOUNT
+ * names the side's account (so one account's secret never goes to
+ * another). */
+static ai_result try_azure_cli(const struct ai_options *o, const char *side,
+                               struct ai_credential *c, int *found)
+{
+	static const struct { const char *var; enum ai_cred_kind kind; } vars[] = {
+		{ "AZURE_STORAGE_SAS_TOKEN", AI_CRED_SAS },
+		{ "AZURE_STORAGE_KEY", AI_CRED_ACCOUNT_KEY },
+	};
+	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	const char *account = getenv("AZURE_STORAGE_ACCOUNT");
+	struct ai_azurl u;
+	char *sas = NULL;
+
+	*found = 0;
+	if (ai_azurl_parse(side_url(o, side), &u, &sas) != AI_OK)
+		return AI_OK;
+	free(sas);
+	if (cs && *cs) {
+		char *name = NULL;
+		int same = ai_connstr_parse(cs, &name, NULL, NULL, NULL) == AI_OK && name &&
+		           strcmp(name, u.account) == 0;
+		free(name);
+		if (same) {
+			*found = 1;
+			c->kind = AI_CRED_CONNECTION_STRING;
+			snprintf(c->origin, sizeof c->origin, "AZURE_STORAGE_CONNECTION_STRING");
+			c->secret = strdup(cs);
+			return c->secret ? AI_OK : AI_ERR_NOMEM;
+		}
+	}
+	if (!account || strcmp(account, u.account) != 0)
+		return AI_OK;
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i].var);
+		if (!v || !*v)
+			continue;
+		*found = 1;
+		c->kind = vars[i].kind;
+		snprintf(c->origin, sizeof c->origin, "%s (AZURE_STORAGE_ACCOUNT=%s)", vars[i].var,
+		         account);
+		c->secret = strdup(v);
+		return c->secret ? AI_OK : AI_ERR_NOMEM;
+	}
+	return AI_OK;
+}
+
 ai_result ai_credential_resolve(const struct ai_options *o, const char *side,
                                 struct ai_credential *c)
 {
@@ -223,6 +273,8 @@ ai_result ai_credential_resolve(const struct ai_options *o, const char *side,
 			if (found)
 				c->kind = places[i].kind;
 		}
+	if (r == AI_OK && !found && azure_side(o, side))
+		r = try_azure_cli(o, side, c, &found);
 	if (r != AI_OK) {
 		ai_credential_release(c);
 		return r;

@@ -94,6 +94,27 @@ check_exit 3 "a SAS for another container exits 3" -- "$AIARCHIVE" status --dest
 	--dest-sas-file "$TEST_TMP/dest-other.sas"
 check "the 403 names the SAS, its file and its claims" -- grep -q \
 	"403 .*\[with SAS from --dest-sas-file '.*dest-other.sas' (sp=racwdl, se=" <<<"$LAST_OUTPUT"
+# ---- the Azure CLI's variables, for a side given nothing more specific
+azcli() { env AZURE_STORAGE_ACCOUNT=devstoreaccount1 "$@"; }
+check_exit 0 "AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY serve a side given no credential" -- \
+	azcli AZURE_STORAGE_KEY="$AZURITE_KEY" "$AIARCHIVE" -vv status --dest "$D"
+check "-vv names them" -- grep -q \
+	"account key from AZURE_STORAGE_KEY (AZURE_STORAGE_ACCOUNT=devstoreaccount1)" <<<"$LAST_OUTPUT"
+check "the key is not printed" -- bash -c "! grep -qF '${AZURITE_KEY:0:20}' <<<\"\$0\"" "$LAST_OUTPUT"
+check_exit 0 "... and so does AZURE_STORAGE_SAS_TOKEN" -- \
+	azcli AZURE_STORAGE_SAS_TOKEN="$(cat "$TEST_TMP/dest-ro.sas")" "$AIARCHIVE" status --dest "$D"
+check_exit 0 "... and AZURE_STORAGE_CONNECTION_STRING naming the side's account" -- \
+	env AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=$DST_URL" \
+	"$AIARCHIVE" status --dest "$D"
+check_exit 3 "a more specific credential wins over them (AIARCHIVE_DEST_KEY, wrong)" -- \
+	azcli AZURE_STORAGE_KEY="$AZURITE_KEY" AIARCHIVE_DEST_KEY="${AZURITE_KEY/E/F}" \
+	"$AIARCHIVE" status --dest "$D"
+check "the 403 names AIARCHIVE_DEST_KEY" -- grep -q "with account key from AIARCHIVE_DEST_KEY" \
+	<<<"$LAST_OUTPUT"
+check_exit 3 "a key for another account is not sent" -- env AZURE_STORAGE_ACCOUNT=someother \
+	AZURE_STORAGE_KEY="$AZURITE_KEY" "$AIARCHIVE" status --dest "$D" --dest-auth anonymous
+check "nothing names AZURE_STORAGE_KEY" -- bash -c '! grep -q AZURE_STORAGE_KEY <<<"$0"' "$LAST_OUTPUT"
+
 check_exit 3 "a wrong key in the environment" -- env AIARCHIVE_DEST_KEY="${AZURITE_KEY/E/F}" \
 	"$AIARCHIVE" status --dest "$D"
 check "names the variable" -- grep -q "403 .*\[with account key from AIARCHIVE_DEST_KEY\]" \
