@@ -165,8 +165,9 @@ rc=0
 AIARCHIVE_TEST_KILL_AFTER=$((total / 2)) run "$d" >/dev/null 2>&1 || rc=$?
 check_eq "a run killed half way (lock duration 15 s)" 137 "$rc"
 check_exit 5 "the next run, before the lease expires, exits 5" -- run "$d"
+# (--json: the error object on stdout, the one line on stderr)
 check "it names the holder in one line" -- bash -c \
-	'[ "$(printf "%s\n" "$1" | wc -l)" -eq 1 ] && grep -q "another run holds the lock: host .* pid [0-9]* run " <<<"$1"' \
+	'l=$(grep -v "^{" <<<"$1"); [ "$(printf "%s\n" "$l" | wc -l)" -eq 1 ] && grep -q "another run holds the lock: host .* pid [0-9]* run " <<<"$l"' \
 	_ "$LAST_OUTPUT"
 t0=$SECONDS
 check_exit 0 "with --wait the next run takes the lock over once the lease expires" -- run "$d" --wait
