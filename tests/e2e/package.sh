@@ -58,7 +58,7 @@ for u in "${units[@]}"; do
 		find "$1" -path "*/systemd/system/$2" -type f | grep -q .' _ "$root" "$u"
 done
 check "its service runs the packaged binary" -- bash -c '
-	grep -qx "ExecStart=/usr/bin/aiarchive -q run" "$(find "$1" -name aiarchive.service | head -1)"' \
+	grep -Eqx "ExecStart=/usr/bin/aiarchive( -c /etc/aiarchive/aiarchive.conf)? -q run" "$(find "$1" -name aiarchive.service | head -1)"' \
 	_ "$root"
 check "sysusers.d makes the aiarchive user with home /var/lib/aiarchive" -- \
 	grep -Eq '^u aiarchive - "[^"]*" /var/lib/aiarchive( |$)' "$root/usr/lib/sysusers.d/aiarchive.conf"
