@@ -515,37 +515,10 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 static ai_result parse_names(const char *opt, const char *list, const char *const *names,
                              size_t nnames, unsigned *out, size_t *n)
 {
-	const char *p = list;
-	char valid[512] = "";
+	char why[700];
 
-	*n = 0;
-	for (size_t i = 0; i < nnames; i++)
-		snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "",
-		         names[i]);
-	while (*p) {
-		size_t len = strcspn(p, ","), i;
-		const char *w = p;
-		p += len + (p[len] == ',');
-		while (len && *w == ' ')
-			w++, len--;
-		while (len && w[len - 1] == ' ')
-			len--;
-		if (!len)
-			continue;
-		for (i = 0; i < nnames; i++)
-			if (strlen(names[i]) == len && strncmp(names[i], w, len) == 0)
-				break;
-		if (i == nnames)
-			return ai_cmd_usage_error(&ai_cmd_query, "%s: unknown name '%.*s' (one of %s)",
-			                          opt, (int)len, w, valid);
-		for (size_t k = 0; k < *n; k++)
-			if (out[k] == i)
-				return ai_cmd_usage_error(&ai_cmd_query, "%s: '%s' given twice", opt,
-				                          names[i]);
-		out[(*n)++] = (unsigned)i;
-	}
-	if (!*n)
-		return ai_cmd_usage_error(&ai_cmd_query, "%s: no name given (one of %s)", opt, valid);
+	if (ai_table_pick(list, names, nnames, out, n, why, sizeof why) != AI_OK)
+		return ai_cmd_usage_error(&ai_cmd_query, "%s: %s", opt, why);
 	return AI_OK;
 }
 

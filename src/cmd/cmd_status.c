@@ -245,7 +245,6 @@ struct table_choice {
 static ai_result choose_columns(const struct ai_options *o, struct table_choice *tc)
 {
 	const char *p = o->columns;
-	char valid[256] = "";
 
 	tc->wide = o->wide;
 	tc->ncols = 0;
@@ -256,34 +255,15 @@ static ai_result choose_columns(const struct ai_options *o, struct table_choice 
 		tc->ncols = n;
 		return AI_OK;
 	}
+	const char *names[NPCOLS];
+	unsigned idx[NPCOLS];
+	char why[700];
 	for (size_t i = 0; i < NPCOLS; i++)
-		snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "",
-		         pcols[i].name);
-	while (*p) {
-		size_t len = strcspn(p, ","), i;
-		const char *w = p;
-		p += len + (p[len] == ',');
-		while (len && *w == ' ')
-			w++, len--;
-		while (len && w[len - 1] == ' ')
-			len--;
-		if (!len)
-			continue;
-		for (i = 0; i < NPCOLS; i++)
-			if (strlen(pcols[i].name) == len && strncmp(pcols[i].name, w, len) == 0)
-				break;
-		if (i == NPCOLS)
-			return ai_cmd_usage_error(&ai_cmd_status, "--columns: unknown name '%.*s' "
-			                          "(one of %s)", (int)len, w, valid);
-		for (size_t k = 0; k < tc->ncols; k++)
-			if (tc->cols[k] == (enum pcol)i)
-				return ai_cmd_usage_error(&ai_cmd_status, "--columns: '%s' given twice",
-				                          pcols[i].name);
-		tc->cols[tc->ncols++] = (enum pcol)i;
-	}
-	if (!tc->ncols)
-		return ai_cmd_usage_error(&ai_cmd_status, "--columns: no name given (one of %s)",
-		                          valid);
+		names[i] = pcols[i].name;
+	if (ai_table_pick(p, names, NPCOLS, idx, &tc->ncols, why, sizeof why) != AI_OK)
+		return ai_cmd_usage_error(&ai_cmd_status, "--columns: %s", why);
+	for (size_t i = 0; i < tc->ncols; i++)
+		tc->cols[i] = (enum pcol)idx[i];
 	return AI_OK;
 }
 

@@ -192,3 +192,44 @@ ai_result ai_table_flush(struct ai_table *t, FILE *f)
 	drop_rows(t);
 	return ferror(f) ? AI_ERR_IO : AI_OK;
 }
+
+ai_result ai_table_pick(const char *list, const char *const *names, size_t nnames, unsigned *out,
+                        size_t *n, char *why, size_t whycap)
+{
+	const char *p = list;
+	char valid[512] = "";
+
+	*n = 0;
+	for (size_t i = 0; i < nnames; i++)
+		snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "",
+		         names[i]);
+	while (*p) {
+		size_t len = strcspn(p, ","), i;
+		const char *w = p;
+		p += len + (p[len] == ',');
+		while (len && *w == ' ')
+			w++, len--;
+		while (len && w[len - 1] == ' ')
+			len--;
+		if (!len)
+			continue;
+		for (i = 0; i < nnames; i++)
+			if (strlen(names[i]) == len && strncmp(names[i], w, len) == 0)
+				break;
+		if (i == nnames) {
+			snprintf(why, whycap, "unknown name '%.*s' (one of %s)", (int)len, w, valid);
+			return AI_ERR_USAGE;
+		}
+		for (size_t k = 0; k < *n; k++)
+			if (out[k] == i) {
+				snprintf(why, whycap, "'%s' given twice", names[i]);
+				return AI_ERR_USAGE;
+			}
+		out[(*n)++] = (unsigned)i;
+	}
+	if (!*n) {
+		snprintf(why, whycap, "no name given (one of %s)", valid);
+		return AI_ERR_USAGE;
+	}
+	return AI_OK;
+}

@@ -45,6 +45,13 @@ ai_result ai_table_add(struct ai_table *t, const char *const *cells) AI_MUST_CHE
  * flush, then forgets them. AI_ERR_IO when writing fails. */
 ai_result ai_table_flush(struct ai_table *t, FILE *f) AI_MUST_CHECK;
 
+/* Parses list, "a,b,c" (spaces around names ignored), into the indexes of
+ * its names in names[0..nnames) (each at most once; out holds nnames).
+ * AI_ERR_USAGE with why ("unknown name 'x' (one of a, b, c)", "'a' given
+ * twice", "no name given (one of ...)") otherwise. */
+ai_result ai_table_pick(const char *list, const char *const *names, size_t nnames, unsigned *out,
+                        size_t *n, char *why, size_t whycap) AI_MUST_CHECK;
+
 /* The characters (UTF-8 code points) of s. */
 size_t ai_table_strwidth(const char *s);
 
