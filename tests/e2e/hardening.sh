@@ -138,7 +138,8 @@ if [ -n "${listener[*]}" ]; then
 	apid=$!
 	on_exit stop "$apid"
 	limits= owner= uid=
-	for _ in $(seq 50); do
+	# Up to 15 s: under sanitizers on a loaded machine the start is slow.
+	for _ in $(seq 150); do
 		if [ "$(readlink "/proc/$apid/exe" 2>/dev/null)" = "$(readlink -f "$AIARCHIVE")" ]; then
 			limits=$(grep '^Max core file size' "/proc/$apid/limits")
 			owner=$(stat -c %u "/proc/$apid/status")
@@ -147,6 +148,7 @@ if [ -n "${listener[*]}" ]; then
 		fi
 		sleep 0.1
 	done
+	[ -n "$limits" ] || diag "no limits read; the process: $(cat "/proc/$apid/status" 2>&1 | head -3)"
 	check "a running aiarchive has a core size limit of 0" -- \
 		bash -c '[[ $1 =~ ^Max\ core\ file\ size\ +0\ +0\ +bytes ]]' _ "$limits"
 	if [ "${uid:-0}" != 0 ]; then
