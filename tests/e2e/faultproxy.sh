@@ -140,6 +140,59 @@ check "stats list recent requests" -- jq -e '[.recent[] | select(.action == "sta
 check "control requests are not counted" -- \
 	bash -c 'a=$(curl -sf "$1/__stats" | jq .requests); b=$(curl -sf "$1/__stats" | jq .requests); [ "$a" = "$b" ]' _ "$PROXY"
 
+# --- latency mode --------------------------------------------------------
+
+# 100 ms each way and 24 Mbit/s (3 MB/s): a first request pays the handshake's
+# round trip and its own, a second one on the same connection only its own.
+faultproxy_start WAN "$A_PORT" --delay 100ms --rate 24Mbit --stats "$TEST_TMP/wan-stats.json" ||
+	bail_out "faultproxy --delay did not start: $(cat "$TEST_TMP/faultproxy-WAN.err")"
+SMALL="$WAN/$AZURITE_ACCOUNT/fpc/small.bin?$(blobtool --conn "$A_CONN" sas fpc r +1h --blob small.bin)"
+head -c 1000 /dev/urandom >"$TEST_TMP/small.bin"
+blobtool --conn "$A_CONN" put fpc small.bin "$TEST_TMP/small.bin" >/dev/null || bail_out "upload failed"
+curl -sf -o "$TEST_TMP/s1" -o "$TEST_TMP/s2" -w '%{time_total} %{num_connects}\n' "$SMALL" "$SMALL" \
+	>"$TEST_TMP/wan-times" || bail_out "curl through the slow proxy failed"
+read -r t1 c1 t2 c2 < <(tr '\n' ' ' <"$TEST_TMP/wan-times")
+diag "a first GET $t1 s, a second on the same connection $t2 s"
+check "--delay: both answers are the blob" -- bash -c 'cmp "$1/s1" "$1/small.bin" && cmp "$1/s2" "$1/small.bin"' _ "$TEST_TMP"
+check_eq "--delay: curl used one connection" "1 0" "$c1 $c2"
+check "--delay: a first request takes two round trips (>= 0.4 s)" -- \
+	bash -c '[ "$(echo "$1 >= 0.4 && $1 < 2" | bc -l)" = 1 ]' _ "$t1"
+check "--delay: a second one takes one (0.2 s to 0.4 s)" -- \
+	bash -c '[ "$(echo "$1 >= 0.2 && $1 < 0.4" | bc -l)" = 1 ]' _ "$t2"
+BIG="$WAN/$AZURITE_ACCOUNT/fpc/big.bin?$SAS"
+t0=$(now_ms)
+check "--rate: a 3 MiB download through the slow link is byte-exact" -- \
+	bash -c 'curl -sf "$1" | cmp - "$2"' _ "$BIG" "$TEST_TMP/big.bin"
+ms=$(($(now_ms) - t0))
+diag "3 MiB at 24 Mbit/s in $ms ms"
+check "--rate: it took its bytes' time at 3 MB/s (>= 1.05 s)" -- test "$ms" -ge 1048
+check "--rate: and not much more (< 3 s)" -- test "$ms" -lt 3000
+check "--rate: an upload passes at the rate too (>= 1.05 s)" -- bash -c '
+	t0=$(date +%s%N); node "$1" --conn "$2" put fpc slow.bin "$3" >/dev/null || exit 1
+	[ $((($(date +%s%N) - t0) / 1000000)) -ge 1048 ]' _ "$BLOBTOOL" \
+	"DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=$WAN/$AZURITE_ACCOUNT;" \
+	"$TEST_TMP/big.bin"
+curl -sf "$WAN/__stats" >"$TEST_TMP/wan-live.json"
+check "the counters while it runs: requests by operation" -- \
+	jq -e '.requests >= 4 and .byOp.GET == 3 and .byOp["PUT"] + .byOp["PUT block"] >= 1' "$TEST_TMP/wan-live.json"
+check "the counters while it runs: bytes both ways, headers included" -- \
+	jq -e --argjson n "$SIZE" '.bytesOut > $n + 2000 and .bytesIn > $n' "$TEST_TMP/wan-live.json"
+check "the counters while it runs: time in flight" -- \
+	jq -e '.inFlightPeak >= 1 and .busySeconds >= 2.5 and .activeSeconds >= 2.5 and .connections >= 2' \
+	"$TEST_TMP/wan-live.json"
+kill "$WAN_PID"
+wait "$WAN_PID" 2>/dev/null || true
+check "--stats writes the counters on exit" -- \
+	jq -e --slurpfile live "$TEST_TMP/wan-live.json" \
+	'.requests == $live[0].requests and .byOp == $live[0].byOp and .bytesOut >= $live[0].bytesOut' \
+	"$TEST_TMP/wan-stats.json"
+check_exit 2 "a --delay without its unit is refused" -- \
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "$A_URL" --delay 30
+check "in one line that says how to write it" -- \
+	bash -c '[ "$(grep -c . <<<"$1")" -le 2 ] && grep -q "bad duration \"30\" (say e.g. 30ms" <<<"$1"' _ "$LAST_OUTPUT"
+check_exit 2 "a bad --rate is refused" -- \
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "$A_URL" --rate fast
+
 pid=$PROXY_PID
 proxy_stop
 check "proxy stops on SIGTERM" -- bash -c '! kill -0 "$1" 2>/dev/null' _ "$pid"

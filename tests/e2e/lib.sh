@@ -60,12 +60,13 @@
 #                                       (OPT as it documents); exports STUB_HTTP, STUB_HTTPS
 #                                       (ports), STUB_URL (https://127.0.0.1:STUB_HTTPS)
 #           stub_get PATH / stub_post PATH JSON   its control endpoints
-# Faults:   faultproxy_start NAME PORT [https]
+# Faults:   faultproxy_start NAME PORT [https|http] [OPT...]
 #                                       tests/tools/faultproxy.mjs in front of 127.0.0.1:PORT,
 #                                       stopped at exit or by faultproxy_stop_all; sets NAME
 #                                       to its base URL (add the account path), NAME_PORT and
 #                                       NAME_PID; with https, both sides speak TLS with
-#                                       tls_setup's certificates (an AZURITE_OAUTH Azurite)
+#                                       tls_setup's certificates (an AZURITE_OAUTH Azurite);
+#                                       OPTs go to the proxy (--delay 30ms, --stats FILE)
 #           faultproxy_rules BASE JSON  replaces its rules ('[]' clears them), zeroes its counters
 # Call azurite_start, azurite_stop, tokenstub_start and faultproxy_start directly, not inside
 # $(...) or check: they set variables of the calling shell.
@@ -482,14 +483,16 @@ sas_for() {
 
 declare -gA _fp_pid=()
 faultproxy_start() {
-	local name=$1 out="$TEST_TMP/faultproxy-$1.out" port= i scheme=http tls=()
+	local name=$1 to=$2 out="$TEST_TMP/faultproxy-$1.out" port= i scheme=http tls=()
 	if [ "${3:-}" = https ]; then
 		[ -n "${TLS_DIR:-}" ] || tls_setup || return 1
 		scheme=https
 		tls=(--cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server.key" --ca "$TLS_CA")
 	fi
-	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "$scheme://127.0.0.1:$2" "${tls[@]}" \
-		>"$out" 2>"$TEST_TMP/faultproxy-$1.err" &
+	shift 2
+	[ "${1:-}" != https ] && [ "${1:-}" != http ] || shift
+	node "$top_srcdir/tests/tools/faultproxy.mjs" --target "$scheme://127.0.0.1:$to" "${tls[@]}" \
+		"$@" >"$out" 2>"$TEST_TMP/faultproxy-$name.err" &
 	_fp_pid[$name]=$!
 	[ ${#_fp_pid[@]} -gt 1 ] || on_exit faultproxy_stop_all
 	for ((i = 0; i < 200; i++)); do

@@ -5,11 +5,24 @@
 //
 // Usage: node faultproxy.mjs --target http(s)://127.0.0.1:PORT [--port N] [--host ADDR]
 //                            [--cert FILE --key FILE] [--ca FILE]
+//                            [--delay DURATION] [--rate RATE] [--stats FILE]
 //                            [--rules JSON-ARRAY] [--rule JSON-OBJECT]... [--verbose]
 //   Prints "port N" as its first line on stdout once it listens (--port 0, the
 //   default, picks a free port). --host defaults to 127.0.0.1. SIGTERM/SIGINT stop it.
 //   With --cert and --key it listens with TLS (a bearer token is only sent over
 //   https); an https:// target is checked against --ca (else Node's own CAs).
+//
+// Latency mode, a wide-area link between the client and the target:
+//   --delay DURATION  (e.g. 30ms, 0.03s) every request waits DURATION before it
+//            is handled and every answer DURATION before its status line
+//            reaches the client: one round trip costs 2 x DURATION more. The
+//            first request on a new connection waits one more round trip, as
+//            TCP's handshake does. Faults are delayed the same way.
+//   --rate RATE  (e.g. 100Mbit, 12.5MB, 10MiB; "/s" may follow) the link's
+//            bandwidth, shared by every connection, in each direction apart:
+//            request and response bodies pass no faster.
+//   --stats FILE  writes the counters of GET /__stats as JSON to FILE when the
+//            proxy stops (- for stderr).
 //
 // Rules are tried in order; the first whose filters match and that has uses
 // left handles the request. Fields:
@@ -44,7 +57,17 @@
 //   POST   /__fault   append rule(s)
 //   DELETE /__fault   remove every rule
 //   GET    /__stats   {"requests","forwarded","faults","byAction":{..},
+//                      "byOp":{"GET list":n,"PUT block":n,"HEAD":n,..},
+//                      "connections","bytesIn","bytesOut","inFlightPeak",
+//                      "busySeconds","activeSeconds",
 //                      "rules":[..],"recent":[{"method","url","action"}..]}
+//                      byOp: requests by method and Blob operation (the comp=
+//                      query parameter); bytesIn/bytesOut: bytes read from and
+//                      written to the clients' connections, headers included;
+//                      busySeconds: the requests' times summed, from arrival
+//                      to the last byte of the answer; activeSeconds: the time
+//                      with at least one request in flight (busy / active is
+//                      the mean number in flight).
 //   DELETE /__stats   zero the counters and the recent list
 //
 // Forwarding is transparent: the request line, raw header names, order and
@@ -53,6 +76,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { Transform } from 'node:stream';
 import { URL } from 'node:url';
 
 const ACTIONS = new Set(['status', 'challenge', 'reset', 'stall', 'delay', 'drop']);
@@ -73,7 +97,7 @@ const RECENT_MAX = 200;
 function usage(msg) {
 	process.stderr.write(`faultproxy: ${msg}\n` +
 		'usage: faultproxy.mjs --target http://HOST:PORT [--port N] [--host ADDR] ' +
-		'[--rules JSON] [--rule JSON]... [--verbose]\n');
+		'[--delay DURATION] [--rate RATE] [--stats FILE] [--rules JSON] [--rule JSON]... [--verbose]\n');
 	process.exit(2);
 }
 
@@ -121,6 +145,26 @@ function makeRule(r) {
 	return rule;
 }
 
+// "30ms", "0.03s" -> milliseconds. A unit is required: a bare 30 could be
+// either.
+function parseDuration(text) {
+	const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(String(text));
+	if (!m)
+		throw new Error(`bad duration ${JSON.stringify(text)} (say e.g. 30ms or 0.5s)`);
+	return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+}
+
+// "100Mbit", "12.5MB", "10MiB/s" -> bytes per second.
+function parseRate(text) {
+	const m = /^(\d+(?:\.\d+)?)([kKMG]i?)?(bit|B)(?:\/s)?$/.exec(String(text));
+	if (!m || Number(m[1]) <= 0)
+		throw new Error(`bad rate ${JSON.stringify(text)} (say e.g. 100Mbit, 12.5MB or 10MiB)`);
+	const p = m[2] || '';
+	const base = p.endsWith('i') ? 1024 : 1000;
+	const exp = { '': 0, k: 1, K: 1, M: 2, G: 3 }[p.replace('i', '')];
+	return Number(m[1]) * base ** exp / (m[3] === 'bit' ? 8 : 1);
+}
+
 function parseRules(text) {
 	const v = JSON.parse(text);
 	return (Array.isArray(v) ? v : [v]).map(makeRule);
@@ -145,7 +189,8 @@ function showRule(r) {
 	return out;
 }
 
-const opts = { target: null, port: 0, host: '127.0.0.1', verbose: false, cert: null, key: null, ca: null };
+const opts = { target: null, port: 0, host: '127.0.0.1', verbose: false, cert: null, key: null, ca: null,
+	delayMs: 0, rate: 0, statsFile: null };
 let rules = [];
 {
 	const argv = process.argv.slice(2);
@@ -163,15 +208,24 @@ let rules = [];
 			case '--cert': opts.cert = next(i++); break;
 			case '--key': opts.key = next(i++); break;
 			case '--ca': opts.ca = next(i++); break;
+			case '--delay': opts.delayMs = parseDuration(next(i++)); break;
+			case '--rate': opts.rate = parseRate(next(i++)); break;
+			case '--stats': opts.statsFile = next(i++); break;
 			case '--rules':
-			case '--rule': rules = rules.concat(parseRules(next(i++))); break;
+			case '--rule':
+				try {
+					rules = rules.concat(parseRules(next(i++)));
+				} catch (e) {
+					usage(`bad rule: ${e.message}`);
+				}
+				break;
 			case '--verbose': opts.verbose = true; break;
 			case '--help': usage('help');
 			default: usage(`unknown argument ${argv[i]}`);
 			}
 		}
 	} catch (e) {
-		usage(`bad rule: ${e.message}`);
+		usage(e.message);
 	}
 	if (!opts.target)
 		usage('--target is required');
@@ -187,12 +241,90 @@ const upstream = target.protocol === 'https:' ? https : http;
 const caText = opts.ca ? fs.readFileSync(opts.ca) : undefined;
 
 const stats = { requests: 0, forwarded: 0, faults: 0, byAction: {}, recent: [] };
+// Connections that carried requests other than control ones: their bytes are
+// counted, the live ones when asked and the others when they close.
+const liveSockets = new Set();
+let inFlight = 0;
+let activeSince = 0;
 function resetStats() {
 	stats.requests = stats.forwarded = stats.faults = 0;
 	stats.byAction = { status: 0, challenge: 0, reset: 0, stall: 0, delay: 0, drop: 0 };
+	stats.byOp = {};
+	stats.connections = 0;
+	stats.bytesIn = stats.bytesOut = 0;
+	stats.inFlightPeak = inFlight;
+	stats.busyMs = stats.activeMs = 0;
+	activeSince = performance.now();
+	// Bytes already moved on live connections are not the new count's.
+	for (const sock of liveSockets) {
+		sock.fpReadBase = sock.bytesRead;
+		sock.fpWrittenBase = sock.bytesWritten;
+	}
 	stats.recent = [];
 }
 resetStats();
+
+function socketBytes(sock) {
+	return [sock.bytesRead - sock.fpReadBase, sock.bytesWritten - sock.fpWrittenBase];
+}
+
+function countSocket(sock) {
+	if (sock.fpReadBase !== undefined)
+		return;
+	sock.fpReadBase = sock.fpWrittenBase = 0;
+	stats.connections++;
+	liveSockets.add(sock);
+	sock.once('close', () => {
+		const [r, w] = socketBytes(sock);
+		stats.bytesIn += r;
+		stats.bytesOut += w;
+		liveSockets.delete(sock);
+	});
+}
+
+// A request is in flight from its arrival to the end of its answer.
+function trackRequest(res) {
+	const t0 = performance.now();
+	if (inFlight++ === 0)
+		activeSince = t0;
+	stats.inFlightPeak = Math.max(stats.inFlightPeak, inFlight);
+	let ended = false;
+	const end = () => {
+		if (ended)
+			return;
+		ended = true;
+		const t = performance.now();
+		stats.busyMs += t - t0;
+		if (--inFlight === 0)
+			stats.activeMs += t - activeSince;
+	};
+	res.once('finish', end);
+	res.once('close', end);
+}
+
+// "GET list", "PUT block", "HEAD": the method and the Blob operation.
+function opOf(req) {
+	const q = req.url.indexOf('?');
+	const comp = q < 0 ? null : new URLSearchParams(req.url.slice(q + 1)).get('comp');
+	return comp ? `${req.method} ${comp}` : req.method;
+}
+
+function statsJson() {
+	let bytesIn = stats.bytesIn, bytesOut = stats.bytesOut;
+	for (const sock of liveSockets) {
+		const [r, w] = socketBytes(sock);
+		bytesIn += r;
+		bytesOut += w;
+	}
+	const now = performance.now();
+	const activeMs = stats.activeMs + (inFlight > 0 ? now - activeSince : 0);
+	return { requests: stats.requests, forwarded: stats.forwarded, faults: stats.faults,
+		byAction: stats.byAction, byOp: stats.byOp, connections: stats.connections,
+		bytesIn, bytesOut, inFlightPeak: stats.inFlightPeak,
+		busySeconds: Number((stats.busyMs / 1000).toFixed(3)),
+		activeSeconds: Number((activeMs / 1000).toFixed(3)),
+		rules: rules.map(showRule), recent: stats.recent };
+}
 
 function log(msg) {
 	if (opts.verbose)
@@ -215,6 +347,44 @@ function pickRule(req) {
 		return r;
 	}
 	return null;
+}
+
+// Runs fn after ms unless the client's connection closes first.
+function later(ms, sock, fn) {
+	if (ms <= 0)
+		return fn();
+	const cancel = () => clearTimeout(t);
+	const t = setTimeout(() => {
+		sock.removeListener('close', cancel);
+		fn();
+	}, ms);
+	sock.once('close', cancel);
+}
+
+// One direction of the link: a chunk arrives once the link has had the time
+// to carry it after everything sent before it, whichever connection sent it.
+const upLink = { free: 0 };
+const downLink = { free: 0 };
+function throttle(link) {
+	return new Transform({
+		transform(chunk, enc, cb) {
+			const now = performance.now();
+			link.free = Math.max(link.free, now) + chunk.length * 1000 / opts.rate;
+			const wait = link.free - now;
+			if (wait < 1)
+				cb(null, chunk);
+			else
+				setTimeout(() => cb(null, chunk), wait);
+		},
+	});
+}
+
+// src.pipe(dst), at --rate when one is given.
+function pipeBody(src, dst, link) {
+	if (opts.rate > 0)
+		src.pipe(throttle(link)).pipe(dst);
+	else
+		src.pipe(dst);
 }
 
 function sendJson(res, status, obj) {
@@ -259,9 +429,7 @@ async function control(req, res) {
 			}
 		} else if (path === '/__stats') {
 			if (req.method === 'GET')
-				return sendJson(res, 200, { requests: stats.requests, forwarded: stats.forwarded,
-					faults: stats.faults, byAction: stats.byAction,
-					rules: rules.map(showRule), recent: stats.recent });
+				return sendJson(res, 200, statsJson());
 			if (req.method === 'DELETE') {
 				resetStats();
 				for (const r of rules)
@@ -309,10 +477,11 @@ function answerStatus(req, res, rule) {
 		res.writeHead(rule.status, message.split('\n')[0], headers);
 		res.end(req.method === 'HEAD' ? undefined : body);
 	};
+	const sendLater = () => later(opts.delayMs, req.socket, send);
 	if (req.complete)
-		send();
+		sendLater();
 	else
-		req.once('end', send);
+		req.once('end', sendLater);
 }
 
 function resetClient(sock) {
@@ -361,12 +530,14 @@ function forward(req, res, rule) {
 			up.destroy();
 		}
 	});
-	up.on('response', (ures) => {
+	up.on('response', (ures) => later(opts.delayMs, req.socket, () => {
 		// Faults destroy sockets on purpose; their errors are expected.
 		ures.on('error', (e) => log(`upstream response error ${e.message}`));
+		if (done)
+			return;
 		res.writeHead(ures.statusCode, ures.statusMessage, ures.rawHeaders);
 		if (!rule || (rule.action !== 'reset' && rule.action !== 'stall')) {
-			ures.pipe(res);
+			pipeBody(ures, res, downLink);
 			ures.on('end', finish);
 			return;
 		}
@@ -389,7 +560,7 @@ function forward(req, res, rule) {
 					if (done)
 						return;
 					ures.removeListener('data', onData);
-					ures.pipe(res);
+					pipeBody(ures, res, downLink);
 					ures.resume();
 				}, rule.seconds * 1000));
 			}
@@ -427,8 +598,8 @@ function forward(req, res, rule) {
 				}
 			});
 		}
-	});
-	req.pipe(up);
+	}));
+	pipeBody(req, up, upLink);
 }
 
 function handle(req, res) {
@@ -437,6 +608,17 @@ function handle(req, res) {
 	if (req.url.startsWith('/__fault') || req.url.startsWith('/__stats'))
 		return control(req, res);
 	stats.requests++;
+	const op = opOf(req);
+	stats.byOp[op] = (stats.byOp[op] || 0) + 1;
+	countSocket(req.socket);
+	trackRequest(res);
+	// The first request on a connection also waits for TCP's handshake.
+	const wait = opts.delayMs * (req.socket.fpUsed ? 1 : 3);
+	req.socket.fpUsed = true;
+	later(wait, req.socket, () => dispatch(req, res));
+}
+
+function dispatch(req, res) {
 	const rule = pickRule(req);
 	const action = rule ? rule.action : 'pass';
 	stats.recent.push({ method: req.method, url: req.url, action });
@@ -453,11 +635,8 @@ function handle(req, res) {
 		return answerStatus(req, res, rule);
 	case 'drop':
 		return req.socket.destroy();
-	case 'delay': {
-		const t = setTimeout(() => forward(req, res, null), rule.seconds * 1000);
-		req.socket.once('close', () => clearTimeout(t));
-		return;
-	}
+	case 'delay':
+		return later(rule.seconds * 1000, req.socket, () => forward(req, res, null));
 	default:
 		return forward(req, res, rule);
 	}
@@ -478,6 +657,13 @@ server.listen(opts.port, opts.host, () => {
 	process.stdout.write(`port ${server.address().port}\n`);
 });
 const stop = () => {
+	if (opts.statsFile !== null) {
+		const text = JSON.stringify(statsJson()) + '\n';
+		if (opts.statsFile === '-')
+			process.stderr.write(text);
+		else
+			fs.writeFileSync(opts.statsFile, text);
+	}
 	server.close();
 	server.closeAllConnections?.();
 	process.exit(0);
