@@ -296,10 +296,11 @@ Test(lock, releasing_null_is_harmless)
 	ai_lock_release(NULL);
 }
 
-/* Writes an empty file named leaf into every lease directory of the archive. */
-static void plant_generation(const char *leaf)
+/* Writes a file named leaf holding text into every lease directory of the
+ * archive; path receives the last one's name. */
+static void plant_file(const char *leaf, const char *text, char path[1200])
 {
-	char dir[600], path[1200];
+	char dir[600];
 	struct dirent *e;
 	DIR *d;
 	int n = 0;
@@ -310,30 +311,89 @@ static void plant_generation(const char *leaf)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof path, "%s/%s/%s", dir, e->d_name, leaf);
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		snprintf(path, 1200, "%s/%s/%s", dir, e->d_name, leaf);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		cr_assert(fd >= 0, "%s", path);
+		cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 		close(fd);
 		n++;
 	}
 	closedir(d);
-	cr_assert_gt(n, 0, "no lease directory under %s", dir);
+	cr_assert_eq(n, 1, "one lease directory under %s", dir);
 }
 
-Test(lock, a_generation_number_put_there_by_hand_neither_wraps_nor_holds_the_lock)
+/* A run takes and frees the lock (so that its lease directory exists),
+ * then leaf is planted there: both runs are refused in one line naming the
+ * planted file, and take the lock again once it is gone. */
+static void refused_over(const char *leaf, const char *text, const char *why)
 {
 	struct ai_lock *l;
+	char path[1200], err[1024], want[1600];
 
 	OK(ai_lock_acquire(a, 15, 0, "run-a", &l));
 	ai_lock_release(l);
-	/* the largest 20-digit names: one saturates strtoull, one is 2^64-1 */
-	plant_generation("99999999999999999999");
-	plant_generation("18446744073709551615");
+	plant_file(leaf, text, path);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(take_capturing(i ? b : a, "run-b", &l, err, sizeof err), AI_ERR_IO,
+		             "a planted '%s' is no lease to take or skip", leaf);
+		cr_assert_null(l);
+		snprintf(want, sizeof want, "aiarchive: error: lock: blob 'locks/run': lease file "
+		         "'%s' %s", path, why);
+		cr_assert(strncmp(err, want, strlen(want)) == 0, "got: %swant: %s", err, want);
+		cr_assert(strstr(err, "; remove it\n"), "%s", err);
+		cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
+	}
+	cr_assert_eq(unlink(path), 0);
 	OK(ai_lock_acquire(b, 15, 0, "run-b", &l));
-	OK(ai_lock_confirm(l));
 	cr_assert_eq(ai_lock_acquire(a, 15, 0, "run-a", &(struct ai_lock *){ NULL }), AI_ERR_LOCKED,
-	             "the lease taken over the planted names holds");
+	             "once it is gone the lock excludes again");
 	ai_lock_release(l);
-	OK(ai_lock_acquire(a, 15, 0, "run-a2", &l));
-	ai_lock_release(l);
+}
+
+Test(lock, a_generation_past_2_to_the_64_put_there_by_hand_is_refused_naming_it)
+{
+	/* saturates strtoull */
+	refused_over("99999999999999999999", "",
+	             "names a generation no process reaches (10^18 or more, or 0), so it was put "
+	             "there by hand");
+}
+
+Test(lock, the_largest_64_bit_generation_put_there_by_hand_is_refused_naming_it)
+{
+	refused_over("18446744073709551615", "v1 11111111-2222-4333-8444-555555555555 0 0 0 15\n",
+	             "names a generation no process reaches");
+}
+
+Test(lock, a_generation_of_10_to_the_18_put_there_by_hand_neither_wraps_nor_doubles_the_lock)
+{
+	refused_over("01000000000000000000", "", "names a generation no process reaches");
+}
+
+Test(lock, the_generation_just_below_10_to_the_18_is_the_last_one)
+{
+	refused_over("00999999999999999999", "", "names the last generation there can be");
+}
+
+Test(lock, a_file_in_a_lease_directory_not_named_by_a_generation_is_refused_naming_it)
+{
+	refused_over("notes.txt", "hello\n", "is not named by a 20-digit generation");
+}
+
+Test(lock, a_lease_file_that_aiarchive_did_not_write_is_refused_naming_it)
+{
+	static const char *const texts[] = {
+		"garbage\n",
+		"v1 11111111-2222-4333-8444-555555555555 99999999999999999999999 0 0 15\n",
+		"v1 11111111-2222-4333-8444-555555555555 0 0 0 15", /* no end of line */
+		"v1 11111111-2222-4333-8444-555555555555 0 2 0 15\n",
+		"v1 11111111-2222-4333-8444-555555555555 0 0 0 61\n",
+		"v1 11111111-2222-4333-8444-555555555555 9223372036854775807 0 0 15\n",
+		"v1 zz 0 0 0 15\n",
+	};
+
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		char leaf[32];
+		snprintf(leaf, sizeof leaf, "%020zu", 900 + i);
+		refused_over(leaf, texts[i], "does not hold a lease aiarchive wrote");
+	}
 }

@@ -38,15 +38,43 @@ struct lease {
 #define GEN_DIGITS 20
 #define CAS_TRIES 1000
 /* No process counts this far (a million changes a second for 30,000
- * years): a higher number was put there by hand, and is not a generation,
- * so it can neither wrap the count nor hold the lock for good. */
+ * years): a number from 10^18 on was put there by hand, as was any other
+ * name in a lease directory. Such a file is an error naming it, never
+ * skipped: skipped, it would let the count wrap or start again below it,
+ * and two holders could take the lock at once. */
 #define GEN_MAX UINT64_C(1000000000000000000)
 
-/* The highest generation in dir (0: none, or no directory). */
+/* The generation a lease file's name gives (0: not a generation). */
+static uint64_t gen_of(const char *leaf)
+{
+	uint64_t g = 0;
+
+	if (strlen(leaf) != GEN_DIGITS || strspn(leaf, "0123456789") != GEN_DIGITS)
+		return 0;
+	for (const char *c = leaf; *c; c++) {
+		if (g >= GEN_MAX)
+			return 0; /* no wrap: twenty digits can exceed 2^64 */
+		g = g * 10 + (uint64_t)(*c - '0');
+	}
+	return g < GEN_MAX ? g : 0;
+}
+
+/* The error for a file in the lease directory dir of name that no
+ * process of ours wrote. */
+static ai_result planted(const char *name, const char *dir, const char *leaf, const char *what)
+{
+	ai_store_set_error("blob '%.200s': lease file '%.200s/%.40s' %s, so it was put there by "
+	                   "hand; remove it", name, dir, leaf, what);
+	return AI_ERR_IO;
+}
+
+/* The highest generation in dir (0: none, or no directory); any other
+ * file there is an error naming it. */
 static ai_result newest_gen(const char *dir, const char *name, uint64_t *out)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	ai_result r = AI_OK;
 
 	*out = 0;
 	if (!d) {
@@ -58,16 +86,24 @@ static ai_result newest_gen(const char *dir, const char *name, uint64_t *out)
 	}
 	while ((e = readdir(d))) {
 		uint64_t g;
-		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS)
+		/* "." and "..", and what NFS leaves of a file removed while open */
+		if (e->d_name[0] == '.')
 			continue;
-		g = strtoull(e->d_name, NULL, 10);
-		if (g > GEN_MAX)
-			continue;
+		g = gen_of(e->d_name);
+		if (!g) {
+			r = planted(name, dir, e->d_name, strspn(e->d_name, "0123456789") == GEN_DIGITS &&
+			            strlen(e->d_name) == GEN_DIGITS ?
+			            "names a generation no process reaches (10^18 or more, or 0)" :
+			            "is not named by a 20-digit generation");
+			break;
+		}
 		if (g > *out)
 			*out = g;
 	}
 	closedir(d);
-	return AI_OK;
+	if (r != AI_OK)
+		*out = 0;
+	return r;
 }
 
 static ai_result gen_path(const char *dir, const char *name, uint64_t gen, char out[PATH_MAX])
@@ -85,11 +121,9 @@ static void drop_old_gens(const char *dir, const char *name, uint64_t keep)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		uint64_t g;
-		if (strlen(e->d_name) != GEN_DIGITS || strspn(e->d_name, "0123456789") != GEN_DIGITS)
-			continue;
-		g = strtoull(e->d_name, NULL, 10);
-		if (g >= keep && g <= GEN_MAX)
+		uint64_t g = gen_of(e->d_name);
+		/* a name put there by hand stays, for newest_gen to report */
+		if (!g || g >= keep)
 			continue;
 		if (ai_file_path(path, name, "%s/%s", dir, e->d_name) == AI_OK && unlink(path) != 0) {
 			/* garbage only */
@@ -111,17 +145,55 @@ ai_result ai_file_lease_drop(struct file_store *fs, const char *name)
 	return AI_OK;
 }
 
-static ai_result lease_parse(const char *text, size_t got, const char *name, struct lease *l)
+/* One number of a lease file's line at *p, then a space or the end of
+ * the line; 0 when there is none or it does not fit. */
+static int lease_number(const char **p, int64_t *out)
 {
+	char *end;
+
+	errno = 0;
+	*out = strtoll(*p, &end, 10);
+	if (end == *p || errno == ERANGE || (*end != ' ' && *end != '\n'))
+		return 0;
+	*p = end + (*end == ' ');
+	return 1;
+}
+
+/* Reads the line lease_write writes ("v1 ID EXPIRES BREAKING BROKEN_AT
+ * DURATION"), refusing anything else, out-of-range numbers included: a
+ * lease is never guessed from a file put there by hand. */
+static ai_result lease_parse(const char *text, size_t got, const char *name, const char *path,
+                             struct lease *l)
+{
+	const char *p = text;
+	int64_t breaking, duration;
+	size_t idlen;
+
 	memset(l, 0, sizeof *l);
 	if (got == 0)
 		return AI_OK;
-	if (sscanf(text, "v1 %39s %" SCNd64 " %d %" SCNd64 " %d", l->id, &l->expires,
-	           &l->breaking, &l->broken_at, &l->duration) != 5) {
-		memset(l, 0, sizeof *l);
-		return ai_file_fail(AI_ERR_IO, name, "its lease file is damaged");
-	}
+	if (strncmp(p, "v1 ", 3) != 0)
+		goto damaged;
+	p += 3;
+	idlen = strspn(p, "0123456789abcdefABCDEF-");
+	if (idlen == 0 || idlen >= sizeof l->id || p[idlen] != ' ')
+		goto damaged;
+	memcpy(l->id, p, idlen);
+	p += idlen + 1;
+	if (!lease_number(&p, &l->expires) || !lease_number(&p, &breaking) ||
+	    !lease_number(&p, &l->broken_at) || !lease_number(&p, &duration) ||
+	    strcmp(p, "\n") != 0 || (breaking != 0 && breaking != 1) ||
+	    (duration != -1 && (duration < 15 || duration > 60)) ||
+	    (duration == -1) != (l->expires == AI_TIME_MAX))
+		goto damaged;
+	l->breaking = (int)breaking;
+	l->duration = (int)duration;
 	return AI_OK;
+damaged:
+	memset(l, 0, sizeof *l);
+	ai_store_set_error("blob '%.200s': lease file '%.280s' does not hold a lease aiarchive "
+	                   "wrote (damaged, or put there by hand); remove it", name, path);
+	return AI_ERR_IO;
 }
 
 /* Reads the current lease of name into l and its generation into *gen
@@ -153,7 +225,7 @@ static ai_result lease_read(struct file_store *fs, const char *name, struct leas
 		if (rc != 0)
 			return ai_file_sys_fail(name, "cannot read its lease", rc);
 		text[got] = '\0';
-		return lease_parse(text, got, name, l);
+		return lease_parse(text, got, name, path, l);
 	}
 	return ai_file_fail(AI_ERR_IO, name, "its lease keeps changing");
 }
@@ -172,6 +244,11 @@ static ai_result lease_write(struct file_store *fs, const char *name, const stru
 	if ((r = ai_file_state_path(fs, name, "leases", dir)) != AI_OK ||
 	    (r = gen_path(dir, name, gen, path)) != AI_OK)
 		return r;
+	if (gen >= GEN_MAX) {
+		char leaf[GEN_DIGITS + 1];
+		snprintf(leaf, sizeof leaf, "%0*" PRIu64, GEN_DIGITS, gen - 1);
+		return planted(name, dir, leaf, "names the last generation there can be");
+	}
 	if (mkdir(dir, 0777) != 0) {
 		struct stat st;
 		if (errno != EEXIST)
