@@ -36,6 +36,16 @@ static struct {
 	int max_open;
 	char last[REQ_CAP];  /* the last request, head and body */
 	size_t last_len;
+	/* the one blob of the scripted service under /devstoreaccount1/lost/ */
+	struct {
+		int exists;
+		unsigned gen;    /* its ETag is "0x<gen>" */
+		char body[256];
+		size_t len;
+		char meta[512];  /* its x-ms-meta-* header lines */
+		int lose;        /* writes still to take and leave unanswered */
+		int puts;        /* writes received */
+	} blob;
 } srv;
 
 static int64_t now_ns(void)
@@ -90,6 +100,87 @@ static void respond(int fd, int is_head, const char *status, const char *extra,
 	send_all(fd, head, (size_t)n, !is_head && len);
 	if (!is_head && len)
 		send_all(fd, body, len, 0);
+}
+
+/* The value of header name in the request head (case aside), or "". */
+static void request_header(const char *req, size_t head_len, const char *name, char *out,
+                           size_t cap)
+{
+	size_t n = strlen(name);
+
+	out[0] = '\0';
+	for (const char *p = strstr(req, "\r\n"); p && p < req + head_len; p = strstr(p, "\r\n")) {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1, *end = strstr(v, "\r\n");
+			while (*v == ' ')
+				v++;
+			snprintf(out, cap, "%.*s", (int)(end - v), v);
+			return;
+		}
+	}
+}
+
+/* The scripted blob: conditional writes as Blob Storage answers them, and
+ * writes that land but whose answer is lost (the connection reset after
+ * the blob was stored). Called with srv.mu held; 0: close the connection. */
+static int lost_blob(int fd, int is_head, const char *method, const char *req,
+                     size_t head_len, size_t len)
+{
+	static const char exists[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error>"
+	                             "<Code>BlobAlreadyExists</Code><Message>exists</Message></Error>";
+	static const char unmet[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error>"
+	                            "<Code>ConditionNotMet</Code><Message>unmet</Message></Error>";
+	char inm[16], im[64], etag[32], extra[768];
+
+	snprintf(etag, sizeof etag, "\"0x%u\"", srv.blob.gen);
+	if (strcmp(method, "PUT") == 0) {
+		request_header(req, head_len, "If-None-Match", inm, sizeof inm);
+		request_header(req, head_len, "If-Match", im, sizeof im);
+		srv.blob.puts++;
+		if (strcmp(inm, "*") == 0 && srv.blob.exists) {
+			respond(fd, 0, "409 The specified blob already exists.",
+			        "x-ms-error-code: BlobAlreadyExists\r\n", exists, sizeof exists - 1);
+			return 1;
+		}
+		if (im[0] && (!srv.blob.exists || strcmp(im, etag) != 0)) {
+			respond(fd, 0, "412 The condition specified using HTTP conditional header(s) "
+			        "is not met.", "x-ms-error-code: ConditionNotMet\r\n", unmet,
+			        sizeof unmet - 1);
+			return 1;
+		}
+		srv.blob.exists = 1;
+		srv.blob.gen++;
+		srv.blob.len = len - head_len < sizeof srv.blob.body ? len - head_len : 0;
+		memcpy(srv.blob.body, req + head_len, srv.blob.len);
+		srv.blob.meta[0] = '\0';
+		for (const char *p = strstr(req, "\r\nx-ms-meta-"); p && p < req + head_len;
+		     p = strstr(p + 2, "\r\nx-ms-meta-")) {
+			const char *end = strstr(p + 2, "\r\n");
+			size_t have = strlen(srv.blob.meta);
+			snprintf(srv.blob.meta + have, sizeof srv.blob.meta - have, "%.*s\r\n",
+			         (int)(end - p - 2), p + 2);
+		}
+		if (srv.blob.lose > 0) {
+			struct linger lg = { 1, 0 };
+			srv.blob.lose--;
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			return 0;
+		}
+		snprintf(etag, sizeof etag, "\"0x%u\"", srv.blob.gen);
+		snprintf(extra, sizeof extra, "ETag: %s\r\n", etag);
+		respond(fd, 0, "201 Created", extra, "", 0);
+		return 1;
+	}
+	if (!srv.blob.exists) {
+		respond(fd, is_head, "404 The specified blob does not exist.",
+		        "x-ms-error-code: BlobNotFound\r\n", "", 0);
+		return 1;
+	}
+	snprintf(extra, sizeof extra, "ETag: %s\r\nx-ms-blob-type: BlockBlob\r\n%s", etag,
+	         srv.blob.meta);
+	respond(fd, is_head, "200 OK", extra, srv.blob.body, srv.blob.len);
+	return 1;
 }
 
 /* Answers one request; returns 0 when the connection must close. */
@@ -165,6 +256,12 @@ static int handle(int fd, const char *req, size_t head_len, size_t len)
 
 		respond(fd, is_head, "200 OK", "Content-Type: application/xml\r\n", page,
 		        sizeof(page) - 1);
+	} else if (strncmp(path, "/devstoreaccount1/lost/", 23) == 0) {
+		int keep;
+		pthread_mutex_lock(&srv.mu);
+		keep = lost_blob(fd, is_head, method, req, head_len, len);
+		pthread_mutex_unlock(&srv.mu);
+		return keep;
 	} else if (strncmp(path, "/devstoreaccount1/lax/locks/run?", 32) == 0) {
 		/* renews whatever lease id it is given, naming its own (Azurite
 		 * after a lease expired) */
@@ -834,6 +931,82 @@ Test(http, an_azure_renewal_that_names_another_lease_id_is_a_lost_lease)
 	          ai_store_last_error());
 	cr_assert_eq(ai_store_lease(st, "locks/run", AI_LEASE_RENEW, 0, theirs), AI_OK, "%s",
 	             ai_store_last_error());
+	ai_store_free(st);
+}
+
+/* A conditional write that reached the service but whose answer was lost
+ * is sent again (on a reused connection, by libcurl itself) and comes
+ * back "exists" or "condition not met"; holding exactly our bytes and
+ * metadata, the object is our own write (ARCHITECTURE.md §7.1). */
+static struct ai_store *lost_store(void)
+{
+	static char u[256];
+	struct ai_store_config cfg = { .url = u, .max_tries = 3 };
+	struct ai_store *st = NULL;
+
+	url(u, sizeof(u), "/devstoreaccount1/lost");
+	cr_assert_eq(ai_store_open(&st, &cfg), AI_OK, "%s", ai_store_last_error());
+	/* a first request leaves a connection for the write to reuse */
+	cr_assert_eq(ai_store_props(st, "b", &(struct ai_blob_info){ 0 }, NULL),
+	             AI_ERR_NOT_FOUND);
+	return st;
+}
+
+static void lose_next_write(void)
+{
+	pthread_mutex_lock(&srv.mu);
+	srv.blob.lose = 1;
+	srv.blob.puts = 0;
+	pthread_mutex_unlock(&srv.mu);
+}
+
+static struct ai_meta sig_meta(const char *value)
+{
+	struct ai_meta m = { .n = 1 };
+
+	snprintf(m.kv[0].name, sizeof m.kv[0].name, "minisig_sig");
+	snprintf(m.kv[0].value, sizeof m.kv[0].value, "%s", value);
+	return m;
+}
+
+Test(http, an_azure_create_only_write_whose_answer_was_lost_is_our_own)
+{
+	struct ai_store *st = lost_store();
+	struct ai_meta m = sig_meta("ours");
+	char etag[AI_ETAG_MAX] = "";
+
+	lose_next_write();
+	cr_assert_eq(ai_store_put(st, "b", "segment", 7, AI_PUT_CREATE_ONLY, &m, etag), AI_OK,
+	             "%s", ai_store_last_error());
+	cr_assert_eq(srv.blob.puts, 2, "the lost write was sent again");
+	cr_assert_str_eq(etag, "0x1", "the ETag of the object read back");
+	/* another writer's object under the name is no success of ours */
+	cr_assert_eq(ai_store_put(st, "b", "other", 5, AI_PUT_CREATE_ONLY, &m, NULL),
+	             AI_ERR_EXISTS);
+	cr_assert(strstr(ai_store_last_error(), "already exists"), "%s", ai_store_last_error());
+	m = sig_meta("theirs");
+	cr_assert_eq(ai_store_put(st, "b", "segment", 7, AI_PUT_CREATE_ONLY, &m, NULL),
+	             AI_ERR_EXISTS, "the same bytes with another signature are not ours");
+	ai_store_free(st);
+}
+
+Test(http, an_azure_if_match_write_whose_answer_was_lost_is_our_own)
+{
+	struct ai_store *st = lost_store();
+	struct ai_meta m = sig_meta("ours");
+	char e1[AI_ETAG_MAX], e2[AI_ETAG_MAX] = "";
+
+	cr_assert_eq(ai_store_put(st, "b", "state-1", 7, 0, &m, e1), AI_OK, "%s",
+	             ai_store_last_error());
+	lose_next_write();
+	cr_assert_eq(ai_store_put_if_match(st, "b", "state-2", 7, e1, &m, e2), AI_OK, "%s",
+	             ai_store_last_error());
+	cr_assert_eq(srv.blob.puts, 2, "the lost write was sent again");
+	cr_assert_str_eq(e2, "0x2");
+	/* a writer still holding the first ETag replaces nothing */
+	cr_assert_eq(ai_store_put_if_match(st, "b", "state-3", 7, e1, &m, NULL), AI_ERR_CONFLICT);
+	cr_assert(strstr(ai_store_last_error(), "replaced or removed by another writer"), "%s",
+	          ai_store_last_error());
 	ai_store_free(st);
 }
 

@@ -62,6 +62,7 @@ struct az_req {
 	int use_secondary;        /* only the secondary can answer */
 	int create_only;          /* If-None-Match: * (412 means "exists") */
 	int if_match;             /* If-Match: a 412 after a resend may be our own write */
+	int append;               /* creates an append blob */
 };
 
 /* ----- small helpers ----- */
@@ -411,7 +412,7 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 {
 	int64_t start = ai_clock_mono_ns();
 	int secondary = q->use_secondary, secondary_ok = q->readonly && s->endpoint2;
-	int sent_before = 0, challenged = 0;
+	int challenged = 0;
 	char code[96];
 	ai_result r;
 
@@ -445,11 +446,6 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		ai_token_free(bearer);
 		if (r == AI_OK)
 			return AI_OK;
-		/* A create-only write that was sent before may have landed. */
-		if (r == AI_ERR_EXISTS && sent_before)
-			q->create_only = 2;
-		if (r == AI_ERR_CONFLICT && q->if_match && sent_before)
-			q->if_match = 2;
 		if (!ai_result_transient(r) || !q->idempotent)
 			break;
 		char ra[64];
@@ -463,7 +459,6 @@ static ai_result az_call(struct azure_store *s, struct az_req *q, struct ai_http
 		ai_debug("%s: %s, retrying in %lld ms", q->what,
 		         resp->status ? "service busy" : ai_strerror(r), (long long)(delay / 1000000));
 		__atomic_add_fetch(&s->base.stats.retries, 1, __ATOMIC_RELAXED);
-		sent_before = 1;
 		ai_retry_sleep(delay);
 		/* Reads alternate to the RA-GRS secondary while the primary fails. */
 		if (secondary_ok && !q->use_secondary)
@@ -733,30 +728,57 @@ out:
 	return r;
 }
 
-/* Error replies to a retried conditional write (create-only, or If-Match):
- * if the object now there is ours (same size and MD5), the earlier attempt
- * succeeded. */
+static void meta_from_headers(const struct ai_http_response *resp, struct ai_meta *meta);
+
+/* Whether have holds every entry of want (names compared as the service
+ * does, without case; the service may return them in another order). */
+static int meta_holds(const struct ai_meta *have, const struct ai_meta *want)
+{
+	for (size_t i = 0; want && i < want->n; i++) {
+		size_t j = 0;
+		while (j < have->n && (strcasecmp(have->kv[j].name, want->kv[i].name) != 0 ||
+		                       strcmp(have->kv[j].value, want->kv[i].value) != 0))
+			j++;
+		if (j == have->n)
+			return 0;
+	}
+	return 1;
+}
+
+/* The answer to a conditional write (create-only, or If-Match) that may
+ * have been sent before: by our own retry, or by the HTTP library, which
+ * sends a request again by itself when a reused connection dies before
+ * the answer, so that a write whose answer was lost comes back as "exists"
+ * or "condition not met". When the object now there is exactly ours (its
+ * bytes, its type and our metadata), the earlier attempt succeeded, and
+ * *answer becomes the answer of the read, which names the object's ETag. */
 static ai_result check_landed(struct azure_store *s, const struct az_req *q, ai_result r,
-                              const char *md5_b64, uint64_t size)
+                              const void *p, size_t n, const struct ai_meta *meta,
+                              struct ai_http_response *answer)
 {
 	struct ai_http_response resp;
-	struct az_req h = { .method = "HEAD", .kind = AI_REQ_HEAD, .idempotent = 1,
-	                    .level = AZ_BLOB, .container = q->container, .blob = q->blob };
-	char v[64];
-	ai_result hr;
+	struct az_req g = { .method = "GET", .kind = AI_REQ_GET, .idempotent = 1,
+	                    .level = AZ_BLOB, .container = q->container, .blob = q->blob,
+	                    .max_response = n + 1 };
+	struct ai_meta have;
+	char type[32];
 
-	if (!(r == AI_ERR_EXISTS && q->create_only == 2) &&
-	    !(r == AI_ERR_CONFLICT && q->if_match == 2))
+	if (!(r == AI_ERR_EXISTS && q->create_only) && !(r == AI_ERR_CONFLICT && q->if_match))
 		return r;
-	memcpy(h.what, q->what, sizeof h.what);
+	memcpy(g.what, q->what, sizeof g.what);
 	ai_http_response_init(&resp);
-	hr = az_call(s, &h, &resp);
-	if (hr == AI_OK) {
-		const char *len = ai_http_response_header(&resp, "content-length", v, sizeof v);
-		int same = len && strtoull(len, NULL, 10) == size;
-		const char *md5 = ai_http_response_header(&resp, "content-md5", v, sizeof v);
-		if (same && (!md5_b64 || (md5 && strcmp(md5, md5_b64) == 0)))
-			r = AI_OK;
+	if (az_call(s, &g, &resp) == AI_OK && !resp.body_truncated && resp.body.len == n &&
+	    (!n || memcmp(resp.body.data, p, n) == 0) &&
+	    ai_http_response_header(&resp, "x-ms-blob-type", type, sizeof type) &&
+	    strcmp(type, q->append ? "AppendBlob" : "BlockBlob") == 0) {
+		meta_from_headers(&resp, &have);
+		if (meta_holds(&have, meta)) {
+			ai_debug("%s: %s, yet it holds what this write sent: the write's earlier "
+			         "attempt landed", q->what, r == AI_ERR_EXISTS ? "exists" : "changed");
+			ai_http_response_release(answer);
+			*answer = resp;
+			return AI_OK;
+		}
 	}
 	ai_http_response_release(&resp);
 	return r;
@@ -782,7 +804,6 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
 {
 	struct azure_store *s = az(st);
 	struct blob_req b = { .q = { .method = "PUT", .kind = AI_REQ_PUT, .idempotent = 1 } };
-	const char *md5 = NULL;
 	ai_result r;
 
 	r = blob_req_init(&b, s, name);
@@ -790,10 +811,11 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
 		goto out;
 	if (flags & AI_PUT_APPEND_BLOB) {
 		add_header(&b.q, "x-ms-blob-type", "AppendBlob");
+		b.q.append = 1;
 		n = 0;
 	} else {
 		add_header(&b.q, "x-ms-blob-type", "BlockBlob");
-		md5 = set_body(&b.q, p, n);
+		set_body(&b.q, p, n);
 	}
 	add_create_only(&b.q, flags);
 	if (if_match) {
@@ -802,7 +824,7 @@ static ai_result op_put(struct ai_store *st, const char *name, const void *p, si
 	}
 	add_meta(&b.q, meta);
 	r = az_call(s, &b.q, &b.resp);
-	r = check_landed(s, &b.q, r, md5, n);
+	r = check_landed(s, &b.q, r, p, n, meta, &b.resp);
 	r = finish_write(r, name, &b.resp, etag_out);
 	if (r == AI_ERR_CONFLICT && if_match)
 		ai_store_set_error("blob '%s': replaced or removed by another writer since it was read",
@@ -857,18 +879,22 @@ static ai_result op_put_block_list(struct ai_store *st, const char *name,
 	add_create_only(&b.q, flags);
 	add_meta(&b.q, meta);
 	r = az_call(s, &b.q, &b.resp);
-	if (r == AI_ERR_EXISTS && b.q.create_only == 2) {
-		/* A retried commit: compare the object with what we meant to write
-		 * through its metadata, which the caller makes unique. */
+	if (r == AI_ERR_EXISTS && meta && meta->n) {
+		/* Perhaps sent before (check_landed): compare the object with what
+		 * we meant to write through its metadata, which the caller makes
+		 * unique. */
 		struct ai_meta have;
 		struct ai_blob_info info;
 		if (st->ops->props(st, name, &info, &have) == AI_OK) {
-			int same = meta && have.n >= meta->n;
-			for (size_t i = 0; same && i < meta->n; i++)
-				same = strcmp(have.kv[i].value, meta->kv[i].value) == 0;
-			ai_blob_info_release(&info);
-			if (same && meta && meta->n)
+			if (meta_holds(&have, meta)) {
+				ai_debug("blob '%s': exists, yet with this commit's metadata: the "
+				         "commit's earlier attempt landed", name);
 				r = AI_OK;
+				if (etag_out)
+					memcpy(etag_out, info.etag, AI_ETAG_MAX);
+				etag_out = NULL;
+			}
+			ai_blob_info_release(&info);
 		}
 	}
 	r = finish_write(r, name, &b.resp, etag_out);

@@ -122,6 +122,15 @@ check "delay: it took at least the delay" -- test $(($(now_ms) - t0)) -ge 1000
 rules '{"action":"drop"}'
 check_exit 52 "drop: curl gets an empty reply" -- curl -s -o /dev/null "$BLOB"
 
+# --- lose: the write lands, its answer does not ----------------------------
+
+SASW=$(blobtool --conn "$A_CONN" sas fpc cw +1h --blob lost.txt) || bail_out "sas failed"
+rules '{"action":"lose","method":"PUT"}'
+check "lose: curl gets no answer to its write" -- bash -c \
+	'! curl -s -o /dev/null -w "%{http_code}" -X PUT -H "x-ms-blob-type: BlockBlob" \
+		--data-binary landed "$1" | grep -q "^[1-5]"' _ "$PROXY/$AZURITE_ACCOUNT/fpc/lost.txt?$SASW"
+check_eq "lose: yet the write was done" landed "$(blobtool --conn "$A_CONN" get fpc lost.txt)"
+
 # --- control API ---------------------------------------------------------
 
 check_exit 22 "a bad rule is refused" -- \
@@ -135,7 +144,7 @@ curl -sf -X DELETE "$PROXY/__fault" >/dev/null
 curl -sf "$PROXY/__stats" >"$TEST_TMP/stats.json"
 check "stats count requests" -- jq -e '.requests >= 14' "$TEST_TMP/stats.json"
 check "stats count faults by action" -- jq -e \
-	'.byAction == {"status":2,"challenge":2,"reset":1,"stall":2,"delay":1,"drop":1} and .faults == 9' "$TEST_TMP/stats.json"
+	'.byAction == {"status":2,"challenge":2,"reset":1,"stall":2,"delay":1,"drop":1,"lose":1} and .faults == 10' "$TEST_TMP/stats.json"
 check "stats list recent requests" -- jq -e '[.recent[] | select(.action == "status")] | length == 2' "$TEST_TMP/stats.json"
 check "control requests are not counted" -- \
 	bash -c 'a=$(curl -sf "$1/__stats" | jq .requests); b=$(curl -sf "$1/__stats" | jq .requests); [ "$a" = "$b" ]' _ "$PROXY"

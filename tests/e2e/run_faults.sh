@@ -38,7 +38,7 @@ find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort 
 app1dir=$(ls "$ce/appinsights-export" | head -1)
 app1=${app1dir%_*} # the archive names an app without its instrumentation key
 napp1=$(find "$ce/appinsights-export/$app1dir" -type f | wc -l)
-for c in busy refuse resets stalls loud secondary secondary2; do
+for c in busy lost refuse resets stalls loud secondary secondary2; do
 	ai_init "$DST_URL/$c" "$key" || bail_out "init of $c failed"
 done
 
@@ -98,6 +98,34 @@ check_eq "the proxy answered 6 writes with 503" 6 "$(stats "$PD" | jq .byAction.
 check "the run retried them (retries >= 6)" -- jq -e '.retries >= 6' <<<"$sum"
 check "it waited as Retry-After asked (>= 2 s; took $took s)" -- jq -e '.duration_s >= 2' <<<"$sum"
 check "every line archived exactly once" -- archived_once busy
+
+# ---- writes that land but whose answers are lost: the state's creation
+# (create-only, before segment 0), segment 0's (create-only) and the state's
+# replace at the end (If-Match). Each is sent again (by the HTTP library on
+# a reused connection, or by the run's retry) and finds the object there or
+# changed; it holds exactly what the run wrote, so it is the run's own.
+
+curl -sf -X DELETE "$PD/__stats" >/dev/null
+state_re='/lost/manifest/state($|\\?)'
+rules "$PD" "[{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"$state_re\"},
+	{\"action\":\"lose\",\"count\":1,\"skip\":1,\"method\":\"PUT\",\"path\":\"$state_re\"},
+	{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"/lost/manifest/segments/0+[.]seg($|\\\\?)\"}]"
+check_exit 0 "a run whose state creation, segment creation and state replace lose their answers succeeds" -- \
+	run "$SRC" lost
+sum=$LAST_OUTPUT
+st=$(stats "$PD")
+check_eq "the proxy lost 3 answers" 3 "$(jq .byAction.lose <<<"$st")"
+check_eq "  each write was sent again: 2 PUTs of segment 0, 4 of the state" "2 4" \
+	"$(jq -r '[.recent[] | select(.method == "PUT")] |
+		"\([.[] | select(.url | test("/lost/manifest/segments/0+[.]seg$"))] | length) \([.[] | select(.url | test("/lost/manifest/state$"))] | length)"' <<<"$st")"
+check "it archived every blob in one segment" -- \
+	jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0 and .segments.count == 1' <<<"$sum"
+check "every line archived exactly once" -- archived_once lost
+rules "$PD" '[]'
+check_exit 0 "  and the next run finds nothing to do" -- run "$SRC" lost
+check "  archiving nothing" -- jq -e '.blobs == 0 and .failed == 0' <<<"$LAST_OUTPUT"
+check_exit 0 "  and verify --data is ok" -- "$AIARCHIVE" verify --dest "$PD/$AZURITE_ACCOUNT/lost" \
+	--pubkey "$key.pub" --data
 
 # ---- a destination that refuses every pack: an error, nothing recorded
 

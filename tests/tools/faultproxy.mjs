@@ -26,7 +26,8 @@
 //
 // Rules are tried in order; the first whose filters match and that has uses
 // left handles the request. Fields:
-//   action   "status" | "challenge" | "reset" | "stall" | "delay" | "drop" (required)
+//   action   "status" | "challenge" | "reset" | "stall" | "delay" | "drop" | "lose"
+//            (required)
 //   count    how many matching requests it applies to (default 1; -1: all)
 //   skip     let this many matching requests pass untouched first (default 0)
 //   method   "GET" or ["PUT","HEAD"]: only these methods
@@ -50,6 +51,9 @@
 //   stall   forwards, stops the response body after `bytes` bytes for `seconds`.
 //   delay   waits `seconds`, then forwards.
 //   drop    closes the client connection without any answer; nothing is forwarded.
+//   lose    forwards, lets the target answer in full (so it has done what was
+//           asked), then resets the client connection (TCP RST) without passing
+//           any of the answer on: a write that landed but whose answer was lost.
 //
 // Control endpoints (answered by the proxy, never forwarded):
 //   GET    /__fault   the rules with their `remaining`/`served` counters
@@ -79,7 +83,7 @@ import https from 'node:https';
 import { Transform } from 'node:stream';
 import { URL } from 'node:url';
 
-const ACTIONS = new Set(['status', 'challenge', 'reset', 'stall', 'delay', 'drop']);
+const ACTIONS = new Set(['status', 'challenge', 'reset', 'stall', 'delay', 'drop', 'lose']);
 const DEFAULT_CODES = {
 	400: ['InvalidInput', 'One of the request inputs is not valid.'],
 	401: ['InvalidAuthenticationInfo', 'Authentication information is not given in the correct format.'],
@@ -177,6 +181,7 @@ const FIELDS = {
 	stall: ['bytes', 'seconds'],
 	delay: ['seconds'],
 	drop: [],
+	lose: [],
 };
 
 function showRule(r) {
@@ -248,7 +253,7 @@ let inFlight = 0;
 let activeSince = 0;
 function resetStats() {
 	stats.requests = stats.forwarded = stats.faults = 0;
-	stats.byAction = { status: 0, challenge: 0, reset: 0, stall: 0, delay: 0, drop: 0 };
+	stats.byAction = { status: 0, challenge: 0, reset: 0, stall: 0, delay: 0, drop: 0, lose: 0 };
 	stats.byOp = {};
 	stats.connections = 0;
 	stats.bytesIn = stats.bytesOut = 0;
@@ -535,6 +540,16 @@ function forward(req, res, rule) {
 		ures.on('error', (e) => log(`upstream response error ${e.message}`));
 		if (done)
 			return;
+		if (rule && rule.action === 'lose') {
+			// The target's whole answer is read and thrown away.
+			ures.resume();
+			ures.on('end', () => {
+				finish();
+				log(`losing the answer ${ures.statusCode} to ${req.method} ${req.url}`);
+				resetClient(req.socket);
+			});
+			return;
+		}
 		res.writeHead(ures.statusCode, ures.statusMessage, ures.rawHeaders);
 		if (!rule || (rule.action !== 'reset' && rule.action !== 'stall')) {
 			pipeBody(ures, res, downLink);
