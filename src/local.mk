@@ -80,6 +80,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/preflight.c src/engine/preflight.h \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
+	src/engine/shard.c src/engine/shard.h \
 	src/engine/signed.c src/engine/signed.h \
 	src/engine/source.c src/engine/source.h \
 	src/engine/status.c src/engine/status.h \

@@ -140,6 +140,37 @@ static ai_result segment_members_hook(size_t *out)
 	return AI_OK;
 }
 
+/* The shard this run is (ARCHITECTURE.md §7.8): --shard I/N, or with
+ * --shards N alone I from JOB_COMPLETION_INDEX, which a Kubernetes Job of
+ * completionMode Indexed gives each pod. One shard is the whole archive. */
+static ai_result resolve_shard(const struct ai_options *o, struct ai_shard *out)
+{
+	char spec[64], why[160];
+	const char *index = getenv("JOB_COMPLETION_INDEX");
+
+	memset(out, 0, sizeof *out);
+	if (!o->shard && !o->shards)
+		return AI_OK;
+	if (o->shard) {
+		snprintf(spec, sizeof spec, "%s", o->shard);
+	} else if (!index || !*index) {
+		return ai_cmd_usage_error(&ai_cmd_run, "--shards %llu takes the shard from "
+		                          "JOB_COMPLETION_INDEX, which is not set (or give --shard I/N)",
+		                          (unsigned long long)o->shards);
+	} else {
+		snprintf(spec, sizeof spec, "%.20s/%llu", index, (unsigned long long)o->shards);
+	}
+	if (ai_shard_parse(spec, out, why, sizeof why) != AI_OK)
+		return ai_cmd_usage_error(&ai_cmd_run, "%s: %s", o->shard ? "--shard" :
+		                          "JOB_COMPLETION_INDEX with --shards", why);
+	if (o->shard && o->shards && o->shards != out->count)
+		return ai_cmd_usage_error(&ai_cmd_run, "--shard %s and --shards %llu disagree on N",
+		                          o->shard, (unsigned long long)o->shards);
+	if (out->count == 1)
+		out->count = 0;
+	return AI_OK;
+}
+
 static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 {
 	struct ai_options o;
@@ -150,6 +181,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	char run_id[64];
 	double t0 = ai_clock_mono_s();
 	size_t segment_members;
+	struct ai_shard shard;
 	struct ai_progress *progress = NULL;
 	int have_key = 0, have_old = 0;
 	ai_result r;
@@ -193,6 +225,13 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		                       "--from or --to");
 		goto out;
 	}
+	if ((r = resolve_shard(&o, &shard)) != AI_OK)
+		goto out;
+	if (o.rotate_key && shard.count) {
+		r = ai_cmd_usage_error(&ai_cmd_run, "--rotate-key: not in a shard (rotate the key "
+		                       "with one run of the whole archive)");
+		goto out;
+	}
 	if (o.lock_duration < 15 * AI_NS_PER_SEC || o.lock_duration > 60 * AI_NS_PER_SEC) {
 		r = ai_cmd_usage_error(&ai_cmd_run, "--lock-duration must be between 15s and 60s");
 		goto out;
@@ -230,6 +269,7 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		.preflight_out = ctx->json ? NULL : ctx->out,
 		.progress = progress,
 		.segment_members = segment_members,
+		.shard = shard,
 		.witness = &ws,
 	};
 	r = ai_run_locked(&p, &sum);

@@ -181,6 +181,10 @@ static const struct def defs[] = {
 	  "print what would be done, change nothing" },
 	{ "wait", 0, NULL, RUN | GC, CFG, K_FLAG, O(wait), 0, 0,
 	  "wait for the run lock instead of exiting 5" },
+	{ "shard", 0, "I/N", RUN, CFG, K_STR, O(shard), 0, 0,
+	  "archive only the partitions that fall to shard I of N (0 <= I < N)" },
+	{ "shards", 0, "N", RUN, CFG, K_UINT, O(shards), 0, 1024,
+	  "N shards, I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)" },
 	{ "error-on-nothing", 0, NULL, RUN, CFG, K_FLAG, O(error_on_nothing), 0, 0,
 	  "exit 9 when there is nothing new" },
 	/* Not query's: it reads one object at a time. */

@@ -44,6 +44,8 @@ struct ai_options {
 	char *prom;                /* status --prom FILE */
 	char *cache_dir;
 	char *subset;              /* verify --subset n/m */
+	char *shard;               /* run --shard I/N */
+	uint64_t shards;           /* run --shards N (I from JOB_COMPLETION_INDEX); 0: none */
 	char *columns;             /* query, status: the table's columns, a,b,c */
 	char *group_by;            /* query: app,type,hour (any of them, in order) */
 	char *blob;                /* query, cat: one source blob's members */

@@ -469,6 +469,9 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
 		 * segments without a state are never a crash, only a removal
 		 * (ARCHITECTURE.md §7.2). */
 		r = ai_archive_save_state(a, key, now);
+		/* Shards start together: another one's state is as good. */
+		if (r == AI_ERR_LOCKED && a->shared)
+			r = AI_OK;
 		if (r == AI_OK)
 			a->state_found = 1;
 	}

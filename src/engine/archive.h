@@ -31,6 +31,9 @@ struct ai_archive {
 	                              * segment is written, so that a run paused after
 	                              * its fence commits nothing once it lost the lock
 	                              * (ARCHITECTURE.md §7.3); not owned */
+	int shared;                  /* when set (a shard's run): other writers save the
+	                              * state too, so one created before segment 0 by
+	                              * another is fine (ARCHITECTURE.md §7.8) */
 };
 
 struct ai_trust;

@@ -10,6 +10,7 @@
 
 struct ai_lock {
 	struct ai_store *dest;
+	char name[128];              /* the lock blob (AI_LOCK_NAME, or a shard's) */
 	char lease_id[AI_LEASE_ID_MAX];
 	int duration_s;
 	pthread_t thread;
@@ -34,12 +35,12 @@ static void *renewer(void *arg)
 		if (l->stop)
 			break;
 		pthread_mutex_unlock(&l->mu);
-		ai_result r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
+		ai_result r = ai_store_lease(l->dest, l->name, AI_LEASE_RENEW, 0, l->lease_id);
 		pthread_mutex_lock(&l->mu);
 		if (r != AI_OK && !l->lost) {
 			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
 			ai_warn("lock '%s': renewal failed (%s); another run may take over",
-			        AI_LOCK_NAME, ai_store_why(r));
+			        l->name, ai_store_why(r));
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -47,9 +48,9 @@ static void *renewer(void *arg)
 }
 
 /* Makes sure the lock blob exists (it is an empty blob, never replaced). */
-static ai_result ensure_lock_blob(struct ai_store *dest)
+static ai_result ensure_lock_blob(struct ai_store *dest, const char *name)
 {
-	ai_result r = ai_store_put(dest, AI_LOCK_NAME, "", 0, AI_PUT_CREATE_ONLY, NULL, NULL);
+	ai_result r = ai_store_put(dest, name, "", 0, AI_PUT_CREATE_ONLY, NULL, NULL);
 
 	return r == AI_ERR_EXISTS ? AI_OK : r;
 }
@@ -69,8 +70,8 @@ static void holder_meta(struct ai_meta *m, const char *run_id)
 	snprintf(m->kv[2].value, sizeof m->kv[2].value, "%s", run_id);
 }
 
-ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, const char *run_id,
-                          struct ai_lock **out)
+ai_result ai_lock_acquire_named(struct ai_store *dest, const char *name, int duration_s,
+                                int wait_s, const char *run_id, struct ai_lock **out)
 {
 	struct ai_lock *l = calloc(1, sizeof *l);
 	struct ai_meta meta;
@@ -81,11 +82,12 @@ ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, con
 	if (!l)
 		return AI_ERR_NOMEM;
 	l->dest = dest;
+	snprintf(l->name, sizeof l->name, "%s", name);
 	l->duration_s = duration_s < 15 ? 15 : duration_s > 60 ? 60 : duration_s;
-	r = ensure_lock_blob(dest);
+	r = ensure_lock_blob(dest, l->name);
 	while (r == AI_OK) {
 		l->lease_id[0] = '\0';
-		r = ai_store_lease(dest, AI_LOCK_NAME, AI_LEASE_ACQUIRE, l->duration_s, l->lease_id);
+		r = ai_store_lease(dest, l->name, AI_LEASE_ACQUIRE, l->duration_s, l->lease_id);
 		if (r != AI_ERR_CONFLICT || time(NULL) >= give_up)
 			break;
 		sleep(2);
@@ -100,13 +102,13 @@ ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, con
 		return r;
 	}
 	holder_meta(&meta, run_id);
-	if (ai_store_set_metadata(dest, AI_LOCK_NAME, &meta, l->lease_id) != AI_OK)
-		ai_debug("lock '%s': cannot record the holder", AI_LOCK_NAME);
+	if (ai_store_set_metadata(dest, l->name, &meta, l->lease_id) != AI_OK)
+		ai_debug("lock '%s': cannot record the holder", l->name);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	if (pthread_create(&l->thread, NULL, renewer, l) != 0) {
-		if (ai_store_lease(dest, AI_LOCK_NAME, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
-			ai_debug("lock '%s': release failed; it expires by itself", AI_LOCK_NAME);
+		if (ai_store_lease(dest, l->name, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
+			ai_debug("lock '%s': release failed; it expires by itself", l->name);
 		pthread_mutex_destroy(&l->mu);
 		pthread_cond_destroy(&l->cv);
 		free(l);
@@ -114,6 +116,12 @@ ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, con
 	}
 	*out = l;
 	return AI_OK;
+}
+
+ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, const char *run_id,
+                          struct ai_lock **out)
+{
+	return ai_lock_acquire_named(dest, AI_LOCK_NAME, duration_s, wait_s, run_id, out);
 }
 
 int ai_lock_lost(const struct ai_lock *l)
@@ -129,17 +137,17 @@ ai_result ai_lock_confirm(struct ai_lock *l)
 	if (!l->lost) {
 		/* A renewal succeeds only while no other run has leased the
 		 * blob since ours (also after ours expired unnoticed). */
-		r = ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RENEW, 0, l->lease_id);
+		r = ai_store_lease(l->dest, l->name, AI_LEASE_RENEW, 0, l->lease_id);
 		if (r != AI_OK) {
 			/* ai_store_why may return the very buffer set_error writes. */
 			char why[512];
 			snprintf(why, sizeof why, "%s", ai_store_why(r));
 			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
-			ai_store_set_error("lock '%s': no longer ours (%s)", AI_LOCK_NAME, why);
+			ai_store_set_error("lock '%s': no longer ours (%s)", l->name, why);
 			r = AI_ERR_LOCKED;
 		}
 	} else {
-		ai_store_set_error("lock '%s': lost earlier (a renewal failed)", AI_LOCK_NAME);
+		ai_store_set_error("lock '%s': lost earlier (a renewal failed)", l->name);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return r;
@@ -154,18 +162,18 @@ void ai_lock_release(struct ai_lock *l)
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	if (!l->lost && ai_store_lease(l->dest, AI_LOCK_NAME, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
-		ai_debug("lock '%s': release failed; it expires by itself", AI_LOCK_NAME);
+	if (!l->lost && ai_store_lease(l->dest, l->name, AI_LEASE_RELEASE, 0, l->lease_id) != AI_OK)
+		ai_debug("lock '%s': release failed; it expires by itself", l->name);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l);
 }
 
-ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
+ai_result ai_lock_holder_named(struct ai_store *dest, const char *name, char *out, size_t cap)
 {
 	struct ai_blob_info info = { 0 };
 	struct ai_meta meta;
-	ai_result r = ai_store_props(dest, AI_LOCK_NAME, &info, &meta);
+	ai_result r = ai_store_props(dest, name, &info, &meta);
 	const char *host = "?", *pid = "?", *run = "?";
 
 	out[0] = '\0';
@@ -189,11 +197,16 @@ ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
 	return AI_OK;
 }
 
-ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
-                       struct ai_lock **out)
+ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap)
 {
-	ai_result r = ai_lock_acquire(dest, (int)(duration_ns / AI_NS_PER_SEC), wait ? 24 * 3600 : 0,
-	                              run_id, out);
+	return ai_lock_holder_named(dest, AI_LOCK_NAME, out, cap);
+}
+
+ai_result ai_lock_take_named(struct ai_store *dest, const char *name, int64_t duration_ns,
+                             int wait, const char *run_id, struct ai_lock **out)
+{
+	ai_result r = ai_lock_acquire_named(dest, name, (int)(duration_ns / AI_NS_PER_SEC),
+	                                    wait ? 24 * 3600 : 0, run_id, out);
 
 	if (r == AI_ERR_LOCKED) {
 		char holder[256] = "";
@@ -203,12 +216,62 @@ ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, con
 		for (int i = 0; i < 30 && !*holder; i++) {
 			if (i)
 				usleep(100 * 1000);
-			if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
+			if (ai_lock_holder_named(dest, name, holder, sizeof holder) != AI_OK)
 				holder[0] = '\0';
 		}
-		ai_error("dest: another run holds the lock%s%s", *holder ? ": " : "", holder);
+		int other = strcmp(name, AI_LOCK_NAME) != 0;
+		ai_error("dest: another run holds the lock%s%s%s%s", other ? " " : "",
+		         other ? name : "", *holder ? ": " : "", holder);
 	} else if (r != AI_OK) {
 		ai_error("lock: %s", ai_store_why(r));
 	}
 	return r;
+}
+
+ai_result ai_lock_busy(struct ai_store *dest, const char *name, int *busy)
+{
+	struct ai_blob_info info = { 0 };
+	ai_result r = ai_store_props(dest, name, &info, NULL);
+
+	*busy = 0;
+	if (r == AI_ERR_NOT_FOUND)
+		return AI_OK;
+	if (r == AI_OK)
+		*busy = info.lease == AI_LEASE_LEASED;
+	ai_blob_info_release(&info);
+	return r;
+}
+
+struct busy_scan {
+	struct ai_store *dest;
+	char *which;
+	size_t cap;
+};
+
+static ai_result busy_page(void *ctx, const struct ai_blob_list *page)
+{
+	struct busy_scan *b = ctx;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; r == AI_OK && i < page->n && !*b->which; i++) {
+		int busy = 0;
+		r = ai_lock_busy(b->dest, page->blobs[i].name, &busy);
+		if (r == AI_OK && busy)
+			snprintf(b->which, b->cap, "%s", page->blobs[i].name);
+	}
+	return r;
+}
+
+ai_result ai_lock_busy_below(struct ai_store *dest, const char *prefix, char *which, size_t cap)
+{
+	struct busy_scan b = { dest, which, cap };
+
+	which[0] = '\0';
+	return ai_store_list_each(dest, prefix, NULL, busy_page, &b);
+}
+
+ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
+                       struct ai_lock **out)
+{
+	return ai_lock_take_named(dest, AI_LOCK_NAME, duration_ns, wait, run_id, out);
 }

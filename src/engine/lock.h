@@ -19,10 +19,16 @@ struct ai_lock;
  * keeps trying for that long first. */
 ai_result ai_lock_acquire(struct ai_store *dest, int duration_s, int wait_s, const char *run_id,
                           struct ai_lock **out) AI_MUST_CHECK;
+/* The same on the lock blob name (a shard's lock, shard.h). */
+ai_result ai_lock_acquire_named(struct ai_store *dest, const char *name, int duration_s,
+                                int wait_s, const char *run_id,
+                                struct ai_lock **out) AI_MUST_CHECK;
 /* ai_lock_acquire for a command: waits up to a day with wait, and says
  * what went wrong in one line (naming the holder when it is locked). */
 ai_result ai_lock_take(struct ai_store *dest, int64_t duration_ns, int wait, const char *run_id,
                        struct ai_lock **out) AI_MUST_CHECK;
+ai_result ai_lock_take_named(struct ai_store *dest, const char *name, int64_t duration_ns,
+                             int wait, const char *run_id, struct ai_lock **out) AI_MUST_CHECK;
 /* 0 while the lease is held; nonzero once a renewal failed (the run
  * should stop writing new work and finish what it can). */
 int ai_lock_lost(const struct ai_lock *l);
@@ -36,5 +42,15 @@ void ai_lock_release(struct ai_lock *l);
 /* Describes the current holder ("host pid N run R since T", or "" when
  * free) into out. */
 ai_result ai_lock_holder(struct ai_store *dest, char *out, size_t cap) AI_MUST_CHECK;
+ai_result ai_lock_holder_named(struct ai_store *dest, const char *name, char *out,
+                               size_t cap) AI_MUST_CHECK;
+
+/* Whether the lock blob name is leased now (by anyone); a missing blob is
+ * free. */
+ai_result ai_lock_busy(struct ai_store *dest, const char *name, int *busy) AI_MUST_CHECK;
+/* The first lock blob below prefix that is leased now into which ("" when
+ * none is). */
+ai_result ai_lock_busy_below(struct ai_store *dest, const char *prefix, char *which,
+                             size_t cap) AI_MUST_CHECK;
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "engine/archive.h"
 #include "engine/identity.h"
 #include "util/clock.h"
@@ -250,6 +251,7 @@ struct run {
 	struct ai_trust trust;       /* what every manifest object read must verify with */
 	struct seen foreign;         /* archived by other runs since this one planned */
 	size_t skipped_archived;     /* listed blobs the manifest already records as they are */
+	enum ai_layout layout;
 };
 
 /* The last check before a pack name reaches a backend (ARCHITECTURE.md
@@ -606,13 +608,14 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
                         ai_time *to, int *full)
 {
 	const struct ai_options *o = p->o;
+	ai_time wm = ai_shard_watermark(st, &p->shard), retry;
 
 	*full = 0;
 	*to = o->has_to ? o->to : ai_time_hour(p->now) + HOUR;
 	if (o->has_from) {
 		*from = ai_time_hour(o->from);
-	} else if (watermark_known(st->watermark)) {
-		*from = ai_time_hour(st->watermark - o->lookback);
+	} else if (watermark_known(wm)) {
+		*from = ai_time_hour(wm - o->lookback);
 		/* Blobs that failed are tried again, however far back
 		 * (ARCHITECTURE.md §7.4): they hold back their part's
 		 * recovery point, not the listing watermark. */
@@ -620,6 +623,10 @@ static void plan_window(const struct ai_run_params *p, const struct ai_state *st
 			if (st->parts[i].failed && watermark_known(st->parts[i].failed_oldest) &&
 			    st->parts[i].failed_oldest < *from)
 				*from = ai_time_hour(st->parts[i].failed_oldest);
+		/* and those a shard recorded (§7.8) */
+		retry = ai_shard_retry_from(st, &p->shard);
+		if (retry < *from)
+			*from = ai_time_hour(retry);
 	} else {
 		*from = AI_TIME_MIN;
 		*full = 1;
@@ -947,11 +954,17 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
                               size_t *n, enum ai_layout layout, struct ai_segment *seg)
 {
 	ai_result r = AI_ERR_EXISTS;
+	/* The shards of a split commit into one chain at once: a number taken
+	 * by another is the usual case there, not a sign of trouble. */
+	int tries = run->p->shard.count ? 64 : 5;
 
-	for (int attempt = 0; attempt < 5 && (r == AI_ERR_EXISTS || a->late); attempt++) {
+	for (int attempt = 0; attempt < tries && (r == AI_ERR_EXISTS || a->late); attempt++) {
 		struct ai_idset ids;
 		uint8_t *bloom = NULL;
 		size_t bloom_len = 0;
+
+		if (attempt && r == AI_ERR_EXISTS && run->p->shard.count)
+			usleep((useconds_t)(1000 * (1 + rand() % (10 * (attempt < 10 ? attempt : 10)))));
 
 		ai_segment_release(seg);
 		ai_segment_init(seg);
@@ -1090,29 +1103,45 @@ static ai_time closed_through(const struct run *run, ai_time to)
 
 /* Whether the window reaches back to what was listed before (or lists the
  * whole history), so that what it finds continues the archived past. */
-static int window_joins(const struct ai_state *st, ai_time from, int full)
+static int window_joins(const struct run *run, const struct ai_state *st, ai_time from, int full)
 {
-	return full || (watermark_known(st->watermark) && from <= st->watermark);
+	ai_time wm = ai_shard_watermark(st, &run->p->shard);
+
+	return full || (watermark_known(wm) && from <= wm);
 }
 
 /* Moves the listing watermark: every delivery hour before it was listed,
  * except for the tails that wait for a run to list them again (hold: the
  * earliest of their hours, AI_TIME_MAX when none). A failed blob does not
  * hold it: it holds its part's recovery point (update_partitions), and
- * plan_window lists its hour again. */
+ * plan_window lists its hour again. A shard moves its own entry's
+ * (ARCHITECTURE.md §7.8), and the archive's once every shard of its split
+ * has listed past it. */
 static void update_watermark(struct run *run, struct ai_state *st, ai_time from, ai_time to,
                              int full, ai_time hold)
 {
 	const struct ai_options *o = run->o;
-	ai_time cand = closed_through(run, to);
+	const struct ai_shard *sh = &run->p->shard;
+	ai_time cand = closed_through(run, to), *wm = &st->watermark;
 	if (hold < cand)
 		cand = hold;
 	if (o->napps || o->ntypes)
 		return; /* a filtered run did not look at everything */
-	if (!window_joins(st, from, full))
+	if (!window_joins(run, st, from, full))
 		return; /* the window does not join the archived past */
-	if (cand > st->watermark || !watermark_known(st->watermark))
-		st->watermark = cand;
+	if (sh->count) {
+		struct ai_shard_state *e = ai_state_find_shard(st, sh->index, sh->count);
+		if (!e)
+			return;
+		wm = &e->watermark;
+	}
+	if (cand > *wm || !watermark_known(*wm))
+		*wm = cand;
+	if (sh->count) {
+		ai_time all = ai_shard_frontier(st, sh->count, 0);
+		if (watermark_known(all) && (all > st->watermark || !watermark_known(st->watermark)))
+			st->watermark = all;
+	}
 }
 
 /* Says once per run what the scan left out as unsafe (ARCHITECTURE.md
@@ -1134,17 +1163,24 @@ static void report_quarantined(const struct ai_source_list *items)
 struct looked {
 	const struct ai_options *o;
 	ai_time from, to;            /* from AI_TIME_MIN: the whole history */
+	const struct seen *mine;     /* a shard: the names of its partitions it listed
+	                              * or knew of; NULL: not sharded */
 };
 
-/* A name of that hour (AI_TIME_MIN: a folder) would have been listed. */
+/* A name of that hour (AI_TIME_MIN: a folder) would have been listed. A
+ * shard looked only where its own partitions are. */
 static int run_looked(const void *ctx, const char *name, ai_time hour)
 {
 	const struct looked *l = ctx;
+	uint64_t end;
 
-	(void)name;
 	if (l->o->napps || l->o->ntypes)
 		return 0;
-	return hour == AI_TIME_MIN || (hour >= l->from && hour < l->to);
+	if (hour == AI_TIME_MIN)
+		return 1;
+	if (hour < l->from || hour >= l->to)
+		return 0;
+	return !l->mine || seen_get(l->mine, name, &end);
 }
 
 /* Records the quarantined names in the state, so that status shows them. */
@@ -1180,11 +1216,16 @@ static ai_result remember_quarantined(struct run *run, struct ai_state *st,
 static int tails_looked(const void *ctx, const char *name, ai_time hour)
 {
 	const struct looked *l = ctx;
+	uint64_t end;
 
 	(void)name;
 	if (l->o->napps || l->o->ntypes)
 		return 0;
-	return hour < l->to;
+	if (!l->mine)
+		return hour < l->to;
+	/* A shard knows only the names it listed; a day before its window,
+	 * no shard of the split lists a tail's hour again. */
+	return seen_get(l->mine, name, &end) || (l->from != AI_TIME_MIN && hour < l->from - 24 * HOUR);
 }
 
 /* Records in the state the append blobs of closed hours whose last line is
@@ -1314,7 +1355,9 @@ static ai_result update_partitions(struct run *run, struct ai_state *st,
                                    const struct ai_source_list *items, ai_time from, ai_time to,
                                    int full, int joined)
 {
+	const struct ai_shard *sh = &run->p->shard;
 	ai_time cap = closed_through(run, to);
+	ai_time all = sh->count ? ai_shard_frontier(st, sh->count, 1) : AI_TIME_MIN;
 	struct part_found *found = NULL;
 	ai_result r;
 
@@ -1334,9 +1377,11 @@ static ai_result update_partitions(struct run *run, struct ai_state *st,
 		int was = watermark_known(ps->archived_through);
 		if (!run_covers(run, ps->app, ps->type))
 			continue;
-		/* Failures of hours the window did not reach (--from) still stand. */
-		if (!full && ps->failed && watermark_known(ps->failed_oldest) &&
-		    ps->failed_oldest < from) {
+		/* Failures of hours the window did not reach (--from), or of
+		 * another shard's partitions (until its own run), still stand. */
+		if (ps->failed && watermark_known(ps->failed_oldest) &&
+		    (sh->count ? !ai_shard_owns(sh, ps->app, ps->type, ps->failed_oldest)
+		               : !full && ps->failed_oldest < from)) {
 			f.failed += ps->failed;
 			earliest(&f.failed_oldest, ps->failed_oldest);
 			earliest(&f.held, ps->failed_oldest);
@@ -1345,6 +1390,12 @@ static ai_result update_partitions(struct run *run, struct ai_state *st,
 		 * holds the recovery point back; with nothing known it stays so. */
 		through = joined || (was && from <= ps->archived_through) ? cap
 		          : was ? ps->archived_through : AI_TIME_MIN;
+		/* A shard sees only its own hours of the part: no further than
+		 * every shard of its split has listed and holds (the split's
+		 * frontier, known once each has run, ARCHITECTURE.md §7.8). */
+		if (sh->count)
+			through = !watermark_known(all) ? (was ? ps->archived_through : AI_TIME_MIN)
+			          : all < cap ? all : cap;
 		earliest(&through, f.held);
 		if (through != AI_TIME_MIN)
 			ps->archived_through = through;
@@ -1358,6 +1409,55 @@ static ai_result update_partitions(struct run *run, struct ai_state *st,
 	}
 	free(found);
 	return AI_OK;
+}
+
+/* The shard's own entry: what it left not wholly archived (failed or
+ * pending blobs, quarantined names of its partitions), so that its next
+ * run lists the failed hours again and the split's frontier waits for
+ * them. */
+static void shard_holds(const struct run *run, const struct ai_state *st,
+                        struct ai_shard_state *e)
+{
+	ai_time first_open = first_open_hour(run), held = AI_TIME_MAX, failed_at = AI_TIME_MAX;
+	uint64_t failed = 0;
+
+	for (size_t i = 0; i < run->nwork; i++) {
+		const struct work *w = &run->work[i];
+		if (!work_held(w, first_open))
+			continue;
+		if (w->state == WORK_FAILED) {
+			failed++;
+			earliest(&failed_at, w->item->hour);
+		}
+		earliest(&held, w->item->hour);
+	}
+	for (size_t i = 0; i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		if (q->app && q->type && ai_shard_owns(&run->p->shard, q->app, q->type, q->hour))
+			earliest(&held, q->hour);
+	}
+	e->failed = failed;
+	e->failed_oldest = failed ? failed_at : 0;
+	e->held = held == AI_TIME_MAX ? 0 : held;
+}
+
+/* The names of the shard's partitions it listed or the state knows as
+ * quarantined: where it looked (struct looked). */
+static ai_result shard_names(const struct run *run, const struct ai_source_list *items,
+                             const struct ai_state *st, struct seen *mine)
+{
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; r == AI_OK && i < items->n; i++)
+		r = seen_put(mine, items->items[i].name, 0, NULL);
+	for (size_t i = 0; r == AI_OK && i < items->nquarantined; i++)
+		r = seen_put(mine, items->quarantined[i].name, 0, NULL);
+	for (size_t i = 0; r == AI_OK && i < st->nquarantined; i++) {
+		const struct ai_quarantine_entry *q = &st->quarantined[i];
+		if (q->app && q->type && ai_shard_owns(&run->p->shard, q->app, q->type, q->hour))
+			r = seen_put(mine, q->name, 0, NULL);
+	}
+	return r;
 }
 
 /* A run's result r once its blobs are done: partial when some failed,
@@ -1378,6 +1478,143 @@ static ai_result partial_result(const struct run *run, const struct ai_run_summa
 			break;
 		}
 	return r;
+}
+
+static const char *hour_str(ai_time t, char out[AI_TIME_STRLEN]);
+
+/* What the run found goes into the state st: tails, watermark,
+ * quarantined names, recovery points, the last run (for a shard, in its
+ * entry too). Applied again to a state re-read after another shard saved
+ * one meanwhile, so it depends only on the run's own findings and st. */
+static void apply_outcome(struct run *run, struct ai_state *st, const struct ai_source_list *items,
+                          ai_time from, ai_time to, int full, const struct ai_run_summary *sum)
+{
+	const struct ai_run_params *p = run->p;
+	const struct ai_shard *sh = &p->shard;
+	struct seen mine = { 0 };
+	struct looked looked = { p->o, full ? AI_TIME_MIN : from, to, sh->count ? &mine : NULL };
+	struct ai_shard_state *e = NULL;
+	ai_time hold = AI_TIME_MAX, now = p->clock();
+	int joined = window_joins(run, st, from, full);
+	const char *result = sum->failed ? "partial" : "ok";
+	int code = ai_exit_code(partial_result(run, sum, AI_OK));
+
+	if (sh->count && (shard_names(run, items, st, &mine) != AI_OK ||
+	                  ai_state_add_shard(st, sh->index, sh->count, &e) != AI_OK)) {
+		ai_warn("state: no memory to record the shard's findings");
+		seen_release(&mine);
+		return;
+	}
+	if (remember_tails(run, st, &looked, &hold) != AI_OK)
+		ai_warn("state: no memory to record the incomplete last lines");
+	if (remember_quarantined(run, st, items, &looked) != AI_OK)
+		ai_warn("state: no memory to record the quarantined names");
+	if (e) {
+		/* the entry first: the split's frontier includes this run */
+		shard_holds(run, st, e);
+		free(e->last_run_id);
+		e->last_run_id = strdup(run->run_id);
+		e->last_run_time = now;
+		free(e->last_run_result);
+		e->last_run_result = strdup(result);
+		e->last_run_exit = code;
+	}
+	update_watermark(run, st, from, to, full, hold);
+	if (update_partitions(run, st, items, from, to, full, joined) != AI_OK)
+		ai_warn("state: no memory to record the recovery point");
+	if (sh->count)
+		ai_shard_prune(st, sh);
+	else if (!p->o->napps && !p->o->ntypes && joined)
+		/* a run of the whole archive listed every shard's failed hours */
+		for (size_t i = 0; i < st->nshards; i++)
+			st->shards[i].failed = 0, st->shards[i].failed_oldest = st->shards[i].held = 0;
+	free(st->last_run_id);
+	st->last_run_id = strdup(run->run_id);
+	st->last_run_time = now;
+	free(st->last_run_result);
+	st->last_run_result = strdup(result);
+	st->last_run_exit = code;
+	if (!st->source)
+		st->source = strdup(ai_store_describe(p->src));
+	if (!st->layout || strcmp(st->layout, ai_layout_name(run->layout)) != 0) {
+		free(st->layout);
+		st->layout = strdup(ai_layout_name(run->layout));
+	}
+	seen_release(&mine);
+}
+
+/* Whether a newer run of this shard saved the state since this one
+ * started: this run lost its lock (it was paused past its lease). */
+static int shard_overtaken(const struct run *run, const struct ai_state *st)
+{
+	const struct ai_shard *sh = &run->p->shard;
+	const struct ai_shard_state *e = ai_state_find_shard(st, sh->index, sh->count);
+
+	return e && e->last_run_id && strcmp(e->last_run_id, run->run_id) != 0 &&
+	       e->last_run_time >= run->p->now;
+}
+
+/* Saves the run's findings in the state. The state is replaced only
+ * while it is the one this run read (ARCHITECTURE.md §7.3): a run of the
+ * whole archive that finds another state there lost its lock (exit 5). The
+ * shards of a split save theirs concurrently, so a shard re-reads the
+ * state (and the segments past it), applies its findings again and tries
+ * once more (§7.8). AI_ERR_LOCKED when the lock was lost (logged); any
+ * other failure is a warning (the next run rebuilds the state). */
+static ai_result save_outcome(struct run *run, struct ai_archive *a,
+                              const struct ai_source_list *items, ai_time from, ai_time to,
+                              int full, const struct ai_run_summary *sum)
+{
+	const struct ai_run_params *p = run->p;
+	ai_result r = AI_OK;
+
+	for (int attempt = 0; attempt < 32; attempt++) {
+		if (attempt) {
+			ai_archive_release(a);
+			r = ai_archive_open(a, p->dest, &run->trust, 1);
+			a->lock = p->lock;
+			a->shared = 1;
+			if (r != AI_OK) {
+				ai_warn("state '%s': not saved (%s); the next run rebuilds it",
+				        AI_STATE_NAME, ai_store_why(r));
+				return AI_OK;
+			}
+			if (shard_overtaken(run, &a->state)) {
+				ai_store_set_error("state '%s': a newer run of shard %u/%u saved it "
+				                   "meanwhile (this run lost its lock); not overwritten",
+				                   AI_STATE_NAME, p->shard.index, p->shard.count);
+				ai_error("%s", ai_store_why(AI_ERR_LOCKED));
+				return AI_ERR_LOCKED;
+			}
+		}
+		apply_outcome(run, &a->state, items, from, to, full, sum);
+		/* A run that lost its lock writes no state: another run may have
+		 * saved a newer one meanwhile (ARCHITECTURE.md §7.3). */
+		if (p->lock && (r = ai_lock_confirm(p->lock)) != AI_OK) {
+			ai_error("%s; state '%s' not saved", ai_store_why(r), AI_STATE_NAME);
+			return r;
+		}
+		r = ai_archive_save_state(a, p->key, p->clock());
+		if (r != AI_ERR_LOCKED || !p->shard.count)
+			break;
+		ai_debug("state '%s': saved by another shard meanwhile; reading it again",
+		         AI_STATE_NAME);
+	}
+	if (r == AI_ERR_LOCKED) {
+		ai_error("%s", ai_store_why(r));
+		return r;
+	}
+	if (r != AI_OK) {
+		ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
+		        ai_store_why(r));
+	} else {
+		char w[AI_TIME_STRLEN];
+		ai_time wm = ai_shard_watermark(&a->state, &p->shard);
+		ai_info("run: state: saved; listed through %s (the recovery point of "
+		        "each app and type: aiarchive status)",
+		        watermark_known(wm) ? hour_str(wm, w) : "nothing yet");
+	}
+	return AI_OK;
 }
 
 void ai_run_make_id(ai_time now, char *out, size_t cap)
@@ -1554,6 +1791,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		goto out;
 	}
 	sum->layout = layout;
+	run.layout = layout;
 	run.schema = ai_layout_schema(layout);
 	run.settle = ai_source_settle(layout, p->o->grace, p->o->late_window);
 
@@ -1563,6 +1801,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	r = ai_archive_open(&a, p->dest, &run.trust, !p->dry_out);
 	archive_open = 1;
 	a.lock = p->lock;
+	a.shared = p->shard.count > 0;
 	/* Before anything is planned or written: the chain must contain what
 	 * the witnesses saw (ARCHITECTURE.md §9.6). */
 	r = ai_witness_check(p->witness, p->dest, &run.trust, &a, r);
@@ -1590,7 +1829,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 			                                           : "none");
 	}
 	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
-	                                    full ? AI_TIME_MIN : from, to };
+	                                    full ? AI_TIME_MIN : from, to,
+	                                    p->shard.count ? &p->shard : NULL };
 	r = ai_source_scan(p->src, layout, &filter, &items);
 	if (r != AI_OK) {
 		ai_error("source: %s", ai_store_why(r));
@@ -1635,7 +1875,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 			sum->blobs++;
 			sum->bytes_in += run.work[i].end - run.work[i].start;
 		}
-		sum->watermark = a.state.watermark;
+		sum->watermark = ai_shard_watermark(&a.state, &p->shard);
 		goto out;
 	}
 
@@ -1666,53 +1906,14 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	else if (r == AI_OK)
 		ai_info("run: commit: nothing to record, no segment written");
 	if (r == AI_OK) {
-		struct looked looked = { p->o, full ? AI_TIME_MIN : from, to };
-		ai_time hold = AI_TIME_MAX;
-		int joined = window_joins(&a.state, from, full);
-		if (remember_tails(&run, &a.state, &looked, &hold) != AI_OK)
-			ai_warn("state: no memory to record the incomplete last lines");
-		update_watermark(&run, &a.state, from, to, full, hold);
-		if (remember_quarantined(&run, &a.state, &items, &looked) != AI_OK)
-			ai_warn("state: no memory to record the quarantined names");
-		if (update_partitions(&run, &a.state, &items, from, to, full, joined) != AI_OK)
-			ai_warn("state: no memory to record the recovery point");
-		free(a.state.last_run_id);
-		a.state.last_run_id = strdup(run.run_id);
-		a.state.last_run_time = p->clock();
-		free(a.state.last_run_result);
-		a.state.last_run_result = strdup(sum->failed ? "partial" : "ok");
-		a.state.last_run_exit = ai_exit_code(partial_result(&run, sum, AI_OK));
-		if (!a.state.source)
-			a.state.source = strdup(ai_store_describe(p->src));
-		if (!a.state.layout || strcmp(a.state.layout, ai_layout_name(layout)) != 0) {
-			free(a.state.layout);
-			a.state.layout = strdup(ai_layout_name(layout));
-		}
-		/* A run that lost its lock writes no state: another run may have
-		 * saved a newer one meanwhile (ARCHITECTURE.md §7.3). */
-		if (p->lock && (r = ai_lock_confirm(p->lock)) != AI_OK) {
-			ai_error("%s; state '%s' not saved", ai_store_why(r), AI_STATE_NAME);
+		r = save_outcome(&run, &a, &items, from, to, full, sum);
+		if (r == AI_ERR_LOCKED)
 			goto out;
-		}
-		r = ai_archive_save_state(&a, p->key, p->clock());
-		if (r == AI_ERR_LOCKED) {
-			ai_error("%s", ai_store_why(r));
-			goto out;
-		}
-		if (r != AI_OK) {
-			ai_warn("state '%s': not saved (%s); the next run rebuilds it", AI_STATE_NAME,
-			        ai_store_why(r));
-		} else {
-			char w[AI_TIME_STRLEN];
-			ai_info("run: state: saved; listed through %s (the recovery point of "
-			        "each app and type: aiarchive status)",
-			        watermark_known(a.state.watermark) ? hour_str(a.state.watermark, w)
-			                                           : "nothing yet");
-		}
+		r = AI_OK;
 		/* The segments are the truth; the state is a summary. */
 		r = ai_witness_record(p->witness, p->dest, &run.trust, &a, p->key, p->clock());
 	}
-	sum->watermark = a.state.watermark;
+	sum->watermark = ai_shard_watermark(&a.state, &p->shard);
 	r = partial_result(&run, sum, r);
 out:
 	ai_store_get_stats(p->src, &sum->src_stats);
@@ -1765,6 +1966,58 @@ static ai_result preflight(const struct ai_run_params *p, struct ai_run_summary 
 	return r;
 }
 
+/* Whether the other kind of run holds its lock: for a shard, a run of
+ * the whole archive (locks/run); for that one, any shard. Each takes its
+ * own lock first and then looks, so of two that start together at least
+ * one sees the other (ARCHITECTURE.md §7.8). *other names the lock. */
+static ai_result other_kind_busy(const struct ai_run_params *p, char *other, size_t cap)
+{
+	int busy = 0;
+	ai_result r;
+
+	if (!p->shard.count)
+		return ai_lock_busy_below(p->dest, AI_SHARD_LOCK_PREFIX, other, cap);
+	r = ai_lock_busy(p->dest, AI_LOCK_NAME, &busy);
+	snprintf(other, cap, "%s", busy ? AI_LOCK_NAME : "");
+	return r;
+}
+
+/* Takes the run's lock: the whole archive's, or its shard's, which no
+ * other shard waits for; then makes sure the other kind of run is not
+ * going on (with --wait, waits for it, else exit 5). */
+static ai_result take_lock(const struct ai_run_params *p, struct ai_lock **lock)
+{
+	char name[128], other[256];
+	time_t give_up = time(NULL) + 24 * 3600;
+	ai_result r;
+
+	ai_shard_lock_name(&p->shard, name, sizeof name);
+	for (;;) {
+		r = ai_lock_take_named(p->dest, name, p->o->lock_duration, p->o->wait, p->run_id, lock);
+		if (r != AI_OK)
+			return r;
+		r = other_kind_busy(p, other, sizeof other);
+		if (r != AI_OK) {
+			ai_error("lock: %s", ai_store_why(r));
+			break;
+		}
+		if (!*other)
+			return AI_OK;
+		ai_lock_release(*lock);
+		*lock = NULL;
+		if (!p->o->wait || time(NULL) >= give_up) {
+			ai_error("dest: %s holds the lock %s; a %s does not run beside it",
+			         p->shard.count ? "a run of the whole archive" : "a shard's run", other,
+			         p->shard.count ? "shard" : "run of the whole archive");
+			return AI_ERR_LOCKED;
+		}
+		sleep(2);
+	}
+	ai_lock_release(*lock);
+	*lock = NULL;
+	return r;
+}
+
 ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *sum)
 {
 	char sku[64] = "unknown";
@@ -1787,7 +2040,7 @@ ai_result ai_run_locked(const struct ai_run_params *p, struct ai_run_summary *su
 			return r;
 		}
 		ai_replication_check(p->dest, sku);
-		r = ai_lock_take(p->dest, p->o->lock_duration, p->o->wait, p->run_id, &lock);
+		r = take_lock(p, &lock);
 		if (r != AI_OK)
 			return r;
 	} else {

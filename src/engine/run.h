@@ -10,6 +10,7 @@
 #include "format/genesis.h"
 #include "format/minisign.h"
 #include "cmd/options.h"
+#include "engine/shard.h"
 #include "engine/source.h"
 #include "store/store.h"
 
@@ -70,6 +71,8 @@ struct ai_run_params {
 	                                   * NULL: none (dry runs, tests) */
 	struct ai_witnesses *witness;     /* checked after the open, written after each
 	                                   * segment and at the end; NULL: none */
+	struct ai_shard shard;            /* count 0: the whole archive; else only the
+	                                   * partitions of this shard (shard.h) */
 };
 
 /* A new run id: "20261124T143005Z-1a2b3c4d" (time and randomness). */

@@ -8,6 +8,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "cmd/options.h"
+#include "engine/shard.h"
 #include "engine/source.h"
 #include "util/strvec.h"
 #include "util/alloc.h"
@@ -294,6 +295,7 @@ struct folder {
 	enum ai_layout layout;
 	size_t parse_at;      /* nonzero: take the hour from the name after this many bytes */
 	ai_time before;       /* with parse_at: keep hours before this */
+	const struct ai_shard *shard; /* keep only this shard's partitions (NULL: all) */
 };
 
 void ai_layout_hour_folder(enum ai_layout l, ai_time hour, char *out, size_t cap)
@@ -343,6 +345,9 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 			if (hour >= f->before)
 				continue;
 		}
+		/* Another shard's partition: its run lists and archives it. */
+		if (!ai_shard_owns(f->shard, f->app, f->type, hour))
+			continue;
 		if (!ai_source_name_ok(b->name, &why)) {
 			if (quarantine(l, b->name, why, hour, f->app, f->type) != AI_OK)
 				return AI_ERR_NOMEM;
@@ -382,11 +387,14 @@ static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const c
 	ai_result r = AI_OK;
 
 	if (f->from == AI_TIME_MIN) {
-		struct folder fo = { out, app, type, 0, layout, strlen(base), f->to };
+		struct folder fo = { out, app, type, 0, layout, strlen(base), f->to, f->shard };
 		return ai_store_list_each(src, base, NULL, add_items, &fo);
 	}
 	for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-		struct folder fo = { out, app, type, h, layout, 0, 0 };
+		struct folder fo = { out, app, type, h, layout, 0, 0, f->shard };
+		/* A shard lists only the hour folders of its own partitions. */
+		if (!ai_shard_owns(f->shard, app, type, h))
+			continue;
 		ai_layout_hour_folder(layout, h, hour, sizeof hour);
 		snprintf(prefix, sizeof prefix, "%s%s", base, hour);
 		r = ai_store_list_each(src, prefix, NULL, add_items, &fo);

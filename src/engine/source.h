@@ -11,6 +11,8 @@
 #include "store/store.h"
 #include "util/strvec.h"
 
+struct ai_shard;
+
 enum ai_layout {
 	AI_LAYOUT_AUTO,
 	AI_LAYOUT_CONTINUOUS,
@@ -76,6 +78,8 @@ struct ai_source_filter {
 	char *const *types;      /* empty: every type (case-insensitive) */
 	size_t ntypes;
 	ai_time from, to;        /* delivery hours in [from, to) */
+	const struct ai_shard *shard; /* not NULL: only the partitions (app, type, hour)
+	                          * of this shard are listed and kept (shard.h) */
 };
 
 /* A value of --app or --type that matched no folder the scan listed, with

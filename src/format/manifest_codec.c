@@ -114,6 +114,13 @@
  *                     (0..255), when known
  *   "layout"          str  the source layout of the last run or of the
  *                     newest segment folded in, as a segment names it
+ *   "shards"          array of [index uint, count uint, watermark int,
+ *                     failed_oldest int, held int, failed uint,
+ *                     last_run_id str, last_run_time int, last_run_result
+ *                     str, last_run_exit int (-1 unknown)]: one per shard
+ *                     of a sharded run (index < count <= 1024), strictly
+ *                     ascending by (count, index), at most
+ *                     AI_STATE_MAX_SHARDS (4096)
  * both lists strictly ascending by name in byte order.
  * In "by_delivery" and "by_event", hours are multiples of one hour and
  * strictly ascending; every seq list (and "wide") is strictly ascending
@@ -865,7 +872,8 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 
 	enc_init(&e, out);
 	msgpack_pack_map(&e.pk, 15 + (st->nquarantined > 0) + (st->ntails > 0) +
-	                            (st->last_run_exit >= 0) + (st->layout && *st->layout));
+	                            (st->last_run_exit >= 0) + (st->layout && *st->layout) +
+	                            (st->nshards > 0));
 	put_str(&e, "format");
 	put_str(&e, AI_STATE_FORMAT);
 	put_str(&e, "version");
@@ -952,6 +960,24 @@ ai_result ai_state_encode(const struct ai_state *st, struct ai_buf *out)
 	if (st->layout && *st->layout) {
 		put_str(&e, "layout");
 		put_str(&e, st->layout);
+	}
+	if (st->nshards) {
+		put_str(&e, "shards");
+		msgpack_pack_array(&e.pk, st->nshards);
+		for (size_t i = 0; i < st->nshards && e.r == AI_OK; i++) {
+			const struct ai_shard_state *x = &st->shards[i];
+			msgpack_pack_array(&e.pk, 10);
+			put_u64(&e, x->index);
+			put_u64(&e, x->count);
+			put_time(&e, x->watermark);
+			put_time(&e, x->failed_oldest);
+			put_time(&e, x->held);
+			put_u64(&e, x->failed);
+			put_str(&e, x->last_run_id ? x->last_run_id : "");
+			put_time(&e, x->last_run_time);
+			put_str(&e, x->last_run_result ? x->last_run_result : "");
+			put_time(&e, x->last_run_exit);
+		}
 	}
 	return enc_finish(&e, start);
 }
@@ -1172,12 +1198,75 @@ static ai_result get_tails(const msgpack_object *o, struct ai_state *st, char *w
 	return AI_OK;
 }
 
+/* The shards' entries: at most AI_STATE_MAX_SHARDS, strictly ascending by
+ * (count, index). */
+static ai_result get_shards(const msgpack_object *o, struct ai_state *st, char *why, size_t cap)
+{
+	static const char *const names[] = {
+		"index", "count", "watermark", "failed_oldest", "held", "failed", "last_run_id",
+		"last_run_time", "last_run_result", "last_run_exit",
+	};
+	const char *e = NULL;
+	int k;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return ai_manifest_bad(why, cap, "shards: not an array");
+	if (o->via.array.size > AI_STATE_MAX_SHARDS)
+		return ai_manifest_bad(why, cap, "shards: more than %d entries", AI_STATE_MAX_SHARDS);
+	if (!o->via.array.size)
+		return AI_OK;
+	st->shards = ai_calloc_uncounted(o->via.array.size, sizeof *st->shards);
+	if (!st->shards)
+		return AI_ERR_NOMEM;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *a = &o->via.array.ptr[i];
+		struct ai_shard_state *x = &st->shards[i];
+		uint64_t index = 0, count = 0;
+		ai_time code = -1;
+
+		st->nshards++;
+		if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size < 10)
+			return ai_manifest_bad(why, cap, "shard %u: not an array of 10", i);
+		for (k = 0; k < 10 && !e; k++) {
+			const msgpack_object *v = &a->via.array.ptr[k];
+
+			switch (k) {
+			case 0: e = want_u64(v, &index); break;
+			case 1: e = want_u64(v, &count); break;
+			case 2: e = want_time(v, &x->watermark); break;
+			case 3: e = want_time(v, &x->failed_oldest); break;
+			case 4: e = want_time(v, &x->held); break;
+			case 5: e = want_u64(v, &x->failed); break;
+			case 6: e = want_str(v, &x->last_run_id); break;
+			case 7: e = want_time(v, &x->last_run_time); break;
+			case 8: e = want_str(v, &x->last_run_result); break;
+			case 9: e = want_time(v, &code); break;
+			}
+		}
+		if (e == NOMEM_REASON)
+			return AI_ERR_NOMEM;
+		if (e)
+			return ai_manifest_bad(why, cap, "shard %u: %s: %s", i, names[k - 1], e);
+		if (count < 1 || count > 1024 || index >= count)
+			return ai_manifest_bad(why, cap, "shard %u: not a shard of 1 to 1024", i);
+		if (code < -1 || code > 255)
+			return ai_manifest_bad(why, cap, "shard %u: last_run_exit: not -1 to 255", i);
+		x->index = (uint32_t)index;
+		x->count = (uint32_t)count;
+		x->last_run_exit = (int)code;
+		if (i && (x[-1].count > x->count ||
+		          (x[-1].count == x->count && x[-1].index >= x->index)))
+			return ai_manifest_bad(why, cap, "shard %u: not in strictly ascending order", i);
+	}
+	return AI_OK;
+}
+
 enum {
 	T_FORMAT, T_VERSION, T_NEXT_SEQ, T_HEAD, T_UPDATED, T_WATERMARK, T_MAX_LAG,
 	T_LAST_RUN_ID, T_LAST_RUN_TIME, T_LAST_RUN_RESULT, T_SOURCE, T_PARTS,
 	T_BY_DELIVERY, T_BY_EVENT, T_WIDE,
 	T_NREQUIRED,                  /* the rest are optional */
-	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_LAYOUT, T_NFIELDS
+	T_QUARANTINED = T_NREQUIRED, T_TAILS, T_LAST_RUN_EXIT, T_LAYOUT, T_SHARDS, T_NFIELDS
 };
 
 static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t cap)
@@ -1189,7 +1278,7 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 		{ "last_run_id", NULL }, { "last_run_time", NULL }, { "last_run_result", NULL },
 		{ "source", NULL }, { "parts", NULL }, { "by_delivery", NULL },
 		{ "by_event", NULL }, { "wide", NULL }, { "quarantined", NULL }, { "tails", NULL },
-		{ "last_run_exit", NULL }, { "layout", NULL },
+		{ "last_run_exit", NULL }, { "layout", NULL }, { "shards", NULL },
 	};
 	const char *e;
 	ai_result r;
@@ -1249,6 +1338,8 @@ static ai_result get_state(const msgpack_object *o, void *out, char *why, size_t
 	}
 	if (f[T_LAYOUT].val && (e = want_str(f[T_LAYOUT].val, &st->layout)))
 		return fail_field(e, why, cap, "", "layout");
+	if (f[T_SHARDS].val && (r = get_shards(f[T_SHARDS].val, st, why, cap)) != AI_OK)
+		return r;
 	return AI_OK;
 }
 

@@ -99,7 +99,61 @@ void ai_state_release(struct ai_state *st)
 	free(st->wide_seqs);
 	quarantined_free(st->quarantined, st->nquarantined);
 	tails_free(st->tails, st->ntails);
+	for (size_t i = 0; i < st->nshards; i++) {
+		free(st->shards[i].last_run_id);
+		free(st->shards[i].last_run_result);
+	}
+	free(st->shards);
 	ai_state_init(st);
+}
+
+static int shard_cmp(uint32_t index, uint32_t count, const struct ai_shard_state *e)
+{
+	if (count != e->count)
+		return count < e->count ? -1 : 1;
+	return index < e->index ? -1 : index > e->index;
+}
+
+struct ai_shard_state *ai_state_find_shard(const struct ai_state *st, uint32_t index,
+                                           uint32_t count)
+{
+	for (size_t i = 0; i < st->nshards; i++)
+		if (shard_cmp(index, count, &st->shards[i]) == 0)
+			return &st->shards[i];
+	return NULL;
+}
+
+ai_result ai_state_add_shard(struct ai_state *st, uint32_t index, uint32_t count,
+                             struct ai_shard_state **out)
+{
+	size_t at = 0;
+	ai_result r;
+
+	if ((*out = ai_state_find_shard(st, index, count)))
+		return AI_OK;
+	if (st->nshards >= AI_STATE_MAX_SHARDS)
+		return AI_ERR_TOO_BIG;
+	while (at < st->nshards && shard_cmp(index, count, &st->shards[at]) > 0)
+		at++;
+	r = ai_grow_uncounted(&st->shards, st->nshards, sizeof *st->shards);
+	if (r != AI_OK)
+		return r;
+	memmove(st->shards + at + 1, st->shards + at, (st->nshards - at) * sizeof *st->shards);
+	st->nshards++;
+	*out = &st->shards[at];
+	memset(*out, 0, sizeof **out);
+	(*out)->index = index;
+	(*out)->count = count;
+	(*out)->last_run_exit = -1;
+	return AI_OK;
+}
+
+void ai_state_drop_shard(struct ai_state *st, size_t i)
+{
+	free(st->shards[i].last_run_id);
+	free(st->shards[i].last_run_result);
+	memmove(st->shards + i, st->shards + i + 1, (st->nshards - i - 1) * sizeof *st->shards);
+	st->nshards--;
 }
 
 /* ---- folding segments in ---- */

@@ -62,9 +62,28 @@ struct ai_tail_entry {
 	ai_time seen;            /* when */
 };
 
+/* What the state keeps of one shard of a sharded run (`run --shard I/N`,
+ * ARCHITECTURE.md §7.8): each shard moves only its own entry, so that one
+ * shard never advances another's watermark. */
+struct ai_shard_state {
+	uint32_t index, count;   /* shard index of count */
+	ai_time watermark;       /* delivery hours before this were listed fully for
+	                          * this shard's partitions; 0 none yet */
+	ai_time failed_oldest;   /* earliest delivery hour of a blob it could not
+	                          * archive (its next run lists it again); 0 none */
+	ai_time held;            /* earliest delivery hour it left not wholly
+	                          * archived (failed, pending, quarantined); 0 none */
+	uint64_t failed;         /* blobs its last run could not archive */
+	char *last_run_id;
+	ai_time last_run_time;
+	char *last_run_result;   /* "ok", "partial" */
+	int last_run_exit;       /* -1 unknown */
+};
+
 /* Bounds of the state's lists (the decoder enforces them). */
 #define AI_STATE_MAX_QUARANTINED 1000
 #define AI_STATE_MAX_TAILS 10000
+#define AI_STATE_MAX_SHARDS 4096
 
 struct ai_state {
 	uint64_t next_seq;       /* segments 0..next_seq-1 are covered */
@@ -95,6 +114,9 @@ struct ai_state {
 	size_t nquarantined;
 	struct ai_tail_entry *tails;
 	size_t ntails;
+	/* One entry per shard that ran, ascending by (count, index). */
+	struct ai_shard_state *shards;
+	size_t nshards;
 };
 
 /* Caller-held; init before use, release frees everything inside. The
@@ -143,6 +165,18 @@ struct ai_partition_state *ai_state_find_part(const struct ai_state *st, const c
 /* Adds the part of app and type unless it is there (AI_ERR_NOMEM). */
 ai_result ai_state_add_part(struct ai_state *st, const char *app, const char *type,
                             struct ai_partition_state **out) AI_MUST_CHECK;
+
+/* The entry of shard index of count, or NULL. */
+struct ai_shard_state *ai_state_find_shard(const struct ai_state *st, uint32_t index,
+                                           uint32_t count);
+/* Adds that shard's entry unless it is there (AI_ERR_NOMEM; past
+ * AI_STATE_MAX_SHARDS, AI_ERR_TOO_BIG). A new entry knows nothing (zeros,
+ * last_run_exit -1). Pointers into shards are valid until the next add or
+ * drop. */
+ai_result ai_state_add_shard(struct ai_state *st, uint32_t index, uint32_t count,
+                             struct ai_shard_state **out) AI_MUST_CHECK;
+/* Removes entry i. */
+void ai_state_drop_shard(struct ai_state *st, size_t i);
 
 /* The state's tail entry for name, or NULL. */
 const struct ai_tail_entry *ai_state_find_tail(const struct ai_state *st, const char *name);
