@@ -192,6 +192,7 @@ E2E_TESTS = \
 	tests/e2e/generator.sh \
 	tests/e2e/global_options.sh \
 	tests/e2e/source_changes.sh \
+	tests/e2e/shards.sh \
 	tests/e2e/status.sh \
 	tests/e2e/verify.sh
 TESTS += $(E2E_TESTS)

@@ -77,6 +77,27 @@ static void json_time_age(FILE *f, const struct ai_status *s, const char *name, 
 		fputs("null", f);
 }
 
+/* One shard's entry (ARCHITECTURE.md §7.8): its watermark and last run. */
+static void json_shard(FILE *f, const struct ai_status *s, const struct ai_shard_state *e,
+                       size_t i)
+{
+	fprintf(f, "%s{\"shard\":\"%u/%u\",\"index\":%u,\"count\":%u,\"watermark\":",
+	        i ? "," : "", e->index, e->count, e->index, e->count);
+	json_time(f, e->watermark);
+	fprintf(f, ",\"failed\":%" PRIu64, e->failed);
+	json_time_age(f, s, "failed_oldest", e->failed ? e->failed_oldest : 0);
+	fprintf(f, ",\"last_run\":{\"id\":");
+	ai_json_string(f, e->last_run_id ? e->last_run_id : "");
+	fprintf(f, ",\"time\":");
+	json_time(f, e->last_run_time);
+	fprintf(f, ",\"result\":");
+	ai_json_string(f, e->last_run_result ? e->last_run_result : "");
+	if (e->last_run_exit >= 0)
+		fprintf(f, ",\"exit_code\":%d}}", e->last_run_exit);
+	else
+		fprintf(f, ",\"exit_code\":null}}");
+}
+
 static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trust)
 {
 	const struct ai_state *st = &s->archive.state;
@@ -168,6 +189,9 @@ static void print_json(FILE *f, const struct ai_status *s, struct ai_trust *trus
 		json_time_age(f, s, "quarantined_oldest", p->quarantined ? p->quarantined_oldest : 0);
 		fprintf(f, ",\"members\":%" PRIu64 ",\"rows\":%" PRIu64 "}", p->members, p->rows);
 	}
+	fprintf(f, "],\"shards\":[");
+	for (size_t i = 0; i < st->nshards; i++)
+		json_shard(f, s, &st->shards[i], i);
 	fprintf(f, "],\"quarantined\":[");
 	for (size_t i = 0; i < st->nquarantined; i++) {
 		const struct ai_quarantine_entry *q = &st->quarantined[i];
@@ -369,6 +393,36 @@ static ai_result print_quarantined(FILE *f, const struct ai_state *st, int wide)
 	return r;
 }
 
+/* The shards' last runs, one line each (ARCHITECTURE.md §7.8). */
+static void print_shards(FILE *f, const struct ai_state *st)
+{
+	char t[AI_TIME_STRLEN], w[AI_TIME_STRLEN];
+
+	fprintf(f, "shards:    %-9s %-20s  %-20s  %s\n", "SHARD", "LISTED THROUGH", "LAST RUN AT",
+	        "RESULT");
+	for (size_t i = 0; i < st->nshards; i++) {
+		const struct ai_shard_state *e = &st->shards[i];
+		char id[32];
+		snprintf(id, sizeof id, "%u/%u", e->index, e->count);
+		if (known(e->watermark))
+			ai_time_format(e->watermark, 0, w);
+		else
+			snprintf(w, sizeof w, "never");
+		if (known(e->last_run_time))
+			ai_time_format(e->last_run_time, 0, t);
+		else
+			snprintf(t, sizeof t, "never");
+		fprintf(f, "           %-9s %-20s  %-20s  ", id, w, t);
+		put_escaped(f, "", e->last_run_result && *e->last_run_result ? e->last_run_result : "?",
+		            "");
+		if (e->last_run_exit >= 0)
+			fprintf(f, " (exit %d)", e->last_run_exit);
+		if (e->failed)
+			fprintf(f, ", %" PRIu64 " failed", e->failed);
+		put_escaped(f, ", run ", e->last_run_id && *e->last_run_id ? e->last_run_id : "?", "\n");
+	}
+}
+
 static ai_result print_text(FILE *f, const struct ai_status *s, const struct table_choice *tc)
 {
 	const struct ai_state *st = &s->archive.state;
@@ -413,6 +467,8 @@ static ai_result print_text(FILE *f, const struct ai_status *s, const struct tab
 	} else {
 		fprintf(f, "segments:  %" PRIu64 "\n", st->next_seq);
 	}
+	if (st->nshards)
+		print_shards(f, st);
 	if (st->nquarantined)
 		fprintf(f, "quarantine: %zu source name%s not archived "
 		           "(unsafe names, listed below)\n",
@@ -551,6 +607,37 @@ static void prom_outcome(FILE *f, const char *what, const char *who, ai_time whe
 	fprintf(f, "%s %d\n", name, exit_code);
 }
 
+/* Each shard's last run and watermark, labelled shard="I/N". */
+static void prom_shards(FILE *f, const struct ai_state *st)
+{
+	static const char *const fam[][2] = {
+		{ "aiarchive_shard_last_run_timestamp_seconds", "When the shard's last run ended." },
+		{ "aiarchive_shard_last_run_success", "1 when the shard's last run succeeded." },
+		{ "aiarchive_shard_last_run_exit_code", "The exit code of the shard's last run." },
+		{ "aiarchive_shard_watermark_timestamp_seconds",
+		  "Delivery hours before this time were listed completely for the shard." },
+	};
+
+	for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
+		prom_head(f, fam[k][0], "gauge", fam[k][1]);
+		for (size_t i = 0; i < st->nshards; i++) {
+			const struct ai_shard_state *e = &st->shards[i];
+			if ((k == 2 && e->last_run_exit < 0) || (k == 3 && !known(e->watermark)))
+				continue;
+			fprintf(f, "%s{shard=\"%u/%u\"} ", fam[k][0], e->index, e->count);
+			if (k == 0)
+				fprintf(f, "%.17g\n", seconds(e->last_run_time));
+			else if (k == 1)
+				fprintf(f, "%d\n", e->last_run_exit >= 0 ? e->last_run_exit == 0
+				        : e->last_run_result && strcmp(e->last_run_result, "ok") == 0);
+			else if (k == 2)
+				fprintf(f, "%d\n", e->last_run_exit);
+			else
+				fprintf(f, "%.17g\n", seconds(e->watermark));
+		}
+	}
+}
+
 static void print_prom(FILE *f, const struct ai_status *s)
 {
 	const struct ai_state *st = &s->archive.state;
@@ -573,6 +660,8 @@ static void print_prom(FILE *f, const struct ai_status *s)
 		prom_outcome(f, "run", "recorded run", run.time,
 		             run.exit_code >= 0 ? run.exit_code == 0 : strcmp(run.result, "ok") == 0,
 		             run.exit_code);
+	if (st->nshards)
+		prom_shards(f, st);
 	if (s->verify_outcome_known)
 		prom_outcome(f, "verify", "verify on this host", s->verify_outcome.time, s->verify_outcome.exit_code == 0,
 		             s->verify_outcome.exit_code);
