@@ -32,6 +32,14 @@ done
 check "the cron example is installed" -- test -f "$cron"
 check "no @...@ is left unsubstituted" -- \
 	bash -c '! grep -n "@[a-z]*@" "$@"' _ "$cron" "${units[@]/#/$unitdir/}"
+# Several archivers: the cron file of host 0 of 3 and the Indexed CronJob.
+shards_cron=$(find "$root" -name aiarchive-shards.cron.example -print -quit)
+check "the several-hosts cron example is installed, substituted" -- \
+	bash -c 'test -f "$1" && ! grep -n "@[a-z]*@" "$1"' _ "$shards_cron"
+check "  its hourly line runs shard 0/3 with the config" -- grep -qE \
+	"^7 \\* \\* \\* \\* aiarchive /[^ ]*/aiarchive -c /etc/aiarchive/aiarchive.conf -q run --shard 0/3;" "$shards_cron"
+check "the Indexed CronJob is installed beside it" -- \
+	grep -q "completionMode: Indexed" "$(dirname "$shards_cron")/kubernetes/cronjob.yaml"
 
 # ---- systemd-analyze verify, in a root of its own: the units where make
 # install put them, the binary they name, and the few targets every
