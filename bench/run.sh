@@ -2,12 +2,13 @@
 # run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
 #
 # Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
-#                     [--only store|archive|manifest|auth|workspace] [--history "N N ..."]
+#                     [--only store|archive|manifest|auth|workspace|shards] [--history "N N ..."]
 #                     [--workspace-days "N N ..."]
 # Results go to bench/out/results.tsv (appended; each row names its size),
 # the tables to bench/out/summary.md. The workspace export's figure runs
 # 1 day of history unless --workspace-days (or BENCH_WS_DAYS) asks for
-# more: "1 30" is BENCHMARKS.md §6. Needs a build with tools/aigen and
+# more: "1 30" is BENCHMARKS.md §6. The shards' figure (§10) puts the fault
+# proxy's 30 ms delay between the run and both Azurites. Needs a build with tools/aigen and
 # tools/storebench, Node with the project's node_modules (Azurite and
 # @azure/storage-blob), rclone, gzip, sha256sum, minisign, jq, openssl,
 # curl and GNU time.
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift 2 ;;
 	--history) history=$2; shift 2 ;;
 	--workspace-days) ws_days=$2; shift 2 ;;
-	-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -70,11 +71,20 @@ if [ -z "$only" ] || [ "$only" = workspace ]; then
 	# Its table (BENCHMARKS.md §6) is printed at the end.
 	BENCH_WS_DAYS=$ws_days "$here/workspace.sh" >"$BENCH_OUT/workspace-$size.md"
 fi
+if [ -z "$only" ] || [ "$only" = shards ]; then
+	# Its table (BENCHMARKS.md §10) is printed at the end.
+	"$here/shards.sh" >"$BENCH_OUT/shards-$size.md"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$BENCH_OUT/machine-$size.txt"
 node "$here/summary.mjs" "$BENCH_RESULTS" | tee "$BENCH_OUT/summary.md"
 if [ -s "$BENCH_OUT/workspace-$size.md" ] && { [ -z "$only" ] || [ "$only" = workspace ]; }; then
 	echo
 	echo "Requests of an hourly run over a workspace data export (BENCHMARKS.md §6):"
 	cat "$BENCH_OUT/workspace-$size.md"
+fi
+if [ -s "$BENCH_OUT/shards-$size.md" ] && { [ -z "$only" ] || [ "$only" = shards ]; }; then
+	echo
+	echo "Wall time of 1, 2 and 4 shards at 30 ms (BENCHMARKS.md §10):"
+	cat "$BENCH_OUT/shards-$size.md"
 fi
 cat "$BENCH_OUT/machine-$size.txt"
