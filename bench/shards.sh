@@ -65,11 +65,14 @@ set_of() {
 export -f set_of
 export src_url dst_url key TEST_TMP
 
-# The extra column: blobs, failures, segments and requests of the set.
+# The extra column: blobs, failures, segments and requests of the set (and
+# the source's listings and reads among them).
 set_counts() {
 	jq -sc '{blobs: (map(.blobs) | add), failed: (map(.failed) | add),
 	         segments: (map(.segments.count // 0) | add), retries: (map(.retries) | add),
-	         requests: (map([.requests[][]] | add) | add), runs: length}' "$BENCH_LAST"
+	         requests: (map([.requests[][]] | add) | add),
+	         source_lists: (map(.requests.source.list) | add), source_gets: (map(.requests.source.get) | add),
+	         runs: length}' "$BENCH_LAST"
 }
 
 sets="1 2 4 1j64"

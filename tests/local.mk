@@ -49,6 +49,7 @@ UNIT_TESTS = \
 	tests/test_rowscan \
 	tests/test_run \
 	tests/test_sas \
+	tests/test_shard \
 	tests/test_sharedkey \
 	tests/test_source \
 	tests/test_store \
@@ -144,6 +145,8 @@ tests_test_verify_CFLAGS = $(UNIT_CFLAGS)
 tests_test_verify_LDADD = $(UNIT_LDADD)
 tests_test_lock_CFLAGS = $(UNIT_CFLAGS)
 tests_test_lock_LDADD = $(UNIT_LDADD)
+tests_test_shard_CFLAGS = $(UNIT_CFLAGS)
+tests_test_shard_LDADD = $(UNIT_LDADD)
 tests_test_member_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_member_LDADD = $(UNIT_LDADD)
 tests_test_options_CFLAGS = $(UNIT_CFLAGS)
