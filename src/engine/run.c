@@ -1559,8 +1559,9 @@ static int shard_overtaken(const struct run *run, const struct ai_state *st)
  * whole archive that finds another state there lost its lock (exit 5). The
  * shards of a split save theirs concurrently, so a shard re-reads the
  * state (and the segments past it), applies its findings again and tries
- * once more (§7.8). AI_ERR_LOCKED when the lock was lost (logged); any
- * other failure is a warning (the next run rebuilds the state). */
+ * once more (§7.8). AI_ERR_LOCKED when the lock was lost, or the failure
+ * to read the archive again (logged); a failure to write the state is a
+ * warning (the next run rebuilds it). */
 static ai_result save_outcome(struct run *run, struct ai_archive *a,
                               const struct ai_source_list *items, ai_time from, ai_time to,
                               int full, const struct ai_run_summary *sum)
@@ -1575,9 +1576,10 @@ static ai_result save_outcome(struct run *run, struct ai_archive *a,
 			a->lock = p->lock;
 			a->shared = 1;
 			if (r != AI_OK) {
-				ai_warn("state '%s': not saved (%s); the next run rebuilds it",
-				        AI_STATE_NAME, ai_store_why(r));
-				return AI_OK;
+				/* what the run committed stays; the next run rebuilds the state */
+				ai_error("state '%s': not saved, the archive could not be read again "
+				         "(%s)", AI_STATE_NAME, ai_store_why(r));
+				return r;
 			}
 			if (shard_overtaken(run, &a->state)) {
 				ai_store_set_error("state '%s': a newer run of shard %u/%u saved it "
@@ -1907,9 +1909,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		ai_info("run: commit: nothing to record, no segment written");
 	if (r == AI_OK) {
 		r = save_outcome(&run, &a, &items, from, to, full, sum);
-		if (r == AI_ERR_LOCKED)
+		if (r != AI_OK)
 			goto out;
-		r = AI_OK;
 		/* The segments are the truth; the state is a summary. */
 		r = ai_witness_record(p->witness, p->dest, &run.trust, &a, p->key, p->clock());
 	}
