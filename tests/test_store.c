@@ -9,12 +9,14 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1110,6 +1112,29 @@ static const char *local_root(void)
 	if (ai_store_is_remote(st))
 		SKIP("local directory backend only");
 	return url + strlen("file://");
+}
+
+/* A conditional replace of a blob another process keeps locked (a reader
+ * stopped half way) gives up after the file store's wait as busy: a
+ * conflict would say another writer had replaced it. */
+Test(store, local_a_put_if_match_on_a_blob_kept_locked_is_busy_not_a_conflict)
+{
+	const char *root = local_root();
+	char a[512], path[2048], e1[AI_ETAG_MAX];
+	int fd;
+
+	OK(ai_store_put(st, N(a, "busy/state"), "v1", 2, 0, NULL, e1));
+	snprintf(path, sizeof path, "%s/%s", root, a);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0, "%s", path);
+	cr_assert_eq(flock(fd, LOCK_SH), 0);
+	FAILS(AI_ERR_LOCKED, ai_store_put_if_match(st, a, "v2", 2, e1, NULL, NULL));
+	cr_assert(strstr(ai_store_last_error(), "locked by another process for over 30 s"), "%s",
+	          ai_store_last_error());
+	close(fd);
+	expect_content(a, "v1");
+	OK(ai_store_put_if_match(st, a, "v2", 2, e1, NULL, NULL));
+	expect_content(a, "v2");
 }
 
 Test(store, local_names_map_to_files_under_the_root)

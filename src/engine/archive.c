@@ -540,6 +540,12 @@ ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_ke
 		                   r == AI_ERR_EXISTS ? "created" : "replaced",
 		                   a->state_etag[0] ? "read or saved it" : "found none");
 		r = AI_ERR_LOCKED;
+	} else if (r == AI_ERR_LOCKED) {
+		/* The state is busy, not changed: a file:// archive's state file
+		 * locked by another process (perhaps a stopped one) for too long. */
+		char why[512];
+		snprintf(why, sizeof why, "%s", ai_store_why(r));
+		ai_store_set_error("state '%s': not replaced: %s", AI_STATE_NAME, why);
 	}
 	ai_buf_release(&buf);
 	return r;

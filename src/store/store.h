@@ -161,7 +161,8 @@ ai_result ai_store_put(struct ai_store *s, const char *name, const void *p, size
 /* Replaces a blob only while its ETag is if_match: AI_ERR_CONFLICT when
  * another writer replaced it since (or it is gone). The check and the
  * replace are one step on both backends, so of two writers that read the
- * same ETag, one wins. */
+ * same ETag, one wins. AI_ERR_LOCKED (file://) when another process kept
+ * the blob locked too long to check it: busy, not changed. */
 ai_result ai_store_put_if_match(struct ai_store *s, const char *name, const void *p, size_t n,
                                 const char *if_match, const struct ai_meta *meta,
                                 char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;

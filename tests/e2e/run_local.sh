@@ -2,7 +2,8 @@
 # run_local.sh: `aiarchive run` from a local export tree into a local
 # archive (file:// on both sides): every source line archived exactly once,
 # signatures valid for the stock minisign, reruns idempotent, late blobs
-# picked up, bad input archived and counted.
+# picked up, bad input archived and counted; a state file another process
+# keeps locked is reported as busy.
 . "$(dirname "$0")/lib.sh"
 AIGEN="$top_builddir/tools/aigen"
 [ -x "$AIGEN" ] || skip_all "aigen not built"
@@ -62,6 +63,26 @@ cp "$late" "$hour_dir/0badc0de-0000-4000-8000-000000000001_$(date -u +%Y%m%d_%H%
 check_exit 0 "a run after a late delivery" -- run
 check "the late blob is archived" -- jq -e '.blobs == 1 and .segment == 1' <<<"$LAST_OUTPUT"
 check "still every source line exactly once" -- diff <(source_lines) <(archive_lines)
+
+# The state file kept locked by another process (a reader stopped half way;
+# here a shell holding flock(1)'s shared lock) for longer than the file
+# store waits: the run cannot replace the state and says so as a busy
+# object (exit 5, the next run saves it), not as a state another run
+# replaced, which would send the operator after a writer that is not there.
+( exec 9<"$dst/manifest/state" && flock -s 9 && exec sleep 60 ) &
+holder=$!
+sleep 0.5
+check_exit 5 "a run whose state another process keeps locked exits 5" -- run
+check "  naming the state as locked by another process" -- grep -q \
+	"state 'manifest/state': not replaced: blob 'manifest/state': locked by another process for over 30 s" \
+	<<<"$LAST_OUTPUT"
+check "  not as replaced by another run, nor as a lost lock" -- \
+	bash -c '! grep -qE "by another run|lost its lock" <<<"$1"' _ "$LAST_OUTPUT"
+kill "$holder"
+wait "$holder" 2>/dev/null
+check_exit 0 "once it is free the next run saves the state" -- run
+check "  which verifies" -- minisign -Vq -p "$pub" -m "$dst/manifest/state"
+check "  and still every source line exactly once" -- diff <(source_lines) <(archive_lines)
 
 check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
 	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"

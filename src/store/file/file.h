@@ -142,8 +142,8 @@ ai_result ai_file_lease_guard(struct file_store *fs, const char *name,
 /* Makes the finished temp file tmp (open as fd) the blob name; tmp[0] is
  * '\0' once the temp name is gone. With if_match (may be NULL), a replace
  * first locks the blob there and checks that it has that ETag
- * (AI_ERR_CONFLICT if not, or if it is gone), and renames over it under
- * that lock. */
+ * (AI_ERR_CONFLICT if not, or if it is gone; AI_ERR_LOCKED if another
+ * process holds that lock too long), and renames over it under that lock. */
 ai_result ai_file_commit(struct file_store *fs, const char *name, int fd, char tmp[PATH_MAX],
                          enum ai_blob_type type, unsigned flags, const char *if_match,
                          const struct ai_meta *meta, char etag_out[AI_ETAG_MAX]) AI_MUST_CHECK;

@@ -15,7 +15,8 @@
 /* ---- blob files ---- */
 
 /* Opens the blob file at path, locks it (lockop 0: no lock) and stats it.
- * A name that is missing or not a regular file is AI_ERR_NOT_FOUND. */
+ * A name that is missing or not a regular file is AI_ERR_NOT_FOUND; a lock
+ * another process holds for over AI_FILE_LOCK_WAIT_S is AI_ERR_LOCKED. */
 static ai_result open_blob(const char *name, const char *path, int flags, int lockop, int *fdp,
                            struct stat *st)
 {
@@ -30,8 +31,10 @@ static ai_result open_blob(const char *name, const char *path, int flags, int lo
 			return ai_file_fail(AI_ERR_NOT_FOUND, name, "does not exist");
 		return ai_file_sys_fail(name, "cannot open", errno);
 	}
+	/* Busy, not changed: a conflict would tell a conditional writer that
+	 * another one got there first. */
 	if (lockop && (rc = ai_file_lock(fd, lockop)) == EWOULDBLOCK)
-		r = ai_file_fail(AI_ERR_CONFLICT, name, "locked by another process for over %d s "
+		r = ai_file_fail(AI_ERR_LOCKED, name, "locked by another process for over %d s "
 		                 "(a stopped one?)", AI_FILE_LOCK_WAIT_S);
 	else if (lockop && rc != 0)
 		r = ai_file_sys_fail(name, "cannot lock", rc);
