@@ -1,16 +1,20 @@
 /* test_archive.c: the walk of the hash chain that opening an archive, gc
  * and verify share: what it hands over for intact, missing and misplaced
- * segments, and how the callback ends it; and the state a new archive gets
- * before its first segment, without which segments are refused. */
+ * segments, and how the callback ends it; the state a new archive gets
+ * before its first segment, without which segments are refused; and the
+ * pack bound's clock across a suspend of the machine. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "engine/archive.h"
 #include "format/minisign.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "engine/trust.h"
 
 #define NSEG 3
@@ -20,12 +24,12 @@ static char tmpdir[64];
 static struct ai_store *dest;
 static uint8_t head[AI_SHA256_LEN];
 static struct ai_minisign_pubkey pub;
+static struct ai_signing_key key;
 
 /* An archive of NSEG segments, one pack each. */
 static void setup(void)
 {
 	struct ai_store_config cfg = { 0 };
-	struct ai_signing_key key;
 	struct ai_archive a;
 	char url[128], name[32];
 
@@ -57,7 +61,6 @@ static void setup(void)
 	memcpy(head, a.state.head_sha256, sizeof head);
 	ai_signing_key_pubkey(&key, &pub);
 	ai_archive_release(&a);
-	ai_signing_key_release(&key);
 }
 
 static void teardown(void)
@@ -65,6 +68,7 @@ static void teardown(void)
 	char cmd[128];
 
 	ai_store_free(dest);
+	ai_signing_key_release(&key);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	cr_expect_eq(system(cmd), 0);
 }
@@ -242,5 +246,69 @@ Test(archive_state, an_empty_archive_without_a_state_is_empty)
 	cr_expect_not(a.state_found);
 	cr_expect_not(a.state_missing);
 	cr_expect_eq(a.state.next_seq, 0);
+	ai_archive_release(&a);
+}
+
+/* ---- the pack bound across a suspend ---- */
+
+/* How long the machine has been suspended, as the clocks see it:
+ * CLOCK_BOOTTIME counts it, CLOCK_MONOTONIC does not. This definition
+ * takes every clock_gettime call of the test program, the library's
+ * included. */
+static int64_t suspended_ns;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int rc = (int)syscall(SYS_clock_gettime, id, ts);
+	int64_t add = __atomic_load_n(&suspended_ns, __ATOMIC_RELAXED);
+
+	if (rc == 0 && id == CLOCK_BOOTTIME && add) {
+		int64_t ns = ts->tv_nsec + add % AI_NS_PER_SEC;
+		ts->tv_sec += (time_t)(add / AI_NS_PER_SEC + ns / AI_NS_PER_SEC);
+		ts->tv_nsec = (long)(ns % AI_NS_PER_SEC);
+	}
+	return rc;
+}
+
+TestSuite(archive_bound, .init = setup, .fini = teardown);
+
+static ai_result commit_one(struct ai_archive *a, char *pack)
+{
+	struct ai_segment seg;
+	struct ai_pack_ref ref = { .name = pack, .size = 10 };
+	uint32_t idx;
+	ai_result r;
+
+	ai_segment_init(&seg);
+	seg.run_id = strdup("run");
+	cr_assert_eq(ai_segment_add_pack(&seg, &ref, &idx), AI_OK);
+	r = ai_archive_commit(a, &seg, NULL, 0, &key, T0);
+	ai_segment_release(&seg);
+	return r;
+}
+
+/* A run holding a pack it committed just now is suspended with the machine
+ * for two hours (gc may remove the pack from twice the bound on): it must
+ * not write the segment naming it. */
+Test(archive_bound, a_run_suspended_past_the_pack_bound_writes_no_segment)
+{
+	struct ai_archive a;
+	char name[64], fresh[] = "data/fresh.pack", late[] = "data/late.pack";
+
+	cr_assert_eq(open_with_key(&a), AI_OK);
+	a.deadline_ns = ai_clock_mono_ns() + ai_pack_bound_ns();
+	cr_assert_eq(commit_one(&a, fresh), AI_OK, "within the bound: %s",
+	             ai_store_last_error());
+	a.deadline_ns = ai_clock_mono_ns() + ai_pack_bound_ns();
+	__atomic_store_n(&suspended_ns, 2 * ai_pack_bound_ns(), __ATOMIC_RELAXED);
+	cr_assert_eq(commit_one(&a, late), AI_ERR_TIMEOUT,
+	             "a pack committed before a 2 h suspend is past the 1 h bound");
+	__atomic_store_n(&suspended_ns, 0, __ATOMIC_RELAXED);
+	cr_expect(a.late);
+	cr_expect(strstr(ai_store_last_error(), "more than the pack bound ago"), "%s",
+	          ai_store_last_error());
+	ai_archive_segment_name(NSEG + 1, name, sizeof name);
+	cr_expect_eq(ai_store_props(dest, name, &(struct ai_blob_info){ 0 }, NULL),
+	             AI_ERR_NOT_FOUND, "no segment written");
 	ai_archive_release(&a);
 }

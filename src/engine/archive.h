@@ -144,9 +144,9 @@ ai_result ai_archive_commit(struct ai_archive *a, struct ai_segment *seg, const 
                             ai_time now) AI_MUST_CHECK;
 
 /* The pack bound (ARCHITECTURE.md §7.3): a run writes no segment that names
- * a pack it committed longer ago than this by its monotonic clock, and gc
- * removes nothing younger than twice this, so that no segment names a pack
- * gc could have removed. One hour; the test hook AIARCHIVE_TEST_PACK_BOUND
+ * a pack it committed longer ago than this by its monotonic clock (which
+ * counts suspends: util/clock.h), and gc removes nothing younger than twice
+ * this, so that no segment names a pack gc could have removed. One hour; the test hook AIARCHIVE_TEST_PACK_BOUND
  * (a duration) sets it, 0 turning it off (runs never drop a pack, gc keeps
  * nothing back beyond --older-than). */
 int64_t ai_pack_bound_ns(void);

@@ -10,7 +10,9 @@
 /* Wall-clock time (UTC), nanoseconds since the epoch. */
 ai_time ai_clock_real(void);
 
-/* Monotonic time in nanoseconds, for durations and timeouts. */
+/* Monotonic time in nanoseconds, for durations and timeouts; it keeps
+ * counting while the process is stopped and while the machine is
+ * suspended (CLOCK_BOOTTIME). */
 int64_t ai_clock_mono_ns(void);
 
 /* Monotonic time in seconds, for durations in summaries. */
