@@ -191,6 +191,7 @@ E2E_TESTS = \
 	tests/e2e/tables.sh \
 	tests/e2e/faultproxy.sh \
 	tests/e2e/filters.sh \
+	tests/e2e/full_disk.sh \
 	tests/e2e/gc.sh \
 	tests/e2e/generator.sh \
 	tests/e2e/global_options.sh \

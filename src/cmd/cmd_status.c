@@ -705,10 +705,14 @@ static ai_result write_prom(const char *path, const struct ai_status *s)
 		unlink(tmp);
 		return AI_ERR_IO;
 	}
+	errno = 0;
 	print_prom(f, s);
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad) {
-		ai_error("prom '%s': write failed", tmp);
+	bad = ferror(f) ? (errno ? errno : EIO) : 0;
+	if (fclose(f) != 0 && !bad)
+		bad = errno ? errno : EIO;
+	if (bad) {
+		/* a full disk shows here, at the latest when the buffer is flushed */
+		ai_error("prom '%s': cannot write: %s", tmp, strerror(bad));
 		unlink(tmp);
 		return AI_ERR_IO;
 	}

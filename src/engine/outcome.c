@@ -11,6 +11,7 @@
  *
  * A reader ignores keys it does not know; it needs command, time, exit and
  * result. It is replaced through a fresh temporary name (regfile.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,10 @@ ai_result ai_outcome_write(const char *dir, const struct ai_store *dest,
 		r = ai_buf_printf(&b, "error %s\n", o->error);
 	if (r == AI_OK)
 		r = ai_regfile_replace(path, b.data, b.len, 0600);
+	/* ai_regfile_replace leaves errno saying why (a full disk, say) */
 	if (r != AI_OK)
-		ai_warn("outcome '%s': not written (%s)", path, ai_strerror(r));
+		ai_warn("outcome '%s': not written (%s)", path,
+		        r == AI_ERR_IO && errno ? strerror(errno) : ai_strerror(r));
 	ai_buf_release(&b);
 	return r;
 }
