@@ -84,9 +84,13 @@ ai_result ai_lock_acquire_named(struct ai_store *dest, const char *name, int dur
 	l->dest = dest;
 	snprintf(l->name, sizeof l->name, "%s", name);
 	l->duration_s = duration_s < 15 ? 15 : duration_s > 60 ? 60 : duration_s;
-	r = ensure_lock_blob(dest, l->name);
+	/* Our own id, proposed on every attempt: an acquire whose answer was
+	 * lost and that is sent again is granted again, not taken for a lock
+	 * another run holds (store.h). */
+	r = ai_store_new_lease_id(l->lease_id);
+	if (r == AI_OK)
+		r = ensure_lock_blob(dest, l->name);
 	while (r == AI_OK) {
-		l->lease_id[0] = '\0';
 		r = ai_store_lease(dest, l->name, AI_LEASE_ACQUIRE, l->duration_s, l->lease_id);
 		if (r != AI_ERR_CONFLICT || time(NULL) >= give_up)
 			break;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include "store/backend.h"
 #include "util/clock.h"
+#include "util/crypto.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 static __thread char last_error[512];
@@ -308,6 +310,24 @@ ai_result ai_store_append(struct ai_store *s, const char *name, const void *p, s
                           uint64_t expected_pos)
 {
 	FORWARD(s, "append", name, n, 0, s->ops->append(s, name, p, n, expected_pos));
+}
+
+ai_result ai_store_new_lease_id(char id[AI_LEASE_ID_MAX])
+{
+	uint8_t b[16];
+	char h[33];
+	ai_result r = ai_random(b, sizeof b);
+
+	if (r != AI_OK) {
+		ai_store_set_error("no random bytes for a lease id");
+		return r;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	ai_hex(b, sizeof b, h);
+	snprintf(id, AI_LEASE_ID_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
+	         h + 20);
+	return AI_OK;
 }
 
 ai_result ai_store_lease(struct ai_store *s, const char *name, enum ai_lease_action action,

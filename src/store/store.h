@@ -190,6 +190,11 @@ enum ai_lease_action { AI_LEASE_ACQUIRE, AI_LEASE_RENEW, AI_LEASE_RELEASE, AI_LE
  * someone else is AI_ERR_CONFLICT. */
 ai_result ai_store_lease(struct ai_store *s, const char *name, enum ai_lease_action action,
                          int duration_s, char lease_id[AI_LEASE_ID_MAX]) AI_MUST_CHECK;
+/* A fresh lease id, a version 4 GUID as Azure makes them. Proposed on an
+ * acquire, it makes the acquire safe to send again: a lease already held
+ * under the proposed id is granted once more, so an acquire whose answer
+ * was lost does not come back as a lease held by someone else. */
+ai_result ai_store_new_lease_id(char id[AI_LEASE_ID_MAX]) AI_MUST_CHECK;
 
 /* Properties and metadata of one blob; AI_ERR_NOT_FOUND if absent. meta
  * may be NULL. */

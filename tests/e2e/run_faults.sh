@@ -99,22 +99,25 @@ check "the run retried them (retries >= 6)" -- jq -e '.retries >= 6' <<<"$sum"
 check "it waited as Retry-After asked (>= 2 s; took $took s)" -- jq -e '.duration_s >= 2' <<<"$sum"
 check "every line archived exactly once" -- archived_once busy
 
-# ---- writes that land but whose answers are lost: the state's creation
-# (create-only, before segment 0), segment 0's (create-only) and the state's
-# replace at the end (If-Match). Each is sent again (by the HTTP library on
-# a reused connection, or by the run's retry) and finds the object there or
-# changed; it holds exactly what the run wrote, so it is the run's own.
+# ---- writes that land but whose answers are lost: the lock's acquire, the
+# state's creation (create-only, before segment 0), segment 0's
+# (create-only) and the state's replace at the end (If-Match). Each is sent
+# again (by the HTTP library on a reused connection, or by the run's retry)
+# and finds the lock leased or the object there or changed; the lease has
+# the id the run proposed and the object exactly what the run wrote, so
+# they are the run's own.
 
 curl -sf -X DELETE "$PD/__stats" >/dev/null
 state_re='/lost/manifest/state($|\\?)'
-rules "$PD" "[{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"$state_re\"},
+rules "$PD" "[{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"/lost/locks/run[?]comp=lease\"},
+	{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"$state_re\"},
 	{\"action\":\"lose\",\"count\":1,\"skip\":1,\"method\":\"PUT\",\"path\":\"$state_re\"},
 	{\"action\":\"lose\",\"count\":1,\"method\":\"PUT\",\"path\":\"/lost/manifest/segments/0+[.]seg($|\\\\?)\"}]"
-check_exit 0 "a run whose state creation, segment creation and state replace lose their answers succeeds" -- \
+check_exit 0 "a run whose lock acquire, state creation, segment creation and state replace lose their answers succeeds" -- \
 	run "$SRC" lost
 sum=$LAST_OUTPUT
 st=$(stats "$PD")
-check_eq "the proxy lost 3 answers" 3 "$(jq .byAction.lose <<<"$st")"
+check_eq "the proxy lost 4 answers" 4 "$(jq .byAction.lose <<<"$st")"
 check_eq "  each write was sent again: 2 PUTs of segment 0, 4 of the state" "2 4" \
 	"$(jq -r '[.recent[] | select(.method == "PUT")] |
 		"\([.[] | select(.url | test("/lost/manifest/segments/0+[.]seg$"))] | length) \([.[] | select(.url | test("/lost/manifest/state$"))] | length)"' <<<"$st")"

@@ -11,8 +11,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "util/crypto.h"
-#include "util/hex.h"
 #include "store/file/file.h"
 
 #define LEASE_TEXT_MAX 256
@@ -332,22 +330,6 @@ static ai_result check_lease_id(const char *name, const char *id)
 	return AI_OK;
 }
 
-static ai_result new_lease_id(const char *name, char id[AI_LEASE_ID_MAX])
-{
-	uint8_t b[16];
-	char h[33];
-	ai_result r = ai_random(b, sizeof b);
-
-	if (r != AI_OK)
-		return ai_file_fail(r, name, "no random bytes for a lease id");
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* a version 4 GUID, as Azure makes */
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	ai_hex(b, sizeof b, h);
-	snprintf(id, AI_LEASE_ID_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
-	         h + 20);
-	return AI_OK;
-}
-
 /* Checks a lease-guarded operation (set_metadata, delete) against the
  * current lease: an active lease needs its id, and an id needs an active
  * lease, as on Azure. Nothing is locked: a lease taken between this check
@@ -454,7 +436,7 @@ ai_result ai_file_lease(struct ai_store *s, const char *name, enum ai_lease_acti
 		r = ai_file_fail(AI_ERR_BAD_INPUT, name, "no lease id given");
 		goto out;
 	}
-	if (action == AI_LEASE_ACQUIRE && !id[0] && (r = new_lease_id(name, id)) != AI_OK)
+	if (action == AI_LEASE_ACQUIRE && !id[0] && (r = ai_store_new_lease_id(id)) != AI_OK)
 		goto out;
 	sent = 1;
 	if ((r = ai_file_state_ready(fs)) != AI_OK ||
