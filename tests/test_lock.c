@@ -397,3 +397,39 @@ Test(lock, a_lease_file_that_aiarchive_did_not_write_is_refused_naming_it)
 		refused_over(leaf, texts[i], "does not hold a lease aiarchive wrote");
 	}
 }
+
+/* A renewal that fails for another reason than a takeover (here the lease
+ * file planted above; on Azure an expired SAS, the network) leaves the run
+ * unsure that it holds the lock: it is lost from then on, but keeps its
+ * class, for the exit code to say what happened rather than "another run
+ * holds the lock". */
+Test(lock, a_renewal_that_fails_but_not_by_a_takeover_keeps_its_class)
+{
+	struct ai_lock *l;
+	char path[1200];
+
+	OK(ai_lock_acquire(a, 15, 0, "run-a", &l));
+	plant_file("notes.txt", "", path);
+	cr_assert_eq(ai_lock_confirm(l), AI_ERR_IO);
+	cr_assert(strstr(ai_store_last_error(), "lock 'locks/run': cannot be renewed, so it may no "
+	                 "longer be ours (blob 'locks/run': lease file '"), "%s",
+	          ai_store_last_error());
+	cr_assert(ai_lock_lost(l));
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(ai_lock_confirm(l), AI_ERR_IO, "lost for good, with the same class");
+	ai_lock_release(l);
+}
+
+Test(lock, a_renewal_after_a_takeover_is_a_lost_lock)
+{
+	struct ai_lock *l, *l2;
+
+	OK(ai_lock_acquire(a, 15, 0, "run-a", &l));
+	advance(16 * SEC);
+	OK(ai_lock_acquire(b, 15, 0, "run-b", &l2));
+	cr_assert_eq(ai_lock_confirm(l), AI_ERR_LOCKED);
+	cr_assert(strstr(ai_store_last_error(), "lock 'locks/run': no longer ours"), "%s",
+	          ai_store_last_error());
+	ai_lock_release(l2);
+	ai_lock_release(l);
+}

@@ -18,7 +18,40 @@ struct ai_lock {
 	pthread_cond_t cv;
 	int stop;
 	int lost;
+	ai_result lost_r;           /* once lost: what confirm returns (below) */
+	char lost_why[512];         /* and why, for its message */
 };
+
+/* What a failed renewal means. A lease taken over, broken or gone is lost
+ * to another run (AI_ERR_LOCKED). Any other failure (a credential that
+ * expired meanwhile, the network) leaves the run unable to tell whether it
+ * still holds the lease, so it commits nothing more all the same, but the
+ * failure keeps its class: exit 3 for an expired SAS, not 5, which would
+ * send the operator after another run. */
+static ai_result renewal_failure(ai_result r)
+{
+	return r == AI_ERR_CONFLICT || r == AI_ERR_NOT_FOUND ? AI_ERR_LOCKED : r;
+}
+
+/* Marks l lost by the failed renewal r (l->mu held) and says so as the
+ * store's error. */
+static void lose(struct ai_lock *l, ai_result r)
+{
+	/* ai_store_why may return the very buffer set_error writes. */
+	snprintf(l->lost_why, sizeof l->lost_why, "%s", ai_store_why(r));
+	l->lost_r = renewal_failure(r);
+	__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
+}
+
+/* The store's error for a lost l. */
+static void say_lost(const struct ai_lock *l)
+{
+	if (l->lost_r == AI_ERR_LOCKED)
+		ai_store_set_error("lock '%s': no longer ours (%s)", l->name, l->lost_why);
+	else
+		ai_store_set_error("lock '%s': cannot be renewed, so it may no longer be ours (%s)",
+		                   l->name, l->lost_why);
+}
 
 static void *renewer(void *arg)
 {
@@ -38,7 +71,7 @@ static void *renewer(void *arg)
 		ai_result r = ai_store_lease(l->dest, l->name, AI_LEASE_RENEW, 0, l->lease_id);
 		pthread_mutex_lock(&l->mu);
 		if (r != AI_OK && !l->lost) {
-			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
+			lose(l, r);
 			ai_warn("lock '%s': renewal failed (%s); another run may take over",
 			        l->name, ai_store_why(r));
 		}
@@ -142,16 +175,12 @@ ai_result ai_lock_confirm(struct ai_lock *l)
 		/* A renewal succeeds only while no other run has leased the
 		 * blob since ours (also after ours expired unnoticed). */
 		r = ai_store_lease(l->dest, l->name, AI_LEASE_RENEW, 0, l->lease_id);
-		if (r != AI_OK) {
-			/* ai_store_why may return the very buffer set_error writes. */
-			char why[512];
-			snprintf(why, sizeof why, "%s", ai_store_why(r));
-			__atomic_store_n(&l->lost, 1, __ATOMIC_RELAXED);
-			ai_store_set_error("lock '%s': no longer ours (%s)", l->name, why);
-			r = AI_ERR_LOCKED;
-		}
-	} else {
-		ai_store_set_error("lock '%s': lost earlier (a renewal failed)", l->name);
+		if (r != AI_OK)
+			lose(l, r);
+	}
+	if (l->lost) {
+		say_lost(l);
+		r = l->lost_r;
 	}
 	pthread_mutex_unlock(&l->mu);
 	return r;

@@ -33,8 +33,10 @@ ai_result ai_lock_take_named(struct ai_store *dest, const char *name, int64_t du
  * should stop writing new work and finish what it can). */
 int ai_lock_lost(const struct ai_lock *l);
 /* Renews the lease now, for a run about to commit: AI_OK while it is still
- * ours, AI_ERR_LOCKED (and lost from then on) once another run has taken
- * it or a renewal failed. The store's error says which. */
+ * ours; once another run has taken it, AI_ERR_LOCKED (and lost from then
+ * on); once a renewal failed otherwise (an expired credential, the
+ * network), lost from then on as well, with that failure's result. The
+ * store's error says which. */
 ai_result ai_lock_confirm(struct ai_lock *l) AI_MUST_CHECK;
 /* Stops renewing and releases the lease. NULL-safe. */
 void ai_lock_release(struct ai_lock *l);

@@ -38,7 +38,7 @@ find "$ce/appinsights-export" -type f -print0 | sort -z | xargs -0 awk 1 | sort 
 app1dir=$(ls "$ce/appinsights-export" | head -1)
 app1=${app1dir%_*} # the archive names an app without its instrumentation key
 napp1=$(find "$ce/appinsights-export/$app1dir" -type f | wc -l)
-for c in busy lost refuse resets stalls loud secondary secondary2; do
+for c in busy lost expiring refuse resets stalls loud secondary secondary2; do
 	ai_init "$DST_URL/$c" "$key" || bail_out "init of $c failed"
 done
 
@@ -129,6 +129,28 @@ check_exit 0 "  and the next run finds nothing to do" -- run "$SRC" lost
 check "  archiving nothing" -- jq -e '.blobs == 0 and .failed == 0' <<<"$LAST_OUTPUT"
 check_exit 0 "  and verify --data is ok" -- "$AIARCHIVE" verify --dest "$PD/$AZURITE_ACCOUNT/lost" \
 	--pubkey "$key.pub" --data
+
+# ---- a SAS that expires while the run goes on (its first pack write held
+# up past the expiry): the writes after it are refused (403) and so is the
+# renewal of the lock, which the run can then no longer count on: it commits
+# nothing and exits 3 (authentication), not 5 (another run holds the lock).
+
+blobtool_at DST sas expiring racwdl +12s >"$TEST_TMP/expiring.sas" && chmod 600 "$TEST_TMP/expiring.sas"
+rules "$PD" '{"action":"delay","seconds":14,"count":1,"method":"PUT","path":"/expiring/data/"}'
+check_exit 3 "a run whose SAS expires half way exits 3" -- \
+	env -u AIARCHIVE_DEST_KEY "$AIARCHIVE" --json run --source "$SRC/$AZURITE_ACCOUNT/appinsights-export" \
+	--dest "$PD/$AZURITE_ACCOUNT/expiring" --dest-sas-file "$TEST_TMP/expiring.sas" --key "$key" \
+	--jobs 1 --lock-duration 15s --max-tries 2 --retry-total 2s
+out=$LAST_OUTPUT
+check "  the lock is said to be unrenewable for the 403, not taken by another run" -- bash -c \
+	'grep -q "lock .locks/run.: cannot be renewed, so it may no longer be ours (.*403" <<<"$1" &&
+	! grep -qE "another run holds|no longer ours \(" <<<"$1"' _ "$out"
+check "  no segment was committed" -- \
+	bash -c '! blobtool_at DST list expiring --prefix manifest/segments/ | grep -q .'
+rules "$PD" '[]'
+check_exit 0 "with the account key the next run (--wait for the old lease) archives all" -- \
+	run "$SRC" expiring --wait
+check "every line archived exactly once" -- archived_once expiring
 
 # ---- a destination that refuses every pack: an error, nothing recorded
 
