@@ -68,10 +68,11 @@ static ai_result victim_add(struct ai_gc_report *rep, const struct ai_blob_info 
 }
 
 /* What a failed manifest read means here: anything but the service being
- * unreachable or refusing us is an archive gc cannot trust. */
+ * unreachable or refusing us, or a file:// object another process keeps
+ * locked (busy, not changed), is an archive gc cannot trust. */
 static ai_result untrusted(ai_result r)
 {
-	if (r == AI_ERR_AUTH || r == AI_ERR_NOMEM || ai_result_transient(r))
+	if (r == AI_ERR_AUTH || r == AI_ERR_NOMEM || r == AI_ERR_LOCKED || ai_result_transient(r))
 		return r;
 	return AI_ERR_VERIFY;
 }

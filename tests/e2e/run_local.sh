@@ -2,8 +2,8 @@
 # run_local.sh: `aiarchive run` from a local export tree into a local
 # archive (file:// on both sides): every source line archived exactly once,
 # signatures valid for the stock minisign, reruns idempotent, late blobs
-# picked up, bad input archived and counted; a state file another process
-# keeps locked is reported as busy.
+# picked up, bad input archived and counted; a state file or segment
+# another process keeps locked is reported as busy, by run and by gc.
 . "$(dirname "$0")/lib.sh"
 AIGEN="$top_builddir/tools/aigen"
 [ -x "$AIGEN" ] || skip_all "aigen not built"
@@ -83,6 +83,21 @@ wait "$holder" 2>/dev/null
 check_exit 0 "once it is free the next run saves the state" -- run
 check "  which verifies" -- minisign -Vq -p "$pub" -m "$dst/manifest/state"
 check "  and still every source line exactly once" -- diff <(source_lines) <(archive_lines)
+
+# gc reading a segment another process keeps locked: busy (exit 5), not a
+# chain it cannot trust (exit 4, "tampering or corruption").
+( exec 9<"$dst/manifest/segments/000000000000.seg" && flock -x 9 && exec sleep 60 ) &
+holder=$!
+sleep 0.5
+check_exit 5 "gc while a segment stays locked by another process exits 5" -- \
+	"$AIARCHIVE" gc --dest "file://$dst" --pubkey "$key.pub" --older-than 2h
+check "  naming the segment as locked by another process" -- grep -q \
+	"blob 'manifest/segments/000000000000.seg': locked by another process for over 30 s" \
+	<<<"$LAST_OUTPUT"
+kill "$holder"
+wait "$holder" 2>/dev/null
+check_exit 0 "once it is free gc runs" -- \
+	"$AIARCHIVE" gc --dest "file://$dst" --pubkey "$key.pub" --older-than 2h
 
 check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
 	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"
