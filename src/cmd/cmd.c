@@ -101,6 +101,10 @@ void ai_cmd_closing_line(const struct ai_ctx *ctx, const struct ai_cmd *cmd, ai_
 				lead = is_run ? next_steps[i].run_lead : next_steps[i].other_lead;
 				tail = next_steps[i].tail;
 			}
+		/* Only run and gc have --wait; another command exits 5 when a
+		 * file:// object stayed locked by another process. */
+		if (code == 5 && !is_run && cmd != &ai_cmd_gc)
+			tail = "tries again";
 		snprintf(next, sizeof next, "%sthe next %s%s%s %s", lead, is_run ? "" : "'aiarchive ",
 		         is_run ? "run" : cmd->name, is_run ? "" : "'", tail);
 	}

@@ -99,6 +99,19 @@ wait "$holder" 2>/dev/null
 check_exit 0 "once it is free gc runs" -- \
 	"$AIARCHIVE" gc --dest "file://$dst" --pubkey "$key.pub" --older-than 2h
 
+# verify, which has no --wait, reading a segment another process keeps
+# locked: exit 5, and its closing line offers no --wait.
+( exec 9<"$dst/manifest/segments/000000000000.seg" && flock -x 9 && exec sleep 60 ) &
+holder=$!
+sleep 0.5
+check_exit 5 "verify while a segment stays locked by another process exits 5" -- \
+	"$AIARCHIVE" verify --dest "file://$dst" --pubkey "$key.pub"
+check "  its closing line says the next verify tries again, offering no --wait" -- bash -c \
+	'grep -qE "^aiarchive: verify: .*locked by another process.*; the next .aiarchive verify. tries again; exit 5$" <<<"$1"' \
+	_ "$LAST_CLOSING"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
 check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
 	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"
 check_exit 2 "run without --key is a usage error" -- "$AIARCHIVE" run \
