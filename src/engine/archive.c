@@ -529,6 +529,7 @@ ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_ke
 	ai_result r;
 
 	a->state.updated = now;
+	a->state_busy = 0;
 	ai_buf_init(&buf, MAX_STATE_BYTES);
 	r = ai_state_encode(&a->state, &buf);
 	if (r == AI_OK)
@@ -546,6 +547,7 @@ ai_result ai_archive_save_state(struct ai_archive *a, const struct ai_signing_ke
 		char why[512];
 		snprintf(why, sizeof why, "%s", ai_store_why(r));
 		ai_store_set_error("state '%s': not replaced: %s", AI_STATE_NAME, why);
+		a->state_busy = 1;
 	}
 	ai_buf_release(&buf);
 	return r;

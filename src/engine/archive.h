@@ -34,6 +34,9 @@ struct ai_archive {
 	int shared;                  /* when set (a shard's run): other writers save the
 	                              * state too, so one created before segment 0 by
 	                              * another is fine (ARCHITECTURE.md §7.8) */
+	int state_busy;              /* the last save found the state locked by another
+	                              * process (file://): AI_ERR_LOCKED, but not a state
+	                              * another writer changed */
 };
 
 struct ai_trust;

@@ -1597,7 +1597,8 @@ static ai_result save_outcome(struct run *run, struct ai_archive *a,
 			return r;
 		}
 		r = ai_archive_save_state(a, p->key, p->clock());
-		if (r != AI_ERR_LOCKED || !p->shard.count)
+		/* a state that is busy rather than changed is not read again */
+		if (r != AI_ERR_LOCKED || !p->shard.count || a->state_busy)
 			break;
 		ai_debug("state '%s': saved by another shard meanwhile; reading it again",
 		         AI_STATE_NAME);
