@@ -360,15 +360,23 @@ ai_result ai_witness_record(struct ai_witnesses *ws, struct ai_store *dest,
 		if (wr == AI_OK) {
 			ai_debug("witness '%s': checkpoint of segment %" PRIu64 " written", w->where,
 			         c.segments - 1);
+		} else if (w->failure_said) {
+			/* one line per witness and run: a full disk fails each try alike */
+			ai_debug("witness '%s': checkpoint not written again (%s)", w->where,
+			         ai_store_why(wr));
+			if (w->required && first == AI_OK)
+				first = wr;
 		} else if (w->required) {
 			ai_error("witness '%s': checkpoint not written (%s); the archive is intact, "
 			         "but until a checkpoint is written a rollback goes unnoticed",
 			         w->where, ai_store_why(wr));
+			ws->w[i].failure_said = 1;
 			if (first == AI_OK)
 				first = wr;
 		} else {
 			ai_warn("witness '%s': checkpoint not written (%s); set --state-dir or "
 			        "--witness so that a rollback is noticed", w->where, ai_store_why(wr));
+			ws->w[i].failure_said = 1;
 		}
 	}
 	if (r == AI_OK && first == AI_OK) {

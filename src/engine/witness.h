@@ -27,6 +27,8 @@ struct ai_witness {
 	char dir[1024];               /* a local state directory to create (0700) before
 	                               * the first write, or "" */
 	char where[640];              /* its checkpoint's location, for messages */
+	int failure_said;             /* a failed write was reported: a later one of the
+	                               * same run (its last checkpoint) is not again */
 };
 
 /* The witnesses of one archive. Caller-held. */

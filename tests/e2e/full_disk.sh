@@ -32,9 +32,10 @@ nblobs=$(find "$src/appinsights-export" -type f | wc -l)
 dst="$disk/arch"
 ai_init "file://$dst" "$key" >/dev/null || bail_out "init failed"
 
+# run [OPTIONS]: the whole export into $dst (or $into).
 run() {
-	"$AIARCHIVE" --json run --source "file://$src/appinsights-export" --dest "file://$dst" \
-		--key "$key" --jobs 2 --state-dir "$TEST_TMP/state" "$@"
+	"$AIARCHIVE" --json run --source "file://$src/appinsights-export" \
+		--dest "file://${into:-$dst}" --key "$key" --jobs 2 --state-dir "$TEST_TMP/state" "$@"
 }
 
 # archived_once: every source line in a referenced pack exactly once, every
@@ -72,16 +73,23 @@ check_exit 0 "  and verify --data is ok" -- "$AIARCHIVE" verify --dest "file://$
 # host's outcome record cannot be written
 
 head -c 1m /dev/zero >"$sdisk/filler" 2>/dev/null
+# a new archive, so that the run commits a segment: it tries a checkpoint
+# after the segment and again at its end
+into=$disk/arch2
+ai_init "file://$into" "$key" >/dev/null || bail_out "init failed"
 check_exit 1 "a run whose state directory is full exits 1" -- \
 	run --state-dir "$sdisk/state"
 out=$LAST_OUTPUT
 check "  naming the witness checkpoint and the full disk" -- grep -q \
 	"^aiarchive: error: witness 'file://$sdisk/state/witness/.*': checkpoint not written (.*No space left on device)" \
 	<<<"$out"
+check_eq "  in one line, not once per checkpoint the run tries" 1 \
+	"$(grep -c "^aiarchive: error: witness .*checkpoint not written" <<<"$out")"
 check "  and the outcome record and the full disk" -- grep -q \
 	"^aiarchive: warning: outcome '$sdisk/state/outcome/.*': not written (No space left on device)" <<<"$out"
 rm -f "$sdisk/filler"
-check_exit 0 "with room again the next run succeeds" -- run --state-dir "$sdisk/state"
+check_exit 0 "with room again the next run succeeds" -- \
+	run --state-dir "$sdisk/state"
 check "  and its checkpoint verifies" -- bash -c \
 	'minisign -Vq -p "$2" -m "$1"/state/witness/*.ckpt' _ "$sdisk" "$key.pub"
 
