@@ -119,7 +119,7 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 
 /* Test hook: AIARCHIVE_TEST_SEGMENT_MEMBERS=N makes a run commit a
  * segment every N members, so tests see a large run's several segments
- * without archiving 50,000 blobs. */
+ * without archiving 10,000 blobs. */
 static ai_result segment_members_hook(size_t *out)
 {
 	const char *v = getenv("AIARCHIVE_TEST_SEGMENT_MEMBERS");

@@ -15,9 +15,10 @@
 #include "store/store.h"
 
 /* Members a run records per segment before it commits one and goes on.
- * Far below the decoder's AI_MANIFEST_MAX_MEMBERS, and it bounds what a
- * large first run holds in memory. */
-#define AI_RUN_SEGMENT_MEMBERS 50000
+ * Far below the decoder's AI_MANIFEST_MAX_MEMBERS: every reader decodes a
+ * segment whole (about 1.7 KiB a member in memory), so this bounds what
+ * any command holds for one segment (ARCHITECTURE.md §6.3). */
+#define AI_RUN_SEGMENT_MEMBERS 10000
 
 struct ai_run_summary {
 	char run_id[64];
