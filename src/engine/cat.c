@@ -1,9 +1,11 @@
 /* cat.c: the archived rows of the members matching a filter: each member
  * fetched alone with Range reads, a few at a time, checked against its
  * recorded SHA-256 before any of it is printed, in segment and member
- * order; or, for --sort time, members taken in the order of their first
- * event time and their rows merged through a heap, a row printed once no
- * member still to come can hold an earlier one. */
+ * order as the catalog gives them (only a window of members is held at
+ * once); or, for --sort time, members taken in the order of their first
+ * event time (sorted in chunks, spilled to a temporary file and merged
+ * when there are many) and their rows merged through a heap, a row
+ * printed once no member still to come can hold an earlier one. */
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -20,8 +22,12 @@
 #include "format/rowscan.h"
 #include "util/alloc.h"
 
-/* A member's output beyond this goes to a temporary file until verified. */
-#define SPOOL_MEM (8u << 20)
+/* A member's output beyond this goes to a temporary file until verified;
+ * up to 2 x AI_CAT_MAX_JOBS members are held at once. */
+#define SPOOL_MEM (1u << 20)
+/* --sort time: members sorted in memory at once; more are spilled in
+ * sorted runs of this many to a temporary file and merged from it. */
+#define SORT_CHUNK 4096
 /* Longest row the row filters look at. */
 #define MAX_ROW (256u << 20)
 
@@ -50,6 +56,7 @@ struct job {
 	/* results */
 	uint64_t malformed;       /* rows left out: not one JSON object */
 	uint64_t bad_line[BAD_LINES];
+	uint64_t bytes_read;      /* pack bytes read for it */
 	int done;
 	ai_result r;
 	char msg[768];
@@ -87,12 +94,35 @@ struct cat {
 	enum ai_row_schema schema;  /* of the member being merged */
 	struct ai_row_value *vals;  /* CSV: one per field */
 	struct ai_buf cell, rec;
+	/* The members in flight: member i (in printing order) is in
+	 * jobs[i % window] from when it is fed until it is printed. */
 	struct job *jobs;
-	size_t njobs, cap;
+	size_t window;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_done, cv_room;
-	size_t next, printed, window;
-	int stop;
+	size_t njobs, next, printed; /* fed, taken by a worker, printed */
+	int fed_all, stop;
+	uint64_t bytes_fed, bytes_read;
+	size_t order;             /* members the catalog gave so far */
+	/* How printing went: a failure to print, members that failed their
+	 * check, the first other failure of a member. */
+	ai_result print_r, first;
+	uint64_t bad;
+	int header_done;
+	int halted;               /* feeding stopped since the printing did */
+	struct ai_cat_summary *sum;
+	/* --sort time: a chunk being gathered; the runs spilled before it. */
+	struct job *chunk;
+	size_t nchunk;
+	FILE *spill;
+	struct spill_run *runs;
+	size_t nruns, runs_cap;
+};
+
+/* --sort time: one sorted run of members in the spill file. */
+struct spill_run {
+	off_t at, end;            /* the next member's record, the run's end */
+	struct job head;          /* its next member, once read */
 };
 
 /* What one worker carries through a member's bytes. */
@@ -326,6 +356,7 @@ static void do_job(const struct cat *c, struct ai_fetch *fetch, struct job *j)
 
 	ai_buf_init(&mr.partial, MAX_ROW);
 	r = ai_fetch_member(fetch, c->dest, &rec, member_sink, &mr, &got);
+	j->bytes_read = got.bytes_read;
 	if (r != AI_OK && got.store_failed)
 		snprintf(j->msg, sizeof j->msg, "%s", ai_store_why(r));
 	if (r == AI_OK && got.fault != AI_FETCH_OK) {
@@ -346,21 +377,22 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->stop && c->next < c->njobs && c->next >= c->printed + c->window)
+		/* The feeder keeps njobs within a window of what is printed. */
+		while (!c->stop && c->next >= c->njobs && !c->fed_all)
 			pthread_cond_wait(&c->cv_room, &c->mu);
 		if (c->stop || c->next >= c->njobs)
 			break;
-		size_t i = c->next++;
+		struct job *j = &c->jobs[c->next++ % c->window];
 		pthread_mutex_unlock(&c->mu);
 		if (ready == AI_OK)
-			do_job(c, &fetch, &c->jobs[i]);
+			do_job(c, &fetch, j);
 		else
-			job_done(&c->jobs[i], ready);
+			job_done(j, ready);
 		pthread_mutex_lock(&c->mu);
-		c->jobs[i].done = 1;
+		j->done = 1;
 		/* Only a bad member is worth going on after; a failing store
 		 * fails every member the same way. */
-		if (c->jobs[i].r != AI_OK && c->jobs[i].r != AI_ERR_VERIFY)
+		if (j->r != AI_OK && j->r != AI_ERR_VERIFY)
 			c->stop = 1;
 		pthread_cond_broadcast(&c->cv_done);
 		pthread_cond_broadcast(&c->cv_room);
@@ -370,24 +402,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct ai_member *m,
-                           const struct ai_pack_ref *pack)
+/* Frees what a member in flight owns. */
+static void job_clear(struct job *j)
 {
-	struct cat *c = ctx;
-	struct job *j;
-
-	if (AI_GROW(c->jobs, c->njobs + 1, c->cap) != AI_OK)
-		return AI_ERR_NOMEM;
-	j = &c->jobs[c->njobs];
+	free(j->pack);
+	free(j->blob);
+	free(j->app);
+	spool_release(&j->out);
 	memset(j, 0, sizeof *j);
-	ai_buf_init(&j->out.mem, SPOOL_MEM);
+}
+
+/* A job for member m of seg (its strings copied), in catalog order. */
+static ai_result job_of(struct cat *c, const struct ai_segment *seg, const struct ai_member *m,
+                        const struct ai_pack_ref *pack, struct job *j)
+{
+	memset(j, 0, sizeof *j);
 	j->pack = strdup(pack->name ? pack->name : "");
 	j->blob = strdup(m->blob ? m->blob : "");
 	j->app = strdup(m->app ? m->app : "");
 	if (!j->pack || !j->blob || !j->app) {
-		free(j->pack);
-		free(j->blob);
-		free(j->app);
+		job_clear(j);
 		return AI_ERR_NOMEM;
 	}
 	j->row_apps = m->has_apps;
@@ -401,8 +435,7 @@ static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct
 	j->schema = ai_layout_schema_named(seg->layout);
 	j->has_time = m->has_time;
 	j->min_event = m->min_event;
-	j->order = c->njobs;
-	c->njobs++;
+	j->order = c->order++;
 	return AI_OK;
 }
 
@@ -634,99 +667,107 @@ static void report_malformed(const struct job *j)
 	        j->malformed == 1 ? "" : "s", lines, j->malformed > BAD_LINES ? ", ..." : "");
 }
 
-/* Runs the jobs on a few threads and prints them in order. */
-static ai_result run_jobs(struct cat *c, unsigned nthreads, struct ai_cat_summary *sum)
+/* Waits for the oldest member in flight and prints it (or reports why it
+ * failed), freeing its slot. 0 when the printing stops: writing failed,
+ * or a failing store stopped the workers. */
+static int print_next(struct cat *c, struct ai_cat_summary *sum)
 {
-	pthread_t th[AI_CAT_MAX_JOBS];
-	unsigned started = 0;
-	ai_result r = AI_OK, first = AI_OK;
-	uint64_t bad = 0;
+	struct job *j = &c->jobs[c->printed % c->window];
 	char name[2400];
+	int skipped;
 
-	c->window = 2 * (size_t)nthreads;
-	for (; started < nthreads; started++)
-		if (pthread_create(&th[started], NULL, worker, c) != 0)
-			break;
-	if (!started) {
-		ai_error("cat: cannot start a thread");
-		return AI_ERR_INTERNAL;
-	}
-	for (size_t i = 0; i < c->njobs; i++) {
-		struct job *j = &c->jobs[i];
-		pthread_mutex_lock(&c->mu);
-		while (!j->done && !(c->stop && i >= c->next)) {
-			if (!c->p->progress) {
-				pthread_cond_wait(&c->cv_done, &c->mu);
-				continue;
-			}
-			/* cv_done waits on the monotonic clock. */
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += AI_PROGRESS_INTERVAL_NS;
-			if (until.tv_nsec >= 1000000000)
-				until.tv_sec++, until.tv_nsec -= 1000000000;
-			pthread_cond_timedwait(&c->cv_done, &c->mu, &until);
-			pthread_mutex_unlock(&c->mu);
-			ai_progress_tick(c->p->progress);
-			pthread_mutex_lock(&c->mu);
+	pthread_mutex_lock(&c->mu);
+	while (!j->done && !(c->stop && c->printed >= c->next)) {
+		if (!c->p->progress) {
+			pthread_cond_wait(&c->cv_done, &c->mu);
+			continue;
 		}
-		int skipped = !j->done;
+		/* cv_done waits on the monotonic clock. */
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += AI_PROGRESS_INTERVAL_NS;
+		if (until.tv_nsec >= 1000000000)
+			until.tv_sec++, until.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&c->cv_done, &c->mu, &until);
 		pthread_mutex_unlock(&c->mu);
-		if (skipped)
-			break;
-		if (j->r == AI_OK && r == AI_OK) {
-			r = print_job(c, j);
-			if (r == AI_OK && fflush(c->out) != 0)
-				r = AI_ERR_IO;
-			if (j->malformed) {
-				report_malformed(j);
-				sum->malformed += j->malformed;
-				sum->malformed_members++;
-			}
-			if (r != AI_OK) {
-				if (r == AI_ERR_IO)
-					ai_error("cat: writing the output failed");
-				else if (r == AI_ERR_NOMEM)
-					ai_error("cat: out of memory");
-				pthread_mutex_lock(&c->mu);
-				c->stop = 1;
-				pthread_mutex_unlock(&c->mu);
-			}
-		} else if (j->r != AI_OK) {
-			job_name(j, name, sizeof name);
-			ai_error("%s: %s", name, j->msg);
-			if (j->r == AI_ERR_VERIFY)
-				bad++;
-			else if (first == AI_OK)
-				first = j->r;
-		}
-		spool_release(&j->out);
-		ai_progress_add(c->p->progress, 1, j->length);
 		ai_progress_tick(c->p->progress);
 		pthread_mutex_lock(&c->mu);
-		c->printed = i + 1;
-		pthread_cond_broadcast(&c->cv_room);
-		pthread_mutex_unlock(&c->mu);
 	}
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_broadcast(&c->cv_room);
+	skipped = !j->done;
 	pthread_mutex_unlock(&c->mu);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	if (r == AI_OK && c->p->sort_time) {
-		r = merge_finish(c);
+	if (skipped)
+		return 0;
+	c->bytes_read += j->bytes_read;
+	if (j->r == AI_OK && c->print_r == AI_OK) {
+		ai_result r = AI_OK;
+		if (!c->header_done && c->p->nfields)
+			r = print_csv_header(c);
+		c->header_done = 1;
+		if (r == AI_OK)
+			r = print_job(c, j);
 		if (r == AI_OK && fflush(c->out) != 0)
 			r = AI_ERR_IO;
-		if (r == AI_ERR_IO)
-			ai_error("cat: writing the output failed");
+		if (j->malformed) {
+			report_malformed(j);
+			sum->malformed += j->malformed;
+			sum->malformed_members++;
+		}
+		if (r != AI_OK) {
+			if (r == AI_ERR_IO)
+				ai_error("cat: writing the output failed");
+			else if (r == AI_ERR_NOMEM)
+				ai_error("cat: out of memory");
+			c->print_r = r;
+		}
+	} else if (j->r != AI_OK) {
+		job_name(j, name, sizeof name);
+		ai_error("%s: %s", name, j->msg);
+		if (j->r == AI_ERR_VERIFY)
+			c->bad++;
+		else if (c->first == AI_OK)
+			c->first = j->r;
 	}
-	if (bad)
-		ai_error("cat: %llu member%s failed verification; nothing of %s was printed",
-		         (unsigned long long)bad, bad == 1 ? "" : "s", bad == 1 ? "it" : "them");
-	if (r != AI_OK)
-		return r;
-	return bad ? AI_ERR_VERIFY : first;
+	ai_progress_add(c->p->progress, 1, j->length);
+	ai_progress_tick(c->p->progress);
+	job_clear(j);
+	pthread_mutex_lock(&c->mu);
+	c->printed++;
+	if (c->print_r != AI_OK)
+		c->stop = 1;
+	pthread_cond_broadcast(&c->cv_room);
+	pthread_mutex_unlock(&c->mu);
+	return 1;
+}
+
+/* Hands *j (its strings moved) to the workers, once its slot is free.
+ * When the printing has stopped, c->halted says so (and the result is
+ * not the cause: finish gives that). */
+static ai_result feed(struct cat *c, struct job *j, struct ai_cat_summary *sum)
+{
+	struct job *slot;
+	int stopped;
+
+	pthread_mutex_lock(&c->mu);
+	stopped = c->stop;
+	pthread_mutex_unlock(&c->mu);
+	while (!stopped && c->njobs >= c->printed + c->window)
+		stopped = !print_next(c, sum);
+	if (stopped) {
+		job_clear(j);
+		c->halted = 1;
+		return AI_ERR_INTERNAL;
+	}
+	slot = &c->jobs[c->njobs % c->window];
+	*slot = *j;
+	memset(j, 0, sizeof *j);
+	ai_buf_init(&slot->out.mem, SPOOL_MEM);
+	c->bytes_fed += slot->length;
+	ai_progress_total(c->p->progress, c->njobs + 1, c->bytes_fed);
+	pthread_mutex_lock(&c->mu);
+	c->njobs++;
+	pthread_cond_broadcast(&c->cv_room);
+	pthread_mutex_unlock(&c->mu);
+	return AI_OK;
 }
 
 /* --sort time: members by first event time (none first), else as the
@@ -742,11 +783,222 @@ static int by_first_event(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* ---- --sort time: members sorted in chunks, spilled, merged ---- */
+
+/* What a spilled member keeps: its place and record, and the lengths of
+ * its three strings, which follow. */
+struct spilled {
+	uint64_t seq, range_start, range_end, offset, length, raw_size;
+	ai_time min_event;
+	uint64_t order;
+	uint8_t sha256[AI_SHA256_LEN];
+	int32_t schema, has_time, row_apps;
+	uint32_t len[3];
+};
+
+static ai_result spill_write(FILE *f, const struct job *j)
+{
+	struct spilled x = { j->seq, j->range_start, j->range_end, j->offset, j->length,
+	                     j->raw_size, j->min_event, j->order, { 0 }, (int32_t)j->schema,
+	                     j->has_time, j->row_apps,
+	                     { (uint32_t)strlen(j->pack), (uint32_t)strlen(j->blob),
+	                       (uint32_t)strlen(j->app) } };
+	const char *str[3] = { j->pack, j->blob, j->app };
+
+	memcpy(x.sha256, j->sha256, AI_SHA256_LEN);
+	if (fwrite(&x, sizeof x, 1, f) != 1)
+		return AI_ERR_IO;
+	for (int k = 0; k < 3; k++)
+		if (x.len[k] && fwrite(str[k], 1, x.len[k], f) != x.len[k])
+			return AI_ERR_IO;
+	return AI_OK;
+}
+
+/* Reads the member at run->at into run->head and moves past it. */
+static ai_result spill_read(FILE *f, struct spill_run *run)
+{
+	struct job *j = &run->head;
+	struct spilled x;
+	char **str[3] = { &j->pack, &j->blob, &j->app };
+
+	memset(j, 0, sizeof *j);
+	if (fseeko(f, run->at, SEEK_SET) != 0 || fread(&x, sizeof x, 1, f) != 1)
+		return AI_ERR_IO;
+	for (int k = 0; k < 3; k++) {
+		if (!(*str[k] = malloc((size_t)x.len[k] + 1))) {
+			job_clear(j);
+			return AI_ERR_NOMEM;
+		}
+		if (x.len[k] && fread(*str[k], 1, x.len[k], f) != x.len[k]) {
+			job_clear(j);
+			return AI_ERR_IO;
+		}
+		(*str[k])[x.len[k]] = 0;
+		run->at += x.len[k];
+	}
+	run->at += (off_t)sizeof x;
+	j->seq = x.seq;
+	j->range_start = x.range_start;
+	j->range_end = x.range_end;
+	j->offset = x.offset;
+	j->length = x.length;
+	j->raw_size = x.raw_size;
+	j->min_event = x.min_event;
+	j->order = (size_t)x.order;
+	memcpy(j->sha256, x.sha256, AI_SHA256_LEN);
+	j->schema = (enum ai_row_schema)x.schema;
+	j->has_time = x.has_time;
+	j->row_apps = x.row_apps;
+	return AI_OK;
+}
+
+/* Sorts the chunk gathered and writes it to the spill file as one run. */
+static ai_result spill_chunk(struct cat *c)
+{
+	struct spill_run *run;
+	ai_result r = AI_OK;
+
+	if (!c->nchunk)
+		return AI_OK;
+	if (!c->spill && !(c->spill = tmpfile()))
+		return AI_ERR_IO;
+	if (AI_GROW(c->runs, c->nruns + 1, c->runs_cap) != AI_OK)
+		return AI_ERR_NOMEM;
+	qsort(c->chunk, c->nchunk, sizeof *c->chunk, by_first_event);
+	run = &c->runs[c->nruns++];
+	memset(run, 0, sizeof *run);
+	if (fseeko(c->spill, 0, SEEK_END) != 0 || (run->at = ftello(c->spill)) < 0)
+		r = AI_ERR_IO;
+	for (size_t i = 0; i < c->nchunk; i++) {
+		if (r == AI_OK)
+			r = spill_write(c->spill, &c->chunk[i]);
+		job_clear(&c->chunk[i]);
+	}
+	c->nchunk = 0;
+	if (r == AI_OK && (fflush(c->spill) != 0 || (run->end = ftello(c->spill)) < 0))
+		r = AI_ERR_IO;
+	return r;
+}
+
+/* Feeds the spilled runs in order: each run's next member, the earliest
+ * first. The runs are few (members / SORT_CHUNK), so a linear scan picks. */
+static ai_result spill_merge(struct cat *c, struct ai_cat_summary *sum)
+{
+	size_t live = 0;
+	ai_result r = AI_OK;
+
+	for (size_t k = 0; k < c->nruns && r == AI_OK; k++)
+		if (c->runs[k].at < c->runs[k].end && (r = spill_read(c->spill, &c->runs[k])) == AI_OK)
+			live++;
+	while (r == AI_OK && live) {
+		struct spill_run *min = NULL;
+		for (size_t k = 0; k < c->nruns; k++)
+			if (c->runs[k].head.pack &&
+			    (!min || by_first_event(&c->runs[k].head, &min->head) < 0))
+				min = &c->runs[k];
+		r = feed(c, &min->head, sum);
+		if (r == AI_OK && min->at < min->end)
+			r = spill_read(c->spill, min);
+		else if (r == AI_OK)
+			live--;
+	}
+	for (size_t k = 0; k < c->nruns; k++)
+		job_clear(&c->runs[k].head);
+	return r;
+}
+
+/* The catalog's callback: the member to the workers, or, for --sort time,
+ * into the chunk being sorted. */
+static ai_result on_member(void *ctx, const struct ai_segment *seg, const struct ai_member *m,
+                           const struct ai_pack_ref *pack)
+{
+	struct cat *c = ctx;
+	struct job j;
+	ai_result r = job_of(c, seg, m, pack, c->p->sort_time ? &c->chunk[c->nchunk] : &j);
+
+	if (r != AI_OK || !c->p->sort_time)
+		return r == AI_OK ? feed(c, &j, c->sum) : r;
+	if (++c->nchunk == SORT_CHUNK)
+		r = spill_chunk(c);
+	return r;
+}
+
+/* --sort time, once the catalog is done: the members in order. */
+static ai_result feed_sorted(struct cat *c, struct ai_cat_summary *sum)
+{
+	ai_result r = AI_OK;
+
+	if (c->nruns) {
+		r = spill_chunk(c);
+		if (r == AI_ERR_IO)
+			ai_error("cat --sort time: cannot write the members' temporary file");
+		return r == AI_OK ? spill_merge(c, sum) : r;
+	}
+	qsort(c->chunk, c->nchunk, sizeof *c->chunk, by_first_event);
+	for (size_t i = 0; i < c->nchunk && r == AI_OK; i++)
+		r = feed(c, &c->chunk[i], sum);
+	return r;
+}
+
+static ai_result start_workers(struct cat *c, pthread_t *th, unsigned nthreads,
+                               unsigned *started)
+{
+	for (*started = 0; *started < nthreads; (*started)++)
+		if (pthread_create(&th[*started], NULL, worker, c) != 0)
+			break;
+	if (!*started) {
+		ai_error("cat: cannot start a thread");
+		return AI_ERR_INTERNAL;
+	}
+	return AI_OK;
+}
+
+/* Prints what is still in flight, stops the workers and finishes the
+ * merge; the printing's result. */
+static ai_result finish(struct cat *c, pthread_t *th, unsigned started,
+                        struct ai_cat_summary *sum)
+{
+	ai_result r;
+
+	pthread_mutex_lock(&c->mu);
+	c->fed_all = 1;
+	pthread_cond_broadcast(&c->cv_room);
+	pthread_mutex_unlock(&c->mu);
+	while (c->printed < c->njobs && print_next(c, sum))
+		;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->cv_room);
+	pthread_mutex_unlock(&c->mu);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	/* Members fed but never taken by a worker. */
+	while (c->printed < c->njobs)
+		job_clear(&c->jobs[c->printed++ % c->window]);
+	r = c->print_r;
+	if (r == AI_OK && c->p->sort_time && c->njobs) {
+		r = merge_finish(c);
+		if (r == AI_OK && fflush(c->out) != 0)
+			r = AI_ERR_IO;
+		if (r == AI_ERR_IO)
+			ai_error("cat: writing the output failed");
+	}
+	if (c->bad)
+		ai_error("cat: %llu member%s failed verification; nothing of %s was printed",
+		         (unsigned long long)c->bad, c->bad == 1 ? "" : "s",
+		         c->bad == 1 ? "it" : "them");
+	if (r != AI_OK)
+		return r;
+	return c->bad ? AI_ERR_VERIFY : c->first;
+}
+
 ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 {
 	const struct ai_catalog_filter *f = p->f;
 	struct cat c = { 0 };
-	ai_result r;
+	pthread_t th[AI_CAT_MAX_JOBS];
+	unsigned nthreads = p->jobs < AI_CAT_MAX_JOBS ? p->jobs : AI_CAT_MAX_JOBS, started = 0;
+	ai_result r, pr;
 
 	memset(sum, 0, sizeof *sum);
 	c.dest = p->dest;
@@ -754,7 +1006,9 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	c.dedupe = p->dedupe;
 	ai_dedupe_init(&c.seen);
 	c.p = p;
+	c.sum = sum;
 	c.out = p->out;
+	c.window = 2 * (size_t)(nthreads ? nthreads : 1);
 	ai_buf_init(&c.m.untimed.mem, SPOOL_MEM);
 	ai_buf_init(&c.cell, MAX_ROW);
 	ai_buf_init(&c.rec, MAX_ROW);
@@ -767,39 +1021,41 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 		pthread_condattr_destroy(&ca);
 	}
 	pthread_cond_init(&c.cv_room, NULL);
-	if (p->nfields && !(c.vals = calloc(p->nfields, sizeof *c.vals)))
+	if ((p->nfields && !(c.vals = calloc(p->nfields, sizeof *c.vals))) ||
+	    !(c.jobs = calloc(c.window, sizeof *c.jobs)) ||
+	    (p->sort_time && !(c.chunk = calloc(SORT_CHUNK, sizeof *c.chunk))))
 		r = AI_ERR_NOMEM;
 	else
+		r = start_workers(&c, th, nthreads ? nthreads : 1, &started);
+	if (r == AI_OK) {
+		ai_progress_tick(p->progress);
 		r = ai_catalog_select(p->dest, f, p->copts, on_member, &c, NULL);
-	if (r == AI_OK && p->nfields && (r = print_csv_header(&c)) != AI_OK)
+		if (r == AI_OK && p->sort_time)
+			r = feed_sorted(&c, sum);
+		if (r == AI_ERR_NOMEM)
+			ai_error("cat: out of memory");
+	}
+	if (started) {
+		pr = finish(&c, th, started, sum);
+		/* The printing stopped the selection: its own failure says why. */
+		if (r == AI_OK || c.halted)
+			r = pr;
+	}
+	if (r == AI_OK && p->nfields && !c.header_done && (r = print_csv_header(&c)) != AI_OK)
 		ai_error("cat: writing the output failed");
-	if (r == AI_OK && p->sort_time && c.njobs > 1)
-		qsort(c.jobs, c.njobs, sizeof *c.jobs, by_first_event);
-	if (r == AI_OK && c.njobs) {
-		struct ai_store_stats before, after;
-
-		if (p->progress) {
-			uint64_t bytes = 0;
-			for (size_t i = 0; i < c.njobs; i++)
-				bytes += c.jobs[i].length;
-			ai_progress_total(p->progress, c.njobs, bytes);
-			ai_progress_tick(p->progress);
-		}
-		ai_store_get_stats(p->dest, &before);
-		r = run_jobs(&c, p->jobs < AI_CAT_MAX_JOBS ? p->jobs : AI_CAT_MAX_JOBS, sum);
-		ai_store_get_stats(p->dest, &after);
-		sum->members = c.njobs;
-		sum->bytes_read = after.bytes_read - before.bytes_read;
-		sum->duplicates = c.duplicates;
-	}
+	sum->members = c.njobs;
+	sum->bytes_read = c.bytes_read;
+	sum->duplicates = c.duplicates;
 	ai_dedupe_release(&c.seen);
-	for (size_t i = 0; i < c.njobs; i++) {
-		free(c.jobs[i].pack);
-		free(c.jobs[i].blob);
-		free(c.jobs[i].app);
-		spool_release(&c.jobs[i].out);
-	}
+	for (size_t i = 0; c.jobs && i < c.window; i++)
+		job_clear(&c.jobs[i]);
 	free(c.jobs);
+	for (size_t i = 0; c.chunk && i < c.nchunk; i++)
+		job_clear(&c.chunk[i]);
+	free(c.chunk);
+	free(c.runs);
+	if (c.spill)
+		fclose(c.spill);
 	while (c.m.n)
 		free(heap_pop(&c.m));
 	free(c.m.heap);
