@@ -2,19 +2,25 @@
 # run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
 #
 # Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
-#                     [--only store|archive|manifest|auth|workspace|shards] [--history "N N ..."]
-#                     [--workspace-days "N N ..."]
+#                     [--only store|archive|manifest|auth|workspace|shards|memory]
+#                     [--history "N N ..."] [--workspace-days "N N ..."]
+#                     [--memory-sizes "N N ..."] [--baseline PATH]
 # Results go to bench/out/results.tsv (appended; each row names its size),
 # the tables to bench/out/summary.md. The workspace export's figure runs
 # 1 day of history unless --workspace-days (or BENCH_WS_DAYS) asks for
 # more: "1 30" is BENCHMARKS.md §6. The shards' figure (§10) puts the fault
-# proxy's 30 ms delay between the run and both Azurites. Needs a build with tools/aigen and
+# proxy's 30 ms delay between the run and both Azurites. The memory figure
+# (§8) runs 10,000, 100,000 and 1,000,000 members (2,000 at --size tiny)
+# unless --memory-sizes (or BENCH_MEMORY_SIZES) says otherwise, and with
+# --baseline (or BENCH_MEMORY_BASELINE) another build's aiarchive beside
+# this one's. Needs a build with tools/aigen and
 # tools/storebench, Node with the project's node_modules (Azurite and
 # @azure/storage-blob), rclone, gzip, sha256sum, minisign, jq, openssl,
 # curl and GNU time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 size=small reps=3 only= history= ws_days=${BENCH_WS_DAYS:-1}
+mem_sizes=${BENCH_MEMORY_SIZES:-} baseline=${BENCH_MEMORY_BASELINE:-}
 top_builddir=${top_builddir:-$(cd "$here/.." && pwd)}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,7 +30,9 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift 2 ;;
 	--history) history=$2; shift 2 ;;
 	--workspace-days) ws_days=$2; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--memory-sizes) mem_sizes=$2; shift 2 ;;
+	--baseline) baseline=$2; shift 2 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -75,6 +83,12 @@ if [ -z "$only" ] || [ "$only" = shards ]; then
 	# Its table (BENCHMARKS.md §10) is printed at the end.
 	"$here/shards.sh" >"$BENCH_OUT/shards-$size.md"
 fi
+if [ -z "$only" ] || [ "$only" = memory ]; then
+	# Its table (BENCHMARKS.md §8) is printed at the end.
+	[ -n "$mem_sizes" ] || [ "$size" != tiny ] || mem_sizes=2000
+	BENCH_MEMORY_SIZES=${mem_sizes:-10000 100000 1000000} BENCH_MEMORY_BASELINE=$baseline \
+		"$here/memory.sh" >"$BENCH_OUT/memory-$size.md"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$BENCH_OUT/machine-$size.txt"
 node "$here/summary.mjs" "$BENCH_RESULTS" | tee "$BENCH_OUT/summary.md"
 if [ -s "$BENCH_OUT/workspace-$size.md" ] && { [ -z "$only" ] || [ "$only" = workspace ]; }; then
@@ -86,5 +100,10 @@ if [ -s "$BENCH_OUT/shards-$size.md" ] && { [ -z "$only" ] || [ "$only" = shards
 	echo
 	echo "Wall time of 1, 2 and 4 shards at 30 ms (BENCHMARKS.md §10):"
 	cat "$BENCH_OUT/shards-$size.md"
+fi
+if [ -s "$BENCH_OUT/memory-$size.md" ] && { [ -z "$only" ] || [ "$only" = memory ]; }; then
+	echo
+	echo "Peak RSS of every command (BENCHMARKS.md §8):"
+	cat "$BENCH_OUT/memory-$size.md"
 fi
 cat "$BENCH_OUT/machine-$size.txt"
