@@ -4,8 +4,8 @@
  * state. A member joins a segment only once its pack is committed, so a
  * crash leaves only unreferenced packs past the last segment, and the
  * next run, which reads every committed segment, does only that work
- * again. A large run commits a segment each time enough members are
- * ready, which keeps segments decodable and memory bounded. */
+ * again. A large run takes its listing a page at a time and commits a
+ * segment per page, which keeps segments small and memory bounded. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,9 +241,9 @@ struct run {
 	size_t nparts;
 	size_t next_part;            /* atomic */
 	int stop;                    /* atomic: a segment failed, workers stop early */
-	size_t seg_max;              /* members per segment */
+	size_t seg_max;              /* blobs per page, members per segment */
 	pthread_mutex_t mu;          /* guards active and ready */
-	pthread_cond_t cv;           /* a segment's worth is ready, or a worker ended */
+	pthread_cond_t cv;           /* a worker ended */
 	int active;                  /* workers still running */
 	struct ready *ready;
 	size_t nready, capready;
@@ -251,7 +251,24 @@ struct run {
 	struct ai_trust trust;       /* what every manifest object read must verify with */
 	struct seen foreign;         /* archived by other runs since this one planned */
 	size_t skipped_archived;     /* listed blobs the manifest already records as they are */
+	/* A run over many blobs takes them a page at a time (ARCHITECTURE.md
+	 * §6.3): each page is planned, archived and recorded before the scan
+	 * lists the next, and only what the state needs at the end is kept. */
+	struct ai_archive *a;
+	struct ai_run_summary *sum;
+	const struct ai_source_filter *filter;
 	enum ai_layout layout;
+	size_t pages;                /* pages done */
+	size_t listed;               /* blobs of the pages done */
+	int paging;                  /* the listing is more than one page */
+	ai_result page_r;            /* a page's failure, which stopped the scan */
+	uint64_t planned, planned_bytes;
+	struct ai_source_list kept;  /* one item per app and type (its newest blob), and
+	                              * the items of the kept work */
+	struct work *kept_work;      /* work the state records at the end: not (wholly)
+	                              * archived, or an incomplete last line */
+	size_t *kept_item;           /* each one's item in kept */
+	size_t nkept, capkept, capkept_item;
 };
 
 /* The last check before a pack name reaches a backend (ARCHITECTURE.md
@@ -308,8 +325,6 @@ static ai_result publish_pack(struct run *run, struct ai_pack_ref *ref, int64_t 
 		run->ready[run->nready].ref = *ref;
 		run->ready[run->nready].committed_ns = committed_ns;
 		ref->name = NULL;
-		if (run->nready < run->seg_max && run->nready + n >= run->seg_max)
-			pthread_cond_broadcast(&run->cv);
 		run->nready += n;
 	}
 	pthread_mutex_unlock(&run->mu);
@@ -510,8 +525,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum,
-                        int all) AI_MUST_CHECK;
 
 static void stop_workers(struct run *run)
 {
@@ -519,9 +532,9 @@ static void stop_workers(struct run *run)
 	__atomic_store_n(&run->next_part, run->nparts, __ATOMIC_RELAXED);
 }
 
-/* Runs the workers; meanwhile this thread records each segment's worth of
- * members as their packs are committed (and draws the progress line). */
-static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_run_summary *sum)
+/* Runs the workers on a page of the listing (and draws the progress
+ * line); do_page records their members once they are done. */
+static ai_result run_workers(struct run *run)
 {
 	unsigned n = run->o->jobs < 1 ? 1 : run->o->jobs > 64 ? 64 : (unsigned)run->o->jobs;
 	struct worker *wks = calloc(n, sizeof *wks);
@@ -556,14 +569,6 @@ static ai_result run_workers(struct run *run, struct ai_archive *a, struct ai_ru
 	if (r != AI_OK)
 		stop_workers(run);
 	while (run->active > 0) {
-		if (r == AI_OK && run->nready >= run->seg_max) {
-			pthread_mutex_unlock(&run->mu);
-			r = record(run, a, sum, 0);
-			if (r != AI_OK)
-				stop_workers(run);
-			pthread_mutex_lock(&run->mu);
-			continue;
-		}
 		if (run->p->progress) {
 			/* The condition variable waits on the monotonic clock. */
 			struct timespec until;
@@ -1003,10 +1008,9 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
 	return r;
 }
 
-/* Takes the next batch off the ready queue into *batch (malloc'd): whole
- * packs, at least seg_max members when that many are there. Without all,
- * fewer than seg_max ready members make no batch. */
-static ai_result take_batch(struct run *run, int all, struct ready **batch, size_t *n)
+/* Takes every ready member off the queue into *batch (malloc'd): a
+ * page's (ARCHITECTURE.md §6.3), at most a quarter more than seg_max. */
+static ai_result take_batch(struct run *run, struct ready **batch, size_t *n)
 {
 	size_t k;
 	ai_result r = AI_OK;
@@ -1014,10 +1018,8 @@ static ai_result take_batch(struct run *run, int all, struct ready **batch, size
 	*batch = NULL;
 	*n = 0;
 	pthread_mutex_lock(&run->mu);
-	if (run->nready && (all || run->nready >= run->seg_max)) {
-		k = run->nready < run->seg_max ? run->nready : run->seg_max;
-		while (k < run->nready && !run->ready[k].ref.name)
-			k++;
+	if (run->nready) {
+		k = run->nready;
 		*batch = malloc(k * sizeof **batch);
 		if (*batch) {
 			memcpy(*batch, run->ready, k * sizeof **batch);
@@ -1070,25 +1072,21 @@ static ai_result record_batch(struct run *run, struct ai_archive *a, struct read
 	return r;
 }
 
-/* Records ready members: every full segment's worth, and with all the
- * rest too. */
-static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum, int all)
+/* Records the ready members, the page's, in one segment. */
+static ai_result record(struct run *run, struct ai_archive *a, struct ai_run_summary *sum)
 {
-	ai_result r = AI_OK;
+	struct ready *batch;
+	size_t n;
+	ai_result r = take_batch(run, &batch, &n);
 
-	while (r == AI_OK) {
-		struct ready *batch;
-		size_t n;
-		r = take_batch(run, all, &batch, &n);
-		if (r != AI_OK)
-			ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
-		if (r != AI_OK || !n)
-			break;
-		r = record_batch(run, a, batch, n, sum);
-		for (size_t i = 0; i < n; i++)
-			free(batch[i].ref.name);
-		free(batch);
-	}
+	if (r != AI_OK)
+		ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
+	if (r != AI_OK || !n)
+		return r;
+	r = record_batch(run, a, batch, n, sum);
+	for (size_t i = 0; i < n; i++)
+		free(batch[i].ref.name);
+	free(batch);
 	return r;
 }
 
@@ -1705,6 +1703,222 @@ static ai_result check_filters(const struct run *run, const struct ai_source_fil
 	return n && fatal ? AI_ERR_USAGE : AI_OK;
 }
 
+/* ----- a run a page at a time ----- */
+
+/* A copy of it (its strings too) at the end of run->kept; *at: where. */
+static ai_result keep_item(struct run *run, const struct ai_source_item *it, size_t *at)
+{
+	struct ai_source_list *k = &run->kept;
+	struct ai_source_item *c;
+
+	if (AI_GROW(k->items, k->n + 1, k->cap) != AI_OK)
+		return AI_ERR_NOMEM;
+	c = &k->items[k->n];
+	*c = *it;
+	c->name = strdup(it->name);
+	c->app = strdup(it->app);
+	c->type = strdup(it->type);
+	if (!c->name || !c->app || !c->type) {
+		free(c->name);
+		free(c->app);
+		free(c->type);
+		return AI_ERR_NOMEM;
+	}
+	*at = k->n++;
+	return AI_OK;
+}
+
+/* What the state needs of a page once it is archived: per app and type
+ * the newest blob listed (one item each: update_partitions), and the work
+ * that is not (wholly) archived or ends in an incomplete line, with its
+ * item (remember_tails, update_partitions, partial_result). */
+static ai_result keep_page(struct run *run, const struct ai_source_list *items)
+{
+	ai_time first_open = first_open_hour(run);
+	struct ai_source_list *k = &run->kept;
+	size_t rep = SIZE_MAX, at;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; i < items->n && r == AI_OK; i++) {
+		const struct ai_source_item *it = &items->items[i];
+		if (rep == SIZE_MAX || strcmp(k->items[rep].app, it->app) != 0 ||
+		    strcmp(k->items[rep].type, it->type) != 0) {
+			/* The items come sorted by app and type: a new part. The
+			 * representatives are the kept items with no work. */
+			for (rep = 0; rep < k->n; rep++)
+				if (k->items[rep].size == UINT64_MAX &&
+				    strcmp(k->items[rep].app, it->app) == 0 &&
+				    strcmp(k->items[rep].type, it->type) == 0)
+					break;
+			if (rep == k->n) {
+				if ((r = keep_item(run, it, &rep)) != AI_OK)
+					break;
+				k->items[rep].size = UINT64_MAX;
+			}
+		}
+		if (it->last_modified > k->items[rep].last_modified)
+			k->items[rep].last_modified = it->last_modified;
+	}
+	for (size_t i = 0; i < run->nwork && r == AI_OK; i++) {
+		struct work *w = &run->work[i];
+		const struct ai_source_item *it = w->item;
+		if (!work_held(w, first_open) && !(it->append && it->hour < first_open && !w->final))
+			continue;
+		if (AI_GROW(run->kept_work, run->nkept + 1, run->capkept) != AI_OK ||
+		    AI_GROW(run->kept_item, run->nkept + 1, run->capkept_item) != AI_OK ||
+		    (r = keep_item(run, it, &at)) != AI_OK) {
+			r = AI_ERR_NOMEM;
+			break;
+		}
+		drop_member(w);
+		run->kept_work[run->nkept] = *w;
+		run->kept_work[run->nkept].item = NULL;
+		run->kept_item[run->nkept++] = at;
+		w->why = NULL;
+	}
+	return r;
+}
+
+/* Frees the page's work. */
+static void drop_page(struct run *run)
+{
+	for (size_t i = 0; i < run->nwork; i++) {
+		drop_member(&run->work[i]);
+		free(run->work[i].why);
+	}
+	/* Left only when recording failed: the run stops. */
+	for (size_t i = 0; i < run->nready; i++)
+		free(run->ready[i].ref.name);
+	run->nready = 0;
+	free(run->work);
+	free(run->parts);
+	run->work = NULL;
+	run->parts = NULL;
+	run->nwork = run->nparts = run->next_part = 0;
+}
+
+/* The page's work, from what the manifest records of its hours (of the
+ * whole window when the listing is one page). */
+static ai_result plan_page(struct run *run, struct ai_source_list *items)
+{
+	struct seen seen = { 0 };
+	uint64_t *seqs = NULL;
+	size_t nseqs = 0;
+	ai_time lo = AI_TIME_MAX, hi = AI_TIME_MIN;
+	ai_result r;
+
+	for (size_t i = 0; i < items->n; i++) {
+		earliest(&lo, items->items[i].hour);
+		if (items->items[i].hour > hi)
+			hi = items->items[i].hour;
+	}
+	if (!run->paging) {
+		lo = run->filter->from;
+		hi = run->filter->to - HOUR;
+	}
+	/* What is archived already: the segments holding these hours. */
+	r = lo <= hi ? ai_state_segments_by_delivery(&run->a->state, lo, hi + HOUR, &seqs, &nseqs)
+	             : AI_OK;
+	if (r == AI_OK)
+		r = seen_add_segments(&seen, run->p->dest, &run->trust, seqs, nseqs);
+	if (r == AI_OK)
+		r = make_plan(run, items, &seen, &run->a->state);
+	seen_release(&seen);
+	free(seqs);
+	if (r != AI_OK) {
+		ai_error("manifest: %s", ai_store_why(r));
+		return r;
+	}
+	{
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < run->nwork; i++)
+			bytes += run->work[i].end - run->work[i].start;
+		ai_info("run: decide: %zu skipped as archived, %zu to archive (%.1f MiB) in %zu "
+		        "partitions, %zu not ready (empty in an open hour, or shorter than archived)",
+		        run->skipped_archived, run->nwork, (double)bytes / (1 << 20), run->nparts,
+		        items->n - run->skipped_archived - run->nwork);
+		run->planned += run->nwork;
+		run->planned_bytes += bytes;
+	}
+	return AI_OK;
+}
+
+/* Plans, archives and records one page of the listing, then keeps what
+ * the state needs of it and frees the rest. */
+static ai_result do_page(struct run *run, struct ai_source_list *items)
+{
+	struct ai_run_summary *sum = run->sum;
+	ai_result r, kr;
+
+	run->skipped_archived = 0;
+	r = plan_page(run, items);
+	if (r == AI_OK) {
+		ai_progress_total(run->p->progress, run->planned, run->planned_bytes);
+		r = run_workers(run);
+	}
+	for (size_t i = 0; i < run->nwork; i++) {
+		sum->failed += run->work[i].state == WORK_FAILED;
+		if (run->work[i].state == WORK_FAILED && !sum->failure[0] && run->work[i].why)
+			snprintf(sum->failure, sizeof sum->failure, "%s", run->work[i].why);
+		sum->pending += run->work[i].state == WORK_PARTIAL;
+	}
+	if (r == AI_OK)
+		r = record(run, run->a, sum);
+	kr = keep_page(run, items);
+	if (kr != AI_OK)
+		ai_error("run: out of memory");
+	drop_page(run);
+	run->pages++;
+	return r == AI_OK ? kr : r;
+}
+
+/* The scan's flush: one page, once the filters are checked (a run over
+ * fewer blobs checks them after its listing, before it archives). */
+static ai_result flush_page(void *ctx, struct ai_source_list *items)
+{
+	struct run *run = ctx;
+	ai_result r = AI_OK;
+
+	if (!run->pages && (run->o->napps || run->o->ntypes)) {
+		/* Only the app and type folders: an empty window of hours. */
+		struct ai_source_filter folders = *run->filter;
+		struct ai_source_list names;
+		ai_source_list_init(&names);
+		folders.from = folders.to = run->filter->to;
+		r = ai_source_scan(run->p->src, run->layout, &folders, &names);
+		if (r == AI_OK)
+			r = check_filters(run, run->filter, &names, run->layout);
+		else
+			ai_error("source: %s", ai_store_why(r));
+		ai_source_list_release(&names);
+	}
+	run->paging = 1;
+	if (r == AI_OK)
+		r = do_page(run, items);
+	run->listed += items->n;
+	ai_source_list_drop_items(items);
+	run->page_r = r;
+	return r;
+}
+
+/* Once the last page is done: the kept items become the run's list (its
+ * quarantined names stay) and the kept work its work. */
+static void adopt_kept(struct run *run, struct ai_source_list *items)
+{
+	ai_source_list_drop_items(items);
+	free(items->items);
+	items->items = run->kept.items;
+	items->n = run->kept.n;
+	items->cap = run->kept.cap;
+	memset(&run->kept, 0, sizeof run->kept);
+	run->work = run->kept_work;
+	run->nwork = run->nkept;
+	for (size_t i = 0; i < run->nkept; i++)
+		run->work[i].item = &items->items[run->kept_item[i]];
+	run->kept_work = NULL;
+	run->nkept = run->capkept = 0;
+}
+
 /* The archive's key chain into trust: dest must be an archive (`init`
  * makes one: a typo in --dest must not start a second) and p->key its
  * current key; with p->old_key, once the lock is held (write), the
@@ -1756,9 +1970,6 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	struct ai_archive a;
 	struct ai_source_list items;
 	struct ai_source_filter filter;
-	struct seen seen = { 0 };
-	uint64_t *seqs = NULL;
-	size_t nseqs = 0;
 	enum ai_layout layout;
 	ai_time from, to;
 	int full, archive_open = 0;
@@ -1780,7 +1991,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	/* The run trusts the archive's key chain; it signs with the current key. */
 	ai_trust_init(&run.trust);
 	run.seg_max = p->segment_members ? p->segment_members : AI_RUN_SEGMENT_MEMBERS;
-	/* A segment holds up to a pack's worth more than seg_max. */
+	/* A page, and its segment, holds up to a quarter more than seg_max. */
 	if (run.seg_max > AI_MANIFEST_MAX_MEMBERS / 2)
 		run.seg_max = AI_MANIFEST_MAX_MEMBERS / 2;
 	snprintf(run.run_id, sizeof run.run_id, "%s", p->run_id);
@@ -1834,40 +2045,34 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
 	                                    full ? AI_TIME_MIN : from, to,
 	                                    p->shard.count ? &p->shard : NULL };
+	run.a = &a;
+	run.sum = sum;
+	run.filter = &filter;
+	/* A dry run prints its whole plan, and a shard records the names it
+	 * listed (shard_names): they hold the whole listing. */
+	if (!p->dry_out && !p->shard.count) {
+		items.flush = flush_page;
+		items.flush_ctx = &run;
+		items.flush_every = run.seg_max;
+	}
 	r = ai_source_scan(p->src, layout, &filter, &items);
-	if (r != AI_OK) {
+	if (r != AI_OK && run.page_r == AI_OK) {
 		ai_error("source: %s", ai_store_why(r));
 		goto out;
 	}
-	ai_info("run: listed %zu blobs (apps seen %zu, types seen %zu, quarantined %zu)", items.n,
-	        items.apps_seen.n, items.types_seen.n, items.nquarantined);
-	r = check_filters(&run, &filter, &items, layout);
-	if (r != AI_OK)
-		goto out;
-	report_quarantined(&items);
-	sum->quarantined = items.nquarantined;
-	/* What is archived already: the segments holding these hours. */
-	r = ai_state_segments_by_delivery(&a.state, full ? AI_TIME_MIN : from, to, &seqs, &nseqs);
-	if (r == AI_OK)
-		r = seen_add_segments(&seen, p->dest, &run.trust, seqs, nseqs);
-	if (r == AI_OK)
-		r = make_plan(&run, &items, &seen, &a.state);
-	seen_release(&seen);
-	if (r != AI_OK) {
-		ai_error("manifest: %s", ai_store_why(r));
-		goto out;
+	if (r == AI_OK) {
+		ai_info("run: listed %zu blobs (apps seen %zu, types seen %zu, quarantined %zu)",
+		        run.listed + items.n, items.apps_seen.n, items.types_seen.n,
+		        items.nquarantined);
+		/* A run of several pages checked them before its first. */
+		if (!run.pages && (r = check_filters(&run, &filter, &items, layout)) != AI_OK)
+			goto out;
+		report_quarantined(&items);
+		sum->quarantined = items.nquarantined;
 	}
-	{
-		uint64_t bytes = 0;
-		for (size_t i = 0; i < run.nwork; i++)
-			bytes += run.work[i].end - run.work[i].start;
-		ai_info("run: decide: %zu skipped as archived, %zu to archive (%.1f MiB) in %zu "
-		        "partitions, %zu not ready (empty in an open hour, or shorter than archived)",
-		        run.skipped_archived, run.nwork,
-		        (double)bytes / (1 << 20), run.nparts,
-		        items.n - run.skipped_archived - run.nwork);
-	}
-	if (p->dry_out) {
+	if (r == AI_OK && p->dry_out) {
+		if ((r = plan_page(&run, &items)) != AI_OK)
+			goto out;
 		/* The preflight's last check: the run may read what it lists. */
 		r = ai_preflight_read(p->src, "source", run.nwork ? run.work[0].item->name :
 		                      items.n ? items.items[0].name : NULL, p->preflight_out);
@@ -1881,22 +2086,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		sum->watermark = ai_shard_watermark(&a.state, &p->shard);
 		goto out;
 	}
-
-	if (p->progress) {
-		uint64_t bytes = 0;
-		for (size_t i = 0; i < run.nwork; i++)
-			bytes += run.work[i].end - run.work[i].start;
-		ai_progress_total(p->progress, run.nwork, bytes);
-	}
-	r = run_workers(&run, &a, sum);
-	for (size_t i = 0; i < run.nwork; i++) {
-		sum->failed += run.work[i].state == WORK_FAILED;
-		if (run.work[i].state == WORK_FAILED && !sum->failure[0] && run.work[i].why)
-			snprintf(sum->failure, sizeof sum->failure, "%s", run.work[i].why);
-		sum->pending += run.work[i].state == WORK_PARTIAL;
-	}
-	if (r == AI_OK)
-		r = record(&run, &a, sum, 1);
+	/* The last page (the only one of a run over few blobs). */
+	if (r == AI_OK && (items.n || !run.pages))
+		r = do_page(&run, &items);
+	adopt_kept(&run, &items);
 	/* Packs count once a segment records them. */
 	ai_info("run: packs: %llu committed (%.1f MiB), %llu blobs failed, %llu ranges pending",
 	        (unsigned long long)sum->packs, (double)sum->bytes_out / (1 << 20),
@@ -1929,8 +2122,11 @@ out:
 	free(run.ready);
 	free(run.work);
 	free(run.parts);
-	free(seqs);
-	seen_release(&seen);
+	for (size_t i = 0; i < run.nkept; i++)
+		free(run.kept_work[i].why);
+	free(run.kept_work);
+	free(run.kept_item);
+	ai_source_list_release(&run.kept);
 	ai_source_list_release(&items);
 	if (archive_open)
 		ai_archive_release(&a);

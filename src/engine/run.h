@@ -1,7 +1,8 @@
 /* run.h: the archive pipeline behind `aiarchive run`: list what is new in
- * the source, stream each blob through the member builder into packs,
- * commit the packs, then the manifest segments recording them (one more
- * each time AI_RUN_SEGMENT_MEMBERS members are ready), then the state. */
+ * the source a page of about AI_RUN_SEGMENT_MEMBERS blobs at a time,
+ * stream each blob of a page through the member builder into packs,
+ * commit the packs, then the manifest segment recording them (one per
+ * page), and once the listing is done the state. */
 #ifndef AI_RUN_H
 #define AI_RUN_H
 
@@ -14,11 +15,12 @@
 #include "engine/source.h"
 #include "store/store.h"
 
-/* Members a run records per segment before it commits one and goes on.
- * Far below the decoder's AI_MANIFEST_MAX_MEMBERS: every reader decodes a
- * segment whole (about 1.7 KiB a member in memory), so this bounds what
- * any command holds for one segment (ARCHITECTURE.md §6.3). */
-#define AI_RUN_SEGMENT_MEMBERS 10000
+/* Blobs of a page of the listing, and so members of a segment (up to a
+ * quarter more: a page ends between partitions when it can). Far below
+ * the decoder's AI_MANIFEST_MAX_MEMBERS: a run holds a page, and every
+ * reader decodes a segment whole (about 1.7 KiB a member in memory), so
+ * this bounds what any command holds (ARCHITECTURE.md §6.3). */
+#define AI_RUN_SEGMENT_MEMBERS 5000
 
 struct ai_run_summary {
 	char run_id[64];

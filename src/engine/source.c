@@ -73,15 +73,28 @@ void ai_source_list_init(struct ai_source_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-void ai_source_list_release(struct ai_source_list *l)
+void ai_source_list_drop_items(struct ai_source_list *l)
 {
-	if (!l)
-		return;
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].name);
 		free(l->items[i].app);
 		free(l->items[i].type);
 	}
+	l->n = 0;
+}
+
+void ai_source_list_release(struct ai_source_list *l)
+{
+	ai_result (*flush)(void *, struct ai_source_list *);
+	void *flush_ctx;
+	size_t flush_every;
+
+	if (!l)
+		return;
+	flush = l->flush;
+	flush_ctx = l->flush_ctx;
+	flush_every = l->flush_every;
+	ai_source_list_drop_items(l);
 	for (size_t i = 0; i < l->nquarantined; i++) {
 		free(l->quarantined[i].name);
 		free(l->quarantined[i].app);
@@ -92,6 +105,9 @@ void ai_source_list_release(struct ai_source_list *l)
 	free(l->items);
 	free(l->quarantined);
 	ai_source_list_init(l);
+	l->flush = flush;
+	l->flush_ctx = flush_ctx;
+	l->flush_every = flush_every;
 }
 
 /* ----- names that cannot be archived safely ----- */
@@ -327,6 +343,12 @@ static int hour_from_name(const char *p, enum ai_layout l, ai_time *out)
 	return ai_parse_time(iso, strlen(iso), out) == AI_OK;
 }
 
+/* Whether the next blob (of f, in hour) joins its partition (the last one's). */
+static int same_part(const struct ai_source_item *it, const struct folder *f, ai_time hour)
+{
+	return it->hour == hour && strcmp(it->app, f->app) == 0 && strcmp(it->type, f->type) == 0;
+}
+
 static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 {
 	struct folder *f = ctx;
@@ -352,6 +374,15 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 			if (quarantine(l, b->name, why, hour, f->app, f->type) != AI_OK)
 				return AI_ERR_NOMEM;
 			continue;
+		}
+		/* A page ends between partitions, or within one a quarter on. */
+		if (l->flush && l->n >= l->flush_every &&
+		    (!same_part(&l->items[l->n - 1], f, hour) ||
+		     l->n >= l->flush_every + l->flush_every / 4)) {
+			ai_result r;
+			ai_source_list_sort(l);
+			if ((r = l->flush(l->flush_ctx, l)) != AI_OK)
+				return r;
 		}
 		if (AI_GROW(l->items, l->n + 1, l->cap) != AI_OK)
 			return AI_ERR_NOMEM;
@@ -570,6 +601,12 @@ static int quarantined_cmp(const void *a, const void *b)
 	               ((const struct ai_source_quarantined *)b)->name);
 }
 
+void ai_source_list_sort(struct ai_source_list *l)
+{
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof l->items[0], item_cmp);
+}
+
 ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
                          const struct ai_source_filter *f, struct ai_source_list *out)
 {
@@ -582,8 +619,8 @@ ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
 	}
 	r = layout == AI_LAYOUT_CONTINUOUS ? scan_continuous(src, f, out)
 	                                   : scan_by_container(src, layout, f, out);
-	if (r == AI_OK && out->n)
-		qsort(out->items, out->n, sizeof out->items[0], item_cmp);
+	if (r == AI_OK)
+		ai_source_list_sort(out);
 	if (r == AI_OK && out->nquarantined)
 		qsort(out->quarantined, out->nquarantined, sizeof out->quarantined[0],
 		      quarantined_cmp);

@@ -68,9 +68,24 @@ struct ai_source_list {
 	struct ai_source_quarantined *quarantined;
 	size_t nquarantined, capquarantined;
 	struct ai_strvec apps_seen, types_seen;
+	/* Set by the caller to take the blobs page by page: once flush_every
+	 * blobs are held and the next starts another app, type or delivery
+	 * hour (or flush_every / 4 more are held), the scan sorts the items,
+	 * calls flush, which takes them (and leaves n at 0), and goes on; a
+	 * result other than AI_OK stops the scan with it. The items a scan
+	 * leaves are the last of them. */
+	ai_result (*flush)(void *ctx, struct ai_source_list *l);
+	void *flush_ctx;
+	size_t flush_every;
 };
 void ai_source_list_init(struct ai_source_list *l);
+/* Frees the items (and what else l holds) and empties l; the flush
+ * callback stays. */
 void ai_source_list_release(struct ai_source_list *l);
+/* Frees the items only (n becomes 0). */
+void ai_source_list_drop_items(struct ai_source_list *l);
+/* Sorts the items by app, type, hour and name. */
+void ai_source_list_sort(struct ai_source_list *l);
 
 struct ai_source_filter {
 	char *const *apps;       /* empty: every app */

@@ -1174,28 +1174,52 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 	return AI_OK;
 }
 
+/* The source listing is checked a page at a time, as the scan goes. */
+#define SOURCE_PAGE 5000
+
+struct source_page {
+	struct vctx *v;
+	struct ai_buf buf;
+	ai_result failed;        /* a check's failure, which stopped the scan */
+};
+
+static ai_result check_page(void *ctx, struct ai_source_list *list)
+{
+	struct source_page *sp = ctx;
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; r == AI_OK && i < list->n; i++) {
+		sp->v->rep->source_blobs++;
+		r = check_item(sp->v, &list->items[i], &sp->buf);
+	}
+	ai_source_list_drop_items(list);
+	sp->failed = r;
+	return r;
+}
+
 static ai_result check_source(struct vctx *v)
 {
 	struct ai_source_filter f = { .from = v->p->from, .to = v->p->to };
 	struct ai_source_list list;
-	struct ai_buf buf;
+	struct source_page sp = { .v = v };
 	ai_result r;
 
 	ai_source_list_init(&list);
-	ai_buf_init(&buf, TAIL_CHUNK);
+	ai_buf_init(&sp.buf, TAIL_CHUNK);
+	if (v->nranges)
+		qsort(v->ranges, v->nranges, sizeof *v->ranges, range_cmp);
+	list.flush = check_page;
+	list.flush_ctx = &sp;
+	list.flush_every = SOURCE_PAGE;
 	r = ai_source_scan(v->p->src, v->p->layout, &f, &list);
 	if (r != AI_OK) {
-		log_store_error("source", ai_store_describe(v->p->src), r);
+		if (sp.failed == AI_OK)
+			log_store_error("source", ai_store_describe(v->p->src), r);
 		goto out;
 	}
 	v->rep->apps_seen = list.apps_seen.n;
 	v->rep->types_seen = list.types_seen.n;
-	if (v->nranges)
-		qsort(v->ranges, v->nranges, sizeof *v->ranges, range_cmp);
-	for (size_t i = 0; r == AI_OK && i < list.n; i++) {
-		v->rep->source_blobs++;
-		r = check_item(v, &list.items[i], &buf);
-	}
+	r = check_page(&sp, &list);
 	/* Left out by every run on purpose: worth knowing, not a failure. */
 	for (size_t i = 0; r == AI_OK && i < list.nquarantined; i++) {
 		const struct ai_source_quarantined *q = &list.quarantined[i];
@@ -1204,7 +1228,7 @@ static ai_result check_source(struct vctx *v)
 		              q->name, "quarantined (%s); not archived", q->reason);
 	}
 out:
-	ai_buf_release(&buf);
+	ai_buf_release(&sp.buf);
 	ai_source_list_release(&list);
 	return r;
 }
