@@ -181,6 +181,7 @@ E2E_TESTS = \
 	tests/e2e/help.sh \
 	tests/e2e/identity.sh \
 	tests/e2e/json.sh \
+	tests/e2e/memory.sh \
 	tests/e2e/no_archive.sh \
 	tests/e2e/query_cat.sh \
 	tests/e2e/rollback.sh \

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# memory.sh: every command keeps its peak RSS (GNU time's maximum resident
+# set size) under 64 MiB over an export of 20,000 blobs in a local
+# directory, where the whole listing, a cat of every member or a segment
+# of them all held at once would not fit (ARCHITECTURE.md §6.3); and a run
+# that takes its listing page by page (a test hook makes pages of 200
+# blobs) against Azurite archives every source line exactly once (zcat of
+# the packs the JS SDK downloads), in segments of whole pages, and its
+# rerun nothing. BENCHMARKS.md §8 has the figures up to 1,000,000 members.
+. "$(dirname "$0")/lib.sh"
+AIGEN="$top_builddir/tools/aigen"
+[ -x "$AIGEN" ] || skip_all "aigen not built"
+[ -x /usr/bin/time ] || skip_all "GNU time (/usr/bin/time) not installed"
+require_azurite
+export STATE_DIRECTORY="$TEST_TMP/state" XDG_CACHE_HOME="$TEST_TMP/cache"
+mkdir -p "$STATE_DIRECTORY"
+key="$TEST_TMP/key"
+"$AIARCHIVE" keygen -o "$key" >/dev/null || bail_out "keygen failed"
+LIMIT_KIB=$((64 * 1024))
+
+# under_limit LABEL -- CMD...: CMD exits 0 and peaks under 64 MiB; its
+# output is kept in $TEST_TMP/out.
+under_limit() {
+	local label=$1 rc=0 kib; shift
+	[ "$1" = "--" ] && shift
+	/usr/bin/time -f %M -o "$TEST_TMP/rss" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	kib=$(tail -1 "$TEST_TMP/rss")
+	if [ "$rc" -eq 0 ] && [ "$kib" -lt "$LIMIT_KIB" ]; then
+		tap_result 0 "$label: peak RSS $((kib / 1024)) MiB"
+	else
+		tap_result 1 "$label: exit $rc, peak RSS $kib KiB (limit $LIMIT_KIB)"
+		sed 's/^/# /' "$TEST_TMP/err" | head -20
+	fi
+}
+
+# ---- a local directory: 20,000 blobs of one row each
+
+src="$TEST_TMP/src" from=2026-01-01T00 to=2026-01-05T00
+"$AIGEN" --out "$src" --apps 1 --hours 20 --blobs-per-hour 100 --rows-per-blob 1 \
+	--from "$from" >/dev/null || bail_out "aigen failed"
+S="file://$src/appinsights-export" D="file://$TEST_TMP/archive" W="file://$TEST_TMP/witness"
+nblobs=$(find "$src/appinsights-export" -type f | wc -l)
+check_eq "the export has 20,000 blobs" 20000 "$nblobs"
+check "init makes the archive" -- ai_init "$D" "$key"
+A=("$AIARCHIVE" -q)
+under_limit "run, the first" -- "$AIARCHIVE" --json run --source "$S" --dest "$D" --key "$key" \
+	--witness "$W"
+check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' \
+	"$TEST_TMP/out"
+check "in segments of 5,000 to 6,250 members (the last fewer)" -- jq -e \
+	'.segments.count >= 3 and .segments.count <= 4' "$TEST_TMP/out"
+under_limit "run, again" -- "$AIARCHIVE" --json run --source "$S" --dest "$D" --key "$key" \
+	--witness "$W"
+check "it archived nothing" -- jq -e '.blobs == 0' "$TEST_TMP/out"
+under_limit "run over the whole history again (--from/--to)" -- "$AIARCHIVE" --json run \
+	--source "$S" --dest "$D" --key "$key" --witness "$W" --from "$from" --to "$to"
+check "it archived nothing either" -- jq -e '.blobs == 0' "$TEST_TMP/out"
+under_limit "query, every member" -- "${A[@]}" query --dest "$D" --format jsonl
+check_eq "query lists every member" "$nblobs" "$(wc -l <"$TEST_TMP/out")"
+under_limit "query, one hour" -- "${A[@]}" query --dest "$D" --format jsonl \
+	--from 2026-01-01T03 --to 2026-01-01T04
+under_limit "cat, every row" -- "${A[@]}" cat --dest "$D"
+source_lines() { find "$src/appinsights-export" -type f -print0 | xargs -0 awk 1 | sort; }
+check "cat printed every source row once" -- diff <(source_lines) <(sort "$TEST_TMP/out")
+under_limit "cat --sort time" -- "${A[@]}" cat --dest "$D" --sort time
+# Event times, the fraction padded to 7 digits so that they sort as text.
+event_times() {
+	jq -r '.context.data.eventTime' "$1" | sed -E 's/Z$//' |
+		awk -F. '{ f = $2; while (length(f) < 7) f = f "0"; print $1 "." f }'
+}
+event_times "$TEST_TMP/out" >"$TEST_TMP/times"
+check "its rows come in event-time order (jq)" -- env LC_ALL=C sort -c "$TEST_TMP/times"
+check "and they are every source row" -- diff <(source_lines) <(sort "$TEST_TMP/out")
+under_limit "cat --dedupe" -- "${A[@]}" cat --dest "$D" --dedupe
+check_eq "cat --dedupe printed every row (none repeats)" "$nblobs" "$(wc -l <"$TEST_TMP/out")"
+under_limit "verify" -- "${A[@]}" verify --dest "$D"
+under_limit "verify --data" -- "${A[@]}" verify --dest "$D" --data
+under_limit "verify --source" -- "${A[@]}" verify --dest "$D" --source "$S" --from "$from" --to "$to"
+under_limit "verify --witness" -- "${A[@]}" verify --dest "$D" --witness "$W"
+under_limit "status" -- "${A[@]}" status --dest "$D"
+under_limit "gc" -- "${A[@]}" gc --dest "$D" --older-than 2h
+
+# ---- Azurite: a run of several pages
+
+azurite_start SRC DST || bail_out "azurite did not start"
+export AIARCHIVE_SOURCE_KEY="$AZURITE_KEY" AIARCHIVE_DEST_KEY="$AZURITE_KEY"
+ce="$TEST_TMP/ce"
+"$AIGEN" --out "$ce" --apps 1 --hours 2 --blobs-per-hour 30 --rows-per-blob 2 --seed 7 \
+	--from "$from" --faults crlf,nofinalnl,malformed,empty >/dev/null || bail_out "aigen failed"
+check "upload the export to the source account" -- blobtool_at SRC upload-tree "$ce"
+nce=$(find "$ce/appinsights-export" -type f | wc -l)
+AZ_S="$SRC_URL/appinsights-export" AZ_D="$DST_URL/archive"
+check "init makes the Azurite archive" -- ai_init "$AZ_D" "$key"
+under_limit "Azurite: run in pages of 200 blobs" -- env AIARCHIVE_TEST_SEGMENT_MEMBERS=200 \
+	"$AIARCHIVE" --json run --source "$AZ_S" --dest "$AZ_D" --key "$key"
+check "it archived every blob ($nce)" -- jq -e --argjson n "$nce" '.blobs == $n and .failed == 0' \
+	"$TEST_TMP/out"
+check "one segment a page ($(jq -c .segments.count "$TEST_TMP/out") for $nce blobs)" -- jq -e \
+	--argjson n "$nce" '.segments.count >= ($n / 250 | floor) and .segments.count <= ($n / 200 | ceil)' \
+	"$TEST_TMP/out"
+dl="$TEST_TMP/dl"
+check "download the archive with @azure/storage-blob" -- blobtool_at DST download-tree archive "$dl"
+ce_lines() { find "$ce/appinsights-export" -type f -print0 | xargs -0 awk 1 | sort; }
+archive_lines() { find "$dl/data" -name '*.jsonl.gz' -print0 | xargs -0 zcat | sort; }
+check "every source line is in the archive exactly once (zcat)" -- diff <(ce_lines) <(archive_lines)
+under_limit "Azurite: run again, in pages" -- env AIARCHIVE_TEST_SEGMENT_MEMBERS=200 \
+	"$AIARCHIVE" --json run --source "$AZ_S" --dest "$AZ_D" --key "$key" --from "$from" \
+	--to 2026-01-01T03
+check "it archived nothing" -- jq -e '.blobs == 0 and .failed == 0' "$TEST_TMP/out"
+under_limit "Azurite: cat" -- "${A[@]}" cat --dest "$AZ_D" --raw
+check "cat --raw prints every source line once" -- diff <(ce_lines) <(sort "$TEST_TMP/out")
+under_limit "Azurite: verify --data --source" -- "${A[@]}" verify --dest "$AZ_D" --data \
+	--source "$AZ_S" --from "$from" --to 2026-01-01T03
+tap_done
