@@ -302,11 +302,16 @@ ai_result ai_verify_index(const char *name, uint64_t name_seq, const struct ai_s
 
 /* ----- signatures ----- */
 
-/* Archived ranges of source blobs in the --source window. */
+/* Archived ranges of source blobs in the --source window, every one of
+ * them held while the listing is checked: 32 bytes each (a window of a
+ * million members, 32 MiB; ARCHITECTURE.md §6.3). The blob is known by
+ * 96 bits of the SHA-256 of its name, the ETag of the version archived
+ * by 32 (0: none recorded). */
 struct arch_range {
-	char *blob;
+	uint64_t name_hi;
+	uint32_t name_lo;
+	uint32_t etag;
 	uint64_t start, end;
-	char etag[AI_ETAG_MAX];      /* of the version archived */
 };
 
 struct vctx {
@@ -691,15 +696,46 @@ static ai_result list_numbered(struct vctx *v, const char *prefix, const char *e
 	return AI_OK;
 }
 
+/* The range's key for a blob name. */
+static ai_result name_key(const char *name, struct arch_range *a)
+{
+	uint8_t sha[AI_SHA256_LEN];
+	ai_result r = ai_sha256(name, strlen(name), sha);
+
+	memcpy(&a->name_hi, sha, sizeof a->name_hi);
+	memcpy(&a->name_lo, sha + sizeof a->name_hi, sizeof a->name_lo);
+	return r;
+}
+
+/* 32 bits of an ETag's SHA-256, never 0; 0 for none. */
+static ai_result etag_key(const char *etag, uint32_t *out)
+{
+	uint8_t sha[AI_SHA256_LEN];
+	ai_result r = AI_OK;
+
+	*out = 0;
+	if (*etag && (r = ai_sha256(etag, strlen(etag), sha)) == AI_OK) {
+		memcpy(out, sha, sizeof *out);
+		*out |= 1;
+	}
+	return r;
+}
+
 static ai_result add_range(struct vctx *v, const struct ai_member *m)
 {
+	struct arch_range *a;
+	ai_result r;
+
 	if (AI_GROW(v->ranges, v->nranges + 1, v->capranges) != AI_OK)
 		return AI_ERR_NOMEM;
-	if (!(v->ranges[v->nranges].blob = strdup(m->blob ? m->blob : "")))
-		return AI_ERR_NOMEM;
-	v->ranges[v->nranges].start = m->range_start;
-	v->ranges[v->nranges].end = m->range_end;
-	snprintf(v->ranges[v->nranges].etag, sizeof v->ranges[v->nranges].etag, "%s", m->etag);
+	a = &v->ranges[v->nranges];
+	r = name_key(m->blob ? m->blob : "", a);
+	if (r == AI_OK)
+		r = etag_key(m->etag, &a->etag);
+	if (r != AI_OK)
+		return r;
+	a->start = m->range_start;
+	a->end = m->range_end;
 	v->nranges++;
 	return AI_OK;
 }
@@ -1051,13 +1087,19 @@ out:
 
 /* ----- the source ----- */
 
+static int same_blob(const struct arch_range *x, const struct arch_range *y)
+{
+	return x->name_hi == y->name_hi && x->name_lo == y->name_lo;
+}
+
 static int range_cmp(const void *a, const void *b)
 {
 	const struct arch_range *x = a, *y = b;
-	int c = strcmp(x->blob, y->blob);
 
-	if (c)
-		return c;
+	if (x->name_hi != y->name_hi)
+		return x->name_hi < y->name_hi ? -1 : 1;
+	if (x->name_lo != y->name_lo)
+		return x->name_lo < y->name_lo ? -1 : 1;
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
@@ -1111,14 +1153,17 @@ static void missing_range(struct vctx *v, const struct ai_source_item *it, uint6
 
 static ai_result check_item(struct vctx *v, const struct ai_source_item *it, struct ai_buf *buf)
 {
-	struct arch_range key = { .blob = it->name, .start = 0 };
+	struct arch_range key = { .start = 0 };
 	size_t lo = 0, hi = v->nranges;
 	uint64_t pos = 0;
+	uint32_t etag;
 	int this_version = 0;
 	char hour[AI_TIME_STRLEN];
 	int64_t nl;
 	ai_result r;
 
+	if ((r = name_key(it->name, &key)) != AI_OK || (r = etag_key(it->etag, &etag)) != AI_OK)
+		return r;
 	/* lower bound of (name, 0) */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -1127,7 +1172,7 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 		else
 			hi = mid;
 	}
-	if (lo == v->nranges || strcmp(v->ranges[lo].blob, it->name) != 0) {
+	if (lo == v->nranges || !same_blob(&v->ranges[lo], &key)) {
 		if (it->append && it->size == 0)
 			return AI_OK; /* nothing to archive yet */
 		need_run(v, it);
@@ -1137,15 +1182,14 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 		              "not archived (%" PRIu64 " bytes, delivery hour %.13s)", it->size, hour);
 		return AI_OK;
 	}
-	for (size_t i = lo; i < v->nranges && strcmp(v->ranges[i].blob, it->name) == 0; i++) {
+	for (size_t i = lo; i < v->nranges && same_blob(&v->ranges[i], &key); i++) {
 		const struct arch_range *a = &v->ranges[i];
 		if (it->append && a->start > pos && pos < it->size)
 			missing_range(v, it, pos, a->start < it->size ? a->start : it->size);
 		if (a->end > pos)
 			pos = a->end;
 		/* A block blob has one member per version (ETag and size). */
-		if (a->start == 0 && a->end == it->size &&
-		    (!*a->etag || !*it->etag || strcmp(a->etag, it->etag) == 0))
+		if (a->start == 0 && a->end == it->size && (!a->etag || !etag || a->etag == etag))
 			this_version = 1;
 	}
 	if (!it->append) {
@@ -1302,8 +1346,6 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	if (r == AI_OK && p->src)
 		r = check_source(&v);
 out:
-	for (size_t i = 0; i < v.nranges; i++)
-		free(v.ranges[i].blob);
 	free(v.ranges);
 	free(seqs);
 	free(found);
