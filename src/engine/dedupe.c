@@ -1,6 +1,7 @@
 /* dedupe.c: an open-addressing hash set of 16-byte record digests. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "engine/dedupe.h"
 #include "util/crypto.h"
 
@@ -11,9 +12,18 @@ void ai_dedupe_init(struct ai_dedupe *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* The table is mapped, not taken from the heap: the one it replaces as it
+ * grows goes back to the kernel at once (the heap would keep it, and a
+ * million records would cost 48 MiB, not 32). */
+static void unmap_slots(struct ai_dedupe *d)
+{
+	if (d->slot)
+		munmap(d->slot, d->nslots * sizeof *d->slot);
+}
+
 void ai_dedupe_release(struct ai_dedupe *d)
 {
-	free(d->slot);
+	unmap_slots(d);
 	ai_dedupe_init(d);
 }
 
@@ -59,13 +69,15 @@ static ai_result grow(struct ai_dedupe *d)
 	struct ai_dedupe bigger = { 0 };
 
 	bigger.nslots = d->nslots ? 2 * d->nslots : FIRST_SLOTS;
-	if (!(bigger.slot = calloc(bigger.nslots, sizeof *bigger.slot)))
+	bigger.slot = mmap(NULL, bigger.nslots * sizeof *bigger.slot, PROT_READ | PROT_WRITE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bigger.slot == MAP_FAILED)
 		return AI_ERR_NOMEM;
 	for (uint64_t i = 0; i < d->nslots; i++)
 		if (!is_empty(d->slot[i]))
 			memcpy(probe(&bigger, d->slot[i]), d->slot[i], 16);
 	bigger.n = d->n;
-	free(d->slot);
+	unmap_slots(d);
 	*d = bigger;
 	return AI_OK;
 }
