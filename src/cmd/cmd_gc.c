@@ -157,7 +157,7 @@ static ai_result exec_gc(struct ai_ctx *ctx, int argc, char **argv)
 			goto out;
 	} else {
 		FILE *pf = ctx->json ? NULL : ctx->out;
-		r = ai_preflight_lock(dest, o.lock_duration, gc_id, pf);
+		r = ai_preflight_lock(dest, AI_LOCK_NAME, o.lock_duration, gc_id, pf);
 		if (r == AI_OK)
 			r = ai_preflight_delete(dest, gc_id, pf);
 		if (r != AI_OK)

@@ -69,16 +69,16 @@ ai_result ai_preflight_read(struct ai_store *s, const char *side, const char *na
 	return AI_OK;
 }
 
-ai_result ai_preflight_lock(struct ai_store *dest, int64_t duration_ns, const char *run_id,
-                            FILE *out)
+ai_result ai_preflight_lock(struct ai_store *dest, const char *name, int64_t duration_ns,
+                            const char *run_id, FILE *out)
 {
 	struct ai_lock *lock = NULL;
 	char holder[512] = "";
 	ai_result r;
 
-	r = ai_lock_acquire(dest, (int)(duration_ns / AI_NS_PER_SEC), 0, run_id, &lock);
+	r = ai_lock_acquire_named(dest, name, (int)(duration_ns / AI_NS_PER_SEC), 0, run_id, &lock);
 	if (r == AI_ERR_LOCKED) {
-		if (ai_lock_holder(dest, holder, sizeof holder) != AI_OK)
+		if (ai_lock_holder_named(dest, name, holder, sizeof holder) != AI_OK)
 			holder[0] = '\0';
 		ai_preflight_say(out, "dest: write and lease not checked: another run holds the lock%s%s",
 		                 *holder ? ": " : "", holder);
@@ -90,7 +90,7 @@ ai_result ai_preflight_lock(struct ai_store *dest, int64_t duration_ns, const ch
 	}
 	ai_lock_release(lock);
 	ai_preflight_say(out, "dest: write and lease ok (took and released the run lock '%s'), %s",
-	                 AI_LOCK_NAME, ai_store_credential(dest));
+	                 name, ai_store_credential(dest));
 	return AI_OK;
 }
 

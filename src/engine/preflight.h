@@ -26,11 +26,12 @@ ai_result ai_preflight_list(struct ai_store *s, const char *side, FILE *out) AI_
 ai_result ai_preflight_read(struct ai_store *s, const char *side, const char *name,
                             FILE *out) AI_MUST_CHECK;
 
-/* Takes the run lock and releases it at once (write and lease): the lock
- * blob is created if missing, as every run does. Another run holding it
- * is no failure: the line says so and that these were not checked. */
-ai_result ai_preflight_lock(struct ai_store *dest, int64_t duration_ns, const char *run_id,
-                            FILE *out) AI_MUST_CHECK;
+/* Takes the run lock name (AI_LOCK_NAME, or a shard's) and releases it at
+ * once (write and lease): the lock blob is created if missing, as every
+ * run does. Another run holding it is no failure: the line says so and
+ * that these were not checked. */
+ai_result ai_preflight_lock(struct ai_store *dest, const char *name, int64_t duration_ns,
+                            const char *run_id, FILE *out) AI_MUST_CHECK;
 
 /* Writes an empty probe object AI_PREFLIGHT_PROBE_PREFIX<run_id>,
  * create-only, and deletes it (write and delete). */

@@ -2159,8 +2159,11 @@ static ai_result preflight(const struct ai_run_params *p, struct ai_run_summary 
 	ai_preflight_say(out, "dest: read and list ok (the key chain), %s",
 	                 ai_store_credential(p->dest));
 	r = ai_preflight_list(p->src, "source", out);
-	if (r == AI_OK)
-		r = ai_preflight_lock(p->dest, p->o->lock_duration, p->run_id, out);
+	if (r == AI_OK) {
+		char name[128];
+		ai_shard_lock_name(&p->shard, name, sizeof name);
+		r = ai_preflight_lock(p->dest, name, p->o->lock_duration, p->run_id, out);
+	}
 	return r;
 }
 

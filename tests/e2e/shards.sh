@@ -197,6 +197,10 @@ check_exit 0 "  status" -- "$AIARCHIVE" --json status --dest "$DST_URL/arch" --k
 check "  shows that run as shard 2/3's last" -- \
 	jq -e --arg id "$id" '.shards[] | select(.shard == "2/3") | .last_run.id == $id' <<<"$LAST_OUTPUT"
 
+check_exit 0 "a shard's dry run" -- plain --dry-run --shard 1/3
+check "  checks write and lease on its own lock" -- \
+	grep -q "preflight: dest: write and lease ok (took and released the run lock 'locks/run-shard-1-of-3')" <<<"$LAST_OUTPUT"
+
 # ---- file://: 3 shards at once over the whole export
 
 fdest="$TEST_TMP/farch"
