@@ -104,6 +104,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		goto out;
 	ai_catalog_filter_from_options(&f, &o);
 	ai_catalog_opts_from_options(&copts, &o, dest, &trust);
+	copts.verify_first = 1; /* rows go out as they are read */
 	struct ai_cat_params p = {
 		.dest = dest,
 		.f = &f,

@@ -543,11 +543,47 @@ static ai_result check_opened(void *ctx, const char *kind, const char *name,
 	return r;
 }
 
+/* One pass over the selected segments: each read and checked, and with
+ * cb each matching member given to it. */
+static ai_result select_pass(struct sel *s, const struct ai_catalog_filter *f,
+                             const uint64_t *seqs, size_t nseqs, ai_catalog_cb cb, void *ctx)
+{
+	ai_result r = AI_OK;
+
+	for (size_t i = 0; i < nseqs && r == AI_OK; i++) {
+		struct ai_segment seg;
+		int maybe;
+
+		r = index_says(s, f, seqs[i], &maybe);
+		if (r != AI_OK)
+			break;
+		if (!maybe) {
+			s->st.ruled_out++;
+			continue;
+		}
+		ai_segment_init(&seg);
+		r = load_segment(s, seqs[i], &seg);
+		if (r == AI_OK && cb && ai_catalog_segment_matches(f, &seg)) {
+			for (size_t k = 0; k < seg.nmembers && r == AI_OK; k++) {
+				const struct ai_member *m = &seg.members[k];
+				s->st.members_seen++;
+				if (!ai_catalog_member_matches(f, m))
+					continue;
+				s->st.members_matched++;
+				r = cb(ctx, &seg, m, &seg.packs[m->pack]);
+			}
+		}
+		ai_segment_release(&seg);
+	}
+	return r;
+}
+
 ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filter *f,
                             const struct ai_catalog_opts *opts, ai_catalog_cb cb, void *ctx,
                             struct ai_catalog_stats *stats)
 {
 	struct sel *s = calloc(1, sizeof *s);
+	struct ai_catalog_stats first = { 0 };
 	struct ai_trust own_trust;
 	uint64_t *seqs = NULL;
 	size_t nseqs = 0;
@@ -602,30 +638,18 @@ ai_result ai_catalog_select(struct ai_store *dest, const struct ai_catalog_filte
 	s->st.selected = nseqs;
 	if (nseqs)
 		cache_setup(s, opts);
-	for (size_t i = 0; i < nseqs && r == AI_OK; i++) {
-		struct ai_segment seg;
-		int maybe;
-
-		r = index_says(s, f, seqs[i], &maybe);
-		if (r != AI_OK)
-			break;
-		if (!maybe) {
-			s->st.ruled_out++;
-			continue;
-		}
-		ai_segment_init(&seg);
-		r = load_segment(s, seqs[i], &seg);
-		if (r == AI_OK && ai_catalog_segment_matches(f, &seg)) {
-			for (size_t k = 0; k < seg.nmembers && r == AI_OK; k++) {
-				const struct ai_member *m = &seg.members[k];
-				s->st.members_seen++;
-				if (!ai_catalog_member_matches(f, m))
-					continue;
-				s->st.members_matched++;
-				r = cb(ctx, &seg, m, &seg.packs[m->pack]);
-			}
-		}
-		ai_segment_release(&seg);
+	/* Every selected segment checked before the first member is given
+	 * out: a command that prints as it goes prints nothing of an archive
+	 * that fails. */
+	if (opts && opts->verify_first) {
+		r = select_pass(s, f, seqs, nseqs, NULL, NULL);
+		first = s->st; /* what the reads found; the second pass reads the same */
+	}
+	if (r == AI_OK)
+		r = select_pass(s, f, seqs, nseqs, cb, ctx);
+	if (opts && opts->verify_first) {
+		s->st.from_cache = first.from_cache;
+		s->st.ruled_out = first.ruled_out;
 	}
 	if (r == AI_OK) {
 		struct ai_store_stats ss;

@@ -40,6 +40,8 @@ struct ai_catalog_opts {
 	const char *cache_dir;       /* the cache root; NULL: ai_catalog_cache_root */
 	struct ai_trust *trust;      /* keys to check signatures with; NULL: the
 	                              * ones the archive publishes, no pin */
+	int verify_first;            /* check every selected segment before the
+	                              * first callback (twice the reads) */
 };
 
 struct ai_catalog_stats {
