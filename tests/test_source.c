@@ -942,3 +942,53 @@ Test(source, diagnostic_poison_names_are_quarantined)
 	cr_assert_str_eq(l.quarantined[1].reason, "control characters in the name");
 	ai_source_list_release(&l);
 }
+
+/* The listings of a scan go out together on the filter's jobs threads;
+ * what they find, quarantined names and the names seen included, is what
+ * one listing after another finds, in the same order. */
+Test(source, listings_in_parallel_find_what_one_at_a_time_finds)
+{
+	static const char *const apps[] = { "shop_" IKEY, "web_" IKEY, "billing_" IKEY, "we\nb_" IKEY };
+	static const char *const types[] = { "Requests", "Rdd", "Event", "Req\x1buests" };
+	struct ai_source_filter windows[2] = { window(T0 + 10 * H, T0 + 14 * H),
+	                                       window(AI_TIME_MIN, T0 + 14 * H) };
+
+	for (int a = 0; a < 4; a++)
+		for (int t = 0; t < 4; t++)
+			for (int h = 9; h < 15; h++) {
+				put_ce(apps[a], types[t], h, "x.blob");
+				put_ce(apps[a], types[t], h, h == 12 ? "bad\xff.blob" : "y.blob");
+			}
+	for (int w = 0; w < 2; w++) {
+		struct ai_source_list one, many;
+		struct ai_source_filter f = windows[w];
+		scan(AI_LAYOUT_CONTINUOUS, &f, &one);
+		f.jobs = 8;
+		scan(AI_LAYOUT_CONTINUOUS, &f, &many);
+		/* 3 x 3 good folders, 2 blobs an hour, one of them bad at hour 12;
+		 * the window 4 hours, the whole history 5 */
+		cr_assert_eq(one.n, 3 * 3 * (4 + (size_t)w) * 2 - 3 * 3, "window %d: %zu items", w, one.n);
+		cr_assert_eq(many.n, one.n, "window %d: %zu items against %zu", w, many.n, one.n);
+		for (size_t i = 0; i < one.n; i++) {
+			cr_assert_str_eq(many.items[i].name, one.items[i].name);
+			cr_assert_eq(many.items[i].hour, one.items[i].hour);
+			cr_assert_str_eq(many.items[i].app, one.items[i].app);
+			cr_assert_str_eq(many.items[i].type, one.items[i].type);
+		}
+		cr_assert_eq(many.nquarantined, one.nquarantined);
+		cr_assert_eq(one.nquarantined, 1 + 3 + 3 * 3, "window %d: %zu quarantined", w,
+		             one.nquarantined);
+		for (size_t i = 0; i < one.nquarantined; i++) {
+			cr_assert_str_eq(many.quarantined[i].name, one.quarantined[i].name);
+			cr_assert_eq(many.quarantined[i].hour, one.quarantined[i].hour);
+		}
+		cr_assert_eq(many.apps_seen.n, one.apps_seen.n);
+		for (size_t i = 0; i < one.apps_seen.n; i++)
+			cr_assert_str_eq(many.apps_seen.v[i], one.apps_seen.v[i]);
+		cr_assert_eq(many.types_seen.n, one.types_seen.n);
+		for (size_t i = 0; i < one.types_seen.n; i++)
+			cr_assert_str_eq(many.types_seen.v[i], one.types_seen.v[i]);
+		ai_source_list_release(&one);
+		ai_source_list_release(&many);
+	}
+}

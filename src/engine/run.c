@@ -2044,7 +2044,7 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	}
 	filter = (struct ai_source_filter){ p->o->apps, p->o->napps, p->o->types, p->o->ntypes,
 	                                    full ? AI_TIME_MIN : from, to,
-	                                    p->shard.count ? &p->shard : NULL };
+	                                    p->shard.count ? &p->shard : NULL, (unsigned)p->o->jobs };
 	run.a = &a;
 	run.sum = sum;
 	run.filter = &filter;

@@ -1,6 +1,7 @@
 /* source.c: discovery and hour-by-hour listing of export blobs, in the
  * continuous-export, diagnostic-settings and workspace-export layouts. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,13 @@
 #include "engine/source.h"
 #include "util/strvec.h"
 #include "util/alloc.h"
+#include "store/store.h"
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define DS_PREFIX "insights-logs-"
 #define WS_PREFIX "am-"
 #define MAX_DS_DEPTH 14
+#define MAX_LIST_JOBS 64             /* listing threads at most */
 
 const char *ai_layout_name(enum ai_layout l)
 {
@@ -407,30 +410,223 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 	return AI_OK;
 }
 
-/* Lists the blobs of one app and type below base, the folder that holds
- * its delivery-hour folders: those of the window one by one, or without a
- * start everything below base, taking each blob's hour from its name. */
-static ai_result scan_hours(struct ai_store *src, enum ai_layout layout, const char *base,
-                            const char *app, const char *type, const struct ai_source_filter *f,
-                            struct ai_source_list *out)
+/* ----- listings in parallel ----- */
+
+/* Over a wide-area link each listing costs a round trip, and an hourly run
+ * lists one folder per app, type and hour of its window: the listings of
+ * one level go out together, on up to the filter's jobs threads. */
+struct par {
+	size_t n;
+	size_t next;                 /* atomic: the next task to take */
+	int stop;                    /* atomic: a task failed, take no more */
+	ai_result (*fn)(void *ctx, size_t i);
+	void *ctx;
+	ai_result *r;                /* each task's result */
+	char (*why)[512];            /* and its error message (thread-local) */
+};
+
+static void *par_main(void *arg)
 {
-	char prefix[4096], hour[64];
+	struct par *p = arg;
+	size_t i;
+
+	while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
+		ai_store_set_error("%s", "");
+		p->r[i] = p->fn(p->ctx, i);
+		if (p->r[i] != AI_OK) {
+			snprintf(p->why[i], sizeof p->why[i], "%s", ai_store_last_error());
+			__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/* Runs fn(ctx, i) for each i < n on up to jobs threads, this one among
+ * them. The failure of the lowest i is the result, its message set on
+ * this thread; once one task fails no other starts. */
+static ai_result par_run(unsigned jobs, size_t n, ai_result (*fn)(void *ctx, size_t i), void *ctx)
+{
+	struct par p = { n, 0, 0, fn, ctx, NULL, NULL };
+	pthread_t th[MAX_LIST_JOBS];
+	unsigned nth = 0;
 	ai_result r = AI_OK;
 
-	if (f->from == AI_TIME_MIN) {
-		struct folder fo = { out, app, type, 0, layout, strlen(base), f->to, f->shard };
-		return ai_store_list_each(src, base, NULL, add_items, &fo);
+	if (jobs > MAX_LIST_JOBS)
+		jobs = MAX_LIST_JOBS;
+	if (jobs <= 1 || n <= 1) {
+		for (size_t i = 0; r == AI_OK && i < n; i++)
+			r = fn(ctx, i);
+		return r;
 	}
-	for (ai_time h = f->from; r == AI_OK && h < f->to; h += HOUR) {
-		struct folder fo = { out, app, type, h, layout, 0, 0, f->shard };
+	p.r = calloc(n, sizeof *p.r);
+	p.why = calloc(n, sizeof *p.why);
+	if (!p.r || !p.why) {
+		r = AI_ERR_NOMEM;
+		goto out;
+	}
+	while (nth + 1 < jobs && nth + 1 < n && pthread_create(&th[nth], NULL, par_main, &p) == 0)
+		nth++;
+	par_main(&p);
+	for (unsigned t = 0; t < nth; t++)
+		pthread_join(th[t], NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (p.r[i] != AI_OK) {
+			r = p.r[i];
+			ai_store_set_error("%s", p.why[i]);
+			break;
+		}
+	}
+out:
+	free(p.r);
+	free(p.why);
+	return r;
+}
+
+/* One listing of blobs: an hour folder, or without a window start
+ * everything below a type or resource folder. Each lists into its own
+ * result, merged in task order after all of them. */
+struct hour_task {
+	const char *base, *app, *type;   /* owned by the scan's names */
+	ai_time hour;                    /* AI_TIME_MIN: everything below base */
+	struct ai_source_list out;
+};
+
+struct scan {
+	struct ai_store *src;
+	enum ai_layout layout;
+	const struct ai_source_filter *f;
+	struct ai_strvec names;          /* the tasks' strings */
+	struct hour_task *tasks;
+	size_t ntasks, cap;
+};
+
+static ai_result keep_name(struct scan *sc, const char *s, const char **out)
+{
+	ai_result r = ai_strvec_push(&sc->names, s);
+
+	if (r == AI_OK)
+		*out = sc->names.v[sc->names.n - 1];
+	return r;
+}
+
+/* Queues the listings of one app and type below base, the folder that
+ * holds its delivery-hour folders: those of the window one by one, or
+ * without a start everything below base, taking each blob's hour from
+ * its name. */
+static ai_result scan_hours(struct scan *sc, const char *base, const char *app, const char *type)
+{
+	const struct ai_source_filter *f = sc->f;
+	const char *b, *a, *t;
+	ai_result r = keep_name(sc, base, &b);
+
+	if (r == AI_OK)
+		r = keep_name(sc, app, &a);
+	if (r == AI_OK)
+		r = keep_name(sc, type, &t);
+	for (ai_time h = f->from; r == AI_OK && (h == AI_TIME_MIN || h < f->to); h += HOUR) {
 		/* A shard lists only the hour folders of its own partitions. */
-		if (!ai_shard_owns(f->shard, app, type, h))
+		if (h != AI_TIME_MIN && !ai_shard_owns(f->shard, app, type, h))
 			continue;
-		ai_layout_hour_folder(layout, h, hour, sizeof hour);
-		snprintf(prefix, sizeof prefix, "%s%s", base, hour);
-		r = ai_store_list_each(src, prefix, NULL, add_items, &fo);
+		if ((r = AI_GROW(sc->tasks, sc->ntasks + 1, sc->cap)) != AI_OK)
+			break;
+		sc->tasks[sc->ntasks++] = (struct hour_task){ b, a, t, h, { 0 } };
+		if (h == AI_TIME_MIN)
+			break;
 	}
 	return r;
+}
+
+/* Lists what task t names into l. */
+static ai_result list_task(struct scan *sc, struct hour_task *t, struct ai_source_list *l)
+{
+	struct folder fo = { l, t->app, t->type, t->hour, sc->layout, 0, 0, sc->f->shard };
+	char prefix[4096], hour[64];
+
+	if (t->hour == AI_TIME_MIN) {
+		fo.hour = 0;
+		fo.parse_at = strlen(t->base);
+		fo.before = sc->f->to;
+		return ai_store_list_each(sc->src, t->base, NULL, add_items, &fo);
+	}
+	ai_layout_hour_folder(sc->layout, t->hour, hour, sizeof hour);
+	snprintf(prefix, sizeof prefix, "%s%s", t->base, hour);
+	return ai_store_list_each(sc->src, prefix, NULL, add_items, &fo);
+}
+
+/* The tasks from at on, run together: each into its own result. */
+struct task_window {
+	struct scan *sc;
+	size_t at;
+};
+
+static ai_result run_window_task(void *ctx, size_t i)
+{
+	struct task_window *w = ctx;
+	struct hour_task *t = &w->sc->tasks[w->at + i];
+
+	return list_task(w->sc, t, &t->out);
+}
+
+/* Moves what one task found to the end of out. */
+static ai_result take_found(struct ai_source_list *out, struct ai_source_list *l)
+{
+	if (AI_GROW(out->items, out->n + l->n, out->cap) != AI_OK ||
+	    AI_GROW(out->quarantined, out->nquarantined + l->nquarantined, out->capquarantined) != AI_OK)
+		return AI_ERR_NOMEM;
+	if (l->n)
+		memcpy(out->items + out->n, l->items, l->n * sizeof *l->items);
+	if (l->nquarantined)
+		memcpy(out->quarantined + out->nquarantined, l->quarantined,
+		       l->nquarantined * sizeof *l->quarantined);
+	out->n += l->n;
+	out->nquarantined += l->nquarantined;
+	l->n = l->nquarantined = 0;
+	return AI_OK;
+}
+
+/* Runs the queued listings and adds what they found to out, in the order
+ * they were queued. A run that takes its listing in pages (out->flush)
+ * runs them a window of 4 x --jobs at a time and hands a page on whenever
+ * one has filled, between two listings, so that only a window of
+ * listings is held (ARCHITECTURE.md §6.3); a listing of a whole history
+ * runs alone, straight into out, where add_items cuts it into pages. */
+static ai_result scan_run(struct scan *sc, struct ai_source_list *out)
+{
+	unsigned jobs = sc->f->jobs ? sc->f->jobs : 1;
+	size_t window = out->flush ? 4 * (size_t)jobs : sc->ntasks;
+	ai_result r = AI_OK;
+
+	for (size_t at = 0; r == AI_OK && at < sc->ntasks;) {
+		struct task_window w = { sc, at };
+		size_t n = 0;
+
+		if (out->flush && sc->tasks[at].hour == AI_TIME_MIN) {
+			r = list_task(sc, &sc->tasks[at++], out);
+			continue;
+		}
+		while (at + n < sc->ntasks && n < window &&
+		       !(out->flush && sc->tasks[at + n].hour == AI_TIME_MIN))
+			n++;
+		r = par_run(jobs, n, run_window_task, &w);
+		for (size_t i = 0; r == AI_OK && i < n; i++) {
+			r = take_found(out, &sc->tasks[at + i].out);
+			if (r == AI_OK && out->flush && out->n >= out->flush_every) {
+				ai_source_list_sort(out);
+				r = out->flush(out->flush_ctx, out);
+			}
+		}
+		at += n;
+	}
+	return r;
+}
+
+static void scan_release(struct scan *sc)
+{
+	for (size_t i = 0; i < sc->ntasks; i++)
+		ai_source_list_release(&sc->tasks[i].out);
+	free(sc->tasks);
+	ai_strvec_release(&sc->names);
 }
 
 /* "_<32 hex>": an app folder without its app name. */
@@ -440,13 +636,33 @@ static int no_app_name(const char *folder, size_t len)
 	       strspn(folder + 1, "0123456789abcdefABCDEF") == 32;
 }
 
-static ai_result scan_continuous(struct ai_store *src, const struct ai_source_filter *f,
-                                 struct ai_source_list *out)
-{
-	struct ai_strvec apps = { 0 }, types = { 0 };
-	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
-	ai_result r = list_folders(src, "", &apps);
+/* The type folders of the apps a continuous-export scan takes, each
+ * app's listed apart. */
+struct app_types {
+	struct ai_store *src;
+	char **folders;              /* the apps' folders */
+	struct ai_strvec *types;     /* what each holds */
+};
 
+static ai_result list_app_types(void *ctx, size_t i)
+{
+	struct app_types *at = ctx;
+
+	return list_folders(at->src, at->folders[i], &at->types[i]);
+}
+
+static ai_result scan_continuous(struct scan *sc, struct ai_source_list *out)
+{
+	const struct ai_source_filter *f = sc->f;
+	struct ai_strvec apps = { 0 }, names = { 0 };
+	struct app_types at = { sc->src, NULL, NULL };
+	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
+	size_t napps = 0;
+	ai_result r = list_folders(sc->src, "", &apps);
+
+	if (r == AI_OK && apps.n && (!(at.folders = calloc(apps.n, sizeof *at.folders)) ||
+	                             !(at.types = calloc(apps.n, sizeof *at.types))))
+		r = AI_ERR_NOMEM;
 	for (size_t a = 0; r == AI_OK && a < apps.n; a++) {
 		size_t alen = strlen(apps.v[a]) - 1; /* without the '/' */
 		if (no_app_name(apps.v[a], alen)) {
@@ -461,20 +677,30 @@ static ai_result scan_continuous(struct ai_store *src, const struct ai_source_fi
 			continue;
 		if (quarantine_folder(out, apps.v[a], app, 0, &r))
 			continue;
-		ai_strvec_release(&types);
-		r = list_folders(src, apps.v[a], &types);
-		for (size_t t = 0; r == AI_OK && t < types.n; t++) {
-			last_folder(types.v[t], type, sizeof type);
+		if ((r = ai_strvec_push(&names, app)) != AI_OK)
+			break;
+		at.folders[napps++] = apps.v[a];
+	}
+	if (r == AI_OK)
+		r = par_run(f->jobs, napps, list_app_types, &at);
+	for (size_t a = 0; r == AI_OK && a < napps; a++) {
+		const struct ai_strvec *types = &at.types[a];
+		for (size_t t = 0; r == AI_OK && t < types->n; t++) {
+			last_folder(types->v[t], type, sizeof type);
 			if ((r = ai_strvec_push_new(&out->types_seen, type)) != AI_OK)
 				break;
 			if (!ai_options_match(f->types, f->ntypes, type))
 				continue;
-			if (quarantine_folder(out, types.v[t], type, 1, &r))
+			if (quarantine_folder(out, types->v[t], type, 1, &r))
 				continue;
-			r = scan_hours(src, AI_LAYOUT_CONTINUOUS, types.v[t], app, type, f, out);
+			r = scan_hours(sc, types->v[t], names.v[a], type);
 		}
 	}
-	ai_strvec_release(&types);
+	for (size_t a = 0; at.types && a < apps.n; a++)
+		ai_strvec_release(&at.types[a]);
+	free(at.types);
+	free(at.folders);
+	ai_strvec_release(&names);
 	ai_strvec_release(&apps);
 	return r;
 }
@@ -507,12 +733,13 @@ static ai_result find_resources(struct ai_store *src, const char *prefix, int de
  * (the app: the last folder above "y=", lowercased), and the hour folders
  * below those. A workspace export's listing of an hour folder returns the
  * blobs of its twelve 5-minute folders, rolled-over PT05M_<n>.json too. */
-static ai_result scan_by_container(struct ai_store *src, enum ai_layout layout,
-                                   const struct ai_source_filter *f, struct ai_source_list *out)
+static ai_result scan_by_container(struct scan *sc, struct ai_source_list *out)
 {
 	struct ai_strvec conts = { 0 }, res = { 0 };
 	char app[AI_SOURCE_NAME_MAX + 1], type[AI_SOURCE_NAME_MAX + 1];
-	const char *pre = layout == AI_LAYOUT_WORKSPACE ? WS_PREFIX : DS_PREFIX;
+	const struct ai_source_filter *f = sc->f;
+	struct ai_store *src = sc->src;
+	const char *pre = sc->layout == AI_LAYOUT_WORKSPACE ? WS_PREFIX : DS_PREFIX;
 	ai_result r = list_folders(src, "", &conts);
 
 	for (size_t c = 0; r == AI_OK && c < conts.n; c++) {
@@ -537,7 +764,7 @@ static ai_result scan_by_container(struct ai_store *src, enum ai_layout layout,
 				continue;
 			if (quarantine_folder(out, res.v[i], app, 0, &r))
 				continue;
-			r = scan_hours(src, layout, res.v[i], app, type, f, out);
+			r = scan_hours(sc, res.v[i], app, type);
 		}
 	}
 	ai_strvec_release(&res);
@@ -610,15 +837,20 @@ void ai_source_list_sort(struct ai_source_list *l)
 ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
                          const struct ai_source_filter *f, struct ai_source_list *out)
 {
+	struct scan sc = { src, layout, f, AI_STRVEC_INIT, NULL, 0, 0 };
 	ai_result r;
 
 	if (layout == AI_LAYOUT_AUTO) {
-		r = ai_source_detect(src, &layout);
+		r = ai_source_detect(src, &sc.layout);
 		if (r != AI_OK)
 			return r;
 	}
-	r = layout == AI_LAYOUT_CONTINUOUS ? scan_continuous(src, f, out)
-	                                   : scan_by_container(src, layout, f, out);
+	/* The walk down to the type (or resource) folders queues their
+	 * listings; they run together once it is done. */
+	r = sc.layout == AI_LAYOUT_CONTINUOUS ? scan_continuous(&sc, out) : scan_by_container(&sc, out);
+	if (r == AI_OK)
+		r = scan_run(&sc, out);
+	scan_release(&sc);
 	if (r == AI_OK)
 		ai_source_list_sort(out);
 	if (r == AI_OK && out->nquarantined)

@@ -95,6 +95,7 @@ struct ai_source_filter {
 	ai_time from, to;        /* delivery hours in [from, to) */
 	const struct ai_shard *shard; /* not NULL: only the partitions (app, type, hour)
 	                          * of this shard are listed and kept (shard.h) */
+	unsigned jobs;           /* listings at once (0: one after another) */
 };
 
 /* A value of --app or --type that matched no folder the scan listed, with

@@ -1243,7 +1243,7 @@ static ai_result check_page(void *ctx, struct ai_source_list *list)
 
 static ai_result check_source(struct vctx *v)
 {
-	struct ai_source_filter f = { .from = v->p->from, .to = v->p->to };
+	struct ai_source_filter f = { .from = v->p->from, .to = v->p->to, .jobs = v->p->jobs };
 	struct ai_source_list list;
 	struct source_page sp = { .v = v };
 	ai_result r;
