@@ -34,6 +34,8 @@
 #define CHUNK (4u << 20)            /* source bytes per read */
 #define BLOCK (4u << 20)            /* pack bytes per uploaded block */
 #define SMALL_MEMBER (24u << 20)    /* larger sources get a pack of their own */
+#define MIN_SLICE 16                /* fewest blobs a partition is cut into (split_partitions) */
+#define MAX_JOBS 64                 /* worker threads at most */
 #define GZIP_LEVEL 6
 #define MAX_SEGMENT_IDS (4u << 20) /* more distinct operation ids: the index matches any */
 
@@ -532,11 +534,51 @@ static void stop_workers(struct run *run)
 	__atomic_store_n(&run->next_part, run->nparts, __ATOMIC_RELAXED);
 }
 
+/* A worker reads its partition's blobs one after another, a round trip
+ * each, so over a wide-area link a busy partition would keep one worker
+ * busy long after the others ran out of work. A partition of more than
+ * twice the fair share of blobs (all blobs over the workers, at least
+ * MIN_SLICE) is cut into slices of about that share, each with packs of its
+ * own: more, smaller packs (two requests each to commit) for reads that go
+ * on in parallel. */
+static ai_result split_partitions(struct run *run, unsigned workers)
+{
+	size_t share = (run->nwork + workers - 1) / workers, total = 0, k = 0;
+	struct partition *parts;
+
+	if (share < MIN_SLICE)
+		share = MIN_SLICE;
+	for (size_t i = 0; i < run->nparts; i++)
+		total += run->parts[i].n > 2 * share ? (run->parts[i].n + share - 1) / share : 1;
+	if (total == run->nparts)
+		return AI_OK;
+	parts = calloc(total, sizeof *parts);
+	if (!parts)
+		return AI_ERR_NOMEM;
+	for (size_t i = 0; i < run->nparts; i++) {
+		const struct partition *p = &run->parts[i];
+		size_t slices = p->n > 2 * share ? (p->n + share - 1) / share : 1, first = p->first;
+		for (size_t j = 0; j < slices; j++) {
+			/* the first n % slices slices get one blob more */
+			size_t n = p->n / slices + (j < p->n % slices);
+			parts[k].first = first;
+			parts[k++].n = n;
+			first += n;
+		}
+	}
+	ai_debug("run: %zu partitions cut into %zu slices of about %zu blobs for %u workers",
+	         run->nparts, total, share, workers);
+	free(run->parts);
+	run->parts = parts;
+	run->nparts = total;
+	return AI_OK;
+}
+
 /* Runs the workers on a page of the listing (and draws the progress
  * line); do_page records their members once they are done. */
 static ai_result run_workers(struct run *run)
 {
-	unsigned n = run->o->jobs < 1 ? 1 : run->o->jobs > 64 ? 64 : (unsigned)run->o->jobs;
+	unsigned n = run->o->jobs < 1 ? 1 : run->o->jobs > MAX_JOBS ? MAX_JOBS : (unsigned)run->o->jobs;
 	struct worker *wks = calloc(n, sizeof *wks);
 	pthread_t *th = calloc(n, sizeof *th);
 	unsigned started = 0;
@@ -546,6 +588,9 @@ static ai_result run_workers(struct run *run)
 		r = AI_ERR_NOMEM;
 		goto out;
 	}
+	r = split_partitions(run, n);
+	if (r != AI_OK)
+		goto out;
 	if (n > run->nparts)
 		n = run->nparts ? (unsigned)run->nparts : 1;
 	for (unsigned i = 0; i < n && r == AI_OK; i++) {

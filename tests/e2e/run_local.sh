@@ -20,13 +20,13 @@ run() {
 }
 
 # Lines of every source blob (a missing final newline added, as the
-# archive does), and of every pack.
+# archive does), and of every pack; of $src and $dst unless given.
 source_lines() {
-	find "$src/appinsights-export" -type f -name '*.blob' -print0 | sort -z |
+	find "${1:-$src}/appinsights-export" -type f -name '*.blob' -print0 | sort -z |
 		xargs -0 -r awk 1 | sort
 }
 archive_lines() {
-	find "$dst/data" -type f -name '*.jsonl.gz' -print0 | sort -z | xargs -0 -r zcat | sort
+	find "${1:-$dst}/data" -type f -name '*.jsonl.gz' -print0 | sort -z | xargs -0 -r zcat | sort
 }
 
 check_exit 0 "first run archives the export" -- run
@@ -117,6 +117,25 @@ check "  its closing line says the next verify tries again, offering no --wait" 
 	_ "$LAST_CLOSING"
 kill "$holder"
 wait "$holder" 2>/dev/null
+
+# One busy partition (an app, type and hour of 100 blobs) is cut into
+# slices for the workers, each slice with a pack of its own.
+busy="$TEST_TMP/busy"
+"$AIGEN" --out "$busy" --layout continuous --apps 1 --types Requests --hours 1 \
+	--blobs-per-hour 100 --rows-per-blob 2 --seed 5 >/dev/null || bail_out "aigen failed"
+declare -A packs=()
+for j in 1 4; do
+	ai_init "file://$TEST_TMP/busy-$j" "$key" || bail_out "init failed"
+	check_exit 0 "--jobs $j over one busy partition" -- "$AIARCHIVE" --json run --jobs "$j" \
+		--source "file://$busy/appinsights-export" --dest "file://$TEST_TMP/busy-$j" --key "$key"
+	packs[$j]=$(jq .packs <<<"$LAST_OUTPUT")
+	check "--jobs $j: every line of the busy partition archived once" -- \
+		diff <(source_lines "$busy") <(archive_lines "$TEST_TMP/busy-$j")
+	check "--jobs $j: the archive verifies" -- \
+		"$AIARCHIVE" -q verify --data --dest "file://$TEST_TMP/busy-$j" --pubkey "$key.pub"
+done
+check_eq "one worker takes the partition whole: one pack" 1 "${packs[1]}"
+check_eq "four workers take a slice of 25 blobs each: four packs" 4 "${packs[4]}"
 
 check_exit 0 "dry run exits 0" -- "$AIARCHIVE" run --dry-run \
 	--source "file://$src/appinsights-export" --dest "file://$dst" --key "$key"
