@@ -9,7 +9,6 @@
 # BENCH_TOOLS the tools of the copy part: any of aiarchive, rclone (default
 # flags), rclone16 (--transfers 16), naive.
 . "$(dirname "$0")/lib.sh"
-AIGEN=$top_builddir/tools/aigen
 [ -x "$AIGEN" ] && [ -x "$AIARCHIVE" ] || { echo "bench: build aiarchive and aigen first" >&2; exit 1; }
 parts=${BENCH_PARTS:-copy cpu history}
 tools=${BENCH_TOOLS:-aiarchive rclone naive rclone16}
@@ -21,16 +20,6 @@ full) gen=(--apps 5 --hours 50 --blobs-per-hour 4 --target-bytes 2G) ;;
 esac
 : "${BENCH_HISTORY:=2000 20000}"
 export AIARCHIVE_SOURCE_KEY=$AZURITE_KEY AIARCHIVE_DEST_KEY=$AZURITE_KEY
-
-# gen_once DIR AIGEN-ARGS...: runs aigen into DIR unless an earlier run
-# finished doing so (a file outside the containers marks that).
-gen_once() {
-	local dir=$1; shift
-	[ -e "$dir/.complete" ] && return 0
-	rm -rf "$dir"
-	"$AIGEN" --out "$dir" --layout continuous --seed 7 "$@" >&2
-	touch "$dir/.complete"
-}
 
 export_dir=$BENCH_OUT/export-$BENCH_SIZE
 src_tree=$export_dir/appinsights-export
@@ -84,7 +73,7 @@ if [[ " $parts " == *" copy "* ]]; then
 				timed archive rclone-copy "$rep" -- rclone copy srcr:appinsights-export dstr:archive
 				;;
 			rclone16)
-				# As many transfers in flight as aiarchive's default --jobs.
+				# As many transfers in flight as aiarchive's --jobs 16 (its default until §9).
 				timed archive rclone-copy-t16 "$rep" -- rclone copy --transfers 16 --checkers 16 \
 					srcr:appinsights-export dstr:archive
 				;;

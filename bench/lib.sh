@@ -9,12 +9,15 @@
 #                                      the command BENCH_EXTRA_CMD prints)
 #   loadavg                            the 1-minute load average
 #   rclone_env NAME URL SAS            configures rclone remote NAME (env vars only)
+#   gen_once DIR AIGEN-ARGS...         a continuous export by tools/aigen in DIR (seed 7),
+#                                      kept for the next run
 # The results file is TSV and is summarised by bench/summary.sh.
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$BENCH_DIR/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${AIARCHIVE:=$top_builddir/src/aiarchive}"
 export top_srcdir top_builddir AIARCHIVE
+AIGEN=$top_builddir/tools/aigen
 : "${BENCH_OUT:=$BENCH_DIR/out}"
 : "${BENCH_REPS:=3}"
 : "${BENCH_SIZE:=small}"
@@ -71,4 +74,14 @@ rclone_env() {
 	local up=${1^^}
 	export "RCLONE_CONFIG_${up}_TYPE=azureblob"
 	export "RCLONE_CONFIG_${up}_SAS_URL=$2?$3"
+}
+
+# gen_once DIR AIGEN-ARGS...: runs aigen into DIR unless an earlier run
+# finished doing so (a file outside the containers marks that).
+gen_once() {
+	local dir=$1; shift
+	[ -e "$dir/.complete" ] && return 0
+	rm -rf "$dir"
+	"$AIGEN" --out "$dir" --layout continuous --seed 7 "$@" >&2
+	touch "$dir/.complete"
 }

@@ -2,7 +2,7 @@
 # run.sh: runs the benchmarks and prints their tables (see BENCHMARKS.md).
 #
 # Usage: bench/run.sh [--size tiny|small|full] [--reps N] [--builddir DIR]
-#                     [--only store|archive|manifest|auth|workspace|shards|memory]
+#                     [--only store|archive|manifest|auth|workspace|wan|shards|memory]
 #                     [--history "N N ..."] [--workspace-days "N N ..."]
 #                     [--memory-sizes "N N ..."] [--baseline PATH]
 # Results go to bench/out/results.tsv (appended; each row names its size),
@@ -63,6 +63,9 @@ if [ -z "$only" ] || [ "$only" = store ]; then
 fi
 if [ -z "$only" ] || [ "$only" = archive ]; then
 	"$here/archive.sh"
+fi
+if [ -z "$only" ] || [ "$only" = wan ]; then
+	"$here/wan.sh"
 fi
 if [ -z "$only" ] || [ "$only" = manifest ]; then
 	if [ "$size" = tiny ]; then

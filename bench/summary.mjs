@@ -87,6 +87,41 @@ for (const size of sizes('archive')) {
 			`(${j.bytes_in} / ${j.bytes_out}); ${j.packs} packs.\n`);
 }
 
+// The wide-area run (bench/wan.sh): each size is "<shape>-<size>"; the
+// extra column has the proxies' counters for the source and the archive.
+for (const size of sizes('wan')) {
+	const labels = [...new Set(rows.filter((r) => r.fig === 'wan' && r.size === size).map((r) => r.label))]
+		.sort((x, y) => {
+			const rank = (l) => l === 'aiarchive-run' ? 0 : l.startsWith('aiarchive-run-j') ? 1 : 2;
+			return rank(x) - rank(y) || parseInt(x.split('-j')[1]) - parseInt(y.split('-j')[1]);
+		});
+	const rc = group('wan', size, 'rclone-copy-t16');
+	const j0 = rows.find((r) => r.fig === 'wan' && r.size === size && r.json)?.json;
+	if (!j0)
+		continue;
+	console.log(`**Archive run at ${j0.delay} each way** (${size}: ${j0.blobs} blobs; source and archive ` +
+		`each behind faultproxy --delay; median of ${group('wan', size, labels[0]).n}):\n`);
+	const med = (g, fn) => median(g.rows.map((r) => (r.json ? fn(r.json) : NaN)));
+	const reqs = (j) => j.src.requests + j.dst.requests;
+	const body = labels.map((l) => {
+		const g = group('wan', size, l);
+		const name = l === 'aiarchive-run' ? 'aiarchive run (default --jobs)'
+			: l.startsWith('aiarchive-run-j') ? `aiarchive run --jobs ${l.split('-j')[1]}`
+			: 'rclone copy --transfers 16 --checkers 16';
+		return [name, f(g.wall), f(j0.blobs / g.wall, 0), f(g.cpu), mib(g.rss),
+			`${f(med(g, (j) => j.src.requests), 0)} + ${f(med(g, (j) => j.dst.requests), 0)}`,
+			f(med(g, reqs) / j0.blobs, 2),
+			f(med(g, (j) => (j.src.bytesIn + j.src.bytesOut + j.dst.bytesIn + j.dst.bytesOut) / j0.blobs / 1024), 1),
+			`${f(med(g, (j) => j.src.activeSeconds), 1)} / ${f(med(g, (j) => j.dst.activeSeconds), 1)}`,
+			f(med(g, (j) => (j.src.busySeconds + j.dst.busySeconds)) / g.wall, 1),
+			`${f(med(g, (j) => j.src.inFlightPeak), 0)} + ${f(med(g, (j) => j.dst.inFlightPeak), 0)}`,
+			rc ? f(rc.wall / g.wall) : '—'];
+	});
+	table(['tool', 'wall s', 'blobs/s', 'CPU s', 'peak RSS MiB', 'requests (source + archive)',
+		'requests / blob', 'KiB on the wire / blob', 's with a request in flight (source / archive)', 'mean in flight',
+		'peak in flight', 'speed vs rclone'], body);
+}
+
 for (const size of sizes('cpu')) {
 	const a = group('cpu', size, 'aiarchive-local');
 	const z = group('cpu', size, 'gzip6+sha256sum');
