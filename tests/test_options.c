@@ -130,7 +130,7 @@ Test(options, defaults)
 
 	OK(parse(NULL, &o, NULL));
 	cr_assert_null(o.source);
-	cr_assert_eq(o.jobs, 16);
+	cr_assert_eq(o.jobs, 32);
 	cr_assert_eq(o.pack_size, 128ULL << 20);
 	cr_assert_eq(o.lookback, H);
 	cr_assert_eq(o.grace, 15 * 60 * SEC);
