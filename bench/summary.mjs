@@ -89,37 +89,48 @@ for (const size of sizes('archive')) {
 
 // The wide-area run (bench/wan.sh): each size is "<shape>-<size>"; the
 // extra column has the proxies' counters for the source and the archive.
+// First runs in one table, the runs again with nothing new in another.
+const wanName = (l) => l === 'aiarchive-run' ? 'aiarchive run (default --jobs)'
+	: l.startsWith('aiarchive-run-j') ? `aiarchive run --jobs ${l.split('-j')[1]}`
+	: l === 'aiarchive-before' ? 'aiarchive run, the build before (its defaults)'
+	: 'rclone copy --transfers 16 --checkers 16';
+const wanRank = (l) => (l === 'aiarchive-run' ? 0 : l.startsWith('aiarchive-run-j') ? 1 + parseInt(l.split('-j')[1]) / 1000
+	: l === 'aiarchive-before' ? 2 : 3);
 for (const size of sizes('wan')) {
-	const labels = [...new Set(rows.filter((r) => r.fig === 'wan' && r.size === size).map((r) => r.label))]
-		.sort((x, y) => {
-			const rank = (l) => l === 'aiarchive-run' ? 0 : l.startsWith('aiarchive-run-j') ? 1 : 2;
-			return rank(x) - rank(y) || parseInt(x.split('-j')[1]) - parseInt(y.split('-j')[1]);
-		});
-	const rc = group('wan', size, 'rclone-copy-t16');
+	const all = [...new Set(rows.filter((r) => r.fig === 'wan' && r.size === size).map((r) => r.label))];
 	const j0 = rows.find((r) => r.fig === 'wan' && r.size === size && r.json)?.json;
 	if (!j0)
 		continue;
-	console.log(`**Archive run at ${j0.delay} each way** (${size}: ${j0.blobs} blobs; source and archive ` +
-		`each behind faultproxy --delay; median of ${group('wan', size, labels[0]).n}):\n`);
 	const med = (g, fn) => median(g.rows.map((r) => (r.json ? fn(r.json) : NaN)));
 	const reqs = (j) => j.src.requests + j.dst.requests;
-	const body = labels.map((l) => {
-		const g = group('wan', size, l);
-		const name = l === 'aiarchive-run' ? 'aiarchive run (default --jobs)'
-			: l.startsWith('aiarchive-run-j') ? `aiarchive run --jobs ${l.split('-j')[1]}`
-			: 'rclone copy --transfers 16 --checkers 16';
-		return [name, f(g.wall), f(j0.blobs / g.wall, 0), f(g.cpu), mib(g.rss),
-			`${f(med(g, (j) => j.src.requests), 0)} + ${f(med(g, (j) => j.dst.requests), 0)}`,
-			f(med(g, reqs) / j0.blobs, 2),
-			f(med(g, (j) => (j.src.bytesIn + j.src.bytesOut + j.dst.bytesIn + j.dst.bytesOut) / j0.blobs / 1024), 1),
-			`${f(med(g, (j) => j.src.activeSeconds), 1)} / ${f(med(g, (j) => j.dst.activeSeconds), 1)}`,
-			f(med(g, (j) => (j.src.busySeconds + j.dst.busySeconds)) / g.wall, 1),
-			`${f(med(g, (j) => j.src.inFlightPeak), 0)} + ${f(med(g, (j) => j.dst.inFlightPeak), 0)}`,
-			rc ? f(rc.wall / g.wall) : '—'];
-	});
-	table(['tool', 'wall s', 'blobs/s', 'CPU s', 'peak RSS MiB', 'requests (source + archive)',
-		'requests / blob', 'KiB on the wire / blob', 's with a request in flight (source / archive)', 'mean in flight',
-		'peak in flight', 'speed vs rclone'], body);
+	for (const again of [false, true]) {
+		const labels = all.filter((l) => l.endsWith('-again') === again).map((l) => l.replace(/-again$/, ''))
+			.sort((x, y) => wanRank(x) - wanRank(y));
+		const sfx = again ? '-again' : '';
+		const rc = group('wan', size, 'rclone-copy-t16' + sfx);
+		if (!labels.length)
+			continue;
+		console.log(again
+			? `**The same run again, nothing new** (${size}; median of ${group('wan', size, labels[0] + sfx).n}):\n`
+			: `**Archive run at ${j0.delay} each way** (${size}: ${j0.blobs} blobs; source and archive ` +
+			  `each behind faultproxy --delay; median of ${group('wan', size, labels[0]).n}):\n`);
+		const body = labels.map((l) => {
+			const g = group('wan', size, l + sfx);
+			return [wanName(l), f(g.wall), again ? '—' : f(j0.blobs / g.wall, 0), f(g.cpu), mib(g.rss),
+				`${f(med(g, (j) => j.src.requests), 0)} + ${f(med(g, (j) => j.dst.requests), 0)}`,
+				again ? '—' : f(med(g, reqs) / j0.blobs, 2),
+				again ? f(med(g, (j) => (j.src.bytesIn + j.src.bytesOut + j.dst.bytesIn + j.dst.bytesOut) / 1024), 0)
+					: f(med(g, (j) => (j.src.bytesIn + j.src.bytesOut + j.dst.bytesIn + j.dst.bytesOut) / j0.blobs / 1024), 1),
+				`${f(med(g, (j) => j.src.activeSeconds), 1)} / ${f(med(g, (j) => j.dst.activeSeconds), 1)}`,
+				f(med(g, (j) => (j.src.busySeconds + j.dst.busySeconds)) / g.wall, 1),
+				`${f(med(g, (j) => j.src.inFlightPeak), 0)} + ${f(med(g, (j) => j.dst.inFlightPeak), 0)}`,
+				rc ? f(rc.wall / g.wall) : '—'];
+		});
+		table(['tool', 'wall s', 'blobs/s', 'CPU s', 'peak RSS MiB', 'requests (source + archive)',
+			'requests / blob', again ? 'KiB on the wire' : 'KiB on the wire / blob',
+			's with a request in flight (source / archive)', 'mean in flight', 'peak in flight',
+			'speed vs rclone'], body);
+	}
 }
 
 for (const size of sizes('cpu')) {

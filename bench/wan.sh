@@ -4,17 +4,24 @@
 # 30ms each way, so 60 ms a round trip on either side); `aiarchive run` with
 # its default --jobs and with each of BENCH_WAN_JOBS (default "16 64") against
 # `rclone copy --transfers 16 --checkers 16`, side by side in one run, order
-# rotated. Two exports of small blobs (BENCH_WAN_SHAPES, default both):
+# rotated. BENCH_WAN_BEFORE names another aiarchive binary (an earlier
+# build) to run with its defaults beside them, labelled aiarchive-before.
+# Two exports of small blobs (BENCH_WAN_SHAPES, default both), whose last
+# delivery hour is the current one, generated afresh for each run:
 #   spread  many partitions: 2 apps x 10 types x 3 hours, 20 blobs each
 #   busy    few busy ones: 1 app, Requests and Rdd, 2 hours, 300 blobs each
-# (tiny: a fifth of the blobs; full: four times). Each timed run gets a
-# fresh destination Azurite and proxy; the proxies' counters (requests by
-# operation, bytes, time in flight) go into the results' extra column.
+# (tiny: a fifth of the blobs; full: four times). Each first run gets a
+# fresh destination Azurite and proxy; aiarchive's default, the earlier
+# build and rclone then run once more with nothing new (an hourly run's
+# listing and commit). The proxies' counters (requests by operation,
+# bytes, time in flight) go into the results' extra column.
 . "$(dirname "$0")/lib.sh"
 [ -x "$AIGEN" ] && [ -x "$AIARCHIVE" ] || { echo "bench: build aiarchive and aigen first" >&2; exit 1; }
 delay=${BENCH_WAN_DELAY:-30ms}
 jobs_list=${BENCH_WAN_JOBS:-16 64}
 shapes=${BENCH_WAN_SHAPES:-spread busy}
+before=${BENCH_WAN_BEFORE:-}
+[ -z "$before" ] || [ -x "$before" ] || { echo "bench: BENCH_WAN_BEFORE '$before' is not a program" >&2; exit 2; }
 case $BENCH_SIZE in
 tiny) scale=1 div=5 ;;
 small) scale=1 div=1 ;;
@@ -35,6 +42,11 @@ proxied() {
 	printf -v "${1}_WAN" '%s' "${!url}/$AZURITE_ACCOUNT"
 }
 
+zero_stats() {
+	curl -sf -X DELETE "$SRC_P/__stats" >/dev/null
+	curl -sf -X DELETE "$DST_P/__stats" >/dev/null
+}
+
 # wan_extra: the extra column, one JSON object: the run's own summary (for
 # aiarchive) and what the two proxies counted.
 wan_extra() {
@@ -45,14 +57,28 @@ wan_extra() {
 		'def c: del(.rules, .recent); {delay: $delay, blobs: $blobs, own: $own, src: ($src | c), dst: ($dst | c)}'
 }
 
+# wan_run LABEL REP WANT -- CMD...: one timed run with fresh counters; an
+# aiarchive run must report WANT blobs archived and none failed.
+wan_run() {
+	local label=$1 rep=$2 want=$3; shift 3
+	[ "${1:-}" = "--" ] && shift
+	zero_stats
+	BENCH_EXTRA_CMD=wan_extra BENCH_SIZE=$shape-$BENCH_SIZE timed wan "$label" "$rep" -- "$@"
+	[ "$want" = - ] || jq -e --argjson n "$want" '.blobs == $n and .failed == 0' "$BENCH_LAST" >/dev/null ||
+		{ echo "bench: $label archived $(cat "$BENCH_LAST")" >&2; exit 1; }
+}
+
 for shape in $shapes; do
 	case $shape in
-	spread) gen=(--apps 2 --hours $((3 * scale)) --blobs-per-hour $((20 / div))) ;;
-	busy) gen=(--apps 1 --types Requests,Rdd --hours $((2 * scale)) --blobs-per-hour $((300 / div))) ;;
+	spread) hours=$((3 * scale)) gen=(--apps 2 --blobs-per-hour $((20 / div))) ;;
+	busy) hours=$((2 * scale)) gen=(--apps 1 --types Requests,Rdd --blobs-per-hour $((300 / div))) ;;
 	*) echo "bench: unknown shape '$shape' (spread or busy)" >&2; exit 2 ;;
 	esac
-	export_dir=$BENCH_OUT/wan-$shape-$BENCH_SIZE
-	gen_once "$export_dir" "${gen[@]}"
+	# Ending in the current hour, so that a second run lists the hours an
+	# hourly run lists.
+	export_dir=$TEST_TMP/wan-$shape
+	"$AIGEN" --out "$export_dir" --layout continuous --seed 7 --hours "$hours" \
+		--from "$(date -u -d "-$((hours - 1)) hours" +%Y-%m-%dT%H)" "${gen[@]}" >&2
 	nblobs=$(find "$export_dir/appinsights-export" -type f | wc -l)
 	echo "# wan export $shape-$BENCH_SIZE: $nblobs blobs, $(du -sb "$export_dir/appinsights-export" | cut -f1) bytes" >&2
 	azurite_start SRC
@@ -63,6 +89,7 @@ for shape in $shapes; do
 	for j in $jobs_list; do
 		tools+=" aiarchive-j$j"
 	done
+	[ -z "$before" ] || tools+=" aiarchive-before"
 	for rep in $(seq 1 "$BENCH_REPS"); do
 		# Rotate who goes first.
 		read -ra order <<<"$tools"
@@ -73,29 +100,28 @@ for shape in $shapes; do
 			azurite_start DST
 			blobtool_at DST mkcontainer archive >/dev/null
 			proxied DST
-			curl -sf -X DELETE "$SRC_P/__stats" >/dev/null
-			BENCH_EXTRA_CMD=wan_extra
 			case $who in
 			aiarchive*)
-				jobs=()
-				[ "$who" = aiarchive ] || jobs=(--jobs "${who#aiarchive-j}")
+				prog=$AIARCHIVE opts=() label=aiarchive-run
+				case $who in
+				aiarchive-before) prog=$before label=aiarchive-before ;;
+				aiarchive-j*) opts=(--jobs "${who#aiarchive-j}") label=aiarchive-run-j${who#aiarchive-j} ;;
+				esac
 				ai_init "$DST_URL/archive" "$key" || { echo "bench: aiarchive init failed" >&2; exit 1; }
-				curl -sf -X DELETE "$DST_P/__stats" >/dev/null
-				BENCH_SIZE=$shape-$BENCH_SIZE timed wan "${who/#aiarchive/aiarchive-run}" "$rep" -- \
-					"$AIARCHIVE" --json run "${jobs[@]}" --source "$SRC_WAN/appinsights-export" \
-					--dest "$DST_WAN/archive" --key "$key"
-				jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' "$BENCH_LAST" >/dev/null ||
-					{ echo "bench: aiarchive archived $(cat "$BENCH_LAST")" >&2; exit 1; }
+				run=("$prog" --json run "${opts[@]}" --source "$SRC_WAN/appinsights-export"
+					--dest "$DST_WAN/archive" --key "$key")
+				wan_run "$label" "$rep" "$nblobs" -- "${run[@]}"
+				[ ${#opts[@]} -gt 0 ] || wan_run "$label-again" "$rep" 0 -- "${run[@]}"
 				;;
 			rclone16)
 				rclone_env dstr "$DST_WAN/archive" "$(sas_for DST archive racwdl +12h)"
-				BENCH_SIZE=$shape-$BENCH_SIZE timed wan rclone-copy-t16 "$rep" -- \
-					rclone copy --transfers 16 --checkers 16 srcr:appinsights-export dstr:archive
+				copy=(rclone copy --transfers 16 --checkers 16 srcr:appinsights-export dstr:archive)
+				wan_run rclone-copy-t16 "$rep" - -- "${copy[@]}"
 				got=$(blobtool_at DST list archive | wc -l)
 				[ "$got" -eq "$nblobs" ] || { echo "bench: rclone copied $got of $nblobs blobs" >&2; exit 1; }
+				wan_run rclone-copy-t16-again "$rep" - -- "${copy[@]}"
 				;;
 			esac
-			BENCH_EXTRA_CMD=
 			kill "$DST_P_PID" 2>/dev/null || true
 			wait "$DST_P_PID" 2>/dev/null || true
 			azurite_stop DST
@@ -104,4 +130,5 @@ for shape in $shapes; do
 	kill "$SRC_P_PID" 2>/dev/null || true
 	wait "$SRC_P_PID" 2>/dev/null || true
 	azurite_stop SRC
+	rm -rf "$export_dir"
 done
