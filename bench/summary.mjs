@@ -123,12 +123,15 @@ for (const size of sizes('wan')) {
 					: f(med(g, (j) => (j.src.bytesIn + j.src.bytesOut + j.dst.bytesIn + j.dst.bytesOut) / j0.blobs / 1024), 1),
 				`${f(med(g, (j) => j.src.activeSeconds), 1)} / ${f(med(g, (j) => j.dst.activeSeconds), 1)}`,
 				f(med(g, (j) => (j.src.busySeconds + j.dst.busySeconds)) / g.wall, 1),
+				`${f(med(g, (j) => 1000 * (j.src.busySeconds + j.dst.busySeconds) / reqs(j)), 0)} ` +
+					`(${f(med(g, (j) => 1000 * ((j.src.upstreamSeconds ?? NaN) + (j.dst.upstreamSeconds ?? NaN)) / reqs(j)), 0)})`,
 				`${f(med(g, (j) => j.src.inFlightPeak), 0)} + ${f(med(g, (j) => j.dst.inFlightPeak), 0)}`,
 				rc ? f(rc.wall / g.wall) : '—'];
 		});
 		table(['tool', 'wall s', 'blobs/s', 'CPU s', 'peak RSS MiB', 'requests (source + archive)',
 			'requests / blob', again ? 'KiB on the wire' : 'KiB on the wire / blob',
-			's with a request in flight (source / archive)', 'mean in flight', 'peak in flight',
+			's with a request in flight (source / archive)', 'mean in flight',
+			'ms a request (of it Azurite\'s)', 'peak in flight',
 			'speed vs rclone'], body);
 	}
 }

@@ -496,7 +496,7 @@ faultproxy_start() {
 	_fp_pid[$name]=$!
 	[ ${#_fp_pid[@]} -gt 1 ] || on_exit faultproxy_stop_all
 	for ((i = 0; i < 200; i++)); do
-		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out")
+		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$out" 2>/dev/null)
 		[ -z "$port" ] || break
 		kill -0 "${_fp_pid[$name]}" 2>/dev/null || break
 		sleep 0.05

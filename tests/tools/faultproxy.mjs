@@ -63,7 +63,7 @@
 //   GET    /__stats   {"requests","forwarded","faults","byAction":{..},
 //                      "byOp":{"GET list":n,"PUT block":n,"HEAD":n,..},
 //                      "connections","bytesIn","bytesOut","inFlightPeak",
-//                      "busySeconds","activeSeconds",
+//                      "busySeconds","activeSeconds","upstreamSeconds",
 //                      "rules":[..],"recent":[{"method","url","action"}..]}
 //                      byOp: requests by method and Blob operation (the comp=
 //                      query parameter); bytesIn/bytesOut: bytes read from and
@@ -71,7 +71,9 @@
 //                      busySeconds: the requests' times summed, from arrival
 //                      to the last byte of the answer; activeSeconds: the time
 //                      with at least one request in flight (busy / active is
-//                      the mean number in flight).
+//                      the mean number in flight); upstreamSeconds: the
+//                      forwarded requests' times summed from forwarding to
+//                      the target's status line (the target's own share).
 //   DELETE /__stats   zero the counters and the recent list
 //
 // Forwarding is transparent: the request line, raw header names, order and
@@ -258,7 +260,7 @@ function resetStats() {
 	stats.connections = 0;
 	stats.bytesIn = stats.bytesOut = 0;
 	stats.inFlightPeak = inFlight;
-	stats.busyMs = stats.activeMs = 0;
+	stats.busyMs = stats.activeMs = stats.upstreamMs = 0;
 	activeSince = performance.now();
 	// Bytes already moved on live connections are not the new count's.
 	for (const sock of liveSockets) {
@@ -328,6 +330,7 @@ function statsJson() {
 		bytesIn, bytesOut, inFlightPeak: stats.inFlightPeak,
 		busySeconds: Number((stats.busyMs / 1000).toFixed(3)),
 		activeSeconds: Number((activeMs / 1000).toFixed(3)),
+		upstreamSeconds: Number((stats.upstreamMs / 1000).toFixed(3)),
 		rules: rules.map(showRule), recent: stats.recent };
 }
 
@@ -498,6 +501,7 @@ function resetClient(sock) {
 
 function forward(req, res, rule) {
 	stats.forwarded++;
+	const sent = performance.now();
 	const up = upstream.request({
 		host: target.hostname,
 		port: target.port || (upstream === https ? 443 : 80),
@@ -535,6 +539,7 @@ function forward(req, res, rule) {
 			up.destroy();
 		}
 	});
+	up.once('response', () => { stats.upstreamMs += performance.now() - sent; });
 	up.on('response', (ures) => later(opts.delayMs, req.socket, () => {
 		// Faults destroy sockets on purpose; their errors are expected.
 		ures.on('error', (e) => log(`upstream response error ${e.message}`));
