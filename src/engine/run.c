@@ -1901,14 +1901,16 @@ static ai_result do_page(struct run *run, struct ai_source_list *items)
 		ai_progress_total(run->p->progress, run->planned, run->planned_bytes);
 		r = run_workers(run);
 	}
+	if (r == AI_OK)
+		r = record(run, run->a, sum);
+	/* Counted once recorded: a pack that waited past the bound fails its
+	 * blobs only as its segment is committed (drop_late). */
 	for (size_t i = 0; i < run->nwork; i++) {
 		sum->failed += run->work[i].state == WORK_FAILED;
 		if (run->work[i].state == WORK_FAILED && !sum->failure[0] && run->work[i].why)
 			snprintf(sum->failure, sizeof sum->failure, "%s", run->work[i].why);
 		sum->pending += run->work[i].state == WORK_PARTIAL;
 	}
-	if (r == AI_OK)
-		r = record(run, run->a, sum);
 	kr = keep_page(run, items);
 	if (kr != AI_OK)
 		ai_error("run: out of memory");
