@@ -92,3 +92,19 @@ packs_ok() {
 	referenced_lines "$d" "$dump" | diff - "$work/source.lines" >"$work/diff" ||
 		{ echo "archived lines differ from the source's:"; head -20 "$work/diff"; return 1; }
 }
+
+# archived_once CONTAINER LINES PUB: every line of the file LINES (sorted,
+# as referenced_lines prints them) is in a referenced pack of the Azurite
+# container CONTAINER exactly once, and the chain verifies with PUB
+# (checked on a download).
+archived_once() {
+	local d="$TEST_TMP/dl-$1"
+	rm -rf "$d"
+	blobtool_at DST download-tree "$1" "$d" >/dev/null || { echo "download failed"; return 1; }
+	chain_ok "$d" "$3" || return 1
+	archive_dump "$d" "$d.dump" || return 1
+	dump_tiling "$d.dump" || return 1
+	referenced_exist "$d" "$d.dump" || return 1
+	referenced_lines "$d" "$d.dump" | diff - "$2" | head -20 |
+		awk '{ print } END { exit NR > 0 }'
+}

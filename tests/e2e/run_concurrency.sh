@@ -35,20 +35,6 @@ exec_run() {
 		--key "$key" --jobs 2 --lock-duration 15s "$@"
 }
 
-# archived_once CONTAINER: every source line is in a referenced pack
-# exactly once, and the chain verifies (checked on a download).
-archived_once() {
-	local d="$TEST_TMP/dl-$1"
-	rm -rf "$d"
-	blobtool_at DST download-tree "$1" "$d" >/dev/null || { echo "download failed"; return 1; }
-	chain_ok "$d" "$key.pub" || return 1
-	archive_dump "$d" "$d.dump" || return 1
-	dump_tiling "$d.dump" || return 1
-	referenced_exist "$d" "$d.dump" || return 1
-	referenced_lines "$d" "$d.dump" | diff - "$TEST_TMP/source.lines" | head -20 |
-		awk '{ print } END { exit NR > 0 }'
-}
-
 # together NAME CONTAINER [OPTIONS]: two runs started at the same moment;
 # NAME.a/.b get their stdout, NAME.a.err/.b.err stderr, NAME.a.rc/.b.rc the
 # exit codes and NAME.a.pid/.b.pid the pids.
@@ -79,7 +65,7 @@ check "that line names the holder: host, the winner's pid and run id" -- \
 	<<<"$err"
 check "the loser printed no summary, only the JSON error object (locked, exit 5)" -- jq -e -s \
 	'length == 1 and .[0].error.code == "locked" and .[0].error.exit == 5' "$TEST_TMP/t1.$lose"
-check "every line archived exactly once" -- archived_once archive1
+check "every line archived exactly once" -- archived_once archive1 "$TEST_TMP/source.lines" "$key.pub"
 
 # ---- with --wait: the second waits, then finds everything archived
 
@@ -89,7 +75,7 @@ check_eq "one archives everything, the other nothing" "0 $nblobs" \
 	"$(jq -s 'map(.blobs) | sort | map(tostring) | join(" ")' -r "$TEST_TMP/t2.a" "$TEST_TMP/t2.b")"
 check "the waiting run commits no segment" -- \
 	bash -c 'jq -se "map(.segment) | sort == [-1, 0]" "$@" >/dev/null' _ "$TEST_TMP/t2.a" "$TEST_TMP/t2.b"
-check "every line archived exactly once" -- archived_once archive2
+check "every line archived exactly once" -- archived_once archive2 "$TEST_TMP/source.lines" "$key.pub"
 
 # ---- a run killed half way: its lease expires and the next run takes over
 
@@ -115,5 +101,5 @@ check "within ~20 s of the kill ($took s; a whole run takes $run_s s)" -- \
 check "not before the 15 s lease ran out ($lease_age s after it was taken)" -- test "$lease_age" -ge 14
 check "it archives what the killed run did not commit" -- \
 	jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' <<<"$LAST_OUTPUT"
-check "every line archived exactly once" -- archived_once archive3
+check "every line archived exactly once" -- archived_once archive3 "$TEST_TMP/source.lines" "$key.pub"
 tap_done
