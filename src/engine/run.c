@@ -1760,15 +1760,8 @@ static ai_result keep_item(struct run *run, const struct ai_source_item *it, siz
 		return AI_ERR_NOMEM;
 	c = &k->items[k->n];
 	*c = *it;
-	c->name = strdup(it->name);
-	c->app = strdup(it->app);
-	c->type = strdup(it->type);
-	if (!c->name || !c->app || !c->type) {
-		free(c->name);
-		free(c->app);
-		free(c->type);
+	if (ai_source_item_names(c, it->name, it->app, it->type) != AI_OK)
 		return AI_ERR_NOMEM;
-	}
 	*at = k->n++;
 	return AI_OK;
 }

@@ -391,15 +391,8 @@ static ai_result add_items(void *ctx, const struct ai_blob_list *page)
 			return AI_ERR_NOMEM;
 		it = &l->items[l->n];
 		memset(it, 0, sizeof *it);
-		it->name = strdup(b->name);
-		it->app = strdup(f->app);
-		it->type = strdup(f->type);
-		if (!it->name || !it->app || !it->type) {
-			free(it->name);
-			free(it->app);
-			free(it->type);
+		if (ai_source_item_names(it, b->name, f->app, f->type) != AI_OK)
 			return AI_ERR_NOMEM;
-		}
 		it->hour = hour;
 		it->size = b->size;
 		memcpy(it->etag, b->etag, sizeof it->etag);
@@ -826,6 +819,21 @@ static int quarantined_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ai_source_quarantined *)a)->name,
 	               ((const struct ai_source_quarantined *)b)->name);
+}
+
+ai_result ai_source_item_names(struct ai_source_item *it, const char *name, const char *app,
+                               const char *type)
+{
+	it->name = strdup(name);
+	it->app = strdup(app);
+	it->type = strdup(type);
+	if (it->name && it->app && it->type)
+		return AI_OK;
+	free(it->name);
+	free(it->app);
+	free(it->type);
+	it->name = it->app = it->type = NULL;
+	return AI_ERR_NOMEM;
 }
 
 void ai_source_list_sort(struct ai_source_list *l)

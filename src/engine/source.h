@@ -86,6 +86,10 @@ void ai_source_list_release(struct ai_source_list *l);
 void ai_source_list_drop_items(struct ai_source_list *l);
 /* Sorts the items by app, type, hour and name. */
 void ai_source_list_sort(struct ai_source_list *l);
+/* Gives it its own copies of name, app and type; on AI_ERR_NOMEM it owns
+ * none of them. */
+ai_result ai_source_item_names(struct ai_source_item *it, const char *name, const char *app,
+                               const char *type) AI_MUST_CHECK;
 
 struct ai_source_filter {
 	char *const *apps;       /* empty: every app */
