@@ -144,7 +144,10 @@ if [ -n "${listener[*]}" ]; then
 			limits=$(grep '^Max core file size' "/proc/$apid/limits")
 			owner=$(stat -c %u "/proc/$apid/status")
 			uid=$(awk '/^Uid:/ { print $2 }' "/proc/$apid/status")
-			[[ $owner = 0 && $limits =~ ^Max\ core\ file\ size\ +0\  ]] && break
+			# Both limits, not only the soft one: a sanitizer runtime lowers
+			# the soft limit before main() runs, and a binary its user may
+			# not read is not dumpable from exec on.
+			[[ $owner = 0 && $limits =~ ^Max\ core\ file\ size\ +0\ +0\  ]] && break
 		fi
 		sleep 0.1
 	done
