@@ -78,6 +78,7 @@ src_libaiarchive_la_SOURCES += \
 	src/engine/outcome.c src/engine/outcome.h \
 	src/engine/pack.c src/engine/pack.h \
 	src/engine/preflight.c src/engine/preflight.h \
+	src/engine/ranges.c src/engine/ranges.h \
 	src/engine/replication.c src/engine/replication.h \
 	src/engine/run.c src/engine/run.h \
 	src/engine/shard.c src/engine/shard.h \

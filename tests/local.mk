@@ -38,6 +38,7 @@ UNIT_TESTS = \
 	tests/test_log \
 	tests/test_manifest \
 	tests/test_member \
+	tests/test_ranges \
 	tests/test_minisign \
 	tests/test_options \
 	tests/test_pack \
@@ -115,6 +116,8 @@ tests_test_crypto_CFLAGS = $(UNIT_CFLAGS)
 tests_test_crypto_LDADD = $(UNIT_LDADD)
 tests_test_escape_CFLAGS = $(UNIT_CFLAGS)
 tests_test_escape_LDADD = $(UNIT_LDADD)
+tests_test_ranges_CFLAGS = $(UNIT_CFLAGS)
+tests_test_ranges_LDADD = $(UNIT_LDADD)
 tests_test_dedupe_CFLAGS = $(UNIT_CFLAGS)
 tests_test_dedupe_LDADD = $(UNIT_LDADD)
 tests_test_gz_CFLAGS = $(UNIT_CFLAGS)

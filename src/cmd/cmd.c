@@ -1,5 +1,7 @@
 /* cmd.c: the command table and the shared usage text. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
@@ -169,5 +171,24 @@ ai_result ai_cmd_progress(const struct ai_cmd *cmd, const struct ai_ctx *ctx,
 	                     isatty(STDERR_FILENO) && !(rows_on_stdout && isatty(fileno(ctx->out))));
 	if (on)
 		*out = ai_progress_new(stderr, cmd->name, unit);
+	return AI_OK;
+}
+
+ai_result ai_cmd_test_number(const char *var, unsigned long long max, size_t *out)
+{
+	const char *v = getenv(var);
+	char *end;
+	unsigned long long n;
+
+	*out = 0;
+	if (!v || !*v)
+		return AI_OK;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n == 0 || n > max || *v == '-') {
+		ai_error("%s: not a number from 1 to %llu: '%s'", var, max, v);
+		return AI_ERR_USAGE;
+	}
+	*out = (size_t)n;
 	return AI_OK;
 }

@@ -87,6 +87,10 @@ ai_result ai_cmd_progress(const struct ai_cmd *cmd, const struct ai_ctx *ctx,
                           const struct ai_options *o, const char *unit, int rows_on_stdout,
                           struct ai_progress **out) AI_MUST_CHECK;
 
+/* A test hook: the number from 1 to max in environment variable var, or
+ * 0 when it is unset or empty; anything else is a usage error (logged). */
+ai_result ai_cmd_test_number(const char *var, unsigned long long max, size_t *out) AI_MUST_CHECK;
+
 extern const struct ai_cmd ai_cmd_cat;
 extern const struct ai_cmd ai_cmd_completion;
 extern const struct ai_cmd ai_cmd_gc;

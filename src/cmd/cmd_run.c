@@ -117,29 +117,6 @@ static void print_summary(FILE *f, const struct ai_run_summary *s, int json, int
 	fprintf(f, "; listed through %s; %.1f s\n", wm, s->seconds);
 }
 
-/* Test hook: AIARCHIVE_TEST_SEGMENT_MEMBERS=N makes a run commit a
- * segment every N members, so tests see a large run's several segments
- * without archiving 10,000 blobs. */
-static ai_result segment_members_hook(size_t *out)
-{
-	const char *v = getenv("AIARCHIVE_TEST_SEGMENT_MEMBERS");
-	char *end;
-	unsigned long long n;
-
-	*out = 0;
-	if (!v || !*v)
-		return AI_OK;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || *end || n == 0 || n > AI_RUN_SEGMENT_MEMBERS || *v == '-') {
-		ai_error("AIARCHIVE_TEST_SEGMENT_MEMBERS: not a number from 1 to %d: '%s'",
-		         AI_RUN_SEGMENT_MEMBERS, v);
-		return AI_ERR_USAGE;
-	}
-	*out = (size_t)n;
-	return AI_OK;
-}
-
 /* The shard this run is (ARCHITECTURE.md §7.8): --shard I/N, or with
  * --shards N alone I from JOB_COMPLETION_INDEX, which a Kubernetes Job of
  * completionMode Indexed gives each pod. One shard is the whole archive. */
@@ -192,7 +169,10 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	r = ai_options_parse(&ai_cmd_run, ctx, argc, argv, &o);
 	if (r != AI_OK || o.help)
 		goto out;
-	r = segment_members_hook(&segment_members);
+	/* Test hook: a segment every N members, so tests see a large run's
+	 * several segments without archiving 10,000 blobs. */
+	r = ai_cmd_test_number("AIARCHIVE_TEST_SEGMENT_MEMBERS", AI_RUN_SEGMENT_MEMBERS,
+	                       &segment_members);
 	/* A dry run only lists: it has no work to show. */
 	if (r == AI_OK && !o.dry_run)
 		r = ai_cmd_progress(&ai_cmd_run, ctx, &o, "blobs", 0, &progress);

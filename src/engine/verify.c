@@ -2,6 +2,7 @@
  * (genesis, key rotations, published keys), manifest signatures and the
  * hash chain, the state's head, archived data (--data), and a source
  * window against the archive (--source). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "engine/archive.h"
 #include "engine/fetch.h"
 #include "engine/identity.h"
+#include "engine/ranges.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "format/manifest_codec.h"
@@ -302,23 +304,10 @@ ai_result ai_verify_index(const char *name, uint64_t name_seq, const struct ai_s
 
 /* ----- signatures ----- */
 
-/* Archived ranges of source blobs in the --source window, every one of
- * them held while the listing is checked: 32 bytes each (a window of a
- * million members, 32 MiB; ARCHITECTURE.md §6.3). The blob is known by
- * 96 bits of the SHA-256 of its name, the ETag of the version archived
- * by 32 (0: none recorded). */
-struct arch_range {
-	uint64_t name_hi;
-	uint32_t name_lo;
-	uint32_t etag;
-	uint64_t start, end;
-};
-
 struct vctx {
 	const struct ai_verify_params *p;
 	struct ai_verify_report *rep;
-	struct arch_range *ranges;
-	size_t nranges, capranges;
+	struct ai_ranges ranges;      /* archived in the --source window */
 	uint64_t segs_done, segs_total;  /* for the progress line */
 };
 
@@ -697,7 +686,7 @@ static ai_result list_numbered(struct vctx *v, const char *prefix, const char *e
 }
 
 /* The range's key for a blob name. */
-static ai_result name_key(const char *name, struct arch_range *a)
+static ai_result name_key(const char *name, struct ai_range *a)
 {
 	uint8_t sha[AI_SHA256_LEN];
 	ai_result r = ai_sha256(name, strlen(name), sha);
@@ -723,21 +712,15 @@ static ai_result etag_key(const char *etag, uint32_t *out)
 
 static ai_result add_range(struct vctx *v, const struct ai_member *m)
 {
-	struct arch_range *a;
-	ai_result r;
+	struct ai_range a = { .start = m->range_start, .end = m->range_end };
+	ai_result r = name_key(m->blob ? m->blob : "", &a);
 
-	if (AI_GROW(v->ranges, v->nranges + 1, v->capranges) != AI_OK)
-		return AI_ERR_NOMEM;
-	a = &v->ranges[v->nranges];
-	r = name_key(m->blob ? m->blob : "", a);
 	if (r == AI_OK)
-		r = etag_key(m->etag, &a->etag);
-	if (r != AI_OK)
-		return r;
-	a->start = m->range_start;
-	a->end = m->range_end;
-	v->nranges++;
-	return AI_OK;
+		r = etag_key(m->etag, &a.etag);
+	if (r == AI_OK && (r = ai_ranges_add(&v->ranges, &a)) == AI_ERR_IO)
+		ai_error("verify --source: cannot write the archived ranges to a temporary file: %s",
+		         strerror(errno));
+	return r;
 }
 
 /* Reads and checks the listed index of segment seq against the segment:
@@ -1087,22 +1070,6 @@ out:
 
 /* ----- the source ----- */
 
-static int same_blob(const struct arch_range *x, const struct arch_range *y)
-{
-	return x->name_hi == y->name_hi && x->name_lo == y->name_lo;
-}
-
-static int range_cmp(const void *a, const void *b)
-{
-	const struct arch_range *x = a, *y = b;
-
-	if (x->name_hi != y->name_hi)
-		return x->name_hi < y->name_hi ? -1 : 1;
-	if (x->name_lo != y->name_lo)
-		return x->name_lo < y->name_lo ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* Position of the last newline in [from, to) of a source blob, or -1. */
 static ai_result last_newline(struct ai_store *src, const char *name, uint64_t from, uint64_t to,
                               struct ai_buf *buf, int64_t *pos)
@@ -1151,10 +1118,27 @@ static void missing_range(struct vctx *v, const struct ai_source_item *it, uint6
 	              "bytes %" PRIu64 "-%" PRIu64 " (%" PRIu64 " bytes) not archived", a, b - 1, b - a);
 }
 
+/* *a: archived range i when it is of key's blob, else NULL. */
+static ai_result blob_range(struct vctx *v, uint64_t i, const struct ai_range *key,
+                            const struct ai_range **a)
+{
+	ai_result r = AI_OK;
+
+	*a = NULL;
+	if (i < ai_ranges_count(&v->ranges) && (r = ai_ranges_get(&v->ranges, i, a)) == AI_OK &&
+	    !ai_range_same_blob(*a, key))
+		*a = NULL;
+	if (r == AI_ERR_IO)
+		ai_error("verify --source: cannot read the archived ranges' temporary file: %s",
+		         strerror(errno));
+	return r;
+}
+
 static ai_result check_item(struct vctx *v, const struct ai_source_item *it, struct ai_buf *buf)
 {
-	struct arch_range key = { .start = 0 };
-	size_t lo = 0, hi = v->nranges;
+	struct ai_range key = { .start = 0 };
+	const struct ai_range *a;
+	uint64_t i;
 	uint64_t pos = 0;
 	uint32_t etag;
 	int this_version = 0;
@@ -1165,14 +1149,10 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 	if ((r = name_key(it->name, &key)) != AI_OK || (r = etag_key(it->etag, &etag)) != AI_OK)
 		return r;
 	/* lower bound of (name, 0) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (range_cmp(&v->ranges[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == v->nranges || !same_blob(&v->ranges[lo], &key)) {
+	if ((r = ai_ranges_lower_bound(&v->ranges, &key, &i)) != AI_OK ||
+	    (r = blob_range(v, i, &key, &a)) != AI_OK)
+		return r;
+	if (!a) {
 		if (it->append && it->size == 0)
 			return AI_OK; /* nothing to archive yet */
 		need_run(v, it);
@@ -1182,8 +1162,7 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 		              "not archived (%" PRIu64 " bytes, delivery hour %.13s)", it->size, hour);
 		return AI_OK;
 	}
-	for (size_t i = lo; i < v->nranges && same_blob(&v->ranges[i], &key); i++) {
-		const struct arch_range *a = &v->ranges[i];
+	for (; a; r = blob_range(v, ++i, &key, &a)) {
 		if (it->append && a->start > pos && pos < it->size)
 			missing_range(v, it, pos, a->start < it->size ? a->start : it->size);
 		if (a->end > pos)
@@ -1192,6 +1171,8 @@ static ai_result check_item(struct vctx *v, const struct ai_source_item *it, str
 		if (a->start == 0 && a->end == it->size && (!a->etag || !etag || a->etag == etag))
 			this_version = 1;
 	}
+	if (r != AI_OK)
+		return r;
 	if (!it->append) {
 		if (!this_version)
 			need_run(v, it);
@@ -1250,8 +1231,12 @@ static ai_result check_source(struct vctx *v)
 
 	ai_source_list_init(&list);
 	ai_buf_init(&sp.buf, TAIL_CHUNK);
-	if (v->nranges)
-		qsort(v->ranges, v->nranges, sizeof *v->ranges, range_cmp);
+	if ((r = ai_ranges_finish(&v->ranges)) != AI_OK) {
+		if (r == AI_ERR_IO)
+			ai_error("verify --source: cannot sort the archived ranges in a temporary file: %s",
+			         strerror(errno));
+		goto out;
+	}
 	list.flush = check_page;
 	list.flush_ctx = &sp;
 	list.flush_every = SOURCE_PAGE;
@@ -1296,6 +1281,9 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	memset(&v, 0, sizeof v);
 	v.p = p;
 	v.rep = rep;
+	ai_ranges_init(&v.ranges);
+	if (p->ranges_in_memory)
+		v.ranges.run_max = p->ranges_in_memory;
 	ai_buf_init(&index_raw, MAX_INDEX_BYTES);
 	if (ai_trust_pubkey_conflict(p->trust, why, sizeof why))
 		ai_verify_add(rep, 0, "key", "--pubkey", "%s", why);
@@ -1346,7 +1334,7 @@ ai_result ai_verify(const struct ai_verify_params *p, struct ai_verify_report *r
 	if (r == AI_OK && p->src)
 		r = check_source(&v);
 out:
-	free(v.ranges);
+	ai_ranges_release(&v.ranges);
 	free(seqs);
 	free(found);
 	free(ix);

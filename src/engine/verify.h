@@ -125,6 +125,8 @@ struct ai_verify_params {
 	struct ai_witnesses *witness; /* checkpoints the chain must agree with; NULL: none */
 	struct ai_progress *progress; /* with data: members re-read, pack bytes, segments;
 	                               * NULL: none */
+	size_t ranges_in_memory;  /* with src: archived ranges held before they go to a
+	                           * temporary file (engine/ranges.h); 0: the default */
 };
 
 /* Runs the checks. AI_OK when they ran (look at rep->errors), else the

@@ -382,6 +382,15 @@ check_exit 4 "--source finds a blob delivered after the last run" -- \
 	verify --source "file://$export" --from "$from" --to "$to"
 check "it names the blob" -- \
 	grep -q "^source blob .*/0badc0de-0000-4000-8000-000000000003_.*\.blob: not archived" <<<"$LAST_OUTPUT"
+# The same, with the archived ranges sorted through a temporary file (one
+# range per run in memory), as past a few million members.
+want=$(sort <<<"$LAST_OUTPUT")
+export AIARCHIVE_TEST_RANGES_IN_MEMORY=1
+check_exit 4 "--source with the archived ranges in sorted runs in a temporary file" -- \
+	verify --source "file://$export" --from "$from" --to "$to"
+unset AIARCHIVE_TEST_RANGES_IN_MEMORY
+check_eq "  finds the same" "$want" "$(sort <<<"$LAST_OUTPUT")"
+check "  over many runs" -- test "$(grep -o 'source: [0-9]* blobs' <<<"$LAST_OUTPUT" | tr -dc 0-9)" -gt 3
 check_exit 4 "--json" -- "$AIARCHIVE" --json verify --dest "file://$dst" --source "file://$export" \
 	--from "$from" --to "$to"
 check "the JSON report counts one missing blob" -- \
