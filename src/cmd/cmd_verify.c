@@ -159,7 +159,7 @@ static void print_json(FILE *f, const struct ai_verify_report *rep, const struct
 		ai_json_string(f, pr->message);
 		fputc('}', f);
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "],\"problems_unlisted\":%" PRIu64 "}\n", rep->unlisted);
 }
 
 static void print_text(FILE *f, const struct ai_verify_report *rep,
@@ -179,6 +179,9 @@ static void print_text(FILE *f, const struct ai_verify_report *rep,
 		ai_escape_put(f, pr->message);
 		fputc('\n', f);
 	}
+	if (rep->unlisted)
+		fprintf(f, "and %" PRIu64 " more problem%s, not listed\n",
+		        rep->unlisted, rep->unlisted == 1 ? "" : "s");
 	if (quiet)
 		goto fix;
 	fprintf(f, "verified %" PRIu64 " segment%s (%" PRIu64 " members)", rep->segments,

@@ -70,6 +70,12 @@ void ai_verify_add(struct ai_verify_report *rep, int warning, const char *kind, 
 		rep->warnings++;
 	else
 		rep->errors++;
+	/* Counted, not kept: the first are the ones to read. The first
+	 * error is kept even past the bound, for the closing line. */
+	if (rep->nproblems >= AI_VERIFY_MAX_PROBLEMS && (warning || rep->errors > 1)) {
+		rep->unlisted++;
+		goto out;
+	}
 	if (AI_GROW(rep->problems, rep->nproblems + 1, rep->cap) != AI_OK)
 		goto out;
 	pr.kind = strdup(kind);

@@ -32,9 +32,14 @@ struct ai_verify_problem {
 };
 
 /* What a check found and what it looked at. Caller-held. */
+/* Problems a report lists; past them it only counts (a window of a
+ * million blobs not archived is a million problems: 300 MiB held). */
+#define AI_VERIFY_MAX_PROBLEMS 10000
+
 struct ai_verify_report {
 	struct ai_verify_problem *problems;
 	size_t nproblems, cap;
+	uint64_t unlisted;        /* problems past AI_VERIFY_MAX_PROBLEMS */
 	uint64_t errors, warnings;
 	uint64_t segments;        /* segment objects read */
 	uint64_t members;         /* member records in them */
