@@ -61,6 +61,19 @@ check "it lists 10,000 problems and counts the others" -- jq -e -s \
 	'.[0] | .source.missing == 20000 and .errors == 20000 and
 	 (.problems | length) == 10000 and .problems_unlisted + 10000 == .errors + .warnings' \
 	"$TEST_TMP/out"
+# A window of 30,000 hour listings (3,000 hours of ten types, one blob
+# each) is listed a window of them at a time, each freed once taken.
+many="$TEST_TMP/many"
+"$AIGEN" --out "$many" --apps 1 --hours 3000 --blobs-per-hour 1 --rows-per-blob 1 \
+	--from "$from" >/dev/null || bail_out "aigen failed"
+want_exit=4
+under_limit "verify --source over 30,000 hour folders, nothing archived" -- "$AIARCHIVE" \
+	verify --dest "$D" --source "file://$many/appinsights-export" --from "$from" \
+	--to "$(date -u -d "${from%T*} ${from#*T}:00 3000 hours" +%FT%H)"
+check "  it finds every blob missing" -- grep -q 'source: 30000 blobs, 30000 missing' \
+	"$TEST_TMP/out"
+rm -rf "$many"
+want_exit=0
 under_limit "run, the first" -- "$AIARCHIVE" --json run --source "$S" --dest "$D" --key "$key" \
 	--witness "$W"
 check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' \
