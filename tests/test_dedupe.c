@@ -55,3 +55,37 @@ Test(dedupe, the_set_grows_and_keeps_every_record)
 	cr_assert_geq(3 * d.nslots, 4 * d.n, "at most three quarters full");
 	ai_dedupe_release(&d);
 }
+
+/* Past its bound in memory the set moves into a temporary file and grows
+ * there; every record is still known once, and only once. */
+static void through_a_file(uint64_t mem_slots, int n)
+{
+	struct ai_dedupe d;
+	char row[64];
+
+	ai_dedupe_init(&d);
+	d.mem_slots = mem_slots;
+	for (int i = 0; i < n; i++) {
+		snprintf(row, sizeof row, "{\"_ItemId\":\"%d\"}", i);
+		cr_assert_eq(add(&d, row, AI_SCHEMA_DIAGNOSTIC), 1, "%d", i);
+		if (i % 3 == 0)
+			cr_assert_eq(add(&d, row, AI_SCHEMA_DIAGNOSTIC), 0, "%d again at once", i);
+	}
+	cr_assert_not_null(d.file, "the table is in a file");
+	cr_assert_null(d.slot, "and no longer in memory");
+	for (int i = 0; i < n; i++) {
+		snprintf(row, sizeof row, "{\"_ItemId\":\"%d\",\"z\":0}", i);
+		cr_assert_eq(add(&d, row, AI_SCHEMA_DIAGNOSTIC), 0, "%d", i);
+	}
+	snprintf(row, sizeof row, "{\"_ItemId\":\"%d\"}", n);
+	cr_assert_eq(add(&d, row, AI_SCHEMA_DIAGNOSTIC), 1, "a new one after all");
+	cr_assert_eq(d.n, (uint64_t)n + 1);
+	cr_assert_geq(3 * d.nslots, 4 * d.n, "at most three quarters full");
+	ai_dedupe_release(&d);
+}
+
+Test(dedupe, past_its_memory_bound_the_set_moves_to_a_file_and_grows_there)
+{
+	through_a_file(4096, 50000);   /* memory, then files of 8,192 to 131,072 slots */
+	through_a_file(0, 10000);      /* a file from the first record */
+}

@@ -105,6 +105,12 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 	ai_catalog_filter_from_options(&f, &o);
 	ai_catalog_opts_from_options(&copts, &o, dest, &trust);
 	copts.verify_first = 1; /* rows go out as they are read */
+	/* Test hook: the --dedupe set's slots in memory, so tests reach its
+	 * temporary file without a million records. */
+	size_t dedupe_mem_slots;
+	r = ai_cmd_test_number("AIARCHIVE_TEST_DEDUPE_MEM_SLOTS", UINT32_MAX, &dedupe_mem_slots);
+	if (r != AI_OK)
+		goto out;
 	struct ai_cat_params p = {
 		.dest = dest,
 		.f = &f,
@@ -112,6 +118,7 @@ static ai_result exec_cat(struct ai_ctx *ctx, int argc, char **argv)
 		.jobs = (unsigned)o.jobs,
 		.out = ctx->out,
 		.dedupe = o.dedupe,
+		.dedupe_mem_slots = dedupe_mem_slots,
 		.raw = o.raw,
 		.sort_time = o.sort != NULL,
 		.fields = paths,

@@ -6,6 +6,7 @@
  * event time (sorted in chunks, spilled to a temporary file and merged
  * when there are many) and their rows merged through a heap, a row
  * printed once no member still to come can hold an earlier one. */
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -492,6 +493,9 @@ static ai_result seen_before(struct cat *c, const char *p, size_t n, int *dup)
 	if (r == AI_ERR_TOO_BIG)
 		ai_error("cat: --dedupe holds at most %llu distinct records; narrow the selection "
 		         "(--from, --to, --type)", (unsigned long long)AI_DEDUPE_MAX);
+	if (r == AI_ERR_IO)
+		ai_error("cat --dedupe: cannot use the temporary file of the records printed: %s",
+		         strerror(errno));
 	if (r == AI_OK && !fresh) {
 		c->duplicates++;
 		*dup = 1;
@@ -1005,6 +1009,8 @@ ai_result ai_cat(const struct ai_cat_params *p, struct ai_cat_summary *sum)
 	c.f = f;
 	c.dedupe = p->dedupe;
 	ai_dedupe_init(&c.seen);
+	if (p->dedupe_mem_slots)
+		c.seen.mem_slots = p->dedupe_mem_slots;
 	c.p = p;
 	c.sum = sum;
 	c.out = p->out;

@@ -28,6 +28,7 @@ struct ai_cat_params {
 	unsigned jobs;            /* members fetched at once (1..; AI_CAT_MAX_JOBS at most) */
 	FILE *out;                /* where the rows go */
 	int dedupe;               /* print each record once (engine/dedupe.h) */
+	size_t dedupe_mem_slots;  /* its slots in memory; 0: AI_DEDUPE_MEM_SLOTS */
 	int raw;                  /* the members' bytes exactly as archived */
 	int sort_time;            /* rows merged in event-time order */
 	/* CSV: a header line of field_names, then one record a row of the

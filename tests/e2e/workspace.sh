@@ -147,6 +147,11 @@ check "... leaving out exactly the duplicated records" -- \
 	cmp -s "$TEST_TMP/cat.dedupe" <(sort -u "$TEST_TMP/source.sorted")
 check "... and says how many it left out" -- \
 	grep -q "cat: $dups duplicate records left out" <<<"$LAST_OUTPUT"
+# The same with the set in a temporary file from the first record.
+AIARCHIVE_TEST_DEDUPE_MEM_SLOTS=1 "$AIARCHIVE" cat --dest "$DEST" --dedupe 2>"$TEST_TMP/err" |
+	sort >"$TEST_TMP/cat.dedupe.file"
+check "cat --dedupe with its set in a temporary file prints the same" -- \
+	cmp -s "$TEST_TMP/cat.dedupe" "$TEST_TMP/cat.dedupe.file"
 
 # Each record's app: its component, or the workspace of its blob.
 (cd "$gen/all" && find . -type f -printf '%P\n' | sort | while read -r f; do
