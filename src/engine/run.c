@@ -271,6 +271,12 @@ struct run {
 	                              * archived, or an incomplete last line */
 	size_t *kept_item;           /* each one's item in kept */
 	size_t nkept, capkept, capkept_item;
+	/* A shard: the names of the state's tails and quarantined entries, and
+	 * those of them its pages listed (shard_names): where it looked. */
+	struct seen state_names, mine;
+	int state_names_made;
+	int preflight_done;          /* a dry run read one byte of a planned blob */
+	char *dry_first;             /* else the first blob it listed, to read instead */
 };
 
 /* The last check before a pack name reaches a backend (ARCHITECTURE.md
@@ -1207,7 +1213,8 @@ struct looked {
 	const struct ai_options *o;
 	ai_time from, to;            /* from AI_TIME_MIN: the whole history */
 	const struct seen *mine;     /* a shard: the names of its partitions it listed
-	                              * or knew of; NULL: not sharded */
+	                              * that the state holds entries of, or knew of;
+	                              * NULL: not sharded */
 };
 
 /* A name of that hour (AI_TIME_MIN: a folder) would have been listed. A
@@ -1484,13 +1491,17 @@ static void shard_holds(const struct run *run, const struct ai_state *st,
 	e->held = held == AI_TIME_MAX ? 0 : held;
 }
 
-/* The names of the shard's partitions it listed or the state knows as
- * quarantined: where it looked (struct looked). */
+/* The names of the shard's partitions it listed (of its earlier pages,
+ * those the state holds entries of: keep_listed_names) or the state knows
+ * as quarantined: where it looked (struct looked). */
 static ai_result shard_names(const struct run *run, const struct ai_source_list *items,
                              const struct ai_state *st, struct seen *mine)
 {
 	ai_result r = AI_OK;
 
+	for (size_t i = 0; r == AI_OK && i < run->mine.cap; i++)
+		if (run->mine.keys[i])
+			r = seen_put(mine, run->mine.keys[i], 0, NULL);
 	for (size_t i = 0; r == AI_OK && i < items->n; i++)
 		r = seen_put(mine, items->items[i].name, 0, NULL);
 	for (size_t i = 0; r == AI_OK && i < items->nquarantined; i++)
@@ -1766,6 +1777,30 @@ static ai_result keep_item(struct run *run, const struct ai_source_item *it, siz
 	return AI_OK;
 }
 
+/* A shard's page: the names it listed that the state holds a tail or a
+ * quarantined entry of (struct looked needs no others), so that what it
+ * keeps of its listing is bounded by the state, not by the listing. */
+static ai_result keep_listed_names(struct run *run, const struct ai_source_list *items)
+{
+	const struct ai_state *st = &run->a->state;
+	uint64_t end;
+	ai_result r = AI_OK;
+
+	if (!run->state_names_made) {
+		for (size_t i = 0; r == AI_OK && i < st->ntails; i++)
+			r = seen_put(&run->state_names, st->tails[i].name, 0, NULL);
+		for (size_t i = 0; r == AI_OK && i < st->nquarantined; i++)
+			r = seen_put(&run->state_names, st->quarantined[i].name, 0, NULL);
+		if (r != AI_OK)
+			return r;
+		run->state_names_made = 1;
+	}
+	for (size_t i = 0; r == AI_OK && i < items->n; i++)
+		if (seen_get(&run->state_names, items->items[i].name, &end))
+			r = seen_put(&run->mine, items->items[i].name, 0, NULL);
+	return r;
+}
+
 /* What the state needs of a page once it is archived: per app and type
  * the newest blob listed (one item each: update_partitions), and the work
  * that is not (wholly) archived or ends in an incomplete line, with its
@@ -1777,6 +1812,8 @@ static ai_result keep_page(struct run *run, const struct ai_source_list *items)
 	size_t rep = SIZE_MAX, at;
 	ai_result r = AI_OK;
 
+	if (run->p->shard.count)
+		r = keep_listed_names(run, items);
 	for (size_t i = 0; i < items->n && r == AI_OK; i++) {
 		const struct ai_source_item *it = &items->items[i];
 		if (rep == SIZE_MAX || strcmp(k->items[rep].app, it->app) != 0 ||
@@ -1912,6 +1949,35 @@ static ai_result do_page(struct run *run, struct ai_source_list *items)
 	return r == AI_OK ? kr : r;
 }
 
+/* A dry run's page: planned and printed, nothing archived. Its preflight
+ * reads a byte of the first planned blob (or of the first listed one,
+ * when nothing is to be archived; ARCHITECTURE.md §3.1). */
+static ai_result dry_page(struct run *run, struct ai_source_list *items)
+{
+	const struct ai_run_params *p = run->p;
+	ai_result r;
+
+	run->skipped_archived = 0;
+	r = plan_page(run, items);
+	if (r == AI_OK && !run->preflight_done && run->nwork) {
+		r = ai_preflight_read(p->src, "source", run->work[0].item->name, p->preflight_out);
+		run->preflight_done = 1;
+	} else if (r == AI_OK && !run->dry_first && items->n &&
+	           !(run->dry_first = strdup(items->items[0].name))) {
+		r = AI_ERR_NOMEM;
+	}
+	if (r == AI_OK) {
+		print_dry(run, p->dry_out, p->dry_json);
+		for (size_t i = 0; i < run->nwork; i++) {
+			run->sum->blobs++;
+			run->sum->bytes_in += run->work[i].end - run->work[i].start;
+		}
+	}
+	drop_page(run);
+	run->pages++;
+	return r;
+}
+
 /* The scan's flush: one page, once the filters are checked (a run over
  * fewer blobs checks them after its listing, before it archives). */
 static ai_result flush_page(void *ctx, struct ai_source_list *items)
@@ -1934,7 +2000,7 @@ static ai_result flush_page(void *ctx, struct ai_source_list *items)
 	}
 	run->paging = 1;
 	if (r == AI_OK)
-		r = do_page(run, items);
+		r = run->p->dry_out ? dry_page(run, items) : do_page(run, items);
 	run->listed += items->n;
 	ai_source_list_drop_items(items);
 	run->page_r = r;
@@ -2088,13 +2154,10 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	run.a = &a;
 	run.sum = sum;
 	run.filter = &filter;
-	/* A dry run prints its whole plan, and a shard records the names it
-	 * listed (shard_names): they hold the whole listing. */
-	if (!p->dry_out && !p->shard.count) {
-		items.flush = flush_page;
-		items.flush_ctx = &run;
-		items.flush_every = run.seg_max;
-	}
+	/* A page at a time: a dry run prints each page's plan. */
+	items.flush = flush_page;
+	items.flush_ctx = &run;
+	items.flush_every = run.seg_max;
 	r = ai_source_scan(p->src, layout, &filter, &items);
 	if (r != AI_OK && run.page_r == AI_OK) {
 		ai_error("source: %s", ai_store_why(r));
@@ -2111,18 +2174,13 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 		sum->quarantined = items.nquarantined;
 	}
 	if (r == AI_OK && p->dry_out) {
-		if ((r = plan_page(&run, &items)) != AI_OK)
+		/* The last page, then the preflight's last check: the run may
+		 * read what it lists. */
+		if ((items.n || !run.pages) && (r = dry_page(&run, &items)) != AI_OK)
 			goto out;
-		/* The preflight's last check: the run may read what it lists. */
-		r = ai_preflight_read(p->src, "source", run.nwork ? run.work[0].item->name :
-		                      items.n ? items.items[0].name : NULL, p->preflight_out);
-		if (r != AI_OK)
+		if (!run.preflight_done &&
+		    (r = ai_preflight_read(p->src, "source", run.dry_first, p->preflight_out)) != AI_OK)
 			goto out;
-		print_dry(&run, p->dry_out, p->dry_json);
-		for (size_t i = 0; i < run.nwork; i++) {
-			sum->blobs++;
-			sum->bytes_in += run.work[i].end - run.work[i].start;
-		}
 		sum->watermark = ai_shard_watermark(&a.state, &p->shard);
 		goto out;
 	}
@@ -2168,6 +2226,9 @@ out:
 	free(run.kept_item);
 	ai_source_list_release(&run.kept);
 	ai_source_list_release(&items);
+	seen_release(&run.state_names);
+	seen_release(&run.mine);
+	free(run.dry_first);
 	if (archive_open)
 		ai_archive_release(&a);
 	seen_release(&run.foreign);

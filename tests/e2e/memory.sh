@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # memory.sh: every command keeps its peak RSS (GNU time's maximum resident
 # set size) under 64 MiB over an export of 20,000 blobs in a local
-# directory, where the whole listing, a cat of every member or a segment
+# directory (a dry run and two shards' runs included), where the whole
+# listing, a cat of every member or a segment
 # of them all held at once would not fit (ARCHITECTURE.md §6.3); and a run
 # that takes its listing page by page (a test hook makes pages of 200
 # blobs) against Azurite archives every source line exactly once (zcat of
@@ -74,6 +75,22 @@ check "  it finds every blob missing" -- grep -q 'source: 30000 blobs, 30000 mis
 	"$TEST_TMP/out"
 rm -rf "$many"
 want_exit=0
+under_limit "run --dry-run, every blob planned" -- "$AIARCHIVE" --json run --dry-run \
+	--source "$S" --dest "$D" --key "$key"
+check "its plan names every blob once, then the summary" -- jq -e -s --argjson n "$nblobs" \
+	'(map(select(.blob)) | map(.blob) | unique | length) == $n and .[-1].blobs == $n' \
+	"$TEST_TMP/out"
+# Two shards into an archive of their own, each taking its listing in pages.
+D2="file://$TEST_TMP/archive2"
+check "init makes a second archive" -- ai_init "$D2" "$key"
+for i in 0 1; do
+	under_limit "run --shard $i/2, the first" -- "$AIARCHIVE" --json run --source "$S" \
+		--dest "$D2" --key "$key" --shard "$i/2"
+	jq .blobs "$TEST_TMP/out" >"$TEST_TMP/shard$i.blobs"
+done
+check_eq "the two shards archived every blob between them" "$nblobs" \
+	"$(($(cat "$TEST_TMP/shard0.blobs") + $(cat "$TEST_TMP/shard1.blobs")))"
+rm -rf "$TEST_TMP/archive2"
 under_limit "run, the first" -- "$AIARCHIVE" --json run --source "$S" --dest "$D" --key "$key" \
 	--witness "$W"
 check "it archived every blob" -- jq -e --argjson n "$nblobs" '.blobs == $n and .failed == 0' \
