@@ -166,6 +166,7 @@ static void seen_release(struct seen *m)
 /* What seen_add_segments folds in, and the check each segment passes. */
 struct seen_walk {
 	struct seen *m;
+	const struct seen *only;     /* only these names (NULL: every member) */
 	struct ai_store *dest;
 	struct ai_trust *trust;
 };
@@ -175,17 +176,21 @@ static ai_result seen_fold(void *ctx, const struct ai_archive_link *l)
 	struct seen_walk *sw = ctx;
 	ai_result r = ai_archive_link_trusted(sw->dest, sw->trust, l);
 
+	uint64_t end;
+
 	for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
-		r = seen_put(sw->m, l->seg.members[k].blob, l->seg.members[k].range_end,
-		             l->seg.members[k].etag);
+		if (!sw->only || seen_get(sw->only, l->seg.members[k].blob, &end))
+			r = seen_put(sw->m, l->seg.members[k].blob, l->seg.members[k].range_end,
+			             l->seg.members[k].etag);
 	return r;
 }
 
-/* Adds every member of the segments in seqs (ascending) to the map. */
-static ai_result seen_add_segments(struct seen *m, struct ai_store *dest, struct ai_trust *trust,
-                                   const uint64_t *seqs, size_t n)
+/* Adds every member of the segments in seqs (ascending) to the map, of
+ * the names in only (NULL: of every name). */
+static ai_result seen_add_segments(struct seen *m, const struct seen *only, struct ai_store *dest,
+                                   struct ai_trust *trust, const uint64_t *seqs, size_t n)
 {
-	struct seen_walk sw = { m, dest, trust };
+	struct seen_walk sw = { m, only, dest, trust };
 	struct ai_archive_walk w = { .seqs = seqs, .nseqs = n };
 
 	return n ? ai_archive_walk(dest, &w, seen_fold, &sw) : AI_OK;
@@ -252,6 +257,8 @@ struct run {
 	uint64_t pack_counter;       /* atomic */
 	struct ai_trust trust;       /* what every manifest object read must verify with */
 	struct seen foreign;         /* archived by other runs since this one planned */
+	struct seen page_names;      /* the page's blob names: of the members read,
+	                              * the maps of what is archived need no others */
 	size_t skipped_archived;     /* listed blobs the manifest already records as they are */
 	/* A run over many blobs takes them a page at a time (ARCHITECTURE.md
 	 * §6.3): each page is planned, archived and recorded before the scan
@@ -877,6 +884,7 @@ static ai_result catch_up_one(void *ctx, const struct ai_archive_link *l)
 	struct run *run = ((void **)ctx)[0];
 	struct ai_archive *a = ((void **)ctx)[1];
 	ai_result r = ai_archive_link_trusted(run->p->dest, &run->trust, l);
+	uint64_t end;
 
 	if (r == AI_OK && !l->linked) {
 		ai_store_set_error("segment '%s': does not link to the segment before it", l->name);
@@ -884,10 +892,13 @@ static ai_result catch_up_one(void *ctx, const struct ai_archive_link *l)
 	}
 	if (r == AI_OK)
 		r = ai_state_add_segment(&a->state, &l->seg, l->sha256);
+	/* Of the page's blobs only: a later page finds the others through
+	 * the state's index of this segment (plan_page). */
 	if (r == AI_OK && !(l->seg.run_id && strcmp(l->seg.run_id, run->run_id) == 0))
 		for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
-			r = seen_put(&run->foreign, l->seg.members[k].blob, l->seg.members[k].range_end,
-			             l->seg.members[k].etag);
+			if (seen_get(&run->page_names, l->seg.members[k].blob, &end))
+				r = seen_put(&run->foreign, l->seg.members[k].blob,
+				             l->seg.members[k].range_end, l->seg.members[k].etag);
 	return r;
 }
 
@@ -1857,6 +1868,8 @@ static ai_result keep_page(struct run *run, const struct ai_source_list *items)
 /* Frees the page's work. */
 static void drop_page(struct run *run)
 {
+	seen_release(&run->foreign);
+	seen_release(&run->page_names);
 	for (size_t i = 0; i < run->nwork; i++) {
 		drop_member(&run->work[i]);
 		free(run->work[i].why);
@@ -1891,11 +1904,16 @@ static ai_result plan_page(struct run *run, struct ai_source_list *items)
 		lo = run->filter->from;
 		hi = run->filter->to - HOUR;
 	}
-	/* What is archived already: the segments holding these hours. */
-	r = lo <= hi ? ai_state_segments_by_delivery(&run->a->state, lo, hi + HOUR, &seqs, &nseqs)
-	             : AI_OK;
+	/* What is archived already: the segments holding these hours, of
+	 * the page's blobs (those segments may hold far more). */
+	seen_release(&run->page_names);
+	r = AI_OK;
+	for (size_t i = 0; r == AI_OK && i < items->n; i++)
+		r = seen_put(&run->page_names, items->items[i].name, 0, NULL);
+	if (r == AI_OK && lo <= hi)
+		r = ai_state_segments_by_delivery(&run->a->state, lo, hi + HOUR, &seqs, &nseqs);
 	if (r == AI_OK)
-		r = seen_add_segments(&seen, run->p->dest, &run->trust, seqs, nseqs);
+		r = seen_add_segments(&seen, &run->page_names, run->p->dest, &run->trust, seqs, nseqs);
 	if (r == AI_OK)
 		r = make_plan(run, items, &seen, &run->a->state);
 	seen_release(&seen);
@@ -2232,6 +2250,7 @@ out:
 	if (archive_open)
 		ai_archive_release(&a);
 	seen_release(&run.foreign);
+	seen_release(&run.page_names);
 	ai_trust_release(&run.trust);
 	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
