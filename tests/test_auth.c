@@ -5,6 +5,7 @@
  * that a refused or reset IMDS is tried again (a listener in the test). */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -578,4 +579,46 @@ Test(auth, auto_gives_up_on_a_refused_imds_well_within_its_second)
 	dt = mono_ms() - t0;
 	cr_assert_geq(dt, 120, "tried again after 50 and 100 ms (%lld ms)", (long long)dt);
 	cr_assert_lt(dt, 500, "took %lld ms", (long long)dt);
+}
+
+/* auto's order, DefaultAzureCredential's: a service principal in the
+ * environment, then workload identity, then managed identity (App
+ * Service's endpoint, else an IMDS that answers), then the Azure CLI on
+ * PATH. Each step is tried with every later method also available. */
+Test(auth, auto_takes_the_methods_in_default_azure_credential_order)
+{
+	struct ai_token_params p = { .method = AI_AUTH_AUTO };
+	char dir[] = "/tmp/test_auth_az.XXXXXX", az[64];
+	int fd;
+
+	imds_at(-1, NULL); /* no IMDS, no az: nothing */
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_ANONYMOUS);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(az, sizeof az, "%s/az", dir);
+	fd = open(az, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	setenv("PATH", dir, 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_AZURE_CLI, "az on PATH");
+	setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token", 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_MANAGED_IDENTITY, "App Service before the CLI");
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/token", 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_MANAGED_IDENTITY,
+	             "workload identity needs a client id");
+	p.client_id = "c-from-the-option";
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_WORKLOAD_IDENTITY, "--X-client-id counts");
+	p.client_id = NULL;
+	setenv("AZURE_CLIENT_ID", "c1", 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_WORKLOAD_IDENTITY, "before managed identity");
+	setenv("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/sp.pem", 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_SERVICE_PRINCIPAL, "a certificate first");
+	unsetenv("AZURE_CLIENT_CERTIFICATE_PATH");
+	setenv("AZURE_CLIENT_SECRET", "s3cr3t", 1);
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_SERVICE_PRINCIPAL, "a secret first");
+	unsetenv("AZURE_TENANT_ID");
+	cr_assert_eq(ai_token_detect(&p), AI_AUTH_MANAGED_IDENTITY,
+	             "neither without a tenant: managed identity");
+	unlink(az);
+	rmdir(dir);
 }

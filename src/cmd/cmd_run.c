@@ -266,7 +266,12 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 		}
 	}
 	/* A run that lost its lock half way keeps what it committed before. */
-	if (r == AI_ERR_LOCKED && sum.segments > 0)
+	if (r == AI_ERR_LOCKED && sum.segments == 1)
+		ai_cmd_failed(ctx, "the next run archives the rest (--wait waits for it)",
+		              "%s; the segment this run committed before (%lld) stays",
+		              *ai_log_first_error() ? ai_log_first_error() : ai_strerror(r),
+		              (long long)sum.segment);
+	else if (r == AI_ERR_LOCKED && sum.segments > 1)
 		ai_cmd_failed(ctx, "the next run archives the rest (--wait waits for it)",
 		              "%s; the %llu segments this run committed before (%lld-%lld) stay",
 		              *ai_log_first_error() ? ai_log_first_error() : ai_strerror(r),

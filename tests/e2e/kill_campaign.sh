@@ -338,7 +338,20 @@ for s in "${stops[@]}"; do
 			grep -qx '[05]' "$out/A.rc" ;;
 	*)
 		check_eq "$b: run A, continued, finds its lock lost (exit 5)" 5 "$(cat "$out/A.rc")"
-		check "$b: ... and says so in one line" -- grep -Eq "lock 'locks/run': (no longer ours|lost earlier)|this run lost its lock" "$out/A.err" ;;
+		check "$b: ... and says so in one line" -- grep -Eq "lock 'locks/run': (no longer ours|lost earlier)|this run lost its lock" "$out/A.err"
+		# Its closing line says what it committed before: the segments of
+		# run ids other than the takeover's and the last run's are A's.
+		nA=$("$AIARCHIVE" query --dest "$(dest_url "$b" "$v")" --key-id "$keyid" --format jsonl \
+			2>/dev/null | jq -r --arg o "$(jq -r '.run_id // ""' "$out/other.out" 2>/dev/null)" \
+			--arg c "$(jq -r .run_id "$out/C.out" 2>/dev/null)" \
+			'select(.run_id != $o and .run_id != $c) | .segment' | sort -u | wc -l)
+		case $nA in
+		0) want='nothing was done; the next run' ;;
+		1) want='; the segment this run committed before \([0-9]+\) stays;' ;;
+		*) want="; the $nA segments this run committed before \([0-9]+-[0-9]+\) stay;" ;;
+		esac
+		check "$b: ... its closing line names what it committed ($nA segments)" -- \
+			grep -Eq "^aiarchive: run: .*$want.*exit 5\$" "$out/A.err" ;;
 	esac
 	case $v in stop-state-*)
 		other=$(jq -r .run_id "$out/other.out")
