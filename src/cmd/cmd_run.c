@@ -2,6 +2,7 @@
  * runs the pipeline under the lock, and prints the one-line (or JSON)
  * summary. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,10 @@ static ai_result exec_run(struct ai_ctx *ctx, int argc, char **argv)
 	int have_key = 0, have_old = 0;
 	ai_result r;
 
+	/* The workers free the buffers of a large blob after it (run.c's
+	 * budget): allocations of 256 KiB and more are mapped, so that they
+	 * go back to the kernel then (main keeps the heap for the readers). */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	memset(&sum, 0, sizeof sum);
 	ai_run_make_id(ai_clock_real(), run_id, sizeof run_id);
 	ai_options_init(&o);

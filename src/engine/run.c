@@ -32,8 +32,16 @@
 
 #define HOUR (3600 * AI_NS_PER_SEC)
 #define CHUNK (4u << 20)            /* source bytes per read */
-#define BLOCK (4u << 20)            /* pack bytes per uploaded block */
+#define BLOCK (4u << 20)            /* pack bytes per uploaded block, of a range's own pack */
+#define SHARED_BLOCK (256u << 10)   /* ... of a pack that members share: each worker
+                                     * holds one such block outside the budget */
 #define SMALL_MEMBER (24u << 20)    /* larger sources get a pack of their own */
+/* Ranges larger than LIGHT take a share of BUFFER_BUDGET for their source
+ * chunks and compressed member while the worker holds them, and the
+ * worker frees those buffers after them (ARCHITECTURE.md §6.3): so many
+ * workers over large blobs hold no more than that between them. */
+#define LIGHT (128u << 10)
+#define BUFFER_BUDGET (24u << 20)
 #define MIN_SLICE 16                /* fewest blobs a partition is cut into (split_partitions) */
 #define MAX_JOBS 64                 /* worker threads at most */
 #define GZIP_LEVEL 6
@@ -251,6 +259,9 @@ struct run {
 	size_t seg_max;              /* blobs per page, members per segment */
 	pthread_mutex_t mu;          /* guards active and ready */
 	pthread_cond_t cv;           /* a worker ended */
+	pthread_mutex_t budget_mu;   /* guards budget_used */
+	pthread_cond_t budget_cv;    /* a share of the budget came back */
+	size_t budget_used;          /* of BUFFER_BUDGET, by the workers */
 	int active;                  /* workers still running */
 	struct ready *ready;
 	size_t nready, capready;
@@ -305,7 +316,8 @@ static int pack_name_ok(const char *name)
 
 /* Starts the next pack for its partition:
  * data/<app>/<type>/<yyyy-MM-dd>/<HH>/<run-id>-<n>.jsonl.gz */
-static ai_result new_pack(struct run *run, const struct ai_source_item *it, struct ai_pack **out)
+static ai_result new_pack(struct run *run, const struct ai_source_item *it, size_t block,
+                          struct ai_pack **out)
 {
 	char hp[32], name[2048];
 	uint64_t n = __atomic_add_fetch(&run->pack_counter, 1, __ATOMIC_RELAXED);
@@ -318,7 +330,7 @@ static ai_result new_pack(struct run *run, const struct ai_source_item *it, stru
 		ai_store_set_error("pack '%.1000s': not a safe object name", name);
 		return AI_ERR_INTERNAL;
 	}
-	return ai_pack_new(out, run->p->dest, name, BLOCK);
+	return ai_pack_new(out, run->p->dest, name, block);
 }
 
 /* Queues the members of a committed pack for the next segment; takes
@@ -355,11 +367,82 @@ struct worker {
 	struct ai_member_builder *mb;
 	struct ai_buf chunk;
 	struct ai_buf member;        /* a small member's compressed bytes */
+	size_t held;                 /* of the run's budget, for the range in hand */
+	size_t member_room;          /* of that, for member (SIZE_MAX: not counted) */
 };
 
-static ai_result buf_sink(void *ctx, const void *p, size_t n)
+/* Takes the budget's share for range w before the worker starts on it:
+ * nothing when it is light; else its own pack's chunk and block, or a
+ * chunk and a quarter of the range for its compressed member, which
+ * member_sink takes more for if it grows past that (JSON compresses to a
+ * tenth or less). It waits until the share fits (or nothing else is held:
+ * a share larger than the budget goes alone); a worker waits only here,
+ * holding nothing, so every wait ends. */
+static void budget_take(struct run *run, struct worker *wk, const struct work *w)
 {
-	return ai_buf_add(ctx, p, n);
+	uint64_t n = w->end - w->start;
+	size_t cost;
+
+	wk->member_room = SIZE_MAX;
+	if (n <= LIGHT)
+		return;
+	if (n > SMALL_MEMBER) {
+		cost = CHUNK + BLOCK;
+	} else {
+		wk->member_room = (size_t)n / 4;
+		cost = (n < CHUNK ? (size_t)n : CHUNK) + wk->member_room;
+	}
+	pthread_mutex_lock(&run->budget_mu);
+	while (run->budget_used && run->budget_used + cost > BUFFER_BUDGET)
+		pthread_cond_wait(&run->budget_cv, &run->budget_mu);
+	run->budget_used += cost;
+	pthread_mutex_unlock(&run->budget_mu);
+	wk->held = cost;
+}
+
+/* The sink of a small member: its compressed bytes, counted against the
+ * worker's share; past it, more is taken without waiting (only a range
+ * that barely compresses gets there). */
+static ai_result member_sink(void *ctx, const void *p, size_t n)
+{
+	struct worker *wk = ctx;
+	size_t need = wk->member.len + n;
+
+	if (need > wk->member_room) {
+		size_t more = need - wk->member_room;
+		pthread_mutex_lock(&wk->run->budget_mu);
+		wk->run->budget_used += more;
+		pthread_mutex_unlock(&wk->run->budget_mu);
+		wk->held += more;
+		wk->member_room = need;
+	}
+	return ai_buf_add(&wk->member, p, n);
+}
+
+/* Gives the worker's share back, and its buffers that grew past LIGHT,
+ * so that they leave the process (cmd_run.c has malloc map allocations
+ * that large) instead of staying with a worker that goes on with small
+ * ones. */
+static void budget_give(struct run *run, struct worker *wk)
+{
+	size_t n = wk->held;
+
+	wk->member_room = SIZE_MAX;
+	if (!n)
+		return;
+	wk->held = 0;
+	if (wk->chunk.alloc > LIGHT) {
+		ai_buf_release(&wk->chunk);
+		ai_buf_init(&wk->chunk, CHUNK);
+	}
+	if (wk->member.alloc > LIGHT) {
+		ai_buf_release(&wk->member);
+		ai_buf_init(&wk->member, SMALL_MEMBER + (1u << 20));
+	}
+	pthread_mutex_lock(&run->budget_mu);
+	run->budget_used -= n;
+	pthread_cond_broadcast(&run->budget_cv);
+	pthread_mutex_unlock(&run->budget_mu);
 }
 
 /* Streams one source range through the member builder into sink. */
@@ -451,7 +534,10 @@ static void do_big(struct worker *wk, struct work *w)
 {
 	struct ai_pack *pack = NULL;
 	size_t n = 1;
-	ai_result r = new_pack(wk->run, w->item, &pack);
+	ai_result r;
+
+	budget_take(wk->run, wk, w);
+	r = new_pack(wk->run, w->item, BLOCK, &pack);
 
 	if (r == AI_OK)
 		r = build_member(wk, w, ai_pack_sink, pack);
@@ -465,6 +551,7 @@ static void do_big(struct worker *wk, struct work *w)
 		commit_pack(wk, &pack, &w, &n);
 	else
 		end_pack(&pack, &w, &n, r);
+	budget_give(wk->run, wk);
 }
 
 static void do_partition(struct worker *wk, const struct partition *part)
@@ -489,8 +576,9 @@ static void do_partition(struct worker *wk, const struct partition *part)
 			ai_progress_add(run->p->progress, 1, 0);
 			continue;
 		}
+		budget_take(run, wk, w);
 		ai_buf_reset(&wk->member);
-		r = build_member(wk, w, buf_sink, &wk->member);
+		r = build_member(wk, w, member_sink, wk);
 		if (r == AI_OK && w->end == w->start && w->item->size != 0) {
 			w->state = WORK_PARTIAL;
 		} else if (r != AI_OK) {
@@ -501,7 +589,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 			             nin >= run->seg_max))
 				commit_pack(wk, &pack, in_pack, &nin);
 			if (!pack)
-				r = new_pack(run, w->item, &pack);
+				r = new_pack(run, w->item, SHARED_BLOCK, &pack);
 			if (r == AI_OK) {
 				w->member.offset = ai_pack_size(pack);
 				w->member.length = wk->member.len;
@@ -515,6 +603,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 				end_pack(&pack, in_pack, &nin, r);
 			}
 		}
+		budget_give(run, wk);
 		ai_progress_add(run->p->progress, 1, 0);
 	}
 	if (__atomic_load_n(&run->stop, __ATOMIC_RELAXED))
@@ -2105,6 +2194,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	sum->watermark = AI_TIME_MIN;
 	ai_source_list_init(&items);
 	pthread_mutex_init(&run.mu, NULL);
+	pthread_mutex_init(&run.budget_mu, NULL);
+	pthread_cond_init(&run.budget_cv, NULL);
 	{
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
@@ -2254,6 +2345,8 @@ out:
 	ai_trust_release(&run.trust);
 	pthread_cond_destroy(&run.cv);
 	pthread_mutex_destroy(&run.mu);
+	pthread_cond_destroy(&run.budget_cv);
+	pthread_mutex_destroy(&run.budget_mu);
 	return r;
 }
 

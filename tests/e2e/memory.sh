@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # memory.sh: every command keeps its peak RSS (GNU time's maximum resident
 # set size) under 64 MiB over an export of 20,000 blobs in a local
-# directory (a dry run and two shards' runs included), where the whole
+# directory (a dry run and two shards' runs included) and over 40 blobs
+# of 4.6 MiB on 32 workers, where the whole
 # listing, a cat of every member or a segment
 # of them all held at once would not fit (ARCHITECTURE.md §6.3); and a run
 # that takes its listing page by page (a test hook makes pages of 200
@@ -127,6 +128,23 @@ under_limit "verify --source" -- "${A[@]}" verify --dest "$D" --source "$S" --fr
 under_limit "verify --witness" -- "${A[@]}" verify --dest "$D" --witness "$W"
 under_limit "status" -- "${A[@]}" status --dest "$D"
 under_limit "gc" -- "${A[@]}" gc --dest "$D" --older-than 2h
+
+# ---- large blobs on many workers: 40 partitions of one blob of about
+# 4.6 MiB, each worker's chunk, member and pack block within the run's
+# buffer budget (the build before held about 128 MiB here)
+
+large="$TEST_TMP/large"
+"$AIGEN" --out "$large" --apps 4 --hours 1 --blobs-per-hour 1 --rows-per-blob 1800 --seed 3 \
+	--from "$from" >/dev/null || bail_out "aigen failed"
+check "init makes an archive for them" -- ai_init "file://$TEST_TMP/archive3" "$key"
+under_limit "run over 40 blobs of 4.6 MiB, --jobs 32" -- "$AIARCHIVE" --json run \
+	--source "file://$large/appinsights-export" --dest "file://$TEST_TMP/archive3" --key "$key" \
+	--jobs 32
+check "it archived all 40" -- jq -e '.blobs == 40 and .failed == 0' "$TEST_TMP/out"
+large_lines() { find "$large/appinsights-export" -type f -print0 | xargs -0 awk 1 | sort; }
+check "every line of them once (zcat of the packs)" -- diff <(large_lines) \
+	<(find "$TEST_TMP/archive3/data" -name '*.jsonl.gz' -print0 | xargs -0 zcat | sort)
+rm -rf "$large" "$TEST_TMP/archive3"
 
 # ---- Azurite: a run of several pages
 
