@@ -14,6 +14,7 @@
 #include "cmd/options.h"
 #include "util/log.h"
 #include "util/clock.h"
+#include "util/strvec.h"
 
 /* Every command may hold a secret (the signing seed, an account key, a
  * SAS): no core dump may write it to disk, and not being dumpable also
@@ -73,7 +74,21 @@ int main(int argc, char **argv)
 	}
 	cmd = ai_cmd_find(argv[first]);
 	if (!cmd) {
-		ai_error("unknown command '%s' (see 'aiarchive --help')", argv[first]);
+		const struct ai_cmd *near = NULL;
+		size_t best = 3; /* a typo or two, not another word */
+		char hint[64] = "";
+		for (size_t i = 0; ai_cmds[i]; i++) {
+			size_t d = ai_edit_distance(argv[first], ai_cmds[i]->name);
+			if (d < best)
+				best = d, near = ai_cmds[i];
+		}
+		if (near)
+			snprintf(hint, sizeof hint, "; did you mean '%s'?", near->name);
+		/* --json after the name is for that command: still honoured. */
+		for (int i = first + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+			if (strcmp(argv[i], "--json") == 0)
+				ctx.json = 1;
+		ai_error("unknown command '%s'%s (see 'aiarchive --help')", argv[first], hint);
 		snprintf(ctx.object, sizeof ctx.object, "%s", argv[first]);
 		ai_cmd_json_error(&ctx, AI_ERR_USAGE, ai_log_first_error());
 		return 2;

@@ -518,6 +518,15 @@ static size_t config_row(const struct ai_cmd *cmd, const char *key, int *ignore)
 	return known;
 }
 
+/* Whether key names an option that has no config key (cat's --sort). */
+static int cli_only(const char *key)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (!IS_CFG(&defs[i]) && strcmp(defs[i].name, key) == 0)
+			return 1;
+	return 0;
+}
+
 static ai_result read_config(const struct ai_cmd *cmd, const char *path,
                              const unsigned char *given, struct ai_options *o, struct ai_ctx *ctx)
 {
@@ -565,8 +574,11 @@ static ai_result read_config(const struct ai_cmd *cmd, const char *path,
 		i = config_row(cmd, key, &ignore);
 		if (i == NDEFS) {
 			const char *near = ai_options_nearest(~0u, 1, key);
-			char hint[128] = "";
-			if (near)
+			char hint[160] = "";
+			if (cli_only(key))
+				snprintf(hint, sizeof hint, " (--%s is an option of the command line "
+				         "only; --help marks those)", key);
+			else if (near)
 				snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
 			snprintf(ctx->object, sizeof ctx->object, "%s", path);
 			ai_error("config '%s' line %u: unknown key '%s'%s", path, lineno, key, hint);
@@ -869,7 +881,25 @@ static ai_result parse_argv(const struct ai_cmd *cmd, struct ai_ctx *ctx, int ar
 			                      optopt > 0 && optopt < 1000 ? optopt : 0);
 		}
 		if (c >= 1000) {
+			/* getopt takes a prefix of one option for it: refused, so that
+			 * "--key" never quietly means --key-id, and a new option can
+			 * never make an old command line ambiguous. */
+			const char *text = optarg && optind >= 2 && optarg == argv[optind - 1]
+			                       ? argv[optind - 2] : argv[optind - 1];
 			d = &defs[c - 1000];
+			if (strncmp(text, "--", 2) == 0 &&
+			    strcspn(text + 2, "=") != strlen(d->name)) {
+				notice_json(ctx, argc, argv);
+				snprintf(ctx->object, sizeof ctx->object, "%.*s",
+				         (int)strcspn(text, "="), text);
+				if (cmd == &main_cmd) {
+					ai_error("option '%s' is short for '--%s': write it in full",
+					         ctx->object, d->name);
+					return AI_ERR_USAGE;
+				}
+				return ai_cmd_usage_error(cmd, "option '%s' is short for '--%s': write "
+				                          "it in full", ctx->object, d->name);
+			}
 		} else {
 			for (size_t i = 0; !d && i < NDEFS; i++)
 				if (defs[i].shortc == c && takes(&defs[i], cmd))

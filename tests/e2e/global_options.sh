@@ -111,6 +111,30 @@ check "  lists the accepted forms" -- \
 printf 'lookbak = 2h\n' >"$TEST_TMP/typo.conf"
 check_exit 2 "a config key's typo" -- "$AIARCHIVE" -c "$TEST_TMP/typo.conf" status --dest "$D"
 check "  names the nearest key" -- grep -q "unknown key 'lookbak'; did you mean 'lookback'?" <<<"$LAST_OUTPUT"
+printf 'sort = time\n' >"$TEST_TMP/cli-only.conf"
+check_exit 2 "a config key that is an option of the command line only" -- \
+	"$AIARCHIVE" -c "$TEST_TMP/cli-only.conf" status --dest "$D"
+check "  says so" -- grep -q "unknown key 'sort' (--sort is an option of the command line only" \
+	<<<"$LAST_OUTPUT"
+
+# A shortened option is refused (getopt would take it): --key is not
+# --key-id, and a later option cannot make an old command line mean
+# something else.
+check_exit 2 "verify --key (short for --key-id)" -- "$AIARCHIVE" verify --dest "$D" --key "$key"
+check "  names the option it is short for" -- \
+	grep -q "option '--key' is short for '--key-id': write it in full" <<<"$LAST_OUTPUT"
+check_exit 2 "gc --dry, after --dest=URL" -- "$AIARCHIVE" gc --dest="$D" --dry
+check "  names --dry-run" -- grep -q "option '--dry' is short for '--dry-run'" <<<"$LAST_OUTPUT"
+NO_CLOSING_LINE=1 check_exit 2 "--js before the command" -- "$AIARCHIVE" --js status --dest "$D"
+check "  names --json" -- grep -q "option '--js' is short for '--json'" <<<"$LAST_OUTPUT"
+check_exit 0 "the full names with = values still work" -- "$AIARCHIVE" status --dest="$D" --json
+# A misspelt command: the nearest one, and a JSON error under --json
+# wherever --json stands.
+NO_CLOSING_LINE=1 check_exit 2 "a misspelt command" -- "$AIARCHIVE" stauts --dest "$D"
+check "  suggests the nearest" -- grep -q "unknown command 'stauts'; did you mean 'status'?" \
+	<<<"$LAST_OUTPUT"
+check "  with --json after it: the error object on stdout" -- bash -c \
+	"'$AIARCHIVE' stauts --json 2>/dev/null | jq -e '.error.code == \"usage\" and .error.object == \"stauts\"'"
 
 # --help of a command shows the global options, from the same table.
 check "status --help has a global options block" -- bash -c \
