@@ -182,6 +182,7 @@ E2E_TESTS = \
 	tests/e2e/credentials.sh \
 	tests/e2e/hardening.sh \
 	tests/e2e/help.sh \
+	tests/e2e/self_contained.sh \
 	tests/e2e/identity.sh \
 	tests/e2e/json.sh \
 	tests/e2e/memory.sh \
@@ -242,10 +243,11 @@ check-package:
 
 # `make distcheck-quick`: make distcheck, the tarball checked with the unit
 # tests and the scripts that use its own etc/, doc/ and tests/tools/ and
-# the node_modules it is given, and memory.sh, whose RSS limits only a
+# the node_modules it is given, self_contained.sh on the tarball's own
+# tree, and memory.sh, whose RSS limits only a
 # plain build can check; for CI, which has run the rest on the tree.
 DISTCHECK_TESTS = $(UNIT_TESTS_RUN) tests/e2e/cli.sh tests/e2e/azurite_smoke.sh \
-	tests/e2e/memory.sh
+	tests/e2e/self_contained.sh tests/e2e/memory.sh
 distcheck-quick:
 	@$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
 .PHONY: distcheck-quick

@@ -23,7 +23,7 @@ struct ai_member_builder {
 	ai_time min, max;
 	char *roles[MAX_ROLES];
 	size_t nroles;
-	/* Workspace export: the apps of the rows (§4). */
+	/* Workspace export: the apps of the rows (ARCHITECTURE.md §4). */
 	char **apps;
 	size_t napps, last_app;
 	int apps_over;               /* more than AI_MEMBER_MAX_APPS */

@@ -1,6 +1,7 @@
 /* replication.h: how the destination account replicates. The archive must
- * survive the loss of a region (DESIGN §1): run warns when the account is
- * not geo-redundant, status reports the SKU and the secondary's sync. */
+ * survive the loss of a region (ARCHITECTURE.md §1): run warns when the
+ * account is not geo-redundant, status reports the SKU and the
+ * secondary's sync. */
 #ifndef AI_REPLICATION_H
 #define AI_REPLICATION_H
 

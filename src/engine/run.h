@@ -31,7 +31,8 @@ struct ai_run_summary {
 	uint64_t packs;
 	uint64_t failed;          /* blobs or ranges that failed (retried next run) */
 	uint64_t pending;         /* appended ranges left for a later run */
-	uint64_t quarantined;     /* source names left out as unsafe (§4.1) */
+	uint64_t quarantined;     /* source names left out as unsafe
+	                           * (ARCHITECTURE.md §4.1) */
 	int64_t segment;          /* last segment committed, -1 if none */
 	int64_t segment_first;    /* first segment committed, -1 if none */
 	uint64_t segments;        /* segments committed */
