@@ -26,6 +26,8 @@ tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./node_modu
 check "dpkg-buildpackage -us -uc -b builds the package" -- bash -c '
 	cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=2" nice dpkg-buildpackage -us -uc -b \
 		>"$2/build.log" 2>&1 || { tail -30 "$2/build.log"; exit 1; }' _ "$src" "$TEST_TMP"
+check "  out of the source tree (debian/build): the tree stays unconfigured" -- \
+	test ! -e "$src/config.status" -a ! -e "$src/Makefile"
 deb=$(ls "$TEST_TMP"/pkg/aiarchive_"$version"_*.deb 2>/dev/null | head -1)
 check "it made aiarchive_${version}_ARCH.deb" -- test -f "$deb"
 [ -f "$deb" ] || { tap_done; exit 1; }
