@@ -188,8 +188,8 @@ static const struct def defs[] = {
 	{ "error-on-nothing", 0, NULL, RUN, CFG, K_FLAG, O(error_on_nothing), 0, 0,
 	  "exit 9 when there is nothing new" },
 	/* Not query's: it reads one object at a time. */
-	{ "jobs", 'j', "N", RUN | CAT | VERIFY, CFG, K_UINT, O(jobs), 0, 256,
-	  "parallel transfers (default 32)" },
+	{ "jobs", 'j', "N", RUN | CAT | VERIFY, CFG, K_UINT, O(jobs), 0, 64,
+	  "parallel transfers (default 32, at most 64)" },
 	{ "pack-size", 0, "SIZE", RUN, CFG, K_SIZE, O(pack_size), 0, 0,
 	  "largest pack before it is split (default 128MiB)" },
 	{ "lookback", 0, "DUR", RUN, CFG, K_DURATION, O(lookback), 0, 0,
@@ -371,10 +371,14 @@ static ai_result set_value(const struct ai_cmd *cmd, const struct def *d, struct
 		return AI_ERR_USAGE;
 	}
 	if (r != AI_OK && r != AI_ERR_NOMEM) {
+		char range[64] = "";
+		if (d->kind == K_UINT)
+			snprintf(range, sizeof range, ": a whole number from 1 to %zu",
+			         d->max ? d->max : (size_t)UINT32_MAX);
 		ai_error("%s: %s: bad value '%s' for --%s (%s%s)", cmd->name, where, value, d->name,
 		         d->arg ? d->arg : "true/false",
 		         d->kind == K_DURATION ? ": a number and a unit, ms, s, m, h or d, e.g. 90s" :
-		         d->kind == K_SIZE ? ": e.g. 64MiB" : "");
+		         d->kind == K_SIZE ? ": e.g. 64MiB" : range);
 		return AI_ERR_USAGE;
 	}
 	return r;

@@ -105,6 +105,10 @@ check "  says it takes none" -- grep -q "option '--dry-run' takes no value" <<<"
 # key's typo names the nearest key.
 check_exit 2 "--lookback 2 (no unit)" -- "$AIARCHIVE" run --source "$S" --dest "$D" --key "$key" --lookback 2
 check "  asks 2 what?" -- grep -q -- "--lookback 2: 2 what? e.g. 2h" <<<"$LAST_OUTPUT"
+check_exit 2 "--jobs 65, past the most workers" -- "$AIARCHIVE" run --source "$S" --dest "$D" \
+	--key "$key" --jobs 65
+check "  gives the range" -- grep -q "bad value '65' for --jobs (N: a whole number from 1 to 64)" \
+	<<<"$LAST_OUTPUT"
 check_exit 2 "a bad time" -- "$AIARCHIVE" query --dest "$D" --from yesterday
 check "  lists the accepted forms" -- \
 	grep -q "bad value 'yesterday' for --from: a time is 2026-11-20T13:05:00Z .*now-DUR" <<<"$LAST_OUTPUT"
