@@ -128,34 +128,39 @@ static ai_result seen_put(struct seen *m, const char *key, uint64_t end, const c
 	return AI_OK;
 }
 
+/* The slot of key, or SIZE_MAX when it is not in the map. */
+static size_t seen_find(const struct seen *m, const char *key)
+{
+	if (!m->cap)
+		return SIZE_MAX;
+	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->keys[i], key) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
 /* 1 and *end when key is archived. */
 static int seen_get(const struct seen *m, const char *key, uint64_t *end)
 {
-	if (!m->cap)
+	size_t i = seen_find(m, key);
+
+	if (i == SIZE_MAX)
 		return 0;
-	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (strcmp(m->keys[i], key) == 0) {
-			*end = m->ends[i];
-			return 1;
-		}
-	}
-	return 0;
+	*end = m->ends[i];
+	return 1;
 }
 
 /* 1 when key is archived, with the ETag ("" when unknown) and end of the
  * member archived last. */
 static int seen_version(const struct seen *m, const char *key, const char **etag, uint64_t *end)
 {
-	if (!m->cap)
+	size_t i = seen_find(m, key);
+
+	if (i == SIZE_MAX)
 		return 0;
-	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (strcmp(m->keys[i], key) == 0) {
-			*etag = m->etags[i] ? m->etags[i] : "";
-			*end = m->last_ends[i];
-			return 1;
-		}
-	}
-	return 0;
+	*etag = m->etags[i] ? m->etags[i] : "";
+	*end = m->last_ends[i];
+	return 1;
 }
 
 static void seen_release(struct seen *m)

@@ -575,11 +575,14 @@ static ai_result verify_parsed(const struct ai_minisign_pubkey *pk,
 	return AI_OK;
 }
 
-ai_result ai_minisign_verify_digest(const struct ai_minisign_pubkey *pk,
-                                    const uint8_t blake2b[AI_BLAKE2B_LEN],
-                                    const char *sigfile, size_t len,
-                                    char *tc, size_t cap, const char **why)
+/* Verifies sigfile over data (n bytes), or, with digest, over the data
+ * whose BLAKE2b-512 is data (only a prehashed signature can be checked
+ * that way). */
+static ai_result verify_sigfile(const struct ai_minisign_pubkey *pk, const void *data, size_t n,
+                                int digest, const char *sigfile, size_t len, char *tc,
+                                size_t cap, const char **why)
 {
+	uint8_t hashed[AI_BLAKE2B_LEN];
 	struct ai_minisign_sig *sig;
 	ai_result r;
 
@@ -589,39 +592,32 @@ ai_result ai_minisign_verify_digest(const struct ai_minisign_pubkey *pk,
 	r = ai_minisign_sig_parse(sigfile, len, sig, why);
 	if (r != AI_OK)
 		goto out;
-	if (!sig->prehashed) {
+	if (!sig->prehashed && digest) {
 		WHY("legacy (non-prehashed) signature: needs the whole data, not its digest");
 		r = AI_ERR_VERIFY;
-		goto out;
-	}
-	r = verify_parsed(pk, sig, blake2b, AI_BLAKE2B_LEN, tc, cap, why);
-out:
-	free(sig);
-	return r;
-}
-
-ai_result ai_minisign_verify(const struct ai_minisign_pubkey *pk, const void *data, size_t n,
-                             const char *sigfile, size_t len,
-                             char *tc, size_t cap, const char **why)
-{
-	uint8_t digest[AI_BLAKE2B_LEN];
-	struct ai_minisign_sig *sig;
-	ai_result r;
-
-	sig = malloc(sizeof *sig);
-	if (!sig)
-		return AI_ERR_NOMEM;
-	r = ai_minisign_sig_parse(sigfile, len, sig, why);
-	if (r != AI_OK)
-		goto out;
-	if (sig->prehashed) {
-		r = ai_blake2b512(data, n, digest);
+	} else if (sig->prehashed && !digest) {
+		r = ai_blake2b512(data, n, hashed);
 		if (r == AI_OK)
-			r = verify_parsed(pk, sig, digest, sizeof digest, tc, cap, why);
+			r = verify_parsed(pk, sig, hashed, sizeof hashed, tc, cap, why);
 	} else {
 		r = verify_parsed(pk, sig, data, n, tc, cap, why);
 	}
 out:
 	free(sig);
 	return r;
+}
+
+ai_result ai_minisign_verify_digest(const struct ai_minisign_pubkey *pk,
+                                    const uint8_t blake2b[AI_BLAKE2B_LEN],
+                                    const char *sigfile, size_t len,
+                                    char *tc, size_t cap, const char **why)
+{
+	return verify_sigfile(pk, blake2b, AI_BLAKE2B_LEN, 1, sigfile, len, tc, cap, why);
+}
+
+ai_result ai_minisign_verify(const struct ai_minisign_pubkey *pk, const void *data, size_t n,
+                             const char *sigfile, size_t len,
+                             char *tc, size_t cap, const char **why)
+{
+	return verify_sigfile(pk, data, n, 0, sigfile, len, tc, cap, why);
 }
