@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine/lock.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct ai_lock {
@@ -108,7 +109,7 @@ ai_result ai_lock_acquire_named(struct ai_store *dest, const char *name, int dur
 {
 	struct ai_lock *l = calloc(1, sizeof *l);
 	struct ai_meta meta;
-	time_t give_up = time(NULL) + wait_s;
+	double give_up = ai_clock_mono_s() + wait_s;
 	ai_result r;
 
 	*out = NULL;
@@ -125,7 +126,7 @@ ai_result ai_lock_acquire_named(struct ai_store *dest, const char *name, int dur
 		r = ensure_lock_blob(dest, l->name);
 	while (r == AI_OK) {
 		r = ai_store_lease(dest, l->name, AI_LEASE_ACQUIRE, l->duration_s, l->lease_id);
-		if (r != AI_ERR_CONFLICT || time(NULL) >= give_up)
+		if (r != AI_ERR_CONFLICT || ai_clock_mono_s() >= give_up)
 			break;
 		sleep(2);
 		r = AI_OK; /* held by another run: ask again */

@@ -2407,7 +2407,7 @@ static ai_result other_kind_busy(const struct ai_run_params *p, char *other, siz
 static ai_result take_lock(const struct ai_run_params *p, struct ai_lock **lock)
 {
 	char name[128], other[256];
-	time_t give_up = time(NULL) + 24 * 3600;
+	double give_up = ai_clock_mono_s() + 24 * 3600;
 	ai_result r;
 
 	ai_shard_lock_name(&p->shard, name, sizeof name);
@@ -2424,7 +2424,7 @@ static ai_result take_lock(const struct ai_run_params *p, struct ai_lock **lock)
 			return AI_OK;
 		ai_lock_release(*lock);
 		*lock = NULL;
-		if (!p->o->wait || time(NULL) >= give_up) {
+		if (!p->o->wait || ai_clock_mono_s() >= give_up) {
 			ai_error("dest: %s holds the lock %s; a %s does not run beside it",
 			         p->shard.count ? "a run of the whole archive" : "a shard's run", other,
 			         p->shard.count ? "shard" : "run of the whole archive");
