@@ -478,20 +478,31 @@ out:
 
 /* One listing of blobs: an hour folder, or without a window start
  * everything below a type or resource folder. Each lists into its own
- * result, merged in task order after all of them. */
+ * result, merged in task order after those of its window. */
 struct hour_task {
 	const char *base, *app, *type;   /* owned by the scan's names */
 	ai_time hour;                    /* AI_TIME_MIN: everything below base */
 	struct ai_source_list out;
 };
 
+/* The folder of one app and type that holds its delivery-hour folders:
+ * its listings are made one by one as the scan reaches them (a window of
+ * a year over a hundred apps is almost a million, so they are never all
+ * held at once). */
+struct hour_base {
+	const char *base, *app, *type;   /* owned by the scan's names */
+};
+
 struct scan {
 	struct ai_store *src;
 	enum ai_layout layout;
 	const struct ai_source_filter *f;
-	struct ai_strvec names;          /* the tasks' strings */
-	struct hour_task *tasks;
-	size_t ntasks, cap;
+	struct ai_strvec names;          /* the bases' strings */
+	struct hour_base *bases;
+	size_t nbases, cap;
+	size_t base_at;                  /* the next listing: of this base, */
+	ai_time hour_at;                 /*   this hour */
+	struct hour_task *win;           /* the listings made together */
 };
 
 static ai_result keep_name(struct scan *sc, const char *s, const char **out)
@@ -506,10 +517,9 @@ static ai_result keep_name(struct scan *sc, const char *s, const char **out)
 /* Queues the listings of one app and type below base, the folder that
  * holds its delivery-hour folders: those of the window one by one, or
  * without a start everything below base, taking each blob's hour from
- * its name. */
+ * its name (next_task makes them). */
 static ai_result scan_hours(struct scan *sc, const char *base, const char *app, const char *type)
 {
-	const struct ai_source_filter *f = sc->f;
 	const char *b, *a, *t;
 	ai_result r = keep_name(sc, base, &b);
 
@@ -517,17 +527,35 @@ static ai_result scan_hours(struct scan *sc, const char *base, const char *app, 
 		r = keep_name(sc, app, &a);
 	if (r == AI_OK)
 		r = keep_name(sc, type, &t);
-	for (ai_time h = f->from; r == AI_OK && (h == AI_TIME_MIN || h < f->to); h += HOUR) {
-		/* A shard lists only the hour folders of its own partitions. */
-		if (h != AI_TIME_MIN && !ai_shard_owns(f->shard, app, type, h))
-			continue;
-		if ((r = AI_GROW(sc->tasks, sc->ntasks + 1, sc->cap)) != AI_OK)
-			break;
-		sc->tasks[sc->ntasks++] = (struct hour_task){ b, a, t, h, { 0 } };
-		if (h == AI_TIME_MIN)
-			break;
-	}
+	if (r == AI_OK && (r = AI_GROW(sc->bases, sc->nbases + 1, sc->cap)) == AI_OK)
+		sc->bases[sc->nbases++] = (struct hour_base){ b, a, t };
 	return r;
+}
+
+/* The next listing in queue order (the bases in turn, each one's hours
+ * ascending) into *t; 0 when there is none left. A shard lists only the
+ * hour folders of its own partitions. */
+static int next_task(struct scan *sc, struct hour_task *t)
+{
+	const struct ai_source_filter *f = sc->f;
+
+	for (; sc->base_at < sc->nbases; sc->base_at++, sc->hour_at = f->from) {
+		const struct hour_base *hb = &sc->bases[sc->base_at];
+		if (f->from == AI_TIME_MIN) {
+			*t = (struct hour_task){ hb->base, hb->app, hb->type, AI_TIME_MIN, { 0 } };
+			sc->base_at++;
+			return 1;
+		}
+		while (sc->hour_at < f->to) {
+			ai_time h = sc->hour_at;
+			sc->hour_at += HOUR;
+			if (!ai_shard_owns(f->shard, hb->app, hb->type, h))
+				continue;
+			*t = (struct hour_task){ hb->base, hb->app, hb->type, h, { 0 } };
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Lists what task t names into l. */
@@ -547,18 +575,13 @@ static ai_result list_task(struct scan *sc, struct hour_task *t, struct ai_sourc
 	return ai_store_list_each(sc->src, prefix, NULL, add_items, &fo);
 }
 
-/* The tasks from at on, run together: each into its own result. */
-struct task_window {
-	struct scan *sc;
-	size_t at;
-};
-
+/* The listings of the window, run together: each into its own result. */
 static ai_result run_window_task(void *ctx, size_t i)
 {
-	struct task_window *w = ctx;
-	struct hour_task *t = &w->sc->tasks[w->at + i];
+	struct scan *sc = ctx;
+	struct hour_task *t = &sc->win[i];
 
-	return list_task(w->sc, t, &t->out);
+	return list_task(sc, t, &t->out);
 }
 
 /* Moves what one task found to the end of out, and frees its arrays. */
@@ -585,46 +608,54 @@ static ai_result take_found(struct ai_source_list *out, struct ai_source_list *l
 }
 
 /* Runs the queued listings and adds what they found to out, in the order
- * they were queued. A run that takes its listing in pages (out->flush)
- * runs them a window of 4 x --jobs at a time and hands a page on whenever
- * one has filled, between two listings, so that only a window of
- * listings is held (ARCHITECTURE.md §6.3); a listing of a whole history
- * runs alone, straight into out, where add_items cuts it into pages. */
+ * they were queued, a window of 4 x --jobs at a time. A run that takes
+ * its listing in pages (out->flush) is handed a page whenever one has
+ * filled, between two listings, so that only a window of listings is
+ * held (ARCHITECTURE.md §6.3); there a listing of a whole history runs
+ * alone, straight into out, where add_items cuts it into pages. */
 static ai_result scan_run(struct scan *sc, struct ai_source_list *out)
 {
 	unsigned jobs = sc->f->jobs ? sc->f->jobs : 1;
-	size_t window = out->flush ? 4 * (size_t)jobs : sc->ntasks;
+	size_t window = 4 * (size_t)jobs, n = 0;
+	struct hour_task next;
+	int have;
 	ai_result r = AI_OK;
 
-	for (size_t at = 0; r == AI_OK && at < sc->ntasks;) {
-		struct task_window w = { sc, at };
-		size_t n = 0;
-
-		if (out->flush && sc->tasks[at].hour == AI_TIME_MIN) {
-			r = list_task(sc, &sc->tasks[at++], out);
+	sc->base_at = 0;
+	sc->hour_at = sc->f->from;
+	if (!(sc->win = calloc(window, sizeof *sc->win)))
+		return AI_ERR_NOMEM;
+	have = next_task(sc, &next);
+	while (r == AI_OK && have) {
+		if (out->flush && next.hour == AI_TIME_MIN) {
+			r = list_task(sc, &next, out);
+			have = next_task(sc, &next);
 			continue;
 		}
-		while (at + n < sc->ntasks && n < window &&
-		       !(out->flush && sc->tasks[at + n].hour == AI_TIME_MIN))
-			n++;
-		r = par_run(jobs, n, run_window_task, &w);
+		for (n = 0; have && n < window && !(out->flush && next.hour == AI_TIME_MIN); n++) {
+			sc->win[n] = next;
+			have = next_task(sc, &next);
+		}
+		r = par_run(jobs, n, run_window_task, sc);
 		for (size_t i = 0; r == AI_OK && i < n; i++) {
-			r = take_found(out, &sc->tasks[at + i].out);
+			r = take_found(out, &sc->win[i].out);
 			if (r == AI_OK && out->flush && out->n >= out->flush_every) {
 				ai_source_list_sort(out);
 				r = out->flush(out->flush_ctx, out);
 			}
 		}
-		at += n;
+		/* what a failure left in the window */
+		for (size_t i = 0; i < n; i++)
+			ai_source_list_release(&sc->win[i].out);
 	}
+	free(sc->win);
+	sc->win = NULL;
 	return r;
 }
 
 static void scan_release(struct scan *sc)
 {
-	for (size_t i = 0; i < sc->ntasks; i++)
-		ai_source_list_release(&sc->tasks[i].out);
-	free(sc->tasks);
+	free(sc->bases);
 	ai_strvec_release(&sc->names);
 }
 
@@ -851,7 +882,7 @@ void ai_source_list_sort(struct ai_source_list *l)
 ai_result ai_source_scan(struct ai_store *src, enum ai_layout layout,
                          const struct ai_source_filter *f, struct ai_source_list *out)
 {
-	struct scan sc = { src, layout, f, AI_STRVEC_INIT, NULL, 0, 0 };
+	struct scan sc = { src, layout, f, AI_STRVEC_INIT, NULL, 0, 0, 0, 0, NULL };
 	ai_result r;
 
 	if (layout == AI_LAYOUT_AUTO) {
