@@ -935,6 +935,41 @@ static ai_result parse_argv(const struct ai_cmd *cmd, struct ai_ctx *ctx, int ar
 	return AI_OK;
 }
 
+/* The global options' variables (they have no config keys):
+ * AIARCHIVE_JSON and AIARCHIVE_QUIET true or false, AIARCHIVE_VERBOSE
+ * 0 to 2 (or true, 1); the command line's -v, -q and --json then add to
+ * or override them. Empty is as if unset. */
+static ai_result global_env(struct ai_ctx *ctx)
+{
+	static const char *const names[] = { "AIARCHIVE_JSON", "AIARCHIVE_QUIET",
+		                             "AIARCHIVE_VERBOSE" };
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(names[i]);
+		int yes = v && (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
+		int no = v && (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0);
+		if (!v || !*v)
+			continue;
+		if (i == 2 && strcmp(v, "2") == 0) {
+			ctx->verbosity = 2;
+			continue;
+		}
+		if (!yes && !no) {
+			snprintf(ctx->object, sizeof ctx->object, "%s", names[i]);
+			ai_error("environment variable %s: bad value '%s' (%s)", names[i], v,
+			         i == 2 ? "0, 1 or 2" : "true or false");
+			return AI_ERR_USAGE;
+		}
+		if (i == 0)
+			ctx->json = yes;
+		else if (i == 1 && yes)
+			ctx->verbosity = -1;
+		else if (i == 2)
+			ctx->verbosity = yes;
+	}
+	return AI_OK;
+}
+
 ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *command,
                                 int *help, int *version)
 {
@@ -942,6 +977,8 @@ ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *
 	unsigned char given[NDEFS] = { 0 };
 	ai_result r;
 
+	if ((r = global_env(ctx)) != AI_OK)
+		return r;
 	ai_options_init(&o);
 	apply_globals(ctx);
 	r = parse_argv(&main_cmd, ctx, argc, argv, &o, given, 1, command);

@@ -121,6 +121,17 @@ check_exit 2 "a config key that is an option of the command line only" -- \
 check "  says so" -- grep -q "unknown key 'sort' (--sort is an option of the command line only" \
 	<<<"$LAST_OUTPUT"
 
+# The global options from the environment (they have no config keys).
+check "AIARCHIVE_JSON=true: status's result is JSON" -- bash -c \
+	"AIARCHIVE_JSON=true '$AIARCHIVE' status --dest '$D' | jq -e 'type == \"object\"'"
+check "AIARCHIVE_VERBOSE=2: one line per storage request" -- bash -c \
+	"AIARCHIVE_VERBOSE=2 '$AIARCHIVE' status --dest '$D' 2>&1 >/dev/null | grep -q '^aiarchive: request '"
+check "AIARCHIVE_QUIET=true: nothing on stderr from status" -- bash -c \
+	"[ -z \"\$(AIARCHIVE_QUIET=true '$AIARCHIVE' status --dest '$D' 2>&1 >/dev/null)\" ]"
+NO_CLOSING_LINE=1 check_exit 2 "AIARCHIVE_JSON=maybe" -- env AIARCHIVE_JSON=maybe "$AIARCHIVE" status --dest "$D"
+check "  names the variable and its values" -- \
+	grep -q "environment variable AIARCHIVE_JSON: bad value 'maybe' (true or false)" <<<"$LAST_OUTPUT"
+
 # A shortened option is refused (getopt would take it): --key is not
 # --key-id, and a later option cannot make an old command line mean
 # something else.
