@@ -256,11 +256,18 @@ Test(archive_state, an_empty_archive_without_a_state_is_empty)
  * takes every clock_gettime call of the test program, the library's
  * included. */
 static int64_t suspended_ns;
+/* When set: the machine is suspended (for 2 h) from the moment this file
+ * exists, so that a run is stopped right after it wrote a segment. */
+static char suspend_once_there[256];
 
 int clock_gettime(clockid_t id, struct timespec *ts)
 {
 	int rc = (int)syscall(SYS_clock_gettime, id, ts);
 	int64_t add = __atomic_load_n(&suspended_ns, __ATOMIC_RELAXED);
+
+	if (!add && *suspend_once_there && id == CLOCK_BOOTTIME &&
+	    access(suspend_once_there, F_OK) == 0)
+		add = 2 * 3600 * AI_NS_PER_SEC;
 
 	if (rc == 0 && id == CLOCK_BOOTTIME && add) {
 		int64_t ns = ts->tv_nsec + add % AI_NS_PER_SEC;
@@ -310,5 +317,31 @@ Test(archive_bound, a_run_suspended_past_the_pack_bound_writes_no_segment)
 	ai_archive_segment_name(NSEG + 1, name, sizeof name);
 	cr_expect_eq(ai_store_props(dest, name, &(struct ai_blob_info){ 0 }, NULL),
 	             AI_ERR_NOT_FOUND, "no segment written");
+	ai_archive_release(&a);
+}
+
+/* A run stopped between its last check and the segment's write, for longer
+ * than the pack bound, wrote the segment anyway: the packs it names are
+ * looked up again, and one that gc removed meanwhile is a verification
+ * failure naming it (ARCHITECTURE.md §7.3); packs still there are fine. */
+Test(archive_bound, a_segment_written_late_checks_that_its_packs_are_still_there)
+{
+	struct ai_archive a;
+	char name[64], kept[] = "data/kept.pack", gone[] = "data/gone.pack";
+
+	cr_assert_eq(ai_store_put(dest, kept, "pack", 4, 0, NULL, NULL), AI_OK);
+	cr_assert_eq(open_with_key(&a), AI_OK);
+	ai_archive_segment_name(a.state.next_seq, name, sizeof name);
+	snprintf(suspend_once_there, sizeof suspend_once_there, "%s/archive/%s", tmpdir, name);
+	a.deadline_ns = ai_clock_mono_ns() + ai_pack_bound_ns();
+	cr_expect_eq(commit_one(&a, kept), AI_OK, "its pack is there: %s", ai_store_last_error());
+	ai_archive_segment_name(a.state.next_seq, name, sizeof name);
+	snprintf(suspend_once_there, sizeof suspend_once_there, "%s/archive/%s", tmpdir, name);
+	a.deadline_ns = ai_clock_mono_ns() + ai_pack_bound_ns();
+	cr_assert_eq(commit_one(&a, gone), AI_ERR_VERIFY, "its pack is gone");
+	*suspend_once_there = '\0';
+	cr_expect(strstr(ai_store_last_error(), "1 of the packs it names are gone (the first: "
+	                                        "'data/gone.pack')"),
+	          "%s", ai_store_last_error());
 	ai_archive_release(&a);
 }
