@@ -31,17 +31,18 @@
 #include "format/segindex.h"
 
 #define HOUR (3600 * AI_NS_PER_SEC)
-#define CHUNK (4u << 20)            /* source bytes per read */
-#define BLOCK (4u << 20)            /* pack bytes per uploaded block, of a range's own pack */
-#define SHARED_BLOCK (256u << 10)   /* ... of a pack that members share: each worker
+#define CHUNK (4u << 20)            /* source bytes per read, of a range with its own pack */
+#define SMALL_CHUNK (1u << 20)      /* ... of a range that shares a pack */
+#define BLOCK (1u << 20)            /* pack bytes per uploaded block, of a range's own pack */
+#define SHARED_BLOCK (128u << 10)   /* ... of a pack that members share: each worker
                                      * holds one such block outside the budget */
-#define SMALL_MEMBER (24u << 20)    /* larger sources get a pack of their own */
+#define SMALL_MEMBER (4u << 20)     /* larger sources get a pack of their own */
 /* Ranges larger than LIGHT take a share of BUFFER_BUDGET for their source
  * chunks and compressed member while the worker holds them, and the
  * worker frees those buffers after them (ARCHITECTURE.md §6.3): so many
  * workers over large blobs hold no more than that between them. */
-#define LIGHT (128u << 10)
-#define BUFFER_BUDGET (24u << 20)
+#define LIGHT (64u << 10)
+#define BUFFER_BUDGET (12u << 20)
 #define MIN_SLICE 16                /* fewest blobs a partition is cut into (split_partitions) */
 #define MAX_JOBS 64                 /* worker threads at most */
 #define GZIP_LEVEL 6
@@ -376,13 +377,19 @@ struct worker {
 	size_t member_room;          /* of that, for member (SIZE_MAX: not counted) */
 };
 
+/* The most a range of n bytes compresses to, gzip header (the blob's name)
+ * and trailer included: deflate's stored blocks add 5 bytes per 16 KiB. */
+static size_t member_bound(uint64_t n)
+{
+	return (size_t)n + (size_t)(n / 64) + 4096 + AI_SOURCE_NAME_MAX;
+}
+
 /* Takes the budget's share for range w before the worker starts on it:
  * nothing when it is light; else its own pack's chunk and block, or a
- * chunk and a quarter of the range for its compressed member, which
- * member_sink takes more for if it grows past that (JSON compresses to a
- * tenth or less). It waits until the share fits (or nothing else is held:
- * a share larger than the budget goes alone); a worker waits only here,
- * holding nothing, so every wait ends. */
+ * chunk and the most its compressed member can take. It waits until the
+ * share fits (or nothing else is held: a share larger than the budget
+ * goes alone); a worker waits only here, holding nothing, so every wait
+ * ends. */
 static void budget_take(struct run *run, struct worker *wk, const struct work *w)
 {
 	uint64_t n = w->end - w->start;
@@ -394,8 +401,8 @@ static void budget_take(struct run *run, struct worker *wk, const struct work *w
 	if (n > SMALL_MEMBER) {
 		cost = CHUNK + BLOCK;
 	} else {
-		wk->member_room = (size_t)n / 4;
-		cost = (n < CHUNK ? (size_t)n : CHUNK) + wk->member_room;
+		wk->member_room = member_bound(n);
+		cost = (n < SMALL_CHUNK ? (size_t)n : SMALL_CHUNK) + wk->member_room;
 	}
 	pthread_mutex_lock(&run->budget_mu);
 	while (run->budget_used && run->budget_used + cost > BUFFER_BUDGET)
@@ -406,8 +413,8 @@ static void budget_take(struct run *run, struct worker *wk, const struct work *w
 }
 
 /* The sink of a small member: its compressed bytes, counted against the
- * worker's share; past it, more is taken without waiting (only a range
- * that barely compresses gets there). */
+ * worker's share; past it (member_bound should see to it that nothing
+ * gets there), more is taken without waiting. */
 static ai_result member_sink(void *ctx, const void *p, size_t n)
 {
 	struct worker *wk = ctx;
@@ -456,13 +463,14 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 	struct run *run = wk->run;
 	const struct ai_source_item *it = w->item;
 	uint64_t off = w->start, consumed;
+	uint64_t chunk = w->end - w->start > SMALL_MEMBER ? CHUNK : SMALL_CHUNK;
 	ai_result r;
 
 	r = ai_member_begin(wk->mb, it->name, it->last_modified, run->schema, sink, ctx);
 	if (r == AI_OK)
 		ai_member_set_app(wk->mb, it->app);
 	while (r == AI_OK && off < w->end) {
-		uint64_t len = w->end - off < CHUNK ? w->end - off : CHUNK;
+		uint64_t len = w->end - off < chunk ? w->end - off : chunk;
 		ai_buf_reset(&wk->chunk);
 		r = ai_store_read(run->p->src, it->name, off, len, NULL, &wk->chunk, NULL);
 		if (r == AI_OK && wk->chunk.len != len) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # memory.sh: every command keeps its peak RSS (GNU time's maximum resident
 # set size) under 64 MiB over an export of 20,000 blobs in a local
-# directory (a dry run and two shards' runs included) and over 40 blobs
-# of 4.6 MiB on 32 workers, where the whole
+# directory (a dry run and two shards' runs included), over 40 blobs of
+# 4.6 MiB on 32 workers and over a mix of blobs that barely compress,
+# where the whole
 # listing, a cat of every member or a segment
 # of them all held at once would not fit (ARCHITECTURE.md §6.3); and a run
 # that takes its listing page by page (a test hook makes pages of 200
@@ -153,6 +154,35 @@ large_lines() { find "$large/appinsights-export" -type f -print0 | xargs -0 awk 
 check "every line of them once (zcat of the packs)" -- diff <(large_lines) \
 	<(find "$TEST_TMP/archive3/data" -name '*.jsonl.gz' -print0 | xargs -0 zcat | sort)
 rm -rf "$large" "$TEST_TMP/archive3"
+
+# Blobs that barely compress (lines of base64 of random bytes), the
+# sizes mixed: 192 of about 128 KiB over four types and 48 hours, and in
+# four more hours one of about 20 MiB each (a pack of its own). Both
+# kinds take their share of the budget: the build before counted neither
+# the small ones nor members that compressed worse than a quarter (80 MiB
+# at --jobs 32 over a mix like this).
+mixed="$TEST_TMP/mixed/appinsights-export/app_0123456789abcdef0123456789abcdef"
+for t in Requests Rdd Exceptions PageViews; do
+	for h in $(seq -w 0 47); do
+		d="$mixed/$t/2026-01-0$((1 + 10#$h / 24))/$(printf %02d $((10#$h % 24)))"
+		mkdir -p "$d"
+		openssl rand -base64 -out "$d/small_$t$h.blob" 98304 || bail_out "openssl rand failed"
+	done
+done
+for h in 08 09 10 11; do
+	d="$mixed/Requests/2026-01-03/$h"
+	mkdir -p "$d"
+	openssl rand -base64 -out "$d/large_$h.blob" $((15 * 1024 * 1024)) || bail_out "openssl rand failed"
+done
+check "init makes an archive for them" -- ai_init "file://$TEST_TMP/archive4" "$key"
+under_limit "run over 196 blobs that barely compress, 128 KiB and 20 MiB, --jobs 32" -- \
+	"$AIARCHIVE" --json run --source "file://$TEST_TMP/mixed/appinsights-export" \
+	--dest "file://$TEST_TMP/archive4" --key "$key" --jobs 32
+check "it archived all 196" -- jq -e '.blobs == 196 and .failed == 0' "$TEST_TMP/out"
+mixed_lines() { find "$TEST_TMP/mixed" -type f -print0 | xargs -0 awk 1 | sort; }
+check "every line of them once (zcat of the packs)" -- diff <(mixed_lines) \
+	<(find "$TEST_TMP/archive4/data" -name '*.jsonl.gz' -print0 | xargs -0 zcat | sort)
+rm -rf "$TEST_TMP/mixed" "$TEST_TMP/archive4"
 
 # ---- Azurite: a run of several pages
 
