@@ -897,8 +897,8 @@ static ai_result parse_argv(const struct ai_cmd *cmd, struct ai_ctx *ctx, int ar
 				snprintf(ctx->object, sizeof ctx->object, "%.*s",
 				         (int)strcspn(text, "="), text);
 				if (cmd == &main_cmd) {
-					ai_error("option '%s' is short for '--%s': write it in full",
-					         ctx->object, d->name);
+					ai_error("option '%s' is short for '--%s': write it in full (see "
+					         "'aiarchive --help')", ctx->object, d->name);
 					return AI_ERR_USAGE;
 				}
 				return ai_cmd_usage_error(cmd, "option '%s' is short for '--%s': write "
@@ -975,15 +975,21 @@ ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *
 {
 	struct ai_options o;
 	unsigned char given[NDEFS] = { 0 };
-	ai_result r;
+	ai_result r, env = global_env(ctx);
 
-	if ((r = global_env(ctx)) != AI_OK)
-		return r;
 	ai_options_init(&o);
 	apply_globals(ctx);
 	r = parse_argv(&main_cmd, ctx, argc, argv, &o, given, 1, command);
 	*help = o.help;
 	*version = o.version;
+	/* A bad variable stops every command, but not a request for help. */
+	if (r == AI_OK && env != AI_OK && !o.help && !o.version) {
+		int asks_help = 0;
+		for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+			asks_help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+		if (!asks_help)
+			r = env;
+	}
 	ai_options_release(&o);
 	return r;
 }
