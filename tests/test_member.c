@@ -431,7 +431,7 @@ Test(member, at_most_16_roles_are_kept)
 
 Test(member, a_line_too_long_to_scan_is_archived_whole_as_one_bad_row)
 {
-	const size_t big = (64u << 20) + 100; /* past the 64 MiB line limit */
+	const size_t big = AI_MEMBER_MAX_LINE + 100; /* past the 1 MiB line limit */
 	const char *tail = "{\"a\":1}\n{\"b\":2}";
 	size_t n = big + 1 + strlen(tail);
 	char *text = malloc(n + 2);
@@ -441,7 +441,7 @@ Test(member, a_line_too_long_to_scan_is_archived_whole_as_one_bad_row)
 	memset(text, 'x', big);
 	text[big] = '\n';
 	memcpy(text + big + 1, tail, strlen(tail));
-	build_in_steps(text, n, 1u << 20, 1, AI_SCHEMA_CONTINUOUS, &b);
+	build_in_steps(text, n, 64u << 10, 1, AI_SCHEMA_CONTINUOUS, &b);
 	text[n] = '\n';
 	expect_member_bytes(&b, text, n + 1);
 	cr_assert_eq(b.m.rows, 3);

@@ -6,9 +6,9 @@
 #include "util/crypto.h"
 #include "engine/member.h"
 
-#define MAX_LINE (64u << 20)     /* longer lines are archived unscanned */
+#define MAX_LINE AI_MEMBER_MAX_LINE /* a row of telemetry is a few KiB */
 #define MAX_ROLES 16
-#define MAX_IDS (1u << 20)       /* more distinct ids: no filter (matches all) */
+#define MAX_IDS (1u << 18)       /* more distinct ids: no filter (matches all) */
 
 struct ai_member_builder {
 	struct ai_gz_writer *gz;
@@ -64,6 +64,16 @@ static void clear_sets(struct ai_member_builder *b)
 	b->apps_over = b->unnamed = 0;
 	b->app = NULL;
 	ai_idset_clear(&b->ids);
+}
+
+void ai_member_builder_trim(struct ai_member_builder *b)
+{
+	if (b->carry.alloc > (64u << 10)) {
+		ai_buf_release(&b->carry);
+		ai_buf_init(&b->carry, MAX_LINE);
+	}
+	if (b->ids.cap > 8192)
+		ai_idset_release(&b->ids);
 }
 
 void ai_member_builder_free(struct ai_member_builder *b)

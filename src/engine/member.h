@@ -20,6 +20,11 @@ struct ai_member_builder;
 /* A reusable builder (compression level 0..9). */
 ai_result ai_member_builder_new(struct ai_member_builder **out, int level) AI_MUST_CHECK;
 void ai_member_builder_free(struct ai_member_builder *b);
+/* Frees what grew large for the last member (the unfinished line, the set
+ * of ids), between members. */
+void ai_member_builder_trim(struct ai_member_builder *b);
+/* A line longer than this is archived as it is, as one bad row, unscanned. */
+#define AI_MEMBER_MAX_LINE (1u << 20)
 
 /* Starts a member for the source blob `name` (stored in the gzip header)
  * with the given mtime; compressed bytes go to sink. */

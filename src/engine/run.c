@@ -42,7 +42,7 @@
  * worker frees those buffers after them (ARCHITECTURE.md §6.3): so many
  * workers over large blobs hold no more than that between them. */
 #define LIGHT (64u << 10)
-#define BUFFER_BUDGET (12u << 20)
+#define BUFFER_BUDGET (16u << 20)
 #define MIN_SLICE 16                /* fewest blobs a partition is cut into (split_partitions) */
 #define MAX_JOBS 64                 /* worker threads at most */
 #define GZIP_LEVEL 6
@@ -398,11 +398,13 @@ static void budget_take(struct run *run, struct worker *wk, const struct work *w
 	wk->member_room = SIZE_MAX;
 	if (n <= LIGHT)
 		return;
+	/* and the unfinished line the builder holds, up to its longest */
+	cost = n < AI_MEMBER_MAX_LINE ? (size_t)n : AI_MEMBER_MAX_LINE;
 	if (n > SMALL_MEMBER) {
-		cost = CHUNK + BLOCK;
+		cost += CHUNK + BLOCK;
 	} else {
 		wk->member_room = member_bound(n);
-		cost = (n < SMALL_CHUNK ? (size_t)n : SMALL_CHUNK) + wk->member_room;
+		cost += (n < SMALL_CHUNK ? (size_t)n : SMALL_CHUNK) + wk->member_room;
 	}
 	pthread_mutex_lock(&run->budget_mu);
 	while (run->budget_used && run->budget_used + cost > BUFFER_BUDGET)
@@ -443,6 +445,7 @@ static void budget_give(struct run *run, struct worker *wk)
 	if (!n)
 		return;
 	wk->held = 0;
+	ai_member_builder_trim(wk->mb);
 	if (wk->chunk.alloc > LIGHT) {
 		ai_buf_release(&wk->chunk);
 		ai_buf_init(&wk->chunk, CHUNK);
