@@ -46,7 +46,8 @@
 #define MIN_SLICE 16                /* fewest blobs a partition is cut into (split_partitions) */
 #define MAX_JOBS 64                 /* worker threads at most */
 #define GZIP_LEVEL 6
-#define MAX_SEGMENT_IDS (4u << 20) /* more distinct operation ids: the index matches any */
+#define MAX_SEGMENT_IDS (1u << 20) /* more distinct operation ids in a page: its
+                                    * segment's index matches any (16 MiB at most) */
 
 /* ----- a string -> uint64 map of what is archived ----- */
 
@@ -231,9 +232,6 @@ struct work {
 	ai_result err;
 	struct ai_member member;     /* released once copied into a segment */
 	uint64_t compressed;
-	uint64_t *ids;               /* the member's operation id hashes, for */
-	size_t nids;                 /*   its segment's index */
-	int ids_any;                 /* too many to list: the index matches any */
 	char *why;                   /* a failed blob's error, for the summary */
 };
 
@@ -276,6 +274,8 @@ struct run {
 	struct seen foreign;         /* archived by other runs since this one planned */
 	struct seen page_names;      /* the page's blob names: of the members read,
 	                              * the maps of what is archived need no others */
+	pthread_mutex_t ids_mu;      /* guards page_ids */
+	struct ai_idset page_ids;    /* the operation ids of the page's members */
 	size_t skipped_archived;     /* listed blobs the manifest already records as they are */
 	/* A run over many blobs takes them a page at a time (ARCHITECTURE.md
 	 * §6.3): each page is planned, archived and recorded before the scan
@@ -488,11 +488,13 @@ static ai_result build_member(struct worker *wk, struct work *w, ai_gz_sink sink
 	}
 	if (r == AI_OK)
 		r = ai_member_end(wk->mb, w->final, &w->member, &consumed, &w->compressed);
+	/* Its operation ids go straight into the page's set, from which its
+	 * segment's index is made: a page of busy blobs holds the distinct
+	 * ids once, not each member's list until the segment. */
 	if (r == AI_OK) {
-		const struct ai_idset *ids = ai_member_ids(wk->mb);
-		w->ids_any = ids->overflow;
-		if (!w->ids_any)
-			r = ai_idset_to_array(ids, &w->ids, &w->nids);
+		pthread_mutex_lock(&run->ids_mu);
+		ai_idset_merge(&run->page_ids, ai_member_ids(wk->mb));
+		pthread_mutex_unlock(&run->ids_mu);
 	}
 	if (r != AI_OK)
 		return r;
@@ -942,25 +944,16 @@ static void drop_member(struct work *w)
 	w->member.app = NULL;
 	w->member.type = NULL;
 	ai_member_release(&w->member);
-	free(w->ids);
-	w->ids = NULL;
-	w->nids = 0;
 }
 
-/* Copies the batch's packs and members into seg, and their operation ids
- * into ids, freeing each member. */
-static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg,
-                              struct ai_idset *ids)
+/* Copies the batch's packs and members into seg, freeing each member. */
+static ai_result fill_segment(struct ready *batch, size_t n, struct ai_segment *seg)
 {
 	uint32_t pack = 0;
 	ai_result r = AI_OK;
 
 	for (size_t i = 0; i < n; i++) {
 		struct work *w = batch[i].w;
-		if (w->ids_any)
-			ids->overflow = 1;
-		for (size_t k = 0; k < w->nids; k++)
-			ai_idset_add(ids, w->ids[k]);
 		if (r == AI_OK && batch[i].ref.name)
 			r = ai_segment_add_pack(seg, &batch[i].ref, &pack);
 		if (r == AI_OK) {
@@ -1131,7 +1124,6 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
 	int tries = run->p->shard.count ? 64 : 5;
 
 	for (int attempt = 0; attempt < tries && (r == AI_ERR_EXISTS || a->late); attempt++) {
-		struct ai_idset ids;
 		uint8_t *bloom = NULL;
 		size_t bloom_len = 0;
 
@@ -1151,19 +1143,18 @@ static ai_result commit_batch(struct run *run, struct ai_archive *a, struct read
 		a->late = 0;
 		if (!*n)
 			return AI_OK;
-		ai_idset_init(&ids, MAX_SEGMENT_IDS);
 		r = segment_header(run, seg, layout);
 		if (r == AI_OK)
-			r = fill_segment(batch, *n, seg, &ids);
+			r = fill_segment(batch, *n, seg);
 		if (r != AI_OK) {
 			ai_error("manifest: cannot build a segment: %s", ai_strerror(r));
-			ai_idset_release(&ids);
 			return r;
 		}
-		/* Without memory for the filter the index just matches any id. */
-		if (ai_idset_filter(&ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
+		/* The page's ids, a superset of the segment's members' (a false
+		 * match costs a read, never a miss). Without memory for the
+		 * filter the index just matches any id. */
+		if (ai_idset_filter(&run->page_ids, AI_SEGINDEX_MAX_BLOOM, &bloom, &bloom_len) != AI_OK)
 			ai_warn("manifest: no memory for the segment's id filter");
-		ai_idset_release(&ids);
 		r = ai_archive_commit(a, seg, bloom, bloom_len, run->p->key, run->p->clock());
 		free(bloom);
 	}
@@ -1975,6 +1966,7 @@ static void drop_page(struct run *run)
 {
 	seen_release(&run->foreign);
 	seen_release(&run->page_names);
+	ai_idset_release(&run->page_ids);
 	for (size_t i = 0; i < run->nwork; i++) {
 		drop_member(&run->work[i]);
 		free(run->work[i].why);
@@ -2212,6 +2204,8 @@ ai_result ai_run(const struct ai_run_params *p, struct ai_run_summary *sum)
 	pthread_mutex_init(&run.mu, NULL);
 	pthread_mutex_init(&run.budget_mu, NULL);
 	pthread_cond_init(&run.budget_cv, NULL);
+	pthread_mutex_init(&run.ids_mu, NULL);
+	ai_idset_init(&run.page_ids, MAX_SEGMENT_IDS);
 	{
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
@@ -2363,6 +2357,8 @@ out:
 	pthread_mutex_destroy(&run.mu);
 	pthread_cond_destroy(&run.budget_cv);
 	pthread_mutex_destroy(&run.budget_mu);
+	pthread_mutex_destroy(&run.ids_mu);
+	ai_idset_release(&run.page_ids);
 	return r;
 }
 
