@@ -85,9 +85,8 @@ int main(int argc, char **argv)
 		if (near)
 			snprintf(hint, sizeof hint, "; did you mean '%s'?", near->name);
 		/* --json after the name is for that command: still honoured. */
-		for (int i = first + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-			if (strcmp(argv[i], "--json") == 0)
-				ctx.json = 1;
+		if (ai_options_argv_has(argc, argv, "--json"))
+			ctx.json = 1;
 		ai_error("unknown command '%s'%s (see 'aiarchive --help')", argv[first], hint);
 		snprintf(ctx.object, sizeof ctx.object, "%s", argv[first]);
 		ai_cmd_json_error(&ctx, AI_ERR_USAGE, ai_log_first_error());

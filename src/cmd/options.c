@@ -695,13 +695,20 @@ static const char *config_path(const struct ai_ctx *ctx, char *buf, size_t cap, 
 /* The pseudo-command of the options before a command's name. */
 static const struct ai_cmd main_cmd = { .name = "aiarchive", .bit = AI_CMD_MAIN, .args = "" };
 
+int ai_options_argv_has(int argc, char **argv, const char *a)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], a) == 0)
+			return 1;
+	return 0;
+}
+
 /* After an error: --json anywhere on the command line asks for the JSON
  * error object, even when the parser stopped before reaching it. */
 static void notice_json(struct ai_ctx *ctx, int argc, char **argv)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--json") == 0)
-			ctx->json = 1;
+	if (ai_options_argv_has(argc, argv, "--json"))
+		ctx->json = 1;
 }
 
 /* -q and -v decide the log level: -q drops the summary and the
@@ -983,13 +990,9 @@ ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *
 	*help = o.help;
 	*version = o.version;
 	/* A bad variable stops every command, but not a request for help. */
-	if (r == AI_OK && env != AI_OK && !o.help && !o.version) {
-		int asks_help = 0;
-		for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-			asks_help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
-		if (!asks_help)
-			r = env;
-	}
+	if (r == AI_OK && env != AI_OK && !o.help && !o.version &&
+	    !ai_options_argv_has(argc, argv, "--help") && !ai_options_argv_has(argc, argv, "-h"))
+		r = env;
 	ai_options_release(&o);
 	return r;
 }

@@ -114,6 +114,9 @@ ai_result ai_options_parse(const struct ai_cmd *cmd, struct ai_ctx *ctx, int arg
 ai_result ai_options_parse_main(struct ai_ctx *ctx, int argc, char **argv, int *command,
                                 int *help, int *version) AI_MUST_CHECK;
 
+/* Whether argument a is on the command line argv[1..], before a "--". */
+int ai_options_argv_has(int argc, char **argv, const char *a);
+
 /* Prints cmd's --help to f: usage line, summary, one line per option it
  * takes, which of them the config file may set, and the global options. */
 void ai_options_help(FILE *f, const struct ai_cmd *cmd);

@@ -37,6 +37,7 @@
 #define SHARED_BLOCK (128u << 10)   /* ... of a pack that members share: each worker
                                      * holds one such block outside the budget */
 #define SMALL_MEMBER (4u << 20)     /* larger sources get a pack of their own */
+#define MEMBER_BUF_MAX (SMALL_MEMBER + (1u << 20)) /* a small member's compressed bytes */
 /* Ranges larger than LIGHT take a share of BUFFER_BUDGET for their source
  * chunks and compressed member while the worker holds them, and the
  * worker frees those buffers after them (ARCHITECTURE.md §6.3): so many
@@ -190,7 +191,6 @@ static ai_result seen_fold(void *ctx, const struct ai_archive_link *l)
 {
 	struct seen_walk *sw = ctx;
 	ai_result r = ai_archive_link_trusted(sw->dest, sw->trust, l);
-
 	uint64_t end;
 
 	for (size_t k = 0; r == AI_OK && k < l->seg.nmembers; k++)
@@ -374,8 +374,12 @@ struct worker {
 	struct ai_buf chunk;
 	struct ai_buf member;        /* a small member's compressed bytes */
 	size_t held;                 /* of the run's budget, for the range in hand */
-	size_t member_room;          /* of that, for member (SIZE_MAX: not counted) */
 };
+
+static ai_result buf_sink(void *ctx, const void *p, size_t n)
+{
+	return ai_buf_add(ctx, p, n);
+}
 
 /* The most a range of n bytes compresses to, gzip header (the blob's name)
  * and trailer included: deflate's stored blocks add 5 bytes per 16 KiB. */
@@ -395,42 +399,20 @@ static void budget_take(struct run *run, struct worker *wk, const struct work *w
 	uint64_t n = w->end - w->start;
 	size_t cost;
 
-	wk->member_room = SIZE_MAX;
 	if (n <= LIGHT)
 		return;
 	/* and the unfinished line the builder holds, up to its longest */
 	cost = n < AI_MEMBER_MAX_LINE ? (size_t)n : AI_MEMBER_MAX_LINE;
-	if (n > SMALL_MEMBER) {
+	if (n > SMALL_MEMBER)
 		cost += CHUNK + BLOCK;
-	} else {
-		wk->member_room = member_bound(n);
-		cost += (n < SMALL_CHUNK ? (size_t)n : SMALL_CHUNK) + wk->member_room;
-	}
+	else
+		cost += (n < SMALL_CHUNK ? (size_t)n : SMALL_CHUNK) + member_bound(n);
 	pthread_mutex_lock(&run->budget_mu);
 	while (run->budget_used && run->budget_used + cost > BUFFER_BUDGET)
 		pthread_cond_wait(&run->budget_cv, &run->budget_mu);
 	run->budget_used += cost;
 	pthread_mutex_unlock(&run->budget_mu);
 	wk->held = cost;
-}
-
-/* The sink of a small member: its compressed bytes, counted against the
- * worker's share; past it (member_bound should see to it that nothing
- * gets there), more is taken without waiting. */
-static ai_result member_sink(void *ctx, const void *p, size_t n)
-{
-	struct worker *wk = ctx;
-	size_t need = wk->member.len + n;
-
-	if (need > wk->member_room) {
-		size_t more = need - wk->member_room;
-		pthread_mutex_lock(&wk->run->budget_mu);
-		wk->run->budget_used += more;
-		pthread_mutex_unlock(&wk->run->budget_mu);
-		wk->held += more;
-		wk->member_room = need;
-	}
-	return ai_buf_add(&wk->member, p, n);
 }
 
 /* Gives the worker's share back, and its buffers that grew past LIGHT,
@@ -441,7 +423,6 @@ static void budget_give(struct run *run, struct worker *wk)
 {
 	size_t n = wk->held;
 
-	wk->member_room = SIZE_MAX;
 	if (!n)
 		return;
 	wk->held = 0;
@@ -452,7 +433,7 @@ static void budget_give(struct run *run, struct worker *wk)
 	}
 	if (wk->member.alloc > LIGHT) {
 		ai_buf_release(&wk->member);
-		ai_buf_init(&wk->member, SMALL_MEMBER + (1u << 20));
+		ai_buf_init(&wk->member, MEMBER_BUF_MAX);
 	}
 	pthread_mutex_lock(&run->budget_mu);
 	run->budget_used -= n;
@@ -596,7 +577,7 @@ static void do_partition(struct worker *wk, const struct partition *part)
 		}
 		budget_take(run, wk, w);
 		ai_buf_reset(&wk->member);
-		r = build_member(wk, w, member_sink, wk);
+		r = build_member(wk, w, buf_sink, &wk->member);
 		if (r == AI_OK && w->end == w->start && w->item->size != 0) {
 			w->state = WORK_PARTIAL;
 		} else if (r != AI_OK) {
@@ -716,7 +697,7 @@ static ai_result run_workers(struct run *run)
 	for (unsigned i = 0; i < n && r == AI_OK; i++) {
 		wks[i].run = run;
 		ai_buf_init(&wks[i].chunk, CHUNK);
-		ai_buf_init(&wks[i].member, SMALL_MEMBER + (1u << 20));
+		ai_buf_init(&wks[i].member, MEMBER_BUF_MAX);
 		r = ai_member_builder_new(&wks[i].mb, GZIP_LEVEL);
 	}
 	pthread_mutex_lock(&run->mu);
@@ -2003,7 +1984,6 @@ static ai_result plan_page(struct run *run, struct ai_source_list *items)
 	}
 	/* What is archived already: the segments holding these hours, of
 	 * the page's blobs (those segments may hold far more). */
-	seen_release(&run->page_names);
 	r = AI_OK;
 	for (size_t i = 0; r == AI_OK && i < items->n; i++)
 		r = seen_put(&run->page_names, items->items[i].name, 0, NULL);
